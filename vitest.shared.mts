@@ -1,0 +1,32 @@
+import { resolve } from 'node:path';
+import { fileURLToPath } from 'node:url';
+import swc from 'unplugin-swc';
+import { defineProject, type UserWorkspaceConfig } from 'vitest/config';
+
+const root = fileURLToPath(new URL('.', import.meta.url));
+
+/** Path aliases shared by every Vitest project: libraries are consumed from source. */
+export const aliases = {
+  '@strata/contracts': resolve(root, 'libs/contracts/src/index.ts'),
+  '@strata/bucketing': resolve(root, 'libs/bucketing/src/index.ts'),
+  '@strata/stats': resolve(root, 'libs/stats/src/index.ts'),
+  '@strata/sdk/react': resolve(root, 'libs/sdk/src/react/index.ts'),
+  '@strata/sdk': resolve(root, 'libs/sdk/src/index.ts'),
+};
+
+/**
+ * A Node project compiled with SWC: esbuild drops decorator metadata, which NestJS
+ * dependency injection and TypeORM entities need.
+ */
+export function nodeProject(name: string, test: UserWorkspaceConfig['test'] = {}): UserWorkspaceConfig {
+  return defineProject({
+    plugins: [swc.vite({ module: { type: 'es6' } })],
+    resolve: { alias: aliases },
+    test: {
+      name,
+      environment: 'node',
+      include: ['src/**/*.spec.ts', 'test/**/*.spec.ts'],
+      ...test,
+    },
+  });
+}
