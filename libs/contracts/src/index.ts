@@ -1,1 +1,4 @@
 export * from './errors';
+export * from './targeting';
+export * from './config';
+export * from './snapshot';

@@ -1,0 +1,328 @@
+import { z } from 'zod';
+import { boundedTargetingSchema, type TargetingRule } from './targeting';
+
+/** Every layer has this many buckets; experiments reserve disjoint ranges of them. */
+export const BUCKETS_PER_LAYER = 10_000;
+
+/** URL-safe keys: lowercase letters, digits, `-` and `_`, starting with a letter or digit. */
+export const keySchema = z
+  .string()
+  .min(1)
+  .max(64)
+  .regex(/^[a-z0-9][a-z0-9_-]*$/, 'must be lowercase letters, digits, "-" or "_" (url-safe), starting with a letter or digit');
+
+export const saltSchema = z.string().min(1).max(128);
+const nameSchema = z.string().trim().min(1).max(200);
+const descriptionSchema = z.string().max(5000);
+
+// ---------- API keys ----------
+export const API_KEY_TYPES = ['admin', 'sdk-server', 'sdk-client'] as const;
+export type ApiKeyType = (typeof API_KEY_TYPES)[number];
+
+export const createApiKeySchema = z.object({ name: nameSchema, type: z.enum(API_KEY_TYPES) }).strict();
+export type CreateApiKeyRequest = z.infer<typeof createApiKeySchema>;
+
+export interface ApiKeyDto {
+  id: string;
+  name: string;
+  type: ApiKeyType;
+  /** First characters of the secret, so a person can tell keys apart. */
+  prefix: string;
+  createdAt: string;
+  revokedAt: string | null;
+  lastUsedAt: string | null;
+}
+export interface CreatedApiKeyDto extends ApiKeyDto {
+  /** Shown once, at creation; only a hash is stored. */
+  secret: string;
+}
+
+// ---------- Layers ----------
+export const createLayerSchema = z
+  .object({ key: keySchema, name: nameSchema, description: descriptionSchema.optional(), salt: saltSchema.optional() })
+  .strict();
+export const updateLayerSchema = z.object({ name: nameSchema.optional(), description: descriptionSchema.optional() }).strict();
+export type CreateLayerRequest = z.infer<typeof createLayerSchema>;
+export type UpdateLayerRequest = z.infer<typeof updateLayerSchema>;
+
+export interface BucketRange {
+  /** Inclusive. */
+  start: number;
+  /** Exclusive. */
+  end: number;
+}
+
+export interface LayerAllocationDto {
+  experiment: string;
+  status: ExperimentStatus;
+  ranges: BucketRange[];
+  buckets: number;
+}
+
+export interface LayerDto {
+  key: string;
+  name: string;
+  description: string;
+  salt: string;
+  buckets: number;
+  freeBuckets: number;
+  allocations: LayerAllocationDto[];
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface BucketLedgerEntryDto {
+  id: string;
+  layer: string;
+  experiment: string;
+  start: number;
+  end: number;
+  reservedAt: string;
+  releasedAt: string | null;
+}
+
+// ---------- Metrics ----------
+export const METRIC_TYPES = ['conversion', 'count', 'mean', 'ratio'] as const;
+export type MetricType = (typeof METRIC_TYPES)[number];
+export const METRIC_DIRECTIONS = ['increase', 'decrease'] as const;
+export type MetricDirection = (typeof METRIC_DIRECTIONS)[number];
+
+const eventNameSchema = z.string().min(1).max(200);
+
+const metricFields = {
+  name: nameSchema,
+  description: descriptionSchema.optional(),
+  type: z.enum(METRIC_TYPES),
+  /** Event counted (numerator for ratio metrics). */
+  eventName: eventNameSchema,
+  /** Denominator event, ratio metrics only. */
+  denominatorEventName: eventNameSchema.nullable().optional(),
+  direction: z.enum(METRIC_DIRECTIONS).default('increase'),
+  /** Cap per-unit values at this percentile (e.g. 0.99); null for none. */
+  winsorizePercentile: z.number().gt(0.5).lt(1).nullable().optional(),
+  /** Relative change in the harmful direction that counts as harm when used as a guardrail (e.g. 0.02 = 2%). */
+  harmThreshold: z.number().gt(0).max(10).nullable().optional(),
+  /** Count events only this many hours after a unit's first exposure; null = until the experiment stops. */
+  attributionWindowHours: z.number().int().min(1).max(24 * 365).nullable().optional(),
+  /** Days before first exposure used as the CUPED covariate; 0 disables CUPED. */
+  cupedLookbackDays: z.number().int().min(0).max(90).default(14),
+};
+
+function checkRatio(m: { type?: MetricType; denominatorEventName?: string | null }, ctx: z.RefinementCtx): void {
+  if (m.type === 'ratio' && !m.denominatorEventName) {
+    ctx.addIssue({ code: 'custom', path: ['denominatorEventName'], message: 'ratio metrics need a denominator event' });
+  }
+  if (m.type !== undefined && m.type !== 'ratio' && m.denominatorEventName) {
+    ctx.addIssue({ code: 'custom', path: ['denominatorEventName'], message: 'only ratio metrics have a denominator event' });
+  }
+}
+
+export const createMetricSchema = z
+  .object({ key: keySchema, ...metricFields })
+  .strict()
+  .superRefine(checkRatio);
+export const updateMetricSchema = z
+  .object({
+    name: metricFields.name.optional(),
+    description: metricFields.description,
+    direction: z.enum(METRIC_DIRECTIONS).optional(),
+    winsorizePercentile: metricFields.winsorizePercentile,
+    harmThreshold: metricFields.harmThreshold,
+    attributionWindowHours: metricFields.attributionWindowHours,
+    cupedLookbackDays: z.number().int().min(0).max(90).optional(),
+  })
+  .strict();
+export type CreateMetricRequest = z.input<typeof createMetricSchema>;
+export type UpdateMetricRequest = z.input<typeof updateMetricSchema>;
+
+export interface MetricDto {
+  key: string;
+  name: string;
+  description: string;
+  type: MetricType;
+  eventName: string;
+  denominatorEventName: string | null;
+  direction: MetricDirection;
+  winsorizePercentile: number | null;
+  harmThreshold: number | null;
+  attributionWindowHours: number | null;
+  cupedLookbackDays: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+// ---------- Experiments ----------
+export const EXPERIMENT_STATUSES = ['draft', 'running', 'stopped', 'shipped'] as const;
+export type ExperimentStatus = (typeof EXPERIMENT_STATUSES)[number];
+
+export const WEIGHT_TOLERANCE = 1e-9;
+
+export const variantSchema = z
+  .object({ key: keySchema, name: nameSchema.optional(), weight: z.number().gt(0).max(1) })
+  .strict();
+export type VariantInput = z.infer<typeof variantSchema>;
+
+const variantsSchema = z
+  .array(variantSchema)
+  .min(2, 'an experiment needs at least 2 variants (the first is control)')
+  .max(10, 'an experiment may have at most 10 variants')
+  .superRefine((variants, ctx) => {
+    const sum = variants.reduce((s, v) => s + v.weight, 0);
+    if (Math.abs(sum - 1) > WEIGHT_TOLERANCE) {
+      ctx.addIssue({ code: 'custom', message: `variant weights must sum to 1 (they sum to ${sum})` });
+    }
+    const seen = new Set<string>();
+    variants.forEach((v, i) => {
+      if (seen.has(v.key)) ctx.addIssue({ code: 'custom', path: [i, 'key'], message: `duplicate variant key "${v.key}"` });
+      seen.add(v.key);
+    });
+  });
+
+/** Traffic is a percent of the layer's buckets, 0–100 in steps of 0.01 (one bucket). */
+export const trafficSchema = z
+  .number()
+  .min(0)
+  .max(100)
+  .refine((t) => Math.abs(Math.round(t * 100) - t * 100) < 1e-6, 'traffic moves in steps of 0.01 percent');
+
+export const forcedVariantSchema = z
+  .object({ unitId: z.string().min(1).max(256), variant: keySchema, expiresAt: z.iso.datetime({ offset: true }).nullable().optional() })
+  .strict();
+export type ForcedVariantInput = z.infer<typeof forcedVariantSchema>;
+
+const experimentFields = {
+  name: nameSchema,
+  hypothesis: descriptionSchema.optional(),
+  layer: keySchema,
+  variants: variantsSchema,
+  traffic: trafficSchema.default(100),
+  targeting: boundedTargetingSchema.nullable().optional(),
+  forcedVariants: z.array(forcedVariantSchema).max(1000).optional(),
+  primaryMetric: keySchema.nullable().optional(),
+  secondaryMetrics: z.array(keySchema).max(50).optional(),
+  guardrailMetrics: z.array(keySchema).max(20).optional(),
+  plannedSampleSize: z.number().int().min(10).max(1_000_000_000).nullable().optional(),
+  autoStop: z.boolean().optional(),
+  salt: saltSchema.optional(),
+};
+
+function checkForced(e: { variants?: VariantInput[]; forcedVariants?: ForcedVariantInput[] }, ctx: z.RefinementCtx): void {
+  if (!e.variants || !e.forcedVariants) return;
+  const keys = new Set(e.variants.map((v) => v.key));
+  e.forcedVariants.forEach((f, i) => {
+    if (!keys.has(f.variant)) ctx.addIssue({ code: 'custom', path: ['forcedVariants', i, 'variant'], message: `unknown variant "${f.variant}"` });
+  });
+}
+
+export const createExperimentSchema = z
+  .object({ key: keySchema, ...experimentFields })
+  .strict()
+  .superRefine(checkForced);
+export const updateExperimentSchema = z
+  .object({
+    name: nameSchema.optional(),
+    hypothesis: descriptionSchema.optional(),
+    layer: keySchema.optional(),
+    variants: variantsSchema.optional(),
+    traffic: trafficSchema.optional(),
+    targeting: experimentFields.targeting,
+    forcedVariants: experimentFields.forcedVariants,
+    primaryMetric: experimentFields.primaryMetric,
+    secondaryMetrics: experimentFields.secondaryMetrics,
+    guardrailMetrics: experimentFields.guardrailMetrics,
+    plannedSampleSize: experimentFields.plannedSampleSize,
+    autoStop: z.boolean().optional(),
+  })
+  .strict()
+  .superRefine(checkForced);
+export const rampExperimentSchema = z.object({ traffic: trafficSchema }).strict();
+export const shipExperimentSchema = z.object({ variant: keySchema }).strict();
+export const stopExperimentSchema = z.object({ reason: z.string().max(1000).optional() }).strict();
+export const rerandomizeExperimentSchema = z.object({ salt: saltSchema.optional() }).strict();
+
+export type CreateExperimentRequest = z.input<typeof createExperimentSchema>;
+export type UpdateExperimentRequest = z.input<typeof updateExperimentSchema>;
+
+export interface VariantDto {
+  key: string;
+  name: string;
+  weight: number;
+}
+export interface ForcedVariantDto {
+  unitId: string;
+  variant: string;
+  expiresAt: string | null;
+}
+export interface ExperimentAlertDto {
+  kind: 'guardrail_harm' | 'srm';
+  message: string;
+  at: string;
+  details?: Record<string, unknown>;
+}
+export interface ExperimentDto {
+  key: string;
+  name: string;
+  hypothesis: string;
+  layer: string;
+  status: ExperimentStatus;
+  variants: VariantDto[];
+  traffic: number;
+  targeting: TargetingRule | null;
+  forcedVariants: ForcedVariantDto[];
+  primaryMetric: string | null;
+  secondaryMetrics: string[];
+  guardrailMetrics: string[];
+  plannedSampleSize: number | null;
+  autoStop: boolean;
+  salt: string;
+  shippedVariant: string | null;
+  ranges: BucketRange[];
+  alerts: ExperimentAlertDto[];
+  startedAt: string | null;
+  stoppedAt: string | null;
+  stopReason: string | null;
+  createdAt: string;
+  updatedAt: string;
+}
+
+// ---------- Listing ----------
+export const listQuerySchema = z
+  .object({
+    limit: z.coerce.number().int().min(1).max(500).default(50),
+    offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
+  })
+  .strict();
+export const listExperimentsQuerySchema = listQuerySchema
+  .extend({
+    status: z.enum(EXPERIMENT_STATUSES).optional(),
+    layer: keySchema.optional(),
+    search: z.string().max(200).optional(),
+  })
+  .strict();
+export interface Page<T> {
+  items: T[];
+  total: number;
+  limit: number;
+  offset: number;
+}
+
+// ---------- Audit ----------
+export const auditQuerySchema = listQuerySchema
+  .extend({
+    entityType: z.enum(['api_key', 'layer', 'metric', 'experiment']).optional(),
+    entityKey: z.string().max(200).optional(),
+    action: z.string().max(100).optional(),
+    since: z.iso.datetime({ offset: true }).optional(),
+    until: z.iso.datetime({ offset: true }).optional(),
+  })
+  .strict();
+export interface AuditEntryDto {
+  id: string;
+  at: string;
+  apiKeyId: string | null;
+  action: string;
+  entityType: string;
+  entityKey: string;
+  before: unknown;
+  after: unknown;
+}

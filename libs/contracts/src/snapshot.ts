@@ -1,0 +1,55 @@
+import type { BucketRange } from './config';
+import type { TargetingRule } from './targeting';
+
+/**
+ * The configuration snapshot: everything needed to assign units without a database.
+ * The API builds it from configuration, serves it at `GET /v1/sdk/config` (with an ETag)
+ * and evaluates it in memory; SDKs evaluate the same object locally with libs/bucketing.
+ */
+export interface ConfigSnapshot {
+  /** Changes whenever anything in the snapshot changes; used as the ETag. */
+  version: string;
+  generatedAt: string;
+  layers: SnapshotLayer[];
+  experiments: SnapshotExperiment[];
+}
+
+export interface SnapshotLayer {
+  key: string;
+  salt: string;
+}
+
+export interface SnapshotVariant {
+  key: string;
+  weight: number;
+}
+
+export interface SnapshotForcedVariant {
+  unitId: string;
+  variant: string;
+  /** ISO-8601; null = never expires. */
+  expiresAt: string | null;
+}
+
+export interface SnapshotExperiment {
+  key: string;
+  layer: string;
+  salt: string;
+  /** Only running and shipped experiments are in a snapshot. */
+  status: 'running' | 'shipped';
+  variants: SnapshotVariant[];
+  /** Buckets of the layer this experiment holds (running only; empty for shipped). */
+  ranges: BucketRange[];
+  targeting: TargetingRule | null;
+  forcedVariants: SnapshotForcedVariant[];
+  /** Variant everyone in targeting gets once shipped. */
+  shippedVariant: string | null;
+}
+
+export interface Assignment {
+  experiment: string;
+  variant: string;
+  layer: string;
+  /** How the variant was decided; exposures are logged only for `bucketed`. */
+  reason: 'forced' | 'bucketed' | 'shipped';
+}
