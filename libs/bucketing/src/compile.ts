@@ -1,0 +1,213 @@
+import type { Assignment, ConfigSnapshot, SnapshotExperiment, TargetingRule } from '@strata/contracts';
+import { hashPrefix, type HashPrefix } from './murmur3';
+import { compileTargeting, type Predicate } from './targeting';
+
+/**
+ * Buckets per layer. Same value as `BUCKETS_PER_LAYER` in @strata/contracts, repeated here
+ * because importing a value from contracts would pull zod into the SDK bundle; a spec test
+ * checks that the two agree.
+ */
+export const BUCKETS = 10_000;
+
+/** Marks a bucket no running experiment holds in a layer's table. */
+export const FREE_BUCKET = -1;
+
+export interface ForcedEntry {
+  /** Shared, frozen; returned as is by evaluation. */
+  readonly assignment: Assignment;
+  /** Epoch milliseconds; `Infinity` when it never expires. */
+  readonly expiresAt: number;
+  /** The ISO string from the snapshot, for `explain`. */
+  readonly expiresAtIso: string | null;
+}
+
+export interface CompiledLayer {
+  readonly key: string;
+  readonly salt: string;
+  /** Hash state after `${salt}:`. */
+  readonly prefix: HashPrefix;
+  /** bucket → index into `running`, or FREE_BUCKET. */
+  readonly table: Int16Array;
+  /** Running experiments of the layer, in snapshot order; their `slot` indexes this array. */
+  readonly running: readonly CompiledExperiment[];
+  /** Every experiment of the layer, in snapshot order. */
+  readonly experiments: readonly CompiledExperiment[];
+  /** True when no experiment of the layer is shipped or has forced variants: evaluation can go bucket-first. */
+  readonly simple: boolean;
+  /**
+   * Units forced into a running experiment of this layer → those claims. A forced unit takes
+   * its layer slot: it gets no bucketed assignment from another running experiment of the layer,
+   * so layer exclusivity holds for forced units too. Null when the layer has no forced variants.
+   */
+  readonly forcedUnits: ReadonlyMap<string, readonly { slot: number; expiresAt: number }[]> | null;
+}
+
+export interface CompiledExperiment {
+  readonly key: string;
+  readonly layerKey: string;
+  readonly status: 'running' | 'shipped';
+  readonly salt: string;
+  /** Hash state after `${salt}:`. */
+  readonly prefix: HashPrefix;
+  readonly variantKeys: readonly string[];
+  /** cumulative[i] = w0 + … + wi, summed left to right in doubles. */
+  readonly cumulative: Float64Array;
+  /** Frozen `bucketed` assignment per variant, shared across calls (no allocation per unit). */
+  readonly bucketed: readonly Assignment[];
+  /** Frozen `shipped` assignment, or null when not shipped or without a shipped variant. */
+  readonly shipped: Assignment | null;
+  readonly forced: ReadonlyMap<string, ForcedEntry> | null;
+  readonly targeting: Predicate;
+  readonly rule: TargetingRule | null;
+  /** Null when the snapshot has no layer with this experiment's key. */
+  readonly layer: CompiledLayer | null;
+  /** Index into `layer.running`; -1 for a shipped experiment or a missing layer. */
+  readonly slot: number;
+}
+
+/** A snapshot prepared for evaluation: build once per snapshot version, evaluate many times. */
+export interface CompiledSnapshot {
+  readonly version: string;
+  readonly layers: readonly CompiledLayer[];
+  readonly experiments: readonly CompiledExperiment[];
+  readonly byKey: ReadonlyMap<string, CompiledExperiment>;
+  /** Experiments whose layer is not in the snapshot (only their shipped variant can apply). */
+  readonly orphans: readonly CompiledExperiment[];
+  /** Current time in epoch ms, read only when a forced variant with an expiry matches. */
+  readonly clock: () => number;
+}
+
+interface MutableLayer {
+  key: string;
+  salt: string;
+  prefix: HashPrefix;
+  table: Int16Array;
+  running: CompiledExperiment[];
+  experiments: CompiledExperiment[];
+  simple: boolean;
+  forcedUnits: Map<string, { slot: number; expiresAt: number }[]> | null;
+}
+
+function parseExpiry(iso: string | null): number {
+  if (iso === null) return Infinity;
+  const t = Date.parse(iso);
+  // An unparseable expiry is treated as already expired: a forced variant must not outlive intent.
+  return Number.isNaN(t) ? -Infinity : t;
+}
+
+function compileExperiment(e: SnapshotExperiment, layer: MutableLayer | null, slot: number, nowMs: number): CompiledExperiment {
+  const variantKeys = e.variants.map((v) => v.key);
+  const cumulative = new Float64Array(e.variants.length);
+  let sum = 0;
+  e.variants.forEach((v, i) => {
+    sum += v.weight;
+    cumulative[i] = sum;
+  });
+  const base = { experiment: e.key, layer: e.layer };
+  const bucketed = variantKeys.map((variant) => Object.freeze<Assignment>({ ...base, variant, reason: 'bucketed' }));
+  let forced: Map<string, ForcedEntry> | null = null;
+  for (const f of e.forcedVariants) {
+    const expiresAt = parseExpiry(f.expiresAt);
+    if (expiresAt <= nowMs) continue;
+    forced ??= new Map();
+    forced.set(f.unitId, {
+      assignment: Object.freeze<Assignment>({ ...base, variant: f.variant, reason: 'forced' }),
+      expiresAt,
+      expiresAtIso: f.expiresAt,
+    });
+  }
+  const shipped =
+    e.status === 'shipped' && e.shippedVariant !== null
+      ? Object.freeze<Assignment>({ ...base, variant: e.shippedVariant, reason: 'shipped' })
+      : null;
+  return {
+    key: e.key,
+    layerKey: e.layer,
+    status: e.status,
+    salt: e.salt,
+    prefix: hashPrefix(`${e.salt}:`),
+    variantKeys,
+    cumulative,
+    bucketed,
+    shipped,
+    forced,
+    targeting: compileTargeting(e.targeting),
+    rule: e.targeting,
+    layer: layer as CompiledLayer | null,
+    slot,
+  };
+}
+
+/**
+ * Compiles a snapshot: per layer a bucket → experiment table, per experiment cumulative weights,
+ * compiled targeting and forced-variant maps, frozen assignment objects.
+ *
+ * `now` pins the clock for forced-variant expiry (tests, replays). Omit it in long-lived
+ * processes: forced variants already expired are dropped here, and those that expire later are
+ * checked against `Date.now()` when they match.
+ *
+ * Invalid input is tolerated, never thrown on: ranges are clipped to [0, BUCKETS); where two
+ * running experiments claim a bucket, the earlier one in the snapshot keeps it.
+ */
+export function compileSnapshot(snapshot: ConfigSnapshot, now?: Date): CompiledSnapshot {
+  const pinned = now?.getTime();
+  const clock = pinned === undefined ? Date.now : () => pinned;
+  const nowMs = clock();
+
+  const layers = new Map<string, MutableLayer>();
+  for (const l of snapshot.layers) {
+    if (layers.has(l.key)) continue;
+    layers.set(l.key, {
+      key: l.key,
+      salt: l.salt,
+      prefix: hashPrefix(`${l.salt}:`),
+      table: new Int16Array(BUCKETS).fill(FREE_BUCKET),
+      running: [],
+      experiments: [],
+      simple: true,
+      forcedUnits: null,
+    });
+  }
+
+  const experiments: CompiledExperiment[] = [];
+  const byKey = new Map<string, CompiledExperiment>();
+  const orphans: CompiledExperiment[] = [];
+  for (const e of snapshot.experiments) {
+    if (byKey.has(e.key)) continue;
+    const layer = layers.get(e.layer) ?? null;
+    const slot = layer !== null && e.status === 'running' ? layer.running.length : -1;
+    const c = compileExperiment(e, layer, slot, nowMs);
+    experiments.push(c);
+    byKey.set(c.key, c);
+    if (layer === null) {
+      orphans.push(c);
+      continue;
+    }
+    layer.experiments.push(c);
+    if (c.status === 'shipped' || c.forced !== null) layer.simple = false;
+    if (slot < 0) continue;
+    layer.running.push(c);
+    for (const r of e.ranges) {
+      const start = Math.max(0, Math.ceil(r.start));
+      const end = Math.min(BUCKETS, Math.floor(r.end));
+      for (let b = start; b < end; b++) if (layer.table[b] === FREE_BUCKET) layer.table[b] = slot;
+    }
+    if (c.forced !== null) {
+      layer.forcedUnits ??= new Map();
+      for (const [unitId, f] of c.forced) {
+        const claims = layer.forcedUnits.get(unitId);
+        if (claims) claims.push({ slot, expiresAt: f.expiresAt });
+        else layer.forcedUnits.set(unitId, [{ slot, expiresAt: f.expiresAt }]);
+      }
+    }
+  }
+
+  return {
+    version: snapshot.version,
+    layers: [...layers.values()],
+    experiments,
+    byKey,
+    orphans,
+    clock,
+  };
+}

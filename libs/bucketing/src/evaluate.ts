@@ -1,0 +1,131 @@
+import type { Assignment, Attributes } from '@strata/contracts';
+import { BUCKETS, type CompiledExperiment, type CompiledLayer, type CompiledSnapshot } from './compile';
+import { hashWithPrefix } from './murmur3';
+
+/**
+ * Hot path. Everything in this file runs per unit per request (API) or per getVariant (SDK):
+ * no allocation beyond the result array, no I/O, no clock read unless a forced variant with an
+ * expiry matches, at most two hashes per layer. Assignment objects are frozen and shared.
+ */
+
+const NO_ATTRIBUTES: Attributes = Object.freeze({});
+const TWO_TO_32 = 4294967296;
+
+/** The layer slot of a unit: MurmurHash3(`${layer.salt}:${unitId}`) mod BUCKETS. */
+export function layerBucket(layer: CompiledLayer, unitId: string): number {
+  return hashWithPrefix(layer.prefix, unitId) % BUCKETS;
+}
+
+/** The variant draw u ∈ [0, 1): MurmurHash3(`${experiment.salt}:${unitId}`) / 2^32. */
+export function variantDraw(exp: CompiledExperiment, unitId: string): number {
+  return hashWithPrefix(exp.prefix, unitId) / TWO_TO_32;
+}
+
+/** Index of the variant for draw u: the first i with u < cumulative[i]; the last absorbs rounding. */
+export function pickVariant(cumulative: Float64Array, u: number): number {
+  const last = cumulative.length - 1;
+  for (let i = 0; i < last; i++) if (u < cumulative[i]) return i;
+  return last;
+}
+
+export function isActive(c: CompiledSnapshot, expiresAt: number): boolean {
+  return expiresAt === Infinity || expiresAt > c.clock();
+}
+
+/** Whether the unit is forced into another running experiment of the layer (which takes its slot). */
+export function forcedElsewhere(c: CompiledSnapshot, layer: CompiledLayer, slot: number, unitId: string): boolean {
+  if (layer.forcedUnits === null) return false;
+  const claims = layer.forcedUnits.get(unitId);
+  if (claims === undefined) return false;
+  for (let i = 0; i < claims.length; i++) {
+    if (claims[i].slot !== slot && isActive(c, claims[i].expiresAt)) return true;
+  }
+  return false;
+}
+
+function bucketedVariant(exp: CompiledExperiment, unitId: string): Assignment | null {
+  if (exp.bucketed.length === 0) return null;
+  return exp.bucketed[pickVariant(exp.cumulative, hashWithPrefix(exp.prefix, unitId) / TWO_TO_32)];
+}
+
+/**
+ * One experiment for one unit. `bucket` is the unit's bucket in the experiment's layer when the
+ * caller already has it, or -1. The result equals the spec order forced → targeting → bucket →
+ * variant; the bucket is tested before targeting only because it is cheaper and both must pass.
+ */
+function decide(c: CompiledSnapshot, exp: CompiledExperiment, unitId: string, attributes: Attributes, bucket: number): Assignment | null {
+  if (exp.forced !== null) {
+    const f = exp.forced.get(unitId);
+    if (f !== undefined && isActive(c, f.expiresAt)) return f.assignment;
+  }
+  if (exp.status === 'shipped') return exp.shipped !== null && exp.targeting(attributes) ? exp.shipped : null;
+  const layer = exp.layer;
+  if (layer === null || exp.slot < 0) return null;
+  const b = bucket >= 0 ? bucket : hashWithPrefix(layer.prefix, unitId) % BUCKETS;
+  if (layer.table[b] !== exp.slot) return null;
+  if (!exp.targeting(attributes)) return null;
+  if (forcedElsewhere(c, layer, exp.slot, unitId)) return null;
+  return bucketedVariant(exp, unitId);
+}
+
+/**
+ * The unit's assignment in one experiment, or null (unknown key, not targeted, not in traffic).
+ * O(1): one map lookup, at most two hashes. This is what an SDK's getVariant calls.
+ */
+export function evaluateExperiment(
+  compiled: CompiledSnapshot,
+  experimentKey: string,
+  unitId: string,
+  attributes: Attributes = NO_ATTRIBUTES,
+): Assignment | null {
+  const exp = compiled.byKey.get(experimentKey);
+  return exp === undefined ? null : decide(compiled, exp, unitId, attributes, -1);
+}
+
+/**
+ * Every assignment of a unit, in layer order then snapshot order, or only those of
+ * `experimentKeys` when given. One layer hash per layer with running experiments, plus one
+ * variant hash per layer where the unit lands in an experiment.
+ */
+export function evaluate(
+  compiled: CompiledSnapshot,
+  unitId: string,
+  attributes: Attributes = NO_ATTRIBUTES,
+  experimentKeys?: readonly string[],
+): Assignment[] {
+  const out: Assignment[] = [];
+  if (experimentKeys !== undefined) {
+    for (let i = 0; i < experimentKeys.length; i++) {
+      const a = evaluateExperiment(compiled, experimentKeys[i], unitId, attributes);
+      if (a !== null) out.push(a);
+    }
+    return out;
+  }
+  const layers = compiled.layers;
+  for (let i = 0; i < layers.length; i++) {
+    const layer = layers[i];
+    const bucket = layer.running.length > 0 ? hashWithPrefix(layer.prefix, unitId) % BUCKETS : -1;
+    if (layer.simple) {
+      // No shipped experiment and no forced variant in this layer: only the bucket's holder can apply.
+      if (bucket < 0) continue;
+      const slot = layer.table[bucket];
+      if (slot < 0) continue;
+      const exp = layer.running[slot];
+      if (!exp.targeting(attributes)) continue;
+      const a = bucketedVariant(exp, unitId);
+      if (a !== null) out.push(a);
+      continue;
+    }
+    const exps = layer.experiments;
+    for (let j = 0; j < exps.length; j++) {
+      const a = decide(compiled, exps[j], unitId, attributes, bucket);
+      if (a !== null) out.push(a);
+    }
+  }
+  const orphans = compiled.orphans;
+  for (let i = 0; i < orphans.length; i++) {
+    const a = decide(compiled, orphans[i], unitId, attributes, -1);
+    if (a !== null) out.push(a);
+  }
+  return out;
+}

@@ -1,0 +1,163 @@
+import type { Assignment, Attributes, ConfigSnapshot } from '@strata/contracts';
+import { BUCKETS, compileSnapshot, FREE_BUCKET, type CompiledSnapshot } from './compile';
+import { forcedElsewhere, isActive, pickVariant, variantDraw } from './evaluate';
+import { hashWithPrefix } from './murmur3';
+import { describeRule, findTargetingFailure, type TargetingFailure } from './targeting';
+
+/** Why a unit has (or lacks) an assignment in an experiment. Not on the hot path. */
+export type ExplainOutcome =
+  /** Not in the snapshot: the key is unknown, or the experiment is a draft or stopped. */
+  | 'unknown_experiment'
+  /** In the snapshot but cannot assign: its layer is missing, it has no variants, or it is shipped without a shipped variant. */
+  | 'not_running'
+  | 'forced'
+  | 'targeting_failed'
+  | 'shipped'
+  /** The unit's bucket is held by no running experiment of the layer. */
+  | 'bucket_not_held'
+  | 'bucket_held_by_other'
+  /** The unit is forced into another running experiment of the same layer, which takes its slot. */
+  | 'forced_elsewhere'
+  | 'bucketed';
+
+export interface Explanation {
+  experiment: string;
+  layer: string | null;
+  outcome: ExplainOutcome;
+  /** The same value `evaluateExperiment` returns. */
+  assignment: Assignment | null;
+  /** The unit's bucket in the layer, once the bucket step was reached. */
+  bucket?: number;
+  /** The experiment holding `bucket`, when it is another one. */
+  heldBy?: string;
+  /** The variant draw in [0, 1), for `bucketed`. */
+  u?: number;
+  /** The cumulative weight boundaries the draw was compared against (`u < cumulative[i]`). */
+  cumulative?: number[];
+  /** Where targeting failed, for `targeting_failed`. */
+  targeting?: TargetingFailure;
+  /** Expiry of the forced variant, for `forced` (null = never). */
+  forcedExpiresAt?: string | null;
+  /** One human sentence. */
+  message: string;
+}
+
+function isCompiled(s: ConfigSnapshot | CompiledSnapshot): s is CompiledSnapshot {
+  return 'byKey' in s;
+}
+
+/**
+ * Explains the assignment of one unit in one experiment, following the evaluation order:
+ * forced → targeting → (shipped) → layer bucket → variant. Its `assignment` always equals
+ * `evaluateExperiment` for the same input. Accepts a raw snapshot for convenience (compiled on
+ * each call, so pass a compiled one in loops).
+ */
+export function explain(
+  snapshot: ConfigSnapshot | CompiledSnapshot,
+  unitId: string,
+  attributes: Attributes,
+  experimentKey: string,
+): Explanation {
+  const c = isCompiled(snapshot) ? snapshot : compileSnapshot(snapshot);
+  const exp = c.byKey.get(experimentKey);
+  const unit = JSON.stringify(unitId);
+  if (exp === undefined) {
+    return {
+      experiment: experimentKey,
+      layer: null,
+      outcome: 'unknown_experiment',
+      assignment: null,
+      message: `Experiment "${experimentKey}" is not in the snapshot (unknown, draft or stopped): no assignment.`,
+    };
+  }
+  const base = { experiment: exp.key, layer: exp.layerKey };
+
+  const f = exp.forced?.get(unitId);
+  if (f !== undefined && isActive(c, f.expiresAt)) {
+    return {
+      ...base,
+      outcome: 'forced',
+      assignment: f.assignment,
+      forcedExpiresAt: f.expiresAtIso,
+      message: `Unit ${unit} is forced into variant "${f.assignment.variant}" of "${exp.key}"${f.expiresAtIso ? ` until ${f.expiresAtIso}` : ''}.`,
+    };
+  }
+
+  const failure = findTargetingFailure(exp.rule, attributes);
+  if (failure !== null) {
+    const where = failure.path.length ? `rules[${failure.path.join('].rules[')}]` : 'the root rule';
+    const actual = 'actual' in failure ? `; the unit has ${JSON.stringify(failure.actual)}` : '; the unit lacks that attribute or the group matched nothing';
+    return {
+      ...base,
+      outcome: 'targeting_failed',
+      assignment: null,
+      targeting: failure,
+      message: `Unit ${unit} fails the targeting of "${exp.key}" at ${where} (${describeRule(failure.rule)})${actual}.`,
+    };
+  }
+
+  if (exp.status === 'shipped') {
+    if (exp.shipped === null) {
+      return { ...base, outcome: 'not_running', assignment: null, message: `"${exp.key}" is shipped without a shipped variant: no assignment.` };
+    }
+    return {
+      ...base,
+      outcome: 'shipped',
+      assignment: exp.shipped,
+      message: `"${exp.key}" is shipped: everyone in targeting gets "${exp.shipped.variant}".`,
+    };
+  }
+
+  const layer = exp.layer;
+  if (layer === null || exp.variantKeys.length === 0) {
+    return {
+      ...base,
+      outcome: 'not_running',
+      assignment: null,
+      message: layer === null ? `Layer "${exp.layerKey}" of "${exp.key}" is not in the snapshot: no assignment.` : `"${exp.key}" has no variants: no assignment.`,
+    };
+  }
+
+  const bucket = hashWithPrefix(layer.prefix, unitId) % BUCKETS;
+  const slot = layer.table[bucket];
+  if (slot === FREE_BUCKET) {
+    return {
+      ...base,
+      outcome: 'bucket_not_held',
+      assignment: null,
+      bucket,
+      message: `Unit ${unit} is in bucket ${bucket} of layer "${layer.key}", which no running experiment holds: outside the traffic of "${exp.key}".`,
+    };
+  }
+  if (slot !== exp.slot) {
+    const other = layer.running[slot].key;
+    return {
+      ...base,
+      outcome: 'bucket_held_by_other',
+      assignment: null,
+      bucket,
+      heldBy: other,
+      message: `Unit ${unit} is in bucket ${bucket} of layer "${layer.key}", held by experiment "${other}", not "${exp.key}".`,
+    };
+  }
+  if (forcedElsewhere(c, layer, exp.slot, unitId)) {
+    return {
+      ...base,
+      outcome: 'forced_elsewhere',
+      assignment: null,
+      bucket,
+      message: `Unit ${unit} is forced into another running experiment of layer "${layer.key}", which takes its slot there.`,
+    };
+  }
+  const u = variantDraw(exp, unitId);
+  const assignment = exp.bucketed[pickVariant(exp.cumulative, u)];
+  return {
+    ...base,
+    outcome: 'bucketed',
+    assignment,
+    bucket,
+    u,
+    cumulative: [...exp.cumulative],
+    message: `Unit ${unit} is in bucket ${bucket} of layer "${layer.key}", held by "${exp.key}"; variant draw u=${u.toFixed(4)} → "${assignment.variant}".`,
+  };
+}

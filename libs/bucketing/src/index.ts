@@ -1,0 +1,18 @@
+/**
+ * @strata/bucketing: deterministic assignment of units to experiments, shared by the API and
+ * the SDK. Pure and browser-safe: no I/O, no Node APIs, only types from @strata/contracts.
+ * The algorithm is specified in README.md.
+ */
+export { murmur3, hashUnit, hashPrefix, hashWithPrefix, type HashPrefix } from './murmur3';
+export {
+  BUCKETS,
+  FREE_BUCKET,
+  compileSnapshot,
+  type CompiledSnapshot,
+  type CompiledLayer,
+  type CompiledExperiment,
+  type ForcedEntry,
+} from './compile';
+export { evaluate, evaluateExperiment, layerBucket, variantDraw, pickVariant } from './evaluate';
+export { explain, type Explanation, type ExplainOutcome } from './explain';
+export { compileTargeting, findTargetingFailure, describeRule, type Predicate, type TargetingFailure } from './targeting';
