@@ -1,0 +1,29 @@
+/**
+ * The published bucketing vectors, typed, for any test suite that must agree with this library
+ * (the API's, the SDK's): import from a relative path, e.g.
+ * `import { BUCKETING_VECTORS } from '../../../libs/bucketing/test/vectors'`.
+ * Regenerate vectors.json with `node libs/bucketing/test/generate-vectors.mjs`.
+ */
+import data from './vectors.json';
+
+export interface BucketingVector {
+  /** What the id exercises (ascii, emoji, lone surrogate, 1 KB…). */
+  note: string;
+  unitId: string;
+  layerSalt: string;
+  experimentSalt: string;
+  variants: string[];
+  weights: number[];
+  /** MurmurHash3 x86 32 (seed 0) of UTF-8 `${layerSalt}:${unitId}`. */
+  layerHash: number;
+  /** layerHash mod 10000. */
+  bucket: number;
+  /** MurmurHash3 x86 32 (seed 0) of UTF-8 `${experimentSalt}:${unitId}`. */
+  variantHash: number;
+  /** variantHash / 2^32. */
+  u: number;
+  variantIndex: number;
+  variant: string;
+}
+
+export const BUCKETING_VECTORS: readonly BucketingVector[] = data.vectors;
