@@ -1,0 +1,37 @@
+export type { ArmStats, CovariateArmStats, RatioArmStats, Estimate, EstimateParams, AlphaOptions } from './types';
+export { mean, sampleVariance, varianceOfMean } from './arm';
+export { welchTTest, welchDf } from './welch';
+export { relativeLiftDelta } from './relative-lift';
+export { twoProportionZTest } from './proportions';
+export { ratioMetric, ratioArmMoments, type RatioMetricOptions } from './ratio-metric';
+export { cupedAdjust, type CupedResult } from './cuped';
+export {
+  sequentialConfidenceSequence,
+  optimalRhoSquared,
+  csMultiplier,
+  csPValue,
+  DEFAULT_PLANNED_SAMPLE_SIZE,
+  type ConfidenceSequenceOptions,
+} from './confidence-sequence';
+export { msprt, defaultTau2, type MsprtOptions } from './msprt';
+export { srmTest, SRM_THRESHOLD, type SrmResult } from './srm';
+export { benjaminiHochberg, bonferroni, type CorrectionResult } from './multiple-comparisons';
+export { sampleSizeFixed, sampleSizeSequential, type SampleSizeOptions, type SampleSizeResult } from './power';
+export { winsorize, capThresholds, capValue, percentile, type CapThresholds } from './winsorize';
+export { createRng, mulberry32, type Rng } from './random';
+export {
+  analyzeComparison,
+  resultsTable,
+  ESTIMATE_FAMILIES,
+  type AnalysisOptions,
+  type ComparisonResult,
+  type CorrectionMethod,
+  type CupedSummary,
+  type EstimateFamily,
+  type MetricInput,
+  type MetricKind,
+  type PreviousPValues,
+  type ResultsTable,
+  type VariantInput,
+} from './results-table';
+export { DEFAULT_ALPHA } from './estimate';
