@@ -53,7 +53,12 @@ for (const c of configs) {
     const variantHash = hash(c.experimentSalt, unitId);
     const u = variantHash / 2 ** 32;
     const index = variantIndex(c.weights, u);
-    vectors.push({ note, unitId, ...c, layerHash, bucket: layerHash % BUCKETS, variantHash, u, variantIndex: index, variant: c.variants[index] });
+    // JSON with lone surrogates is rejected by strict parsers (serde_json, Vite), so those ids are
+    // published as UTF-16 code units; `unitId` then holds the well-formed form with U+FFFD, which
+    // hashes to the same bytes by the spec.
+    const wellFormed = unitId.toWellFormed();
+    const id = wellFormed === unitId ? { unitId } : { unitId: wellFormed, unitIdUtf16: [...unitId].flatMap((ch) => [...Array(ch.length).keys()].map((k) => ch.charCodeAt(k))) };
+    vectors.push({ note, ...id, ...c, layerHash, bucket: layerHash % BUCKETS, variantHash, u, variantIndex: index, variant: c.variants[index] });
   }
 }
 

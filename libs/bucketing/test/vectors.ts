@@ -9,7 +9,10 @@ import data from './vectors.json';
 export interface BucketingVector {
   /** What the id exercises (ascii, emoji, lone surrogate, 1 KB…). */
   note: string;
+  /** The id, always well-formed: lone surrogates appear as U+FFFD, which hashes identically. */
   unitId: string;
+  /** Only for ids with lone surrogates (which strict JSON parsers reject): the raw UTF-16 code units. */
+  unitIdUtf16?: number[];
   layerSalt: string;
   experimentSalt: string;
   variants: string[];
@@ -27,3 +30,8 @@ export interface BucketingVector {
 }
 
 export const BUCKETING_VECTORS: readonly BucketingVector[] = data.vectors;
+
+/** The id exactly as a JavaScript caller would pass it (with its lone surrogates, if any). */
+export function rawUnitId(v: BucketingVector): string {
+  return v.unitIdUtf16 ? String.fromCharCode(...v.unitIdUtf16) : v.unitId;
+}

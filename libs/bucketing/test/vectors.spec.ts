@@ -1,0 +1,32 @@
+import { describe, expect, it } from 'vitest';
+import { compileSnapshot, evaluateExperiment, hashUnit, layerBucket, murmur3, pickVariant, variantDraw } from '../src';
+import { experiment, layer, snapshot } from './snapshot-builder';
+import { BUCKETING_VECTORS, rawUnitId } from './vectors';
+
+describe('published vectors', () => {
+  it('covers ASCII, unicode, emoji, empty, lone-surrogate and 1 KB ids', () => {
+    const notes = new Set(BUCKETING_VECTORS.map((v) => v.note));
+    for (const n of ['ascii', 'empty string', 'CJK (3-byte UTF-8)', 'emoji (surrogate pairs, 4-byte UTF-8)', '1 KB ascii id']) expect(notes).toContain(n);
+  });
+
+  it('publishes lone-surrogate ids as code units that hash like their U+FFFD form', () => {
+    const lone = BUCKETING_VECTORS.filter((v) => v.unitIdUtf16);
+    expect(lone.length).toBeGreaterThan(0);
+    for (const v of lone) expect(hashUnit(v.layerSalt, rawUnitId(v))).toBe(v.layerHash);
+  });
+
+  it.each(BUCKETING_VECTORS.map((v, i) => [i, v.note, v] as const))('vector %i (%s): hash, bucket and variant agree', (_i, _note, v) => {
+    expect(hashUnit(v.layerSalt, v.unitId)).toBe(v.layerHash);
+    expect(murmur3(`${v.experimentSalt}:${v.unitId}`)).toBe(v.variantHash);
+    const exp = experiment('e', 'L', {
+      salt: v.experimentSalt,
+      variants: v.variants.map((key, i) => ({ key, weight: v.weights[i] })),
+      ranges: [{ start: v.bucket, end: v.bucket + 1 }],
+    });
+    const c = compileSnapshot(snapshot([layer('L', v.layerSalt)], [exp]));
+    expect(layerBucket(c.layers[0], v.unitId)).toBe(v.bucket);
+    expect(variantDraw(c.experiments[0], v.unitId)).toBe(v.u);
+    expect(pickVariant(c.experiments[0].cumulative, v.u)).toBe(v.variantIndex);
+    expect(evaluateExperiment(c, 'e', v.unitId)).toEqual({ experiment: 'e', layer: 'L', variant: v.variant, reason: 'bucketed' });
+  });
+});
