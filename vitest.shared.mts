@@ -20,7 +20,17 @@ export const aliases = {
  */
 export function nodeProject(name: string, test: UserWorkspaceConfig['test'] = {}): UserWorkspaceConfig {
   return defineProject({
-    plugins: [swc.vite({ module: { type: 'es6' } })],
+    plugins: [
+      swc.vite({
+        tsconfigFile: false,
+        module: { type: 'es6' },
+        jsc: {
+          target: 'es2022',
+          parser: { syntax: 'typescript', decorators: true, tsx: true },
+          transform: { legacyDecorator: true, decoratorMetadata: true, useDefineForClassFields: false, react: { runtime: 'automatic' } },
+        },
+      }),
+    ],
     resolve: { alias: aliases },
     test: {
       name,

@@ -6,6 +6,7 @@ const path = require('node:path');
 
 const root = path.resolve(__dirname, '..');
 process.env.SWC_NODE_PROJECT = process.env.SWC_NODE_PROJECT || path.join(root, 'apps/api/tsconfig.app.json');
+require('./ensure-native');
 require('@swc-node/register');
 
 const [entry, ...rest] = process.argv.slice(2);

@@ -1,0 +1,67 @@
+import { randomUUID } from 'node:crypto';
+import { ConsoleLogger, type LogLevel } from '@nestjs/common';
+import { NestFactory } from '@nestjs/core';
+import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
+import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { LogController } from 'fastify';
+import type { DataSource } from 'typeorm';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+import { AppModule } from './app.module';
+import type { AppConfig } from './config/app-config';
+
+const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+
+function nestLogLevels(level: AppConfig['logLevel']): LogLevel[] | false {
+  const order: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
+  // Nest's own start-up chatter (one line per route) only from debug on.
+  const cut = { fatal: 1, error: 2, warn: 3, info: 3, debug: 5, trace: 6, silent: 0 }[level];
+  return cut === 0 ? false : order.slice(0, cut);
+}
+
+/** Builds the Nest application (not yet listening): routes, errors, logs, docs, dashboard. */
+export async function createApp(config: AppConfig, dataSource: DataSource, databaseUrl: string): Promise<NestFastifyApplication> {
+  const adapter = new FastifyAdapter({
+    bodyLimit: config.bodyLimit,
+    // One JSON log line per request (below), not Fastify's two.
+    logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
+    logController: new LogController({ disableRequestLogging: true }),
+    genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => {
+      const given = req.headers['x-request-id'];
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+    },
+    routerOptions: { maxParamLength: 500 },
+  });
+  const fastify = adapter.getInstance();
+  fastify.addHook('onSend', async (request, reply) => {
+    reply.header('x-request-id', request.id);
+  });
+  fastify.addHook('onResponse', async (request, reply) => {
+    request.log.info(
+      { method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100 },
+      'request',
+    );
+  });
+
+  const logLevels = nestLogLevels(config.logLevel);
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, dataSource, databaseUrl), adapter, {
+    logger: logLevels === false ? false : new ConsoleLogger({ json: true, logLevels }),
+    abortOnError: false,
+  });
+
+  if (existsSync(join(config.dashboardDir, 'index.html'))) {
+    app.useStaticAssets({ root: config.dashboardDir, prefix: '/', index: ['index.html'] });
+  }
+
+  const document = SwaggerModule.createDocument(
+    app,
+    new DocumentBuilder()
+      .setTitle('Strata API')
+      .setDescription('Experimentation platform: configuration, assignment, event collection and analysis.')
+      .setVersion('1')
+      .addBearerAuth()
+      .build(),
+  );
+  SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/json', yamlDocumentUrl: 'docs/yaml' });
+  return app;
+}

@@ -1,0 +1,36 @@
+import { type DynamicModule, Module } from '@nestjs/common';
+import { APP_FILTER, APP_GUARD } from '@nestjs/core';
+import type { DataSource } from 'typeorm';
+import { AllExceptionsFilter } from './common/filters/all-exceptions.filter';
+import { ApiKeyGuard } from './common/guards/api-key.guard';
+import { APP_CONFIG, type AppConfig } from './config/app-config';
+import { DatabaseModule } from './database/database.module';
+import { ApiKeyModule } from './modules/api-key/api-key.module';
+import { AuditModule } from './modules/audit/audit.module';
+import { ExperimentModule } from './modules/experiment/experiment.module';
+import { HealthModule } from './modules/health/health.module';
+import { LayerModule } from './modules/layer/layer.module';
+import { MetricModule } from './modules/metric/metric.module';
+import { existsSync } from 'node:fs';
+import { join } from 'node:path';
+
+/** Feature modules, in one list so a newcomer sees every capability at a glance. */
+export const FEATURE_MODULES = [HealthModule, ApiKeyModule, AuditModule, LayerModule, MetricModule, ExperimentModule];
+
+@Module({})
+export class AppModule {
+  static forRoot(config: AppConfig, dataSource: DataSource, databaseUrl: string): DynamicModule {
+    const dashboardDir = existsSync(join(config.dashboardDir, 'index.html')) ? config.dashboardDir : null;
+    return {
+      module: AppModule,
+      global: true,
+      imports: [DatabaseModule.forDataSource(dataSource, databaseUrl), ...FEATURE_MODULES],
+      providers: [
+        { provide: APP_CONFIG, useValue: config },
+        { provide: APP_GUARD, useClass: ApiKeyGuard },
+        { provide: APP_FILTER, useValue: new AllExceptionsFilter(dashboardDir) },
+      ],
+      exports: [APP_CONFIG],
+    };
+  }
+}

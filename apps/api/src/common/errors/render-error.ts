@@ -1,0 +1,84 @@
+import { HttpException } from '@nestjs/common';
+import { ERROR_CODES, type ErrorBody, type ErrorCode } from '@strata/contracts';
+import { AppException } from './app.exception';
+
+export interface RenderedError {
+  status: number;
+  body: ErrorBody;
+  headers: Record<string, string>;
+  /** Unexpected errors are logged with their stack; their detail is never sent. */
+  unexpected: boolean;
+}
+
+interface FastifyLikeError {
+  statusCode?: number;
+  code?: string;
+  message?: string;
+}
+
+function statusToCode(status: number): ErrorCode {
+  switch (status) {
+    case 400:
+      return 'bad_request';
+    case 401:
+      return 'unauthorized';
+    case 403:
+      return 'forbidden';
+    case 404:
+      return 'route_not_found';
+    case 405:
+      return 'method_not_allowed';
+    case 409:
+      return 'conflict';
+    case 413:
+      return 'payload_too_large';
+    case 415:
+      return 'unsupported_media_type';
+    case 429:
+      return 'rate_limited';
+    case 503:
+      return 'unavailable';
+    default:
+      return status >= 500 ? 'internal_error' : 'bad_request';
+  }
+}
+
+function body(code: ErrorCode, message: string, details: ErrorBody['error']['details'], requestId?: string): ErrorBody {
+  return { error: { code, message, details, ...(requestId ? { requestId } : {}) } };
+}
+
+/** Maps anything thrown while serving a request to the one error shape. */
+export function renderError(error: unknown, requestId?: string): RenderedError {
+  if (error instanceof AppException) {
+    return { status: error.status, body: body(error.code, error.message, error.details, requestId), headers: error.headers, unexpected: false };
+  }
+  if (error instanceof HttpException) {
+    // Nest wraps Fastify's own errors (bad JSON, body too large); render the original.
+    const cause = (error as { cause?: unknown }).cause as FastifyLikeError | undefined;
+    if (cause && typeof cause.statusCode === 'number' && typeof cause.code === 'string') return renderError(cause, requestId);
+    const status = error.getStatus();
+    const code = statusToCode(status);
+    const message: string = status === 404 ? 'No such route.' : ERROR_CODES[code].message;
+    return { status, body: body(code, message, [], requestId), headers: {}, unexpected: status >= 500 };
+  }
+  const e = (error ?? {}) as FastifyLikeError;
+  const status = typeof e.statusCode === 'number' ? e.statusCode : 500;
+  if (status >= 400 && status < 500) {
+    // Fastify's own errors: body too large, bad JSON, bad content type.
+    let code = statusToCode(status);
+    let message: string = ERROR_CODES[code].message;
+    if (status === 400 && (error instanceof SyntaxError || /JSON/i.test(e.code ?? '') || /JSON/i.test(e.message ?? ''))) {
+      code = 'malformed_json';
+      message = `${ERROR_CODES.malformed_json.message} ${e.message ?? ''}`.trim();
+    } else if (status === 400 && e.code === 'FST_ERR_CTP_EMPTY_JSON_BODY') {
+      code = 'malformed_json';
+      message = 'The request body is empty but the content type is JSON.';
+    } else if (status === 413) {
+      message = `${ERROR_CODES.payload_too_large.message} ${e.message ?? ''}`.trim();
+    } else if (status === 415) {
+      message = `${ERROR_CODES.unsupported_media_type.message} Send application/json.`;
+    }
+    return { status, body: body(code, message, [], requestId), headers: {}, unexpected: false };
+  }
+  return { status: 500, body: body('internal_error', ERROR_CODES.internal_error.message, [], requestId), headers: {}, unexpected: true };
+}

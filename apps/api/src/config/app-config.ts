@@ -1,0 +1,77 @@
+import { resolve } from 'node:path';
+import { z } from 'zod';
+
+/**
+ * Typed, validated configuration from the environment. Secrets come only from here.
+ * Unknown variables are ignored; a bad value stops start-up with a message naming it.
+ */
+const envSchema = z.object({
+  PORT: z.coerce.number().int().min(0).max(65535).default(3000),
+  HOST: z.string().default('0.0.0.0'),
+  DATABASE_URL: z.string().url().optional(),
+  STRATA_DATA_DIR: z.string().default('.data'),
+  STRATA_ADMIN_KEY: z.string().min(16, 'STRATA_ADMIN_KEY must be at least 16 characters').optional(),
+  LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
+  /** Largest accepted JSON body, bytes. */
+  STRATA_BODY_LIMIT: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+  /** Requests per second allowed per API key on SDK endpoints (token bucket); 0 disables. */
+  STRATA_RATE_LIMIT_RPS: z.coerce.number().min(0).default(0),
+  STRATA_RATE_LIMIT_BURST: z.coerce.number().min(1).default(2000),
+  /** How often the guardrail job checks running experiments. */
+  STRATA_GUARDRAIL_INTERVAL_SECONDS: z.coerce.number().int().min(5).default(300),
+  /** Webhook notified when an experiment is auto-stopped or alerted. */
+  STRATA_WEBHOOK_URL: z.string().url().optional(),
+  /** How often the analysis rollup job advances its watermark. */
+  STRATA_ROLLUP_INTERVAL_SECONDS: z.coerce.number().int().min(1).default(60),
+  /** Serve the dashboard from this folder (built by `vite build`). */
+  STRATA_DASHBOARD_DIR: z.string().optional(),
+  /** Disable background jobs (tests drive them by hand). */
+  STRATA_DISABLE_JOBS: z
+    .enum(['true', 'false', '1', '0'])
+    .default('false')
+    .transform((v) => v === 'true' || v === '1'),
+});
+
+export type AppConfig = {
+  port: number;
+  host: string;
+  databaseUrl: string | undefined;
+  dataDir: string;
+  bootstrapAdminKey: string | undefined;
+  logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+  bodyLimit: number;
+  rateLimit: { rps: number; burst: number };
+  guardrailIntervalSeconds: number;
+  rollupIntervalSeconds: number;
+  webhookUrl: string | undefined;
+  dashboardDir: string;
+  jobsEnabled: boolean;
+};
+
+export class ConfigError extends Error {}
+
+export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
+  const parsed = envSchema.safeParse(env);
+  if (!parsed.success) {
+    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
+    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+  }
+  const e = parsed.data;
+  return {
+    port: e.PORT,
+    host: e.HOST,
+    databaseUrl: e.DATABASE_URL,
+    dataDir: resolve(e.STRATA_DATA_DIR),
+    bootstrapAdminKey: e.STRATA_ADMIN_KEY,
+    logLevel: e.LOG_LEVEL,
+    bodyLimit: e.STRATA_BODY_LIMIT,
+    rateLimit: { rps: e.STRATA_RATE_LIMIT_RPS, burst: e.STRATA_RATE_LIMIT_BURST },
+    guardrailIntervalSeconds: e.STRATA_GUARDRAIL_INTERVAL_SECONDS,
+    rollupIntervalSeconds: e.STRATA_ROLLUP_INTERVAL_SECONDS,
+    webhookUrl: e.STRATA_WEBHOOK_URL,
+    dashboardDir: resolve(e.STRATA_DASHBOARD_DIR ?? resolve(__dirname, '../../../dashboard/dist')),
+    jobsEnabled: !e.STRATA_DISABLE_JOBS,
+  };
+}
+
+export const APP_CONFIG = Symbol('APP_CONFIG');

@@ -1,0 +1,36 @@
+import { type DynamicModule, Global, Module, type OnApplicationShutdown, type OnModuleInit, Inject } from '@nestjs/common';
+import { TypeOrmModule } from '@nestjs/typeorm';
+import type { DataSource } from 'typeorm';
+import { ConfigChangeFeed } from './config-change-feed';
+
+export const DATABASE_URL = Symbol('DATABASE_URL');
+
+class ChangeFeedLifecycle implements OnModuleInit, OnApplicationShutdown {
+  constructor(@Inject(ConfigChangeFeed) private readonly feed: ConfigChangeFeed) {}
+  async onModuleInit(): Promise<void> {
+    await this.feed.start();
+  }
+  async onApplicationShutdown(): Promise<void> {
+    await this.feed.stop();
+  }
+}
+
+/** Hands Nest the already-migrated DataSource and the configuration change feed. */
+@Global()
+@Module({})
+export class DatabaseModule {
+  static forDataSource(dataSource: DataSource, url: string): DynamicModule {
+    const feed = new ConfigChangeFeed(dataSource, url);
+    return {
+      module: DatabaseModule,
+      imports: [
+        TypeOrmModule.forRootAsync({
+          useFactory: () => dataSource.options,
+          dataSourceFactory: async () => dataSource,
+        }),
+      ],
+      providers: [{ provide: DATABASE_URL, useValue: url }, { provide: ConfigChangeFeed, useValue: feed }, ChangeFeedLifecycle],
+      exports: [DATABASE_URL, ConfigChangeFeed],
+    };
+  }
+}

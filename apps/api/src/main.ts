@@ -1,0 +1,79 @@
+import 'reflect-metadata';
+import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import type { DataSource } from 'typeorm';
+import { createApp } from './app.factory';
+import { ConfigError, loadConfig } from './config/app-config';
+import { createDataSource, runMigrations } from './database/data-source';
+import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './database/embedded-postgres';
+import { ApiKeyService } from './modules/api-key/api-key.service';
+
+function say(line: string): void {
+  process.stdout.write(`${line}\n`);
+}
+
+/**
+ * `npm start`: PostgreSQL (embedded under .data/ unless DATABASE_URL is set) → migrations →
+ * API + dashboard on one port. SIGINT/SIGTERM close the server, then the database.
+ */
+async function main(): Promise<void> {
+  const config = loadConfig();
+  let embedded: EmbeddedPostgresHandle | null = null;
+  let dataSource: DataSource | null = null;
+  let app: NestFastifyApplication | null = null;
+  let stopping = false;
+
+  const shutdown = async (signal: string): Promise<void> => {
+    if (stopping) return;
+    stopping = true;
+    say(`\n${signal} received: shutting down…`);
+    const force = setTimeout(() => process.exit(1), 20_000);
+    force.unref();
+    try {
+      if (app) await app.close();
+      if (dataSource?.isInitialized) await dataSource.destroy();
+      if (embedded) await embedded.stop();
+      say('Strata stopped.');
+      process.exit(0);
+    } catch (error) {
+      process.stderr.write(`shutdown failed: ${String(error)}\n`);
+      process.exit(1);
+    }
+  };
+  process.on('SIGINT', () => void shutdown('SIGINT'));
+  process.on('SIGTERM', () => void shutdown('SIGTERM'));
+
+  let url = config.databaseUrl;
+  if (!url) {
+    say(`Starting embedded PostgreSQL (data in ${config.dataDir})…`);
+    embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, persistent: true });
+    url = embedded.url;
+  }
+  dataSource = createDataSource({ url });
+  await dataSource.initialize();
+  const applied = await runMigrations(dataSource);
+  if (applied.length) say(`Applied ${applied.length} migration(s): ${applied.join(', ')}`);
+
+  app = await createApp(config, dataSource, url);
+  await app.listen({ port: config.port, host: config.host });
+  const generatedKey = await app.get(ApiKeyService).ensureBootstrapKey(config.bootstrapAdminKey);
+
+  const address = app.getHttpServer().address();
+  const port = typeof address === 'object' && address ? address.port : config.port;
+  const base = `http://localhost:${port}`;
+  say('');
+  say(`Strata is running at ${base}`);
+  say(`  dashboard  ${base}/`);
+  say(`  API        ${base}/v1   (docs: ${base}/docs)`);
+  say(`  database   ${embedded ? `embedded PostgreSQL on 127.0.0.1:${embedded.port}` : 'DATABASE_URL'}`);
+  if (generatedKey) {
+    say('');
+    say(`  Admin API key (shown only this once; stored hashed): ${generatedKey}`);
+  }
+  say('');
+}
+
+main().catch((error: unknown) => {
+  if (error instanceof ConfigError) process.stderr.write(`${error.message}\n`);
+  else process.stderr.write(`Strata failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
+  process.exit(1);
+});

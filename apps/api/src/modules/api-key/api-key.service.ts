@@ -1,0 +1,118 @@
+import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { ApiKeyDto, ApiKeyType, CreatedApiKeyDto, CreateApiKeyRequest, Page } from '@strata/contracts';
+import { DataSource, IsNull } from 'typeorm';
+import { AppException, NotFoundException } from '../../common/errors/app.exception';
+import { SYSTEM, type Principal } from '../../common/guards/principal';
+import { ConfigChangeFeed } from '../../database/config-change-feed';
+import { AuditService } from '../audit/audit.service';
+import { displayPrefix, generateSecret, hashSecret } from './api-key-secret';
+import { ApiKeyEntity } from './api-key.entity';
+
+interface CachedKey {
+  id: string;
+  type: ApiKeyType;
+}
+
+function toDto(k: ApiKeyEntity): ApiKeyDto {
+  return {
+    id: k.id,
+    name: k.name,
+    type: k.type,
+    prefix: k.prefix,
+    createdAt: k.createdAt.toISOString(),
+    revokedAt: k.revokedAt?.toISOString() ?? null,
+    lastUsedAt: k.lastUsedAt?.toISOString() ?? null,
+  };
+}
+
+/**
+ * Issues, lists and revokes API keys. Authentication reads an in-memory map of active
+ * key hashes (refreshed on every configuration change), so no request pays a query.
+ */
+@Injectable()
+export class ApiKeyService implements OnModuleInit {
+  private active = new Map<string, CachedKey>();
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly audit: AuditService,
+    private readonly changes: ConfigChangeFeed,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    await this.reload();
+    this.changes.subscribe(() => this.reload());
+  }
+
+  authenticate(secret: string): CachedKey | undefined {
+    return this.active.get(hashSecret(secret));
+  }
+
+  async create(principal: Principal, request: CreateApiKeyRequest): Promise<CreatedApiKeyDto> {
+    const secret = generateSecret(request.type);
+    const created = await this.insert(principal, request.name, request.type, secret);
+    return { ...created, secret };
+  }
+
+  async list(limit: number, offset: number): Promise<Page<ApiKeyDto>> {
+    const [rows, total] = await this.dataSource
+      .getRepository(ApiKeyEntity)
+      .findAndCount({ order: { createdAt: 'DESC' }, take: limit, skip: offset });
+    return { items: rows.map(toDto), total, limit, offset };
+  }
+
+  async revoke(principal: Principal, id: string): Promise<ApiKeyDto> {
+    const dto = await this.dataSource.transaction(async (manager) => {
+      const key = await manager.findOne(ApiKeyEntity, { where: { id }, lock: { mode: 'pessimistic_write' } });
+      if (!key) throw new NotFoundException('API key', id);
+      if (key.revokedAt) throw new AppException('conflict', `API key "${id}" is already revoked.`);
+      if (key.type === 'admin' && principal.keyId === id) {
+        const others = await manager.count(ApiKeyEntity, { where: { type: 'admin', revokedAt: IsNull() } });
+        if (others <= 1) throw new AppException('conflict', 'You cannot revoke the last active admin key.');
+      }
+      const before = toDto(key);
+      key.revokedAt = new Date();
+      await manager.save(key);
+      const after = toDto(key);
+      await this.audit.record(manager, principal, { action: 'api_key.revoke', entityType: 'api_key', entityKey: id, before, after });
+      return after;
+    });
+    await this.reload();
+    return dto;
+  }
+
+  /**
+   * First start: make sure an admin key exists. `STRATA_ADMIN_KEY` is accepted as given;
+   * otherwise one is generated when there is no admin key yet, and returned to be printed once.
+   */
+  async ensureBootstrapKey(envSecret: string | undefined): Promise<string | null> {
+    if (envSecret) {
+      const exists = await this.dataSource.getRepository(ApiKeyEntity).exists({ where: { secretHash: hashSecret(envSecret) } });
+      if (!exists) await this.insert(SYSTEM, 'bootstrap (STRATA_ADMIN_KEY)', 'admin', envSecret);
+      return null;
+    }
+    const admins = await this.dataSource.getRepository(ApiKeyEntity).count({ where: { type: 'admin' } });
+    if (admins > 0) return null;
+    const secret = generateSecret('admin');
+    await this.insert(SYSTEM, 'bootstrap', 'admin', secret);
+    return secret;
+  }
+
+  private async insert(principal: Principal, name: string, type: ApiKeyType, secret: string): Promise<ApiKeyDto> {
+    const dto = await this.dataSource.transaction(async (manager) => {
+      const entity = manager.create(ApiKeyEntity, { name, type, prefix: displayPrefix(secret), secretHash: hashSecret(secret) });
+      const saved = await manager.save(entity);
+      const after = toDto(saved);
+      await this.audit.record(manager, principal, { action: 'api_key.create', entityType: 'api_key', entityKey: saved.id, before: null, after });
+      return after;
+    });
+    await this.reload();
+    return dto;
+  }
+
+  private async reload(): Promise<void> {
+    const rows = await this.dataSource.getRepository(ApiKeyEntity).find({ where: { revokedAt: IsNull() } });
+    this.active = new Map(rows.map((r) => [r.secretHash, { id: r.id, type: r.type }]));
+  }
+}

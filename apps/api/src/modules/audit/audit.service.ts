@@ -1,0 +1,59 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import type { AuditEntryDto, Page } from '@strata/contracts';
+import type { z } from 'zod';
+import { DataSource, type EntityManager } from 'typeorm';
+import type { auditQuerySchema } from '@strata/contracts';
+import { bumpConfigVersion } from '../../database/config-change-feed';
+import type { Principal } from '../../common/guards/principal';
+import { AuditEntryEntity } from './audit.entity';
+
+export interface AuditRecord {
+  action: string;
+  entityType: 'api_key' | 'layer' | 'metric' | 'experiment';
+  entityKey: string;
+  before: unknown;
+  after: unknown;
+}
+
+/**
+ * Every configuration change is written here in the same transaction as the change, and
+ * bumps the configuration version so every API process rebuilds its snapshot.
+ */
+@Injectable()
+export class AuditService {
+  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+
+  async record(manager: EntityManager, principal: Principal, entry: AuditRecord): Promise<void> {
+    await manager.query(
+      'INSERT INTO audit_log (api_key_id, action, entity_type, entity_key, before, after) VALUES ($1, $2, $3, $4, $5, $6)',
+      [principal.keyId, entry.action, entry.entityType, entry.entityKey, JSON.stringify(entry.before ?? null), JSON.stringify(entry.after ?? null)],
+    );
+    await bumpConfigVersion(manager);
+  }
+
+  async list(query: z.output<typeof auditQuerySchema>): Promise<Page<AuditEntryDto>> {
+    const qb = this.dataSource.getRepository(AuditEntryEntity).createQueryBuilder('a');
+    if (query.entityType) qb.andWhere('a.entity_type = :entityType', { entityType: query.entityType });
+    if (query.entityKey) qb.andWhere('a.entity_key = :entityKey', { entityKey: query.entityKey });
+    if (query.action) qb.andWhere('a.action = :action', { action: query.action });
+    if (query.since) qb.andWhere('a.at >= :since', { since: query.since });
+    if (query.until) qb.andWhere('a.at < :until', { until: query.until });
+    const [rows, total] = await qb.orderBy('a.id', 'DESC').take(query.limit).skip(query.offset).getManyAndCount();
+    return {
+      items: rows.map((r) => ({
+        id: String(r.id),
+        at: r.at.toISOString(),
+        apiKeyId: r.apiKeyId,
+        action: r.action,
+        entityType: r.entityType,
+        entityKey: r.entityKey,
+        before: r.before,
+        after: r.after,
+      })),
+      total,
+      limit: query.limit,
+      offset: query.offset,
+    };
+  }
+}

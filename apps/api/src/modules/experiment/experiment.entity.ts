@@ -1,0 +1,76 @@
+import { Column, CreateDateColumn, Entity, Index, PrimaryColumn, UpdateDateColumn, VersionColumn } from 'typeorm';
+import type { ExperimentAlertDto, ExperimentStatus, ForcedVariantDto, TargetingRule, VariantDto } from '@strata/contracts';
+
+@Entity({ name: 'experiments' })
+@Index('experiments_layer_status_idx', ['layerKey', 'status'])
+export class ExperimentEntity {
+  @PrimaryColumn({ type: 'text' })
+  key!: string;
+
+  @Column({ type: 'text' })
+  name!: string;
+
+  @Column({ type: 'text', default: '' })
+  hypothesis!: string;
+
+  @Column({ name: 'layer_key', type: 'text' })
+  layerKey!: string;
+
+  @Column({ type: 'text', default: 'draft' })
+  status!: ExperimentStatus;
+
+  @Column({ type: 'jsonb' })
+  variants!: VariantDto[];
+
+  /** Traffic as a count of the layer's 10,000 buckets (percent × 100), exact. */
+  @Column({ name: 'traffic_buckets', type: 'int' })
+  trafficBuckets!: number;
+
+  @Column({ type: 'jsonb', nullable: true })
+  targeting!: TargetingRule | null;
+
+  @Column({ name: 'forced_variants', type: 'jsonb', default: () => "'[]'" })
+  forcedVariants!: ForcedVariantDto[];
+
+  @Column({ name: 'primary_metric', type: 'text', nullable: true })
+  primaryMetric!: string | null;
+
+  @Column({ name: 'secondary_metrics', type: 'jsonb', default: () => "'[]'" })
+  secondaryMetrics!: string[];
+
+  @Column({ name: 'guardrail_metrics', type: 'jsonb', default: () => "'[]'" })
+  guardrailMetrics!: string[];
+
+  @Column({ name: 'planned_sample_size', type: 'int', nullable: true })
+  plannedSampleSize!: number | null;
+
+  @Column({ name: 'auto_stop', type: 'boolean', default: false })
+  autoStop!: boolean;
+
+  @Column({ type: 'text' })
+  salt!: string;
+
+  @Column({ name: 'shipped_variant', type: 'text', nullable: true })
+  shippedVariant!: string | null;
+
+  @Column({ type: 'jsonb', default: () => "'[]'" })
+  alerts!: ExperimentAlertDto[];
+
+  @Column({ name: 'started_at', type: 'timestamptz', nullable: true })
+  startedAt!: Date | null;
+
+  @Column({ name: 'stopped_at', type: 'timestamptz', nullable: true })
+  stoppedAt!: Date | null;
+
+  @Column({ name: 'stop_reason', type: 'text', nullable: true })
+  stopReason!: string | null;
+
+  @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
+  createdAt!: Date;
+
+  @UpdateDateColumn({ name: 'updated_at', type: 'timestamptz' })
+  updatedAt!: Date;
+
+  @VersionColumn({ type: 'int', default: 1 })
+  version!: number;
+}

@@ -1,0 +1,35 @@
+import type { BucketRange, ExperimentDto } from '@strata/contracts';
+import type { ExperimentEntity } from './experiment.entity';
+
+export function toExperimentDto(e: ExperimentEntity, ranges: BucketRange[]): ExperimentDto {
+  return {
+    key: e.key,
+    name: e.name,
+    hypothesis: e.hypothesis,
+    layer: e.layerKey,
+    status: e.status,
+    variants: e.variants,
+    traffic: e.trafficBuckets / 100,
+    targeting: e.targeting,
+    forcedVariants: e.forcedVariants,
+    primaryMetric: e.primaryMetric,
+    secondaryMetrics: e.secondaryMetrics,
+    guardrailMetrics: e.guardrailMetrics,
+    plannedSampleSize: e.plannedSampleSize,
+    autoStop: e.autoStop,
+    salt: e.salt,
+    shippedVariant: e.shippedVariant,
+    ranges,
+    alerts: e.alerts,
+    startedAt: e.startedAt?.toISOString() ?? null,
+    stoppedAt: e.stoppedAt?.toISOString() ?? null,
+    stopReason: e.stopReason,
+    createdAt: e.createdAt.toISOString(),
+    updatedAt: e.updatedAt.toISOString(),
+  };
+}
+
+/** Traffic percent (0–100, step 0.01) as a whole number of the layer's 10,000 buckets. */
+export function trafficToBuckets(traffic: number): number {
+  return Math.round(traffic * 100);
+}

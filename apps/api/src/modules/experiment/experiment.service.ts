@@ -1,0 +1,246 @@
+import { randomBytes } from 'node:crypto';
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import {
+  createExperimentSchema,
+  listExperimentsQuerySchema,
+  updateExperimentSchema,
+  type ErrorDetail,
+  type ExperimentAlertDto,
+  type ExperimentDto,
+  type Page,
+} from '@strata/contracts';
+import { DataSource, type EntityManager, In } from 'typeorm';
+import type { z } from 'zod';
+import { AppException, NotFoundException } from '../../common/errors/app.exception';
+import type { Principal } from '../../common/guards/principal';
+import { AuditService } from '../audit/audit.service';
+import { BucketLedgerService } from '../layer/bucket-ledger.service';
+import { LayerEntity } from '../layer/layer.entity';
+import { MetricEntity } from '../metric/metric.entity';
+import { ExperimentEntity } from './experiment.entity';
+import { toExperimentDto, trafficToBuckets } from './experiment.mapper';
+
+type CreateExperiment = z.output<typeof createExperimentSchema>;
+type UpdateExperiment = z.output<typeof updateExperimentSchema>;
+type ListQuery = z.output<typeof listExperimentsQuerySchema>;
+
+/**
+ * Experiment configuration and lifecycle: draft → running → stopped, or running → shipped.
+ * Every change is one transaction that also writes the audit entry and bumps the config
+ * version, so assignment picks it up everywhere within seconds.
+ */
+@Injectable()
+export class ExperimentService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly audit: AuditService,
+    private readonly ledger: BucketLedgerService,
+  ) {}
+
+  async create(principal: Principal, request: CreateExperiment): Promise<ExperimentDto> {
+    return this.dataSource.transaction(async (manager) => {
+      if (await manager.exists(ExperimentEntity, { where: { key: request.key } })) {
+        throw new AppException('already_exists', `An experiment with key "${request.key}" already exists.`, [{ path: 'key', message: 'already exists' }]);
+      }
+      await this.checkReferences(manager, request);
+      const entity = manager.create(ExperimentEntity, {
+        key: request.key,
+        name: request.name,
+        hypothesis: request.hypothesis ?? '',
+        layerKey: request.layer,
+        status: 'draft',
+        variants: request.variants.map((v) => ({ key: v.key, name: v.name ?? v.key, weight: v.weight })),
+        trafficBuckets: trafficToBuckets(request.traffic),
+        targeting: request.targeting ?? null,
+        forcedVariants: (request.forcedVariants ?? []).map((f) => ({ unitId: f.unitId, variant: f.variant, expiresAt: f.expiresAt ?? null })),
+        primaryMetric: request.primaryMetric ?? null,
+        secondaryMetrics: request.secondaryMetrics ?? [],
+        guardrailMetrics: request.guardrailMetrics ?? [],
+        plannedSampleSize: request.plannedSampleSize ?? null,
+        autoStop: request.autoStop ?? false,
+        salt: request.salt ?? request.key,
+        shippedVariant: null,
+        alerts: [],
+      });
+      const saved = await manager.save(entity);
+      const dto = toExperimentDto(saved, []);
+      await this.audit.record(manager, principal, { action: 'experiment.create', entityType: 'experiment', entityKey: saved.key, before: null, after: dto });
+      return dto;
+    });
+  }
+
+  async list(query: ListQuery): Promise<Page<ExperimentDto>> {
+    const qb = this.dataSource.manager.createQueryBuilder(ExperimentEntity, 'e');
+    if (query.status) qb.andWhere('e.status = :status', { status: query.status });
+    if (query.layer) qb.andWhere('e.layer_key = :layer', { layer: query.layer });
+    if (query.search) {
+      qb.andWhere("(e.key ILIKE :search ESCAPE '\\' OR e.name ILIKE :search ESCAPE '\\')", {
+        search: `%${query.search.replace(/[\\%_]/g, (c) => `\\${c}`)}%`,
+      });
+    }
+    const [rows, total] = await qb.orderBy('e.created_at', 'DESC').addOrderBy('e.key', 'ASC').take(query.limit).skip(query.offset).getManyAndCount();
+    const items = await Promise.all(rows.map(async (e) => toExperimentDto(e, await this.ledger.rangesOf(this.dataSource.manager, e.key))));
+    return { items, total, limit: query.limit, offset: query.offset };
+  }
+
+  async get(key: string): Promise<ExperimentDto> {
+    const e = await this.dataSource.manager.findOne(ExperimentEntity, { where: { key } });
+    if (!e) throw new NotFoundException('experiment', key);
+    return toExperimentDto(e, await this.ledger.rangesOf(this.dataSource.manager, key));
+  }
+
+  async update(principal: Principal, key: string, request: UpdateExperiment): Promise<ExperimentDto> {
+    return this.change(principal, key, 'experiment.update', async (manager, e) => {
+      const locked: ErrorDetail[] = [];
+      if (e.status !== 'draft') {
+        if (request.variants !== undefined && JSON.stringify(request.variants) !== JSON.stringify(e.variants.map((v) => ({ key: v.key, name: v.name, weight: v.weight })))) {
+          locked.push({ path: 'variants', message: `variants and weights cannot change once an experiment has started (status: ${e.status})` });
+        }
+        if (request.layer !== undefined && request.layer !== e.layerKey) locked.push({ path: 'layer', message: `the layer cannot change once an experiment has started (status: ${e.status})` });
+        if (request.traffic !== undefined && e.status !== 'running') locked.push({ path: 'traffic', message: `traffic cannot change on a ${e.status} experiment` });
+      }
+      if (locked.length) {
+        throw new AppException('locked_while_running', `Cannot change ${locked.map((d) => d.path).join(', ')} of experiment "${key}" while it is ${e.status}; stop it and create a new experiment to change them.`, locked);
+      }
+      const merged = { layer: request.layer ?? e.layerKey, variants: request.variants ?? e.variants, forcedVariants: request.forcedVariants ?? e.forcedVariants, primaryMetric: request.primaryMetric, secondaryMetrics: request.secondaryMetrics, guardrailMetrics: request.guardrailMetrics };
+      await this.checkReferences(manager, merged);
+      if (request.name !== undefined) e.name = request.name;
+      if (request.hypothesis !== undefined) e.hypothesis = request.hypothesis;
+      if (request.layer !== undefined) e.layerKey = request.layer;
+      if (request.variants !== undefined) e.variants = request.variants.map((v) => ({ key: v.key, name: v.name ?? v.key, weight: v.weight }));
+      if (request.targeting !== undefined) e.targeting = request.targeting;
+      if (request.forcedVariants !== undefined) e.forcedVariants = request.forcedVariants.map((f) => ({ unitId: f.unitId, variant: f.variant, expiresAt: f.expiresAt ?? null }));
+      if (request.primaryMetric !== undefined) e.primaryMetric = request.primaryMetric;
+      if (request.secondaryMetrics !== undefined) e.secondaryMetrics = request.secondaryMetrics;
+      if (request.guardrailMetrics !== undefined) e.guardrailMetrics = request.guardrailMetrics;
+      if (request.plannedSampleSize !== undefined) e.plannedSampleSize = request.plannedSampleSize;
+      if (request.autoStop !== undefined) e.autoStop = request.autoStop;
+      if (request.traffic !== undefined) {
+        e.trafficBuckets = trafficToBuckets(request.traffic);
+        if (e.status === 'running') await this.ledger.resize(manager, e.layerKey, e.key, e.trafficBuckets);
+      }
+      // Forced variants must name variants the experiment has, after the change.
+      const variantKeys = new Set(e.variants.map((v) => v.key));
+      const badForced = e.forcedVariants.findIndex((f) => !variantKeys.has(f.variant));
+      if (badForced >= 0) {
+        throw new AppException('validation_failed', 'A forced variant names a variant the experiment does not have.', [
+          { path: `forcedVariants.${badForced}.variant`, message: `unknown variant "${e.forcedVariants[badForced]?.variant}"` },
+        ]);
+      }
+    });
+  }
+
+  start(principal: Principal, key: string): Promise<ExperimentDto> {
+    return this.change(principal, key, 'experiment.start', async (manager, e) => {
+      this.expectStatus(e, ['draft'], 'start');
+      await this.ledger.resize(manager, e.layerKey, e.key, e.trafficBuckets);
+      e.status = 'running';
+      e.startedAt = new Date();
+    });
+  }
+
+  /** Ramping up only adds buckets (units already in stay in); ramping down releases the newest. */
+  ramp(principal: Principal, key: string, traffic: number): Promise<ExperimentDto> {
+    return this.change(principal, key, 'experiment.ramp', async (manager, e) => {
+      this.expectStatus(e, ['draft', 'running'], 'ramp');
+      e.trafficBuckets = trafficToBuckets(traffic);
+      if (e.status === 'running') await this.ledger.resize(manager, e.layerKey, e.key, e.trafficBuckets);
+    });
+  }
+
+  stop(principal: Principal, key: string, reason: string | undefined, action = 'experiment.stop'): Promise<ExperimentDto> {
+    return this.change(principal, key, action, async (manager, e) => {
+      this.expectStatus(e, ['running'], 'stop');
+      await this.ledger.releaseAll(manager, e.layerKey, e.key);
+      e.status = 'stopped';
+      e.stoppedAt = new Date();
+      e.stopReason = reason ?? null;
+    });
+  }
+
+  ship(principal: Principal, key: string, variant: string): Promise<ExperimentDto> {
+    return this.change(principal, key, 'experiment.ship', async (manager, e) => {
+      this.expectStatus(e, ['running'], 'ship');
+      if (!e.variants.some((v) => v.key === variant)) {
+        throw new AppException('validation_failed', `Experiment "${key}" has no variant "${variant}".`, [{ path: 'variant', message: `must be one of ${e.variants.map((v) => v.key).join(', ')}` }]);
+      }
+      // Shipped experiments give everyone in targeting the winner, so they hold no buckets.
+      await this.ledger.releaseAll(manager, e.layerKey, e.key);
+      e.status = 'shipped';
+      e.shippedVariant = variant;
+      e.stoppedAt = new Date();
+    });
+  }
+
+  /** A new salt re-randomizes who gets which variant: an explicit, audited action, not while running. */
+  rerandomize(principal: Principal, key: string, salt: string | undefined): Promise<ExperimentDto> {
+    return this.change(principal, key, 'experiment.rerandomize', async (_manager, e) => {
+      this.expectStatus(e, ['draft', 'stopped'], 're-randomize');
+      e.salt = salt ?? `${key}-${randomBytes(4).toString('hex')}`;
+    });
+  }
+
+  /** Raised by the guardrail job when auto-stop is off (or alongside an auto-stop). */
+  addAlert(principal: Principal, key: string, alert: ExperimentAlertDto): Promise<ExperimentDto> {
+    return this.change(principal, key, 'experiment.alert', async (_manager, e) => {
+      e.alerts = [...e.alerts.filter((a) => !(a.kind === alert.kind && a.message === alert.message)), alert].slice(-50);
+    });
+  }
+
+  async remove(principal: Principal, key: string): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      const e = await manager.findOne(ExperimentEntity, { where: { key }, lock: { mode: 'pessimistic_write' } });
+      if (!e) throw new NotFoundException('experiment', key);
+      if (e.status !== 'draft') throw new AppException('invalid_transition', `Only draft experiments can be deleted; "${key}" is ${e.status}.`);
+      const before = toExperimentDto(e, []);
+      await manager.query('DELETE FROM bucket_allocations WHERE experiment_key = $1', [key]);
+      await manager.delete(ExperimentEntity, { key });
+      await this.audit.record(manager, principal, { action: 'experiment.delete', entityType: 'experiment', entityKey: key, before, after: null });
+    });
+  }
+
+  private expectStatus(e: ExperimentEntity, allowed: ExperimentEntity['status'][], verb: string): void {
+    if (!allowed.includes(e.status)) {
+      throw new AppException('invalid_transition', `Cannot ${verb} experiment "${e.key}": it is ${e.status} (allowed from: ${allowed.join(', ')}).`, [
+        { path: 'status', message: `is ${e.status}`, status: e.status, allowed },
+      ]);
+    }
+  }
+
+  private async change(
+    principal: Principal,
+    key: string,
+    action: string,
+    mutate: (manager: EntityManager, e: ExperimentEntity) => Promise<void>,
+  ): Promise<ExperimentDto> {
+    return this.dataSource.transaction(async (manager) => {
+      const e = await manager.findOne(ExperimentEntity, { where: { key }, lock: { mode: 'pessimistic_write' } });
+      if (!e) throw new NotFoundException('experiment', key);
+      const before = toExperimentDto(e, await this.ledger.rangesOf(manager, key));
+      await mutate(manager, e);
+      const saved = await manager.save(e);
+      const after = toExperimentDto(saved, await this.ledger.rangesOf(manager, key));
+      await this.audit.record(manager, principal, { action, entityType: 'experiment', entityKey: key, before, after });
+      return after;
+    });
+  }
+
+  private async checkReferences(
+    manager: EntityManager,
+    e: { layer: string; primaryMetric?: string | null; secondaryMetrics?: string[]; guardrailMetrics?: string[] },
+  ): Promise<void> {
+    const details: ErrorDetail[] = [];
+    if (!(await manager.exists(LayerEntity, { where: { key: e.layer } }))) details.push({ path: 'layer', message: `no layer with key "${e.layer}"` });
+    const refs: { path: string; key: string }[] = [];
+    if (e.primaryMetric) refs.push({ path: 'primaryMetric', key: e.primaryMetric });
+    (e.secondaryMetrics ?? []).forEach((k, i) => refs.push({ path: `secondaryMetrics.${i}`, key: k }));
+    (e.guardrailMetrics ?? []).forEach((k, i) => refs.push({ path: `guardrailMetrics.${i}`, key: k }));
+    if (refs.length) {
+      const found = await manager.find(MetricEntity, { where: { key: In(refs.map((r) => r.key)) }, select: { key: true } });
+      const known = new Set(found.map((m) => m.key));
+      for (const r of refs) if (!known.has(r.key)) details.push({ path: r.path, message: `no metric with key "${r.key}"` });
+    }
+    if (details.length) throw new AppException('validation_failed', `The experiment refers to things that do not exist: ${details.map((d) => d.message).join('; ')}.`, details);
+  }
+}

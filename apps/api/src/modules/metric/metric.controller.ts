@@ -1,0 +1,49 @@
+import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { createMetricSchema, keySchema, listQuerySchema, updateMetricSchema, type MetricDto, type Page } from '@strata/contracts';
+import { z } from 'zod';
+import { Auth, CurrentPrincipal } from '../../common/guards/auth.decorator';
+import type { Principal } from '../../common/guards/principal';
+import { ApiZodBody, ApiZodQuery } from '../../common/http/openapi';
+import { parseOrThrow } from '../../common/pipes/zod-validation.pipe';
+import { MetricService } from './metric.service';
+
+const keyParam = z.object({ key: keySchema });
+
+@ApiTags('metrics')
+@ApiBearerAuth()
+@Auth('admin')
+@Controller('v1/metrics')
+export class MetricController {
+  constructor(private readonly metrics: MetricService) {}
+
+  @Post()
+  @ApiZodBody(createMetricSchema)
+  create(@CurrentPrincipal() principal: Principal, @Body() body: unknown): Promise<MetricDto> {
+    return this.metrics.create(principal, parseOrThrow(createMetricSchema, body));
+  }
+
+  @Get()
+  @ApiZodQuery(listQuerySchema)
+  list(@Query() query: unknown): Promise<Page<MetricDto>> {
+    const { limit, offset } = parseOrThrow(listQuerySchema, query, 'query');
+    return this.metrics.list(limit, offset);
+  }
+
+  @Get(':key')
+  get(@Param() params: unknown): Promise<MetricDto> {
+    return this.metrics.get(parseOrThrow(keyParam, params, 'params').key);
+  }
+
+  @Patch(':key')
+  @ApiZodBody(updateMetricSchema)
+  update(@CurrentPrincipal() principal: Principal, @Param() params: unknown, @Body() body: unknown): Promise<MetricDto> {
+    return this.metrics.update(principal, parseOrThrow(keyParam, params, 'params').key, parseOrThrow(updateMetricSchema, body));
+  }
+
+  @Delete(':key')
+  @HttpCode(204)
+  async remove(@CurrentPrincipal() principal: Principal, @Param() params: unknown): Promise<void> {
+    await this.metrics.remove(principal, parseOrThrow(keyParam, params, 'params').key);
+  }
+}

@@ -1,0 +1,105 @@
+import { Injectable } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { createMetricSchema, type MetricDto, type Page, type UpdateMetricRequest } from '@strata/contracts';
+import { DataSource } from 'typeorm';
+import type { z } from 'zod';
+import { AppException, NotFoundException } from '../../common/errors/app.exception';
+import type { Principal } from '../../common/guards/principal';
+import { AuditService } from '../audit/audit.service';
+import { MetricEntity } from './metric.entity';
+
+export function toMetricDto(m: MetricEntity): MetricDto {
+  return {
+    key: m.key,
+    name: m.name,
+    description: m.description,
+    type: m.type,
+    eventName: m.eventName,
+    denominatorEventName: m.denominatorEventName,
+    direction: m.direction,
+    winsorizePercentile: m.winsorizePercentile,
+    harmThreshold: m.harmThreshold,
+    attributionWindowHours: m.attributionWindowHours,
+    cupedLookbackDays: m.cupedLookbackDays,
+    createdAt: m.createdAt.toISOString(),
+    updatedAt: m.updatedAt.toISOString(),
+  };
+}
+
+@Injectable()
+export class MetricService {
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly audit: AuditService,
+  ) {}
+
+  async create(principal: Principal, request: z.output<typeof createMetricSchema>): Promise<MetricDto> {
+    return this.dataSource.transaction(async (manager) => {
+      if (await manager.exists(MetricEntity, { where: { key: request.key } })) {
+        throw new AppException('already_exists', `A metric with key "${request.key}" already exists.`, [{ path: 'key', message: 'already exists' }]);
+      }
+      const metric = manager.create(MetricEntity, {
+        key: request.key,
+        name: request.name,
+        description: request.description ?? '',
+        type: request.type,
+        eventName: request.eventName,
+        denominatorEventName: request.denominatorEventName ?? null,
+        direction: request.direction,
+        winsorizePercentile: request.winsorizePercentile ?? null,
+        harmThreshold: request.harmThreshold ?? null,
+        attributionWindowHours: request.attributionWindowHours ?? null,
+        cupedLookbackDays: request.cupedLookbackDays,
+      });
+      const saved = await manager.save(metric);
+      const dto = toMetricDto(saved);
+      await this.audit.record(manager, principal, { action: 'metric.create', entityType: 'metric', entityKey: saved.key, before: null, after: dto });
+      return dto;
+    });
+  }
+
+  async list(limit: number, offset: number): Promise<Page<MetricDto>> {
+    const [rows, total] = await this.dataSource.manager.findAndCount(MetricEntity, { order: { createdAt: 'ASC' }, take: limit, skip: offset });
+    return { items: rows.map(toMetricDto), total, limit, offset };
+  }
+
+  async get(key: string): Promise<MetricDto> {
+    const metric = await this.dataSource.manager.findOne(MetricEntity, { where: { key } });
+    if (!metric) throw new NotFoundException('metric', key);
+    return toMetricDto(metric);
+  }
+
+  async update(principal: Principal, key: string, request: UpdateMetricRequest): Promise<MetricDto> {
+    return this.dataSource.transaction(async (manager) => {
+      const metric = await manager.findOne(MetricEntity, { where: { key }, lock: { mode: 'pessimistic_write' } });
+      if (!metric) throw new NotFoundException('metric', key);
+      const before = toMetricDto(metric);
+      for (const field of ['name', 'description', 'direction', 'winsorizePercentile', 'harmThreshold', 'attributionWindowHours', 'cupedLookbackDays'] as const) {
+        if (request[field] !== undefined) Object.assign(metric, { [field]: request[field] });
+      }
+      const saved = await manager.save(metric);
+      const after = toMetricDto(saved);
+      await this.audit.record(manager, principal, { action: 'metric.update', entityType: 'metric', entityKey: key, before, after });
+      return after;
+    });
+  }
+
+  async remove(principal: Principal, key: string): Promise<void> {
+    await this.dataSource.transaction(async (manager) => {
+      const metric = await manager.findOne(MetricEntity, { where: { key }, lock: { mode: 'pessimistic_write' } });
+      if (!metric) throw new NotFoundException('metric', key);
+      const users: { key: string }[] = await manager.query(
+        `SELECT key FROM experiments
+          WHERE primary_metric = $1 OR secondary_metrics ? $1 OR guardrail_metrics ? $1
+          ORDER BY key LIMIT 20`,
+        [key],
+      );
+      if (users.length > 0) {
+        throw new AppException('conflict', `Metric "${key}" is used by experiment(s): ${users.map((u) => u.key).join(', ')}.`);
+      }
+      const before = toMetricDto(metric);
+      await manager.delete(MetricEntity, { key });
+      await this.audit.record(manager, principal, { action: 'metric.delete', entityType: 'metric', entityKey: key, before, after: null });
+    });
+  }
+}

@@ -1,0 +1,34 @@
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import type { TestProject } from 'vitest/node';
+import { startEmbeddedPostgres } from '../src/database/embedded-postgres';
+
+declare module 'vitest' {
+  export interface ProvidedContext {
+    /** A PostgreSQL server URL whose user may create databases; each test file makes its own. */
+    adminDatabaseUrl: string;
+  }
+}
+
+/**
+ * One throwaway PostgreSQL for the whole run: embedded on a free port (never 5432), or the
+ * server named by TEST_DATABASE_URL.
+ */
+export default async function setup(project: TestProject): Promise<() => Promise<void>> {
+  const external = process.env.TEST_DATABASE_URL;
+  if (external) {
+    project.provide('adminDatabaseUrl', external);
+    return async () => undefined;
+  }
+  require('../../../scripts/ensure-native');
+  const dataDir = mkdtempSync(join(tmpdir(), 'strata-test-pg-'));
+  // PostgreSQL runs as the `postgres` user when we are root: it must reach the folder.
+  chmodSync(dataDir, 0o755);
+  const pg = await startEmbeddedPostgres({ dataDir, persistent: false, database: 'strata_admin' });
+  project.provide('adminDatabaseUrl', pg.url);
+  return async () => {
+    await pg.stop();
+    rmSync(dataDir, { recursive: true, force: true });
+  };
+}

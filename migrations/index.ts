@@ -1,0 +1,21 @@
+/**
+ * Every migration, in order. Append new ones; never edit or reorder a shipped one.
+ * File names: <ms-timestamp>-<Verb><Object>.ts.
+ */
+import { CreateApiKeys1764000000000 } from './1764000000000-CreateApiKeys';
+import { CreateAuditLog1764000001000 } from './1764000001000-CreateAuditLog';
+import { CreateConfigVersion1764000002000 } from './1764000002000-CreateConfigVersion';
+import { CreateLayers1764000003000 } from './1764000003000-CreateLayers';
+import { CreateMetrics1764000004000 } from './1764000004000-CreateMetrics';
+import { CreateExperiments1764000005000 } from './1764000005000-CreateExperiments';
+import { CreateBucketAllocations1764000006000 } from './1764000006000-CreateBucketAllocations';
+
+export const migrations = [
+  CreateApiKeys1764000000000,
+  CreateAuditLog1764000001000,
+  CreateConfigVersion1764000002000,
+  CreateLayers1764000003000,
+  CreateMetrics1764000004000,
+  CreateExperiments1764000005000,
+  CreateBucketAllocations1764000006000,
+];

@@ -1,0 +1,37 @@
+#!/usr/bin/env node
+// npm start: build the dashboard when its build is missing or stale, then run the API
+// (which serves the dashboard on the same port). Extra args go to the API (e.g. --demo).
+'use strict';
+const { spawnSync } = require('node:child_process');
+const fs = require('node:fs');
+const path = require('node:path');
+
+const root = path.resolve(__dirname, '..');
+const dashboard = path.join(root, 'apps/dashboard');
+
+function newestMtime(dir) {
+  let newest = 0;
+  if (!fs.existsSync(dir)) return newest;
+  for (const entry of fs.readdirSync(dir, { withFileTypes: true })) {
+    const p = path.join(dir, entry.name);
+    newest = Math.max(newest, entry.isDirectory() ? newestMtime(p) : fs.statSync(p).mtimeMs);
+  }
+  return newest;
+}
+
+const builtIndex = path.join(dashboard, 'dist/index.html');
+const sources = [path.join(dashboard, 'src'), path.join(root, 'libs/contracts/src'), path.join(dashboard, 'index.html')];
+const stale = !fs.existsSync(builtIndex) || Math.max(...sources.map((s) => (fs.existsSync(s) && fs.statSync(s).isDirectory() ? newestMtime(s) : fs.existsSync(s) ? fs.statSync(s).mtimeMs : 0))) > fs.statSync(builtIndex).mtimeMs;
+if (stale && fs.existsSync(path.join(dashboard, 'index.html'))) {
+  console.log('Building the dashboard…');
+  const r = spawnSync(process.execPath, [require.resolve('vite/bin/vite.js', { paths: [dashboard] }), 'build', '--logLevel', 'warn'], {
+    cwd: dashboard,
+    stdio: 'inherit',
+  });
+  if (r.status !== 0) {
+    console.error('Dashboard build failed; starting the API without it.');
+  }
+}
+require('./ensure-native');
+process.argv = [process.argv[0], path.join(__dirname, 'run-ts.js'), path.join(root, 'apps/api/src/main.ts'), ...process.argv.slice(2)];
+require('./run-ts.js');
