@@ -2,3 +2,4 @@ export * from './errors';
 export * from './targeting';
 export * from './config';
 export * from './snapshot';
+export * from './results';

@@ -1,0 +1,124 @@
+import { z } from 'zod';
+import type { MetricDirection, MetricType } from './config';
+
+/** Query of `GET /v1/experiments/:key/results`. */
+export const resultsQuerySchema = z
+  .object({
+    /** Break down by an exposure attribute (e.g. `country`) or `day_of_week`. */
+    segment: z.string().min(1).max(100).regex(/^[A-Za-z0-9_.-]+$/).optional(),
+    /** Family-wise correction across metrics × variants. */
+    correction: z.enum(['bh', 'bonferroni', 'none']).default('bh'),
+    alpha: z.coerce.number().gt(0).lt(0.5).default(0.05),
+  })
+  .strict();
+export type ResultsQuery = z.output<typeof resultsQuerySchema>;
+
+export const exportFormatSchema = z.object({ format: z.enum(['csv', 'json']).default('csv') }).strict();
+export const unitExportFormatSchema = z.object({ format: z.enum(['csv', 'ndjson']).default('csv') }).strict();
+
+/** An interval or null when it is not defined (see `reason`). */
+export type Interval = [number, number] | null;
+
+export interface InferenceDto {
+  /** e.g. `welch-t`, `two-proportion-z`, `delta-method`, `asymptotic-cs`, `msprt`. */
+  method: string;
+  params: Record<string, number | string>;
+  estimate: number;
+  ci: Interval;
+  pValue: number;
+  significant: boolean;
+  /** Present when the result is not defined (too few units, zero variance, …). */
+  reason?: string;
+}
+
+export interface VariantArmDto {
+  variant: string;
+  units: number;
+  /** Per-unit mean of the metric (conversion rate for conversion metrics). */
+  mean: number;
+  sum: number;
+  /** Per-unit standard deviation. */
+  sd: number;
+}
+
+export interface VariantComparisonDto extends VariantArmDto {
+  isControl: boolean;
+  /** Treatment − control, per unit. Null for the control row. */
+  absolute: { fixed: InferenceDto; sequential: InferenceDto } | null;
+  /** Treatment / control − 1. Null for the control row. */
+  relative: { fixed: InferenceDto; sequential: InferenceDto } | null;
+  /** Always-valid p-value of the mixture SPRT. */
+  msprt: InferenceDto | null;
+  /** Same comparison with the CUPED-adjusted means; null when the metric has no covariate. */
+  cuped: { theta: number; varianceReduction: number; absolute: InferenceDto; relative: InferenceDto } | null;
+  /** Multiple-comparison adjusted p-value (BH by default) of the sequential relative test. */
+  adjustedPValue: number | null;
+}
+
+export interface MetricResultDto {
+  metric: string;
+  name: string;
+  type: MetricType;
+  direction: MetricDirection;
+  role: 'primary' | 'secondary' | 'guardrail';
+  variants: VariantComparisonDto[];
+}
+
+export interface SrmDto {
+  counts: Record<string, number>;
+  expectedWeights: Record<string, number>;
+  chiSquare: number;
+  pValue: number;
+  flagged: boolean;
+}
+
+export interface GuardrailStatusDto {
+  metric: string;
+  variant: string;
+  threshold: number;
+  /** Sequential CI of the relative change, oriented so that positive is harm. */
+  harmCi: Interval;
+  status: 'ok' | 'harm' | 'insufficient_data';
+  message: string;
+}
+
+export type DecisionHint = 'ship' | 'keep_running' | 'stop_for_harm' | 'inconclusive';
+
+export interface SegmentResultDto {
+  segment: string;
+  value: string;
+  metrics: MetricResultDto[];
+}
+
+export interface ExperimentResultsDto {
+  experiment: string;
+  status: string;
+  computedAt: string;
+  /** Events received up to this time are included (the rollup watermark). */
+  dataThrough: string | null;
+  alpha: number;
+  correction: 'bh' | 'bonferroni' | 'none';
+  /** Which sequential methods and parameters produced the sequential numbers. */
+  sequential: { method: string; params: Record<string, number | string> };
+  totalUnits: number;
+  metrics: MetricResultDto[];
+  srm: SrmDto | null;
+  guardrails: GuardrailStatusDto[];
+  decision: { hint: DecisionHint; reason: string };
+  segments?: SegmentResultDto[];
+}
+
+export interface TimeseriesPointDto {
+  /** UTC day, YYYY-MM-DD; values are cumulative up to the end of that day. */
+  date: string;
+  unitsByVariant: Record<string, number>;
+  /** Per metric, per treatment variant: cumulative sequential CI of the relative lift. */
+  lift: Record<string, Record<string, { estimate: number; ci: Interval }>>;
+}
+
+export interface ExperimentTimeseriesDto {
+  experiment: string;
+  control: string;
+  metrics: string[];
+  points: TimeseriesPointDto[];
+}
