@@ -1,11 +1,12 @@
 import type { Assignment, Attributes } from '@strata/contracts';
 import { BUCKETS, type CompiledExperiment, type CompiledLayer, type CompiledSnapshot } from './compile';
-import { hashWithPrefix } from './murmur3';
+import { encodeUnit, hashEncoded, hashWithPrefix } from './murmur3';
 
 /**
  * Hot path. Everything in this file runs per unit per request (API) or per getVariant (SDK):
  * no allocation beyond the result array, no I/O, no clock read unless a forced variant with an
  * expiry matches, at most two hashes per layer. Assignment objects are frozen and shared.
+ * The unit id is UTF-8-encoded once per call (`encodeUnit`) and every hash reads those bytes.
  */
 
 const NO_ATTRIBUTES: Attributes = Object.freeze({});
@@ -43,17 +44,19 @@ export function forcedElsewhere(c: CompiledSnapshot, layer: CompiledLayer, slot:
   return false;
 }
 
-function bucketedVariant(exp: CompiledExperiment, unitId: string): Assignment | null {
+/** The variant of a unit whose id is encoded (`len` bytes in the scratch buffer). */
+function bucketedVariant(exp: CompiledExperiment, len: number): Assignment | null {
   if (exp.bucketed.length === 0) return null;
-  return exp.bucketed[pickVariant(exp.cumulative, hashWithPrefix(exp.prefix, unitId) / TWO_TO_32)];
+  return exp.bucketed[pickVariant(exp.cumulative, hashEncoded(exp.prefix, len) / TWO_TO_32)];
 }
 
 /**
  * One experiment for one unit. `bucket` is the unit's bucket in the experiment's layer when the
- * caller already has it, or -1. The result equals the spec order forced → targeting → bucket →
- * variant; the bucket is tested before targeting only because it is cheaper and both must pass.
+ * caller already has it, or -1; `len` is the encoded id's byte length when the caller already
+ * encoded it, or -1. The result equals the spec order forced → targeting → bucket → variant; the
+ * bucket is tested before targeting only because it is cheaper and both must pass.
  */
-function decide(c: CompiledSnapshot, exp: CompiledExperiment, unitId: string, attributes: Attributes, bucket: number): Assignment | null {
+function decide(c: CompiledSnapshot, exp: CompiledExperiment, unitId: string, attributes: Attributes, bucket: number, len: number): Assignment | null {
   if (exp.forced !== null) {
     const f = exp.forced.get(unitId);
     if (f !== undefined && isActive(c, f.expiresAt)) return f.assignment;
@@ -61,11 +64,12 @@ function decide(c: CompiledSnapshot, exp: CompiledExperiment, unitId: string, at
   if (exp.status === 'shipped') return exp.shipped !== null && exp.targeting(attributes) ? exp.shipped : null;
   const layer = exp.layer;
   if (layer === null || exp.slot < 0) return null;
-  const b = bucket >= 0 ? bucket : hashWithPrefix(layer.prefix, unitId) % BUCKETS;
+  if (len < 0) len = encodeUnit(unitId);
+  const b = bucket >= 0 ? bucket : hashEncoded(layer.prefix, len) % BUCKETS;
   if (layer.table[b] !== exp.slot) return null;
   if (!exp.targeting(attributes)) return null;
   if (forcedElsewhere(c, layer, exp.slot, unitId)) return null;
-  return bucketedVariant(exp, unitId);
+  return bucketedVariant(exp, len);
 }
 
 /**
@@ -79,7 +83,7 @@ export function evaluateExperiment(
   attributes: Attributes = NO_ATTRIBUTES,
 ): Assignment | null {
   const exp = compiled.byKey.get(experimentKey);
-  return exp === undefined ? null : decide(compiled, exp, unitId, attributes, -1);
+  return exp === undefined ? null : decide(compiled, exp, unitId, attributes, -1, -1);
 }
 
 /**
@@ -101,10 +105,11 @@ export function evaluate(
     }
     return out;
   }
+  const len = encodeUnit(unitId);
   const layers = compiled.layers;
   for (let i = 0; i < layers.length; i++) {
     const layer = layers[i];
-    const bucket = layer.running.length > 0 ? hashWithPrefix(layer.prefix, unitId) % BUCKETS : -1;
+    const bucket = layer.running.length > 0 ? hashEncoded(layer.prefix, len) % BUCKETS : -1;
     if (layer.simple) {
       // No shipped experiment and no forced variant in this layer: only the bucket's holder can apply.
       if (bucket < 0) continue;
@@ -112,19 +117,19 @@ export function evaluate(
       if (slot < 0) continue;
       const exp = layer.running[slot];
       if (!exp.targeting(attributes)) continue;
-      const a = bucketedVariant(exp, unitId);
+      const a = bucketedVariant(exp, len);
       if (a !== null) out.push(a);
       continue;
     }
     const exps = layer.experiments;
     for (let j = 0; j < exps.length; j++) {
-      const a = decide(compiled, exps[j], unitId, attributes, bucket);
+      const a = decide(compiled, exps[j], unitId, attributes, bucket, len);
       if (a !== null) out.push(a);
     }
   }
   const orphans = compiled.orphans;
   for (let i = 0; i < orphans.length; i++) {
-    const a = decide(compiled, orphans[i], unitId, attributes, -1);
+    const a = decide(compiled, orphans[i], unitId, attributes, -1, len);
     if (a !== null) out.push(a);
   }
   return out;

@@ -1,7 +1,7 @@
 import fc from 'fast-check';
 import murmurhash from 'murmurhash';
 import { describe, expect, it } from 'vitest';
-import { hashPrefix, hashUnit, hashWithPrefix, murmur3 } from './murmur3';
+import { encodeUnit, hashEncoded, hashPrefix, hashUnit, hashWithPrefix, murmur3 } from './murmur3';
 
 // The reference UTF-8 encodes strings with TextEncoder; encode explicitly so the intent is visible.
 const reference = (s: string): number => murmurhash.v3(new TextEncoder().encode(s), 0);
@@ -40,6 +40,18 @@ describe('murmur3', () => {
       }),
       { numRuns: 1000 },
     );
+  });
+
+  it('hashes an id encoded once exactly like the reference, after any prefix', () => {
+    fc.assert(
+      fc.property(fc.string({ unit: 'binary', maxLength: 20 }), fc.string({ unit: 'binary', maxLength: 80 }), (prefix, rest) => {
+        expect(hashEncoded(hashPrefix(prefix), encodeUnit(rest))).toBe(reference(prefix + rest));
+      }),
+      { numRuns: 1000 },
+    );
+    // Longer than the initial scratch buffer, so it has to grow.
+    const long = '😀é'.repeat(400);
+    expect(hashEncoded(hashPrefix('s:'), encodeUnit(long))).toBe(reference(`s:${long}`));
   });
 
   it('hashes salt and unit id joined by a colon', () => {

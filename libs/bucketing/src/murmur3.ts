@@ -132,3 +132,107 @@ export function hashWithPrefix(p: HashPrefix, s: string): number {
 export function hashUnit(salt: string, unitId: string): number {
   return murmur3(`${salt}:${unitId}`);
 }
+
+/*
+ * Encode once, hash many: evaluation hashes the same unit id with one prefix per layer and per
+ * experiment, so it UTF-8-encodes the id once into a module-level scratch buffer and then hashes
+ * whole 4-byte blocks from it. The buffer only grows (to the longest id seen); JavaScript is
+ * single-threaded and nothing runs between `encodeUnit` and the `hashEncoded` calls that use it
+ * except targeting predicates, which never touch it.
+ */
+let scratch = new Uint8Array(256);
+
+/** UTF-8-encodes `s` (lone surrogates as U+FFFD) into the scratch buffer; returns the byte length. */
+export function encodeUnit(s: string): number {
+  const n = s.length;
+  // 3 bytes per UTF-16 unit is the worst case (a surrogate pair is 2 units → 4 bytes).
+  if (n * 3 > scratch.length) scratch = new Uint8Array(Math.max(n * 3, scratch.length * 2));
+  const b = scratch;
+  let p = 0;
+  for (let i = 0; i < n; i++) {
+    const c = s.charCodeAt(i);
+    if (c < 0x80) {
+      b[p++] = c;
+    } else if (c < 0x800) {
+      b[p++] = 0xc0 | (c >>> 6);
+      b[p++] = 0x80 | (c & 0x3f);
+    } else if (c >= 0xd800 && c <= 0xdfff) {
+      const d = i + 1 < n ? s.charCodeAt(i + 1) : 0;
+      if (c <= 0xdbff && d >= 0xdc00 && d <= 0xdfff) {
+        const cp = ((c - 0xd800) << 10) + (d - 0xdc00) + 0x10000;
+        b[p++] = 0xf0 | (cp >>> 18);
+        b[p++] = 0x80 | ((cp >>> 12) & 0x3f);
+        b[p++] = 0x80 | ((cp >>> 6) & 0x3f);
+        b[p++] = 0x80 | (cp & 0x3f);
+        i++;
+      } else {
+        b[p++] = 0xef;
+        b[p++] = 0xbf;
+        b[p++] = 0xbd;
+      }
+    } else {
+      b[p++] = 0xe0 | (c >>> 12);
+      b[p++] = 0x80 | ((c >>> 6) & 0x3f);
+      b[p++] = 0x80 | (c & 0x3f);
+    }
+  }
+  return p;
+}
+
+/**
+ * `murmur3(prefix + unit)` where the unit's `len` bytes were just written by `encodeUnit`.
+ * Hot path: no allocation, whole blocks read from the buffer.
+ */
+export function hashEncoded(p: HashPrefix, len: number): number {
+  const b = scratch;
+  let h = p.h;
+  let k = p.tail;
+  let shift = p.tailBytes << 3;
+  let i = 0;
+  // Complete the prefix's partial block byte by byte.
+  if (shift !== 0) {
+    while (i < len) {
+      k |= b[i++] << shift;
+      shift += 8;
+      if (shift === 32) {
+        k = Math.imul(k, C1);
+        k = (k << 15) | (k >>> 17);
+        h ^= Math.imul(k, C2);
+        h = (h << 13) | (h >>> 19);
+        h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+        k = 0;
+        shift = 0;
+        break;
+      }
+    }
+  }
+  // Whole blocks, only once the partial block is complete.
+  if (shift === 0) {
+    const blocksEnd = i + ((len - i) & ~3);
+    for (; i < blocksEnd; i += 4) {
+      k = b[i] | (b[i + 1] << 8) | (b[i + 2] << 16) | (b[i + 3] << 24);
+      k = Math.imul(k, C1);
+      k = (k << 15) | (k >>> 17);
+      h ^= Math.imul(k, C2);
+      h = (h << 13) | (h >>> 19);
+      h = (Math.imul(h, 5) + 0xe6546b64) | 0;
+    }
+    k = 0;
+    for (; i < len; i++) {
+      k |= b[i] << shift;
+      shift += 8;
+    }
+  }
+  if (shift !== 0) {
+    k = Math.imul(k, C1);
+    k = (k << 15) | (k >>> 17);
+    h ^= Math.imul(k, C2);
+  }
+  h ^= p.length + len;
+  h ^= h >>> 16;
+  h = Math.imul(h, 0x85ebca6b);
+  h ^= h >>> 13;
+  h = Math.imul(h, 0xc2b2ae35);
+  h ^= h >>> 16;
+  return h >>> 0;
+}
