@@ -9,6 +9,7 @@ import { CreateLayers1764000003000 } from './1764000003000-CreateLayers';
 import { CreateMetrics1764000004000 } from './1764000004000-CreateMetrics';
 import { CreateExperiments1764000005000 } from './1764000005000-CreateExperiments';
 import { CreateBucketAllocations1764000006000 } from './1764000006000-CreateBucketAllocations';
+import { CreateEvents1764001000000 } from './1764001000000-CreateEvents';
 
 export const migrations = [
   CreateApiKeys1764000000000,
@@ -18,4 +19,5 @@ export const migrations = [
   CreateMetrics1764000004000,
   CreateExperiments1764000005000,
   CreateBucketAllocations1764000006000,
+  CreateEvents1764001000000,
 ];

@@ -3,3 +3,4 @@ export * from './targeting';
 export * from './config';
 export * from './snapshot';
 export * from './results';
+export * from './events';

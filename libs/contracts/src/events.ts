@@ -1,0 +1,121 @@
+import { z } from 'zod';
+import { keySchema } from './config';
+
+/**
+ * Event collection: `POST /v1/events` (SDK keys), `POST /v1/events/import` (admin, NDJSON),
+ * `GET /v1/events/stats` (admin). One schema, three users: the API validates with it, the SDK
+ * imports the request/response types, the dashboard reads the stats.
+ */
+
+export const EVENT_TYPES = ['exposure', 'metric'] as const;
+export type EventType = (typeof EVENT_TYPES)[number];
+
+/** Most events one `POST /v1/events` may carry (more: 413). */
+export const MAX_EVENTS_PER_REQUEST = 1000;
+/** Largest `POST /v1/events` body, bytes (more: 413). */
+export const MAX_EVENTS_BODY_BYTES = 1024 * 1024;
+export const MAX_ATTRIBUTES = 50;
+export const MAX_ATTRIBUTE_STRING = 1024;
+export const MAX_ATTRIBUTE_ARRAY = 100;
+/** Client timestamps are kept within this window around server time; outside it the event is rejected. */
+export const EVENT_MAX_AGE_MS = 7 * 24 * 3600 * 1000;
+export const EVENT_MAX_SKEW_AHEAD_MS = 5 * 60 * 1000;
+
+/** Any RFC 4122-shaped UUID (any version); stored lower-case. */
+const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+
+/** PostgreSQL text cannot hold NUL; jsonb rejects unpaired surrogates. Reject both per event instead of failing a batch. */
+const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+function storable(s: string): boolean {
+  return !UNSTORABLE.test(s);
+}
+const boundedString = (max: number) => z.string().max(max).refine(storable, 'must not contain NUL or unpaired surrogates');
+
+const attributeScalar = z.union([boundedString(MAX_ATTRIBUTE_STRING), z.number(), z.boolean(), z.null()]);
+/** Shallow attributes: scalar values or arrays of scalars; nested objects are rejected. */
+export const eventAttributesSchema = z
+  .record(boundedString(100).min(1), z.union([attributeScalar, z.array(attributeScalar).max(MAX_ATTRIBUTE_ARRAY)]))
+  .refine((a) => Object.keys(a).length <= MAX_ATTRIBUTES, `at most ${MAX_ATTRIBUTES} attributes`);
+
+/** One event as sent by a client. Unknown fields are ignored (forward compatibility); `null` means absent. */
+export const eventInputSchema = z
+  .object({
+    id: z.string().regex(UUID, 'must be a UUID').nullish(),
+    type: z.enum(EVENT_TYPES),
+    unitId: boundedString(256).min(1),
+    experiment: keySchema.nullish(),
+    variant: keySchema.nullish(),
+    name: boundedString(200).min(1).nullish(),
+    value: z.number().finite().nullish(),
+    timestamp: z.iso.datetime({ offset: true }).nullish(),
+    attributes: eventAttributesSchema.nullish(),
+  })
+  .superRefine((e, ctx) => {
+    if (e.type === 'exposure') {
+      if (!e.experiment) ctx.addIssue({ code: 'custom', path: ['experiment'], message: 'an exposure needs "experiment"' });
+      if (!e.variant) ctx.addIssue({ code: 'custom', path: ['variant'], message: 'an exposure needs "variant"' });
+    } else if (!e.name) {
+      ctx.addIssue({ code: 'custom', path: ['name'], message: 'a metric event needs "name"' });
+    }
+  });
+export type EventInput = z.input<typeof eventInputSchema>;
+export type ParsedEvent = z.output<typeof eventInputSchema>;
+
+/**
+ * The request envelope. Each element is validated on its own (one bad event never costs the good
+ * ones), so the envelope only requires an array.
+ */
+export const ingestRequestSchema = z.object({ events: z.array(z.unknown()) });
+export interface IngestRequest {
+  events: EventInput[];
+}
+
+export const EVENT_REJECTION_CODES = [
+  'invalid_event',
+  'unknown_experiment',
+  'unknown_variant',
+  'variant_mismatch',
+  'experiment_not_started',
+  'experiment_stopped',
+  'timestamp_out_of_range',
+] as const;
+export type EventRejectionCode = (typeof EVENT_REJECTION_CODES)[number];
+
+export interface EventRejection {
+  /** Position in the request's `events` array (import: 1-based line number). */
+  index: number;
+  code: EventRejectionCode;
+  message: string;
+}
+
+/** `202` answer: `accepted` were newly stored, `duplicates` were already stored (or repeated in this request). */
+export interface IngestResponse {
+  accepted: number;
+  duplicates: number;
+  rejected: EventRejection[];
+}
+
+export interface ImportResponse {
+  lines: number;
+  accepted: number;
+  duplicates: number;
+  rejectedCount: number;
+  rejectedByCode: Partial<Record<EventRejectionCode, number>>;
+  /** The first rejected lines (capped; see `rejectedCount` for the total). */
+  rejected: EventRejection[];
+  truncated: boolean;
+}
+
+export interface EventStatsDto {
+  /** Since this API process started. */
+  since: string;
+  accepted: number;
+  duplicates: number;
+  rejected: number;
+  rejectedByCode: Partial<Record<EventRejectionCode, number>>;
+  /** Requests answered 503 (queue full / database unreachable / shutting down) and 429. */
+  unavailable: number;
+  rateLimited: number;
+  queue: { events: number; max: number };
+  writer: { transactions: number; rows: number; lastError: string | null; lastErrorAt: string | null };
+}
