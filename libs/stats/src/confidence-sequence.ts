@@ -92,5 +92,8 @@ export function sequentialConfidenceSequence(
   if (options.previousPValue !== undefined && Number.isFinite(options.previousPValue)) {
     p = Math.min(p, options.previousPValue);
   }
-  return definedEstimate(METHOD, { ...params, t, z }, m.estimate, se, csMultiplier(s, alpha) * se, p, alpha);
+  params.t = t;
+  params.tRho2 = s;
+  params.z = z;
+  return definedEstimate(METHOD, params, m.estimate, se, csMultiplier(s, alpha) * se, p, alpha);
 }

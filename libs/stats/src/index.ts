@@ -13,7 +13,8 @@ export {
   DEFAULT_PLANNED_SAMPLE_SIZE,
   type ConfidenceSequenceOptions,
 } from './confidence-sequence';
-export { msprt, defaultTau2, type MsprtOptions } from './msprt';
+export { msprt, defaultTau2, msprtHalfWidth, type MsprtOptions } from './msprt';
+export { intervalAt } from './interval';
 export { srmTest, SRM_THRESHOLD, type SrmResult } from './srm';
 export { benjaminiHochberg, bonferroni, type CorrectionResult } from './multiple-comparisons';
 export { sampleSizeFixed, sampleSizeSequential, type SampleSizeOptions, type SampleSizeResult } from './power';

@@ -70,6 +70,11 @@ export function msprt(control: ArmStats, treatment: ArmStats, options: MsprtOpti
   if (options.previousPValue !== undefined && Number.isFinite(options.previousPValue)) {
     p = Math.min(p, options.previousPValue);
   }
-  const half = Math.sqrt(((2 * v * (v + tau2)) / tau2) * Math.log(Math.sqrt((v + tau2) / v) / alpha));
-  return definedEstimate(METHOD, params, m.estimate, Math.sqrt(v), half, p, alpha);
+  return definedEstimate(METHOD, params, m.estimate, Math.sqrt(v), msprtHalfWidth(v, tau2, alpha), p, alpha);
+}
+
+/** Half-width of the always-valid mSPRT interval {θ₀ : Λ_n(θ₀) < 1/α}. */
+export function msprtHalfWidth(variance: number, tau2: number, alpha: number): number {
+  const v = variance;
+  return Math.sqrt(((2 * v * (v + tau2)) / tau2) * Math.log(Math.sqrt((v + tau2) / v) / alpha));
 }

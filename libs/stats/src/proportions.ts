@@ -1,6 +1,6 @@
 import { twoSidedNormalP, zQuantile } from './distributions';
 import { alphaProblem, DEFAULT_ALPHA, definedEstimate, undefinedEstimate } from './estimate';
-import type { AlphaOptions, ArmStats, Estimate } from './types';
+import type { AlphaOptions, ArmStats, Estimate, EstimateParams } from './types';
 
 const METHOD = 'two-proportion-z';
 
@@ -11,7 +11,7 @@ const METHOD = 'two-proportion-z';
  */
 export function twoProportionZTest(control: ArmStats, treatment: ArmStats, options: AlphaOptions = {}): Estimate {
   const alpha = options.alpha ?? DEFAULT_ALPHA;
-  const params = { alpha, nControl: control.n, nTreatment: treatment.n };
+  const params: EstimateParams = { alpha, nControl: control.n, nTreatment: treatment.n };
   const bad = alphaProblem(alpha);
   if (bad) return undefinedEstimate(METHOD, params, bad);
   for (const [label, arm] of [['control', control], ['treatment', treatment]] as const) {
@@ -29,5 +29,7 @@ export function twoProportionZTest(control: ArmStats, treatment: ArmStats, optio
   const diff = pt - pc;
   const z = diff / sePooled;
   const half = zQuantile(1 - alpha / 2) * se;
-  return definedEstimate(METHOD, { ...params, z, pooledRate: pooled }, diff, se, half, twoSidedNormalP(z), alpha);
+  params.z = z;
+  params.pooledRate = pooled;
+  return definedEstimate(METHOD, params, diff, se, half, twoSidedNormalP(z), alpha);
 }

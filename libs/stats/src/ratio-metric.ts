@@ -1,6 +1,6 @@
 import { twoSidedNormalP, zQuantile } from './distributions';
 import { alphaProblem, DEFAULT_ALPHA, definedEstimate, undefinedEstimate } from './estimate';
-import type { AlphaOptions, Estimate, RatioArmStats } from './types';
+import type { AlphaOptions, Estimate, EstimateParams, RatioArmStats } from './types';
 
 const METHOD = 'ratio-delta';
 
@@ -36,7 +36,7 @@ export function ratioArmMoments(arm: RatioArmStats): RatioMoments {
 export function ratioMetric(control: RatioArmStats, treatment: RatioArmStats, options: RatioMetricOptions = {}): Estimate {
   const alpha = options.alpha ?? DEFAULT_ALPHA;
   const relative = options.relative ?? false;
-  const params = { alpha, scale: relative ? 'relative' : 'absolute', nControl: control.n, nTreatment: treatment.n };
+  const params: EstimateParams = { alpha, scale: relative ? 'relative' : 'absolute', nControl: control.n, nTreatment: treatment.n };
   const bad = alphaProblem(alpha);
   if (bad) return undefinedEstimate(METHOD, params, bad);
   const c = ratioArmMoments(control);
@@ -56,5 +56,6 @@ export function ratioMetric(control: RatioArmStats, treatment: RatioArmStats, op
   if (!(variance > 0)) return undefinedEstimate(METHOD, params, 'zero variance in both arms');
   const se = Math.sqrt(variance);
   const z = estimate / se;
-  return definedEstimate(METHOD, { ...params, z }, estimate, se, zQuantile(1 - alpha / 2) * se, twoSidedNormalP(z), alpha);
+  params.z = z;
+  return definedEstimate(METHOD, params, estimate, se, zQuantile(1 - alpha / 2) * se, twoSidedNormalP(z), alpha);
 }

@@ -1,7 +1,7 @@
 import { relativeMoments } from './comparison-moments';
 import { twoSidedNormalP, zQuantile } from './distributions';
 import { alphaProblem, DEFAULT_ALPHA, definedEstimate, undefinedEstimate } from './estimate';
-import type { AlphaOptions, ArmStats, Estimate } from './types';
+import type { AlphaOptions, ArmStats, Estimate, EstimateParams } from './types';
 
 const METHOD = 'relative-delta';
 
@@ -11,7 +11,7 @@ const METHOD = 'relative-delta';
  */
 export function relativeLiftDelta(control: ArmStats, treatment: ArmStats, options: AlphaOptions = {}): Estimate {
   const alpha = options.alpha ?? DEFAULT_ALPHA;
-  const params = { alpha, nControl: control.n, nTreatment: treatment.n };
+  const params: EstimateParams = { alpha, nControl: control.n, nTreatment: treatment.n };
   const bad = alphaProblem(alpha);
   if (bad) return undefinedEstimate(METHOD, params, bad);
   const m = relativeMoments(control, treatment);
@@ -19,5 +19,6 @@ export function relativeLiftDelta(control: ArmStats, treatment: ArmStats, option
   const se = Math.sqrt(m.variance);
   const z = m.estimate / se;
   const half = zQuantile(1 - alpha / 2) * se;
-  return definedEstimate(METHOD, { ...params, z }, m.estimate, se, half, twoSidedNormalP(z), alpha);
+  params.z = z;
+  return definedEstimate(METHOD, params, m.estimate, se, half, twoSidedNormalP(z), alpha);
 }

@@ -1,6 +1,7 @@
 import { sequentialConfidenceSequence } from './confidence-sequence';
 import { cupedAdjust } from './cuped';
 import { DEFAULT_ALPHA } from './estimate';
+import { intervalAt } from './interval';
 import { msprt } from './msprt';
 import { benjaminiHochberg, bonferroni, type CorrectionResult } from './multiple-comparisons';
 import { twoProportionZTest } from './proportions';
@@ -96,44 +97,27 @@ function isCovariateArm(arm: ArmStats | CovariateArmStats): arm is CovariateArmS
 interface Settings {
   alpha: number;
   plannedSampleSize: number | undefined;
+  tau2: number | undefined;
 }
 
-/** Recomputes one family's estimate for a (possibly adjusted) alpha, keeping tuning fixed. */
-function computeFamily(
-  family: EstimateFamily,
-  kind: MetricKind,
-  control: ArmStats,
-  treatment: ArmStats,
-  alpha: number,
-  s: Settings,
-  tau2: number | undefined,
-  previous: PreviousPValues | undefined,
-): Estimate {
-  switch (family) {
-    case 'fixed.absolute':
-      return kind === 'proportion' ? twoProportionZTest(control, treatment, { alpha }) : welchTTest(control, treatment, { alpha });
-    case 'fixed.relative':
-      return relativeLiftDelta(control, treatment, { alpha });
-    case 'sequential.absolute':
-    case 'sequential.relative':
-      return sequentialConfidenceSequence(control, treatment, {
+function compare(kind: MetricKind, control: ArmStats, treatment: ArmStats, s: Settings, previous?: PreviousPValues) {
+  const { alpha, plannedSampleSize } = s;
+  return {
+    fixed: {
+      absolute: kind === 'proportion' ? twoProportionZTest(control, treatment, { alpha }) : welchTTest(control, treatment, { alpha }),
+      relative: relativeLiftDelta(control, treatment, { alpha }),
+    },
+    sequential: {
+      absolute: sequentialConfidenceSequence(control, treatment, { alpha, plannedSampleSize, previousPValue: previous?.sequentialAbsolute }),
+      relative: sequentialConfidenceSequence(control, treatment, {
         alpha,
-        tuningAlpha: s.alpha,
-        plannedSampleSize: s.plannedSampleSize,
-        relative: family === 'sequential.relative',
-        previousPValue: family === 'sequential.relative' ? previous?.sequentialRelative : previous?.sequentialAbsolute,
-      });
-    case 'sequential.msprt':
-      return msprt(control, treatment, { alpha, tau2, plannedSampleSize: s.plannedSampleSize, previousPValue: previous?.msprt });
-  }
-}
-
-interface Cell {
-  result: ComparisonResult;
-  kind: MetricKind;
-  control: ArmStats;
-  treatment: ArmStats;
-  previous: PreviousPValues | undefined;
+        plannedSampleSize,
+        relative: true,
+        previousPValue: previous?.sequentialRelative,
+      }),
+      msprt: msprt(control, treatment, { alpha, plannedSampleSize, tau2: s.tau2, previousPValue: previous?.msprt }),
+    },
+  };
 }
 
 function getEstimate(r: ComparisonResult, f: EstimateFamily): Estimate {
@@ -146,54 +130,35 @@ function getEstimate(r: ComparisonResult, f: EstimateFamily): Estimate {
   }
 }
 
-function setEstimate(r: ComparisonResult, f: EstimateFamily, e: Estimate): void {
-  switch (f) {
-    case 'fixed.absolute': r.fixed.absolute = e; break;
-    case 'fixed.relative': r.fixed.relative = e; break;
-    case 'sequential.absolute': r.sequential.absolute = e; break;
-    case 'sequential.relative': r.sequential.relative = e; break;
-    case 'sequential.msprt': r.sequential.msprt = e; break;
+/** CUPED (pooled over every arm of the metric) when all arms carry covariate sums. */
+function adjustArms(arms: Array<ArmStats | CovariateArmStats>, enabled: boolean): { arms: ArmStats[]; summary: (i: number) => CupedSummary } {
+  if (!enabled || !arms.every(isCovariateArm)) {
+    const reason = enabled ? 'no covariate statistics' : 'disabled';
+    return { arms, summary: () => ({ applied: false, theta: 0, varianceReduction: 0, reason }) };
   }
+  const c = cupedAdjust(arms);
+  return {
+    arms: c.arms,
+    summary: (i) => {
+      const out: CupedSummary = { applied: c.defined, theta: c.theta, varianceReduction: c.varianceReduction[i] };
+      if (c.reason) out.reason = c.reason;
+      return out;
+    },
+  };
 }
 
-function metricCells(metric: MetricInput, s: Settings, options: AnalysisOptions): Cell[] {
+function analyzeMetric(metric: MetricInput, s: Settings, cuped: boolean): ComparisonResult[] {
   const kind = metric.kind ?? 'mean';
-  const arms = [metric.control, ...metric.variants.map((v) => v.stats)];
-  let adjusted: ArmStats[] = arms;
-  let theta = 0;
-  let reduction: number[] = arms.map(() => 0);
-  let cupedReason: string | undefined = 'no covariate statistics';
-  let applied = false;
-  if (options.cuped === false) {
-    cupedReason = 'disabled';
-  } else if (arms.every(isCovariateArm)) {
-    const c = cupedAdjust(arms as CovariateArmStats[]);
-    adjusted = c.arms;
-    theta = c.theta;
-    reduction = c.varianceReduction;
-    cupedReason = c.reason;
-    applied = c.defined;
-  }
-  const control = adjusted[0];
+  const adjusted = adjustArms([metric.control, ...metric.variants.map((v) => v.stats)], cuped);
+  const control = adjusted.arms[0];
   return metric.variants.map((v, i) => {
-    const treatment = adjusted[i + 1];
-    const e = (f: EstimateFamily) => computeFamily(f, kind, control, treatment, s.alpha, s, options.tau2, v.previous);
-    const cuped: CupedSummary = { applied, theta, varianceReduction: reduction[i + 1] };
-    if (cupedReason) cuped.reason = cupedReason;
-    return {
-      kind,
-      control,
-      treatment,
-      previous: v.previous,
-      result: {
-        metric: metric.name,
-        variant: v.name,
-        cuped,
-        fixed: { absolute: e('fixed.absolute'), relative: e('fixed.relative') },
-        sequential: { absolute: e('sequential.absolute'), relative: e('sequential.relative'), msprt: e('sequential.msprt') },
-      },
-    };
+    const r = compare(kind, control, adjusted.arms[i + 1], s, v.previous);
+    return { metric: metric.name, variant: v.name, cuped: adjusted.summary(i + 1), fixed: r.fixed, sequential: r.sequential };
   });
+}
+
+function settings(options: AnalysisOptions): Settings {
+  return { alpha: options.alpha ?? DEFAULT_ALPHA, plannedSampleSize: options.plannedSampleSize, tau2: options.tau2 };
 }
 
 /** One treatment against control, no multiple-comparison correction. CUPED pools these two arms. */
@@ -202,9 +167,8 @@ export function analyzeComparison(
   treatment: ArmStats | CovariateArmStats,
   options: AnalysisOptions & { kind?: MetricKind } = {},
 ): ComparisonResult {
-  const s: Settings = { alpha: options.alpha ?? DEFAULT_ALPHA, plannedSampleSize: options.plannedSampleSize };
   const metric: MetricInput = { name: '', kind: options.kind, control, variants: [{ name: '', stats: treatment }] };
-  return metricCells(metric, s, options)[0].result;
+  return analyzeMetric(metric, settings(options), options.cuped !== false)[0];
 }
 
 /**
@@ -215,33 +179,27 @@ export function analyzeComparison(
  * standard error of the two-proportion z-test). `pValue` stays raw; `adjustedPValue` is added.
  */
 export function resultsTable(metrics: MetricInput[], options: AnalysisOptions = {}): ResultsTable {
-  const s: Settings = { alpha: options.alpha ?? DEFAULT_ALPHA, plannedSampleSize: options.plannedSampleSize };
+  const s = settings(options);
   const method = options.correction ?? 'benjamini-hochberg';
-  const cells = metrics.flatMap((m) => metricCells(m, s, options));
+  const cells = metrics.flatMap((m) => analyzeMetric(m, s, options.cuped !== false));
   const ciAlpha = {} as Record<EstimateFamily, number>;
   for (const family of ESTIMATE_FAMILIES) {
     ciAlpha[family] = s.alpha;
     if (method === 'none' || cells.length === 0) continue;
-    const raw = cells.map((c) => getEstimate(c.result, family));
+    const raw = cells.map((c) => getEstimate(c, family));
     const correction: CorrectionResult =
       method === 'bonferroni' ? bonferroni(raw.map((e) => e.pValue), s.alpha) : benjaminiHochberg(raw.map((e) => e.pValue), s.alpha);
     ciAlpha[family] = correction.ciAlpha;
-    cells.forEach((cell, i) => {
-      const original = raw[i];
-      const tau2 = family === 'sequential.msprt' && typeof original.params.tau2 === 'number' ? original.params.tau2 : options.tau2;
-      const rebuilt =
-        original.defined && correction.ciAlpha !== s.alpha
-          ? computeFamily(family, cell.kind, cell.control, cell.treatment, correction.ciAlpha, s, tau2, cell.previous)
-          : original;
+    raw.forEach((e, i) => {
       const adjustedPValue = correction.adjustedPValues[i];
-      setEstimate(cell.result, family, {
-        ...rebuilt,
-        params: { ...rebuilt.params, alpha: s.alpha, ciAlpha: correction.ciAlpha, correction: method },
-        pValue: original.pValue,
-        adjustedPValue,
-        significant: original.defined && adjustedPValue <= s.alpha,
-      });
+      // Every Estimate here was created by this call, so finishing it in place is safe and avoids
+      // copying 250 objects per table. Only the interval depends on alpha; p and tuning do not.
+      if (e.defined && correction.ciAlpha !== s.alpha) e.ci = intervalAt(e, correction.ciAlpha) ?? e.ci;
+      e.params.ciAlpha = correction.ciAlpha;
+      e.params.correction = method;
+      e.adjustedPValue = adjustedPValue;
+      e.significant = e.defined && adjustedPValue <= s.alpha;
     });
   }
-  return { comparisons: cells.map((c) => c.result), correction: { method, alpha: s.alpha, m: cells.length, ciAlpha } };
+  return { comparisons: cells, correction: { method, alpha: s.alpha, m: cells.length, ciAlpha } };
 }

@@ -2,7 +2,7 @@ import { sampleVariance } from './arm';
 import { absoluteMoments } from './comparison-moments';
 import { studentTQuantile, twoSidedTP } from './distributions';
 import { alphaProblem, DEFAULT_ALPHA, definedEstimate, undefinedEstimate } from './estimate';
-import type { AlphaOptions, ArmStats, Estimate } from './types';
+import type { AlphaOptions, ArmStats, Estimate, EstimateParams } from './types';
 
 const METHOD = 'welch-t';
 
@@ -13,7 +13,7 @@ const METHOD = 'welch-t';
  */
 export function welchTTest(control: ArmStats, treatment: ArmStats, options: AlphaOptions = {}): Estimate {
   const alpha = options.alpha ?? DEFAULT_ALPHA;
-  const params = { alpha, nControl: control.n, nTreatment: treatment.n };
+  const params: EstimateParams = { alpha, nControl: control.n, nTreatment: treatment.n };
   const bad = alphaProblem(alpha);
   if (bad) return undefinedEstimate(METHOD, params, bad);
   const m = absoluteMoments(control, treatment);
@@ -22,7 +22,9 @@ export function welchTTest(control: ArmStats, treatment: ArmStats, options: Alph
   const se = Math.sqrt(m.variance);
   const t = m.estimate / se;
   const half = studentTQuantile(1 - alpha / 2, df) * se;
-  return definedEstimate(METHOD, { ...params, df, t }, m.estimate, se, half, twoSidedTP(t, df), alpha);
+  params.df = df;
+  params.t = t;
+  return definedEstimate(METHOD, params, m.estimate, se, half, twoSidedTP(t, df), alpha);
 }
 
 /** Welch–Satterthwaite df = (a + b)² / (a²/(n_c − 1) + b²/(n_t − 1)), a = s_c²/n_c, b = s_t²/n_t. */

@@ -252,7 +252,9 @@ winsorize_case = {"values": [float(v) for v in w_values], "upper": 0.99, "lower"
                   "winsorized": [float(v) for v in np.clip(w_values, np.percentile(w_values, 1), np.percentile(w_values, 99))]}
 
 distributions = {
-    "tQuantile": [{"p": p, "df": df, "value": float(stats.t.ppf(p, df))} for p, df in [(0.975, 1), (0.975, 2.5), (0.995, 10), (0.975, 1000.5)]],
+    "tQuantile": [{"p": p, "df": df, "value": float(stats.t.ppf(p, df))} for p, df in [(0.975, 1), (0.975, 2.5), (0.995, 10), (0.975, 1000.5),
+                                                                                  # df >= 500 takes the Cornish-Fisher path
+                                                                                  (0.975, 500), (0.9995, 500), (0.99999995, 650.5), (0.025, 3998.2), (0.6, 1e6), (0.5, 800)]],
     "tTwoSided": [{"t": t, "df": df, "value": float(2 * stats.t.sf(abs(t), df))} for t, df in [(2.1, 3), (-0.3, 12.7), (8.0, 40), (25.0, 200)]],
     "zQuantile": [{"p": p, "value": float(stats.norm.ppf(p))} for p in [0.975, 0.995, 0.8, 0.999999]],
     "chiSquareSurvival": [{"x": x, "df": df, "value": float(stats.chi2.sf(x, df))} for x, df in [(0.5, 1), (3.84, 1), (20, 2), (200, 1), (15, 5), (400, 7)]],
