@@ -2,6 +2,7 @@ import chisquareCdf from '@stdlib/stats-base-dists-chisquare-cdf';
 import { BUCKETS_PER_LAYER, type Attributes, type BucketRange } from '@strata/contracts';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
+import { anyString } from '../test/arbitraries';
 import { consecutiveRanges, experiment, layer, snapshot } from '../test/snapshot-builder';
 import { BUCKETS, compileSnapshot } from './compile';
 import { evaluate, evaluateExperiment, layerBucket } from './evaluate';
@@ -20,7 +21,7 @@ describe('evaluate', () => {
     const c = compileSnapshot(snapshot([layer('L')], [experiment('e', 'L', { ranges: [{ start: 0, end: 5000 }] })]));
     const c2 = compileSnapshot(snapshot([layer('L')], [experiment('e', 'L', { ranges: [{ start: 0, end: 5000 }] })]));
     fc.assert(
-      fc.property(fc.string({ unit: 'binary' }), (id) => {
+      fc.property(anyString(), (id) => {
         expect(evaluate(c, id)).toEqual(evaluate(c, id));
         expect(evaluate(c2, id)).toEqual(evaluate(c, id));
         expect(evaluateExperiment(c, 'e', id)).toEqual(evaluateExperiment(c2, 'e', id));
@@ -57,7 +58,7 @@ describe('evaluate', () => {
     fc.assert(
       fc.property(
         fc.array(fc.integer({ min: 0, max: 3000 }), { minLength: 2, maxLength: 6 }),
-        fc.array(fc.string({ unit: 'binary' }), { minLength: 1, maxLength: 50 }),
+        fc.array(anyString(), { minLength: 1, maxLength: 50 }),
         (sizes, unitIds) => {
           const ranges = consecutiveRanges(sizes.map((s) => Math.min(s, Math.floor(BUCKETS / sizes.length))));
           const exps = ranges.map((r, i) => experiment(`e${i}`, 'L', { ranges: r }));
@@ -133,7 +134,7 @@ describe('evaluate', () => {
       fc.property(
         fc.uniqueArray(fc.integer({ min: 0, max: 99 }), { maxLength: 100 }),
         fc.integer({ min: 0, max: 100 }),
-        fc.array(fc.string({ unit: 'binary' }), { minLength: 1, maxLength: 30 }),
+        fc.array(anyString(), { minLength: 1, maxLength: 30 }),
         (order, cut, unitIds) => {
           // Blocks of 100 buckets; the ramp adds blocks in `order`, the first `cut` come first.
           const toRanges = (blocks: number[]) => blocks.map((b) => ({ start: b * 100, end: b * 100 + 100 }));
@@ -170,7 +171,7 @@ describe('evaluate', () => {
     ];
     const c = compileSnapshot(snapshot([layer('A'), layer('B')], exps));
     fc.assert(
-      fc.property(fc.oneof(fc.string(), fc.constant('qa')), fc.constantFrom<Attributes>({}, { country: 'DE' }, { country: 'FR' }), (id, attrs) => {
+      fc.property(fc.oneof(anyString(), fc.constant('qa')), fc.constantFrom<Attributes>({}, { country: 'DE' }, { country: 'FR' }), (id, attrs) => {
         const all = evaluate(c, id, attrs);
         const one = exps.map((e) => evaluateExperiment(c, e.key, id, attrs)).filter((x) => x !== null);
         expect(all).toEqual(one);

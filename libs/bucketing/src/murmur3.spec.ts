@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import murmurhash from 'murmurhash';
 import { describe, expect, it } from 'vitest';
+import { anyString } from '../test/arbitraries';
 import { encodeUnit, hashEncoded, hashPrefix, hashUnit, hashWithPrefix, murmur3 } from './murmur3';
 
 // The reference UTF-8 encodes strings with TextEncoder; encode explicitly so the intent is visible.
@@ -25,7 +26,7 @@ describe('murmur3', () => {
 
   it('equals the reference on arbitrary unicode strings, including lone surrogates', () => {
     fc.assert(
-      fc.property(fc.string({ unit: 'binary', maxLength: 64 }), fc.string({ unit: 'grapheme-ascii', maxLength: 16 }), (a, b) => {
+      fc.property(anyString(64), anyString(16), (a, b) => {
         expect(murmur3(a)).toBe(reference(a));
         expect(murmur3(b + a)).toBe(reference(b + a));
       }),
@@ -35,7 +36,7 @@ describe('murmur3', () => {
 
   it('continues from a precomputed prefix exactly as if hashing the concatenation', () => {
     fc.assert(
-      fc.property(fc.string({ unit: 'binary', maxLength: 20 }), fc.string({ unit: 'binary', maxLength: 40 }), (prefix, rest) => {
+      fc.property(anyString(20), anyString(40), (prefix, rest) => {
         expect(hashWithPrefix(hashPrefix(prefix), rest)).toBe(reference(prefix + rest));
       }),
       { numRuns: 1000 },
@@ -44,7 +45,7 @@ describe('murmur3', () => {
 
   it('hashes an id encoded once exactly like the reference, after any prefix', () => {
     fc.assert(
-      fc.property(fc.string({ unit: 'binary', maxLength: 20 }), fc.string({ unit: 'binary', maxLength: 80 }), (prefix, rest) => {
+      fc.property(anyString(20), anyString(80), (prefix, rest) => {
         expect(hashEncoded(hashPrefix(prefix), encodeUnit(rest))).toBe(reference(prefix + rest));
       }),
       { numRuns: 1000 },
