@@ -3,4 +3,5 @@ export * from './targeting';
 export * from './config';
 export * from './snapshot';
 export * from './results';
+export * from './assignment';
 export * from './events';

@@ -30,9 +30,14 @@ export interface TestApp {
   close(): Promise<void>;
 }
 
-/** Boots the real API on a fresh migrated database. */
-export async function createTestApp(env: Record<string, string> = {}): Promise<TestApp> {
-  const db = await createTestDatabase();
+export interface TestAppOptions {
+  /** Boot on this existing (migrated) database instead of a fresh one, e.g. a second API process; `close()` then leaves it in place. */
+  databaseUrl?: string;
+}
+
+/** Boots the real API on a fresh migrated database (or on `options.databaseUrl`). */
+export async function createTestApp(env: Record<string, string> = {}, options: TestAppOptions = {}): Promise<TestApp> {
+  const db = options.databaseUrl ? { url: options.databaseUrl, drop: async () => undefined } : await createTestDatabase();
   const config = loadConfig({ LOG_LEVEL: 'silent', STRATA_DISABLE_JOBS: 'true', STRATA_DASHBOARD_DIR: '/nonexistent', ...env });
   const dataSource = createDataSource({ url: db.url, poolSize: 10 });
   await dataSource.initialize();

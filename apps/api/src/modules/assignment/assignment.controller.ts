@@ -1,0 +1,77 @@
+import { Body, Controller, Get, Headers, HttpCode, Post, Query, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import type { Explanation } from '@strata/bucketing';
+import {
+  assignRequestSchema,
+  batchAssignRequestSchema,
+  explainQuerySchema,
+  MAX_BATCH_UNITS,
+  type AssignResponse,
+  type BatchAssignResponse,
+} from '@strata/contracts';
+import type { FastifyReply } from 'fastify';
+import { AppException } from '../../common/errors/app.exception';
+import { Auth } from '../../common/guards/auth.decorator';
+import { ApiZodBody, ApiZodQuery } from '../../common/http/openapi';
+import { parseOrThrow } from '../../common/pipes/zod-validation.pipe';
+import { AssignmentService } from './assignment.service';
+import { ConfigSnapshotService } from './config-snapshot.service';
+
+/** True when an If-None-Match header names this ETag (weak comparison, as RFC 9110 says for If-None-Match). */
+export function etagMatches(header: string | undefined, etag: string): boolean {
+  if (!header) return false;
+  if (header.trim() === '*') return true;
+  return header.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag);
+}
+
+@ApiTags('assignment')
+@ApiBearerAuth()
+@Controller('v1')
+export class AssignmentController {
+  constructor(
+    private readonly assignments: AssignmentService,
+    private readonly snapshots: ConfigSnapshotService,
+  ) {}
+
+  @Post('assign')
+  @Auth('sdk')
+  @HttpCode(200)
+  @ApiZodBody(assignRequestSchema)
+  assign(@Body() body: unknown): Promise<AssignResponse> {
+    return this.assignments.assign(parseOrThrow(assignRequestSchema, body));
+  }
+
+  @Post('assign/batch')
+  @Auth('sdk')
+  @HttpCode(200)
+  @ApiZodBody(batchAssignRequestSchema)
+  assignBatch(@Body() body: unknown): Promise<BatchAssignResponse> {
+    const units = (body as { units?: unknown } | null)?.units;
+    if (Array.isArray(units) && units.length > MAX_BATCH_UNITS) {
+      throw new AppException('payload_too_large', `A batch may hold at most ${MAX_BATCH_UNITS} units; this one has ${units.length}.`, [
+        { path: 'units', message: `at most ${MAX_BATCH_UNITS} units per batch`, max: MAX_BATCH_UNITS, actual: units.length },
+      ]);
+    }
+    return this.assignments.assignBatch(parseOrThrow(batchAssignRequestSchema, body));
+  }
+
+  /** The snapshot SDKs evaluate locally. Serialized once per version; revalidate with If-None-Match. */
+  @Get('sdk/config')
+  @Auth('sdk')
+  config(@Headers('if-none-match') ifNoneMatch: string | undefined, @Res() reply: FastifyReply): void {
+    const state = this.snapshots.current();
+    reply.header('etag', state.etag).header('cache-control', 'no-cache');
+    if (etagMatches(ifNoneMatch, state.etag)) {
+      reply.code(304).send();
+      return;
+    }
+    reply.code(200).type('application/json; charset=utf-8').send(state.json);
+  }
+
+  @Get('explain')
+  @Auth('admin')
+  @ApiZodQuery(explainQuerySchema)
+  explain(@Query() query: unknown): Explanation {
+    return this.assignments.explain(parseOrThrow(explainQuerySchema, query, 'query'));
+  }
+}

@@ -1,0 +1,93 @@
+import { Inject, Injectable } from '@nestjs/common';
+import { evaluate, explain, type Explanation } from '@strata/bucketing';
+import type {
+  Assignment,
+  assignRequestSchema,
+  AssignResponse,
+  Attributes,
+  batchAssignRequestSchema,
+  BatchAssignResponse,
+  BatchAssignResult,
+  explainQuerySchema,
+  ExposureRecord,
+} from '@strata/contracts';
+import type { z } from 'zod';
+import { AppException } from '../../common/errors/app.exception';
+import { ConfigSnapshotService } from './config-snapshot.service';
+import { EXPOSURE_SINK, type ExposureSink } from './exposure-sink';
+
+type AssignInput = z.output<typeof assignRequestSchema>;
+type BatchAssignInput = z.output<typeof batchAssignRequestSchema>;
+type ExplainInput = z.output<typeof explainQuerySchema>;
+
+const NO_ATTRIBUTES: Attributes = Object.freeze({});
+
+/**
+ * Assigns units to variants from the in-memory snapshot.
+ *
+ * HOT PATH: `assign` and `assignBatch` must not touch the database (no query per assignment
+ * or per request: the snapshot is rebuilt off the request path by ConfigSnapshotService), must
+ * not read the clock unless exposures are logged, and allocate little beyond the result
+ * (assignment objects are frozen and shared by the compiled snapshot).
+ */
+@Injectable()
+export class AssignmentService {
+  constructor(
+    private readonly snapshots: ConfigSnapshotService,
+    @Inject(EXPOSURE_SINK) private readonly exposures: ExposureSink,
+  ) {}
+
+  async assign(request: AssignInput): Promise<AssignResponse> {
+    const attributes = request.attributes ?? NO_ATTRIBUTES;
+    const assignments = evaluate(this.snapshots.compiled, request.unitId, attributes, request.experiments);
+    if (request.logExposures === true) {
+      const exposures: ExposureRecord[] = [];
+      collectExposures(exposures, request.unitId, attributes, assignments, new Date().toISOString());
+      await this.record(exposures);
+    }
+    return { assignments };
+  }
+
+  async assignBatch(request: BatchAssignInput): Promise<BatchAssignResponse> {
+    // One snapshot for the whole batch, even if a rebuild lands halfway through.
+    const compiled = this.snapshots.compiled;
+    const results: BatchAssignResult[] = new Array<BatchAssignResult>(request.units.length);
+    for (let i = 0; i < request.units.length; i++) {
+      const unit = request.units[i];
+      results[i] = { unitId: unit.unitId, assignments: evaluate(compiled, unit.unitId, unit.attributes ?? NO_ATTRIBUTES, request.experiments) };
+    }
+    if (request.logExposures === true) {
+      const exposures: ExposureRecord[] = [];
+      const timestamp = new Date().toISOString();
+      for (let i = 0; i < results.length; i++) {
+        collectExposures(exposures, results[i].unitId, request.units[i].attributes ?? NO_ATTRIBUTES, results[i].assignments, timestamp);
+      }
+      await this.record(exposures);
+    }
+    return { results };
+  }
+
+  /** Why a unit has (or lacks) an assignment in one experiment. Admin tool, not a hot path. */
+  explain(query: ExplainInput): Explanation {
+    return explain(this.snapshots.compiled, query.unitId, query.attributes, query.experiment);
+  }
+
+  private async record(exposures: ExposureRecord[]): Promise<void> {
+    if (exposures.length === 0) return;
+    try {
+      await this.exposures.record(exposures);
+    } catch {
+      // The caller asked for exposures to be logged: say it failed so it can retry, rather than
+      // return assignments whose exposures silently went missing.
+      throw new AppException('unavailable', 'Assignments were computed but their exposures could not be recorded; retry the request.');
+    }
+  }
+}
+
+/** Only `bucketed` assignments are exposures: forced units and shipped winners are not in the experiment's sample. */
+function collectExposures(out: ExposureRecord[], unitId: string, attributes: Attributes, assignments: readonly Assignment[], timestamp: string): void {
+  for (let i = 0; i < assignments.length; i++) {
+    const a = assignments[i];
+    if (a.reason === 'bucketed') out.push({ unitId, experiment: a.experiment, variant: a.variant, attributes, timestamp });
+  }
+}

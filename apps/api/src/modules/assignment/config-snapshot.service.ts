@@ -1,0 +1,148 @@
+import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { compileSnapshot, type CompiledSnapshot } from '@strata/bucketing';
+import type { ConfigSnapshot } from '@strata/contracts';
+import { DataSource } from 'typeorm';
+import { ConfigChangeFeed } from '../../database/config-change-feed';
+import { buildSnapshot, SNAPSHOT_SQL, type SnapshotRows } from './snapshot-builder';
+
+/** What one build produced, swapped in as a whole so readers never see a half-updated state. */
+export interface SnapshotState {
+  readonly snapshot: ConfigSnapshot;
+  readonly compiled: CompiledSnapshot;
+  /** The snapshot serialized once, served as is by `GET /v1/sdk/config`. */
+  readonly json: string;
+  /** Strong ETag: the quoted content version. */
+  readonly etag: string;
+}
+
+type SnapshotListener = (state: SnapshotState) => void;
+
+/** setTimeout's ceiling (~24.8 days); later expiries are re-armed by the rebuild it triggers. */
+const MAX_TIMER_MS = 2_147_483_647;
+const RETRY_MS = 1000;
+
+/**
+ * Holds the configuration snapshot in memory for assignment and `GET /v1/sdk/config`.
+ * Built on start, rebuilt on every configuration change (ConfigChangeFeed: LISTEN + 1 s poll,
+ * so processes sharing a database converge within ~1 s) and when the next forced variant
+ * expires. Builds are serialized and coalesced; a failed rebuild keeps serving the last good
+ * snapshot and retries.
+ */
+@Injectable()
+export class ConfigSnapshotService implements OnModuleInit, OnApplicationShutdown {
+  private readonly logger = new Logger(ConfigSnapshotService.name);
+  private state: SnapshotState | null = null;
+  private readonly listeners = new Set<SnapshotListener>();
+  private chain: Promise<void> = Promise.resolve();
+  private queued: Promise<void> | null = null;
+  private expiryTimer: NodeJS.Timeout | null = null;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private unsubscribe: (() => void) | null = null;
+  private closed = false;
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly changes: ConfigChangeFeed,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    // Subscribe first: a change committed while the first build runs triggers another build.
+    this.unsubscribe = this.changes.subscribe(() => this.rebuildInBackground());
+    await this.rebuild();
+  }
+
+  onApplicationShutdown(): void {
+    this.closed = true;
+    this.unsubscribe?.();
+    if (this.expiryTimer) clearTimeout(this.expiryTimer);
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+  }
+
+  /** The current state; throws only if called before the first build (i.e. before the app started). */
+  current(): SnapshotState {
+    if (this.state === null) throw new Error('ConfigSnapshotService used before its first build');
+    return this.state;
+  }
+
+  get snapshot(): ConfigSnapshot {
+    return this.current().snapshot;
+  }
+
+  get compiled(): CompiledSnapshot {
+    return this.current().compiled;
+  }
+
+  get version(): string {
+    return this.current().snapshot.version;
+  }
+
+  /** Called after each build that changed the version (not for rebuilds with identical content). */
+  onChange(listener: SnapshotListener): () => void {
+    this.listeners.add(listener);
+    return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Rebuilds from the database. Resolves once a build that started after this call has
+   * finished; concurrent callers share one queued build.
+   */
+  rebuild(): Promise<void> {
+    if (this.queued) return this.queued;
+    const next = this.chain.then(() => {
+      this.queued = null;
+      return this.build();
+    });
+    this.queued = next;
+    this.chain = next.catch(() => undefined);
+    return next;
+  }
+
+  private rebuildInBackground(): Promise<void> {
+    return this.rebuild().catch((error: unknown) => {
+      this.logger.warn(`Snapshot rebuild failed; serving version ${this.state?.snapshot.version ?? '(none)'} and retrying: ${String(error)}`);
+      if (!this.closed && this.retryTimer === null) {
+        this.retryTimer = setTimeout(() => {
+          this.retryTimer = null;
+          void this.rebuildInBackground();
+        }, RETRY_MS);
+        this.retryTimer.unref();
+      }
+    });
+  }
+
+  private async build(): Promise<void> {
+    if (this.closed) return;
+    const rows: SnapshotRows[] = await this.dataSource.query(SNAPSHOT_SQL);
+    const { snapshot, nextExpiry } = buildSnapshot(rows[0] ?? { layers: [], experiments: [] }, new Date());
+    this.armExpiryTimer(nextExpiry);
+    if (this.state !== null && this.state.snapshot.version === snapshot.version) return;
+    const state: SnapshotState = {
+      snapshot,
+      compiled: compileSnapshot(snapshot),
+      json: JSON.stringify(snapshot),
+      etag: `"${snapshot.version}"`,
+    };
+    this.state = state;
+    for (const listener of this.listeners) {
+      try {
+        listener(state);
+      } catch (error) {
+        this.logger.warn(`Snapshot listener failed: ${String(error)}`);
+      }
+    }
+  }
+
+  private armExpiryTimer(nextExpiry: number | null): void {
+    if (this.expiryTimer) clearTimeout(this.expiryTimer);
+    this.expiryTimer = null;
+    if (nextExpiry === null || this.closed) return;
+    // A few ms late so the expiry has certainly passed when the rebuild reads the clock.
+    const delay = Math.min(Math.max(nextExpiry - Date.now() + 5, 0), MAX_TIMER_MS);
+    this.expiryTimer = setTimeout(() => {
+      this.expiryTimer = null;
+      void this.rebuildInBackground();
+    }, delay);
+    this.expiryTimer.unref();
+  }
+}

@@ -1,0 +1,118 @@
+import { describe, expect, it } from 'vitest';
+import { buildSnapshot, canonicalJson, mergeRanges, type SnapshotExperimentRow, type SnapshotRows } from './snapshot-builder';
+import { etagMatches } from './assignment.controller';
+
+const NOW = new Date('2025-06-01T12:00:00.000Z');
+
+function row(overrides: Partial<SnapshotExperimentRow> = {}): SnapshotExperimentRow {
+  return {
+    key: 'checkout',
+    layer: 'web',
+    salt: 'checkout',
+    status: 'running',
+    variants: [
+      { key: 'control', name: 'Control', weight: 0.5 },
+      { key: 'treatment', name: 'Treatment', weight: 0.5 },
+    ],
+    targeting: null,
+    forcedVariants: [],
+    shippedVariant: null,
+    ranges: [{ start: 0, end: 5000 }],
+    ...overrides,
+  };
+}
+
+const rows = (experiments: SnapshotExperimentRow[]): SnapshotRows => ({ layers: [{ key: 'web', salt: 'web-salt' }], experiments });
+
+describe('canonicalJson', () => {
+  it('serializes equal content identically whatever the key order', () => {
+    expect(canonicalJson({ b: 1, a: { d: [1, { y: 2, x: 1 }], c: null } })).toBe(canonicalJson({ a: { c: null, d: [1, { x: 1, y: 2 }] }, b: 1 }));
+    expect(canonicalJson({ b: 1, a: 2 })).toBe('{"a":2,"b":1}');
+  });
+});
+
+describe('mergeRanges', () => {
+  it('sorts and joins touching ranges so the same buckets give the same ranges', () => {
+    expect(
+      mergeRanges([
+        { start: 300, end: 400 },
+        { start: 0, end: 100 },
+        { start: 100, end: 200 },
+      ]),
+    ).toEqual([
+      { start: 0, end: 200 },
+      { start: 300, end: 400 },
+    ]);
+  });
+});
+
+describe('buildSnapshot', () => {
+  it('gives the same version for the same content built at different times and a new one when content changes', () => {
+    const a = buildSnapshot(rows([row()]), NOW).snapshot;
+    const b = buildSnapshot(rows([row({ ranges: [{ start: 2500, end: 5000 }, { start: 0, end: 2500 }] })]), new Date(NOW.getTime() + 60_000)).snapshot;
+    expect(b.version).toBe(a.version);
+    expect(a.version).toMatch(/^[0-9a-f]{40}$/);
+    const ramped = buildSnapshot(rows([row({ ranges: [{ start: 0, end: 6000 }] })]), NOW).snapshot;
+    expect(ramped.version).not.toBe(a.version);
+  });
+
+  it('keeps only key and weight of variants and no ranges for shipped experiments', () => {
+    const s = buildSnapshot(rows([row({ status: 'shipped', shippedVariant: 'treatment', ranges: null })]), NOW).snapshot;
+    expect(s.experiments[0]).toEqual({
+      key: 'checkout',
+      layer: 'web',
+      salt: 'checkout',
+      status: 'shipped',
+      variants: [
+        { key: 'control', weight: 0.5 },
+        { key: 'treatment', weight: 0.5 },
+      ],
+      ranges: [],
+      targeting: null,
+      forcedVariants: [],
+      shippedVariant: 'treatment',
+    });
+  });
+
+  it('drops expired forced variants and reports the next expiry still ahead', () => {
+    const built = buildSnapshot(
+      rows([
+        row({
+          forcedVariants: [
+            { unitId: 'gone', variant: 'treatment', expiresAt: '2025-06-01T11:59:59.000Z' },
+            { unitId: 'later', variant: 'treatment', expiresAt: '2025-06-01T14:01:00+02:00' },
+            { unitId: 'at-now', variant: 'treatment', expiresAt: '2025-06-01T12:00:00.000Z' },
+            { unitId: 'soon', variant: 'control', expiresAt: '2025-06-01T12:00:30.000Z' },
+            { unitId: 'forever', variant: 'control', expiresAt: null },
+          ],
+        }),
+      ]),
+      NOW,
+    );
+    expect(built.snapshot.experiments[0].forcedVariants).toEqual([
+      { unitId: 'later', variant: 'treatment', expiresAt: '2025-06-01T12:01:00.000Z' },
+      { unitId: 'soon', variant: 'control', expiresAt: '2025-06-01T12:00:30.000Z' },
+      { unitId: 'forever', variant: 'control', expiresAt: null },
+    ]);
+    expect(built.nextExpiry).toBe(Date.parse('2025-06-01T12:00:30.000Z'));
+  });
+
+  it('changes the version when a forced variant expires', () => {
+    const forced = [{ unitId: 'u1', variant: 'treatment', expiresAt: '2025-06-01T12:00:30.000Z' }];
+    const before = buildSnapshot(rows([row({ forcedVariants: forced })]), NOW);
+    const after = buildSnapshot(rows([row({ forcedVariants: forced })]), new Date('2025-06-01T12:00:31.000Z'));
+    expect(after.snapshot.version).not.toBe(before.snapshot.version);
+    expect(after.nextExpiry).toBeNull();
+  });
+});
+
+describe('etagMatches', () => {
+  it('matches the exact tag, a list containing it, a weak form of it and *', () => {
+    expect(etagMatches('"abc"', '"abc"')).toBe(true);
+    expect(etagMatches('"x", "abc"', '"abc"')).toBe(true);
+    expect(etagMatches('W/"abc"', '"abc"')).toBe(true);
+    expect(etagMatches('*', '"abc"')).toBe(true);
+    expect(etagMatches('"abd"', '"abc"')).toBe(false);
+    expect(etagMatches(undefined, '"abc"')).toBe(false);
+  });
+});

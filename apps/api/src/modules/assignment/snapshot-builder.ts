@@ -1,0 +1,123 @@
+import { createHash } from 'node:crypto';
+import type { BucketRange, ConfigSnapshot, SnapshotExperiment, SnapshotForcedVariant, SnapshotLayer, TargetingRule } from '@strata/contracts';
+
+/** One row of the snapshot query (see SNAPSHOT_SQL), as node-postgres returns it. */
+export interface SnapshotExperimentRow {
+  key: string;
+  layer: string;
+  salt: string;
+  status: 'running' | 'shipped';
+  variants: { key: string; name?: string; weight: number }[];
+  targeting: TargetingRule | null;
+  forcedVariants: { unitId: string; variant: string; expiresAt: string | null }[] | null;
+  shippedVariant: string | null;
+  ranges: BucketRange[] | null;
+}
+
+export interface SnapshotRows {
+  layers: SnapshotLayer[];
+  experiments: SnapshotExperimentRow[];
+}
+
+/**
+ * Everything the snapshot needs, in one statement so layers, experiments and live bucket
+ * ranges come from the same MVCC snapshot (two separate queries could straddle a commit).
+ * Stopped and draft experiments are left out: they assign nobody. Shipped experiments hold no
+ * buckets (the ledger released them), so their ranges come out empty.
+ */
+export const SNAPSHOT_SQL = `
+  SELECT
+    COALESCE((SELECT json_agg(json_build_object('key', l.key, 'salt', l.salt) ORDER BY l.key) FROM layers l), '[]') AS layers,
+    COALESCE((
+      SELECT json_agg(json_build_object(
+        'key', e.key,
+        'layer', e.layer_key,
+        'salt', e.salt,
+        'status', e.status,
+        'variants', e.variants,
+        'targeting', e.targeting,
+        'forcedVariants', e.forced_variants,
+        'shippedVariant', e.shipped_variant,
+        'ranges', CASE WHEN e.status = 'running' THEN (
+          SELECT json_agg(json_build_object('start', a.start_bucket, 'end', a.end_bucket) ORDER BY a.start_bucket)
+          FROM bucket_allocations a
+          WHERE a.experiment_key = e.key AND a.layer_key = e.layer_key AND a.released_at IS NULL
+        ) END
+      ) ORDER BY e.key)
+      FROM experiments e
+      WHERE e.status IN ('running', 'shipped')
+    ), '[]') AS experiments`;
+
+export interface BuiltSnapshot {
+  snapshot: ConfigSnapshot;
+  /** Epoch ms of the earliest forced-variant expiry still ahead, or null: the snapshot must be rebuilt then. */
+  nextExpiry: number | null;
+}
+
+/** JSON with object keys sorted at every level, so equal content always serializes identically. */
+export function canonicalJson(value: unknown): string {
+  if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
+  if (Array.isArray(value)) return `[${value.map(canonicalJson).join(',')}]`;
+  const entries = Object.entries(value as Record<string, unknown>)
+    .filter(([, v]) => v !== undefined)
+    .sort(([a], [b]) => (a < b ? -1 : a > b ? 1 : 0));
+  return `{${entries.map(([k, v]) => `${JSON.stringify(k)}:${canonicalJson(v)}`).join(',')}}`;
+}
+
+/**
+ * The snapshot version: sha1 of the canonical JSON of layers and experiments. It depends on
+ * content only (not on when or where it was built), so every process on the same
+ * configuration serves the same ETag.
+ */
+export function contentVersion(layers: readonly SnapshotLayer[], experiments: readonly SnapshotExperiment[]): string {
+  return createHash('sha1').update(canonicalJson({ layers, experiments })).digest('hex');
+}
+
+/** Sorted, with touching ranges joined: the same buckets always give the same ranges (and version). */
+export function mergeRanges(ranges: readonly BucketRange[]): BucketRange[] {
+  const sorted = [...ranges].sort((a, b) => a.start - b.start);
+  const out: BucketRange[] = [];
+  for (const r of sorted) {
+    const last = out[out.length - 1];
+    if (last !== undefined && r.start <= last.end) last.end = Math.max(last.end, r.end);
+    else out.push({ start: r.start, end: r.end });
+  }
+  return out;
+}
+
+/**
+ * Turns query rows into a ConfigSnapshot. Forced variants that expired by `now` are dropped
+ * (the snapshot changes, hence its version, when one expires); the earliest expiry still
+ * ahead is returned so the caller can schedule the next rebuild.
+ */
+export function buildSnapshot(rows: SnapshotRows, now: Date): BuiltSnapshot {
+  const nowMs = now.getTime();
+  let nextExpiry: number | null = null;
+  const layers: SnapshotLayer[] = rows.layers.map((l) => ({ key: l.key, salt: l.salt }));
+  const experiments: SnapshotExperiment[] = rows.experiments.map((e) => {
+    const forcedVariants = (e.forcedVariants ?? []).flatMap((f): SnapshotForcedVariant[] => {
+      const expiresAt = f.expiresAt ?? null;
+      if (expiresAt === null) return [{ unitId: f.unitId, variant: f.variant, expiresAt }];
+      const at = Date.parse(expiresAt);
+      if (Number.isNaN(at) || at <= nowMs) return [];
+      if (nextExpiry === null || at < nextExpiry) nextExpiry = at;
+      // Normalized so the same instant written with different offsets hashes the same.
+      return [{ unitId: f.unitId, variant: f.variant, expiresAt: new Date(at).toISOString() }];
+    });
+    return {
+      key: e.key,
+      layer: e.layer,
+      salt: e.salt,
+      status: e.status,
+      variants: e.variants.map((v) => ({ key: v.key, weight: v.weight })),
+      ranges: e.status === 'running' ? mergeRanges(e.ranges ?? []) : [],
+      targeting: e.targeting ?? null,
+      forcedVariants,
+      shippedVariant: e.status === 'shipped' ? e.shippedVariant : null,
+    };
+  });
+  return {
+    snapshot: { version: contentVersion(layers, experiments), generatedAt: now.toISOString(), layers, experiments },
+    nextExpiry,
+  };
+}

@@ -1,0 +1,293 @@
+import { compileSnapshot, evaluate, type CompiledSnapshot } from '@strata/bucketing';
+import type { Assignment, ConfigSnapshot, ExposureRecord } from '@strata/contracts';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { BUCKETING_VECTORS, rawUnitId } from '../../../../libs/bucketing/test/vectors';
+import { EXPOSURE_SINK, type UnwiredExposureSink } from '../../src/modules/assignment/exposure-sink';
+import { createTestApp, TEST_ADMIN_KEY, type TestApp } from '../helpers/test-app';
+
+/*
+ * Assignment over real HTTP: layers web (exp-a 30 %, exp-b 50 %) and search (exp-c 100 %,
+ * targeted at DE/FR). Later tests change this configuration (ramp, stop, ship), so the
+ * describe blocks run in order.
+ */
+
+let t: TestApp;
+let baseUrl: string;
+let sdkKey: string;
+
+interface HttpResult<T = any> {
+  status: number;
+  headers: Headers;
+  body: T;
+}
+
+async function http<T = any>(method: string, path: string, options: { body?: unknown; key?: string | null; headers?: Record<string, string>; raw?: string; base?: string } = {}): Promise<HttpResult<T>> {
+  const headers: Record<string, string> = { ...(options.headers ?? {}) };
+  const key = options.key === undefined ? sdkKey : options.key;
+  if (key) headers.authorization = `Bearer ${key}`;
+  let body: string | undefined = options.raw;
+  if (body === undefined && options.body !== undefined) body = JSON.stringify(options.body);
+  if (body !== undefined) headers['content-type'] ??= 'application/json';
+  const res = await fetch(`${options.base ?? baseUrl}${path}`, { method, headers, body });
+  const text = await res.text();
+  return { status: res.status, headers: res.headers, body: (text ? JSON.parse(text) : undefined) as T };
+}
+
+function expectError(res: HttpResult, status: number, code: string): void {
+  expect(res.status).toBe(status);
+  expect(res.body.error.code).toBe(code);
+  expect(typeof res.body.error.message).toBe('string');
+  expect(Array.isArray(res.body.error.details)).toBe(true);
+}
+
+async function admin(method: string, path: string, body?: unknown): Promise<any> {
+  const res = await t.admin(method, path, body);
+  if (res.status >= 300) throw new Error(`${method} ${path} → ${res.status} ${res.text}`);
+  return res.body;
+}
+
+const variants = (weights: Record<string, number>) => Object.entries(weights).map(([key, weight]) => ({ key, weight }));
+
+async function createRunning(key: string, layer: string, traffic: number, weights: Record<string, number>, extra: Record<string, unknown> = {}): Promise<void> {
+  await admin('POST', '/v1/experiments', { key, name: key, layer, variants: variants(weights), traffic, ...extra });
+  await admin('POST', `/v1/experiments/${key}/start`);
+}
+
+const ids = Array.from({ length: 10_000 }, (_, i) => `user-${i}`);
+const attributesOf = (i: number) => ({ country: i % 2 === 0 ? 'DE' : 'US', plan: i % 3 === 0 ? 'pro' : 'free' });
+
+/** Every unit's assignments: 9,000 through the batch endpoint (chunks of 1,000), 1,000 through single calls. */
+async function assignAll(base = baseUrl): Promise<Map<string, Assignment[]>> {
+  const out = new Map<string, Assignment[]>();
+  const batched = ids.slice(0, 9000);
+  for (let from = 0; from < batched.length; from += 1000) {
+    const units = batched.slice(from, from + 1000).map((unitId, j) => ({ unitId, attributes: attributesOf(from + j) }));
+    const res = await http('POST', '/v1/assign/batch', { body: { units }, base });
+    expect(res.status).toBe(200);
+    for (const r of res.body.results) out.set(r.unitId, r.assignments);
+  }
+  const singles = ids.slice(9000);
+  for (let from = 0; from < singles.length; from += 25) {
+    await Promise.all(
+      singles.slice(from, from + 25).map(async (unitId, j) => {
+        const res = await http('POST', '/v1/assign', { body: { unitId, attributes: attributesOf(9000 + from + j) }, base });
+        expect(res.status).toBe(200);
+        out.set(unitId, res.body.assignments);
+      }),
+    );
+  }
+  return out;
+}
+
+async function servedSnapshot(base = baseUrl): Promise<{ snapshot: ConfigSnapshot; etag: string }> {
+  const res = await http<ConfigSnapshot>('GET', '/v1/sdk/config', { base });
+  expect(res.status).toBe(200);
+  return { snapshot: res.body, etag: res.headers.get('etag') ?? '' };
+}
+
+/** Polls until `check` holds; returns the milliseconds it took, or throws after `timeoutMs`. */
+async function within(timeoutMs: number, check: () => Promise<boolean>): Promise<number> {
+  const started = Date.now();
+  for (;;) {
+    if (await check()) return Date.now() - started;
+    if (Date.now() - started > timeoutMs) throw new Error(`condition not met within ${timeoutMs} ms`);
+    await new Promise((r) => setTimeout(r, 25));
+  }
+}
+
+const sink = (): UnwiredExposureSink => t.app.get(EXPOSURE_SINK);
+const share = (n: number, of: number) => n / of;
+
+beforeAll(async () => {
+  t = await createTestApp();
+  baseUrl = await t.listen();
+  sdkKey = (await admin('POST', '/v1/api-keys', { name: 'server sdk', type: 'sdk-server' })).secret;
+  await admin('POST', '/v1/layers', { key: 'web', name: 'Web', salt: 'web-salt' });
+  await admin('POST', '/v1/layers', { key: 'search', name: 'Search', salt: 'search-salt' });
+  await createRunning('exp-a', 'web', 30, { control: 0.5, treatment: 0.5 });
+  await createRunning('exp-b', 'web', 50, { a: 0.2, b: 0.3, c: 0.5 });
+  await createRunning('exp-c', 'search', 100, { control: 0.7, treatment: 0.3 }, { targeting: { attribute: 'country', operator: 'in', value: ['DE', 'FR'] } });
+  await admin('POST', '/v1/experiments', { key: 'exp-draft', name: 'draft', layer: 'search', variants: variants({ on: 0.5, off: 0.5 }), traffic: 0 });
+  // Changes reach the snapshot through the change feed (NOTIFY), asynchronously: wait for them.
+  await within(2000, async () => (await servedSnapshot()).snapshot.experiments.length === 3);
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+describe('authentication and validation', () => {
+  it('accepts SDK and admin keys, answers 401 without a key and 403 to an SDK key on explain', async () => {
+    expect((await http('POST', '/v1/assign', { body: { unitId: 'u1' } })).status).toBe(200);
+    expect((await http('POST', '/v1/assign', { body: { unitId: 'u1' }, key: TEST_ADMIN_KEY })).status).toBe(200);
+    expectError(await http('POST', '/v1/assign', { body: { unitId: 'u1' }, key: null }), 401, 'unauthorized');
+    expectError(await http('POST', '/v1/assign/batch', { body: { units: [{ unitId: 'u1' }] }, key: null }), 401, 'unauthorized');
+    expectError(await http('GET', '/v1/sdk/config', { key: null }), 401, 'unauthorized');
+    expectError(await http('GET', '/v1/sdk/config', { key: 'sk_sdk_not-a-key' }), 401, 'unauthorized');
+    expectError(await http('GET', '/v1/explain?unitId=u1&experiment=exp-a'), 403, 'forbidden');
+    expect((await http('GET', '/v1/explain?unitId=u1&experiment=exp-a', { key: TEST_ADMIN_KEY })).status).toBe(200);
+  });
+
+  it('rejects bad assign bodies with 400 and the offending paths', async () => {
+    const paths = async (body: unknown) => {
+      const res = await http('POST', '/v1/assign', { body });
+      expectError(res, 400, 'validation_failed');
+      return res.body.error.details.map((d: any) => d.path);
+    };
+    expect(await paths({})).toContain('unitId');
+    expect(await paths({ unitId: '' })).toContain('unitId');
+    expect(await paths({ unitId: 'x'.repeat(257) })).toContain('unitId');
+    expect(await paths({ unitId: 7 })).toContain('unitId');
+    expect((await paths({ unitId: 'u', attributes: { country: { nested: true } } })).some((p: string) => p.startsWith('attributes'))).toBe(true);
+    expect(await paths({ unitId: 'u', experiments: Array.from({ length: 101 }, (_, i) => `k${i}`) })).toContain('experiments');
+    expect(await paths({ unitId: 'u', experiments: ['Not A Key'] })).toContain('experiments.0');
+    expect(await paths({ unitId: 'u', logExposures: 'yes' })).toContain('logExposures');
+    expect(await paths({ unitId: 'u', surprise: 1 })).toContain('');
+    expectError(await http('POST', '/v1/assign', { raw: '{"unitId":' }), 400, 'malformed_json');
+    expect((await http('POST', '/v1/assign', { body: { unitId: 'x'.repeat(256) } })).status).toBe(200);
+  });
+
+  it('rejects batches beyond 1,000 units with 413 and bad units with 400 naming the unit', async () => {
+    const tooMany = await http('POST', '/v1/assign/batch', { body: { units: Array.from({ length: 1001 }, (_, i) => ({ unitId: `u${i}` })) } });
+    expectError(tooMany, 413, 'payload_too_large');
+    expect(tooMany.body.error.details[0].path).toBe('units');
+    const bad = await http('POST', '/v1/assign/batch', { body: { units: [{ unitId: 'a' }, { unitId: 'b' }, { unitId: 'c' }, { attributes: {} }] } });
+    expectError(bad, 400, 'validation_failed');
+    expect(bad.body.error.details.map((d: any) => d.path)).toContain('units.3.unitId');
+    expectError(await http('POST', '/v1/assign/batch', { body: { units: [] } }), 400, 'validation_failed');
+    expectError(await http('POST', '/v1/assign/batch', { body: { units: 'nope' } }), 400, 'validation_failed');
+  });
+
+  it('rejects explain queries with bad attributes JSON or missing fields', async () => {
+    const bad = await http('GET', `/v1/explain?unitId=u1&experiment=exp-a&attributes=${encodeURIComponent('{nope')}`, { key: TEST_ADMIN_KEY });
+    expectError(bad, 400, 'validation_failed');
+    expect(bad.body.error.details[0].path).toBe('attributes');
+    const missing = await http('GET', '/v1/explain?experiment=exp-a', { key: TEST_ADMIN_KEY });
+    expectError(missing, 400, 'validation_failed');
+    expect(missing.body.error.details.map((d: any) => d.path)).toContain('unitId');
+  });
+});
+
+describe('assigning 10,000 units over HTTP', () => {
+  let assigned: Map<string, Assignment[]>;
+  let compiled: CompiledSnapshot;
+
+  beforeAll(async () => {
+    assigned = await assignAll();
+    compiled = compileSnapshot((await servedSnapshot()).snapshot);
+  });
+
+  it('never puts a unit in two experiments of one layer', () => {
+    expect(assigned.size).toBe(10_000);
+    let both = 0;
+    for (const list of assigned.values()) {
+      const web = list.filter((a) => a.layer === 'web');
+      if (web.length > 1) both++;
+    }
+    expect(both).toBe(0);
+  });
+
+  it('splits traffic and variants within tolerance of the configuration', () => {
+    const count = (exp: string, variant?: string, among: (i: number) => boolean = () => true) =>
+      ids.filter((id, i) => among(i) && (assigned.get(id) ?? []).some((a) => a.experiment === exp && (variant === undefined || a.variant === variant))).length;
+    const n = ids.length;
+    // ±~5 standard deviations of a binomial share; the hash is deterministic, so this never flakes.
+    expect(share(count('exp-a'), n)).toBeCloseTo(0.3, 1);
+    expect(Math.abs(share(count('exp-a'), n) - 0.3)).toBeLessThan(0.025);
+    expect(Math.abs(share(count('exp-b'), n) - 0.5)).toBeLessThan(0.025);
+    expect(Math.abs(share(count('exp-a', 'treatment'), count('exp-a')) - 0.5)).toBeLessThan(0.045);
+    expect(Math.abs(share(count('exp-b', 'a'), count('exp-b')) - 0.2)).toBeLessThan(0.03);
+    expect(Math.abs(share(count('exp-b', 'c'), count('exp-b')) - 0.5)).toBeLessThan(0.035);
+    // exp-c: every DE unit (100 % traffic), no US unit (targeting), 70/30 split.
+    const de = (i: number) => i % 2 === 0;
+    expect(count('exp-c', undefined, de)).toBe(5000);
+    expect(count('exp-c', undefined, (i) => !de(i))).toBe(0);
+    expect(Math.abs(share(count('exp-c', 'control'), 5000) - 0.7)).toBeLessThan(0.035);
+    expect(count('exp-draft')).toBe(0);
+  });
+
+  it('matches libs/bucketing evaluate on the served snapshot for every unit, with reason bucketed', () => {
+    let mismatches = 0;
+    ids.forEach((id, i) => {
+      const expected = evaluate(compiled, id, attributesOf(i));
+      if (JSON.stringify(assigned.get(id)) !== JSON.stringify(expected)) mismatches++;
+    });
+    expect(mismatches).toBe(0);
+    expect([...assigned.values()].flat().every((a) => a.reason === 'bucketed')).toBe(true);
+  });
+
+  it('limits the answer to the experiments asked for', async () => {
+    const id = ids.find((x, i) => i % 2 === 0 && (assigned.get(x) ?? []).some((a) => a.experiment === 'exp-a'))!;
+    const res = await http('POST', '/v1/assign', { body: { unitId: id, attributes: { country: 'DE' }, experiments: ['exp-c', 'exp-unknown'] } });
+    expect(res.body.assignments.map((a: Assignment) => a.experiment)).toEqual(['exp-c']);
+  });
+});
+
+describe('GET /v1/sdk/config', () => {
+  it('serves running experiments with their ranges, salts and targeting, and no drafts', async () => {
+    const { snapshot } = await servedSnapshot();
+    expect(snapshot.layers).toEqual([
+      { key: 'search', salt: 'search-salt' },
+      { key: 'web', salt: 'web-salt' },
+    ]);
+    const byKey = new Map(snapshot.experiments.map((e) => [e.key, e]));
+    expect([...byKey.keys()].sort()).toEqual(['exp-a', 'exp-b', 'exp-c']);
+    const buckets = (key: string) => byKey.get(key)!.ranges.reduce((s, r) => s + r.end - r.start, 0);
+    expect(buckets('exp-a')).toBe(3000);
+    expect(buckets('exp-b')).toBe(5000);
+    expect(byKey.get('exp-c')).toMatchObject({ status: 'running', salt: 'exp-c', targeting: { attribute: 'country', operator: 'in', value: ['DE', 'FR'] } });
+    expect(byKey.get('exp-b')!.variants).toEqual(variants({ a: 0.2, b: 0.3, c: 0.5 }));
+  });
+
+  it('sends a strong content ETag with Cache-Control no-cache, answers 304 to If-None-Match and 200 to a stale tag', async () => {
+    const first = await http('GET', '/v1/sdk/config');
+    const etag = first.headers.get('etag')!;
+    expect(etag).toMatch(/^"[0-9a-f]{40}"$/);
+    expect(etag).toBe(`"${first.body.version}"`);
+    expect(first.headers.get('cache-control')).toBe('no-cache');
+    expect(first.headers.get('content-type')).toMatch(/^application\/json/);
+    const again = await fetch(`${baseUrl}/v1/sdk/config`, { headers: { authorization: `Bearer ${sdkKey}`, 'if-none-match': etag } });
+    expect(again.status).toBe(304);
+    expect(again.headers.get('etag')).toBe(etag);
+    expect(await again.text()).toBe('');
+    const stale = await http('GET', '/v1/sdk/config', { headers: { 'if-none-match': '"0000"' } });
+    expect(stale.status).toBe(200);
+  });
+});
+
+describe('published bucketing vectors through the API', () => {
+  const groups = [...new Map(BUCKETING_VECTORS.map((v) => [`${v.layerSalt}|${v.experimentSalt}`, v])).values()];
+  const keyOf = (i: number) => `vec-${i}`;
+
+  beforeAll(async () => {
+    for (const [i, v] of groups.entries()) {
+      await admin('POST', '/v1/layers', { key: keyOf(i), name: `vectors ${i}`, salt: v.layerSalt });
+      await createRunning(keyOf(i), keyOf(i), 100, Object.fromEntries(v.variants.map((k, j) => [k, v.weights[j]])), { salt: v.experimentSalt });
+    }
+    await within(2000, async () => (await servedSnapshot()).snapshot.experiments.some((e) => e.key === keyOf(groups.length - 1)));
+  });
+
+  it('assigns every vector id (1–256 characters) the published variant', async () => {
+    let checked = 0;
+    for (const v of BUCKETING_VECTORS) {
+      const unitId = rawUnitId(v);
+      if (unitId.length < 1 || unitId.length > 256) {
+        // Outside the API's unit id limits (empty, 1 KB): refused, not mis-assigned.
+        expect((await http('POST', '/v1/assign', { body: { unitId } })).status).toBe(400);
+        continue;
+      }
+      const key = keyOf(groups.findIndex((g) => g.layerSalt === v.layerSalt && g.experimentSalt === v.experimentSalt));
+      const res = await http('POST', '/v1/assign', { body: { unitId, experiments: [key] } });
+      expect(res.status).toBe(200);
+      expect({ note: v.note, variant: res.body.assignments[0]?.variant }).toEqual({ note: v.note, variant: v.variant });
+      checked++;
+    }
+    expect(checked).toBe(36); // 48 vectors minus the empty and the two 1 KB ids of each of the 4 groups
+  });
+
+  it('explains vector ids with the published bucket and draw', async () => {
+    const v = BUCKETING_VECTORS.find((x) => x.note === 'CJK (3-byte UTF-8)' && x.layerSalt === 'homepage')!;
+    const key = keyOf(groups.findIndex((g) => g.layerSalt === 'homepage'));
+    const res = await http('GET', `/v1/explain?unitId=${encodeURIComponent(v.unitId)}&experiment=${key}`, { key: TEST_ADMIN_KEY });
+    expect(res.body).toMatchObject({ outcome: 'bucketed', bucket: v.bucket, u: v.u, assignment: { variant: v.variant } });
+  });
+});

@@ -1,0 +1,82 @@
+import { z } from 'zod';
+import { keySchema } from './config';
+import type { Assignment } from './snapshot';
+import { attributesSchema, type Attributes } from './targeting';
+
+/** Largest number of units one `POST /v1/assign/batch` may carry. */
+export const MAX_BATCH_UNITS = 1000;
+/** Largest number of experiment keys one assignment request may name. */
+export const MAX_ASSIGN_EXPERIMENTS = 100;
+
+export const unitIdSchema = z.string().min(1).max(256);
+const experimentKeysSchema = z.array(keySchema).max(MAX_ASSIGN_EXPERIMENTS);
+
+/** `POST /v1/assign`: every assignment of one unit (or only those of `experiments`). */
+export const assignRequestSchema = z
+  .object({
+    unitId: unitIdSchema,
+    attributes: attributesSchema.optional(),
+    experiments: experimentKeysSchema.optional(),
+    /** Record an exposure for each `bucketed` assignment (forced and shipped ones never log). */
+    logExposures: z.boolean().optional(),
+  })
+  .strict();
+export type AssignRequest = z.input<typeof assignRequestSchema>;
+
+export const batchUnitSchema = z.object({ unitId: unitIdSchema, attributes: attributesSchema.optional() }).strict();
+
+/** `POST /v1/assign/batch`: the same for up to MAX_BATCH_UNITS units. */
+export const batchAssignRequestSchema = z
+  .object({
+    units: z.array(batchUnitSchema).min(1).max(MAX_BATCH_UNITS),
+    experiments: experimentKeysSchema.optional(),
+    logExposures: z.boolean().optional(),
+  })
+  .strict();
+export type BatchAssignRequest = z.input<typeof batchAssignRequestSchema>;
+
+/** `GET /v1/explain`: `attributes` is URL-encoded JSON (an object of attribute values). */
+export const explainQuerySchema = z
+  .object({
+    unitId: unitIdSchema,
+    experiment: keySchema,
+    attributes: z
+      .string()
+      .max(20_000)
+      .optional()
+      .transform((text, ctx): unknown => {
+        if (text === undefined || text === '') return {};
+        try {
+          return JSON.parse(text) as unknown;
+        } catch {
+          ctx.addIssue({ code: 'custom', message: 'must be URL-encoded JSON, e.g. {"country":"DE"}' });
+          return z.NEVER;
+        }
+      })
+      .pipe(attributesSchema),
+  })
+  .strict();
+export type ExplainQuery = z.input<typeof explainQuerySchema>;
+
+export interface AssignResponse {
+  assignments: Assignment[];
+}
+
+export interface BatchAssignResult {
+  unitId: string;
+  assignments: Assignment[];
+}
+
+export interface BatchAssignResponse {
+  results: BatchAssignResult[];
+}
+
+/** One exposure: a unit saw a variant it was bucketed into. Written to the event collector. */
+export interface ExposureRecord {
+  unitId: string;
+  experiment: string;
+  variant: string;
+  attributes: Attributes;
+  /** ISO-8601, when the API assigned the unit. */
+  timestamp: string;
+}
