@@ -187,7 +187,8 @@ export function compileSnapshot(snapshot: ConfigSnapshot, now?: Date): CompiledS
     if (c.status === 'shipped' || c.forced !== null) layer.simple = false;
     if (slot < 0) continue;
     layer.running.push(c);
-    for (const r of e.ranges) {
+    // The table is an Int16Array: a (never realistic) 32,768th running experiment holds nothing.
+    for (const r of slot <= 0x7fff ? e.ranges : []) {
       const start = Math.max(0, Math.ceil(r.start));
       const end = Math.min(BUCKETS, Math.floor(r.end));
       for (let b = start; b < end; b++) if (layer.table[b] === FREE_BUCKET) layer.table[b] = slot;

@@ -92,7 +92,12 @@ describe('evaluate', () => {
     }
     const rowSum = new Float64Array(R);
     const colSum = new Float64Array(C);
-    for (let r = 0; r < R; r++) for (let k = 0; k < C; k++) (rowSum[r] += table[r * C + k]), (colSum[k] += table[r * C + k]);
+    for (let r = 0; r < R; r++) {
+      for (let k = 0; k < C; k++) {
+        rowSum[r] += table[r * C + k];
+        colSum[k] += table[r * C + k];
+      }
+    }
     let chi2 = 0;
     for (let r = 0; r < R; r++) {
       for (let k = 0; k < C; k++) {

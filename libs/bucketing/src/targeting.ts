@@ -92,7 +92,11 @@ function scalarTest(c: TargetingCondition): ((x: AttributeValue) => boolean) | n
       // No `g`/`y` flag, so `test` keeps no lastIndex state between units.
       return (x) => typeof x === 'string' && re.test(x);
     }
+    case 'exists':
+      // Presence only; compileCondition handles it before asking for a scalar test.
+      return null;
     default:
+      // An operator this version does not know (newer snapshot): the condition is false.
       return null;
   }
 }
