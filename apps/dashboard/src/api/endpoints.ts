@@ -1,0 +1,88 @@
+import type {
+  ApiKeyDto,
+  ApiKeyType,
+  AuditEntryDto,
+  BucketLedgerEntryDto,
+  CreateExperimentRequest,
+  CreateLayerRequest,
+  CreateMetricRequest,
+  CreatedApiKeyDto,
+  ExperimentDto,
+  ExperimentResultsDto,
+  ExperimentStatus,
+  ExperimentTimeseriesDto,
+  LayerDto,
+  MetricDto,
+  Page,
+  UpdateExperimentRequest,
+} from '@strata/contracts';
+import type { ApiClient } from './client';
+
+export interface PageQuery {
+  limit?: number;
+  offset?: number;
+}
+export interface ExperimentListQuery extends PageQuery {
+  status?: ExperimentStatus;
+  layer?: string;
+  search?: string;
+}
+export interface AuditQuery extends PageQuery {
+  entityType?: 'api_key' | 'layer' | 'metric' | 'experiment';
+  entityKey?: string;
+  action?: string;
+  since?: string;
+  until?: string;
+}
+export interface ResultsQuery {
+  segment?: string;
+  correction?: 'bh' | 'bonferroni' | 'none';
+}
+
+const enc = encodeURIComponent;
+
+/** Every `/v1` endpoint the dashboard uses, typed with `@strata/contracts`. */
+export function endpoints(api: ApiClient) {
+  return {
+    apiKeys: {
+      list: (q: PageQuery = {}) => api.request<Page<ApiKeyDto>>('GET', '/v1/api-keys', { query: { ...q } }),
+      create: (body: { name: string; type: ApiKeyType }) => api.request<CreatedApiKeyDto>('POST', '/v1/api-keys', { body }),
+      revoke: (id: string) => api.request<ApiKeyDto>('POST', `/v1/api-keys/${enc(id)}/revoke`),
+    },
+    layers: {
+      list: (q: PageQuery = {}) => api.request<Page<LayerDto>>('GET', '/v1/layers', { query: { ...q } }),
+      get: (key: string) => api.request<LayerDto>('GET', `/v1/layers/${enc(key)}`),
+      create: (body: CreateLayerRequest) => api.request<LayerDto>('POST', '/v1/layers', { body }),
+      remove: (key: string) => api.request<void>('DELETE', `/v1/layers/${enc(key)}`),
+      ledger: (key: string, q: PageQuery = {}) =>
+        api.request<Page<BucketLedgerEntryDto>>('GET', `/v1/layers/${enc(key)}/ledger`, { query: { ...q } }),
+    },
+    metrics: {
+      list: (q: PageQuery = {}) => api.request<Page<MetricDto>>('GET', '/v1/metrics', { query: { ...q } }),
+      create: (body: CreateMetricRequest) => api.request<MetricDto>('POST', '/v1/metrics', { body }),
+      remove: (key: string) => api.request<void>('DELETE', `/v1/metrics/${enc(key)}`),
+    },
+    experiments: {
+      list: (q: ExperimentListQuery = {}) => api.request<Page<ExperimentDto>>('GET', '/v1/experiments', { query: { ...q } }),
+      get: (key: string) => api.request<ExperimentDto>('GET', `/v1/experiments/${enc(key)}`),
+      create: (body: CreateExperimentRequest) => api.request<ExperimentDto>('POST', '/v1/experiments', { body }),
+      update: (key: string, body: UpdateExperimentRequest) => api.request<ExperimentDto>('PATCH', `/v1/experiments/${enc(key)}`, { body }),
+      remove: (key: string) => api.request<void>('DELETE', `/v1/experiments/${enc(key)}`),
+      start: (key: string) => api.request<ExperimentDto>('POST', `/v1/experiments/${enc(key)}/start`),
+      ramp: (key: string, traffic: number) => api.request<ExperimentDto>('POST', `/v1/experiments/${enc(key)}/ramp`, { body: { traffic } }),
+      stop: (key: string, reason?: string) =>
+        api.request<ExperimentDto>('POST', `/v1/experiments/${enc(key)}/stop`, { body: reason ? { reason } : {} }),
+      ship: (key: string, variant: string) => api.request<ExperimentDto>('POST', `/v1/experiments/${enc(key)}/ship`, { body: { variant } }),
+      results: (key: string, q: ResultsQuery = {}) =>
+        api.request<ExperimentResultsDto>('GET', `/v1/experiments/${enc(key)}/results`, { query: { ...q } }),
+      timeseries: (key: string) => api.request<ExperimentTimeseriesDto>('GET', `/v1/experiments/${enc(key)}/results/timeseries`),
+      exportResults: (key: string, format: 'csv' | 'json') => api.download(`/v1/experiments/${enc(key)}/export`, { format }),
+      exportUnits: (key: string) => api.download(`/v1/experiments/${enc(key)}/export/units`, { format: 'csv' }),
+    },
+    audit: {
+      list: (q: AuditQuery = {}) => api.request<Page<AuditEntryDto>>('GET', '/v1/audit', { query: { ...q } }),
+    },
+  };
+}
+
+export type Endpoints = ReturnType<typeof endpoints>;

@@ -1,0 +1,95 @@
+import { sampleSizeFixed, sampleSizeSequential, type SampleSizeOptions } from '@strata/stats';
+import { useMemo, useState } from 'react';
+import { formatInt } from '../lib/format';
+
+interface Props {
+  /** Called with the sequential per-arm total when the person chooses to use it. */
+  onUse?: (plannedSampleSize: number) => void;
+  arms?: number;
+}
+
+/**
+ * Planned sample size from `@strata/stats` (the same functions the API uses), computed in the
+ * browser as the inputs change.
+ */
+export function PowerCalculator({ onUse, arms = 2 }: Props) {
+  const [kind, setKind] = useState<'rate' | 'mean'>('rate');
+  const [rate, setRate] = useState('0.1');
+  const [mean, setMean] = useState('50');
+  const [sd, setSd] = useState('20');
+  const [mde, setMde] = useState('5');
+  const [alpha, setAlpha] = useState('0.05');
+  const [power, setPower] = useState('0.8');
+
+  const options: SampleSizeOptions = useMemo(
+    () => ({
+      mde: Number(mde) / 100,
+      alpha: Number(alpha),
+      power: Number(power),
+      ...(kind === 'rate' ? { baselineRate: Number(rate) } : { baselineMean: Number(mean), baselineSd: Number(sd) }),
+    }),
+    [kind, rate, mean, sd, mde, alpha, power],
+  );
+  const fixed = sampleSizeFixed(options);
+  const sequential = sampleSizeSequential(options);
+
+  return (
+    <div className="power">
+      <div className="field-row">
+        <div className="field">
+          <label htmlFor="power-kind">Metric kind</label>
+          <select id="power-kind" value={kind} onChange={(e) => setKind(e.target.value as 'rate' | 'mean')}>
+            <option value="rate">conversion rate</option>
+            <option value="mean">mean (with standard deviation)</option>
+          </select>
+        </div>
+        {kind === 'rate' ? (
+          <div className="field">
+            <label htmlFor="power-rate">Baseline rate (0–1)</label>
+            <input id="power-rate" type="number" step="0.01" min="0" max="1" value={rate} onChange={(e) => setRate(e.target.value)} />
+          </div>
+        ) : (
+          <>
+            <div className="field">
+              <label htmlFor="power-mean">Baseline mean</label>
+              <input id="power-mean" type="number" value={mean} onChange={(e) => setMean(e.target.value)} />
+            </div>
+            <div className="field">
+              <label htmlFor="power-sd">Standard deviation</label>
+              <input id="power-sd" type="number" min="0" value={sd} onChange={(e) => setSd(e.target.value)} />
+            </div>
+          </>
+        )}
+        <div className="field">
+          <label htmlFor="power-mde">Minimum detectable effect (relative %)</label>
+          <input id="power-mde" type="number" step="0.5" value={mde} onChange={(e) => setMde(e.target.value)} />
+        </div>
+        <div className="field field-narrow">
+          <label htmlFor="power-alpha">Alpha</label>
+          <input id="power-alpha" type="number" step="0.01" min="0" max="1" value={alpha} onChange={(e) => setAlpha(e.target.value)} />
+        </div>
+        <div className="field field-narrow">
+          <label htmlFor="power-power">Power</label>
+          <input id="power-power" type="number" step="0.05" min="0" max="1" value={power} onChange={(e) => setPower(e.target.value)} />
+        </div>
+      </div>
+      <dl className="power-results" aria-live="polite">
+        <div>
+          <dt>Fixed horizon (look once, at the end)</dt>
+          <dd data-testid="power-fixed">{fixed.defined ? `${formatInt(fixed.perArm)} units per arm` : fixed.reason}</dd>
+        </div>
+        <div>
+          <dt>Sequential (peek any time, always valid)</dt>
+          <dd data-testid="power-sequential">
+            {sequential.defined ? `${formatInt(sequential.perArm)} units per arm` : sequential.reason}
+          </dd>
+        </div>
+      </dl>
+      {onUse && sequential.defined && (
+        <button type="button" className="btn" onClick={() => onUse(sequential.perArm * arms)}>
+          Use {formatInt(sequential.perArm * arms)} as planned sample size ({arms} arms, sequential)
+        </button>
+      )}
+    </div>
+  );
+}

@@ -1,0 +1,111 @@
+import { MAX_TARGETING_DEPTH, TARGETING_OPERATORS, type TargetingOperator } from '@strata/contracts';
+import {
+  OPERATOR_LABELS,
+  emptyCondition,
+  emptyGroup,
+  isListOperator,
+  updateNode,
+  type DraftCondition,
+  type DraftGroup,
+  type ValueType,
+} from '../lib/targeting';
+
+interface Props {
+  value: DraftGroup;
+  onChange: (next: DraftGroup) => void;
+}
+
+/** Nested all/any groups of attribute conditions; an empty top group targets everyone. */
+export function RuleBuilder({ value, onChange }: Props) {
+  return (
+    <div className="rule-builder">
+      {value.rules.length === 0 && <p className="hint">No rules: every unit is eligible. Add a condition to target a subset.</p>}
+      <GroupEditor group={value} root={value} onChange={onChange} depth={1} />
+    </div>
+  );
+}
+
+function GroupEditor({ group, root, onChange, depth }: { group: DraftGroup; root: DraftGroup; onChange: (g: DraftGroup) => void; depth: number }) {
+  const patch = (fn: (g: DraftGroup) => DraftGroup) => onChange(updateNode(root, group.id, (n) => (n.kind === 'group' ? fn(n) : n)));
+  const isRoot = group.id === root.id;
+  return (
+    <div className={`rule-group${isRoot ? ' rule-group-root' : ''}`} role="group" aria-label={isRoot ? 'Targeting rules' : 'Nested rule group'}>
+      <div className="rule-group-head">
+        <label htmlFor={`${group.id}-match`}>Match</label>
+        <select id={`${group.id}-match`} value={group.match} onChange={(e) => patch((g) => ({ ...g, match: e.target.value as 'all' | 'any' }))}>
+          <option value="all">all of these (AND)</option>
+          <option value="any">any of these (OR)</option>
+        </select>
+        {!isRoot && (
+          <button type="button" className="btn btn-ghost" onClick={() => onChange(updateNode(root, group.id, () => null))}>
+            Remove group
+          </button>
+        )}
+      </div>
+      {group.rules.map((r) =>
+        r.kind === 'group' ? (
+          <GroupEditor key={r.id} group={r} root={root} onChange={onChange} depth={depth + 1} />
+        ) : (
+          <ConditionEditor key={r.id} condition={r} root={root} onChange={onChange} />
+        ),
+      )}
+      <div className="row-actions">
+        <button type="button" className="btn" onClick={() => patch((g) => ({ ...g, rules: [...g.rules, emptyCondition()] }))}>
+          Add condition
+        </button>
+        {depth < MAX_TARGETING_DEPTH && (
+          <button type="button" className="btn" onClick={() => patch((g) => ({ ...g, rules: [...g.rules, { ...emptyGroup('any'), rules: [emptyCondition()] }] }))}>
+            Add nested group
+          </button>
+        )}
+      </div>
+    </div>
+  );
+}
+
+function ConditionEditor({ condition: c, root, onChange }: { condition: DraftCondition; root: DraftGroup; onChange: (g: DraftGroup) => void }) {
+  const set = (p: Partial<DraftCondition>) => onChange(updateNode(root, c.id, (n) => ({ ...(n as DraftCondition), ...p })));
+  const needsValue = c.operator !== 'exists';
+  return (
+    <div className="rule-condition">
+      <div className="field">
+        <label htmlFor={`${c.id}-attr`}>Attribute</label>
+        <input id={`${c.id}-attr`} value={c.attribute} placeholder="country" onChange={(e) => set({ attribute: e.target.value })} />
+      </div>
+      <div className="field">
+        <label htmlFor={`${c.id}-op`}>Operator</label>
+        <select id={`${c.id}-op`} value={c.operator} onChange={(e) => set({ operator: e.target.value as TargetingOperator })}>
+          {TARGETING_OPERATORS.map((op) => (
+            <option key={op} value={op}>
+              {op} — {OPERATOR_LABELS[op]}
+            </option>
+          ))}
+        </select>
+      </div>
+      {needsValue && c.operator !== 'regex' && (
+        <div className="field field-narrow">
+          <label htmlFor={`${c.id}-type`}>Type</label>
+          <select id={`${c.id}-type`} value={c.valueType} onChange={(e) => set({ valueType: e.target.value as ValueType })}>
+            <option value="string">text</option>
+            <option value="number">number</option>
+            <option value="boolean">true/false</option>
+          </select>
+        </div>
+      )}
+      {needsValue && (
+        <div className="field">
+          <label htmlFor={`${c.id}-value`}>{isListOperator(c.operator) ? 'Values (comma-separated)' : 'Value'}</label>
+          <input
+            id={`${c.id}-value`}
+            value={c.value}
+            placeholder={isListOperator(c.operator) ? 'US, CA, GB' : c.operator === 'regex' ? '^pro-' : ''}
+            onChange={(e) => set({ value: e.target.value })}
+          />
+        </div>
+      )}
+      <button type="button" className="btn btn-ghost rule-remove" onClick={() => onChange(updateNode(root, c.id, () => null))} aria-label={`Remove condition ${c.attribute || ''}`.trim()}>
+        Remove
+      </button>
+    </div>
+  );
+}

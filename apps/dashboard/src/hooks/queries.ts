@@ -1,0 +1,68 @@
+import { keepPreviousData, useQuery } from '@tanstack/react-query';
+import type { AuditQuery, ExperimentListQuery, PageQuery, ResultsQuery } from '../api/endpoints';
+import { ApiError } from '../api/client';
+import { useApi } from './session';
+
+/** Missing endpoints or experiments without data answer 404: not worth retrying. */
+function retryUnless404(failureCount: number, error: unknown): boolean {
+  if (error instanceof ApiError && (error.status === 404 || error.status === 401 || error.status === 403 || error.status === 400)) return false;
+  return failureCount < 2;
+}
+
+export function useExperiments(q: ExperimentListQuery) {
+  const api = useApi();
+  return useQuery({ queryKey: ['experiments', q], queryFn: () => api.experiments.list(q), placeholderData: keepPreviousData });
+}
+
+export function useExperiment(key: string | undefined) {
+  const api = useApi();
+  return useQuery({ queryKey: ['experiment', key], queryFn: () => api.experiments.get(key as string), enabled: !!key, retry: retryUnless404 });
+}
+
+export function useLayers(q: PageQuery = { limit: 500 }) {
+  const api = useApi();
+  return useQuery({ queryKey: ['layers', q], queryFn: () => api.layers.list(q) });
+}
+
+export function useLayer(key: string | undefined) {
+  const api = useApi();
+  return useQuery({ queryKey: ['layer', key], queryFn: () => api.layers.get(key as string), enabled: !!key, retry: retryUnless404 });
+}
+
+export function useLedger(key: string | undefined, q: PageQuery) {
+  const api = useApi();
+  return useQuery({ queryKey: ['ledger', key, q], queryFn: () => api.layers.ledger(key as string, q), enabled: !!key, placeholderData: keepPreviousData });
+}
+
+export function useMetrics(q: PageQuery = { limit: 500 }) {
+  const api = useApi();
+  return useQuery({ queryKey: ['metrics', q], queryFn: () => api.metrics.list(q) });
+}
+
+export function useApiKeys(q: PageQuery = { limit: 500 }) {
+  const api = useApi();
+  return useQuery({ queryKey: ['api-keys', q], queryFn: () => api.apiKeys.list(q) });
+}
+
+export function useAudit(q: AuditQuery) {
+  const api = useApi();
+  return useQuery({ queryKey: ['audit', q], queryFn: () => api.audit.list(q), placeholderData: keepPreviousData });
+}
+
+/** Results of one experiment; `enabled` lets list rows fetch lazily (only running ones). */
+export function useResults(key: string, q: ResultsQuery = {}, enabled = true) {
+  const api = useApi();
+  return useQuery({
+    queryKey: ['results', key, q],
+    queryFn: () => api.experiments.results(key, q),
+    enabled,
+    retry: retryUnless404,
+    staleTime: 30_000,
+    placeholderData: keepPreviousData,
+  });
+}
+
+export function useTimeseries(key: string, enabled = true) {
+  const api = useApi();
+  return useQuery({ queryKey: ['timeseries', key], queryFn: () => api.experiments.timeseries(key), enabled, retry: retryUnless404, staleTime: 30_000 });
+}

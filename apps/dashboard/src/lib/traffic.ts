@@ -1,0 +1,57 @@
+import { BUCKETS_PER_LAYER } from '@strata/contracts';
+
+/** Traffic is a percent of the layer's 10,000 buckets: 1% = 100 buckets, 0.01% = one bucket. */
+export function bucketsFor(trafficPercent: number): number {
+  return Math.round((trafficPercent / 100) * BUCKETS_PER_LAYER);
+}
+
+export function formatCount(n: number): string {
+  return n.toLocaleString('en-US');
+}
+
+export function formatTraffic(trafficPercent: number): string {
+  return `${Number(trafficPercent.toFixed(2))}%`;
+}
+
+/** What a ramp does to the layer and to units already in the experiment, in words. */
+export function describeRamp(from: number, to: number): string {
+  const held = bucketsFor(from);
+  const target = bucketsFor(to);
+  if (target > held) {
+    return (
+      `Ramping from ${formatTraffic(from)} to ${formatTraffic(to)} adds ${formatCount(target - held)} buckets; ` +
+      `the ${formatCount(held)} buckets already held stay, so every unit already in keeps its variant.`
+    );
+  }
+  if (target < held) {
+    return (
+      `Ramping down from ${formatTraffic(from)} to ${formatTraffic(to)} releases ${formatCount(held - target)} buckets; ` +
+      `units in those buckets leave the experiment and see the default experience. ` +
+      `The ${formatCount(target)} buckets that stay keep their units in the same variants.`
+    );
+  }
+  return `Traffic stays at ${formatTraffic(from)} (${formatCount(held)} buckets); nothing changes.`;
+}
+
+export function describeStart(traffic: number, layer: string, freeBuckets: number | undefined): string {
+  const need = bucketsFor(traffic);
+  const free = freeBuckets === undefined ? '' : ` (${formatCount(freeBuckets)} are free now)`;
+  return (
+    `Starting reserves ${formatCount(need)} of layer “${layer}”’s 10,000 buckets${free} and begins assigning units ` +
+    `at ${formatTraffic(traffic)} of traffic. Variants, layer and metrics are locked while it runs; you can still ramp traffic.`
+  );
+}
+
+export function describeStop(heldBuckets: number): string {
+  return (
+    `Stopping ends assignment: every unit sees the default (control) experience again and the ` +
+    `${formatCount(heldBuckets)} buckets it holds return to the layer. Results stay available; it cannot be restarted.`
+  );
+}
+
+export function describeShip(variantName: string, variantKey: string): string {
+  return (
+    `Shipping gives “${variantName}” (${variantKey}) to every unit that matches the targeting, ` +
+    `releases the experiment's buckets and ends the comparison. This cannot be undone.`
+  );
+}

@@ -1,0 +1,3 @@
+export function AuditPage() {
+  return <p className="muted">Coming soon.</p>;
+}

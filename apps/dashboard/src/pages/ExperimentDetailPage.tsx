@@ -1,0 +1,3 @@
+export function ExperimentDetailPage() {
+  return <p className="muted">Coming soon.</p>;
+}

@@ -1,0 +1,3 @@
+export function ExperimentFormPage() {
+  return <p className="muted">Coming soon.</p>;
+}

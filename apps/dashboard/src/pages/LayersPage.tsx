@@ -1,0 +1,3 @@
+export function LayersPage() {
+  return <p className="muted">Coming soon.</p>;
+}

@@ -1,0 +1,3 @@
+export function MetricsPage() {
+  return <p className="muted">Coming soon.</p>;
+}

@@ -1,0 +1,15 @@
+import react from '@vitejs/plugin-react';
+import { defineProject } from 'vitest/config';
+import { aliases } from '../../vitest.shared.mts';
+
+/** Component tests: React in jsdom. The browser end-to-end suite is a separate project (e2e/). */
+export default defineProject({
+  plugins: [react()],
+  resolve: { alias: aliases },
+  test: {
+    name: 'dashboard',
+    environment: 'jsdom',
+    include: ['src/**/*.spec.tsx', 'src/**/*.spec.ts'],
+    setupFiles: ['./src/test-setup.ts'],
+  },
+});
