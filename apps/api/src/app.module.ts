@@ -8,6 +8,7 @@ import { DatabaseModule } from './database/database.module';
 import { ApiKeyModule } from './modules/api-key/api-key.module';
 import { AssignmentModule } from './modules/assignment/assignment.module';
 import { AuditModule } from './modules/audit/audit.module';
+import { EventModule } from './modules/event/event.module';
 import { ExperimentModule } from './modules/experiment/experiment.module';
 import { HealthModule } from './modules/health/health.module';
 import { LayerModule } from './modules/layer/layer.module';
@@ -16,7 +17,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Feature modules, in one list so a newcomer sees every capability at a glance. */
-export const FEATURE_MODULES = [HealthModule, ApiKeyModule, AuditModule, LayerModule, MetricModule, ExperimentModule, AssignmentModule];
+export const FEATURE_MODULES = [HealthModule, ApiKeyModule, AuditModule, LayerModule, MetricModule, ExperimentModule, AssignmentModule, EventModule];
 
 @Module({})
 export class AppModule {

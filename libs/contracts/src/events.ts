@@ -73,7 +73,6 @@ export interface IngestRequest {
 export const EVENT_REJECTION_CODES = [
   'invalid_event',
   'unknown_experiment',
-  'unknown_variant',
   'variant_mismatch',
   'experiment_not_started',
   'experiment_stopped',

@@ -17,6 +17,10 @@ const envSchema = z.object({
   /** Requests per second allowed per API key on SDK endpoints (token bucket); 0 disables. */
   STRATA_RATE_LIMIT_RPS: z.coerce.number().min(0).default(0),
   STRATA_RATE_LIMIT_BURST: z.coerce.number().min(1).default(2000),
+  /** Events waiting for the collector's writer before new requests get 503 (backpressure). */
+  STRATA_EVENT_QUEUE_MAX: z.coerce.number().int().min(1000).default(200_000),
+  /** Most events the collector writes in one transaction (group commit). */
+  STRATA_EVENT_BATCH_MAX: z.coerce.number().int().min(100).default(20_000),
   /** How often the guardrail job checks running experiments. */
   STRATA_GUARDRAIL_INTERVAL_SECONDS: z.coerce.number().int().min(5).default(300),
   /** Webhook notified when an experiment is auto-stopped or alerted. */
@@ -41,6 +45,7 @@ export type AppConfig = {
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   bodyLimit: number;
   rateLimit: { rps: number; burst: number };
+  events: { queueMax: number; batchMax: number };
   guardrailIntervalSeconds: number;
   rollupIntervalSeconds: number;
   webhookUrl: string | undefined;
@@ -66,6 +71,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     logLevel: e.LOG_LEVEL,
     bodyLimit: e.STRATA_BODY_LIMIT,
     rateLimit: { rps: e.STRATA_RATE_LIMIT_RPS, burst: e.STRATA_RATE_LIMIT_BURST },
+    events: { queueMax: e.STRATA_EVENT_QUEUE_MAX, batchMax: e.STRATA_EVENT_BATCH_MAX },
     guardrailIntervalSeconds: e.STRATA_GUARDRAIL_INTERVAL_SECONDS,
     rollupIntervalSeconds: e.STRATA_ROLLUP_INTERVAL_SECONDS,
     webhookUrl: e.STRATA_WEBHOOK_URL,

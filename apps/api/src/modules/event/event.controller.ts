@@ -1,0 +1,44 @@
+import { Body, Controller, Get, HttpCode, Post, Req } from '@nestjs/common';
+import { ApiBearerAuth, ApiConsumes, ApiTags } from '@nestjs/swagger';
+import { ingestRequestSchema, type EventStatsDto, type ImportResponse, type IngestResponse } from '@strata/contracts';
+import type { FastifyRequest } from 'fastify';
+import { Auth, CurrentPrincipal } from '../../common/guards/auth.decorator';
+import type { Principal } from '../../common/guards/principal';
+import { ApiZodBody } from '../../common/http/openapi';
+import { parseOrThrow } from '../../common/pipes/zod-validation.pipe';
+import { EventImportService } from './event-import.service';
+import { EventService } from './event.service';
+
+@ApiTags('events')
+@ApiBearerAuth()
+@Controller('v1/events')
+export class EventController {
+  constructor(
+    private readonly events: EventService,
+    private readonly importer: EventImportService,
+  ) {}
+
+  /** 202 once the valid events are committed; invalid ones are listed with their index. */
+  @Post()
+  @Auth('sdk')
+  @HttpCode(202)
+  @ApiZodBody(ingestRequestSchema)
+  ingest(@CurrentPrincipal() principal: Principal, @Body() body: unknown): Promise<IngestResponse> {
+    return this.events.ingest(principal, parseOrThrow(ingestRequestSchema, body).events);
+  }
+
+  /** NDJSON backfill, streamed (the body is handed over unparsed by the parser EventModule registers). */
+  @Post('import')
+  @Auth('admin')
+  @HttpCode(200)
+  @ApiConsumes('application/x-ndjson')
+  import(@CurrentPrincipal() principal: Principal, @Req() request: FastifyRequest): Promise<ImportResponse> {
+    return this.importer.importNdjson(principal, request.body);
+  }
+
+  @Get('stats')
+  @Auth('admin')
+  stats(): EventStatsDto {
+    return this.events.snapshot();
+  }
+}

@@ -1,0 +1,31 @@
+import { Module, type OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { FastifyInstance } from 'fastify';
+import { EventController } from './event.controller';
+import { EventImportService } from './event-import.service';
+import { EventStats } from './event-stats';
+import { EventWriter } from './event-writer';
+import { EventService } from './event.service';
+import { ExperimentCatalog } from './experiment-catalog';
+
+/**
+ * The event collector: `POST /v1/events`, `POST /v1/events/import`, `GET /v1/events/stats`.
+ * Exports `EventWriter` (e.g. `recordExposures` for `/v1/assign`) and the in-memory `ExperimentCatalog`.
+ */
+@Module({
+  controllers: [EventController],
+  providers: [EventWriter, ExperimentCatalog, EventStats, EventService, EventImportService],
+  exports: [EventWriter, ExperimentCatalog],
+})
+export class EventModule implements OnModuleInit {
+  constructor(private readonly adapterHost: HttpAdapterHost) {}
+
+  onModuleInit(): void {
+    const fastify = this.adapterHost.httpAdapter.getInstance<FastifyInstance>();
+    // Hand NDJSON bodies to the handler as the raw stream: no buffering, so no body limit applies;
+    // the import reads it line by line. Other routes reject a stream body (it fails their validation).
+    if (!fastify.hasContentTypeParser('application/x-ndjson')) {
+      fastify.addContentTypeParser('application/x-ndjson', (_request, payload, done) => done(null, payload));
+    }
+  }
+}

@@ -1,0 +1,107 @@
+import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { InjectDataSource } from '@nestjs/typeorm';
+import { hashUnit, pickVariant } from '@strata/bucketing';
+import type { ExperimentStatus, ForcedVariantDto, VariantDto } from '@strata/contracts';
+import type { DataSource } from 'typeorm';
+import { ConfigChangeFeed } from '../../database/config-change-feed';
+
+/** What the collector needs to know about an experiment to check an exposure. */
+export interface CatalogExperiment {
+  key: string;
+  status: ExperimentStatus;
+  variantKeys: readonly string[];
+  salt: string;
+  /** cumulative[i] = w0 + … + wi, summed left to right exactly as libs/bucketing does. */
+  cumulative: Float64Array;
+  /** unitId → forced variant and expiry (epoch ms; Infinity = never). */
+  forced: ReadonlyMap<string, { variant: string; expiresAt: number }>;
+  /** Epoch ms; null unless stopped or shipped. */
+  stoppedAt: number | null;
+}
+
+export interface ExperimentRow {
+  key: string;
+  status: ExperimentStatus;
+  salt: string;
+  variants: VariantDto[];
+  forced_variants: ForcedVariantDto[] | null;
+  stopped_at: Date | string | null;
+}
+
+const TWO_TO_32 = 4294967296;
+
+export function toCatalogExperiment(row: ExperimentRow): CatalogExperiment {
+  const cumulative = new Float64Array(row.variants.length);
+  let sum = 0;
+  row.variants.forEach((v, i) => {
+    sum += v.weight;
+    cumulative[i] = sum;
+  });
+  const forced = new Map<string, { variant: string; expiresAt: number }>();
+  for (const f of row.forced_variants ?? []) {
+    forced.set(f.unitId, { variant: f.variant, expiresAt: f.expiresAt ? Date.parse(f.expiresAt) : Infinity });
+  }
+  return {
+    key: row.key,
+    status: row.status,
+    salt: row.salt,
+    variantKeys: row.variants.map((v) => v.key),
+    cumulative,
+    forced,
+    stoppedAt: row.stopped_at === null ? null : new Date(row.stopped_at).getTime(),
+  };
+}
+
+/**
+ * The variant a unit's deterministic assignment gives at time `ts`: its forced variant while that
+ * has not expired, else the hash-based one (u = murmur3(`${salt}:${unitId}`) / 2^32 onto the
+ * cumulative weights). Targeting and traffic are deliberately not checked: attributes may be
+ * missing from the event and traffic may have ramped since.
+ */
+export function expectedVariant(e: CatalogExperiment, unitId: string, ts: number): { variant: string; forced: boolean } {
+  const f = e.forced.get(unitId);
+  if (f !== undefined && f.expiresAt > ts) return { variant: f.variant, forced: true };
+  const u = hashUnit(e.salt, unitId) / TWO_TO_32;
+  return { variant: e.variantKeys[pickVariant(e.cumulative, u)], forced: false };
+}
+
+/**
+ * Every experiment (any status) in memory, rebuilt when configuration changes anywhere
+ * (ConfigChangeFeed). Ingestion must not query the database per event; this is what it reads.
+ */
+@Injectable()
+export class ExperimentCatalog implements OnModuleInit, OnModuleDestroy {
+  private readonly logger = new Logger('experiment-catalog');
+  private byKey: ReadonlyMap<string, CatalogExperiment> = new Map();
+  private unsubscribe: (() => void) | null = null;
+
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly feed: ConfigChangeFeed,
+  ) {}
+
+  async onModuleInit(): Promise<void> {
+    this.unsubscribe = this.feed.subscribe(() => this.reload());
+    await this.reload();
+  }
+
+  onModuleDestroy(): void {
+    this.unsubscribe?.();
+  }
+
+  get(key: string): CatalogExperiment | undefined {
+    return this.byKey.get(key);
+  }
+
+  async reload(): Promise<void> {
+    try {
+      const rows: ExperimentRow[] = await this.dataSource.query(
+        'SELECT key, status, salt, variants, forced_variants, stopped_at FROM experiments',
+      );
+      this.byKey = new Map(rows.map((r) => [r.key, toCatalogExperiment(r)]));
+    } catch (error) {
+      // Keep the last catalog; the change feed's poll retries.
+      this.logger.warn(`experiment catalog reload failed: ${String(error)}`);
+    }
+  }
+}
