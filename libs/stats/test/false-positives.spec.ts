@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { msprt, sequentialConfidenceSequence, welchTTest } from '../src';
-import { everRejectRate, peekSchedule, type SimulatedMethod } from './simulation';
+import { msprt, sequentialConfidenceSequence, twoProportionZTest, welchTTest } from '../src';
+import { bernoulliArms, everRejectRate, normalArms, peekSchedule, type SimulatedMethod } from './simulation';
 
 /**
  * Seeded A/A simulation: 1,000 experiments, 50 evenly spaced peeks up to the planned 1,000 units
@@ -12,28 +12,33 @@ const ALPHA = 0.05;
 const PLANNED = 1000;
 const SCHEDULE = peekSchedule(PLANNED, 50);
 
-const methods: SimulatedMethod[] = [
-  { name: 'naive-welch', rejects: (c, t) => welchTTest(c, t, { alpha: ALPHA }).pValue <= ALPHA },
+const sequentialMethods = (planned: number): SimulatedMethod[] => [
   {
     name: 'cs-absolute',
-    rejects: (c, t) => sequentialConfidenceSequence(c, t, { alpha: ALPHA, plannedSampleSize: PLANNED }).significant,
+    rejects: (c, t) => sequentialConfidenceSequence(c, t, { alpha: ALPHA, plannedSampleSize: planned }).significant,
   },
   {
     name: 'cs-relative',
-    rejects: (c, t) => sequentialConfidenceSequence(c, t, { alpha: ALPHA, plannedSampleSize: PLANNED, relative: true }).significant,
+    rejects: (c, t) => sequentialConfidenceSequence(c, t, { alpha: ALPHA, plannedSampleSize: planned, relative: true }).significant,
   },
-  { name: 'msprt-absolute', rejects: (c, t) => msprt(c, t, { alpha: ALPHA, plannedSampleSize: PLANNED }).significant },
-  { name: 'msprt-relative', rejects: (c, t) => msprt(c, t, { alpha: ALPHA, plannedSampleSize: PLANNED, relative: true }).significant },
+  { name: 'msprt-absolute', rejects: (c, t) => msprt(c, t, { alpha: ALPHA, plannedSampleSize: planned }).significant },
+  { name: 'msprt-relative', rejects: (c, t) => msprt(c, t, { alpha: ALPHA, plannedSampleSize: planned, relative: true }).significant },
+];
+const SEQUENTIAL = ['cs-absolute', 'cs-relative', 'msprt-absolute', 'msprt-relative'];
+
+const methods: SimulatedMethod[] = [
+  { name: 'naive-welch', rejects: (c, t) => welchTTest(c, t, { alpha: ALPHA }).pValue <= ALPHA },
+  ...sequentialMethods(PLANNED),
 ];
 
 describe('A/A simulation with 50 peeks', () => {
-  const rates = everRejectRate(20260505, 1000, SCHEDULE, { controlMean: 10, treatmentMean: 10, sd: 2 }, methods);
+  const rates = everRejectRate(20260505, 1000, SCHEDULE, normalArms(10, 10, 2), methods);
 
   it('shows the naive fixed-horizon test inflating far above alpha when peeked 50 times', () => {
     expect(rates['naive-welch']).toBeGreaterThan(0.15);
   });
 
-  it.each(['cs-absolute', 'cs-relative', 'msprt-absolute', 'msprt-relative'])(
+  it.each(SEQUENTIAL)(
     'keeps the false positive rate of %s under alpha with 50 peeks',
     (name) => {
       expect(rates[name]).toBeLessThanOrEqual(ALPHA);
@@ -44,5 +49,24 @@ describe('A/A simulation with 50 peeks', () => {
     // Printed so a reviewer can see the margins, not only pass/fail.
     console.log('A/A ever-reject rates (1,000 experiments x 50 peeks):', rates);
     expect(Object.keys(rates)).toHaveLength(methods.length);
+  });
+});
+
+describe('A/A simulation on a 10% conversion rate with 50 peeks', () => {
+  // Same design on 0/1 outcomes up to 2,000 units per arm: the first peek sees ~4 conversions per
+  // arm, where the asymptotics behind every method are at their weakest.
+  const planned = 2000;
+  const rates = everRejectRate(777, 1000, peekSchedule(planned, 50), bernoulliArms(0.1, 0.1), [
+    { name: 'naive-z', rejects: (c, t) => twoProportionZTest(c, t, { alpha: ALPHA }).pValue <= ALPHA },
+    ...sequentialMethods(planned),
+  ]);
+
+  it('shows the naive two-proportion z-test inflating when peeked 50 times', () => {
+    console.log('A/A conversions ever-reject rates (1,000 experiments x 50 peeks):', rates);
+    expect(rates['naive-z']).toBeGreaterThan(0.15);
+  });
+
+  it.each(SEQUENTIAL)('keeps the false positive rate of %s on conversions under alpha', (name) => {
+    expect(rates[name]).toBeLessThanOrEqual(ALPHA);
   });
 });

@@ -1,13 +1,13 @@
 import { describe, expect, it } from 'vitest';
 import { msprt, sampleSizeFixed, sampleSizeSequential, sequentialConfidenceSequence, welchTTest } from '../src';
-import { everRejectRate, peekSchedule } from './simulation';
+import { everRejectRate, normalArms, peekSchedule } from './simulation';
 
 /**
  * Seeded A/B simulation with a true 3% relative lift (mean 10 → 10.3, sd 2): run each design at
  * the sample size its power function asks for and count how often it detects the lift.
  */
 const ALPHA = 0.05;
-const arms = { controlMean: 10, treatmentMean: 10.3, sd: 2 };
+const arms = normalArms(10, 10.3, 2);
 const plan = { baselineMean: 10, baselineSd: 2, mde: 0.03, alpha: ALPHA, power: 0.8 };
 
 describe('A/B simulation with a true 3% lift', () => {

@@ -1,4 +1,4 @@
-import type { ArmStats } from '../src';
+import type { ArmStats, Rng } from '../src';
 import { createRng } from '../src';
 
 /** Accumulates normal draws into sufficient statistics, peek by peek, without storing raw data. */
@@ -24,16 +24,32 @@ export interface SimulatedMethod {
   rejects(control: ArmStats, treatment: ArmStats): boolean;
 }
 
+/** One unit's outcome per arm. */
+export interface ArmDraws {
+  control(rng: Rng): number;
+  treatment(rng: Rng): number;
+}
+
+/** Normal outcomes N(mean, sd²). */
+export function normalArms(controlMean: number, treatmentMean: number, sd: number): ArmDraws {
+  return { control: (rng) => controlMean + sd * rng.normal(), treatment: (rng) => treatmentMean + sd * rng.normal() };
+}
+
+/** Conversions: 1 with the arm's rate, else 0. */
+export function bernoulliArms(controlRate: number, treatmentRate: number): ArmDraws {
+  return { control: (rng) => (rng.uniform() < controlRate ? 1 : 0), treatment: (rng) => (rng.uniform() < treatmentRate ? 1 : 0) };
+}
+
 /**
- * Runs `experiments` independent two-arm experiments with N(mean, sd²) outcomes, looks at every
- * scheduled peek, and returns each method's share of experiments that declared significance at
- * any peek (the "ever rejected" rate a daily-peeking PM experiences).
+ * Runs `experiments` independent two-arm experiments, looks at every scheduled peek, and returns
+ * each method's share of experiments that declared significance at any peek (the "ever rejected"
+ * rate a daily-peeking PM experiences).
  */
 export function everRejectRate(
   seed: number,
   experiments: number,
   schedule: number[],
-  arms: { controlMean: number; treatmentMean: number; sd: number },
+  arms: ArmDraws,
   methods: SimulatedMethod[],
 ): Record<string, number> {
   const rng = createRng(seed);
@@ -43,8 +59,8 @@ export function everRejectRate(
     const treatment = new RunningArm();
     const rejected = new Set<string>();
     for (const n of schedule) {
-      while (control.n < n) control.add(arms.controlMean + arms.sd * rng.normal());
-      while (treatment.n < n) treatment.add(arms.treatmentMean + arms.sd * rng.normal());
+      while (control.n < n) control.add(arms.control(rng));
+      while (treatment.n < n) treatment.add(arms.treatment(rng));
       for (const m of methods) if (!rejected.has(m.name) && m.rejects(control, treatment)) rejected.add(m.name);
       if (rejected.size === methods.length) break;
     }
