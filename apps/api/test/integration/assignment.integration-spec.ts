@@ -291,3 +291,141 @@ describe('published bucketing vectors through the API', () => {
     expect(res.body).toMatchObject({ outcome: 'bucketed', bucket: v.bucket, u: v.u, assignment: { variant: v.variant } });
   });
 });
+
+describe('explain', () => {
+  const explainOf = async (unitId: string, experiment: string, attributes?: unknown) =>
+    (await http('GET', `/v1/explain?unitId=${encodeURIComponent(unitId)}&experiment=${experiment}${attributes ? `&attributes=${encodeURIComponent(JSON.stringify(attributes))}` : ''}`, { key: TEST_ADMIN_KEY })).body;
+
+  it('says which experiment holds the bucket, when no one does, when targeting fails and which variant the draw gives', async () => {
+    const { snapshot } = await servedSnapshot();
+    const compiled = compileSnapshot(snapshot);
+    const inB = ids.find((id) => evaluate(compiled, id).some((a) => a.experiment === 'exp-b'))!;
+    const inA = ids.find((id) => evaluate(compiled, id).some((a) => a.experiment === 'exp-a'))!;
+    const free = ids.find((id) => !evaluate(compiled, id).some((a) => a.layer === 'web'))!;
+
+    const heldByOther = await explainOf(inB, 'exp-a');
+    expect(heldByOther).toMatchObject({ outcome: 'bucket_held_by_other', heldBy: 'exp-b', assignment: null });
+    expect(heldByOther.message).toContain('held by experiment "exp-b"');
+    expect(await explainOf(free, 'exp-a')).toMatchObject({ outcome: 'bucket_not_held', assignment: null });
+    const bucketed = await explainOf(inA, 'exp-a');
+    expect(bucketed).toMatchObject({ outcome: 'bucketed', experiment: 'exp-a', layer: 'web' });
+    expect(bucketed.u).toBeGreaterThanOrEqual(0);
+    expect(bucketed.message).toMatch(/u=0\.\d{4} → "(control|treatment)"/);
+    const assigned = (await http('POST', '/v1/assign', { body: { unitId: inA, experiments: ['exp-a'] } })).body.assignments[0];
+    expect(bucketed.assignment).toEqual(assigned);
+
+    const failed = await explainOf('someone', 'exp-c', { country: 'US' });
+    expect(failed).toMatchObject({ outcome: 'targeting_failed', assignment: null, targeting: { actual: 'US' } });
+    expect((await explainOf('someone', 'exp-draft')).outcome).toBe('unknown_experiment');
+  });
+});
+
+describe('configuration changes', () => {
+  let t2: TestApp;
+  let base2: string;
+
+  beforeAll(async () => {
+    t2 = await createTestApp({}, { databaseUrl: t.databaseUrl });
+    base2 = await t2.listen();
+  });
+  afterAll(async () => {
+    await t2?.close();
+  });
+
+  /** Milliseconds until both instances serve a snapshot satisfying `check`. */
+  async function convergence(check: (s: ConfigSnapshot) => boolean): Promise<number> {
+    const [a, b] = await Promise.all([
+      within(2000, async () => check((await servedSnapshot()).snapshot)),
+      within(2000, async () => check((await servedSnapshot(base2)).snapshot)),
+    ]);
+    return Math.max(a, b);
+  }
+
+  it('serves the same snapshot and ETag from a second API process on the same database', async () => {
+    const [one, two] = await Promise.all([servedSnapshot(), servedSnapshot(base2)]);
+    expect(two.etag).toBe(one.etag);
+    expect(two.snapshot.experiments).toEqual(one.snapshot.experiments);
+  });
+
+  it('makes a ramp visible to assignment on both processes within 2 s', async () => {
+    const before = compileSnapshot((await servedSnapshot()).snapshot);
+    await admin('POST', '/v1/experiments/exp-a/ramp', { traffic: 40 });
+    const ms = await convergence((s) => s.experiments.find((e) => e.key === 'exp-a')!.ranges.reduce((n, r) => n + r.end - r.start, 0) === 4000);
+    expect(ms).toBeLessThan(2000);
+    const after = compileSnapshot((await servedSnapshot(base2)).snapshot);
+    // A unit that was outside exp-a and is now inside, asked on the second process.
+    const newcomer = ids.find((id) => !evaluate(before, id).some((a) => a.experiment === 'exp-a') && evaluate(after, id).some((a) => a.experiment === 'exp-a'))!;
+    expect(newcomer).toBeDefined();
+    const res = await http('POST', '/v1/assign', { body: { unitId: newcomer }, base: base2 });
+    expect(res.body.assignments.map((a: Assignment) => a.experiment)).toContain('exp-a');
+    // Ramping up keeps everyone already in exp-a in the same variant.
+    const moved = ids.filter((id) => {
+      const was = evaluate(before, id).find((a) => a.experiment === 'exp-a');
+      return was !== undefined && evaluate(after, id).find((a) => a.experiment === 'exp-a')?.variant !== was.variant;
+    });
+    expect(moved).toEqual([]);
+  });
+
+  it('assigns nobody to a stopped experiment, on either process, within 2 s', async () => {
+    await admin('POST', '/v1/experiments/exp-b/stop', { reason: 'done' });
+    expect(await convergence((s) => !s.experiments.some((e) => e.key === 'exp-b'))).toBeLessThan(2000);
+    for (const base of [baseUrl, base2]) {
+      const all = await assignAll(base);
+      expect([...all.values()].flat().filter((a) => a.experiment === 'exp-b')).toEqual([]);
+    }
+  });
+
+  it('gives everyone in targeting the shipped winner and logs no exposure for it', async () => {
+    await admin('POST', '/v1/experiments/exp-c/ship', { variant: 'treatment' });
+    expect(await convergence((s) => s.experiments.find((e) => e.key === 'exp-c')?.status === 'shipped')).toBeLessThan(2000);
+    const units = ids.slice(0, 1000).map((unitId, i) => ({ unitId, attributes: attributesOf(i) }));
+    const before = sink().total;
+    const res = await http('POST', '/v1/assign/batch', { body: { units, experiments: ['exp-c'], logExposures: true } });
+    res.body.results.forEach((r: any, i: number) => {
+      if (i % 2 === 0) expect(r.assignments).toEqual([{ experiment: 'exp-c', variant: 'treatment', layer: 'search', reason: 'shipped' }]);
+      else expect(r.assignments).toEqual([]);
+    });
+    expect(sink().total).toBe(before);
+  });
+
+  it('logs one exposure per bucketed assignment when asked, and none otherwise', async () => {
+    const { snapshot } = await servedSnapshot();
+    const compiled = compileSnapshot(snapshot);
+    const inA = ids.filter((id) => evaluate(compiled, id).some((a) => a.experiment === 'exp-a')).slice(0, 20);
+    const before = sink().total;
+    await http('POST', '/v1/assign', { body: { unitId: inA[0], attributes: { country: 'DE' } } });
+    expect(sink().total).toBe(before);
+    const single = await http('POST', '/v1/assign', { body: { unitId: inA[0], attributes: { country: 'DE' }, logExposures: true } });
+    const bucketed = single.body.assignments.filter((a: Assignment) => a.reason === 'bucketed');
+    expect(sink().total).toBe(before + bucketed.length);
+    const last: ExposureRecord = sink().list().at(-1)!;
+    expect(last).toMatchObject({ unitId: inA[0], attributes: { country: 'DE' } });
+    expect(Date.parse(last.timestamp)).toBeGreaterThan(Date.now() - 60_000);
+    const batch = await http('POST', '/v1/assign/batch', { body: { units: inA.map((unitId) => ({ unitId })), experiments: ['exp-a'], logExposures: true } });
+    expect(batch.body.results.every((r: any) => r.assignments.length === 1)).toBe(true);
+    expect(sink().total).toBe(before + bucketed.length + inA.length);
+  });
+
+  it('honours forced variants over buckets, logs no exposure for them, and drops them from the snapshot when they expire', async () => {
+    const { snapshot } = await servedSnapshot();
+    const compiled = compileSnapshot(snapshot);
+    // A unit whose web bucket is free: forced into exp-a anyway.
+    const outside = ids.find((id) => !evaluate(compiled, id).some((a) => a.layer === 'web'))!;
+    const expiresAt = new Date(Date.now() + 2500).toISOString();
+    await admin('PATCH', '/v1/experiments/exp-a', { forcedVariants: [{ unitId: outside, variant: 'treatment', expiresAt }, { unitId: 'vip', variant: 'control' }] });
+    expect(await convergence((s) => s.experiments.find((e) => e.key === 'exp-a')!.forcedVariants.length === 2)).toBeLessThan(2000);
+    const before = sink().total;
+    const res = await http('POST', '/v1/assign', { body: { unitId: outside, experiments: ['exp-a'], logExposures: true }, base: base2 });
+    expect(res.body.assignments).toEqual([{ experiment: 'exp-a', variant: 'treatment', layer: 'web', reason: 'forced' }]);
+    expect((await http('POST', '/v1/assign', { body: { unitId: 'vip' } })).body.assignments).toContainEqual({ experiment: 'exp-a', variant: 'control', layer: 'web', reason: 'forced' });
+    expect(sink().total).toBe(before);
+    const explained = (await http('GET', `/v1/explain?unitId=${outside}&experiment=exp-a`, { key: TEST_ADMIN_KEY })).body;
+    expect(explained).toMatchObject({ outcome: 'forced', forcedExpiresAt: expiresAt });
+
+    // The expiry timer rebuilds the snapshot (new ETag) without any configuration change.
+    const etag = (await servedSnapshot()).etag;
+    await within(5000, async () => (await servedSnapshot()).snapshot.experiments.find((e) => e.key === 'exp-a')!.forcedVariants.length === 1);
+    expect((await servedSnapshot()).etag).not.toBe(etag);
+    expect((await http('POST', '/v1/assign', { body: { unitId: outside, experiments: ['exp-a'] } })).body.assignments).toEqual([]);
+  });
+});
