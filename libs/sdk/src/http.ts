@@ -67,7 +67,9 @@ export function backoffDelay(attempt: number, baseMs: number, maxMs: number, ret
 
 /** setTimeout that does not keep a Node process alive (no-op in browsers). */
 export function unrefTimer(timer: ReturnType<typeof setTimeout>): void {
-  if (typeof timer === 'object' && timer !== null && 'unref' in timer && typeof timer.unref === 'function') timer.unref();
+  // Node returns a Timeout object, browsers a number.
+  const t = timer as unknown as { unref?: () => void } | number;
+  if (typeof t === 'object' && t !== null && typeof t.unref === 'function') t.unref();
 }
 
 /** RFC 4122 v4 id; crypto.randomUUID where available (Node ≥ 19, secure browser contexts). */

@@ -1,0 +1,53 @@
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { pathToFileURL } from 'node:url';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { experiment, layer, snapshot } from '../../bucketing/test/snapshot-builder';
+import { ApiStub } from './api-stub';
+
+// Builds the publishable bundles (as `npm run build -w @strata/sdk` does, minus declarations)
+// into a temp dir and checks what an app would ship.
+const out = mkdtempSync(join(tmpdir(), 'strata-sdk-build-'));
+let sizes: Record<string, { minified: number; gzip: number }>;
+
+beforeAll(async () => {
+  const { buildSdk } = await import(pathToFileURL(join(__dirname, '../scripts/build.mjs')).href);
+  sizes = await buildSdk(out, { declarations: false });
+}, 60_000);
+afterAll(() => rmSync(out, { recursive: true, force: true }));
+
+describe('published bundle', () => {
+  it('is at most 10 kB minified + gzipped (ESM)', () => {
+    expect(sizes['index.mjs'].gzip).toBeLessThanOrEqual(10 * 1024);
+    expect(sizes['react.mjs'].gzip).toBeLessThanOrEqual(2 * 1024);
+  });
+
+  it('carries no zod, no Node built-ins and no React copy', () => {
+    for (const f of ['index.mjs', 'index.cjs', 'react.mjs', 'react.cjs']) {
+      const code = readFileSync(join(out, f), 'utf8');
+      expect(code).not.toMatch(/\bzod\b|ZodError/);
+      expect(code).not.toMatch(/from\s*["']node:|require\(["'](node:)?(fs|http|https|net|crypto|zlib|path)["']\)/);
+      expect(code).not.toMatch(/react\.production|__SECRET_INTERNALS|__CLIENT_INTERNALS/);
+    }
+    expect(readFileSync(join(out, 'react.mjs'), 'utf8')).toMatch(/from\s*["']react["']/);
+  });
+
+  it('works from both module formats in Node', async () => {
+    const stub = new ApiStub(snapshot([layer('L')], [experiment('exp', 'L', { variants: [{ key: 'only', weight: 1 }] })]));
+    const url = await stub.start();
+    try {
+      const esm = await import(pathToFileURL(join(out, 'index.mjs')).href);
+      const cjs = createRequire(import.meta.url)(join(out, 'index.cjs'));
+      for (const mod of [esm, cjs]) {
+        const client = mod.createClient({ apiUrl: url, sdkKey: 'sdk-test-key' });
+        expect(await client.getVariantAsync('exp', 'u1')).toBe('only');
+        await client.close();
+      }
+      expect(stub.eventBatches().flat().filter((e) => e.type === 'exposure')).toHaveLength(2);
+    } finally {
+      await stub.stop();
+    }
+  });
+});
