@@ -26,8 +26,7 @@ export function relativeMoments(control: ArmStats, treatment: ArmStats): Moments
   const mc = mean(control);
   const mt = mean(treatment);
   if (mc === 0) return { ok: false, reason: 'zero control mean: relative lift is undefined' };
-  const variance =
-    sampleVariance(treatment) / (treatment.n * mc * mc) + (mt * mt * sampleVariance(control)) / (control.n * mc ** 4);
+  const variance = sampleVariance(treatment) / (treatment.n * mc * mc) + (mt * mt * sampleVariance(control)) / (control.n * mc ** 4);
   if (!(variance > 0)) return { ok: false, reason: 'zero variance in both arms' };
   return { ok: true, estimate: mt / mc - 1, variance };
 }

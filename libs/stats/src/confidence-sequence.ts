@@ -58,11 +58,7 @@ export function csPValue(z: number, s: number): number {
  * so only the information fraction t/N* enters the boundary. With equal arms this is exactly the
  * paper's two-sample construction; with unequal arms t is the mean arm size.
  */
-export function sequentialConfidenceSequence(
-  control: ArmStats,
-  treatment: ArmStats,
-  options: ConfidenceSequenceOptions = {},
-): Estimate {
+export function sequentialConfidenceSequence(control: ArmStats, treatment: ArmStats, options: ConfidenceSequenceOptions = {}): Estimate {
   const alpha = options.alpha ?? DEFAULT_ALPHA;
   const tuningAlpha = options.tuningAlpha ?? alpha;
   const plannedSampleSize = options.plannedSampleSize ?? DEFAULT_PLANNED_SAMPLE_SIZE;

@@ -10,7 +10,11 @@ function arm(seed: number, n: number, lift: number, noise = 1): CovariateArmStat
   for (let i = 0; i < n; i++) {
     const x = 10 + 2 * rng.normal();
     const y = x + noise * rng.normal() + lift;
-    s.sum += y; s.sumSq += y * y; s.covSum += x; s.covSumSq += x * x; s.crossSum += x * y;
+    s.sum += y;
+    s.sumSq += y * y;
+    s.covSum += x;
+    s.covSumSq += x * x;
+    s.crossSum += x * y;
   }
   return s;
 }

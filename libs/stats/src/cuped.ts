@@ -43,9 +43,17 @@ export function cupedAdjust(arms: CovariateArmStats[]): CupedResult {
       return unadjusted('non-finite input statistics');
     }
   }
-  let n = 0, sx = 0, sxx = 0, sy = 0, sxy = 0;
+  let n = 0,
+    sx = 0,
+    sxx = 0,
+    sy = 0,
+    sxy = 0;
   for (const a of arms) {
-    n += a.n; sx += a.covSum; sxx += a.covSumSq; sy += a.sum; sxy += a.crossSum;
+    n += a.n;
+    sx += a.covSum;
+    sxx += a.covSumSq;
+    sy += a.sum;
+    sxy += a.crossSum;
   }
   if (n < 3) return unadjusted('fewer than 3 units in total: cannot estimate theta');
   const varX = (sxx - (sx * sx) / n) / (n - 1);

@@ -35,7 +35,13 @@ export function benjaminiHochberg(pValues: number[], alpha = 0.05): CorrectionRe
   }
   const rejected = adjusted.map((p) => p <= alpha);
   const r = rejected.filter(Boolean).length;
-  return { method: 'benjamini-hochberg', alpha, adjustedPValues: adjusted, rejected, ciAlpha: m === 0 ? alpha : (Math.max(r, 1) * alpha) / m };
+  return {
+    method: 'benjamini-hochberg',
+    alpha,
+    adjustedPValues: adjusted,
+    rejected,
+    ciAlpha: m === 0 ? alpha : (Math.max(r, 1) * alpha) / m,
+  };
 }
 
 /** Bonferroni: adjusted p = min(1, m·p); intervals at alpha/m. */

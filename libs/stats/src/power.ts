@@ -41,8 +41,10 @@ function resolve(o: SampleSizeOptions): Resolved {
   if (o.baselineMean === undefined || o.baselineSd === undefined) {
     return { ok: false, reason: 'give baselineRate, or baselineMean and baselineSd' };
   }
-  if (!Number.isFinite(o.baselineMean) || o.baselineMean === 0) return { ok: false, reason: 'baselineMean must be non-zero for a relative mde' };
-  if (!(Number.isFinite(o.baselineSd) && o.baselineSd > 0)) return { ok: false, reason: 'baselineSd must be positive (zero variance needs no experiment)' };
+  if (!Number.isFinite(o.baselineMean) || o.baselineMean === 0)
+    return { ok: false, reason: 'baselineMean must be non-zero for a relative mde' };
+  if (!(Number.isFinite(o.baselineSd) && o.baselineSd > 0))
+    return { ok: false, reason: 'baselineSd must be positive (zero variance needs no experiment)' };
   return { ok: true, delta: o.mde * o.baselineMean, varianceSum: 2 * o.baselineSd ** 2 };
 }
 
@@ -58,7 +60,13 @@ function size(method: SampleSizeResult['method'], o: SampleSizeOptions, critical
   const k = criticalValue(alpha) + zQuantile(power);
   const perArm = Math.ceil((k * k * r.varianceSum) / (r.delta * r.delta));
   if (!Number.isFinite(perArm)) return fail('numerical overflow');
-  return { method, defined: true, perArm: Math.max(2, perArm), total: 2 * Math.max(2, perArm), params: { ...params, absoluteEffect: r.delta } };
+  return {
+    method,
+    defined: true,
+    perArm: Math.max(2, perArm),
+    total: 2 * Math.max(2, perArm),
+    params: { ...params, absoluteEffect: r.delta },
+  };
 }
 
 /**

@@ -14,8 +14,12 @@ export function twoProportionZTest(control: ArmStats, treatment: ArmStats, optio
   const params: EstimateParams = { alpha, nControl: control.n, nTreatment: treatment.n };
   const bad = alphaProblem(alpha);
   if (bad) return undefinedEstimate(METHOD, params, bad);
-  for (const [label, arm] of [['control', control], ['treatment', treatment]] as const) {
-    if (!Number.isFinite(arm.n) || !Number.isFinite(arm.sum)) return undefinedEstimate(METHOD, params, `${label}: non-finite input statistics`);
+  for (const [label, arm] of [
+    ['control', control],
+    ['treatment', treatment],
+  ] as const) {
+    if (!Number.isFinite(arm.n) || !Number.isFinite(arm.sum))
+      return undefinedEstimate(METHOD, params, `${label}: non-finite input statistics`);
     if (arm.n <= 0) return undefinedEstimate(METHOD, params, `${label}: empty arm (n = 0)`);
     if (arm.sum < 0 || arm.sum > arm.n) return undefinedEstimate(METHOD, params, `${label}: conversions outside [0, n]`);
   }

@@ -57,7 +57,10 @@ describe('resultsTable', () => {
   });
 
   it('counts an undefined comparison as p = 1 and keeps it undefined', () => {
-    const withEmpty = [...metrics.slice(0, 2), { name: 'broken', control: { n: 0, sum: 0, sumSq: 0 }, variants: [{ name: 'v', stats: { n: 5, sum: 5, sumSq: 9 } }] }];
+    const withEmpty = [
+      ...metrics.slice(0, 2),
+      { name: 'broken', control: { n: 0, sum: 0, sumSq: 0 }, variants: [{ name: 'v', stats: { n: 5, sum: 5, sumSq: 9 } }] },
+    ];
     const t = resultsTable(withEmpty);
     const broken = t.comparisons.find((c) => c.metric === 'broken')!;
     expect(t.correction.m).toBe(11);

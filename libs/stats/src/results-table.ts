@@ -108,7 +108,11 @@ function compare(kind: MetricKind, control: ArmStats, treatment: ArmStats, s: Se
       relative: relativeLiftDelta(control, treatment, { alpha }),
     },
     sequential: {
-      absolute: sequentialConfidenceSequence(control, treatment, { alpha, plannedSampleSize, previousPValue: previous?.sequentialAbsolute }),
+      absolute: sequentialConfidenceSequence(control, treatment, {
+        alpha,
+        plannedSampleSize,
+        previousPValue: previous?.sequentialAbsolute,
+      }),
       relative: sequentialConfidenceSequence(control, treatment, {
         alpha,
         plannedSampleSize,
@@ -122,16 +126,24 @@ function compare(kind: MetricKind, control: ArmStats, treatment: ArmStats, s: Se
 
 function getEstimate(r: ComparisonResult, f: EstimateFamily): Estimate {
   switch (f) {
-    case 'fixed.absolute': return r.fixed.absolute;
-    case 'fixed.relative': return r.fixed.relative;
-    case 'sequential.absolute': return r.sequential.absolute;
-    case 'sequential.relative': return r.sequential.relative;
-    case 'sequential.msprt': return r.sequential.msprt;
+    case 'fixed.absolute':
+      return r.fixed.absolute;
+    case 'fixed.relative':
+      return r.fixed.relative;
+    case 'sequential.absolute':
+      return r.sequential.absolute;
+    case 'sequential.relative':
+      return r.sequential.relative;
+    case 'sequential.msprt':
+      return r.sequential.msprt;
   }
 }
 
 /** CUPED (pooled over every arm of the metric) when all arms carry covariate sums. */
-function adjustArms(arms: Array<ArmStats | CovariateArmStats>, enabled: boolean): { arms: ArmStats[]; summary: (i: number) => CupedSummary } {
+function adjustArms(
+  arms: Array<ArmStats | CovariateArmStats>,
+  enabled: boolean,
+): { arms: ArmStats[]; summary: (i: number) => CupedSummary } {
   if (!enabled || !arms.every(isCovariateArm)) {
     const reason = enabled ? 'no covariate statistics' : 'disabled';
     return { arms, summary: () => ({ applied: false, theta: 0, varianceReduction: 0, reason }) };
@@ -188,7 +200,15 @@ export function resultsTable(metrics: MetricInput[], options: AnalysisOptions = 
     if (method === 'none' || cells.length === 0) continue;
     const raw = cells.map((c) => getEstimate(c, family));
     const correction: CorrectionResult =
-      method === 'bonferroni' ? bonferroni(raw.map((e) => e.pValue), s.alpha) : benjaminiHochberg(raw.map((e) => e.pValue), s.alpha);
+      method === 'bonferroni'
+        ? bonferroni(
+            raw.map((e) => e.pValue),
+            s.alpha,
+          )
+        : benjaminiHochberg(
+            raw.map((e) => e.pValue),
+            s.alpha,
+          );
     ciAlpha[family] = correction.ciAlpha;
     raw.forEach((e, i) => {
       const adjustedPValue = correction.adjustedPValues[i];

@@ -22,7 +22,14 @@ export interface SrmResult {
  */
 export function srmTest(counts: number[], weights: number[]): SrmResult {
   const undefinedResult = (reason: string): SrmResult => ({
-    method: 'srm-chi-square', defined: false, reason, chiSquare: 0, df: 0, pValue: 1, flagged: false, expected: counts.map(() => 0),
+    method: 'srm-chi-square',
+    defined: false,
+    reason,
+    chiSquare: 0,
+    df: 0,
+    pValue: 1,
+    flagged: false,
+    expected: counts.map(() => 0),
   });
   if (counts.length !== weights.length) return undefinedResult('counts and weights differ in length');
   if (counts.length < 2) return undefinedResult('fewer than 2 arms');

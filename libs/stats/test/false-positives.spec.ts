@@ -38,12 +38,9 @@ describe('A/A simulation with 50 peeks', () => {
     expect(rates['naive-welch']).toBeGreaterThan(0.15);
   });
 
-  it.each(SEQUENTIAL)(
-    'keeps the false positive rate of %s under alpha with 50 peeks',
-    (name) => {
-      expect(rates[name]).toBeLessThanOrEqual(ALPHA);
-    },
-  );
+  it.each(SEQUENTIAL)('keeps the false positive rate of %s under alpha with 50 peeks', (name) => {
+    expect(rates[name]).toBeLessThanOrEqual(ALPHA);
+  });
 
   it('reports the simulated rates', () => {
     // Printed so a reviewer can see the margins, not only pass/fail.

@@ -22,8 +22,7 @@ describe('A/B simulation with a true 3% lift', () => {
       },
       {
         name: 'cs-relative',
-        rejects: (c, t) =>
-          sequentialConfidenceSequence(c, t, { alpha: ALPHA, plannedSampleSize: sequentialN, relative: true }).significant,
+        rejects: (c, t) => sequentialConfidenceSequence(c, t, { alpha: ALPHA, plannedSampleSize: sequentialN, relative: true }).significant,
       },
     ]);
     console.log(`sequential plan ${sequentialN}/arm, power:`, rates);
