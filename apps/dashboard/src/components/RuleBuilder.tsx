@@ -1,4 +1,5 @@
 import { MAX_TARGETING_DEPTH, TARGETING_OPERATORS, type TargetingOperator } from '@strata/contracts';
+import { FieldError } from './FieldError';
 import {
   OPERATOR_LABELS,
   emptyCondition,
@@ -13,19 +14,28 @@ import {
 interface Props {
   value: DraftGroup;
   onChange: (next: DraftGroup) => void;
+  /** An API error whose details (e.g. `targeting.rules.0.value`) are shown beside the matching rule. */
+  error?: unknown;
 }
 
 /** Nested all/any groups of attribute conditions; an empty top group targets everyone. */
-export function RuleBuilder({ value, onChange }: Props) {
+export function RuleBuilder({ value, onChange, error }: Props) {
   return (
     <div className="rule-builder">
       {value.rules.length === 0 && <p className="hint">No rules: every unit is eligible. Add a condition to target a subset.</p>}
-      <GroupEditor group={value} root={value} onChange={onChange} depth={1} />
+      <GroupEditor group={value} root={value} onChange={onChange} depth={1} path="targeting" error={error} />
     </div>
   );
 }
 
-function GroupEditor({ group, root, onChange, depth }: { group: DraftGroup; root: DraftGroup; onChange: (g: DraftGroup) => void; depth: number }) {
+interface NodeProps {
+  root: DraftGroup;
+  onChange: (g: DraftGroup) => void;
+  path: string;
+  error: unknown;
+}
+
+function GroupEditor({ group, root, onChange, depth, path, error }: NodeProps & { group: DraftGroup; depth: number }) {
   const patch = (fn: (g: DraftGroup) => DraftGroup) => onChange(updateNode(root, group.id, (n) => (n.kind === 'group' ? fn(n) : n)));
   const isRoot = group.id === root.id;
   return (
@@ -42,11 +52,13 @@ function GroupEditor({ group, root, onChange, depth }: { group: DraftGroup; root
           </button>
         )}
       </div>
-      {group.rules.map((r) =>
+      <FieldError error={error} path={path} />
+      <FieldError error={error} path={`${path}.rules`} />
+      {group.rules.map((r, i) =>
         r.kind === 'group' ? (
-          <GroupEditor key={r.id} group={r} root={root} onChange={onChange} depth={depth + 1} />
+          <GroupEditor key={r.id} group={r} root={root} onChange={onChange} depth={depth + 1} path={`${path}.rules.${i}`} error={error} />
         ) : (
-          <ConditionEditor key={r.id} condition={r} root={root} onChange={onChange} />
+          <ConditionEditor key={r.id} condition={r} root={root} onChange={onChange} path={`${path}.rules.${i}`} error={error} />
         ),
       )}
       <div className="row-actions">
@@ -63,7 +75,7 @@ function GroupEditor({ group, root, onChange, depth }: { group: DraftGroup; root
   );
 }
 
-function ConditionEditor({ condition: c, root, onChange }: { condition: DraftCondition; root: DraftGroup; onChange: (g: DraftGroup) => void }) {
+function ConditionEditor({ condition: c, root, onChange, path, error }: NodeProps & { condition: DraftCondition }) {
   const set = (p: Partial<DraftCondition>) => onChange(updateNode(root, c.id, (n) => ({ ...(n as DraftCondition), ...p })));
   const needsValue = c.operator !== 'exists';
   return (
@@ -71,6 +83,7 @@ function ConditionEditor({ condition: c, root, onChange }: { condition: DraftCon
       <div className="field">
         <label htmlFor={`${c.id}-attr`}>Attribute</label>
         <input id={`${c.id}-attr`} value={c.attribute} placeholder="country" onChange={(e) => set({ attribute: e.target.value })} />
+        <FieldError error={error} path={`${path}.attribute`} />
       </div>
       <div className="field">
         <label htmlFor={`${c.id}-op`}>Operator</label>
@@ -101,8 +114,10 @@ function ConditionEditor({ condition: c, root, onChange }: { condition: DraftCon
             placeholder={isListOperator(c.operator) ? 'US, CA, GB' : c.operator === 'regex' ? '^pro-' : ''}
             onChange={(e) => set({ value: e.target.value })}
           />
+          <FieldError error={error} path={`${path}.value`} />
         </div>
       )}
+      <FieldError error={error} path={path} />
       <button type="button" className="btn btn-ghost rule-remove" onClick={() => onChange(updateNode(root, c.id, () => null))} aria-label={`Remove condition ${c.attribute || ''}`.trim()}>
         Remove
       </button>

@@ -1,3 +1,192 @@
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { API_KEY_TYPES, type ApiKeyDto, type ApiKeyType, type CreatedApiKeyDto } from '@strata/contracts';
+import { useState, type FormEvent } from 'react';
+import { errorMessage } from '../api/client';
+import { ConfirmDialog, Dialog } from '../components/Dialog';
+import { FieldError, FormErrorSummary, hasFieldError } from '../components/FieldError';
+import { EmptyState, ErrorState, Loading } from '../components/States';
+import { Badge } from '../components/StatusBadge';
+import { useApiKeys } from '../hooks/queries';
+import { useApi } from '../hooks/session';
+import { formatDateTime } from '../lib/format';
+
+const TYPE_HELP: Record<ApiKeyType, string> = {
+  admin: 'Full access to configuration and this dashboard. Keep it secret.',
+  'sdk-server': 'For server-side SDKs: assignment and events. Keep it on your servers.',
+  'sdk-client': 'For browsers and mobile apps: assignment and events only.',
+};
+
 export function ApiKeysPage() {
-  return <p className="muted">Coming soon.</p>;
+  const keys = useApiKeys();
+  const [created, setCreated] = useState<CreatedApiKeyDto | null>(null);
+  const [revoking, setRevoking] = useState<ApiKeyDto | null>(null);
+  return (
+    <section>
+      <div className="page-head">
+        <h1>API keys</h1>
+      </div>
+      <CreateKeyForm onCreated={setCreated} />
+      {created && <SecretDialog created={created} onClose={() => setCreated(null)} />}
+      {revoking && <RevokeDialog apiKey={revoking} onClose={() => setRevoking(null)} />}
+      <div className="section">
+        {keys.isLoading ? (
+          <Loading />
+        ) : keys.error ? (
+          <ErrorState error={keys.error} onRetry={() => void keys.refetch()} />
+        ) : keys.data && keys.data.items.length === 0 ? (
+          <EmptyState title="No API keys">Create an SDK key above so your app can fetch assignments and send events.</EmptyState>
+        ) : (
+          <div className="table-wrap">
+            <table className="table table-stack">
+              <thead>
+                <tr>
+                  <th scope="col">Name</th>
+                  <th scope="col">Type</th>
+                  <th scope="col">Prefix</th>
+                  <th scope="col">Created</th>
+                  <th scope="col">Last used</th>
+                  <th scope="col">Status</th>
+                </tr>
+              </thead>
+              <tbody>
+                {keys.data?.items.map((k) => (
+                  <tr key={k.id}>
+                    <td data-label="Name" className="strong">
+                      {k.name}
+                    </td>
+                    <td data-label="Type">
+                      <Badge tone={k.type === 'admin' ? 'warn' : 'info'}>{k.type}</Badge>
+                    </td>
+                    <td data-label="Prefix" className="mono">
+                      {k.prefix}…
+                    </td>
+                    <td data-label="Created">{formatDateTime(k.createdAt)}</td>
+                    <td data-label="Last used">{formatDateTime(k.lastUsedAt)}</td>
+                    <td data-label="Status">
+                      {k.revokedAt ? (
+                        <Badge tone="muted">revoked {formatDateTime(k.revokedAt)}</Badge>
+                      ) : (
+                        <button type="button" className="btn btn-small" onClick={() => setRevoking(k)} aria-label={`Revoke ${k.name}`}>
+                          Revoke
+                        </button>
+                      )}
+                    </td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        )}
+      </div>
+    </section>
+  );
+}
+
+function CreateKeyForm({ onCreated }: { onCreated: (k: CreatedApiKeyDto) => void }) {
+  const api = useApi();
+  const queryClient = useQueryClient();
+  const [name, setName] = useState('');
+  const [type, setType] = useState<ApiKeyType>('sdk-server');
+  const create = useMutation({
+    mutationFn: () => api.apiKeys.create({ name, type }),
+    onSuccess: (k) => {
+      setName('');
+      void queryClient.invalidateQueries({ queryKey: ['api-keys'] });
+      onCreated(k);
+    },
+  });
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    create.mutate();
+  };
+  return (
+    <form className="card form" onSubmit={submit} noValidate aria-label="New API key">
+      <h2>New API key</h2>
+      <FormErrorSummary error={create.error} claimed={(p) => p === 'name' || p === 'type'} />
+      <div className="field-row">
+        <div className="field">
+          <label htmlFor="key-name">Name</label>
+          <input id="key-name" value={name} placeholder="web-backend" onChange={(e) => setName(e.target.value)} aria-invalid={hasFieldError(create.error, 'name')} />
+          <FieldError error={create.error} path="name" />
+        </div>
+        <div className="field">
+          <label htmlFor="key-type">Type</label>
+          <select id="key-type" value={type} onChange={(e) => setType(e.target.value as ApiKeyType)}>
+            {API_KEY_TYPES.map((t) => (
+              <option key={t} value={t}>
+                {t}
+              </option>
+            ))}
+          </select>
+          <p className="hint">{TYPE_HELP[type]}</p>
+          <FieldError error={create.error} path="type" />
+        </div>
+      </div>
+      <div className="form-actions">
+        <button type="submit" className="btn btn-primary" disabled={create.isPending}>
+          {create.isPending ? 'Creating…' : 'Create key'}
+        </button>
+      </div>
+    </form>
+  );
+}
+
+function SecretDialog({ created, onClose }: { created: CreatedApiKeyDto; onClose: () => void }) {
+  const [copied, setCopied] = useState<boolean | null>(null);
+  const copy = async () => {
+    try {
+      await navigator.clipboard.writeText(created.secret);
+      setCopied(true);
+    } catch {
+      setCopied(false);
+    }
+  };
+  return (
+    <Dialog
+      title={`Key “${created.name}” created`}
+      onClose={onClose}
+      footer={
+        <button type="button" className="btn btn-primary" onClick={onClose}>
+          I have saved it
+        </button>
+      }
+    >
+      <p>
+        Copy the secret now: <strong>it is shown only once</strong>. Strata stores only a hash, so it cannot show it again.
+      </p>
+      <div className="secret">
+        <code data-testid="api-key-secret">{created.secret}</code>
+        <button type="button" className="btn btn-small" onClick={() => void copy()} data-autofocus>
+          Copy
+        </button>
+      </div>
+      <p role="status" className="small">
+        {copied === true ? 'Copied to the clipboard.' : copied === false ? 'Copy failed: select the text and copy it by hand.' : ''}
+      </p>
+    </Dialog>
+  );
+}
+
+function RevokeDialog({ apiKey, onClose }: { apiKey: ApiKeyDto; onClose: () => void }) {
+  const api = useApi();
+  const queryClient = useQueryClient();
+  const revoke = useMutation({
+    mutationFn: () => api.apiKeys.revoke(apiKey.id),
+    onSuccess: () => {
+      void queryClient.invalidateQueries({ queryKey: ['api-keys'] });
+      onClose();
+    },
+  });
+  return (
+    <ConfirmDialog
+      title={`Revoke “${apiKey.name}”?`}
+      description={`Requests with this ${apiKey.type} key (${apiKey.prefix}…) are refused from now on. Apps still using it stop getting assignments and their events are rejected. This cannot be undone.`}
+      confirmLabel="Revoke key"
+      danger
+      busy={revoke.isPending}
+      error={revoke.error ? errorMessage(revoke.error) : null}
+      onConfirm={() => revoke.mutate()}
+      onCancel={onClose}
+    />
+  );
 }

@@ -1,3 +1,211 @@
+import type { AuditEntryDto } from '@strata/contracts';
+import { Fragment, useState } from 'react';
+import { useSearchParams } from 'react-router-dom';
+import type { AuditQuery } from '../api/endpoints';
+import { EmptyState, ErrorState, Loading, Pager } from '../components/States';
+import { useAudit } from '../hooks/queries';
+import { formatDateTime } from '../lib/format';
+
+const PAGE = 25;
+const ENTITY_TYPES = ['experiment', 'layer', 'metric', 'api_key'] as const;
+
+/** `datetime-local` text → ISO-8601 with offset, as the API expects. */
+function toIso(local: string): string | undefined {
+  if (!local) return undefined;
+  const d = new Date(local);
+  return Number.isNaN(d.getTime()) ? undefined : d.toISOString();
+}
+
+export interface DiffRow {
+  field: string;
+  before: string;
+  after: string;
+  changed: boolean;
+}
+
+const show = (v: unknown): string => (v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v, null, 2));
+
+/** Field-by-field comparison of an audit entry's before and after values. */
+export function diffRows(before: unknown, after: unknown): DiffRow[] {
+  const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
+  if (!isObj(before) && !isObj(after)) return [{ field: '(value)', before: show(before), after: show(after), changed: show(before) !== show(after) }];
+  const b = isObj(before) ? before : {};
+  const a = isObj(after) ? after : {};
+  const keys = [...new Set([...Object.keys(b), ...Object.keys(a)])];
+  return keys
+    .map((k) => ({ field: k, before: show(b[k]), after: show(a[k]), changed: show(b[k]) !== show(a[k]) }))
+    .sort((x, y) => Number(y.changed) - Number(x.changed));
+}
+
 export function AuditPage() {
-  return <p className="muted">Coming soon.</p>;
+  const [params, setParams] = useSearchParams();
+  const filters = {
+    entityType: params.get('entityType') ?? '',
+    entityKey: params.get('entityKey') ?? '',
+    action: params.get('action') ?? '',
+    since: params.get('since') ?? '',
+    until: params.get('until') ?? '',
+  };
+  const offset = Number(params.get('offset') ?? 0) || 0;
+  const setFilter = (name: string, value: string) => {
+    const next = new URLSearchParams(params);
+    if (value) next.set(name, value);
+    else next.delete(name);
+    next.delete('offset');
+    setParams(next, { replace: true });
+  };
+  const query: AuditQuery = {
+    entityType: (filters.entityType || undefined) as AuditQuery['entityType'],
+    entityKey: filters.entityKey || undefined,
+    action: filters.action || undefined,
+    since: toIso(filters.since),
+    until: toIso(filters.until),
+    limit: PAGE,
+    offset,
+  };
+  const audit = useAudit(query);
+  const [open, setOpen] = useState<string | null>(null);
+  const filtered = Object.values(filters).some(Boolean);
+
+  return (
+    <section>
+      <div className="page-head">
+        <h1>Audit log</h1>
+      </div>
+      <p className="muted">Every configuration change, who made it (by API key) and what it changed.</p>
+      <div className="filters" role="search">
+        <div className="field">
+          <label htmlFor="audit-type">Entity type</label>
+          <select id="audit-type" value={filters.entityType} onChange={(e) => setFilter('entityType', e.target.value)}>
+            <option value="">All</option>
+            {ENTITY_TYPES.map((t) => (
+              <option key={t} value={t}>
+                {t}
+              </option>
+            ))}
+          </select>
+        </div>
+        <div className="field">
+          <label htmlFor="audit-key">Entity key</label>
+          <input id="audit-key" value={filters.entityKey} onChange={(e) => setFilter('entityKey', e.target.value)} />
+        </div>
+        <div className="field">
+          <label htmlFor="audit-action">Action</label>
+          <input id="audit-action" placeholder="experiment.start" value={filters.action} onChange={(e) => setFilter('action', e.target.value)} />
+        </div>
+        <div className="field">
+          <label htmlFor="audit-since">Since</label>
+          <input id="audit-since" type="datetime-local" value={filters.since} onChange={(e) => setFilter('since', e.target.value)} />
+        </div>
+        <div className="field">
+          <label htmlFor="audit-until">Until</label>
+          <input id="audit-until" type="datetime-local" value={filters.until} onChange={(e) => setFilter('until', e.target.value)} />
+        </div>
+      </div>
+      {audit.isLoading ? (
+        <Loading />
+      ) : audit.error ? (
+        <ErrorState error={audit.error} onRetry={() => void audit.refetch()} />
+      ) : audit.data && audit.data.items.length === 0 ? (
+        <EmptyState title={filtered ? 'No entries match these filters' : 'Nothing has changed yet'}>
+          {filtered ? 'Widen the time range or clear a filter.' : 'Creating layers, metrics, experiments and keys records entries here.'}
+        </EmptyState>
+      ) : (
+        <>
+          <div className="table-wrap">
+            <table className="table table-stack">
+              <thead>
+                <tr>
+                  <th scope="col">When</th>
+                  <th scope="col">Action</th>
+                  <th scope="col">Entity</th>
+                  <th scope="col">By key</th>
+                  <th scope="col">Changes</th>
+                </tr>
+              </thead>
+              <tbody>
+                {audit.data?.items.map((a) => (
+                  <Fragment key={a.id}>
+                    <tr>
+                      <td data-label="When">{formatDateTime(a.at)}</td>
+                      <td data-label="Action" className="mono">
+                        {a.action}
+                      </td>
+                      <td data-label="Entity">
+                        {a.entityType} <span className="mono">{a.entityKey}</span>
+                      </td>
+                      <td data-label="By key" className="mono">
+                        {a.apiKeyId ? a.apiKeyId.slice(0, 8) : 'system'}
+                      </td>
+                      <td data-label="Changes">
+                        <button
+                          type="button"
+                          className="btn btn-small"
+                          aria-expanded={open === a.id}
+                          aria-controls={`diff-${a.id}`}
+                          onClick={() => setOpen(open === a.id ? null : a.id)}
+                        >
+                          {open === a.id ? 'Hide' : 'Show'} diff
+                        </button>
+                      </td>
+                    </tr>
+                    {open === a.id && (
+                      <tr>
+                        <td colSpan={5} id={`diff-${a.id}`}>
+                          <Diff entry={a} />
+                        </td>
+                      </tr>
+                    )}
+                  </Fragment>
+                ))}
+              </tbody>
+            </table>
+          </div>
+          {audit.data && (
+            <Pager
+              total={audit.data.total}
+              limit={PAGE}
+              offset={offset}
+              onChange={(o) => {
+                const next = new URLSearchParams(params);
+                next.set('offset', String(o));
+                setParams(next);
+              }}
+            />
+          )}
+        </>
+      )}
+    </section>
+  );
+}
+
+function Diff({ entry }: { entry: AuditEntryDto }) {
+  const rows = diffRows(entry.before, entry.after);
+  return (
+    <div className="diff" role="table" aria-label={`Changes of ${entry.action} on ${entry.entityKey}`}>
+      <div className="diff-head" role="columnheader">
+        Field
+      </div>
+      <div className="diff-head" role="columnheader">
+        Before
+      </div>
+      <div className="diff-head" role="columnheader">
+        After
+      </div>
+      {rows.map((r) => (
+        <Fragment key={r.field}>
+          <div className={r.changed ? 'diff-changed' : ''} role="cell">
+            {r.field}
+            {r.changed ? ' •' : ''}
+          </div>
+          <div className={r.changed ? 'diff-changed diff-before' : ''} role="cell">
+            {r.before || '—'}
+          </div>
+          <div className={r.changed ? 'diff-changed diff-after' : ''} role="cell">
+            {r.after || '—'}
+          </div>
+        </Fragment>
+      ))}
+    </div>
+  );
 }

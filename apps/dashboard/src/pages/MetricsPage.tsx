@@ -1,3 +1,214 @@
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { METRIC_DIRECTIONS, METRIC_TYPES, type CreateMetricRequest, type MetricDirection, type MetricType } from '@strata/contracts';
+import { useState, type FormEvent } from 'react';
+import { FieldError, FormErrorSummary, hasFieldError } from '../components/FieldError';
+import { EmptyState, ErrorState, Loading } from '../components/States';
+import { Badge } from '../components/StatusBadge';
+import { useMetrics } from '../hooks/queries';
+import { useApi } from '../hooks/session';
+
+const TYPE_HELP: Record<MetricType, string> = {
+  conversion: 'Share of units that sent the event at least once (e.g. purchase rate).',
+  count: 'Events per unit (e.g. page views per user).',
+  mean: 'Average of the event value per unit (e.g. revenue per user).',
+  ratio: 'Sum of one event over the sum of another, per variant (e.g. clicks per session).',
+};
+
 export function MetricsPage() {
-  return <p className="muted">Coming soon.</p>;
+  const metrics = useMetrics();
+  const [creating, setCreating] = useState(false);
+  return (
+    <section>
+      <div className="page-head">
+        <h1>Metrics</h1>
+        <button type="button" className="btn btn-primary" onClick={() => setCreating((c) => !c)} aria-expanded={creating}>
+          {creating ? 'Close form' : 'New metric'}
+        </button>
+      </div>
+      {creating && <CreateMetricForm onDone={() => setCreating(false)} />}
+      {metrics.isLoading ? (
+        <Loading />
+      ) : metrics.error ? (
+        <ErrorState error={metrics.error} onRetry={() => void metrics.refetch()} />
+      ) : metrics.data && metrics.data.items.length === 0 ? (
+        !creating && (
+          <EmptyState
+            title="No metrics yet"
+            action={
+              <button type="button" className="btn btn-primary" onClick={() => setCreating(true)}>
+                Define your first metric
+              </button>
+            }
+          >
+            A metric turns events your app sends (e.g. “purchase”) into a number per unit that experiments compare between variants.
+          </EmptyState>
+        )
+      ) : (
+        <div className="table-wrap section">
+          <table className="table table-stack">
+            <thead>
+              <tr>
+                <th scope="col">Metric</th>
+                <th scope="col">Type</th>
+                <th scope="col">Event</th>
+                <th scope="col">Good direction</th>
+                <th scope="col">Guardrail harm threshold</th>
+                <th scope="col">CUPED lookback</th>
+              </tr>
+            </thead>
+            <tbody>
+              {metrics.data?.items.map((m) => (
+                <tr key={m.key}>
+                  <td data-label="Metric">
+                    <span className="strong">{m.name}</span>
+                    <div className="muted small mono">{m.key}</div>
+                  </td>
+                  <td data-label="Type">
+                    <Badge tone="info">{m.type}</Badge>
+                  </td>
+                  <td data-label="Event" className="mono">
+                    {m.eventName}
+                    {m.denominatorEventName ? ` / ${m.denominatorEventName}` : ''}
+                  </td>
+                  <td data-label="Good direction">{m.direction === 'increase' ? 'higher is better' : 'lower is better'}</td>
+                  <td data-label="Guardrail harm threshold">{m.harmThreshold !== null ? `${(m.harmThreshold * 100).toFixed(1)}%` : '—'}</td>
+                  <td data-label="CUPED lookback">{m.cupedLookbackDays ? `${m.cupedLookbackDays} days` : 'off'}</td>
+                </tr>
+              ))}
+            </tbody>
+          </table>
+        </div>
+      )}
+    </section>
+  );
+}
+
+const METRIC_FIELDS = ['key', 'name', 'description', 'type', 'eventName', 'denominatorEventName', 'direction', 'winsorizePercentile', 'harmThreshold', 'attributionWindowHours', 'cupedLookbackDays'];
+
+interface MetricForm {
+  key: string;
+  name: string;
+  description: string;
+  type: MetricType;
+  eventName: string;
+  denominatorEventName: string;
+  direction: MetricDirection;
+  winsorizePercentile: string;
+  harmThreshold: string;
+  attributionWindowHours: string;
+  cupedLookbackDays: string;
+}
+
+const optionalNumber = (s: string): number | null => (s.trim() === '' ? null : Number(s));
+
+export function toCreateMetricRequest(f: MetricForm): CreateMetricRequest {
+  const harm = optionalNumber(f.harmThreshold);
+  return {
+    key: f.key.trim(),
+    name: f.name,
+    ...(f.description ? { description: f.description } : {}),
+    type: f.type,
+    eventName: f.eventName.trim(),
+    ...(f.type === 'ratio' || f.denominatorEventName.trim() ? { denominatorEventName: f.denominatorEventName.trim() || null } : {}),
+    direction: f.direction,
+    winsorizePercentile: optionalNumber(f.winsorizePercentile),
+    // People type a percent; the API stores a fraction.
+    harmThreshold: harm === null ? null : harm / 100,
+    attributionWindowHours: optionalNumber(f.attributionWindowHours),
+    cupedLookbackDays: f.cupedLookbackDays.trim() === '' ? 14 : Number(f.cupedLookbackDays),
+  };
+}
+
+function CreateMetricForm({ onDone }: { onDone: () => void }) {
+  const api = useApi();
+  const queryClient = useQueryClient();
+  const [f, setF] = useState<MetricForm>({
+    key: '',
+    name: '',
+    description: '',
+    type: 'conversion',
+    eventName: '',
+    denominatorEventName: '',
+    direction: 'increase',
+    winsorizePercentile: '',
+    harmThreshold: '',
+    attributionWindowHours: '',
+    cupedLookbackDays: '14',
+  });
+  const set = (p: Partial<MetricForm>) => setF((x) => ({ ...x, ...p }));
+  const create = useMutation({
+    mutationFn: () => api.metrics.create(toCreateMetricRequest(f)),
+    onSuccess: () => {
+      void queryClient.invalidateQueries({ queryKey: ['metrics'] });
+      onDone();
+    },
+  });
+  const error = create.error;
+  const submit = (e: FormEvent) => {
+    e.preventDefault();
+    create.mutate();
+  };
+  const input = (id: keyof MetricForm, label: string, props: Record<string, string> = {}, hint?: string) => (
+    <div className="field">
+      <label htmlFor={`metric-${id}`}>{label}</label>
+      <input id={`metric-${id}`} value={f[id]} onChange={(e) => set({ [id]: e.target.value })} aria-invalid={hasFieldError(error, id)} {...props} />
+      {hint && <p className="hint">{hint}</p>}
+      <FieldError error={error} path={id} />
+    </div>
+  );
+  return (
+    <form className="card form section" onSubmit={submit} noValidate aria-label="New metric">
+      <h2>New metric</h2>
+      <FormErrorSummary error={error} claimed={(p) => METRIC_FIELDS.includes(p)} />
+      <div className="field-row">
+        {input('key', 'Key', { placeholder: 'purchase' })}
+        {input('name', 'Name', { placeholder: 'Purchase rate' })}
+      </div>
+      <div className="field-row">
+        <div className="field">
+          <label htmlFor="metric-type">Type</label>
+          <select id="metric-type" value={f.type} onChange={(e) => set({ type: e.target.value as MetricType })}>
+            {METRIC_TYPES.map((t) => (
+              <option key={t} value={t}>
+                {t}
+              </option>
+            ))}
+          </select>
+          <p className="hint">{TYPE_HELP[f.type]}</p>
+          <FieldError error={error} path="type" />
+        </div>
+        {input('eventName', f.type === 'ratio' ? 'Numerator event' : 'Event name', { placeholder: 'purchase' })}
+        {f.type === 'ratio' && input('denominatorEventName', 'Denominator event', { placeholder: 'session_start' })}
+        <div className="field">
+          <label htmlFor="metric-direction">Good direction</label>
+          <select id="metric-direction" value={f.direction} onChange={(e) => set({ direction: e.target.value as MetricDirection })}>
+            {METRIC_DIRECTIONS.map((d) => (
+              <option key={d} value={d}>
+                {d === 'increase' ? 'higher is better' : 'lower is better'}
+              </option>
+            ))}
+          </select>
+          <FieldError error={error} path="direction" />
+        </div>
+      </div>
+      <details>
+        <summary>Advanced: guardrail threshold, outliers, attribution, CUPED</summary>
+        <div className="field-row section">
+          {input('harmThreshold', 'Guardrail harm threshold (%)', { type: 'number', step: '0.5', placeholder: '2' }, 'As a guardrail, a change this large in the bad direction counts as harm.')}
+          {input('winsorizePercentile', 'Cap values at percentile', { type: 'number', step: '0.01', placeholder: '0.99' }, 'Between 0.5 and 1; empty for no cap.')}
+          {input('attributionWindowHours', 'Attribution window (hours)', { type: 'number', placeholder: 'until stop' })}
+          {input('cupedLookbackDays', 'CUPED lookback (days)', { type: 'number', min: '0', max: '90' }, '0 turns CUPED off.')}
+        </div>
+      </details>
+      <div className="field">
+        <label htmlFor="metric-description">Description</label>
+        <textarea id="metric-description" value={f.description} onChange={(e) => set({ description: e.target.value })} />
+      </div>
+      <div className="form-actions">
+        <button type="submit" className="btn btn-primary" disabled={create.isPending}>
+          {create.isPending ? 'Creating…' : 'Create metric'}
+        </button>
+      </div>
+    </form>
+  );
 }

@@ -1,0 +1,260 @@
+import type { ExperimentDto, ExperimentResultsDto } from '@strata/contracts';
+import { useState } from 'react';
+import { ApiError, errorMessage } from '../../api/client';
+import { useResults, useTimeseries } from '../../hooks/queries';
+import { useApi } from '../../hooks/session';
+import { useDebounced } from '../../hooks/useDebounced';
+import { formatDateTime, formatInt, formatPct, formatP } from '../../lib/format';
+import type { InferenceMode } from '../../lib/verdict';
+import { Badge } from '../StatusBadge';
+import { EmptyState, ErrorState, Loading } from '../States';
+import { LiftTimeline } from './LiftTimeline';
+import { MetricResultCard } from './MetricResultCard';
+
+const SEGMENT_SUGGESTIONS = ['country', 'device', 'platform', 'browser', 'day_of_week'];
+
+function download(blob: Blob, filename: string) {
+  const url = URL.createObjectURL(blob);
+  const a = document.createElement('a');
+  a.href = url;
+  a.download = filename;
+  document.body.appendChild(a);
+  a.click();
+  a.remove();
+  setTimeout(() => URL.revokeObjectURL(url), 1000);
+}
+
+/** Results of one experiment: switches, SRM and guardrail status, per-metric tables and charts, exports. */
+export function ResultsPanel({ experiment }: { experiment: ExperimentDto }) {
+  const api = useApi();
+  const [mode, setMode] = useState<InferenceMode>('sequential');
+  const [cuped, setCuped] = useState(true);
+  const [segmentText, setSegmentText] = useState('');
+  const [correction, setCorrection] = useState<'bh' | 'bonferroni' | 'none'>('bh');
+  const segment = useDebounced(segmentText.trim(), 400);
+  const results = useResults(experiment.key, { segment: segment || undefined, correction });
+  const timeseries = useTimeseries(experiment.key);
+  const [exportError, setExportError] = useState<string | null>(null);
+
+  const exportFile = async (kind: 'csv' | 'json' | 'units') => {
+    setExportError(null);
+    try {
+      const blob = kind === 'units' ? await api.experiments.exportUnits(experiment.key) : await api.experiments.exportResults(experiment.key, kind);
+      download(blob, kind === 'units' ? `${experiment.key}-units.csv` : `${experiment.key}-results.${kind}`);
+    } catch (e) {
+      setExportError(`Export failed: ${errorMessage(e)}`);
+    }
+  };
+
+  if (results.isLoading) return <Loading label="Computing results…" />;
+  if (results.error) {
+    if (results.error instanceof ApiError && results.error.status === 404 && results.error.code !== 'validation_failed') {
+      return (
+        <EmptyState title="No results yet">
+          Results appear once units are exposed and events arrive. Send exposures and events with an SDK key (see API keys), then refresh.
+        </EmptyState>
+      );
+    }
+    return <ErrorState error={results.error} onRetry={() => void results.refetch()} />;
+  }
+  const r = results.data as ExperimentResultsDto;
+
+  return (
+    <div className="results">
+      <div className="toolbar">
+        <div className="field">
+          <span className="label" id="mode-label">
+            Inference
+          </span>
+          <div className="switch" role="group" aria-labelledby="mode-label">
+            <button type="button" className="btn" aria-pressed={mode === 'sequential'} onClick={() => setMode('sequential')}>
+              Sequential
+            </button>
+            <button type="button" className="btn" aria-pressed={mode === 'fixed'} onClick={() => setMode('fixed')}>
+              Fixed horizon
+            </button>
+          </div>
+        </div>
+        <label className="checkbox">
+          <input type="checkbox" checked={cuped} onChange={(e) => setCuped(e.target.checked)} />
+          CUPED variance reduction
+        </label>
+        <div className="field">
+          <label htmlFor="results-segment">Segment by attribute</label>
+          <input id="results-segment" list="segment-suggestions" placeholder="e.g. country" value={segmentText} onChange={(e) => setSegmentText(e.target.value)} />
+          <datalist id="segment-suggestions">
+            {SEGMENT_SUGGESTIONS.map((s) => (
+              <option key={s} value={s} />
+            ))}
+          </datalist>
+        </div>
+        <div className="field">
+          <label htmlFor="results-correction">Multiple comparisons</label>
+          <select id="results-correction" value={correction} onChange={(e) => setCorrection(e.target.value as typeof correction)}>
+            <option value="bh">Benjamini–Hochberg</option>
+            <option value="bonferroni">Bonferroni</option>
+            <option value="none">None</option>
+          </select>
+        </div>
+      </div>
+      <p className="muted small" data-testid="freshness">
+        {r.dataThrough ? `Data through ${formatDateTime(r.dataThrough)}` : 'No events processed yet'} · computed {formatDateTime(r.computedAt)} ·{' '}
+        {formatInt(r.totalUnits)} units · α = {r.alpha} · {r.sequential.method}
+        {results.isFetching ? ' · refreshing…' : ''}
+      </p>
+
+      {r.srm?.flagged && (
+        <div className="banner banner-bad" role="alert" data-testid="srm-banner">
+          <h3>Sample ratio mismatch</h3>
+          <p>
+            The split of units does not match the weights (p = {formatP(r.srm.pValue)}), so the results may be biased — check for bugs in
+            assignment or exposure logging before trusting them. Observed:{' '}
+            {Object.entries(r.srm.counts)
+              .map(([v, n]) => `${v} ${formatInt(n)} (expected ${formatPct(r.srm?.expectedWeights[v] ?? 0, 0, false)})`)
+              .join(', ')}
+            .
+          </p>
+        </div>
+      )}
+      <div className={`banner ${r.decision.hint === 'ship' ? 'banner-ok' : r.decision.hint === 'stop_for_harm' ? 'banner-bad' : 'banner-info'}`} data-testid="decision">
+        <h3>{DECISION_TITLE[r.decision.hint]}</h3>
+        <p>{r.decision.reason}</p>
+      </div>
+
+      {r.metrics.length === 0 ? (
+        <EmptyState title="No metrics to analyse">Add a primary metric to the experiment (Edit) to see lifts here.</EmptyState>
+      ) : (
+        r.metrics.map((m) => <MetricResultCard key={m.metric} metric={m} mode={mode} cuped={cuped} />)
+      )}
+
+      {r.guardrails.length > 0 && (
+        <div className="card">
+          <h2>Guardrails</h2>
+          <div className="table-wrap">
+            <table className="table table-stack">
+              <thead>
+                <tr>
+                  <th scope="col">Metric</th>
+                  <th scope="col">Variant</th>
+                  <th scope="col">Status</th>
+                  <th scope="col">Harm interval</th>
+                  <th scope="col">Details</th>
+                </tr>
+              </thead>
+              <tbody>
+                {r.guardrails.map((g) => (
+                  <tr key={`${g.metric}-${g.variant}`}>
+                    <td data-label="Metric">{g.metric}</td>
+                    <td data-label="Variant">{g.variant}</td>
+                    <td data-label="Status">
+                      <Badge tone={g.status === 'harm' ? 'bad' : g.status === 'ok' ? 'ok' : 'muted'}>{g.status.replace('_', ' ')}</Badge>
+                    </td>
+                    <td data-label="Harm interval">{g.harmCi ? `${formatPct(g.harmCi[0])} to ${formatPct(g.harmCi[1])}` : '—'} (threshold {formatPct(g.threshold, 1, false)})</td>
+                    <td data-label="Details">{g.message}</td>
+                  </tr>
+                ))}
+              </tbody>
+            </table>
+          </div>
+        </div>
+      )}
+
+      <div className="card">
+        <h2>Lift over time</h2>
+        {timeseries.isLoading ? (
+          <Loading />
+        ) : timeseries.error ? (
+          <p className="muted">{timeseries.error instanceof ApiError && timeseries.error.status === 404 ? 'No daily series yet.' : errorMessage(timeseries.error)}</p>
+        ) : timeseries.data ? (
+          r.metrics.map((m) => (
+            <div key={m.metric} className="section">
+              <h3>{m.name}</h3>
+              <LiftTimeline ts={timeseries.data} metric={m.metric} name={m.name} />
+            </div>
+          ))
+        ) : null}
+      </div>
+
+      {r.segments && r.segments.length > 0 && <SegmentTable results={r} />}
+
+      <div className="card">
+        <h2>Export</h2>
+        <div className="row-actions">
+          <button type="button" className="btn" onClick={() => void exportFile('csv')}>
+            Results CSV
+          </button>
+          <button type="button" className="btn" onClick={() => void exportFile('json')}>
+            Results JSON
+          </button>
+          <button type="button" className="btn" onClick={() => void exportFile('units')}>
+            Per-unit CSV
+          </button>
+        </div>
+        {exportError && (
+          <p className="field-error" role="alert">
+            {exportError}
+          </p>
+        )}
+      </div>
+    </div>
+  );
+}
+
+const DECISION_TITLE: Record<ExperimentResultsDto['decision']['hint'], string> = {
+  ship: 'Ready to ship',
+  keep_running: 'Keep running',
+  stop_for_harm: 'Stop: harm detected',
+  inconclusive: 'Inconclusive',
+};
+
+function SegmentTable({ results }: { results: ExperimentResultsDto }) {
+  return (
+    <div className="card">
+      <h2>Segments</h2>
+      <div className="table-wrap">
+        <table className="table table-stack">
+          <thead>
+            <tr>
+              <th scope="col">Segment</th>
+              <th scope="col">Metric</th>
+              <th scope="col">Variant</th>
+              <th scope="col" className="num">
+                Units
+              </th>
+              <th scope="col" className="num">
+                Lift
+              </th>
+              <th scope="col">Interval</th>
+            </tr>
+          </thead>
+          <tbody>
+            {results.segments?.flatMap((s) =>
+              s.metrics.flatMap((m) =>
+                m.variants
+                  .filter((v) => !v.isControl)
+                  .map((v) => (
+                    <tr key={`${s.value}-${m.metric}-${v.variant}`}>
+                      <td data-label="Segment">
+                        {s.segment} = <strong>{s.value}</strong>
+                      </td>
+                      <td data-label="Metric">{m.name}</td>
+                      <td data-label="Variant">{v.variant}</td>
+                      <td data-label="Units" className="num">
+                        {formatInt(v.units)}
+                      </td>
+                      <td data-label="Lift" className="num">
+                        {formatPct(v.relative?.sequential.estimate)}
+                      </td>
+                      <td data-label="Interval">
+                        {v.relative?.sequential.ci ? `${formatPct(v.relative.sequential.ci[0])} to ${formatPct(v.relative.sequential.ci[1])}` : '—'}
+                      </td>
+                    </tr>
+                  )),
+              ),
+            )}
+          </tbody>
+        </table>
+      </div>
+    </div>
+  );
+}
