@@ -39,7 +39,7 @@ describe('published bundle', () => {
     const url = await stub.start();
     try {
       const esm = await import(pathToFileURL(join(out, 'index.mjs')).href);
-      const cjs = createRequire(import.meta.url)(join(out, 'index.cjs'));
+      const cjs = createRequire(__filename)(join(out, 'index.cjs'));
       for (const mod of [esm, cjs]) {
         const client = mod.createClient({ apiUrl: url, sdkKey: 'sdk-test-key' });
         expect(await client.getVariantAsync('exp', 'u1')).toBe('only');

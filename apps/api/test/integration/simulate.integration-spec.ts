@@ -1,0 +1,101 @@
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AdminApi } from '../../src/cli/simulator/admin-api';
+import { simulate } from '../../src/cli/simulator/simulator';
+import { createTestApp, TEST_ADMIN_KEY, type TestApp } from '../helpers/test-app';
+
+/**
+ * The traffic simulator (the core behind `npm run simulate` and the demo seeding) drives the SDK
+ * against the real API, and the results endpoint detects the configured effect with its sign.
+ */
+let t: TestApp;
+let api: AdminApi;
+let sdkKey: string;
+
+beforeAll(async () => {
+  // The rollup watermark normally trails the clock by 10 s; the test reads results at once.
+  t = await createTestApp({ STRATA_ROLLUP_LAG_MS: '0' });
+  const base = await t.listen();
+  api = new AdminApi(base, TEST_ADMIN_KEY);
+  sdkKey = (await api.createSdkKey('simulator it')).secret;
+  await api.call('POST', '/v1/layers', { key: 'sim', name: 'Simulation' });
+  await api.call('POST', '/v1/metrics', { key: 'checkout', name: 'Checkout', type: 'conversion', eventName: 'checkout' });
+  await api.call('POST', '/v1/metrics', { key: 'latency', name: 'Latency', type: 'mean', eventName: 'page_load_ms', direction: 'decrease' });
+  for (const [key, metric] of [
+    ['sim-up', 'checkout'],
+    ['sim-down', 'latency'],
+  ]) {
+    await api.call('POST', '/v1/experiments', {
+      key,
+      name: key,
+      layer: 'sim',
+      traffic: 50,
+      variants: [
+        { key: 'control', weight: 0.5 },
+        { key: 'treatment', weight: 0.5 },
+      ],
+      primaryMetric: metric,
+    });
+    await api.call('POST', `/v1/experiments/${key}/start`, {});
+  }
+});
+afterAll(async () => {
+  await t?.close();
+});
+
+const base = () => api.baseUrl;
+
+describe('simulator', () => {
+  it('produces results that detect a positive lift on a conversion metric', async () => {
+    const summary = await simulate({
+      apiUrl: base(),
+      sdkKey,
+      experiment: 'sim-up',
+      variants: ['control', 'treatment'],
+      units: 8000,
+      days: 3,
+      seed: 7,
+      metrics: [{ eventName: 'checkout', type: 'conversion', baseline: 0.2, effect: 0.3 }],
+    });
+    // Half the layer's traffic: about 4,000 units land in the experiment, split evenly.
+    expect(summary.exposures).toBeGreaterThan(3600);
+    expect(summary.exposures).toBeLessThan(4400);
+    expect(summary.variants.control.units + summary.variants.treatment.units).toBe(summary.exposures);
+    expect(summary.stats).toMatchObject({ queued: 0, dropped: 0, failures: 0 });
+    expect(summary.observedLift.checkout.treatment).toBeGreaterThan(0.15);
+
+    const results = await api.resultsAfter('sim-up', summary.finishedAt, 20_000);
+    expect(results.totalUnits).toBe(summary.exposures);
+    const primary = results.metrics.find((m) => m.metric === 'checkout')!;
+    const treatment = primary.variants.find((v) => v.variant === 'treatment')!;
+    expect(treatment.units).toBe(summary.variants.treatment.units);
+    const lift = treatment.relative!.fixed;
+    expect(lift.significant).toBe(true);
+    expect(lift.ci![0]).toBeGreaterThan(0);
+    expect(lift.estimate).toBeGreaterThan(0.15);
+    expect(lift.estimate).toBeLessThan(0.45);
+    // Exposure timestamps are spread over the simulated days, not all "now".
+    const span: { days: number }[] = await t.dataSource.query(
+      `SELECT extract(epoch FROM max(ts) - min(ts)) / 86400 AS days FROM events WHERE type = 'exposure' AND experiment_key = 'sim-up'`,
+    );
+    expect(Number(span[0].days)).toBeGreaterThan(2.5);
+  });
+
+  it('detects a negative effect on a mean metric with the right sign', async () => {
+    const summary = await simulate({
+      apiUrl: base(),
+      sdkKey,
+      experiment: 'sim-down',
+      variants: ['control', 'treatment'],
+      units: 6000,
+      days: 2,
+      seed: 11,
+      metrics: [{ eventName: 'page_load_ms', type: 'mean', baseline: 800, effect: -0.2 }],
+    });
+    const results = await api.resultsAfter('sim-down', summary.finishedAt, 20_000);
+    const lift = results.metrics.find((m) => m.metric === 'latency')!.variants.find((v) => v.variant === 'treatment')!.relative!.fixed;
+    expect(lift.significant).toBe(true);
+    expect(lift.ci![1]).toBeLessThan(0);
+    expect(lift.estimate).toBeGreaterThan(-0.3);
+    expect(lift.estimate).toBeLessThan(-0.1);
+  });
+});
