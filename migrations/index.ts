@@ -10,6 +10,7 @@ import { CreateMetrics1764000004000 } from './1764000004000-CreateMetrics';
 import { CreateExperiments1764000005000 } from './1764000005000-CreateExperiments';
 import { CreateBucketAllocations1764000006000 } from './1764000006000-CreateBucketAllocations';
 import { CreateEvents1764001000000 } from './1764001000000-CreateEvents';
+import { CreateAnalysisRollups1764002000000 } from './1764002000000-CreateAnalysisRollups';
 
 export const migrations = [
   CreateApiKeys1764000000000,
@@ -20,4 +21,5 @@ export const migrations = [
   CreateExperiments1764000005000,
   CreateBucketAllocations1764000006000,
   CreateEvents1764001000000,
+  CreateAnalysisRollups1764002000000,
 ];

@@ -10,14 +10,17 @@ import { AssignmentModule } from './modules/assignment/assignment.module';
 import { AuditModule } from './modules/audit/audit.module';
 import { EventModule } from './modules/event/event.module';
 import { ExperimentModule } from './modules/experiment/experiment.module';
+import { ExportModule } from './modules/export/export.module';
+import { GuardrailModule } from './modules/guardrail/guardrail.module';
 import { HealthModule } from './modules/health/health.module';
 import { LayerModule } from './modules/layer/layer.module';
 import { MetricModule } from './modules/metric/metric.module';
+import { ResultModule } from './modules/result/result.module';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Feature modules, in one list so a newcomer sees every capability at a glance. */
-export const FEATURE_MODULES = [HealthModule, ApiKeyModule, AuditModule, LayerModule, MetricModule, ExperimentModule, AssignmentModule, EventModule];
+export const FEATURE_MODULES = [HealthModule, ApiKeyModule, AuditModule, LayerModule, MetricModule, ExperimentModule, AssignmentModule, EventModule, ResultModule, GuardrailModule, ExportModule];
 
 @Module({})
 export class AppModule {

@@ -122,3 +122,6 @@ export interface ExperimentTimeseriesDto {
   metrics: string[];
   points: TimeseriesPointDto[];
 }
+
+/** Query of `GET /v1/experiments/:key/results/timeseries`. */
+export const timeseriesQuerySchema = z.object({ alpha: z.coerce.number().gt(0).lt(0.5).default(0.05) }).strict();

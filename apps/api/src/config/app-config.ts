@@ -27,6 +27,8 @@ const envSchema = z.object({
   STRATA_WEBHOOK_URL: z.string().url().optional(),
   /** How often the analysis rollup job advances its watermark. */
   STRATA_ROLLUP_INTERVAL_SECONDS: z.coerce.number().int().min(1).default(60),
+  /** The rollup watermark stays this far behind the clock: events stamped received_at but still queued for commit. */
+  STRATA_ROLLUP_LAG_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
   /** Serve the dashboard from this folder (built by `vite build`). */
   STRATA_DASHBOARD_DIR: z.string().optional(),
   /** Disable background jobs (tests drive them by hand). */
@@ -48,6 +50,7 @@ export type AppConfig = {
   events: { queueMax: number; batchMax: number };
   guardrailIntervalSeconds: number;
   rollupIntervalSeconds: number;
+  rollupLagMs: number;
   webhookUrl: string | undefined;
   dashboardDir: string;
   jobsEnabled: boolean;
@@ -74,6 +77,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     events: { queueMax: e.STRATA_EVENT_QUEUE_MAX, batchMax: e.STRATA_EVENT_BATCH_MAX },
     guardrailIntervalSeconds: e.STRATA_GUARDRAIL_INTERVAL_SECONDS,
     rollupIntervalSeconds: e.STRATA_ROLLUP_INTERVAL_SECONDS,
+    rollupLagMs: e.STRATA_ROLLUP_LAG_MS,
     webhookUrl: e.STRATA_WEBHOOK_URL,
     dashboardDir: resolve(e.STRATA_DASHBOARD_DIR ?? resolve(__dirname, '../../../dashboard/dist')),
     jobsEnabled: !e.STRATA_DISABLE_JOBS,

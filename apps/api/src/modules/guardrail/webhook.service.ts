@@ -1,0 +1,48 @@
+import { Inject, Injectable, Logger } from '@nestjs/common';
+import { APP_CONFIG, type AppConfig } from '../../config/app-config';
+
+export interface WebhookNotice {
+  type: 'experiment.auto_stopped' | 'experiment.alert';
+  experiment: string;
+  reason: string;
+  findings: unknown[];
+  at: string;
+}
+
+/** Bounded retries: 1 try + 4 retries with exponential backoff (base, 2×, 4×, 8×), 5 s timeout each. */
+export const WEBHOOK_ATTEMPTS = 5;
+export const WEBHOOK_TIMEOUT_MS = 5000;
+
+/**
+ * Posts guardrail notices to STRATA_WEBHOOK_URL. Never throws: a webhook outage must not stop
+ * the guardrail job from protecting the next experiment.
+ */
+@Injectable()
+export class WebhookService {
+  private readonly logger = new Logger(WebhookService.name);
+  /** Base backoff; tests shorten it. */
+  backoffMs = 500;
+
+  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+
+  async notify(notice: WebhookNotice, url = this.config.webhookUrl): Promise<boolean> {
+    if (!url) return false;
+    const body = JSON.stringify(notice);
+    for (let attempt = 1; attempt <= WEBHOOK_ATTEMPTS; attempt++) {
+      try {
+        const res = await fetch(url, {
+          method: 'POST',
+          headers: { 'content-type': 'application/json', 'user-agent': 'strata-guardrails' },
+          body,
+          signal: AbortSignal.timeout(WEBHOOK_TIMEOUT_MS),
+        });
+        if (res.ok) return true;
+        this.logger.warn(`webhook answered ${res.status} (attempt ${attempt}/${WEBHOOK_ATTEMPTS})`);
+      } catch (err) {
+        this.logger.warn(`webhook failed: ${String(err)} (attempt ${attempt}/${WEBHOOK_ATTEMPTS})`);
+      }
+      if (attempt < WEBHOOK_ATTEMPTS) await new Promise((r) => setTimeout(r, this.backoffMs * 2 ** (attempt - 1)));
+    }
+    return false;
+  }
+}

@@ -1,0 +1,107 @@
+import { createHash } from 'node:crypto';
+import type { ExperimentStatus, MetricDirection, MetricType, VariantDto } from '@strata/contracts';
+import { In, type EntityManager } from 'typeorm';
+import { NotFoundException } from '../../common/errors/app.exception';
+import { ExperimentEntity } from '../experiment/experiment.entity';
+import { MetricEntity } from '../metric/metric.entity';
+
+export type MetricRole = 'primary' | 'secondary' | 'guardrail';
+
+/** One metric as the analysis needs it. */
+export interface AnalysisMetric {
+  key: string;
+  name: string;
+  type: MetricType;
+  eventName: string;
+  denominatorEventName: string | null;
+  direction: MetricDirection;
+  winsorizePercentile: number | null;
+  harmThreshold: number | null;
+  attributionWindowHours: number | null;
+  /** 0 disables CUPED; ratio metrics never use it (the delta-method linearisation has no covariate). */
+  cupedLookbackDays: number;
+  role: MetricRole;
+  isGuardrail: boolean;
+}
+
+/** Everything the rollup, results, guardrail and export code needs about one experiment. */
+export interface AnalysisDefinition {
+  key: string;
+  status: ExperimentStatus;
+  /** The first variant is control. */
+  variants: VariantDto[];
+  startedAt: Date | null;
+  stoppedAt: Date | null;
+  plannedSampleSize: number | null;
+  autoStop: boolean;
+  alerts: ExperimentEntity['alerts'];
+  metrics: AnalysisMetric[];
+}
+
+/** Bump when the per-unit SQL changes meaning, so every rollup is rebuilt once. */
+const ROLLUP_SQL_VERSION = 1;
+
+export async function loadAnalysisDefinition(manager: EntityManager, key: string): Promise<AnalysisDefinition> {
+  const e = await manager.findOne(ExperimentEntity, { where: { key } });
+  if (!e) throw new NotFoundException('experiment', key);
+  const ordered: { key: string; role: MetricRole }[] = [];
+  const seen = new Set<string>();
+  const push = (k: string | null, role: MetricRole) => {
+    if (k && !seen.has(k)) {
+      seen.add(k);
+      ordered.push({ key: k, role });
+    }
+  };
+  push(e.primaryMetric, 'primary');
+  e.secondaryMetrics.forEach((k) => push(k, 'secondary'));
+  e.guardrailMetrics.forEach((k) => push(k, 'guardrail'));
+  const rows = ordered.length ? await manager.find(MetricEntity, { where: { key: In(ordered.map((o) => o.key)) } }) : [];
+  const byKey = new Map(rows.map((m) => [m.key, m]));
+  const guardrails = new Set(e.guardrailMetrics);
+  const metrics: AnalysisMetric[] = [];
+  for (const o of ordered) {
+    const m = byKey.get(o.key);
+    if (!m) continue;
+    metrics.push({
+      key: m.key,
+      name: m.name,
+      type: m.type,
+      eventName: m.eventName,
+      denominatorEventName: m.denominatorEventName,
+      direction: m.direction,
+      winsorizePercentile: m.winsorizePercentile,
+      harmThreshold: m.harmThreshold,
+      attributionWindowHours: m.attributionWindowHours,
+      cupedLookbackDays: m.type === 'ratio' ? 0 : m.cupedLookbackDays,
+      role: o.role,
+      isGuardrail: guardrails.has(m.key),
+    });
+  }
+  return {
+    key: e.key,
+    status: e.status,
+    variants: e.variants,
+    startedAt: e.startedAt,
+    stoppedAt: e.stoppedAt,
+    plannedSampleSize: e.plannedSampleSize,
+    autoStop: e.autoStop,
+    alerts: e.alerts,
+    metrics,
+  };
+}
+
+/**
+ * What the stored per-unit values depend on. When it changes (a metric's events, attribution
+ * window or lookback, the metric list, the stop time) the experiment's rollup is rebuilt.
+ * Winsorization and directions are applied at read time and are deliberately not part of it.
+ */
+export function rollupDefinitionHash(def: AnalysisDefinition): string {
+  const parts = {
+    v: ROLLUP_SQL_VERSION,
+    stoppedAt: def.stoppedAt?.toISOString() ?? null,
+    metrics: def.metrics
+      .map((m) => [m.key, m.type, m.eventName, m.denominatorEventName, m.attributionWindowHours, m.cupedLookbackDays])
+      .sort((a, b) => String(a[0]).localeCompare(String(b[0]))),
+  };
+  return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 32);
+}

@@ -1,0 +1,30 @@
+import { Controller, Get, Param, Query } from '@nestjs/common';
+import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
+import { keySchema, resultsQuerySchema, timeseriesQuerySchema, type ExperimentResultsDto, type ExperimentTimeseriesDto } from '@strata/contracts';
+import { z } from 'zod';
+import { Auth } from '../../common/guards/auth.decorator';
+import { ApiZodQuery } from '../../common/http/openapi';
+import { parseOrThrow } from '../../common/pipes/zod-validation.pipe';
+import { ResultService } from './result.service';
+
+const keyParam = z.object({ key: keySchema });
+
+@ApiTags('results')
+@ApiBearerAuth()
+@Auth('admin')
+@Controller('v1/experiments/:key/results')
+export class ResultController {
+  constructor(private readonly results: ResultService) {}
+
+  @Get()
+  @ApiZodQuery(resultsQuerySchema)
+  get(@Param() params: unknown, @Query() query: unknown): Promise<ExperimentResultsDto> {
+    return this.results.results(parseOrThrow(keyParam, params, 'params').key, parseOrThrow(resultsQuerySchema, query, 'query'));
+  }
+
+  @Get('timeseries')
+  @ApiZodQuery(timeseriesQuerySchema)
+  timeseries(@Param() params: unknown, @Query() query: unknown): Promise<ExperimentTimeseriesDto> {
+    return this.results.timeseries(parseOrThrow(keyParam, params, 'params').key, parseOrThrow(timeseriesQuerySchema, query, 'query').alpha);
+  }
+}

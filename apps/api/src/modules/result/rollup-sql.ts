@@ -1,0 +1,288 @@
+import type { MetricType } from '@strata/contracts';
+import type { AnalysisDefinition, AnalysisMetric } from './analysis-definition';
+
+/**
+ * SQL of the analysis, in one place so the rollup job, the results endpoint and the
+ * "show me the SQL" export use the same definitions.
+ *
+ * Per-unit metric values (a unit = a row of first_exposures that is not forced):
+ *   conversion  1 if the unit emitted the event at least once in its window, else 0
+ *   count       number of events in the window
+ *   mean        sum of event values in the window (missing values count 0)
+ *   ratio       sum of numerator values / sum of denominator values (missing denominator value = 1,
+ *               so a bare `session` event counts one), analysed with the delta method over units
+ * The window runs from the unit's first exposure to the experiment's stop (or the metric's
+ * attribution window, whichever ends first). Units without events count as 0.
+ */
+
+/** Parallel arrays for `unnest($2::text[], $3::text[], $4::text[], $5::int[], $6::int[])`: one row per (metric, event role). */
+export function metricEventRows(metrics: AnalysisMetric[]): [string[], string[], string[], (number | null)[], number[]] {
+  const keys: string[] = [], names: string[] = [], roles: string[] = [], windows: (number | null)[] = [], lookbacks: number[] = [];
+  for (const m of metrics) {
+    keys.push(m.key); names.push(m.eventName); roles.push('num'); windows.push(m.attributionWindowHours); lookbacks.push(m.cupedLookbackDays);
+    if (m.type === 'ratio' && m.denominatorEventName) {
+      keys.push(m.key); names.push(m.denominatorEventName); roles.push('den'); windows.push(m.attributionWindowHours); lookbacks.push(0);
+    }
+  }
+  return [keys, names, roles, windows, lookbacks];
+}
+
+export function metricEventNames(metrics: AnalysisMetric[]): string[] {
+  return [...new Set(metricEventRows(metrics)[1])];
+}
+
+const METRIC_ROWS = `unnest($2::text[], $3::text[], $4::text[], $5::int[], $6::int[]) AS m(metric_key, event_name, role, window_hours, lookback_days)`;
+
+/** The dirty-unit set the rebuild statements read; a temp table so the planner sees its size. */
+export const CREATE_DIRTY = `CREATE TEMP TABLE strata_dirty (unit_id text PRIMARY KEY, variant_key text NOT NULL, first_ts timestamptz NOT NULL) ON COMMIT DROP`;
+
+/** $1 experiment, $2 watermark. Every counted unit. */
+export const DIRTY_ALL = `
+INSERT INTO strata_dirty (unit_id, variant_key, first_ts)
+SELECT f.unit_id, f.variant_key, f.first_ts FROM first_exposures f
+ WHERE f.experiment_key = $1 AND NOT f.forced AND f.received_at <= $2`;
+
+/**
+ * $1 experiment, $2 new watermark, $3 old watermark, $4 event names. Units whose exposure or
+ * metric events were received since the old watermark — late events included, because the
+ * watermark is on received_at, not on event time.
+ */
+export const DIRTY_SINCE = `
+INSERT INTO strata_dirty (unit_id, variant_key, first_ts)
+SELECT f.unit_id, f.variant_key, f.first_ts FROM first_exposures f
+ WHERE f.experiment_key = $1 AND NOT f.forced AND f.received_at <= $2
+   AND (f.received_at > $3 OR f.unit_id IN (
+        SELECT e.unit_id FROM events e
+         WHERE e.received_at > $3 AND e.received_at <= $2 AND e.type = 'metric' AND e.name = ANY($4::text[])))`;
+
+/** $1 experiment, $2 old watermark. Units that arrived forced are never counted. */
+export const DELETE_FORCED = `
+DELETE FROM unit_metric_rollups r USING first_exposures f
+ WHERE r.experiment_key = $1 AND f.experiment_key = $1 AND f.unit_id = r.unit_id AND f.forced AND f.received_at > $2`;
+
+export const DELETE_DIRTY_DAILY = `DELETE FROM unit_metric_daily WHERE experiment_key = $1 AND unit_id IN (SELECT unit_id FROM strata_dirty)`;
+export const DELETE_DIRTY_ROLLUPS = `DELETE FROM unit_metric_rollups WHERE experiment_key = $1 AND unit_id IN (SELECT unit_id FROM strata_dirty)`;
+export const DELETE_ALL_DAILY = `DELETE FROM unit_metric_daily WHERE experiment_key = $1`;
+export const DELETE_ALL_ROLLUPS = `DELETE FROM unit_metric_rollups WHERE experiment_key = $1`;
+
+/**
+ * Per unit × metric × UTC event day, from raw events. $1 experiment, $2..$6 metric rows,
+ * $7 watermark, $8 stop time (null while running), $9 lower ts bound (partition pruning).
+ */
+export const INSERT_DAILY = `
+INSERT INTO unit_metric_daily (experiment_key, metric_key, unit_id, day, variant_key, value, value_den, event_count)
+SELECT $1, m.metric_key, d.unit_id, (e.ts AT TIME ZONE 'UTC')::date, d.variant_key,
+       sum(CASE WHEN m.role = 'num' THEN coalesce(e.value, 0) ELSE 0 END),
+       sum(CASE WHEN m.role = 'den' THEN coalesce(e.value, 1) ELSE 0 END),
+       count(*) FILTER (WHERE m.role = 'num')
+  FROM strata_dirty d
+  JOIN events e ON e.unit_id = d.unit_id
+  JOIN ${METRIC_ROWS} ON e.name = m.event_name
+ WHERE e.type = 'metric' AND e.name = ANY($3::text[]) AND e.received_at <= $7 AND e.ts >= $9
+   AND e.ts >= d.first_ts
+   AND ($8::timestamptz IS NULL OR e.ts < $8::timestamptz)
+   AND (m.window_hours IS NULL OR e.ts < d.first_ts + m.window_hours * interval '1 hour')
+ GROUP BY m.metric_key, d.unit_id, (e.ts AT TIME ZONE 'UTC')::date, d.variant_key`;
+
+/**
+ * Per unit × metric totals (one row per counted unit and metric, zeros included) and the CUPED
+ * covariate: the same metric over [first exposure − lookback days, first exposure).
+ * $1 experiment, $2..$6 metric rows, $7 watermark, $8 distinct metric keys.
+ */
+export const INSERT_ROLLUPS = `
+INSERT INTO unit_metric_rollups (experiment_key, metric_key, unit_id, variant_key, first_ts, value, value_den, event_count, pre_value, pre_event_count)
+SELECT $1, k.metric_key, d.unit_id, d.variant_key, d.first_ts,
+       coalesce(a.value, 0), coalesce(a.value_den, 0), coalesce(a.event_count, 0), coalesce(p.pre_value, 0), coalesce(p.pre_event_count, 0)
+  FROM strata_dirty d
+ CROSS JOIN unnest($8::text[]) AS k(metric_key)
+  LEFT JOIN (
+        SELECT x.metric_key, x.unit_id, sum(x.value) AS value, sum(x.value_den) AS value_den, sum(x.event_count) AS event_count
+          FROM unit_metric_daily x
+         WHERE x.experiment_key = $1 AND x.unit_id IN (SELECT unit_id FROM strata_dirty)
+         GROUP BY x.metric_key, x.unit_id) a ON a.metric_key = k.metric_key AND a.unit_id = d.unit_id
+  LEFT JOIN (
+        SELECT m.metric_key, d2.unit_id, sum(coalesce(e.value, 0)) AS pre_value, count(*) AS pre_event_count
+          FROM strata_dirty d2
+          JOIN events e ON e.unit_id = d2.unit_id
+          JOIN ${METRIC_ROWS} ON e.name = m.event_name AND m.role = 'num' AND m.lookback_days > 0
+         WHERE e.type = 'metric' AND e.name = ANY($3::text[]) AND e.received_at <= $7
+           AND e.ts >= d2.first_ts - m.lookback_days * interval '1 day' AND e.ts < d2.first_ts
+         GROUP BY m.metric_key, d2.unit_id) p ON p.metric_key = k.metric_key AND p.unit_id = d.unit_id`;
+
+/** Per-unit outcome y and covariate c of a metric type, over a rollup row aliased `r`. */
+export function unitValueExpressions(type: MetricType): { y: string; c: string } {
+  switch (type) {
+    case 'conversion':
+      return { y: 'CASE WHEN r.event_count > 0 THEN 1::float8 ELSE 0::float8 END', c: 'CASE WHEN r.pre_event_count > 0 THEN 1::float8 ELSE 0::float8 END' };
+    case 'count':
+      return { y: 'r.event_count::float8', c: 'r.pre_event_count::float8' };
+    case 'mean':
+    case 'ratio':
+      return { y: 'r.value', c: 'r.pre_value' };
+  }
+}
+
+/** Segments are exposure attributes, or the UTC weekday of the first exposure. */
+export function segmentExpression(segment: string | undefined): { expr: string; param: string | null } {
+  if (!segment) return { expr: `''`, param: null };
+  if (segment === 'day_of_week') return { expr: `trim(to_char(r.first_ts AT TIME ZONE 'UTC', 'Day'))`, param: null };
+  return { expr: `coalesce(f.attributes ->> $4::text, '(none)')`, param: segment };
+}
+
+/** Most segment values reported; the rest are left out (top values by units). */
+export const MAX_SEGMENT_VALUES = 20;
+
+/**
+ * Per-variant (and per-segment) sufficient statistics of one metric, from the rollups only.
+ * Winsorization caps y (and the covariate) at the pooled percentile, computed with
+ * percentile_cont over all counted units, then LEAST(). $1 experiment, $2 metric, $3 percentile
+ * or null, [$4 segment attribute].
+ */
+export function aggregateSql(metric: AnalysisMetric, segment: string | undefined): { sql: string; segmentParam: string | null } {
+  const { y, c } = unitValueExpressions(metric.type);
+  const seg = segmentExpression(segment);
+  const joinExposure = seg.param !== null ? 'JOIN first_exposures f ON f.experiment_key = r.experiment_key AND f.unit_id = r.unit_id' : '';
+  const capped = metric.type !== 'conversion' && metric.type !== 'ratio' && metric.winsorizePercentile !== null;
+  const sql = `
+WITH u AS (
+  SELECT r.variant_key, ${seg.expr} AS segment, ${y} AS y, ${c} AS c, r.value_den AS x
+    FROM unit_metric_rollups r ${joinExposure}
+   WHERE r.experiment_key = $1 AND r.metric_key = $2
+), caps AS (
+  SELECT ${capped ? 'percentile_cont($3::float8) WITHIN GROUP (ORDER BY y)' : 'NULL::float8'} AS y_cap,
+         ${capped ? 'percentile_cont($3::float8) WITHIN GROUP (ORDER BY c)' : 'NULL::float8'} AS c_cap
+    FROM ${capped ? 'u' : '(SELECT $3::float8) AS unused'}
+), top AS (
+  SELECT segment FROM u GROUP BY segment ORDER BY count(*) DESC, segment LIMIT ${MAX_SEGMENT_VALUES}
+), w AS (
+  SELECT u.variant_key, u.segment, coalesce(LEAST(u.y, caps.y_cap), u.y) AS y, coalesce(LEAST(u.c, caps.c_cap), u.c) AS c, u.x
+    FROM u CROSS JOIN caps
+   WHERE u.segment IN (SELECT segment FROM top)
+)
+SELECT segment, variant_key, count(*)::float8 AS n,
+       sum(y) AS sum, sum(y * y) AS sum_sq, sum(c) AS cov_sum, sum(c * c) AS cov_sum_sq, sum(c * y) AS cross_sum,
+       sum(x) AS sum_den, sum(x * x) AS sum_den_sq, sum(x * y) AS sum_num_den
+  FROM w GROUP BY segment, variant_key ORDER BY segment, variant_key`;
+  return { sql, segmentParam: seg.param };
+}
+
+/** Units per variant at the watermark. $1 experiment, $2 watermark. */
+export const UNITS_BY_VARIANT = `
+SELECT variant_key, count(*)::float8 AS n FROM first_exposures
+ WHERE experiment_key = $1 AND NOT forced AND received_at <= $2 GROUP BY variant_key`;
+
+/** New units per UTC first-exposure day and variant. $1 experiment, $2 watermark. */
+export const UNITS_BY_DAY = `
+SELECT to_char((first_ts AT TIME ZONE 'UTC')::date, 'YYYY-MM-DD') AS day, variant_key, count(*)::float8 AS n
+  FROM first_exposures
+ WHERE experiment_key = $1 AND NOT forced AND received_at <= $2
+ GROUP BY 1, 2 ORDER BY 1`;
+
+/**
+ * Day-by-day changes of each variant's sufficient statistics for one metric, in ONE query:
+ * per unit, the running total up to each event day (window function); the change of y and y²
+ * on that day; summed per day and variant. The caller adds running sums over days (so a day
+ * without events carries the previous totals). $1 experiment, $2 metric.
+ */
+export function dailyDeltasSql(type: MetricType): string {
+  const f = (v: string, cnt: string): string => {
+    switch (type) {
+      case 'conversion': return `CASE WHEN ${cnt} > 0 THEN 1::float8 ELSE 0::float8 END`;
+      case 'count': return `(${cnt})::float8`;
+      case 'mean':
+      case 'ratio': return `(${v})`;
+    }
+  };
+  return `
+WITH c AS (
+  SELECT day, variant_key, value, value_den, event_count,
+         sum(value) OVER w AS cv, sum(value_den) OVER w AS cx, sum(event_count) OVER w AS cc
+    FROM unit_metric_daily WHERE experiment_key = $1 AND metric_key = $2
+  WINDOW w AS (PARTITION BY unit_id ORDER BY day)
+), v AS (
+  SELECT day, variant_key,
+         ${f('cv', 'cc')} AS y1, ${f('cv - value', 'cc - event_count')} AS y0, cx AS x1, cx - value_den AS x0
+    FROM c
+)
+SELECT to_char(day, 'YYYY-MM-DD') AS day, variant_key,
+       sum(y1 - y0) AS d_sum, sum(y1 * y1 - y0 * y0) AS d_sum_sq,
+       sum(x1 - x0) AS d_sum_den, sum(x1 * x1 - x0 * x0) AS d_sum_den_sq, sum(x1 * y1 - x0 * y0) AS d_sum_num_den
+  FROM v GROUP BY day, variant_key ORDER BY day`;
+}
+
+/** Literal for the "show me the SQL" export: single quotes doubled, no backslash escapes. */
+export function sqlLiteral(value: string | number | null | Date | string[] | (number | null)[]): string {
+  if (value === null) return 'NULL';
+  if (value instanceof Date) return `'${value.toISOString()}'::timestamptz`;
+  if (Array.isArray(value)) {
+    if (value.every((v) => typeof v === 'number' || v === null)) return `ARRAY[${value.map((v) => (v === null ? 'NULL' : String(v))).join(', ')}]::int[]`;
+    return `ARRAY[${value.map((v) => sqlLiteral(v)).join(', ')}]::text[]`;
+  }
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value)) throw new Error('non-finite number in SQL literal');
+    return String(value);
+  }
+  if (value.includes('\u0000')) throw new Error('NUL in SQL literal');
+  return `'${value.replace(/'/g, "''")}'`;
+}
+
+/** Replaces $n placeholders with literals in one pass (a literal containing "$1" is never re-read). */
+export function inlineParameters(sql: string, params: Parameters<typeof sqlLiteral>[0][]): string {
+  return sql.replace(/\$(\d+)/g, (whole, n: string) => {
+    const i = Number(n) - 1;
+    return i < params.length ? sqlLiteral(params[i]) : whole;
+  });
+}
+
+/**
+ * The self-contained SQL an analyst can rerun to get the per-variant aggregates of one metric
+ * straight from raw events (no rollup tables), with the experiment's parameters inlined.
+ */
+export function standaloneAggregateSql(def: AnalysisDefinition, metric: AnalysisMetric, watermark: Date | null): string {
+  const rows = metricEventRows([metric]);
+  const { y, c } = unitValueExpressions(metric.type);
+  const capped = metric.type !== 'conversion' && metric.type !== 'ratio' && metric.winsorizePercentile !== null;
+  const sql = `
+-- Strata: per-variant sufficient statistics of metric ${metric.key} (${metric.type}) in experiment ${def.key}, from raw events.
+WITH d AS (
+  SELECT f.unit_id, f.variant_key, f.first_ts FROM first_exposures f
+   WHERE f.experiment_key = $1 AND NOT f.forced AND f.received_at <= $7
+), post AS (
+  SELECT m.metric_key, d.unit_id,
+         sum(CASE WHEN m.role = 'num' THEN coalesce(e.value, 0) ELSE 0 END) AS value,
+         sum(CASE WHEN m.role = 'den' THEN coalesce(e.value, 1) ELSE 0 END) AS value_den,
+         count(*) FILTER (WHERE m.role = 'num') AS event_count
+    FROM d JOIN events e ON e.unit_id = d.unit_id
+    JOIN ${METRIC_ROWS} ON e.name = m.event_name
+   WHERE e.type = 'metric' AND e.received_at <= $7 AND e.ts >= d.first_ts
+     AND ($8::timestamptz IS NULL OR e.ts < $8::timestamptz)
+     AND (m.window_hours IS NULL OR e.ts < d.first_ts + m.window_hours * interval '1 hour')
+   GROUP BY m.metric_key, d.unit_id
+), pre AS (
+  SELECT d.unit_id, sum(coalesce(e.value, 0)) AS pre_value, count(*) AS pre_event_count
+    FROM d JOIN events e ON e.unit_id = d.unit_id
+    JOIN ${METRIC_ROWS} ON e.name = m.event_name AND m.role = 'num' AND m.lookback_days > 0
+   WHERE e.type = 'metric' AND e.received_at <= $7
+     AND e.ts >= d.first_ts - m.lookback_days * interval '1 day' AND e.ts < d.first_ts
+   GROUP BY d.unit_id
+), r AS (
+  SELECT d.variant_key, coalesce(post.value, 0) AS value, coalesce(post.value_den, 0) AS value_den,
+         coalesce(post.event_count, 0) AS event_count, coalesce(pre.pre_value, 0) AS pre_value, coalesce(pre.pre_event_count, 0) AS pre_event_count
+    FROM d LEFT JOIN post ON post.unit_id = d.unit_id LEFT JOIN pre ON pre.unit_id = d.unit_id
+), u AS (
+  SELECT r.variant_key, ${y} AS y, ${c} AS c, r.value_den AS x FROM r
+), caps AS (
+  SELECT ${capped ? 'percentile_cont($9::float8) WITHIN GROUP (ORDER BY y)' : 'NULL::float8'} AS y_cap,
+         ${capped ? 'percentile_cont($9::float8) WITHIN GROUP (ORDER BY c)' : 'NULL::float8'} AS c_cap
+    FROM ${capped ? 'u' : '(SELECT 1) AS one'}
+), w AS (
+  SELECT u.variant_key, coalesce(LEAST(u.y, caps.y_cap), u.y) AS y, coalesce(LEAST(u.c, caps.c_cap), u.c) AS c, u.x FROM u CROSS JOIN caps
+)
+SELECT variant_key, count(*) AS n, sum(y) AS sum, sum(y * y) AS sum_sq, sum(c) AS cov_sum, sum(c * c) AS cov_sum_sq,
+       sum(c * y) AS cross_sum, sum(x) AS sum_den, sum(x * x) AS sum_den_sq, sum(x * y) AS sum_num_den
+  FROM w GROUP BY variant_key ORDER BY variant_key;`;
+  return inlineParameters(sql, [
+    def.key, rows[0], rows[1], rows[2], rows[3], rows[4],
+    watermark ?? new Date('9999-12-31T00:00:00Z'), def.stoppedAt, metric.winsorizePercentile,
+  ]);
+}
