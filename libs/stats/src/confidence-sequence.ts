@@ -1,4 +1,4 @@
-import { absoluteMoments, relativeMoments } from './comparison-moments';
+import { absoluteMoments, relativeMoments, type Moments } from './comparison-moments';
 import { alphaProblem, DEFAULT_ALPHA, definedEstimate, undefinedEstimate } from './estimate';
 import type { AlphaOptions, ArmStats, Estimate } from './types';
 
@@ -59,6 +59,21 @@ export function csPValue(z: number, s: number): number {
  * paper's two-sample construction; with unequal arms t is the mean arm size.
  */
 export function sequentialConfidenceSequence(control: ArmStats, treatment: ArmStats, options: ConfidenceSequenceOptions = {}): Estimate {
+  const relative = options.relative ?? false;
+  const m = relative ? relativeMoments(control, treatment) : absoluteMoments(control, treatment);
+  return confidenceSequenceFromMoments(m, control.n, treatment.n, options);
+}
+
+/**
+ * The same confidence sequence for any contrast with an asymptotically normal estimate and a
+ * consistent variance (e.g. ratio metrics by the delta method). `relative` only labels the scale.
+ */
+export function confidenceSequenceFromMoments(
+  m: Moments,
+  nControl: number,
+  nTreatment: number,
+  options: ConfidenceSequenceOptions = {},
+): Estimate {
   const alpha = options.alpha ?? DEFAULT_ALPHA;
   const tuningAlpha = options.tuningAlpha ?? alpha;
   const plannedSampleSize = options.plannedSampleSize ?? DEFAULT_PLANNED_SAMPLE_SIZE;
@@ -68,8 +83,8 @@ export function sequentialConfidenceSequence(control: ArmStats, treatment: ArmSt
     scale: relative ? 'relative' : 'absolute',
     plannedSampleSize,
     tuningAlpha,
-    nControl: control.n,
-    nTreatment: treatment.n,
+    nControl,
+    nTreatment,
   };
   const bad = alphaProblem(alpha) ?? alphaProblem(tuningAlpha);
   if (bad) return undefinedEstimate(METHOD, params, bad);
@@ -78,9 +93,8 @@ export function sequentialConfidenceSequence(control: ArmStats, treatment: ArmSt
   }
   const rho2 = optimalRhoSquared(tuningAlpha, plannedSampleSize);
   params.rho = Math.sqrt(rho2);
-  const m = relative ? relativeMoments(control, treatment) : absoluteMoments(control, treatment);
   if (!m.ok) return undefinedEstimate(METHOD, params, m.reason);
-  const t = (control.n + treatment.n) / 2;
+  const t = (nControl + nTreatment) / 2;
   const s = t * rho2;
   const se = Math.sqrt(m.variance);
   const z = m.estimate / se;

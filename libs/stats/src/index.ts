@@ -3,17 +3,20 @@ export { mean, sampleVariance, varianceOfMean } from './arm';
 export { welchTTest, welchDf } from './welch';
 export { relativeLiftDelta } from './relative-lift';
 export { twoProportionZTest } from './proportions';
-export { ratioMetric, ratioArmMoments, type RatioMetricOptions } from './ratio-metric';
+export { ratioMetric, ratioArmMoments, ratioContrastMoments, type RatioMetricOptions } from './ratio-metric';
+export { ratioConfidenceSequence, ratioMsprt } from './ratio-sequential';
+export type { Moments } from './comparison-moments';
 export { cupedAdjust, type CupedResult } from './cuped';
 export {
   sequentialConfidenceSequence,
+  confidenceSequenceFromMoments,
   optimalRhoSquared,
   csMultiplier,
   csPValue,
   DEFAULT_PLANNED_SAMPLE_SIZE,
   type ConfidenceSequenceOptions,
 } from './confidence-sequence';
-export { msprt, defaultTau2, msprtHalfWidth, type MsprtOptions } from './msprt';
+export { msprt, msprtFromMoments, defaultTau2, msprtHalfWidth, type MsprtOptions } from './msprt';
 export { intervalAt } from './interval';
 export { srmTest, SRM_THRESHOLD, type SrmResult } from './srm';
 export { benjaminiHochberg, bonferroni, type CorrectionResult } from './multiple-comparisons';
@@ -32,6 +35,8 @@ export {
   type MetricInput,
   type MetricKind,
   type PreviousPValues,
+  type RatioMetricInput,
+  type RatioVariantInput,
   type ResultsTable,
   type VariantInput,
 } from './results-table';

@@ -1,4 +1,4 @@
-import { absoluteMoments, relativeMoments } from './comparison-moments';
+import { absoluteMoments, relativeMoments, type Moments } from './comparison-moments';
 import { DEFAULT_PLANNED_SAMPLE_SIZE } from './confidence-sequence';
 import { zQuantile } from './distributions';
 import { alphaProblem, DEFAULT_ALPHA, definedEstimate, undefinedEstimate } from './estimate';
@@ -39,14 +39,20 @@ export function defaultTau2(variance: number, t: number, alpha: number, plannedS
  * Λ_n(θ₀) < 1/α: θ̂ ± sqrt( 2V(V + τ²)/τ² · log( sqrt((V + τ²)/V) / α ) ).
  */
 export function msprt(control: ArmStats, treatment: ArmStats, options: MsprtOptions = {}): Estimate {
+  const m = options.relative ? relativeMoments(control, treatment) : absoluteMoments(control, treatment);
+  return msprtFromMoments(m, control.n, treatment.n, options);
+}
+
+/** The same mSPRT for any asymptotically normal contrast (e.g. ratio metrics). */
+export function msprtFromMoments(m: Moments, nControl: number, nTreatment: number, options: MsprtOptions = {}): Estimate {
   const alpha = options.alpha ?? DEFAULT_ALPHA;
   const relative = options.relative ?? false;
   const plannedSampleSize = options.plannedSampleSize ?? DEFAULT_PLANNED_SAMPLE_SIZE;
   const params: Record<string, number | string> = {
     alpha,
     scale: relative ? 'relative' : 'absolute',
-    nControl: control.n,
-    nTreatment: treatment.n,
+    nControl,
+    nTreatment,
   };
   const bad = alphaProblem(alpha);
   if (bad) return undefinedEstimate(METHOD, params, bad);
@@ -56,10 +62,9 @@ export function msprt(control: ArmStats, treatment: ArmStats, options: MsprtOpti
   if (options.tau2 === undefined && !(plannedSampleSize > 0 && Number.isFinite(plannedSampleSize))) {
     return undefinedEstimate(METHOD, params, 'plannedSampleSize must be a positive number');
   }
-  const m = relative ? relativeMoments(control, treatment) : absoluteMoments(control, treatment);
   if (!m.ok) return undefinedEstimate(METHOD, params, m.reason);
   const v = m.variance;
-  const t = (control.n + treatment.n) / 2;
+  const t = (nControl + nTreatment) / 2;
   const tau2 = options.tau2 ?? defaultTau2(v, t, alpha, plannedSampleSize);
   params.tau2 = tau2;
   params.tau2Source = options.tau2 === undefined ? 'planned-mde' : 'given';

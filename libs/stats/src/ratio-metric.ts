@@ -1,3 +1,4 @@
+import type { Moments } from './comparison-moments';
 import { twoSidedNormalP, zQuantile } from './distributions';
 import { alphaProblem, DEFAULT_ALPHA, definedEstimate, undefinedEstimate } from './estimate';
 import type { AlphaOptions, Estimate, EstimateParams, RatioArmStats } from './types';
@@ -32,6 +33,30 @@ export function ratioArmMoments(arm: RatioArmStats): RatioMoments {
   return { ok: true, ratio: my / mx, variance };
 }
 
+/**
+ * Treatment-vs-control contrast of two ratio metrics: absolute R_t − R_c with Var_t + Var_c, or
+ * relative R_t/R_c − 1 with Var_t/R_c² + R_t² Var_c/R_c⁴ (delta method again). Shared by the
+ * fixed-horizon test below and the sequential ratio methods.
+ */
+export function ratioContrastMoments(control: RatioArmStats, treatment: RatioArmStats, relative: boolean): Moments {
+  const c = ratioArmMoments(control);
+  if (!c.ok) return { ok: false, reason: `control: ${c.reason}` };
+  const t = ratioArmMoments(treatment);
+  if (!t.ok) return { ok: false, reason: `treatment: ${t.reason}` };
+  let estimate: number;
+  let variance: number;
+  if (relative) {
+    if (c.ratio === 0) return { ok: false, reason: 'zero control ratio: relative lift is undefined' };
+    estimate = t.ratio / c.ratio - 1;
+    variance = t.variance / c.ratio ** 2 + (t.ratio ** 2 * c.variance) / c.ratio ** 4;
+  } else {
+    estimate = t.ratio - c.ratio;
+    variance = t.variance + c.variance;
+  }
+  if (!(variance > 0)) return { ok: false, reason: 'zero variance in both arms' };
+  return { ok: true, estimate, variance };
+}
+
 /** Compares two ratio metrics (absolute or relative) with a delta-method z-test and interval. */
 export function ratioMetric(control: RatioArmStats, treatment: RatioArmStats, options: RatioMetricOptions = {}): Estimate {
   const alpha = options.alpha ?? DEFAULT_ALPHA;
@@ -39,23 +64,10 @@ export function ratioMetric(control: RatioArmStats, treatment: RatioArmStats, op
   const params: EstimateParams = { alpha, scale: relative ? 'relative' : 'absolute', nControl: control.n, nTreatment: treatment.n };
   const bad = alphaProblem(alpha);
   if (bad) return undefinedEstimate(METHOD, params, bad);
-  const c = ratioArmMoments(control);
-  if (!c.ok) return undefinedEstimate(METHOD, params, `control: ${c.reason}`);
-  const t = ratioArmMoments(treatment);
-  if (!t.ok) return undefinedEstimate(METHOD, params, `treatment: ${t.reason}`);
-  let estimate: number;
-  let variance: number;
-  if (relative) {
-    if (c.ratio === 0) return undefinedEstimate(METHOD, params, 'zero control ratio: relative lift is undefined');
-    estimate = t.ratio / c.ratio - 1;
-    variance = t.variance / c.ratio ** 2 + (t.ratio ** 2 * c.variance) / c.ratio ** 4;
-  } else {
-    estimate = t.ratio - c.ratio;
-    variance = t.variance + c.variance;
-  }
-  if (!(variance > 0)) return undefinedEstimate(METHOD, params, 'zero variance in both arms');
-  const se = Math.sqrt(variance);
-  const z = estimate / se;
+  const m = ratioContrastMoments(control, treatment, relative);
+  if (!m.ok) return undefinedEstimate(METHOD, params, m.reason);
+  const se = Math.sqrt(m.variance);
+  const z = m.estimate / se;
   params.z = z;
-  return definedEstimate(METHOD, params, estimate, se, zQuantile(1 - alpha / 2) * se, twoSidedNormalP(z), alpha);
+  return definedEstimate(METHOD, params, m.estimate, se, zQuantile(1 - alpha / 2) * se, twoSidedNormalP(z), alpha);
 }

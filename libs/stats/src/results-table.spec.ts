@@ -82,4 +82,25 @@ describe('resultsTable', () => {
     expect(r.sequential.absolute.method).toBe('confidence-sequence');
     expect(r.cuped).toMatchObject({ applied: false, reason: 'no covariate statistics' });
   });
+
+  it('analyses ratio metrics with the delta method in every family and reports CUPED as unsupported', () => {
+    const arm = (n: number, perSession: number) => ({
+      n,
+      sumNum: n * 2.5 * perSession,
+      sumNumSq: n * 2.5 * 2.5 * perSession * perSession * 1.4,
+      sumDen: n * 2.5,
+      sumDenSq: n * 2.5 * 2.5 * 1.2,
+      sumNumDen: n * 2.5 * 2.5 * perSession * 1.25,
+    });
+    const t = resultsTable([
+      { name: 'revenue/session', kind: 'ratio', control: arm(3000, 4), variants: [{ name: 'B', stats: arm(3100, 4.4) }] },
+    ]);
+    const r = t.comparisons[0];
+    expect(r.fixed.absolute.method).toBe('ratio-delta');
+    expect(r.fixed.relative.estimate).toBeCloseTo(0.1, 12);
+    expect(r.sequential.absolute).toMatchObject({ method: 'confidence-sequence', defined: true });
+    expect(r.sequential.msprt).toMatchObject({ method: 'msprt', defined: true });
+    expect(r.cuped).toMatchObject({ applied: false, reason: 'not supported for ratio metrics' });
+    expectAllFinite(t);
+  });
 });

@@ -6,7 +6,9 @@ import { msprt } from './msprt';
 import { benjaminiHochberg, bonferroni, type CorrectionResult } from './multiple-comparisons';
 import { twoProportionZTest } from './proportions';
 import { relativeLiftDelta } from './relative-lift';
-import type { ArmStats, CovariateArmStats, Estimate } from './types';
+import { ratioMetric } from './ratio-metric';
+import { ratioConfidenceSequence, ratioMsprt } from './ratio-sequential';
+import type { ArmStats, CovariateArmStats, Estimate, RatioArmStats } from './types';
 import { welchTTest } from './welch';
 
 /**
@@ -15,7 +17,7 @@ import { welchTTest } from './welch';
  * ones are shown for reference once the planned sample size is reached.
  */
 
-export type MetricKind = 'mean' | 'proportion';
+export type MetricKind = 'mean' | 'proportion' | 'ratio';
 export type CorrectionMethod = 'benjamini-hochberg' | 'bonferroni' | 'none';
 
 /** Always-valid p-values from the previous read, so the new ones can only go down. */
@@ -34,9 +36,23 @@ export interface VariantInput {
 export interface MetricInput {
   name: string;
   /** 'proportion' uses the two-proportion z-test for the fixed-horizon absolute difference. */
-  kind?: MetricKind;
+  kind?: 'mean' | 'proportion';
   control: ArmStats | CovariateArmStats;
   variants: VariantInput[];
+}
+
+export interface RatioVariantInput {
+  name: string;
+  stats: RatioArmStats;
+  previous?: PreviousPValues;
+}
+
+/** A ratio metric (Σnum/Σden per arm): delta method throughout, no CUPED. */
+export interface RatioMetricInput {
+  name: string;
+  kind: 'ratio';
+  control: RatioArmStats;
+  variants: RatioVariantInput[];
 }
 
 export interface AnalysisOptions {
@@ -100,7 +116,26 @@ interface Settings {
   tau2: number | undefined;
 }
 
-function compare(kind: MetricKind, control: ArmStats, treatment: ArmStats, s: Settings, previous?: PreviousPValues) {
+type Comparisons = Pick<ComparisonResult, 'fixed' | 'sequential'>;
+
+function compareRatio(control: RatioArmStats, treatment: RatioArmStats, s: Settings, previous?: PreviousPValues): Comparisons {
+  const { alpha, plannedSampleSize } = s;
+  return {
+    fixed: { absolute: ratioMetric(control, treatment, { alpha }), relative: ratioMetric(control, treatment, { alpha, relative: true }) },
+    sequential: {
+      absolute: ratioConfidenceSequence(control, treatment, { alpha, plannedSampleSize, previousPValue: previous?.sequentialAbsolute }),
+      relative: ratioConfidenceSequence(control, treatment, {
+        alpha,
+        plannedSampleSize,
+        relative: true,
+        previousPValue: previous?.sequentialRelative,
+      }),
+      msprt: ratioMsprt(control, treatment, { alpha, plannedSampleSize, tau2: s.tau2, previousPValue: previous?.msprt }),
+    },
+  };
+}
+
+function compare(kind: MetricKind, control: ArmStats, treatment: ArmStats, s: Settings, previous?: PreviousPValues): Comparisons {
   const { alpha, plannedSampleSize } = s;
   return {
     fixed: {
@@ -159,7 +194,14 @@ function adjustArms(
   };
 }
 
-function analyzeMetric(metric: MetricInput, s: Settings, cuped: boolean): ComparisonResult[] {
+function analyzeMetric(metric: MetricInput | RatioMetricInput, s: Settings, cuped: boolean): ComparisonResult[] {
+  if (metric.kind === 'ratio') {
+    const noCuped: CupedSummary = { applied: false, theta: 0, varianceReduction: 0, reason: 'not supported for ratio metrics' };
+    return metric.variants.map((v) => {
+      const r = compareRatio(metric.control, v.stats, s, v.previous);
+      return { metric: metric.name, variant: v.name, cuped: { ...noCuped }, fixed: r.fixed, sequential: r.sequential };
+    });
+  }
   const kind = metric.kind ?? 'mean';
   const adjusted = adjustArms([metric.control, ...metric.variants.map((v) => v.stats)], cuped);
   const control = adjusted.arms[0];
@@ -177,7 +219,7 @@ function settings(options: AnalysisOptions): Settings {
 export function analyzeComparison(
   control: ArmStats | CovariateArmStats,
   treatment: ArmStats | CovariateArmStats,
-  options: AnalysisOptions & { kind?: MetricKind } = {},
+  options: AnalysisOptions & { kind?: 'mean' | 'proportion' } = {},
 ): ComparisonResult {
   const metric: MetricInput = { name: '', kind: options.kind, control, variants: [{ name: '', stats: treatment }] };
   return analyzeMetric(metric, settings(options), options.cuped !== false)[0];
@@ -190,7 +232,7 @@ export function analyzeComparison(
  * interval excludes 0 exactly when the adjusted p-value is ≤ alpha (up to the pooled-vs-unpooled
  * standard error of the two-proportion z-test). `pValue` stays raw; `adjustedPValue` is added.
  */
-export function resultsTable(metrics: MetricInput[], options: AnalysisOptions = {}): ResultsTable {
+export function resultsTable(metrics: Array<MetricInput | RatioMetricInput>, options: AnalysisOptions = {}): ResultsTable {
   const s = settings(options);
   const method = options.correction ?? 'benjamini-hochberg';
   const cells = metrics.flatMap((m) => analyzeMetric(m, s, options.cuped !== false));

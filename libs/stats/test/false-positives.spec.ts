@@ -1,5 +1,15 @@
 import { describe, expect, it } from 'vitest';
-import { msprt, sequentialConfidenceSequence, twoProportionZTest, welchTTest } from '../src';
+import {
+  createRng,
+  msprt,
+  ratioConfidenceSequence,
+  ratioMetric,
+  ratioMsprt,
+  sequentialConfidenceSequence,
+  twoProportionZTest,
+  welchTTest,
+  type RatioArmStats,
+} from '../src';
 import { bernoulliArms, everRejectRate, normalArms, peekSchedule, type SimulatedMethod } from './simulation';
 
 /**
@@ -64,6 +74,51 @@ describe('A/A simulation on a 10% conversion rate with 50 peeks', () => {
   });
 
   it.each(SEQUENTIAL)('keeps the false positive rate of %s on conversions under alpha', (name) => {
+    expect(rates[name]).toBeLessThanOrEqual(ALPHA);
+  });
+});
+
+describe('A/A simulation on a ratio metric (revenue per session) with 50 peeks', () => {
+  // Users have 1–5 sessions and revenue proportional to sessions plus noise, so numerator and
+  // denominator are strongly correlated, as in real ratio metrics. Sufficient stats accumulate
+  // incrementally, as in the other simulations.
+  const planned = 1000;
+  const schedule = peekSchedule(planned, 50);
+  const rng = createRng(4711);
+  const names = ['naive-ratio', 'cs-absolute', 'cs-relative', 'msprt-absolute'] as const;
+  const hits: Record<string, number> = Object.fromEntries(names.map((n) => [n, 0]));
+  const add = (a: RatioArmStats) => {
+    const den = 1 + Math.floor(rng.uniform() * 5);
+    const num = Math.max(0, den * (5 + 2 * rng.normal()));
+    a.n += 1;
+    a.sumNum += num;
+    a.sumNumSq += num * num;
+    a.sumDen += den;
+    a.sumDenSq += den * den;
+    a.sumNumDen += num * den;
+  };
+  for (let e = 0; e < 1000; e++) {
+    const c: RatioArmStats = { n: 0, sumNum: 0, sumNumSq: 0, sumDen: 0, sumDenSq: 0, sumNumDen: 0 };
+    const t: RatioArmStats = { ...c };
+    const seen = new Set<string>();
+    for (const n of schedule) {
+      while (c.n < n) add(c);
+      while (t.n < n) add(t);
+      if (ratioMetric(c, t).significant) seen.add('naive-ratio');
+      if (ratioConfidenceSequence(c, t, { plannedSampleSize: planned }).significant) seen.add('cs-absolute');
+      if (ratioConfidenceSequence(c, t, { plannedSampleSize: planned, relative: true }).significant) seen.add('cs-relative');
+      if (ratioMsprt(c, t, { plannedSampleSize: planned }).significant) seen.add('msprt-absolute');
+    }
+    for (const name of seen) hits[name] += 1;
+  }
+  const rates = Object.fromEntries(names.map((n) => [n, hits[n] / 1000]));
+
+  it('shows the naive delta-method test inflating when peeked 50 times', () => {
+    console.log('A/A ratio-metric ever-reject rates (1,000 experiments x 50 peeks):', rates);
+    expect(rates['naive-ratio']).toBeGreaterThan(0.15);
+  });
+
+  it.each(['cs-absolute', 'cs-relative', 'msprt-absolute'])('keeps the false positive rate of %s on a ratio metric under alpha', (name) => {
     expect(rates[name]).toBeLessThanOrEqual(ALPHA);
   });
 });

@@ -5,7 +5,9 @@ import {
   cupedAdjust,
   mean,
   msprt,
+  ratioConfidenceSequence,
   ratioMetric,
+  ratioMsprt,
   relativeLiftDelta,
   sampleSizeFixed,
   sampleSizeSequential,
@@ -91,6 +93,12 @@ describe.each(reference.ratioCases)('ratio metric: $name', (c) => {
   it('matches the numpy delta method for the absolute and relative difference', () => {
     expectMatches(ratioMetric(c.control, c.treatment, { alpha: 0.05 }), c.absolute);
     expectMatches(ratioMetric(c.control, c.treatment, { alpha: 0.05, relative: true }), c.relative);
+  });
+
+  it('matches the confidence sequence and mSPRT recomputed on the delta-method contrast', () => {
+    expectMatches(ratioConfidenceSequence(c.control, c.treatment, { alpha: 0.05, plannedSampleSize: 1000 }), c.csAbs);
+    expectMatches(ratioConfidenceSequence(c.control, c.treatment, { alpha: 0.05, plannedSampleSize: 1000, relative: true }), c.csRel);
+    expectMatches(ratioMsprt(c.control, c.treatment, { alpha: 0.05, plannedSampleSize: 1000 }), c.msprtAbsDefault);
   });
 });
 

@@ -62,8 +62,8 @@ def relative(c, t, alpha):
     return {"estimate": float(est), "se": se, "pValue": float(2 * stats.norm.sf(abs(z))), "ci": [float(est - half), float(est + half)]}
 
 
-def conf_seq(c, t, alpha, planned, rel):
-    est, var = rel_moments(c, t) if rel else abs_moments(c, t)
+def conf_seq(c, t, alpha, planned, rel, moments=None):
+    est, var = moments if moments is not None else (rel_moments(c, t) if rel else abs_moments(c, t))
     se = math.sqrt(var)
     tt = (len(c) + len(t)) / 2
     rho2 = (-2 * math.log(alpha) + math.log(-2 * math.log(alpha) + 1)) / planned
@@ -76,8 +76,8 @@ def conf_seq(c, t, alpha, planned, rel):
     return {"estimate": float(est), "rho": math.sqrt(rho2), "ci": [float(est - radius), float(est + radius)], "pValue": p}
 
 
-def msprt(c, t, alpha, tau2, planned, rel):
-    est, v = rel_moments(c, t) if rel else abs_moments(c, t)
+def msprt(c, t, alpha, tau2, planned, rel, moments=None):
+    est, v = moments if moments is not None else (rel_moments(c, t) if rel else abs_moments(c, t))
     tt = (len(c) + len(t)) / 2
     if tau2 is None:
         k = stats.norm.ppf(1 - alpha / 2) + stats.norm.ppf(0.8)
@@ -155,7 +155,12 @@ def ratio_case(name, cnum, cden, tnum, tden):
     abs_est, abs_se = rt - rc, math.sqrt(vt + vc)
     rel_est = rt / rc - 1
     rel_se = math.sqrt(vt / rc**2 + rt**2 * vc / rc**4)
+    abs_m, rel_m = (abs_est, abs_se**2), (rel_est, rel_se**2)
     return {"name": name, "control": ratio_sums(cnum, cden), "treatment": ratio_sums(tnum, tden),
+            # Sequential ratio inference: the same CS / mSPRT formulas on the delta-method contrast.
+            "csAbs": conf_seq(cnum, tnum, 0.05, 1000, False, abs_m),
+            "csRel": conf_seq(cnum, tnum, 0.05, 1000, True, rel_m),
+            "msprtAbsDefault": msprt(cnum, tnum, 0.05, None, 1000, False, abs_m),
             "absolute": {"estimate": abs_est, "pValue": float(2 * stats.norm.sf(abs(abs_est / abs_se))),
                          "ci": [abs_est - q * abs_se, abs_est + q * abs_se]},
             "relative": {"estimate": rel_est, "pValue": float(2 * stats.norm.sf(abs(rel_est / rel_se))),
