@@ -1,0 +1,170 @@
+// Assignment over HTTP: POST /v1/assign on the real API (NestJS + Fastify) backed by embedded PostgreSQL.
+// Run: npm run bench -- assign-http          (BENCH_SECONDS=20, BENCH_CONNECTIONS=32 to change)
+//
+// Setup through the API: 20 layers × 5 running experiments (20 % of the layer's buckets each,
+// 50/50), every 4th targeted on `country in [DE, AT]`. Then autocannon, in a child process so
+// it does not share the server's event loop, sends POST /v1/assign with a different unit id
+// and attributes per request, to 127.0.0.1. Target on the reference 2-core machine (load
+// generator included): ≥ 10,000 requests/s with p99 ≤ 10 ms.
+import 'reflect-metadata';
+import { spawn } from 'node:child_process';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import autocannon from 'autocannon';
+import { createApp } from '../apps/api/src/app.factory';
+import { loadConfig } from '../apps/api/src/config/app-config';
+import { createDataSource, runMigrations } from '../apps/api/src/database/data-source';
+import { startEmbeddedPostgres } from '../apps/api/src/database/embedded-postgres';
+import { ApiKeyService } from '../apps/api/src/modules/api-key/api-key.service';
+
+const LAYERS = 20;
+const PER_LAYER = 5;
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
+const CONNECTIONS = Number(process.env.BENCH_CONNECTIONS ?? 32);
+const ADMIN_KEY = 'sk_admin_bench-assign-http-0123456789';
+
+interface LoadResult {
+  requestsPerSecond: number;
+  p50: number;
+  p90: number;
+  p99: number;
+  max: number;
+  total: number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+}
+
+/** Child process: autocannon against `url` for `seconds`, one JSON line of results on stdout. */
+async function load(url: string, key: string, seconds: number): Promise<void> {
+  const countries = ['DE', 'AT', 'FR', 'US', 'GB', 'IT', 'ES', 'NL'];
+  let n = 0;
+  const result = await autocannon({
+    url,
+    connections: CONNECTIONS,
+    duration: seconds,
+    requests: [
+      {
+        method: 'POST',
+        path: '/v1/assign',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        setupRequest: (req) => {
+          n++;
+          return { ...req, body: `{"unitId":"user-${n}-${(n * 2654435761) >>> 0}","attributes":{"country":"${countries[n & 7]}","plan":"${n % 3 ? 'free' : 'pro'}"}}` };
+        },
+      },
+    ],
+  });
+  const out: LoadResult = {
+    requestsPerSecond: result.requests.average,
+    p50: result.latency.p50,
+    p90: result.latency.p90,
+    p99: result.latency.p99,
+    max: result.latency.max,
+    total: result.requests.total,
+    non2xx: result.non2xx,
+    errors: result.errors,
+    timeouts: result.timeouts,
+  };
+  process.stdout.write(`${JSON.stringify(out)}\n`);
+}
+
+function runLoad(url: string, key: string, seconds: number): Promise<LoadResult> {
+  return new Promise((done, fail) => {
+    const child = spawn(process.execPath, [resolve(__dirname, '../scripts/run-ts.js'), __filename, '--load', url, key, String(seconds)], {
+      stdio: ['ignore', 'pipe', 'inherit'],
+    });
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.on('error', fail);
+    child.on('exit', (code) => {
+      const line = stdout.trim().split('\n').pop() ?? '';
+      if (code !== 0 || !line.startsWith('{')) fail(new Error(`load generator exited with ${code}: ${stdout}`));
+      else done(JSON.parse(line) as LoadResult);
+    });
+  });
+}
+
+async function api(base: string, method: string, path: string, body?: unknown): Promise<any> {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${ADMIN_KEY}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${path} → ${res.status} ${text}`);
+  return text ? JSON.parse(text) : undefined;
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'strata-bench-'));
+  // PostgreSQL runs as the `postgres` user when we are root: it must be able to enter the folder.
+  chmodSync(dir, 0o755);
+  const pg = await startEmbeddedPostgres({ dataDir: dir, persistent: false });
+  const config = loadConfig({ LOG_LEVEL: 'silent', STRATA_DISABLE_JOBS: 'true', STRATA_DASHBOARD_DIR: '/nonexistent' });
+  const dataSource = createDataSource({ url: pg.url });
+  let app: Awaited<ReturnType<typeof createApp>> | null = null;
+  try {
+    await dataSource.initialize();
+    await runMigrations(dataSource);
+    app = await createApp(config, dataSource, pg.url);
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    await app.get(ApiKeyService).ensureBootstrapKey(ADMIN_KEY);
+    const address = app.getHttpServer().address();
+    const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+
+    for (let l = 0; l < LAYERS; l++) {
+      await api(base, 'POST', '/v1/layers', { key: `layer-${l}`, name: `Layer ${l}` });
+      for (let e = 0; e < PER_LAYER; e++) {
+        const n = l * PER_LAYER + e;
+        await api(base, 'POST', '/v1/experiments', {
+          key: `exp-${n}`,
+          name: `Experiment ${n}`,
+          layer: `layer-${l}`,
+          variants: [
+            { key: 'control', weight: 0.5 },
+            { key: 'treatment', weight: 0.5 },
+          ],
+          traffic: 20,
+          ...(n % 4 === 0 ? { targeting: { attribute: 'country', operator: 'in', value: ['DE', 'AT'] } } : {}),
+        });
+        await api(base, 'POST', `/v1/experiments/exp-${n}/start`);
+      }
+    }
+    const sdkKey: string = (await api(base, 'POST', '/v1/api-keys', { name: 'bench', type: 'sdk-server' })).secret;
+    for (let i = 0; ; i++) {
+      const snapshot = await api(base, 'GET', '/v1/sdk/config');
+      if (snapshot.experiments.length === LAYERS * PER_LAYER) break;
+      if (i > 100) throw new Error('the snapshot never picked up the configuration');
+      await new Promise((r) => setTimeout(r, 50));
+    }
+    const sample = await api(base, 'POST', '/v1/assign', { unitId: 'user-1', attributes: { country: 'DE' } });
+    console.log(`configured ${LAYERS} layers × ${PER_LAYER} running experiments; user-1 gets ${sample.assignments.length} assignments`);
+
+    await runLoad(base, sdkKey, 3); // warm-up: JIT, connection setup
+    const r = await runLoad(base, sdkKey, SECONDS);
+    const ok = r.requestsPerSecond >= 10_000 && r.p99 <= 10;
+    console.log(`POST /v1/assign, ${CONNECTIONS} connections, ${SECONDS} s, autocannon in a child process on the same machine`);
+    console.log(`  requests/s  ${Math.round(r.requestsPerSecond).toLocaleString('en-US')}   (total ${r.total.toLocaleString('en-US')}, non-2xx ${r.non2xx}, errors ${r.errors}, timeouts ${r.timeouts})`);
+    console.log(`  latency ms  p50 ${r.p50}   p90 ${r.p90}   p99 ${r.p99}   max ${r.max}`);
+    console.log(`  target ≥ 10,000 req/s and p99 ≤ 10 ms: ${ok ? 'met' : 'MISSED'}`);
+  } finally {
+    if (app) await app.close();
+    if (dataSource.isInitialized) await dataSource.destroy();
+    await pg.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[2] === '--load') {
+  load(process.argv[3], process.argv[4], Number(process.argv[5])).catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
+} else {
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
+}
