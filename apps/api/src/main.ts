@@ -6,6 +6,7 @@ import { ConfigError, loadConfig } from './config/app-config';
 import { createDataSource, runMigrations } from './database/data-source';
 import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './database/embedded-postgres';
 import { ApiKeyService } from './modules/api-key/api-key.service';
+import { seedDemoIfEmpty } from './cli/demo/seed-demo';
 
 function say(line: string): void {
   process.stdout.write(`${line}\n`);
@@ -70,6 +71,7 @@ async function main(): Promise<void> {
     say(`  Admin API key (shown only this once; stored hashed): ${generatedKey}`);
   }
   say('');
+  if (process.argv.includes('--demo')) await seedDemoIfEmpty({ app, dataSource, baseUrl: `http://127.0.0.1:${port}`, say });
 }
 
 main().catch((error: unknown) => {
