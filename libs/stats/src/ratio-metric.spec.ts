@@ -1,6 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { expectAllFinite } from '../test/helpers';
 import { ratioArmMoments, ratioMetric } from './ratio-metric';
+import { ratioConfidenceSequence, ratioMsprt } from './ratio-sequential';
 import type { RatioArmStats } from './types';
 
 // Revenue per session: 4 users with (revenue, sessions) = (10, 2), (0, 1), (30, 3), (20, 4).
@@ -33,5 +34,14 @@ describe('ratioMetric', () => {
   it('refuses a relative lift over a zero control ratio', () => {
     const zero = { ...control, sumNum: 0, sumNumSq: 0, sumNumDen: 0 };
     expect(ratioMetric(zero, control, { relative: true }).reason).toContain('zero control ratio');
+  });
+
+  it('gives the sequential ratio methods the same defined:false reasons', () => {
+    const bad = { ...control, sumDen: 0, sumDenSq: 0, sumNumDen: 0 };
+    for (const r of [ratioConfidenceSequence(bad, control), ratioMsprt(control, bad, { relative: true })]) {
+      expectAllFinite(r);
+      expect(r.defined).toBe(false);
+      expect(r.reason).toContain('zero denominator');
+    }
   });
 });
