@@ -1,0 +1,18 @@
+import { fileURLToPath } from 'node:url';
+import { mkdtempSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { build } from 'vite';
+
+/** Builds the dashboard with Vite's API into a fresh temp folder and returns it. */
+export async function buildDashboard(): Promise<string> {
+  const outDir = mkdtempSync(join(tmpdir(), 'strata-dashboard-'));
+  const root = fileURLToPath(new URL('..', import.meta.url));
+  await build({
+    configFile: join(root, 'vite.config.mts'),
+    root,
+    logLevel: 'warn',
+    build: { outDir, emptyOutDir: true },
+  });
+  return outDir;
+}
