@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import { once } from 'node:events';
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { Client } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
@@ -37,28 +38,36 @@ export interface WriterOptions {
   batchMax: number;
 }
 
+/*
+ * One statement per group. Ids are unique in the stage (the writer settles repeats within a group),
+ * so: claim the new ids in the ledger (ON CONFLICT: concurrent writers and retries), store the events
+ * whose id was new, keep the earliest exposure per (experiment, unit), and return the stage rows
+ * whose id was already known (duplicates) — usually none, so the answer is tiny.
+ */
 const MERGE_SQL = `
 WITH new_ids AS (
   INSERT INTO event_ids (id, received_at)
-  SELECT DISTINCT ON (id) id, received_at FROM event_stage ORDER BY id, seq
+  SELECT id, received_at FROM event_stage
   ON CONFLICT (id) DO NOTHING
   RETURNING id
 ), winners AS (
-  SELECT DISTINCT ON (s.id) s.* FROM event_stage s JOIN new_ids n ON n.id = s.id ORDER BY s.id, s.seq
+  SELECT s.* FROM event_stage s JOIN new_ids n ON n.id = s.id
 ), stored AS (
   INSERT INTO events (id, type, unit_id, experiment_key, variant_key, name, value, ts, received_at, attributes, api_key_id)
   SELECT id, type, unit_id, experiment_key, variant_key, name, value, ts, received_at, attributes, api_key_id FROM winners
 ), firsts AS (
   INSERT INTO first_exposures AS f (experiment_key, unit_id, variant_key, first_ts, attributes, forced, received_at)
   SELECT DISTINCT ON (experiment_key, unit_id) experiment_key, unit_id, variant_key, ts, attributes, forced, received_at
-  FROM winners WHERE type = 'exposure'
+  FROM winners w WHERE type = 'exposure'
+    -- Skip exposures that cannot be earlier than the stored one (a plain index probe is cheaper than a conflicting upsert).
+    AND NOT EXISTS (SELECT 1 FROM first_exposures e WHERE e.experiment_key = w.experiment_key AND e.unit_id = w.unit_id AND e.first_ts <= w.ts)
   ORDER BY experiment_key, unit_id, ts, seq
   ON CONFLICT (experiment_key, unit_id) DO UPDATE
     SET variant_key = excluded.variant_key, first_ts = excluded.first_ts, attributes = excluded.attributes,
         forced = excluded.forced, received_at = excluded.received_at
     WHERE excluded.first_ts < f.first_ts
 )
-SELECT s.seq FROM event_stage s WHERE NOT EXISTS (SELECT 1 FROM winners w WHERE w.seq = s.seq)`;
+SELECT s.seq FROM event_stage s WHERE NOT EXISTS (SELECT 1 FROM new_ids n WHERE n.id = s.id)`;
 
 const STAGE_DDL = `
 CREATE TEMP TABLE IF NOT EXISTS event_stage (
@@ -279,52 +288,57 @@ export class EventWriter implements OnModuleInit, BeforeApplicationShutdown, OnA
   /** One transaction for the whole group; returns each request's result. */
   private async commit(group: Pending[]): Promise<WriteResult[]> {
     const client = await this.connect();
+    // An id repeated within the group is a duplicate of its first occurrence: settle it here, stage each id once.
+    const seen = new Set<string>();
+    const staged: EventRow[] = [];
+    const owner: number[] = [];
+    const duplicates = new Array<number>(group.length).fill(0);
     const days = new Set<number>();
-    const starts: number[] = [];
-    const parts: string[] = [];
-    let seq = 0;
-    for (const p of group) {
-      starts.push(seq);
+    group.forEach((p, i) => {
       for (const r of p.rows) {
+        if (seen.has(r.id)) {
+          duplicates[i]++;
+          continue;
+        }
+        seen.add(r.id);
+        staged.push(r);
+        owner.push(i);
         days.add(utcDay(r.ts));
-        parts.push(copyLine(seq++, r));
       }
-    }
+    });
     await this.ensurePartitions(client, [...days]);
     await client.query('BEGIN');
-    let duplicateSeqs: number[];
     try {
-      await this.copy(client, parts);
-      const res = await client.query<{ seq: number }>(MERGE_SQL);
-      duplicateSeqs = res.rows.map((r) => r.seq);
+      await this.copy(client, staged);
+      const known = await client.query<{ seq: number }>(MERGE_SQL);
       // No ack before this COMMIT returns: a 2xx promises the events are durable.
       await client.query('COMMIT');
+      for (const { seq } of known.rows) duplicates[owner[seq]]++;
     } catch (error) {
       await client.query('ROLLBACK').catch(() => undefined);
       throw error;
     }
     this.counters.transactions++;
-    this.counters.rows += seq;
-    const duplicates = new Array<number>(group.length).fill(0);
-    duplicateSeqs.sort((a, b) => a - b);
-    let owner = 0;
-    for (const s of duplicateSeqs) {
-      while (owner + 1 < group.length && starts[owner + 1] <= s) owner++;
-      duplicates[owner]++;
-    }
+    this.counters.rows += staged.length;
     return group.map((p, i) => ({ accepted: p.rows.length - duplicates[i], duplicates: duplicates[i] }));
   }
 
-  private async copy(client: Client, lines: string[]): Promise<void> {
+  /** COPY the rows into the stage, encoding chunk by chunk so PostgreSQL parses while we encode. */
+  private async copy(client: Client, rows: EventRow[]): Promise<void> {
     const stream = client.query(copyFrom(`COPY event_stage (${STAGE_COLUMNS.join(', ')}) FROM STDIN`));
-    await new Promise<void>((resolve, reject) => {
+    const done = new Promise<void>((resolve, reject) => {
       stream.on('error', reject);
       stream.on('finish', resolve);
-      // ~256 KiB writes: few syscalls without one giant string.
-      const CHUNK = 1000;
-      for (let i = 0; i < lines.length; i += CHUNK) stream.write(lines.slice(i, i + CHUNK).join(''));
-      stream.end();
     });
+    const CHUNK = 500;
+    for (let i = 0; i < rows.length; i += CHUNK) {
+      let text = '';
+      const end = Math.min(rows.length, i + CHUNK);
+      for (let j = i; j < end; j++) text += copyLine(j, rows[j]);
+      if (!stream.write(text)) await Promise.race([once(stream, 'drain'), done]);
+    }
+    stream.end();
+    await done;
   }
 
   private async ensurePartitions(client: Client, days: number[]): Promise<void> {
@@ -353,6 +367,8 @@ export class EventWriter implements OnModuleInit, BeforeApplicationShutdown, OnA
       });
       try {
         await client.connect();
+        // The stage lives in local buffers (8 MB by default): room for a whole group avoids spilling to disk.
+        await client.query(`SET temp_buffers = '64MB'`);
         await client.query(STAGE_DDL);
       } catch (error) {
         await client.end().catch(() => undefined);

@@ -1,0 +1,244 @@
+// Event ingestion: POST /v1/events over HTTP on 127.0.0.1 (real API, embedded PostgreSQL, fsync on),
+// with 100- and 1,000-event batches, then the group-commit writer alone (rows/s, no HTTP).
+// Run: npm run bench -- ingest          (BENCH_SECONDS=20 to change the HTTP phases' length)
+//
+// Every event carries a fresh id (so each is a real insert, not a duplicate); 30 % are exposures
+// with the unit's correct variant, 70 % metric events with a value and two attributes. autocannon
+// runs in a child process (own event loop) with a bounded number of connections. Targets on the
+// reference 2-core machine: ≥ 50,000 events/s over HTTP and ≥ 200,000 rows/s for the writer alone.
+// A 2xx here means the events were committed: the figures include durability.
+import 'reflect-metadata';
+import { spawn } from 'node:child_process';
+import { randomBytes, randomUUID } from 'node:crypto';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import autocannon from 'autocannon';
+import { hashUnit } from '@strata/bucketing';
+import { createApp } from '../apps/api/src/app.factory';
+import { loadConfig } from '../apps/api/src/config/app-config';
+import { createDataSource, runMigrations } from '../apps/api/src/database/data-source';
+import { startEmbeddedPostgres } from '../apps/api/src/database/embedded-postgres';
+import { ApiKeyService } from '../apps/api/src/modules/api-key/api-key.service';
+import type { EventRow } from '../apps/api/src/modules/event/event-row';
+import { EventWriter } from '../apps/api/src/modules/event/event-writer';
+
+const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
+const ADMIN_KEY = 'sk_admin_bench-ingest-0123456789abcdef';
+const UNITS = 100_000;
+
+interface LoadResult {
+  requestsPerSecond: number;
+  total: number;
+  non2xx: number;
+  errors: number;
+  timeouts: number;
+  p50: number;
+  p99: number;
+}
+
+/** Child process: autocannon posting `batch`-event bodies, each with fresh ids. */
+async function load(url: string, key: string, salt: string, batch: number, connections: number, seconds: number): Promise<void> {
+  const variants = new Array<string>(UNITS);
+  for (let u = 0; u < UNITS; u++) variants[u] = hashUnit(salt, `u${u}`) / 4294967296 < 0.5 ? 'control' : 'treatment';
+  const idPrefix = randomUUID().slice(0, 24); // 8-4-4-4- ; the last 12 hex digits count up
+  let n = 0;
+  const body = (): string => {
+    const parts: string[] = [];
+    for (let i = 0; i < batch; i++) {
+      n++;
+      const id = `${idPrefix}${n.toString(16).padStart(12, '0')}`;
+      const u = (n * 2654435761) % UNITS;
+      parts.push(
+        n % 10 < 3
+          ? `{"id":"${id}","type":"exposure","unitId":"u${u}","experiment":"bench-exp","variant":"${variants[u]}"}`
+          : `{"id":"${id}","type":"metric","unitId":"u${u}","name":"${n & 1 ? 'purchase' : 'page_view'}","value":${n % 997},"attributes":{"country":"DE","plan":"pro"}}`,
+      );
+    }
+    return `{"events":[${parts.join(',')}]}`;
+  };
+  const result = await autocannon({
+    url,
+    connections,
+    duration: seconds,
+    timeout: 30,
+    requests: [
+      {
+        method: 'POST',
+        path: '/v1/events',
+        headers: { authorization: `Bearer ${key}`, 'content-type': 'application/json' },
+        setupRequest: (req) => ({ ...req, body: body() }),
+      },
+    ],
+  });
+  const out: LoadResult = {
+    requestsPerSecond: result.requests.average,
+    total: result.requests.total,
+    non2xx: result.non2xx,
+    errors: result.errors,
+    timeouts: result.timeouts,
+    p50: result.latency.p50,
+    p99: result.latency.p99,
+  };
+  process.stdout.write(`${JSON.stringify(out)}\n`);
+}
+
+function runLoad(url: string, key: string, salt: string, batch: number, connections: number, seconds: number): Promise<LoadResult> {
+  return new Promise((done, fail) => {
+    const child = spawn(
+      process.execPath,
+      [resolve(__dirname, '../scripts/run-ts.js'), __filename, '--load', url, key, salt, String(batch), String(connections), String(seconds)],
+      { stdio: ['ignore', 'pipe', 'inherit'] },
+    );
+    let stdout = '';
+    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
+    child.on('error', fail);
+    child.on('exit', (code) => {
+      const line = stdout.trim().split('\n').pop() ?? '';
+      if (code !== 0 || !line.startsWith('{')) fail(new Error(`load generator exited with ${code}: ${stdout}`));
+      else done(JSON.parse(line) as LoadResult);
+    });
+  });
+}
+
+async function api(base: string, method: string, path: string, body?: unknown): Promise<any> {
+  const res = await fetch(`${base}${path}`, {
+    method,
+    headers: { authorization: `Bearer ${ADMIN_KEY}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
+    body: body === undefined ? undefined : JSON.stringify(body),
+  });
+  const text = await res.text();
+  if (!res.ok) throw new Error(`${method} ${path} → ${res.status} ${text}`);
+  return text ? JSON.parse(text) : undefined;
+}
+
+/** The writer alone: pre-built rows, `producers` concurrent writers of `batch` rows, `total` rows. */
+async function writerAlone(writer: EventWriter, total: number, batch: number, producers: number): Promise<{ rowsPerSecond: number; stored: number }> {
+  const now = Date.now();
+  const prefix = randomBytes(4).toString('hex');
+  const rows: EventRow[] = Array.from({ length: total }, (_, i) => ({
+    id: `${prefix}-0000-4000-8000-${i.toString(16).padStart(12, '0')}`,
+    type: i % 10 < 3 ? 'exposure' : 'metric',
+    unitId: `w${i % UNITS}`,
+    experimentKey: i % 10 < 3 ? 'bench-exp' : null,
+    variantKey: i % 10 < 3 ? 'control' : null,
+    name: i % 10 < 3 ? null : 'purchase',
+    value: i % 10 < 3 ? null : i % 997,
+    ts: now - (i % 3_600_000),
+    receivedAt: now,
+    attributes: '{"country":"DE","plan":"pro"}',
+    apiKeyId: null,
+    forced: false,
+  }));
+  let next = 0;
+  let stored = 0;
+  const started = process.hrtime.bigint();
+  await Promise.all(
+    Array.from({ length: producers }, async () => {
+      while (next < total) {
+        const slice = rows.slice(next, (next += batch));
+        const r = await writer.write(slice, true);
+        stored += r.accepted;
+      }
+    }),
+  );
+  const seconds = Number(process.hrtime.bigint() - started) / 1e9;
+  return { rowsPerSecond: total / seconds, stored };
+}
+
+async function main(): Promise<void> {
+  const dir = mkdtempSync(join(tmpdir(), 'strata-bench-'));
+  // PostgreSQL runs as the `postgres` user when we are root: it must be able to enter the folder.
+  chmodSync(dir, 0o755);
+  const pg = await startEmbeddedPostgres({ dataDir: dir, persistent: false });
+  const config = loadConfig({ LOG_LEVEL: 'silent', STRATA_DISABLE_JOBS: 'true', STRATA_DASHBOARD_DIR: '/nonexistent' });
+  const dataSource = createDataSource({ url: pg.url });
+  let app: Awaited<ReturnType<typeof createApp>> | null = null;
+  try {
+    await dataSource.initialize();
+    await runMigrations(dataSource);
+    app = await createApp(config, dataSource, pg.url);
+    await app.listen({ port: 0, host: '127.0.0.1' });
+    await app.get(ApiKeyService).ensureBootstrapKey(ADMIN_KEY);
+    const address = app.getHttpServer().address();
+    const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
+
+    await api(base, 'POST', '/v1/layers', { key: 'bench-layer', name: 'Bench' });
+    const exp = await api(base, 'POST', '/v1/experiments', {
+      key: 'bench-exp',
+      name: 'Bench',
+      layer: 'bench-layer',
+      variants: [
+        { key: 'control', weight: 0.5 },
+        { key: 'treatment', weight: 0.5 },
+      ],
+      traffic: 100,
+    });
+    await api(base, 'POST', '/v1/experiments/bench-exp/start');
+    const sdkKey: string = (await api(base, 'POST', '/v1/api-keys', { name: 'bench', type: 'sdk-server' })).secret;
+    // Wait until the collector's catalog knows the experiment (it follows the change feed).
+    for (let i = 0; ; i++) {
+      const r = await fetch(`${base}/v1/events`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${sdkKey}`, 'content-type': 'application/json' },
+        body: JSON.stringify({ events: [{ type: 'exposure', unitId: 'u0', experiment: 'bench-exp', variant: hashUnit(exp.salt, 'u0') / 4294967296 < 0.5 ? 'control' : 'treatment' }] }),
+      });
+      const b = (await r.json()) as { accepted: number };
+      if (b.accepted === 1) break;
+      if (i > 100) throw new Error('the collector never saw the experiment');
+      await new Promise((res) => setTimeout(res, 50));
+    }
+
+    let httpBest = 0;
+    const phases = process.env.BENCH_ONLY === 'writer' ? [] : ([[100, 32], [1000, 8]] as const);
+    if (phases.length) {
+      console.log(`POST /v1/events over HTTP (127.0.0.1), ${SECONDS} s per phase, autocannon in a child process on the same machine`);
+      await runLoad(base, sdkKey, exp.salt, 100, 8, 3); // warm-up: JIT, connections, partitions
+    }
+    for (const [batch, connections] of phases) {
+      const before = Number((await dataSource.query('SELECT count(*) n FROM events'))[0].n);
+      const r = await runLoad(base, sdkKey, exp.salt, batch, connections, SECONDS);
+      const after = Number((await dataSource.query('SELECT count(*) n FROM events'))[0].n);
+      const eventsPerSecond = (r.requestsPerSecond * batch);
+      httpBest = Math.max(httpBest, eventsPerSecond);
+      console.log(
+        `  ${String(batch).padStart(5)}-event batches, ${connections} connections: ${Math.round(eventsPerSecond).toLocaleString('en-US')} events/s ` +
+          `(${Math.round(r.requestsPerSecond).toLocaleString('en-US')} req/s, p50 ${r.p50} ms, p99 ${r.p99} ms, non-2xx ${r.non2xx}, errors ${r.errors}, ` +
+          `rows stored ${(after - before).toLocaleString('en-US')})`,
+      );
+    }
+    await app.close();
+    app = null;
+
+    // The writer alone, on its own connection to the same database.
+    const writer = new EventWriter(pg.url, config);
+    try {
+      await writer.maintainPartitions();
+      await writerAlone(writer, 50_000, 1000, 8); // warm-up
+      const w = await writerAlone(writer, 500_000, 1000, 20);
+      console.log(`writer alone (COPY → staging → dedup INSERT…SELECT, group commit, 20 producers × 1,000-row batches):`);
+      console.log(`  ${Math.round(w.rowsPerSecond).toLocaleString('en-US')} rows/s  (${w.stored.toLocaleString('en-US')} rows stored)`);
+      console.log(`  targets: HTTP ≥ 50,000 events/s: ${httpBest >= 50_000 ? 'met' : 'MISSED'}; writer ≥ 200,000 rows/s: ${w.rowsPerSecond >= 200_000 ? 'met' : 'MISSED'}`);
+    } finally {
+      await writer.onApplicationShutdown();
+    }
+  } finally {
+    if (app) await app.close();
+    if (dataSource.isInitialized) await dataSource.destroy();
+    await pg.stop();
+    rmSync(dir, { recursive: true, force: true });
+  }
+}
+
+if (process.argv[2] === '--load') {
+  const [, , , url, key, salt, batch, connections, seconds] = process.argv;
+  load(url, key, salt, Number(batch), Number(connections), Number(seconds)).catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
+} else {
+  main().catch((error: unknown) => {
+    console.error(error);
+    process.exit(1);
+  });
+}
