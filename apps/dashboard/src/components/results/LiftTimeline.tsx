@@ -1,5 +1,5 @@
 import type { ExperimentTimeseriesDto } from '@strata/contracts';
-import { Area, CartesianGrid, ComposedChart, Legend, Line, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { Area, CartesianGrid, ComposedChart, ErrorBar, Legend, Line, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { formatPct } from '../../lib/format';
 import { colorFor } from '../BucketBar';
 
@@ -12,6 +12,7 @@ export function timelineRows(ts: ExperimentTimeseriesDto, metric: string): { row
       variants.add(variant);
       row[`${variant}__est`] = v.estimate;
       row[`${variant}__band`] = v.ci;
+      row[`${variant}__err`] = v.ci ? [v.estimate - v.ci[0], v.ci[1] - v.estimate] : null;
     }
     return row;
   });
@@ -22,6 +23,8 @@ export function timelineRows(ts: ExperimentTimeseriesDto, metric: string): { row
 export function LiftTimeline({ ts, metric, name }: { ts: ExperimentTimeseriesDto; metric: string; name: string }) {
   const { rows, variants } = timelineRows(ts, metric);
   if (rows.length === 0 || variants.length === 0) return <p className="muted small">No daily data yet for {name}.</p>;
+  // A band needs two days to show; until then each day's interval is drawn as an error bar.
+  const few = rows.length < 3;
   return (
     <div className="chart-box" role="img" aria-label={`Lift of ${name} over time with its confidence band`} data-testid="lift-timeline">
       <ResponsiveContainer width="100%" height={240}>
@@ -50,7 +53,19 @@ export function LiftTimeline({ ts, metric, name }: { ts: ExperimentTimeseriesDto
             />
           ))}
           {variants.map((v, i) => (
-            <Line key={`${v}-est`} type="monotone" dataKey={`${v}__est`} name={`${v} lift`} stroke={colorFor(i + 1)} strokeWidth={2} dot={false} isAnimationActive={false} connectNulls />
+            <Line
+              key={`${v}-est`}
+              type="monotone"
+              dataKey={`${v}__est`}
+              name={`${v} lift`}
+              stroke={colorFor(i + 1)}
+              strokeWidth={2}
+              dot={few}
+              isAnimationActive={false}
+              connectNulls
+            >
+              {few && <ErrorBar dataKey={`${v}__err`} width={8} strokeWidth={2} stroke={colorFor(i + 1)} direction="y" />}
+            </Line>
           ))}
         </ComposedChart>
       </ResponsiveContainer>

@@ -1,0 +1,113 @@
+import { screen, waitFor } from '@testing-library/react';
+import userEvent from '@testing-library/user-event';
+import { afterEach, describe, expect, it, vi } from 'vitest';
+import { layer, metric } from '../test-fixtures';
+import { mockFetch, page, renderPage } from '../test-utils';
+import { ExperimentFormPage } from './ExperimentFormPage';
+
+afterEach(() => vi.unstubAllGlobals());
+
+const validationError = {
+  error: {
+    code: 'validation_failed',
+    message: 'The request body is not valid',
+    details: [
+      { path: 'variants.1.weight', message: 'Too big: expected number to be <=1' },
+      { path: 'key', message: 'must be lowercase letters, digits, "-" or "_"' },
+      { path: 'targeting.rules.0.value', message: 'regex is not a valid regular expression' },
+      { path: 'somethingElse', message: 'an error no field claims' },
+    ],
+  },
+};
+
+async function fillBasics(user: ReturnType<typeof userEvent.setup>) {
+  await screen.findByRole('heading', { name: 'New experiment' });
+  await user.type(screen.getByLabelText('Key'), 'Bad Key');
+  await user.type(screen.getByLabelText('Name'), 'Checkout');
+}
+
+describe('experiment form', () => {
+  it('shows each API validation detail next to its field, and the rest in the summary', async () => {
+    const user = userEvent.setup();
+    const calls = mockFetch([
+      { url: '/v1/layers', body: page([layer()]) },
+      { url: '/v1/metrics', body: page([metric()]) },
+      { method: 'POST', url: '/v1/experiments', status: 400, body: validationError },
+    ]);
+    renderPage(<ExperimentFormPage />, { path: '/experiments/new', route: '/experiments/new' });
+    await fillBasics(user);
+    await user.click(screen.getAllByRole('button', { name: 'Add condition' })[0] as HTMLElement);
+    await user.type(screen.getByLabelText('Attribute'), 'email');
+    await user.selectOptions(screen.getByLabelText('Operator'), 'regex');
+    await user.type(screen.getByLabelText('Value'), '(');
+    await user.click(screen.getByRole('button', { name: 'Create experiment' }));
+
+    const weightError = await screen.findByText('Too big: expected number to be <=1');
+    // The message sits in the same field as the "Variant 2 weight" input.
+    expect(weightError.closest('.field')?.querySelector('input')?.id).toBe('variant-1-weight');
+    expect(screen.getByLabelText('Variant 2 weight')).toHaveAttribute('aria-invalid', 'true');
+    expect(screen.getByText(/must be lowercase letters/).closest('.field')?.querySelector('input')?.id).toBe('exp-key');
+    expect(screen.getByText('regex is not a valid regular expression').closest('.field')?.querySelector('input')?.value).toBe('(');
+    expect(screen.getByRole('alert')).toHaveTextContent('Please fix the highlighted fields.');
+    expect(screen.getByRole('alert')).toHaveTextContent('somethingElse an error no field claims');
+
+    const post = calls.find((c) => c.method === 'POST');
+    expect(post?.body).toEqual({
+      key: 'Bad Key',
+      name: 'Checkout',
+      hypothesis: '',
+      layer: 'homepage',
+      variants: [
+        { key: 'control', weight: 0.5 },
+        { key: 'treatment', weight: 0.5 },
+      ],
+      targeting: { match: 'all', rules: [{ attribute: 'email', operator: 'regex', value: '(' }] },
+      forcedVariants: [],
+      primaryMetric: null,
+      secondaryMetrics: [],
+      guardrailMetrics: [],
+      plannedSampleSize: null,
+      autoStop: true,
+      traffic: 100,
+    });
+  });
+
+  it('does not send weights that do not sum to 1', async () => {
+    const user = userEvent.setup();
+    const calls = mockFetch([
+      { url: '/v1/layers', body: page([layer()]) },
+      { url: '/v1/metrics', body: page([metric()]) },
+    ]);
+    renderPage(<ExperimentFormPage />, { path: '/experiments/new', route: '/experiments/new' });
+    await fillBasics(user);
+    await user.clear(screen.getByLabelText('Variant 2 weight'));
+    await user.type(screen.getByLabelText('Variant 2 weight'), '0.6');
+    await user.click(screen.getByRole('button', { name: 'Create experiment' }));
+    expect(await screen.findByRole('alert')).toHaveTextContent('Weights must sum to 1; they sum to 1.1.');
+    expect(calls.filter((c) => c.method === 'POST')).toHaveLength(0);
+  });
+
+  it('shows the layer bucket map and fills the planned sample size from the power calculator', async () => {
+    const user = userEvent.setup();
+    const calls = mockFetch([
+      { url: '/v1/layers', body: page([layer()]) },
+      { url: '/v1/metrics', body: page([metric()]) },
+      { method: 'POST', url: '/v1/experiments', body: { key: 'checkout-2' } },
+    ]);
+    renderPage(<ExperimentFormPage />, { path: '/experiments/new', route: '/experiments/new' });
+    await screen.findByRole('heading', { name: 'New experiment' });
+    expect(screen.getByRole('img', { name: /Buckets of layer homepage: checkout holds 1,000; 9,000 of 10,000 buckets free/ })).toBeInTheDocument();
+    await user.clear(screen.getByLabelText('Traffic (% of the layer)'));
+    await user.type(screen.getByLabelText('Traffic (% of the layer)'), '25');
+    expect(screen.getByText(/2,500 of 10,000 buckets\./)).toBeInTheDocument();
+    await user.click(screen.getByRole('button', { name: /as planned sample size/ }));
+    const planned = Number((screen.getByLabelText('Planned sample size (units, all arms)') as HTMLInputElement).value);
+    expect(planned).toBeGreaterThan(0);
+    await user.type(screen.getByLabelText('Key'), 'checkout-2');
+    await user.type(screen.getByLabelText('Name'), 'Checkout 2');
+    await user.selectOptions(screen.getByLabelText('Primary metric'), 'purchase');
+    await user.click(screen.getByRole('button', { name: 'Create experiment' }));
+    await waitFor(() => expect(calls.some((c) => c.method === 'POST')).toBe(true));
+    expect(calls.find((c) => c.method === 'POST')?.body).toMatchObject({ traffic: 25, plannedSampleSize: planned, primaryMetric: 'purchase' });
+  });
+});
