@@ -22,14 +22,14 @@ export const EVENT_MAX_AGE_MS = 7 * 24 * 3600 * 1000;
 export const EVENT_MAX_SKEW_AHEAD_MS = 5 * 60 * 1000;
 
 /** Any RFC 4122-shaped UUID (any version); stored lower-case. */
-const UUID = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
+export const EVENT_ID_PATTERN = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
 /** PostgreSQL text cannot hold NUL; jsonb rejects unpaired surrogates. Reject both per event instead of failing a batch. */
 const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-function storable(s: string): boolean {
+export function isStorableText(s: string): boolean {
   return !UNSTORABLE.test(s);
 }
-const boundedString = (max: number) => z.string().max(max).refine(storable, 'must not contain NUL or unpaired surrogates');
+const boundedString = (max: number) => z.string().max(max).refine(isStorableText, 'must not contain NUL or unpaired surrogates');
 
 const attributeScalar = z.union([boundedString(MAX_ATTRIBUTE_STRING), z.number(), z.boolean(), z.null()]);
 /** Shallow attributes: scalar values or arrays of scalars; nested objects are rejected. */
@@ -40,7 +40,7 @@ export const eventAttributesSchema = z
 /** One event as sent by a client. Unknown fields are ignored (forward compatibility); `null` means absent. */
 export const eventInputSchema = z
   .object({
-    id: z.string().regex(UUID, 'must be a UUID').nullish(),
+    id: z.string().regex(EVENT_ID_PATTERN, 'must be a UUID').nullish(),
     type: z.enum(EVENT_TYPES),
     unitId: boundedString(256).min(1),
     experiment: keySchema.nullish(),

@@ -6,6 +6,7 @@ import {
   type EventRejection,
   type EventRejectionCode,
 } from '@strata/contracts';
+import { fastParseEvent } from './event-fast-parse';
 import { expectedVariant, type CatalogExperiment } from './experiment-catalog';
 import type { EventRow } from './event-row';
 
@@ -38,14 +39,17 @@ export function validateEvents(raw: readonly unknown[], ctx: ValidationContext, 
   const maxTs = ctx.now + EVENT_MAX_SKEW_AHEAD_MS;
   for (let i = 0; i < raw.length; i++) {
     const index = indexes ? indexes[i] : i;
-    const parsed = eventInputSchema.safeParse(raw[i]);
-    if (!parsed.success) {
-      const issue = parsed.error.issues[0];
-      const path = issue.path.length ? issue.path.join('.') : 'event';
-      rejected.push(reject(index, 'invalid_event', `${path}: ${issue.message}`));
-      continue;
+    let e = fastParseEvent(raw[i]);
+    if (e === null) {
+      const parsed = eventInputSchema.safeParse(raw[i]);
+      if (!parsed.success) {
+        const issue = parsed.error.issues[0];
+        const path = issue.path.length ? issue.path.join('.') : 'event';
+        rejected.push(reject(index, 'invalid_event', `${path}: ${issue.message}`));
+        continue;
+      }
+      e = parsed.data;
     }
-    const e = parsed.data;
     let ts = ctx.now;
     if (e.timestamp) {
       ts = Date.parse(e.timestamp);
