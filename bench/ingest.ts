@@ -190,7 +190,7 @@ async function main(): Promise<void> {
     }
 
     let httpBest = 0;
-    const phases = process.env.BENCH_ONLY === 'writer' ? [] : ([[100, 32], [1000, 8]] as const);
+    const phases = process.env.BENCH_ONLY === 'writer' ? [] : ([[100, 32], [1000, 16]] as const);
     if (phases.length) {
       console.log(`POST /v1/events over HTTP (127.0.0.1), ${SECONDS} s per phase, autocannon in a child process on the same machine`);
       await runLoad(base, sdkKey, exp.salt, 100, 8, 3); // warm-up: JIT, connections, partitions
