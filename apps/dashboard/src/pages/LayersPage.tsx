@@ -15,6 +15,7 @@ export function LayersPage() {
   const { key } = useParams();
   const layers = useLayers();
   const [creating, setCreating] = useState(false);
+  const others = layers.data?.items.filter((l) => l.key !== key) ?? [];
   return (
     <section>
       <div className="page-head">
@@ -47,7 +48,12 @@ export function LayersPage() {
           </EmptyState>
         )
       ) : (
-        layers.data?.items.filter((l) => l.key !== key).map((l) => <LayerCard key={l.key} layer={l} />)
+        <>
+          {key && others.length > 0 && <h2 className="section">Other layers</h2>}
+          {others.map((l) => (
+            <LayerCard key={l.key} layer={l} />
+          ))}
+        </>
       )}
     </section>
   );
@@ -121,7 +127,6 @@ function LayerDetail({ layerKey }: { layerKey: string }) {
           </>
         )}
       </div>
-      <h2 className="section">Other layers</h2>
     </>
   );
 }
