@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Headers, HttpCode, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, Header, Headers, HttpCode, Post, Query, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { Explanation } from '@strata/bucketing';
 import {
@@ -6,16 +6,17 @@ import {
   batchAssignRequestSchema,
   explainQuerySchema,
   MAX_BATCH_UNITS,
-  type AssignResponse,
-  type BatchAssignResponse,
 } from '@strata/contracts';
 import type { FastifyReply } from 'fastify';
 import { AppException } from '../../common/errors/app.exception';
 import { Auth } from '../../common/guards/auth.decorator';
 import { ApiZodBody, ApiZodQuery } from '../../common/http/openapi';
 import { parseOrThrow } from '../../common/pipes/zod-validation.pipe';
+import { assignResponseJson, batchResponseJson } from './assignment-json';
 import { AssignmentService } from './assignment.service';
 import { ConfigSnapshotService } from './config-snapshot.service';
+
+const JSON_TYPE = 'application/json; charset=utf-8';
 
 /** True when an If-None-Match header names this ETag (weak comparison, as RFC 9110 says for If-None-Match). */
 export function etagMatches(header: string | undefined, etag: string): boolean {
@@ -33,26 +34,35 @@ export class AssignmentController {
     private readonly snapshots: ConfigSnapshotService,
   ) {}
 
+  /*
+   * The two assign routes return their JSON as a string (an AssignResponse / BatchAssignResponse
+   * serialized from cached fragments, see assignment-json.ts): the hot path must not pay
+   * JSON.stringify on every shared assignment object per request.
+   */
   @Post('assign')
   @Auth('sdk')
   @HttpCode(200)
+  @Header('content-type', JSON_TYPE)
   @ApiZodBody(assignRequestSchema)
-  assign(@Body() body: unknown): Promise<AssignResponse> {
-    return this.assignments.assign(parseOrThrow(assignRequestSchema, body));
+  async assign(@Body() body: unknown): Promise<string> {
+    const { assignments } = await this.assignments.assign(parseOrThrow(assignRequestSchema, body));
+    return assignResponseJson(assignments);
   }
 
   @Post('assign/batch')
   @Auth('sdk')
   @HttpCode(200)
+  @Header('content-type', JSON_TYPE)
   @ApiZodBody(batchAssignRequestSchema)
-  assignBatch(@Body() body: unknown): Promise<BatchAssignResponse> {
+  async assignBatch(@Body() body: unknown): Promise<string> {
     const units = (body as { units?: unknown } | null)?.units;
     if (Array.isArray(units) && units.length > MAX_BATCH_UNITS) {
       throw new AppException('payload_too_large', `A batch may hold at most ${MAX_BATCH_UNITS} units; this one has ${units.length}.`, [
         { path: 'units', message: `at most ${MAX_BATCH_UNITS} units per batch`, max: MAX_BATCH_UNITS, actual: units.length },
       ]);
     }
-    return this.assignments.assignBatch(parseOrThrow(batchAssignRequestSchema, body));
+    const { results } = await this.assignments.assignBatch(parseOrThrow(batchAssignRequestSchema, body));
+    return batchResponseJson(results);
   }
 
   /** The snapshot SDKs evaluate locally. Serialized once per version; revalidate with If-None-Match. */
@@ -65,7 +75,7 @@ export class AssignmentController {
       reply.code(304).send();
       return;
     }
-    reply.code(200).type('application/json; charset=utf-8').send(state.json);
+    reply.code(200).type(JSON_TYPE).send(state.json);
   }
 
   @Get('explain')
