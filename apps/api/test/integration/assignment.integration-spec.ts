@@ -1,8 +1,7 @@
 import { compileSnapshot, evaluate, type CompiledSnapshot } from '@strata/bucketing';
-import type { Assignment, ConfigSnapshot, ExposureRecord } from '@strata/contracts';
+import type { Assignment, ConfigSnapshot } from '@strata/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { BUCKETING_VECTORS, rawUnitId } from '../../../../libs/bucketing/test/vectors';
-import { EXPOSURE_SINK, type UnwiredExposureSink } from '../../src/modules/assignment/exposure-sink';
 import { createTestApp, TEST_ADMIN_KEY, type TestApp } from '../helpers/test-app';
 
 /*
@@ -95,7 +94,11 @@ async function within(timeoutMs: number, check: () => Promise<boolean>): Promise
   }
 }
 
-const sink = (): UnwiredExposureSink => t.app.get(EXPOSURE_SINK);
+/** Exposures stored by the event collector (the writer resolves only after COMMIT). */
+async function storedExposures(): Promise<number> {
+  const rows: { n: string }[] = await t.dataSource.query(`SELECT count(*) AS n FROM events WHERE type = 'exposure'`);
+  return Number(rows[0].n);
+}
 const share = (n: number, of: number) => n / of;
 
 beforeAll(async () => {
@@ -379,31 +382,36 @@ describe('configuration changes', () => {
     await admin('POST', '/v1/experiments/exp-c/ship', { variant: 'treatment' });
     expect(await convergence((s) => s.experiments.find((e) => e.key === 'exp-c')?.status === 'shipped')).toBeLessThan(2000);
     const units = ids.slice(0, 1000).map((unitId, i) => ({ unitId, attributes: attributesOf(i) }));
-    const before = sink().total;
+    const before = await storedExposures();
     const res = await http('POST', '/v1/assign/batch', { body: { units, experiments: ['exp-c'], logExposures: true } });
     res.body.results.forEach((r: any, i: number) => {
       if (i % 2 === 0) expect(r.assignments).toEqual([{ experiment: 'exp-c', variant: 'treatment', layer: 'search', reason: 'shipped' }]);
       else expect(r.assignments).toEqual([]);
     });
-    expect(sink().total).toBe(before);
+    expect(await storedExposures()).toBe(before);
   });
 
   it('logs one exposure per bucketed assignment when asked, and none otherwise', async () => {
     const { snapshot } = await servedSnapshot();
     const compiled = compileSnapshot(snapshot);
     const inA = ids.filter((id) => evaluate(compiled, id).some((a) => a.experiment === 'exp-a')).slice(0, 20);
-    const before = sink().total;
+    const before = await storedExposures();
     await http('POST', '/v1/assign', { body: { unitId: inA[0], attributes: { country: 'DE' } } });
-    expect(sink().total).toBe(before);
+    expect(await storedExposures()).toBe(before);
     const single = await http('POST', '/v1/assign', { body: { unitId: inA[0], attributes: { country: 'DE' }, logExposures: true } });
     const bucketed = single.body.assignments.filter((a: Assignment) => a.reason === 'bucketed');
-    expect(sink().total).toBe(before + bucketed.length);
-    const last: ExposureRecord = sink().list().at(-1)!;
-    expect(last).toMatchObject({ unitId: inA[0], attributes: { country: 'DE' } });
-    expect(Date.parse(last.timestamp)).toBeGreaterThan(Date.now() - 60_000);
+    expect(await storedExposures()).toBe(before + bucketed.length);
+    const rows = await t.dataSource.query(`SELECT experiment_key, variant_key, attributes, ts, api_key_id FROM events WHERE type = 'exposure' AND unit_id = $1 ORDER BY experiment_key`, [inA[0]]);
+    expect(rows.map((r: any) => ({ experiment: r.experiment_key, variant: r.variant_key }))).toEqual(
+      bucketed.map((a: Assignment) => ({ experiment: a.experiment, variant: a.variant })).sort((x: any, y: any) => (x.experiment < y.experiment ? -1 : 1)),
+    );
+    expect(rows[0].attributes).toEqual({ country: 'DE' });
+    expect(new Date(rows[0].ts).getTime()).toBeGreaterThan(Date.now() - 60_000);
+    const keyIds = await t.dataSource.query(`SELECT id FROM api_keys WHERE type = 'sdk-server'`);
+    expect(rows[0].api_key_id).toBe(keyIds[0].id);
     const batch = await http('POST', '/v1/assign/batch', { body: { units: inA.map((unitId) => ({ unitId })), experiments: ['exp-a'], logExposures: true } });
     expect(batch.body.results.every((r: any) => r.assignments.length === 1)).toBe(true);
-    expect(sink().total).toBe(before + bucketed.length + inA.length);
+    expect(await storedExposures()).toBe(before + bucketed.length + inA.length);
   });
 
   it('honours forced variants over buckets, logs no exposure for them, and drops them from the snapshot when they expire', async () => {
@@ -414,11 +422,11 @@ describe('configuration changes', () => {
     const expiresAt = new Date(Date.now() + 2500).toISOString();
     await admin('PATCH', '/v1/experiments/exp-a', { forcedVariants: [{ unitId: outside, variant: 'treatment', expiresAt }, { unitId: 'vip', variant: 'control' }] });
     expect(await convergence((s) => s.experiments.find((e) => e.key === 'exp-a')!.forcedVariants.length === 2)).toBeLessThan(2000);
-    const before = sink().total;
+    const before = await storedExposures();
     const res = await http('POST', '/v1/assign', { body: { unitId: outside, experiments: ['exp-a'], logExposures: true }, base: base2 });
     expect(res.body.assignments).toEqual([{ experiment: 'exp-a', variant: 'treatment', layer: 'web', reason: 'forced' }]);
     expect((await http('POST', '/v1/assign', { body: { unitId: 'vip' } })).body.assignments).toContainEqual({ experiment: 'exp-a', variant: 'control', layer: 'web', reason: 'forced' });
-    expect(sink().total).toBe(before);
+    expect(await storedExposures()).toBe(before);
     const explained = (await http('GET', `/v1/explain?unitId=${outside}&experiment=exp-a`, { key: TEST_ADMIN_KEY })).body;
     expect(explained).toMatchObject({ outcome: 'forced', forcedExpiresAt: expiresAt });
 

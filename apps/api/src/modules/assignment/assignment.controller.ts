@@ -9,7 +9,8 @@ import {
 } from '@strata/contracts';
 import type { FastifyReply } from 'fastify';
 import { AppException } from '../../common/errors/app.exception';
-import { Auth } from '../../common/guards/auth.decorator';
+import { Auth, CurrentPrincipal } from '../../common/guards/auth.decorator';
+import type { Principal } from '../../common/guards/principal';
 import { ApiZodBody, ApiZodQuery } from '../../common/http/openapi';
 import { parseOrThrow } from '../../common/pipes/zod-validation.pipe';
 import { assignResponseJson, batchResponseJson } from './assignment-json';
@@ -44,8 +45,8 @@ export class AssignmentController {
   @HttpCode(200)
   @Header('content-type', JSON_TYPE)
   @ApiZodBody(assignRequestSchema)
-  async assign(@Body() body: unknown): Promise<string> {
-    const { assignments } = await this.assignments.assign(parseOrThrow(assignRequestSchema, body));
+  async assign(@CurrentPrincipal() principal: Principal, @Body() body: unknown): Promise<string> {
+    const { assignments } = await this.assignments.assign(parseOrThrow(assignRequestSchema, body), principal.keyId);
     return assignResponseJson(assignments);
   }
 
@@ -54,14 +55,14 @@ export class AssignmentController {
   @HttpCode(200)
   @Header('content-type', JSON_TYPE)
   @ApiZodBody(batchAssignRequestSchema)
-  async assignBatch(@Body() body: unknown): Promise<string> {
+  async assignBatch(@CurrentPrincipal() principal: Principal, @Body() body: unknown): Promise<string> {
     const units = (body as { units?: unknown } | null)?.units;
     if (Array.isArray(units) && units.length > MAX_BATCH_UNITS) {
       throw new AppException('payload_too_large', `A batch may hold at most ${MAX_BATCH_UNITS} units; this one has ${units.length}.`, [
         { path: 'units', message: `at most ${MAX_BATCH_UNITS} units per batch`, max: MAX_BATCH_UNITS, actual: units.length },
       ]);
     }
-    const { results } = await this.assignments.assignBatch(parseOrThrow(batchAssignRequestSchema, body));
+    const { results } = await this.assignments.assignBatch(parseOrThrow(batchAssignRequestSchema, body), principal.keyId);
     return batchResponseJson(results);
   }
 

@@ -1,17 +1,19 @@
 import { Module } from '@nestjs/common';
+import { EventModule } from '../event/event.module';
 import { AssignmentController } from './assignment.controller';
 import { AssignmentService } from './assignment.service';
 import { ConfigSnapshotService } from './config-snapshot.service';
-import { EXPOSURE_SINK, UnwiredExposureSink } from './exposure-sink';
+import { CollectorExposureSink, EXPOSURE_SINK } from './exposure-sink';
 
 /**
  * Assignment (`POST /v1/assign`, `/v1/assign/batch`), the SDK snapshot (`GET /v1/sdk/config`)
- * and `GET /v1/explain`. Exports ConfigSnapshotService for any module that needs the live
- * configuration without a query.
+ * and `GET /v1/explain`. `logExposures` writes through the event collector's EventWriter.
+ * Exports ConfigSnapshotService for any module that needs the live configuration without a query.
  */
 @Module({
+  imports: [EventModule],
   controllers: [AssignmentController],
-  providers: [ConfigSnapshotService, AssignmentService, { provide: EXPOSURE_SINK, useClass: UnwiredExposureSink }],
+  providers: [ConfigSnapshotService, AssignmentService, { provide: EXPOSURE_SINK, useClass: CollectorExposureSink }],
   exports: [ConfigSnapshotService],
 })
 export class AssignmentModule {}

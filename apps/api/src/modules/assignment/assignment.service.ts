@@ -37,18 +37,18 @@ export class AssignmentService {
     @Inject(EXPOSURE_SINK) private readonly exposures: ExposureSink,
   ) {}
 
-  async assign(request: AssignInput): Promise<AssignResponse> {
+  async assign(request: AssignInput, apiKeyId: string | null = null): Promise<AssignResponse> {
     const attributes = request.attributes ?? NO_ATTRIBUTES;
     const assignments = evaluate(this.snapshots.compiled, request.unitId, attributes, request.experiments);
     if (request.logExposures === true) {
       const exposures: ExposureRecord[] = [];
       collectExposures(exposures, request.unitId, attributes, assignments, new Date().toISOString());
-      await this.record(exposures);
+      await this.record(exposures, apiKeyId);
     }
     return { assignments };
   }
 
-  async assignBatch(request: BatchAssignInput): Promise<BatchAssignResponse> {
+  async assignBatch(request: BatchAssignInput, apiKeyId: string | null = null): Promise<BatchAssignResponse> {
     // One snapshot for the whole batch, even if a rebuild lands halfway through.
     const compiled = this.snapshots.compiled;
     const results: BatchAssignResult[] = new Array<BatchAssignResult>(request.units.length);
@@ -62,7 +62,7 @@ export class AssignmentService {
       for (let i = 0; i < results.length; i++) {
         collectExposures(exposures, results[i].unitId, request.units[i].attributes ?? NO_ATTRIBUTES, results[i].assignments, timestamp);
       }
-      await this.record(exposures);
+      await this.record(exposures, apiKeyId);
     }
     return { results };
   }
@@ -72,11 +72,13 @@ export class AssignmentService {
     return explain(this.snapshots.compiled, query.unitId, query.attributes, query.experiment);
   }
 
-  private async record(exposures: ExposureRecord[]): Promise<void> {
+  private async record(exposures: ExposureRecord[], apiKeyId: string | null): Promise<void> {
     if (exposures.length === 0) return;
     try {
-      await this.exposures.record(exposures);
-    } catch {
+      await this.exposures.record(exposures, apiKeyId);
+    } catch (error) {
+      // The collector's own 503 (queue full, database down) carries its Retry-After: pass it on.
+      if (error instanceof AppException) throw error;
       // The caller asked for exposures to be logged: say it failed so it can retry, rather than
       // return assignments whose exposures silently went missing.
       throw new AppException('unavailable', 'Assignments were computed but their exposures could not be recorded; retry the request.');

@@ -1,32 +1,27 @@
+import { Injectable } from '@nestjs/common';
 import type { ExposureRecord } from '@strata/contracts';
+import { EventWriter } from '../event/event-writer';
 
-/** Where `logExposures` sends exposures: the event collector's writer (issue #4). */
+/** Where `logExposures` sends exposures. A token, so tests or another collector can stand in. */
 export interface ExposureSink {
-  record(exposures: ExposureRecord[]): Promise<void>;
+  /** Resolves once the exposures are durably stored. */
+  record(exposures: ExposureRecord[], apiKeyId: string | null): Promise<void>;
 }
 
 export const EXPOSURE_SINK = Symbol('EXPOSURE_SINK');
 
 /**
- * PLACEHOLDER until the event collector (#4, modules/event) exposes its writer: stores
- * nothing in the database. It keeps the most recent exposures in memory (bounded) so tests
- * and operators can see what would have been written. Replace the EXPOSURE_SINK provider in
- * assignment.module.ts with the collector's writer.
+ * The default sink: the event collector's writer (#4), the same durable, deduplicated path as
+ * `POST /v1/events`. Only `bucketed` assignments reach it, so `forced` is always false.
  */
-export class UnwiredExposureSink implements ExposureSink {
-  static readonly KEEP = 10_000;
-  private readonly recent: ExposureRecord[] = [];
-  total = 0;
+@Injectable()
+export class CollectorExposureSink implements ExposureSink {
+  constructor(private readonly writer: EventWriter) {}
 
-  record(exposures: ExposureRecord[]): Promise<void> {
-    this.total += exposures.length;
-    this.recent.push(...exposures);
-    if (this.recent.length > UnwiredExposureSink.KEEP) this.recent.splice(0, this.recent.length - UnwiredExposureSink.KEEP);
-    return Promise.resolve();
-  }
-
-  /** The most recent exposures, oldest first (at most KEEP). */
-  list(): readonly ExposureRecord[] {
-    return this.recent;
+  async record(exposures: ExposureRecord[], apiKeyId: string | null): Promise<void> {
+    await this.writer.recordExposures(
+      exposures.map((e) => ({ unitId: e.unitId, experiment: e.experiment, variant: e.variant, attributes: e.attributes, timestamp: Date.parse(e.timestamp), forced: false })),
+      apiKeyId,
+    );
   }
 }
