@@ -24,7 +24,8 @@ describe.skipIf(!hasChromium)('dashboard in a real browser against the real API'
 
   beforeAll(async () => {
     dist = await buildDashboard();
-    t = await createTestApp({ STRATA_DASHBOARD_DIR: dist });
+    // Lag 0: the results read every committed event at once (the default keeps 10 s behind the clock).
+    t = await createTestApp({ STRATA_DASHBOARD_DIR: dist, STRATA_ROLLUP_LAG_MS: '0' });
     base = await t.listen();
     browser = await launchBrowser();
     context = await browser.newContext({ viewport: DESKTOP });
