@@ -168,11 +168,11 @@ export class StrataClient {
 
   /**
    * Queues an exposure for a bucketed assignment unless this (experiment, unit) was already
-   * exposed to this variant by this client. Hot path on a hit: one string concat + one Map lookup.
+   * exposed to this variant by this client. Hot path on a hit: two Map lookups, no allocation.
    */
   logExposure(assignment: Assignment, unitId: string, attributes?: Attributes): void {
     if (assignment.reason !== 'bucketed') return;
-    if (!this.exposures.add(`${assignment.experiment}\u0000${unitId}`, assignment.variant)) return;
+    if (!this.exposures.add(assignment.experiment, unitId, assignment.variant)) return;
     const event: WireEvent = {
       id: uuid(),
       type: 'exposure',
