@@ -76,7 +76,7 @@ async function main(): Promise<void> {
     // Metric events spread over the 3 days after exposure: 80% pageviews, 20% purchases with a value.
     await ds.query(
       `INSERT INTO events (id, type, unit_id, name, value, ts, received_at)
-       SELECT gen_random_uuid(), 'metric', $1 || '-' || (1 + (g * 7919) % $2::int),
+       SELECT gen_random_uuid(), 'metric', $1 || '-' || (1 + (g::bigint * 7919) % $2::int),
               CASE WHEN g % 5 = 0 THEN 'purchase' ELSE 'pageview' END,
               CASE WHEN g % 5 = 0 THEN 5 + (g % 97) ELSE NULL END,
               now() - interval '2 days' + (g % 150000) * interval '1 second', now() - interval '1 minute'
