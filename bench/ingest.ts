@@ -101,7 +101,7 @@ function runLoad(url: string, key: string, salt: string, batch: number, connecti
   });
 }
 
-async function api(base: string, method: string, path: string, body?: unknown): Promise<any> {
+async function api<T = unknown>(base: string, method: string, path: string, body?: unknown): Promise<T> {
   const res = await fetch(`${base}${path}`, {
     method,
     headers: { authorization: `Bearer ${ADMIN_KEY}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
@@ -109,7 +109,7 @@ async function api(base: string, method: string, path: string, body?: unknown): 
   });
   const text = await res.text();
   if (!res.ok) throw new Error(`${method} ${path} → ${res.status} ${text}`);
-  return text ? JSON.parse(text) : undefined;
+  return (text ? JSON.parse(text) : undefined) as T;
 }
 
 /** The writer alone: pre-built rows, `producers` concurrent writers of `batch` rows, `total` rows. */
@@ -164,7 +164,7 @@ async function main(): Promise<void> {
     const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
 
     await api(base, 'POST', '/v1/layers', { key: 'bench-layer', name: 'Bench' });
-    const exp = await api(base, 'POST', '/v1/experiments', {
+    const exp = await api<{ salt: string }>(base, 'POST', '/v1/experiments', {
       key: 'bench-exp',
       name: 'Bench',
       layer: 'bench-layer',
@@ -175,7 +175,7 @@ async function main(): Promise<void> {
       traffic: 100,
     });
     await api(base, 'POST', '/v1/experiments/bench-exp/start');
-    const sdkKey: string = (await api(base, 'POST', '/v1/api-keys', { name: 'bench', type: 'sdk-server' })).secret;
+    const sdkKey = (await api<{ secret: string }>(base, 'POST', '/v1/api-keys', { name: 'bench', type: 'sdk-server' })).secret;
     // Wait until the collector's catalog knows the experiment (it follows the change feed).
     for (let i = 0; ; i++) {
       const r = await fetch(`${base}/v1/events`, {
@@ -210,6 +210,7 @@ async function main(): Promise<void> {
     await app.close();
     app = null;
 
+    if (process.env.BENCH_ONLY === 'http') return;
     // The writer alone, on its own connection to the same database.
     const writer = new EventWriter(pg.url, config);
     try {

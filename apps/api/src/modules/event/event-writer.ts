@@ -69,6 +69,7 @@ export class EventWriter implements OnModuleInit, BeforeApplicationShutdown, OnA
   /** After a connection failure, fail fast (503) until this time instead of queueing doomed work. */
   private downUntil = 0;
   private maintenance: NodeJS.Timeout | null = null;
+  private readonly pruneLedger: boolean;
   readonly counters = { transactions: 0, rows: 0, lastError: null as string | null, lastErrorAt: null as Date | null };
 
   constructor(
@@ -76,6 +77,7 @@ export class EventWriter implements OnModuleInit, BeforeApplicationShutdown, OnA
     @Inject(APP_CONFIG) config: AppConfig,
   ) {
     this.options = { queueMax: config.events.queueMax, batchMax: config.events.batchMax, concurrency: config.events.writers };
+    this.pruneLedger = config.jobsEnabled;
     this.partitions = new EventPartitions(this.logger);
     for (let i = 0; i < this.options.concurrency; i++) this.all.push(new StageConnection(databaseUrl, this.partitions));
     this.free.push(...this.all);
@@ -154,7 +156,7 @@ export class EventWriter implements OnModuleInit, BeforeApplicationShutdown, OnA
     return this.write(rows);
   }
 
-  /** Creates the daily partitions from 8 days back to 2 days ahead (idempotent). */
+  /** Creates the daily partitions from 8 days back to 2 days ahead (idempotent) and prunes the id ledger (when jobs run). */
   async maintainPartitions(now = Date.now()): Promise<void> {
     const today = utcDay(now);
     const days: number[] = [];
@@ -165,6 +167,8 @@ export class EventWriter implements OnModuleInit, BeforeApplicationShutdown, OnA
     try {
       await client.connect();
       await this.partitions.ensure(client, days);
+      // Ids are kept 8 days: longer than the 7-day timestamp window, so a late retry is still recognised.
+      if (this.pruneLedger) await client.query(`DELETE FROM event_ids WHERE received_at < now() - interval '8 days'`);
     } finally {
       await client.end().catch(() => undefined);
     }
