@@ -1,7 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { compileSnapshot, evaluateExperiment } from '@strata/bucketing';
-import { experiment, layer, snapshot } from '../../bucketing/test/snapshot-builder';
-import { ApiStub, deadPort, until } from '../test/api-stub';
+import { ApiStub, deadPort, experiment, layer, snapshot, until } from '../test/api-stub';
 import { createClient, type StrataClient, type StrataClientOptions, type StrataError } from './index';
 
 const SNAPSHOT = snapshot(

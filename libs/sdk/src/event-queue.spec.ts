@@ -1,6 +1,5 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { experiment, layer, snapshot } from '../../bucketing/test/snapshot-builder';
-import { ApiStub, deadPort, until } from '../test/api-stub';
+import { ApiStub, deadPort, experiment, layer, snapshot, until } from '../test/api-stub';
 import { createClient, type StrataClient, type StrataClientOptions, type StrataError } from './index';
 
 // Delivery against a real HTTP server on 127.0.0.1 (no mocks of the SDK): batching, retries,

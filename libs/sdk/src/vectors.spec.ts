@@ -1,7 +1,7 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { experiment, layer, snapshot } from '../../bucketing/test/snapshot-builder';
-import { BUCKETING_VECTORS, rawUnitId } from '../../bucketing/test/vectors';
-import { ApiStub } from '../test/api-stub';
+import { ApiStub, bucketingVectors, experiment, layer, rawUnitId, snapshot } from '../test/api-stub';
+
+const BUCKETING_VECTORS = bucketingVectors();
 import { createClient, type StrataClient } from './index';
 
 // Every published bucketing vector, assigned through the SDK's public API from a snapshot served
