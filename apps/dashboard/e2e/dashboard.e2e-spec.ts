@@ -134,10 +134,18 @@ describe.skipIf(!hasChromium)('dashboard in a real browser against the real API'
     const key = await t.admin('POST', '/v1/api-keys', { name: 'e2e server', type: 'sdk-server' });
     expect(key.status).toBe(201);
     const sdk = key.body.secret as string;
+    // Assignment serves an in-memory snapshot that follows configuration changes within ~1 s.
+    await expect
+      .poll(async () => (await t.request('POST', '/v1/assign', { key: sdk, body: { unitId: 'probe', experiments: ['checkout-button'] } })).body.assignments?.length, {
+        timeout: 15_000,
+        interval: 250,
+      })
+      .toBe(1);
     for (let start = 0; start < UNITS; start += 1000) {
       const units = Array.from({ length: 1000 }, (_, i) => ({ unitId: `user-${start + i}` }));
       const assigned = await t.request<BatchAssignResponse>('POST', '/v1/assign/batch', { key: sdk, body: { units, experiments: ['checkout-button'] } });
       expect(assigned.status).toBe(200);
+      expect(assigned.body.results.filter((r) => r.assignments.length === 1)).toHaveLength(1000);
       const events: unknown[] = [];
       for (const r of assigned.body.results) {
         const a = r.assignments.find((x) => x.experiment === 'checkout-button');
@@ -171,6 +179,7 @@ describe.skipIf(!hasChromium)('dashboard in a real browser against the real API'
     await snap(page, 'results-1280');
     await page.setViewportSize(PHONE);
     await snap(page, 'results-390');
+    expect(await page.evaluate(() => document.documentElement.scrollWidth)).toBeLessThanOrEqual(PHONE.width);
     await page.setViewportSize(DESKTOP);
   });
 
@@ -202,6 +211,8 @@ describe.skipIf(!hasChromium)('dashboard in a real browser against the real API'
         await page.locator('main h1').first().waitFor();
         await page.waitForLoadState('networkidle');
         await snap(page, `${name}-${suffix}`);
+        // Nothing may force sideways scrolling at this width.
+        expect(await page.evaluate(() => document.documentElement.scrollWidth), `${name} at ${suffix}px`).toBeLessThanOrEqual(size.width);
       }
     }
     await page.setViewportSize(DESKTOP);
