@@ -41,7 +41,12 @@ const experiments: SnapshotExperiment[] = Array.from({ length: 5 }, (_, e) => ({
   forcedVariants: [],
   shippedVariant: null,
 }));
-const snapshot: ConfigSnapshot = { version: 'bench', generatedAt: new Date().toISOString(), layers: [{ key: 'layer-0', salt: 'layer-salt-0' }], experiments };
+const snapshot: ConfigSnapshot = {
+  version: 'bench',
+  generatedAt: new Date().toISOString(),
+  layers: [{ key: 'layer-0', salt: 'layer-salt-0' }],
+  experiments,
+};
 
 const gbExperiment: Experiment<string> = {
   key: 'exp-1',
@@ -90,12 +95,23 @@ async function main(): Promise<void> {
 
   const quiet = createClient({ apiUrl, sdkKey: 'bench', logExposures: false });
   const logging = createClient({ apiUrl, sdkKey: 'bench', maxQueueSize: 2_000_000, flushIntervalMs: 60_000, maxBatchSize: 1000 });
-  const fresh = createClient({ apiUrl, sdkKey: 'bench', maxQueueSize: 2_000_000, flushIntervalMs: 3_600_000, maxBatchSize: 1000, exposureCacheSize: 2_000_000 });
+  const fresh = createClient({
+    apiUrl,
+    sdkKey: 'bench',
+    maxQueueSize: 2_000_000,
+    flushIntervalMs: 3_600_000,
+    maxBatchSize: 1000,
+    exposureCacheSize: 2_000_000,
+  });
   if (!(await quiet.ready()) || !(await logging.ready()) || !(await fresh.ready())) throw new Error('snapshot not loaded');
 
   const v = (s: string | null): number => (s === null ? 0 : s.length);
-  const off = measure('strata client.getVariant (local, exposure logging off)', 3_000_000, (i) => v(quiet.getVariant('exp-1', ids[i & mask], attrs[i & mask])));
-  const hit = measure('strata client.getVariant (local, logging on, dedup hit)', 3_000_000, (i) => v(logging.getVariant('exp-1', ids[i & mask], attrs[i & mask])));
+  const off = measure('strata client.getVariant (local, exposure logging off)', 3_000_000, (i) =>
+    v(quiet.getVariant('exp-1', ids[i & mask], attrs[i & mask])),
+  );
+  const hit = measure('strata client.getVariant (local, logging on, dedup hit)', 3_000_000, (i) =>
+    v(logging.getVariant('exp-1', ids[i & mask], attrs[i & mask])),
+  );
   // First exposures: ids known to be in the experiment, each seen once; the path is warmed up on other ids first.
   const inExperiment = (prefix: string, n: number): string[] => {
     const out: string[] = [];
@@ -117,14 +133,26 @@ async function main(): Promise<void> {
   }
   const firstNs = Number(firstTotal) / newIds.length;
   if (fresh.stats().sent - sentBefore !== newIds.length) throw new Error('expected one exposure per new id');
-  console.log(`${'strata client.getVariant (local, first exposure: id + timestamp + enqueue)'.padEnd(70)} ${firstNs.toFixed(0).padStart(6)} ns/call   (one-off per pair)`);
+  console.log(
+    `${'strata client.getVariant (local, first exposure: id + timestamp + enqueue)'.padEnd(70)} ${firstNs.toFixed(0).padStart(6)} ns/call   (one-off per pair)`,
+  );
 
   console.log('');
   const gbUsers = ids.slice(0, 1024).map((id, i) => new GrowthBook({ attributes: { id, ...attrs[i] } }));
-  const gbRun = measure('growthbook new GrowthBook({attributes}).run (instance per user)', 300_000, (i) => gbUsers[i & 1023].run(gbExperiment).variationId);
+  const gbRun = measure(
+    'growthbook new GrowthBook({attributes}).run (instance per user)',
+    300_000,
+    (i) => gbUsers[i & 1023].run(gbExperiment).variationId,
+  );
   let tracked = 0;
-  const gbTracked = ids.slice(0, 1024).map((id, i) => new GrowthBook({ attributes: { id, ...attrs[i] }, trackingCallback: () => void tracked++ }));
-  const gbTrack = measure('growthbook run with trackingCallback (dedup hit)', 300_000, (i) => gbTracked[i & 1023].run(gbExperiment).variationId);
+  const gbTracked = ids
+    .slice(0, 1024)
+    .map((id, i) => new GrowthBook({ attributes: { id, ...attrs[i] }, trackingCallback: () => void tracked++ }));
+  const gbTrack = measure(
+    'growthbook run with trackingCallback (dedup hit)',
+    300_000,
+    (i) => gbTracked[i & 1023].run(gbExperiment).variationId,
+  );
 
   console.log(
     `\ngetVariant: ${off.toFixed(0)} ns (logging off), ${hit.toFixed(0)} ns (logging on, dedup hit) vs growthbook run ${gbRun.toFixed(0)} ns / ${gbTrack.toFixed(0)} ns with tracking; target ≤ 1 µs: ${Math.max(off, hit) <= 1000 ? 'met' : 'MISSED'}`,

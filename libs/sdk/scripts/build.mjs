@@ -64,12 +64,17 @@ export async function buildSdk(outDir = join(pkgDir, 'dist'), { declarations = t
 function emitDeclarations(outDir) {
   const tmp = mkdtempSync(join(tmpdir(), 'strata-sdk-dts-'));
   try {
-    execFileSync(process.execPath, [require.resolve('typescript/bin/tsc', { paths: [root] }), '-p', join(pkgDir, 'tsconfig.build.json'), '--outDir', tmp], { stdio: 'inherit' });
+    execFileSync(
+      process.execPath,
+      [require.resolve('typescript/bin/tsc', { paths: [root] }), '-p', join(pkgDir, 'tsconfig.build.json'), '--outDir', tmp],
+      { stdio: 'inherit' },
+    );
     const own = join(tmp, 'sdk/src');
     cpSync(own, join(outDir, 'types'), { recursive: true, filter: (p) => !/\.spec\.d\.ts$/.test(p) });
     for (const f of ['index.d.ts', 'client.d.ts', 'types.d.ts', 'react/index.d.ts']) {
       const text = readFileSync(join(outDir, 'types', f), 'utf8');
-      if (/from ['"]@strata\//.test(text)) throw new Error(`dist/types/${f} imports a workspace package: the published types would not resolve`);
+      if (/from ['"]@strata\//.test(text))
+        throw new Error(`dist/types/${f} imports a workspace package: the published types would not resolve`);
     }
   } finally {
     rmSync(tmp, { recursive: true, force: true });
@@ -87,7 +92,13 @@ export async function sizes(outDir) {
   for (const f of readdirSync(outDir).filter((n) => /\.(mjs|cjs)$/.test(n))) {
     let code = readFileSync(join(outDir, f));
     if (f.endsWith('.mjs')) {
-      const result = await build({ input: join(outDir, f), external: [/^react/], write: false, logLevel: 'silent', output: { format: 'esm', minify: true } });
+      const result = await build({
+        input: join(outDir, f),
+        external: [/^react/],
+        write: false,
+        logLevel: 'silent',
+        output: { format: 'esm', minify: true },
+      });
       code = Buffer.from(result.output[0].code);
     }
     out[f] = { minified: code.length, gzip: gzipSync(code, { level: 9 }).length };
@@ -99,6 +110,9 @@ if (process.argv[1] && resolve(process.argv[1]) === fileURLToPath(import.meta.ur
   const i = process.argv.indexOf('--out');
   const outDir = i > 0 ? resolve(process.argv[i + 1]) : join(pkgDir, 'dist');
   const result = await buildSdk(outDir);
-  for (const [file, s] of Object.entries(result)) console.log(`${file.padEnd(12)} ${(s.minified / 1024).toFixed(1).padStart(6)} kB min  ${(s.gzip / 1024).toFixed(1).padStart(5)} kB min+gzip`);
+  for (const [file, s] of Object.entries(result))
+    console.log(
+      `${file.padEnd(12)} ${(s.minified / 1024).toFixed(1).padStart(6)} kB min  ${(s.gzip / 1024).toFixed(1).padStart(5)} kB min+gzip`,
+    );
   if (!existsSync(join(outDir, 'types/index.d.ts'))) process.exit(1);
 }

@@ -15,11 +15,22 @@ let clients: StrataClient[] = [];
 let errors: StrataError[] = [];
 
 function client(options: Partial<StrataClientOptions> = {}): StrataClient {
-  const c = createClient({ apiUrl: stub.url, sdkKey: 'sdk-test-key', flushIntervalMs: 60_000, retryBaseMs: 10, onError: (e) => errors.push(e), ...options });
+  const c = createClient({
+    apiUrl: stub.url,
+    sdkKey: 'sdk-test-key',
+    flushIntervalMs: 60_000,
+    retryBaseMs: 10,
+    onError: (e) => errors.push(e),
+    ...options,
+  });
   clients.push(c);
   return c;
 }
-const exposures = (): any[] => stub.eventBatches().flat().filter((e) => e.type === 'exposure');
+const exposures = (): any[] =>
+  stub
+    .eventBatches()
+    .flat()
+    .filter((e) => e.type === 'exposure');
 
 beforeEach(async () => {
   stub = new ApiStub(structuredClone(SNAPSHOT));
@@ -53,7 +64,14 @@ describe('local mode', () => {
     await c.flush();
     const sent = exposures();
     expect(sent.map((e) => e.unitId)).toEqual(['u1', 'u2']);
-    expect(sent[0]).toEqual({ id: expect.any(String), type: 'exposure', unitId: 'u1', experiment: 'exp', variant: c.getVariant('exp', 'u1'), timestamp: expect.any(String) });
+    expect(sent[0]).toEqual({
+      id: expect.any(String),
+      type: 'exposure',
+      unitId: 'u1',
+      experiment: 'exp',
+      variant: c.getVariant('exp', 'u1'),
+      timestamp: expect.any(String),
+    });
     expect(sent[1].attributes).toEqual({ country: 'DE' });
   });
 
@@ -166,7 +184,9 @@ describe('remote mode', () => {
   beforeEach(() => {
     const compiled = compileSnapshot(SNAPSHOT);
     stub.onAssign = (r, res) => {
-      const assignments = ['exp', 'shipped-exp'].map((k) => evaluateExperiment(compiled, k, r.body.unitId, r.body.attributes)).filter((a) => a !== null);
+      const assignments = ['exp', 'shipped-exp']
+        .map((k) => evaluateExperiment(compiled, k, r.body.unitId, r.body.attributes))
+        .filter((a) => a !== null);
       ApiStub.json(res, 200, { assignments });
     };
   });
@@ -236,7 +256,12 @@ describe('page hide (browsers)', () => {
       c.track('u3', 'x');
       win.dispatchEvent(new Event('pagehide'));
       await until(() => stub.eventBatches().length === 2);
-      expect(stub.eventBatches().flat().map((e) => e.unitId)).toEqual(['u1', 'u2', 'u3']);
+      expect(
+        stub
+          .eventBatches()
+          .flat()
+          .map((e) => e.unitId),
+      ).toEqual(['u1', 'u2', 'u3']);
       await c.close();
     } finally {
       Object.assign(g, saved);

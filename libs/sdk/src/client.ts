@@ -199,7 +199,9 @@ export class StrataClient {
 
   /** Sends queued events now; resolves when sent or given up, or after `timeoutMs` if given. Never rejects. */
   flush(timeoutMs?: number): Promise<void> {
-    return this.events.flush(timeoutMs).catch((error: unknown) => this.report(new StrataError('internal', `flush: ${errorMessage(error)}`)));
+    return this.events
+      .flush(timeoutMs)
+      .catch((error: unknown) => this.report(new StrataError('internal', `flush: ${errorMessage(error)}`)));
   }
 
   /** Stops polling, flushes (at most `timeoutMs`, default 5 000) and releases timers and listeners. */
@@ -251,7 +253,15 @@ export class StrataClient {
    * sendBeacon — can carry the Authorization header the API requires.
    */
   private listenForPageHide(): () => void {
-    const g = globalThis as { document?: { visibilityState?: string; addEventListener?: EventTarget['addEventListener']; removeEventListener?: EventTarget['removeEventListener'] }; addEventListener?: EventTarget['addEventListener']; removeEventListener?: EventTarget['removeEventListener'] };
+    const g = globalThis as {
+      document?: {
+        visibilityState?: string;
+        addEventListener?: EventTarget['addEventListener'];
+        removeEventListener?: EventTarget['removeEventListener'];
+      };
+      addEventListener?: EventTarget['addEventListener'];
+      removeEventListener?: EventTarget['removeEventListener'];
+    };
     const doc = g.document;
     if (doc === undefined || typeof doc.addEventListener !== 'function' || typeof g.addEventListener !== 'function') return () => undefined;
     const onVisibility = (): void => {
@@ -280,5 +290,7 @@ function definedOnly<T extends object>(o: T): T {
 
 function withTimeout<T>(p: Promise<T>, ms: number, fallback: T): Promise<T> {
   let timer: ReturnType<typeof setTimeout> | undefined;
-  return Promise.race([p, new Promise<T>((resolve) => (timer = setTimeout(() => resolve(fallback), ms)))]).finally(() => clearTimeout(timer));
+  return Promise.race([p, new Promise<T>((resolve) => (timer = setTimeout(() => resolve(fallback), ms)))]).finally(() =>
+    clearTimeout(timer),
+  );
 }

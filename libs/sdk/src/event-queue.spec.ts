@@ -41,7 +41,10 @@ describe('batching', () => {
     expect(stub.eventBatches().map((b) => b.length)).toEqual([10, 10]);
     await c.flush();
     expect(stub.eventBatches().map((b) => b.length)).toEqual([10, 10, 5]);
-    const values = stub.eventBatches().flat().map((e) => e.value);
+    const values = stub
+      .eventBatches()
+      .flat()
+      .map((e) => e.value);
     expect(values).toEqual(Array.from({ length: 25 }, (_, i) => i));
     expect(c.stats()).toEqual({ queued: 0, sent: 25, dropped: 0, retries: 0, failures: 0 });
   });
@@ -59,7 +62,15 @@ describe('batching', () => {
     c.track('u2', 'signup');
     await c.flush();
     const [a, b] = stub.eventBatches()[0];
-    expect(a).toEqual({ id: expect.any(String), type: 'metric', unitId: 'u1', name: 'purchase', value: 12.5, attributes: { plan: 'pro' }, timestamp: '2026-01-02T03:04:05.000Z' });
+    expect(a).toEqual({
+      id: expect.any(String),
+      type: 'metric',
+      unitId: 'u1',
+      name: 'purchase',
+      value: 12.5,
+      attributes: { plan: 'pro' },
+      timestamp: '2026-01-02T03:04:05.000Z',
+    });
     expect(b).not.toHaveProperty('value');
     expect(stub.requests.find((r) => r.path === '/v1/events')!.headers.authorization).toBe('Bearer sdk-test-key');
   });
@@ -132,7 +143,11 @@ describe('retries', () => {
 
   it('counts events the API rejects individually as failures, the rest as sent', async () => {
     stub.onEvents = (r, res) =>
-      ApiStub.json(res, 202, { accepted: r.body.events.length - 1, duplicates: 0, rejected: [{ index: 0, code: 'timestamp_out_of_range', message: 'too old' }] });
+      ApiStub.json(res, 202, {
+        accepted: r.body.events.length - 1,
+        duplicates: 0,
+        rejected: [{ index: 0, code: 'timestamp_out_of_range', message: 'too old' }],
+      });
     const c = client();
     c.track('u1', 'a');
     c.track('u2', 'a');
@@ -158,7 +173,10 @@ describe('queue bounds', () => {
     expect(c.stats()).toMatchObject({ queued: 7, dropped: 7 });
     release();
     await c.flush();
-    const units = stub.eventBatches().flat().map((e) => e.unitId);
+    const units = stub
+      .eventBatches()
+      .flat()
+      .map((e) => e.unitId);
     expect(units).toEqual(['first0', 'first1', 'u7', 'u8', 'u9', 'u10', 'u11']);
     expect(c.stats()).toEqual({ queued: 0, sent: 7, dropped: 7, retries: 0, failures: 0 });
     expect(errors[0].kind).toBe('delivery');

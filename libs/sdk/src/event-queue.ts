@@ -65,7 +65,9 @@ export class EventQueue {
       this.head++;
       this.counters.dropped++;
       if (this.counters.dropped === 1 || this.counters.dropped % 1000 === 0)
-        this.o.report(new StrataError('delivery', `event queue full (${this.o.maxQueueSize}): dropped ${this.counters.dropped} oldest event(s) so far`));
+        this.o.report(
+          new StrataError('delivery', `event queue full (${this.o.maxQueueSize}): dropped ${this.counters.dropped} oldest event(s) so far`),
+        );
     }
     this.queue.push(event);
     if (this.size >= this.o.maxBatchSize) this.kick();
@@ -161,7 +163,13 @@ export class EventQueue {
       if (outcome.kind !== 'retry') return;
       if (attempt >= this.o.maxRetries) {
         this.counters.failures += batch.length;
-        this.o.report(new StrataError('delivery', `gave up on ${batch.length} event(s) after ${attempt + 1} attempts: ${outcome.reason}`, outcome.status));
+        this.o.report(
+          new StrataError(
+            'delivery',
+            `gave up on ${batch.length} event(s) after ${attempt + 1} attempts: ${outcome.reason}`,
+            outcome.status,
+          ),
+        );
         return;
       }
       this.counters.retries++;
@@ -197,7 +205,14 @@ export class EventQueue {
       this.counters.sent += batch.length - rejected.length;
       if (rejected.length > 0) {
         this.counters.failures += rejected.length;
-        this.o.report(new StrataError('rejected', `the API rejected ${rejected.length} of ${batch.length} event(s): ${rejected[0].code} ${rejected[0].message}`, res.status, rejected));
+        this.o.report(
+          new StrataError(
+            'rejected',
+            `the API rejected ${rejected.length} of ${batch.length} event(s): ${rejected[0].code} ${rejected[0].message}`,
+            res.status,
+            rejected,
+          ),
+        );
       }
       return { kind: 'done' };
     }

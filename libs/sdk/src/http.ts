@@ -9,12 +9,7 @@ export interface HttpResult {
 }
 
 /** fetch with a timeout; network failures and timeouts become StrataError('network'). */
-export async function request(
-  fetchFn: typeof fetch,
-  url: string,
-  init: RequestInit,
-  timeoutMs: number,
-): Promise<HttpResult> {
+export async function request(fetchFn: typeof fetch, url: string, init: RequestInit, timeoutMs: number): Promise<HttpResult> {
   const controller = new AbortController();
   const timer = setTimeout(() => controller.abort(), timeoutMs);
   try {
@@ -59,7 +54,13 @@ export function parseRetryAfter(value: string | null, now: number = Date.now()):
  * Delay before retry `attempt` (0-based): exponential with "equal jitter", so retries from many
  * clients spread out but never fire immediately. A server's Retry-After wins when it is longer.
  */
-export function backoffDelay(attempt: number, baseMs: number, maxMs: number, retryAfterMs: number | null, random: () => number = Math.random): number {
+export function backoffDelay(
+  attempt: number,
+  baseMs: number,
+  maxMs: number,
+  retryAfterMs: number | null,
+  random: () => number = Math.random,
+): number {
   const ceiling = Math.min(maxMs, baseMs * 2 ** attempt);
   const jittered = ceiling / 2 + random() * (ceiling / 2);
   return retryAfterMs === null ? jittered : Math.min(maxMs, Math.max(retryAfterMs, jittered));

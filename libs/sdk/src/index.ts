@@ -4,4 +4,13 @@
  * global fetch, no Node-only imports, only types from @strata/contracts (no zod in the bundle).
  */
 export { createClient, StrataClient } from './client';
-export { StrataError, type Assignment, type AttributeValue, type Attributes, type StrataClientOptions, type StrataErrorKind, type StrataStats, type WireEvent } from './types';
+export {
+  StrataError,
+  type Assignment,
+  type AttributeValue,
+  type Attributes,
+  type StrataClientOptions,
+  type StrataErrorKind,
+  type StrataStats,
+  type WireEvent,
+} from './types';

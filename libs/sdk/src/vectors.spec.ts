@@ -13,7 +13,12 @@ const experiments = BUCKETING_VECTORS.map((v, i) =>
     ranges: [{ start: v.bucket, end: v.bucket + 1 }],
   }),
 );
-const stub = new ApiStub(snapshot(BUCKETING_VECTORS.map((v, i) => layer(`l${i}`, v.layerSalt)), experiments));
+const stub = new ApiStub(
+  snapshot(
+    BUCKETING_VECTORS.map((v, i) => layer(`l${i}`, v.layerSalt)),
+    experiments,
+  ),
+);
 let client: StrataClient;
 
 beforeAll(async () => {

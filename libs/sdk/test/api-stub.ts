@@ -59,9 +59,16 @@ export class ApiStub {
     const chunks: Buffer[] = [];
     for await (const c of req) chunks.push(c as Buffer);
     const text = Buffer.concat(chunks).toString('utf8');
-    const r: StubRequest = { method: req.method ?? 'GET', path: (req.url ?? '/').split('?')[0], headers: req.headers, body: text ? JSON.parse(text) : undefined, at: Date.now() };
+    const r: StubRequest = {
+      method: req.method ?? 'GET',
+      path: (req.url ?? '/').split('?')[0],
+      headers: req.headers,
+      body: text ? JSON.parse(text) : undefined,
+      at: Date.now(),
+    };
     this.requests.push(r);
-    if (req.headers.authorization !== 'Bearer sdk-test-key') return ApiStub.json(res, 401, { error: { code: 'unauthorized', message: 'bad key' } });
+    if (req.headers.authorization !== 'Bearer sdk-test-key')
+      return ApiStub.json(res, 401, { error: { code: 'unauthorized', message: 'bad key' } });
     if (r.path === '/v1/sdk/config') {
       if (this.onConfig) return this.onConfig(r, res, this);
       const etag = `"${this.snapshot.version}"`;

@@ -44,7 +44,12 @@ describe('published bundle', () => {
         expect(await client.getVariantAsync('exp', 'u1')).toBe('only');
         await client.close();
       }
-      expect(stub.eventBatches().flat().filter((e) => e.type === 'exposure')).toHaveLength(2);
+      expect(
+        stub
+          .eventBatches()
+          .flat()
+          .filter((e) => e.type === 'exposure'),
+      ).toHaveLength(2);
     } finally {
       await stub.stop();
     }

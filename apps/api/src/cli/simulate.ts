@@ -30,7 +30,13 @@ function number(value: string | undefined, name: string, fallback: number): numb
 }
 
 function simMetric(m: MetricDto, effect: number, baseline?: number): SimMetric {
-  return { eventName: m.eventName, type: m.type, baseline: baseline ?? DEFAULT_BASELINE[m.type], effect, denominatorEventName: m.denominatorEventName };
+  return {
+    eventName: m.eventName,
+    type: m.type,
+    baseline: baseline ?? DEFAULT_BASELINE[m.type],
+    effect,
+    denominatorEventName: m.denominatorEventName,
+  };
 }
 
 async function main(): Promise<void> {
@@ -83,7 +89,10 @@ async function main(): Promise<void> {
   process.stdout.write(
     `Simulating ${units} units over ${days} day(s) on "${exp.key}" (${exp.variants.map((v) => v.key).join(' vs ')}), ${metricKey} (${target.type}) lift ${effect}\n`,
   );
-  const bar = new SingleBar({ format: '  {bar} {percentage}% | {value}/{total} units | {eta_buffer}s left', etaBuffer: 5, hideCursor: true }, Presets.shades_classic);
+  const bar = new SingleBar(
+    { format: '  {bar} {percentage}% | {value}/{total} units | {eta_buffer}s left', etaBuffer: 5, hideCursor: true },
+    Presets.shades_classic,
+  );
   bar.start(units, 0);
   let errors = 0;
   const summary = await simulate({

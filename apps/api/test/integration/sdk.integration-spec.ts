@@ -92,7 +92,9 @@ describe('same assignments as the server', () => {
         body: JSON.stringify({ units, logExposures: false }),
       });
       expect(res.status).toBe(200);
-      const body = (await res.json()) as { results: { unitId: string; assignments: { experiment: string; variant: string; reason: string }[] }[] };
+      const body = (await res.json()) as {
+        results: { unitId: string; assignments: { experiment: string; variant: string; reason: string }[] }[];
+      };
       body.results.forEach((r, j) => {
         for (const key of EXPERIMENTS) {
           const server = r.assignments.find((a) => a.experiment === key) ?? null;
@@ -108,7 +110,15 @@ describe('same assignments as the server', () => {
     expect(compared).toBe(30_000);
     // The comparison covered every variant of every experiment, and the forced unit.
     expect([...seen.keys()].sort()).toEqual(
-      ['checkout-a:blue', 'checkout-a:control', 'checkout-a:green', 'checkout-b:control', 'checkout-b:treatment', 'onboarding:control', 'onboarding:treatment'].sort(),
+      [
+        'checkout-a:blue',
+        'checkout-a:control',
+        'checkout-a:green',
+        'checkout-b:control',
+        'checkout-b:treatment',
+        'onboarding:control',
+        'onboarding:treatment',
+      ].sort(),
     );
     expect(c.getAssignment('checkout-a', 'id-7')?.reason).toBe('forced');
   });
@@ -146,7 +156,11 @@ async function faultyProxy(plan: ('refuse' | 'store-then-503' | 'pass')[]): Prom
         }
         const headers: Record<string, string> = {};
         for (const h of ['authorization', 'content-type', 'if-none-match']) if (req.headers[h]) headers[h] = String(req.headers[h]);
-        const upstream = await fetch(`${base}${req.url}`, { method: req.method, headers, body: chunks.length ? Buffer.concat(chunks) : undefined });
+        const upstream = await fetch(`${base}${req.url}`, {
+          method: req.method,
+          headers,
+          body: chunks.length ? Buffer.concat(chunks) : undefined,
+        });
         const text = await upstream.text();
         if (step === 'store-then-503') {
           expect(upstream.status).toBe(202);

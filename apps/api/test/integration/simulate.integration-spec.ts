@@ -19,7 +19,13 @@ beforeAll(async () => {
   sdkKey = (await api.createSdkKey('simulator it')).secret;
   await api.call('POST', '/v1/layers', { key: 'sim', name: 'Simulation' });
   await api.call('POST', '/v1/metrics', { key: 'checkout', name: 'Checkout', type: 'conversion', eventName: 'checkout' });
-  await api.call('POST', '/v1/metrics', { key: 'latency', name: 'Latency', type: 'mean', eventName: 'page_load_ms', direction: 'decrease' });
+  await api.call('POST', '/v1/metrics', {
+    key: 'latency',
+    name: 'Latency',
+    type: 'mean',
+    eventName: 'page_load_ms',
+    direction: 'decrease',
+  });
   for (const [key, metric] of [
     ['sim-up', 'checkout'],
     ['sim-down', 'latency'],

@@ -49,7 +49,8 @@ export function useVariant(experimentKey: string, unitId?: string, attributes?: 
   const attrsKey = attrs === undefined ? '' : JSON.stringify(attrs);
 
   const subscribe = useCallback((onChange: () => void) => (client === null ? noop : client.subscribe(onChange)), [client]);
-  const read = (): string | null => (client === null || unit === undefined ? null : (client.getAssignment(experimentKey, unit, attrs)?.variant ?? null));
+  const read = (): string | null =>
+    client === null || unit === undefined ? null : (client.getAssignment(experimentKey, unit, attrs)?.variant ?? null);
   const variant = useSyncExternalStore(subscribe, read, read);
 
   useEffect(() => {

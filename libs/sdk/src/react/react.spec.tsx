@@ -7,7 +7,6 @@ import { ApiStub, experiment, layer, snapshot, until } from '../../test/api-stub
 import { createClient, type StrataClient } from '../index';
 import { StrataProvider, useVariant } from './index';
 
-
 const SNAPSHOT = snapshot([layer('L')], [experiment('exp', 'L')]);
 const expected = (unit: string): string => evaluateExperiment(compileSnapshot(SNAPSHOT), 'exp', unit)!.variant;
 
@@ -39,7 +38,11 @@ describe('useVariant', () => {
   it('renders the default until the configuration arrives, then the assigned variant', async () => {
     root = createRoot(container);
     // Rendered outside act(): these tests wait for real network round trips instead.
-    root.render(<StrataProvider client={client} unitId="u1"><Banner /></StrataProvider>);
+    root.render(
+      <StrataProvider client={client} unitId="u1">
+        <Banner />
+      </StrataProvider>,
+    );
     await until(() => container.textContent !== '');
     expect(['default', expected('u1')]).toContain(container.textContent);
     await client.ready();
@@ -49,7 +52,11 @@ describe('useVariant', () => {
   it('re-renders when the snapshot changes', async () => {
     await client.ready();
     root = createRoot(container);
-    root.render(<StrataProvider client={client}><Banner unitId="u2" /></StrataProvider>);
+    root.render(
+      <StrataProvider client={client}>
+        <Banner unitId="u2" />
+      </StrataProvider>,
+    );
     await until(() => container.textContent === expected('u2'));
     stub.snapshot = { ...SNAPSHOT, version: 'v2', experiments: [experiment('exp', 'L', { variants: [{ key: 'solo', weight: 1 }] })] };
     await until(() => container.textContent === 'solo', 3000);
@@ -59,17 +66,30 @@ describe('useVariant', () => {
     await client.ready();
     root = createRoot(container);
     for (let i = 0; i < 5; i++) {
-      root.render(<StrataProvider client={client} attributes={{ n: i }}><Banner unitId="u3" /></StrataProvider>);
+      root.render(
+        <StrataProvider client={client} attributes={{ n: i }}>
+          <Banner unitId="u3" />
+        </StrataProvider>,
+      );
       await until(() => container.textContent === expected('u3'));
       await new Promise((r) => setTimeout(r, 10));
     }
     await client.flush();
-    const exposures = stub.eventBatches().flat().filter((e) => e.type === 'exposure');
+    const exposures = stub
+      .eventBatches()
+      .flat()
+      .filter((e) => e.type === 'exposure');
     expect(exposures.map((e) => [e.unitId, e.variant])).toEqual([['u3', expected('u3')]]);
   });
 
   it('renders the default outside a provider or without a unit, and on the server before ready', () => {
     expect(renderToString(<Banner unitId="u1" />)).toBe('<span>default</span>');
-    expect(renderToString(<StrataProvider client={client}><Banner /></StrataProvider>)).toBe('<span>default</span>');
+    expect(
+      renderToString(
+        <StrataProvider client={client}>
+          <Banner />
+        </StrataProvider>,
+      ),
+    ).toBe('<span>default</span>');
   });
 });

@@ -17,11 +17,25 @@ import { simulate, type SimMetric } from '../simulator/simulator';
 const DAYS = 6;
 
 const METRICS: CreateMetricRequest[] = [
-  { key: 'purchase', name: 'Purchase', type: 'conversion', eventName: 'purchase', description: 'Share of units that bought at least once.' },
+  {
+    key: 'purchase',
+    name: 'Purchase',
+    type: 'conversion',
+    eventName: 'purchase',
+    description: 'Share of units that bought at least once.',
+  },
   { key: 'revenue', name: 'Revenue per user', type: 'mean', eventName: 'order_value', description: 'Order value per exposed unit.' },
   { key: 'signup', name: 'Sign-up', type: 'conversion', eventName: 'signup' },
   { key: 'sessions', name: 'Sessions per user', type: 'count', eventName: 'session_start' },
-  { key: 'page-errors', name: 'Page errors', type: 'count', eventName: 'page_error', direction: 'decrease', harmThreshold: 0.05, description: 'Client-side errors per unit (guardrail).' },
+  {
+    key: 'page-errors',
+    name: 'Page errors',
+    type: 'count',
+    eventName: 'page_error',
+    direction: 'decrease',
+    harmThreshold: 0.05,
+    description: 'Client-side errors per unit (guardrail).',
+  },
 ];
 
 interface DemoExperiment {
@@ -116,7 +130,11 @@ export async function seedDemoIfEmpty(o: SeedDemoOptions): Promise<boolean> {
   try {
     o.say('Demo: seeding two layers, five metrics, three experiments and six days of traffic…');
     const api = new AdminApi(o.baseUrl, admin.secret);
-    await api.call('POST', '/v1/layers', { key: 'checkout', name: 'Checkout', description: 'Experiments on the checkout flow share its traffic.' });
+    await api.call('POST', '/v1/layers', {
+      key: 'checkout',
+      name: 'Checkout',
+      description: 'Experiments on the checkout flow share its traffic.',
+    });
     await api.call('POST', '/v1/layers', { key: 'onboarding', name: 'Onboarding' });
     for (const m of METRICS) await api.call('POST', '/v1/metrics', m);
     for (const e of EXPERIMENTS) {

@@ -8,7 +8,9 @@ export function formatSummary(s: SimulationSummary): string[] {
   const lines = ['Units per variant:'];
   for (const [v, arm] of Object.entries(s.variants)) lines.push(`  ${v.padEnd(16)} ${String(arm.units).padStart(8)}`);
   if (s.unitsOutside) lines.push(`  ${'(not in experiment)'.padEnd(16)} ${String(s.unitsOutside).padStart(8)}`);
-  lines.push(`Events: ${s.exposures} exposures + ${s.metricEvents} metric events; delivered ${s.stats.sent}, retries ${s.stats.retries}, failed ${s.stats.failures}, dropped ${s.stats.dropped}`);
+  lines.push(
+    `Events: ${s.exposures} exposures + ${s.metricEvents} metric events; delivered ${s.stats.sent}, retries ${s.stats.retries}, failed ${s.stats.failures}, dropped ${s.stats.dropped}`,
+  );
   lines.push('Observed lift (simulated data, before analysis):');
   for (const [event, byVariant] of Object.entries(s.observedLift)) {
     for (const [v, lift] of Object.entries(byVariant)) lines.push(`  ${event} ${v}: ${pct(lift)}`);
@@ -31,7 +33,10 @@ export function formatResults(r: ExperimentResultsDto): string[] {
     lines.push(
       `  ${primary.metric} ${v.variant}: lift ${pct(fixed.estimate)}  95% CI [${pct(fixed.ci[0])}, ${pct(fixed.ci[1])}]  p=${fixed.pValue.toPrecision(3)}${fixed.significant ? '  significant' : ''}`,
     );
-    if (seq && seq.reason === undefined && seq.ci) lines.push(`  ${' '.repeat(primary.metric.length)} sequential CI [${pct(seq.ci[0])}, ${pct(seq.ci[1])}]${seq.significant ? '  significant' : ''}`);
+    if (seq && seq.reason === undefined && seq.ci)
+      lines.push(
+        `  ${' '.repeat(primary.metric.length)} sequential CI [${pct(seq.ci[0])}, ${pct(seq.ci[1])}]${seq.significant ? '  significant' : ''}`,
+      );
   }
   for (const g of r.guardrails) if (g.status === 'harm') lines.push(`  guardrail: ${g.message}`);
   lines.push(`Decision hint: ${r.decision.hint} — ${r.decision.reason}`);

@@ -109,7 +109,13 @@ interface PlannedEvent {
 }
 
 /** The metric events one unit emits after exposure at `t0`, given its variant's lift. */
-function unitEvents(metric: SimMetric, lift: number, t0: number, end: number, rand: () => number): { events: PlannedEvent[]; value: number } {
+function unitEvents(
+  metric: SimMetric,
+  lift: number,
+  t0: number,
+  end: number,
+  rand: () => number,
+): { events: PlannedEvent[]; value: number } {
   const level = metric.baseline * (1 + lift);
   // Events follow the exposure by an exponential delay (mean 2 h), and never pass the window end.
   const later = (): number => Math.min(end - 1000, t0 + 1000 + Math.floor(-Math.log(1 - rand()) * 2 * HOUR));
@@ -172,7 +178,11 @@ export async function simulate(o: SimulationOptions): Promise<SimulationSummary>
   const end = o.now ?? Date.now();
   // Keep the oldest arrival 15 minutes inside the 7-day window so slow runs stay valid.
   const start = end - o.days * DAY + 15 * 60_000;
-  const prefix = o.unitPrefix ?? `sim-${Math.floor(Math.random() * 0xffffff).toString(16).padStart(6, '0')}`;
+  const prefix =
+    o.unitPrefix ??
+    `sim-${Math.floor(Math.random() * 0xffffff)
+      .toString(16)
+      .padStart(6, '0')}`;
   await waitForExperiment(o.apiUrl, o.sdkKey, o.experiment);
   let clock = end;
   const client = createClient({
@@ -195,7 +205,9 @@ export async function simulate(o: SimulationOptions): Promise<SimulationSummary>
   }
 
   const control = o.variants[0];
-  const perVariant = new Map<string, { units: number; sums: number[] }>(o.variants.map((v) => [v, { units: 0, sums: o.metrics.map(() => 0) }]));
+  const perVariant = new Map<string, { units: number; sums: number[] }>(
+    o.variants.map((v) => [v, { units: 0, sums: o.metrics.map(() => 0) }]),
+  );
   let unitsOutside = 0;
   let exposures = 0;
   let metricEvents = 0;
@@ -233,7 +245,10 @@ export async function simulate(o: SimulationOptions): Promise<SimulationSummary>
 
   const variants: Record<string, VariantSummary> = {};
   for (const [v, arm] of perVariant) {
-    variants[v] = { units: arm.units, means: Object.fromEntries(o.metrics.map((m, mi) => [m.eventName, arm.units ? arm.sums[mi] / arm.units : 0])) };
+    variants[v] = {
+      units: arm.units,
+      means: Object.fromEntries(o.metrics.map((m, mi) => [m.eventName, arm.units ? arm.sums[mi] / arm.units : 0])),
+    };
   }
   const observedLift: Record<string, Record<string, number>> = {};
   for (const m of o.metrics) {
