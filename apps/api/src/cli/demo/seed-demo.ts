@@ -151,7 +151,7 @@ export async function seedDemoIfEmpty(o: SeedDemoOptions): Promise<boolean> {
         units: e.units,
         metrics: e.metrics,
         days: DAYS,
-        seed: 1000 + i,
+        seed: 2024 + i,
         unitPrefix: `demo-${i}`,
         attributes: (n) => ({ country: ['DE', 'US', 'FR', 'GB'][n % 4], platform: n % 3 === 0 ? 'ios' : 'web' }),
       });
