@@ -115,6 +115,8 @@ export class StrataClient {
    * evaluates the snapshot in-process (null before the first snapshot); in remote mode it answers
    * from the per-unit cache and, on a miss, starts loading the unit and returns null.
    * Logs one exposure per (experiment, unit) for bucketed assignments.
+   * Hot path (called per render / request): must not do I/O, throw, or allocate on a repeat call
+   * (evaluation shares frozen assignments; the exposure dedup hit is two Map lookups).
    */
   getVariant(experimentKey: string, unitId: string, attributes?: Attributes): string | null {
     try {
