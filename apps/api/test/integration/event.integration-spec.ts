@@ -212,6 +212,17 @@ describe('bad input never causes a 500', () => {
   });
 });
 
+describe('OpenAPI', () => {
+  it('documents the three event routes and the event fields', async () => {
+    const doc = (await t.request('GET', '/docs/json', { key: null })).body;
+    expect(Object.keys(doc.paths)).toEqual(expect.arrayContaining(['/v1/events', '/v1/events/import', '/v1/events/stats']));
+    const schema = doc.paths['/v1/events'].post.requestBody.content['application/json'].schema;
+    expect(Object.keys(schema.properties.events.items.properties)).toEqual(
+      expect.arrayContaining(['id', 'type', 'unitId', 'experiment', 'variant', 'name', 'value', 'timestamp', 'attributes']),
+    );
+  });
+});
+
 describe('GET /v1/events/stats', () => {
   it('counts accepted, duplicates and rejections by code (admin only)', async () => {
     const before = (await t.admin('GET', '/v1/events/stats')).body;

@@ -1,6 +1,7 @@
 import { Body, Controller, Get, HttpCode, Post, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiConsumes, ApiTags } from '@nestjs/swagger';
-import { ingestRequestSchema, type EventStatsDto, type ImportResponse, type IngestResponse } from '@strata/contracts';
+import { eventInputSchema, ingestRequestSchema, MAX_EVENTS_PER_REQUEST, type EventStatsDto, type ImportResponse, type IngestResponse } from '@strata/contracts';
+import { z } from 'zod';
 import type { FastifyRequest } from 'fastify';
 import { Auth, CurrentPrincipal } from '../../common/guards/auth.decorator';
 import type { Principal } from '../../common/guards/principal';
@@ -8,6 +9,9 @@ import { ApiZodBody } from '../../common/http/openapi';
 import { parseOrThrow } from '../../common/pipes/zod-validation.pipe';
 import { EventImportService } from './event-import.service';
 import { EventService } from './event.service';
+
+/** What the docs show; the envelope is validated alone so each event can be rejected on its own. */
+const documentedIngestBody = z.object({ events: z.array(eventInputSchema).max(MAX_EVENTS_PER_REQUEST) });
 
 @ApiTags('events')
 @ApiBearerAuth()
@@ -22,7 +26,7 @@ export class EventController {
   @Post()
   @Auth('sdk')
   @HttpCode(202)
-  @ApiZodBody(ingestRequestSchema)
+  @ApiZodBody(documentedIngestBody)
   ingest(@CurrentPrincipal() principal: Principal, @Body() body: unknown): Promise<IngestResponse> {
     return this.events.ingest(principal, parseOrThrow(ingestRequestSchema, body).events);
   }
