@@ -86,7 +86,7 @@ function runLoad(url: string, key: string, seconds: number): Promise<LoadResult>
   });
 }
 
-async function api(base: string, method: string, path: string, body?: unknown): Promise<any> {
+async function api<T = unknown>(base: string, method: string, path: string, body?: unknown): Promise<T> {
   const res = await fetch(`${base}${path}`, {
     method,
     headers: { authorization: `Bearer ${ADMIN_KEY}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
@@ -94,7 +94,7 @@ async function api(base: string, method: string, path: string, body?: unknown): 
   });
   const text = await res.text();
   if (!res.ok) throw new Error(`${method} ${path} → ${res.status} ${text}`);
-  return text ? JSON.parse(text) : undefined;
+  return (text ? JSON.parse(text) : undefined) as T;
 }
 
 async function main(): Promise<void> {
@@ -132,14 +132,14 @@ async function main(): Promise<void> {
         await api(base, 'POST', `/v1/experiments/exp-${n}/start`);
       }
     }
-    const sdkKey: string = (await api(base, 'POST', '/v1/api-keys', { name: 'bench', type: 'sdk-server' })).secret;
+    const sdkKey = (await api<{ secret: string }>(base, 'POST', '/v1/api-keys', { name: 'bench', type: 'sdk-server' })).secret;
     for (let i = 0; ; i++) {
-      const snapshot = await api(base, 'GET', '/v1/sdk/config');
+      const snapshot = await api<{ experiments: unknown[] }>(base, 'GET', '/v1/sdk/config');
       if (snapshot.experiments.length === LAYERS * PER_LAYER) break;
       if (i > 100) throw new Error('the snapshot never picked up the configuration');
       await new Promise((r) => setTimeout(r, 50));
     }
-    const sample = await api(base, 'POST', '/v1/assign', { unitId: 'user-1', attributes: { country: 'DE' } });
+    const sample = await api<{ assignments: unknown[] }>(base, 'POST', '/v1/assign', { unitId: 'user-1', attributes: { country: 'DE' } });
     console.log(`configured ${LAYERS} layers × ${PER_LAYER} running experiments; user-1 gets ${sample.assignments.length} assignments`);
 
     await runLoad(base, sdkKey, 3); // warm-up: JIT, connection setup
