@@ -151,7 +151,7 @@ async function main(): Promise<void> {
   // PostgreSQL runs as the `postgres` user when we are root: it must be able to enter the folder.
   chmodSync(dir, 0o755);
   const pg = await startEmbeddedPostgres({ dataDir: dir, persistent: false });
-  const config = loadConfig({ LOG_LEVEL: 'silent', STRATA_DISABLE_JOBS: 'true', STRATA_DASHBOARD_DIR: '/nonexistent' });
+  const config = loadConfig({ ...process.env, LOG_LEVEL: 'silent', STRATA_DISABLE_JOBS: 'true', STRATA_DASHBOARD_DIR: '/nonexistent' });
   const dataSource = createDataSource({ url: pg.url });
   let app: Awaited<ReturnType<typeof createApp>> | null = null;
   try {
