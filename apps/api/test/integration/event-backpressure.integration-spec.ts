@@ -26,6 +26,19 @@ describe('backpressure and limits', () => {
     }
   });
 
+  it('keeps the 1 MiB limit on POST /v1/events when the global body limit is raised', async () => {
+    const t = await createTestApp({ STRATA_BODY_LIMIT: String(4 * 1024 * 1024) });
+    try {
+      const key = (await t.admin('POST', '/v1/api-keys', { name: 'big', type: 'sdk-server' })).body.secret;
+      const events = Array.from({ length: 900 }, (_, i) => ({ type: 'metric', unitId: `b${i}`, name: 'x', attributes: { pad: 'p'.repeat(1000), pad2: 'q'.repeat(300) } }));
+      const res = await t.request('POST', '/v1/events', { body: { events }, key });
+      expect(res.status).toBe(413);
+      expect(res.body.error.code).toBe('payload_too_large');
+    } finally {
+      await t.close();
+    }
+  });
+
   it('rate-limits per API key with 429 and Retry-After', async () => {
     const t = await createTestApp({ STRATA_RATE_LIMIT_RPS: '1', STRATA_RATE_LIMIT_BURST: '3' });
     try {

@@ -1,8 +1,9 @@
-import { Body, Controller, Get, HttpCode, Post, Req } from '@nestjs/common';
+import { Body, Controller, Get, Headers, HttpCode, Post, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiConsumes, ApiTags } from '@nestjs/swagger';
-import { eventInputSchema, ingestRequestSchema, MAX_EVENTS_PER_REQUEST, type EventStatsDto, type ImportResponse, type IngestResponse } from '@strata/contracts';
+import { eventInputSchema, ingestRequestSchema, MAX_EVENTS_BODY_BYTES, MAX_EVENTS_PER_REQUEST, type EventStatsDto, type ImportResponse, type IngestResponse } from '@strata/contracts';
 import { z } from 'zod';
 import type { FastifyRequest } from 'fastify';
+import { AppException } from '../../common/errors/app.exception';
 import { Auth, CurrentPrincipal } from '../../common/guards/auth.decorator';
 import type { Principal } from '../../common/guards/principal';
 import { ApiZodBody } from '../../common/http/openapi';
@@ -27,7 +28,9 @@ export class EventController {
   @Auth('sdk')
   @HttpCode(202)
   @ApiZodBody(documentedIngestBody)
-  ingest(@CurrentPrincipal() principal: Principal, @Body() body: unknown): Promise<IngestResponse> {
+  ingest(@CurrentPrincipal() principal: Principal, @Body() body: unknown, @Headers('content-length') length?: string): Promise<IngestResponse> {
+    // 1 MiB even when STRATA_BODY_LIMIT is raised for other routes.
+    if (Number(length) > MAX_EVENTS_BODY_BYTES) throw new AppException('payload_too_large', `A request body may be at most ${MAX_EVENTS_BODY_BYTES} bytes.`);
     return this.events.ingest(principal, parseOrThrow(ingestRequestSchema, body).events);
   }
 
