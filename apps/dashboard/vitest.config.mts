@@ -11,5 +11,7 @@ export default defineProject({
     environment: 'jsdom',
     include: ['src/**/*.spec.tsx', 'src/**/*.spec.ts'],
     setupFiles: ['./src/test-setup.ts'],
+    // user-event types key by key; on a busy 2-core machine the 5 s default is too tight.
+    testTimeout: 30_000,
   },
 });

@@ -2,6 +2,8 @@ import { rmSync } from 'node:fs';
 import type { BatchAssignResponse, ExperimentResultsDto } from '@strata/contracts';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+// The browser suite boots the real API in-process with the API's own test harness, on purpose.
+// eslint-disable-next-line @nx/enforce-module-boundaries
 import { createTestApp, TEST_ADMIN_KEY, type TestApp } from '../../api/test/helpers/test-app';
 import { DESKTOP, PHONE, hasChromium, launchBrowser, snap } from './browser';
 import { buildDashboard } from './build-dashboard';
@@ -136,14 +138,22 @@ describe.skipIf(!hasChromium)('dashboard in a real browser against the real API'
     const sdk = key.body.secret as string;
     // Assignment serves an in-memory snapshot that follows configuration changes within ~1 s.
     await expect
-      .poll(async () => (await t.request('POST', '/v1/assign', { key: sdk, body: { unitId: 'probe', experiments: ['checkout-button'] } })).body.assignments?.length, {
-        timeout: 15_000,
-        interval: 250,
-      })
+      .poll(
+        async () =>
+          (await t.request('POST', '/v1/assign', { key: sdk, body: { unitId: 'probe', experiments: ['checkout-button'] } })).body
+            .assignments?.length,
+        {
+          timeout: 15_000,
+          interval: 250,
+        },
+      )
       .toBe(1);
     for (let start = 0; start < UNITS; start += 1000) {
       const units = Array.from({ length: 1000 }, (_, i) => ({ unitId: `user-${start + i}` }));
-      const assigned = await t.request<BatchAssignResponse>('POST', '/v1/assign/batch', { key: sdk, body: { units, experiments: ['checkout-button'] } });
+      const assigned = await t.request<BatchAssignResponse>('POST', '/v1/assign/batch', {
+        key: sdk,
+        body: { units, experiments: ['checkout-button'] },
+      });
       expect(assigned.status).toBe(200);
       expect(assigned.body.results.filter((r) => r.assignments.length === 1)).toHaveLength(1000);
       const events: unknown[] = [];
@@ -163,7 +173,10 @@ describe.skipIf(!hasChromium)('dashboard in a real browser against the real API'
     }
     // The rollup advances on read; wait until every unit is counted.
     await expect
-      .poll(async () => (await t.admin<ExperimentResultsDto>('GET', '/v1/experiments/checkout-button/results')).body.totalUnits, { timeout: 60_000, interval: 1000 })
+      .poll(async () => (await t.admin<ExperimentResultsDto>('GET', '/v1/experiments/checkout-button/results')).body.totalUnits, {
+        timeout: 60_000,
+        interval: 1000,
+      })
       .toBe(UNITS);
 
     await page.reload();

@@ -1,20 +1,17 @@
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
-import { lazy, useState } from 'react';
+import { useState } from 'react';
 import { BrowserRouter, Navigate, Route, Routes } from 'react-router-dom';
 import { Layout } from './components/Layout';
 import { SessionProvider, useSession } from './hooks/session';
+import { ApiKeysPage } from './pages/ApiKeysPage';
+import { AuditPage } from './pages/AuditPage';
+import { ExperimentDetailPage } from './pages/ExperimentDetailPage';
+import { ExperimentFormPage } from './pages/ExperimentFormPage';
 import { ExperimentsPage } from './pages/ExperimentsPage';
+import { LayersPage } from './pages/LayersPage';
+import { MetricsPage } from './pages/MetricsPage';
 import { NotFoundPage } from './pages/NotFoundPage';
 import { SignInPage } from './pages/SignInPage';
-
-// Charts (recharts) and the power calculator (@strata/stats) load with the pages that use them,
-// so sign-in and the list come up fast.
-const ExperimentDetailPage = lazy(() => import('./pages/ExperimentDetailPage').then((m) => ({ default: m.ExperimentDetailPage })));
-const ExperimentFormPage = lazy(() => import('./pages/ExperimentFormPage').then((m) => ({ default: m.ExperimentFormPage })));
-const LayersPage = lazy(() => import('./pages/LayersPage').then((m) => ({ default: m.LayersPage })));
-const MetricsPage = lazy(() => import('./pages/MetricsPage').then((m) => ({ default: m.MetricsPage })));
-const ApiKeysPage = lazy(() => import('./pages/ApiKeysPage').then((m) => ({ default: m.ApiKeysPage })));
-const AuditPage = lazy(() => import('./pages/AuditPage').then((m) => ({ default: m.AuditPage })));
 
 export function AppRoutes() {
   const { key } = useSession();

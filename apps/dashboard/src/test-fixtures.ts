@@ -1,4 +1,12 @@
-import type { ExperimentDto, ExperimentResultsDto, InferenceDto, LayerDto, MetricDto, MetricResultDto, VariantComparisonDto } from '@strata/contracts';
+import type {
+  ExperimentDto,
+  ExperimentResultsDto,
+  InferenceDto,
+  LayerDto,
+  MetricDto,
+  MetricResultDto,
+  VariantComparisonDto,
+} from '@strata/contracts';
 
 export function experiment(overrides: Partial<ExperimentDto> = {}): ExperimentDto {
   return {

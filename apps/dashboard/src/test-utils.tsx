@@ -32,7 +32,11 @@ export function mockFetch(routes: MockRoute[]): FetchCall[] {
       const route = routes.find(
         (r) => (r.method ?? 'GET').toUpperCase() === method && (typeof r.url === 'string' ? input.startsWith(r.url) : r.url.test(input)),
       );
-      if (!route) return new Response(JSON.stringify({ error: { code: 'route_not_found', message: `no mock for ${method} ${input}`, details: [] } }), { status: 404 });
+      if (!route)
+        return new Response(
+          JSON.stringify({ error: { code: 'route_not_found', message: `no mock for ${method} ${input}`, details: [] } }),
+          { status: 404 },
+        );
       return new Response(route.body === undefined ? null : JSON.stringify(route.body), {
         status: route.status ?? 200,
         headers: { 'content-type': 'application/json' },
@@ -47,7 +51,10 @@ export function page<T>(items: T[]) {
 }
 
 /** Renders a page signed in (unless `signedIn: false`) with a fresh query client and router. */
-export function renderPage(ui: ReactElement, { path = '/', route = '/', signedIn = true }: { path?: string; route?: string; signedIn?: boolean } = {}) {
+export function renderPage(
+  ui: ReactElement,
+  { path = '/', route = '/', signedIn = true }: { path?: string; route?: string; signedIn?: boolean } = {},
+) {
   if (signedIn) sessionStorage.setItem(SESSION_KEY, 'sk_admin_test');
   const client = new QueryClient({ defaultOptions: { queries: { retry: false }, mutations: { retry: false } } });
   return render(

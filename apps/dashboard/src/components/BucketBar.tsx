@@ -47,7 +47,10 @@ export function BucketBar({ allocations, freeBuckets, highlight, requested, labe
         {allocations.map((a, i) => (
           <span key={a.experiment} className="legend-item">
             <span className="legend-swatch" style={{ background: colorFor(i) }} aria-hidden="true" />
-            {a.experiment} <span className="muted">({a.status}, {formatCount(a.buckets)})</span>
+            {a.experiment}{' '}
+            <span className="muted">
+              ({a.status}, {formatCount(a.buckets)})
+            </span>
           </span>
         ))}
         <span className="legend-item">

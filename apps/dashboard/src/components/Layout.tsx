@@ -1,8 +1,7 @@
 import { useQueryClient } from '@tanstack/react-query';
-import { Suspense, useState } from 'react';
+import { useState } from 'react';
 import { NavLink, Outlet, useLocation } from 'react-router-dom';
 import { useSession } from '../hooks/session';
-import { Loading } from './States';
 
 const LINKS = [
   { to: '/experiments', label: 'Experiments' },
@@ -50,18 +49,20 @@ export function Layout() {
               {l.label}
             </NavLink>
           ))}
-          <button type="button" className="btn btn-ghost nav-signout" onClick={() => {
+          <button
+            type="button"
+            className="btn btn-ghost nav-signout"
+            onClick={() => {
               queryClient.clear();
               signOut();
-            }}>
+            }}
+          >
             Sign out
           </button>
         </nav>
       </header>
       <main id="main" className="main" tabIndex={-1}>
-        <Suspense fallback={<Loading />}>
-          <Outlet />
-        </Suspense>
+        <Outlet />
       </main>
     </div>
   );

@@ -13,7 +13,9 @@ describe('lifecycle confirmations', () => {
     expect(describeRamp(10, 50)).toBe(
       'Ramping from 10% to 50% adds 4,000 buckets; the 1,000 buckets already held stay, so every unit already in keeps its variant.',
     );
-    expect(describeRamp(50, 20)).toMatch(/^Ramping down from 50% to 20% releases 3,000 buckets; units in those buckets leave the experiment/);
+    expect(describeRamp(50, 20)).toMatch(
+      /^Ramping down from 50% to 20% releases 3,000 buckets; units in those buckets leave the experiment/,
+    );
   });
 
   it('asks before ramping, says what will happen, and sends the new traffic only on confirm', async () => {
@@ -64,7 +66,9 @@ describe('lifecycle confirmations', () => {
     ]);
     renderPage(<LifecycleActions experiment={experiment()} />);
     await user.click(screen.getByRole('button', { name: 'Ship a variant' }));
-    expect(screen.getByRole('dialog')).toHaveTextContent('Shipping gives “Green button” (treatment) to every unit that matches the targeting');
+    expect(screen.getByRole('dialog')).toHaveTextContent(
+      'Shipping gives “Green button” (treatment) to every unit that matches the targeting',
+    );
     await user.click(screen.getByRole('button', { name: 'Ship treatment' }));
     await waitFor(() => expect(calls.some((c) => c.method === 'POST')).toBe(true));
     expect(calls.find((c) => c.method === 'POST')?.body).toEqual({ variant: 'treatment' });
@@ -74,7 +78,12 @@ describe('lifecycle confirmations', () => {
     const user = userEvent.setup();
     mockFetch([
       { url: '/v1/layers/homepage', body: layer({ freeBuckets: 0 }) },
-      { method: 'POST', url: '/v1/experiments/checkout/start', status: 409, body: { error: { code: 'insufficient_capacity', message: 'Layer "homepage" has 0 free buckets; 1000 are needed.', details: [] } } },
+      {
+        method: 'POST',
+        url: '/v1/experiments/checkout/start',
+        status: 409,
+        body: { error: { code: 'insufficient_capacity', message: 'Layer "homepage" has 0 free buckets; 1000 are needed.', details: [] } },
+      },
     ]);
     renderPage(<LifecycleActions experiment={experiment({ status: 'draft', ranges: [] })} />);
     await user.click(screen.getByRole('button', { name: 'Start' }));

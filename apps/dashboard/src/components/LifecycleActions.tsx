@@ -112,8 +112,18 @@ export function LifecycleActions({ experiment: e }: { experiment: ExperimentDto 
         >
           <div className="field">
             <label htmlFor="ramp-traffic">New traffic (% of the layer)</label>
-            <input id="ramp-traffic" type="number" min="0" max="100" step="0.01" value={traffic} onChange={(ev) => setTraffic(ev.target.value)} />
-            <p className="hint">Currently {e.traffic}% ({formatCount(held || bucketsFor(e.traffic))} buckets).</p>
+            <input
+              id="ramp-traffic"
+              type="number"
+              min="0"
+              max="100"
+              step="0.01"
+              value={traffic}
+              onChange={(ev) => setTraffic(ev.target.value)}
+            />
+            <p className="hint">
+              Currently {e.traffic}% ({formatCount(held || bucketsFor(e.traffic))} buckets).
+            </p>
           </div>
         </ConfirmDialog>
       )}

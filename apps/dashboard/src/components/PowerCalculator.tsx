@@ -80,9 +80,7 @@ export function PowerCalculator({ onUse, arms = 2 }: Props) {
         </div>
         <div>
           <dt>Sequential (peek any time, always valid)</dt>
-          <dd data-testid="power-sequential">
-            {sequential.defined ? `${formatInt(sequential.perArm)} units per arm` : sequential.reason}
-          </dd>
+          <dd data-testid="power-sequential">{sequential.defined ? `${formatInt(sequential.perArm)} units per arm` : sequential.reason}</dd>
         </div>
       </dl>
       {onUse && sequential.defined && (

@@ -39,10 +39,18 @@ function GroupEditor({ group, root, onChange, depth, path, error }: NodeProps & 
   const patch = (fn: (g: DraftGroup) => DraftGroup) => onChange(updateNode(root, group.id, (n) => (n.kind === 'group' ? fn(n) : n)));
   const isRoot = group.id === root.id;
   return (
-    <div className={`rule-group${isRoot ? ' rule-group-root' : ''}`} role="group" aria-label={isRoot ? 'Targeting rules' : 'Nested rule group'}>
+    <div
+      className={`rule-group${isRoot ? ' rule-group-root' : ''}`}
+      role="group"
+      aria-label={isRoot ? 'Targeting rules' : 'Nested rule group'}
+    >
       <div className="rule-group-head">
         <label htmlFor={`${group.id}-match`}>Match</label>
-        <select id={`${group.id}-match`} value={group.match} onChange={(e) => patch((g) => ({ ...g, match: e.target.value as 'all' | 'any' }))}>
+        <select
+          id={`${group.id}-match`}
+          value={group.match}
+          onChange={(e) => patch((g) => ({ ...g, match: e.target.value as 'all' | 'any' }))}
+        >
           <option value="all">all of these (AND)</option>
           <option value="any">any of these (OR)</option>
         </select>
@@ -66,7 +74,11 @@ function GroupEditor({ group, root, onChange, depth, path, error }: NodeProps & 
           Add condition
         </button>
         {depth < MAX_TARGETING_DEPTH && (
-          <button type="button" className="btn" onClick={() => patch((g) => ({ ...g, rules: [...g.rules, { ...emptyGroup('any'), rules: [emptyCondition()] }] }))}>
+          <button
+            type="button"
+            className="btn"
+            onClick={() => patch((g) => ({ ...g, rules: [...g.rules, { ...emptyGroup('any'), rules: [emptyCondition()] }] }))}
+          >
             Add nested group
           </button>
         )}
@@ -118,7 +130,12 @@ function ConditionEditor({ condition: c, root, onChange, path, error }: NodeProp
         </div>
       )}
       <FieldError error={error} path={path} />
-      <button type="button" className="btn btn-ghost rule-remove" onClick={() => onChange(updateNode(root, c.id, () => null))} aria-label={`Remove condition ${c.attribute || ''}`.trim()}>
+      <button
+        type="button"
+        className="btn btn-ghost rule-remove"
+        onClick={() => onChange(updateNode(root, c.id, () => null))}
+        aria-label={`Remove condition ${c.attribute || ''}`.trim()}
+      >
         Remove
       </button>
     </div>

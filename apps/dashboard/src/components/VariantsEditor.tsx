@@ -65,7 +65,9 @@ export function VariantsEditor({ variants, onChange, error, disabled }: Props) {
         {variants.map((v, i) => (
           <div className="variant-row" key={v.id}>
             <div className="field">
-              <label htmlFor={`variant-${i}-key`}>Variant {i + 1} key{i === 0 ? ' (control)' : ''}</label>
+              <label htmlFor={`variant-${i}-key`}>
+                Variant {i + 1} key{i === 0 ? ' (control)' : ''}
+              </label>
               <input
                 id={`variant-${i}-key`}
                 value={v.key}

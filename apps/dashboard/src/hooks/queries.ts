@@ -5,7 +5,8 @@ import { useApi } from './session';
 
 /** Missing endpoints or experiments without data answer 404: not worth retrying. */
 function retryUnless404(failureCount: number, error: unknown): boolean {
-  if (error instanceof ApiError && (error.status === 404 || error.status === 401 || error.status === 403 || error.status === 400)) return false;
+  if (error instanceof ApiError && (error.status === 404 || error.status === 401 || error.status === 403 || error.status === 400))
+    return false;
   return failureCount < 2;
 }
 
@@ -16,7 +17,12 @@ export function useExperiments(q: ExperimentListQuery) {
 
 export function useExperiment(key: string | undefined) {
   const api = useApi();
-  return useQuery({ queryKey: ['experiment', key], queryFn: () => api.experiments.get(key as string), enabled: !!key, retry: retryUnless404 });
+  return useQuery({
+    queryKey: ['experiment', key],
+    queryFn: () => api.experiments.get(key as string),
+    enabled: !!key,
+    retry: retryUnless404,
+  });
 }
 
 export function useLayers(q: PageQuery = { limit: 500 }) {
@@ -31,7 +37,12 @@ export function useLayer(key: string | undefined) {
 
 export function useLedger(key: string | undefined, q: PageQuery) {
   const api = useApi();
-  return useQuery({ queryKey: ['ledger', key, q], queryFn: () => api.layers.ledger(key as string, q), enabled: !!key, placeholderData: keepPreviousData });
+  return useQuery({
+    queryKey: ['ledger', key, q],
+    queryFn: () => api.layers.ledger(key as string, q),
+    enabled: !!key,
+    placeholderData: keepPreviousData,
+  });
 }
 
 export function useMetrics(q: PageQuery = { limit: 500 }) {
@@ -64,5 +75,11 @@ export function useResults(key: string, q: ResultsQuery = {}, enabled = true) {
 
 export function useTimeseries(key: string, enabled = true) {
   const api = useApi();
-  return useQuery({ queryKey: ['timeseries', key], queryFn: () => api.experiments.timeseries(key), enabled, retry: retryUnless404, staleTime: 30_000 });
+  return useQuery({
+    queryKey: ['timeseries', key],
+    queryFn: () => api.experiments.timeseries(key),
+    enabled,
+    retry: retryUnless404,
+    staleTime: 30_000,
+  });
 }

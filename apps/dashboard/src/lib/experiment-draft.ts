@@ -57,7 +57,11 @@ export function draftFromExperiment(e: ExperimentDto): ExperimentDraft {
     variants: e.variants.map((v) => ({ ...newVariant(v.key, String(v.weight)), name: v.name === v.key ? '' : v.name })),
     traffic: String(e.traffic),
     targeting: targetingToDraft(e.targeting),
-    forced: e.forcedVariants.map((f) => ({ ...newForced(f.variant), unitId: f.unitId, expiresAt: f.expiresAt ? toLocalInput(f.expiresAt) : '' })),
+    forced: e.forcedVariants.map((f) => ({
+      ...newForced(f.variant),
+      unitId: f.unitId,
+      expiresAt: f.expiresAt ? toLocalInput(f.expiresAt) : '',
+    })),
     primaryMetric: e.primaryMetric ?? '',
     secondaryMetrics: e.secondaryMetrics,
     guardrailMetrics: e.guardrailMetrics,

@@ -20,7 +20,11 @@ export function pickInference(row: VariantComparisonDto, mode: InferenceMode, cu
 }
 
 /** One sentence a product manager can act on, oriented by the metric's good direction. */
-export function verdictFor(metric: Pick<MetricResultDto, 'name' | 'direction'>, row: VariantComparisonDto, inference: InferenceDto | null): Verdict {
+export function verdictFor(
+  metric: Pick<MetricResultDto, 'name' | 'direction'>,
+  row: VariantComparisonDto,
+  inference: InferenceDto | null,
+): Verdict {
   if (row.isControl) return { tone: 'neutral', text: 'Control: the baseline the other variants are compared with.' };
   if (!inference || inference.reason || !inference.ci) {
     const why = inference?.reason ? ` (${inference.reason})` : '';

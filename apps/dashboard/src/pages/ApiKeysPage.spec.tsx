@@ -6,7 +6,15 @@ import { ApiKeysPage } from './ApiKeysPage';
 
 afterEach(() => vi.unstubAllGlobals());
 
-const key = { id: '0b7e2c1e-1111-4a4a-9a9a-000000000001', name: 'web', type: 'sdk-client', prefix: 'sk_cli_ab', createdAt: '2026-11-01T09:00:00Z', revokedAt: null, lastUsedAt: null };
+const key = {
+  id: '0b7e2c1e-1111-4a4a-9a9a-000000000001',
+  name: 'web',
+  type: 'sdk-client',
+  prefix: 'sk_cli_ab',
+  createdAt: '2026-11-01T09:00:00Z',
+  revokedAt: null,
+  lastUsedAt: null,
+};
 
 describe('API keys', () => {
   it('shows a new key’s secret once, with a copy button', async () => {
@@ -14,7 +22,12 @@ describe('API keys', () => {
     const writeText = vi.fn(async () => undefined);
     Object.defineProperty(navigator, 'clipboard', { value: { writeText }, configurable: true });
     const calls = mockFetch([
-      { method: 'POST', url: '/v1/api-keys', status: 201, body: { ...key, name: 'backend', type: 'sdk-server', secret: 'sk_srv_supersecret' } },
+      {
+        method: 'POST',
+        url: '/v1/api-keys',
+        status: 201,
+        body: { ...key, name: 'backend', type: 'sdk-server', secret: 'sk_srv_supersecret' },
+      },
       { url: '/v1/api-keys', body: page([key]) },
     ]);
     renderPage(<ApiKeysPage />);

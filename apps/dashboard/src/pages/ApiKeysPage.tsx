@@ -106,7 +106,13 @@ function CreateKeyForm({ onCreated }: { onCreated: (k: CreatedApiKeyDto) => void
       <div className="field-row">
         <div className="field">
           <label htmlFor="key-name">Name</label>
-          <input id="key-name" value={name} placeholder="web-backend" onChange={(e) => setName(e.target.value)} aria-invalid={hasFieldError(create.error, 'name')} />
+          <input
+            id="key-name"
+            value={name}
+            placeholder="web-backend"
+            onChange={(e) => setName(e.target.value)}
+            aria-invalid={hasFieldError(create.error, 'name')}
+          />
           <FieldError error={create.error} path="name" />
         </div>
         <div className="field">

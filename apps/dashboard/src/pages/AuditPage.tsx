@@ -28,7 +28,8 @@ const show = (v: unknown): string => (v === undefined ? '' : typeof v === 'strin
 /** Field-by-field comparison of an audit entry's before and after values. */
 export function diffRows(before: unknown, after: unknown): DiffRow[] {
   const isObj = (v: unknown): v is Record<string, unknown> => typeof v === 'object' && v !== null && !Array.isArray(v);
-  if (!isObj(before) && !isObj(after)) return [{ field: '(value)', before: show(before), after: show(after), changed: show(before) !== show(after) }];
+  if (!isObj(before) && !isObj(after))
+    return [{ field: '(value)', before: show(before), after: show(after), changed: show(before) !== show(after) }];
   const b = isObj(before) ? before : {};
   const a = isObj(after) ? after : {};
   const keys = [...new Set([...Object.keys(b), ...Object.keys(a)])];
@@ -91,7 +92,12 @@ export function AuditPage() {
         </div>
         <div className="field">
           <label htmlFor="audit-action">Action</label>
-          <input id="audit-action" placeholder="experiment.start" value={filters.action} onChange={(e) => setFilter('action', e.target.value)} />
+          <input
+            id="audit-action"
+            placeholder="experiment.start"
+            value={filters.action}
+            onChange={(e) => setFilter('action', e.target.value)}
+          />
         </div>
         <div className="field">
           <label htmlFor="audit-since">Since</label>

@@ -17,7 +17,14 @@ export function ExperimentDetailPage() {
   if (experiment.error) {
     if (experiment.error instanceof ApiError && experiment.error.status === 404) {
       return (
-        <EmptyState title={`No experiment “${key}”`} action={<Link to="/experiments" className="btn btn-primary">Back to experiments</Link>}>
+        <EmptyState
+          title={`No experiment “${key}”`}
+          action={
+            <Link to="/experiments" className="btn btn-primary">
+              Back to experiments
+            </Link>
+          }
+        >
           It may have been deleted, or the address is mistyped.
         </EmptyState>
       );
@@ -90,8 +97,8 @@ export function ExperimentDetailPage() {
       {e.status === 'draft' ? (
         <div className="section">
           <EmptyState title="This experiment has not started">
-            Review the setup, then press <strong>Start</strong>: it reserves its buckets in layer “{e.layer}” and units begin to be assigned.
-            Results appear here once exposures and events arrive.
+            Review the setup, then press <strong>Start</strong>: it reserves its buckets in layer “{e.layer}” and units begin to be
+            assigned. Results appear here once exposures and events arrive.
           </EmptyState>
         </div>
       ) : (
@@ -110,7 +117,12 @@ function LayerBuckets({ experiment }: { experiment: ExperimentDto }) {
   if (!layer.data) return null;
   return (
     <div className="section">
-      <BucketBar allocations={layer.data.allocations} freeBuckets={layer.data.freeBuckets} highlight={experiment.key} label={`Buckets of layer ${experiment.layer}`} />
+      <BucketBar
+        allocations={layer.data.allocations}
+        freeBuckets={layer.data.freeBuckets}
+        highlight={experiment.key}
+        label={`Buckets of layer ${experiment.layer}`}
+      />
     </div>
   );
 }
@@ -150,7 +162,11 @@ function History({ experiment: e }: { experiment: ExperimentDto }) {
           {audit.data.items.map((a) => (
             <li key={a.id} className={a.action.includes('stop') || a.action.includes('alert') ? 'bad' : ''}>
               <strong>{a.action}</strong> · {formatDateTime(a.at)}
-              {a.apiKeyId ? <span className="muted small"> · key {a.apiKeyId.slice(0, 8)}</span> : <span className="muted small"> · system</span>}
+              {a.apiKeyId ? (
+                <span className="muted small"> · key {a.apiKeyId.slice(0, 8)}</span>
+              ) : (
+                <span className="muted small"> · system</span>
+              )}
             </li>
           ))}
         </ul>
@@ -158,7 +174,9 @@ function History({ experiment: e }: { experiment: ExperimentDto }) {
         <p className="muted">No changes recorded yet.</p>
       )}
       <p className="small">
-        <Link to={`/audit?entityType=experiment&entityKey=${encodeURIComponent(e.key)}`}>Open in the audit log with before/after diffs</Link>
+        <Link to={`/audit?entityType=experiment&entityKey=${encodeURIComponent(e.key)}`}>
+          Open in the audit log with before/after diffs
+        </Link>
       </p>
     </div>
   );

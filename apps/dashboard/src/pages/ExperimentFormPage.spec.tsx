@@ -46,7 +46,12 @@ describe('experiment form', () => {
     // The message sits in the same field as the "Variant 2 weight" input.
     expect(weightError.closest('.field')?.querySelector('input')?.id).toBe('variant-1-weight');
     expect(screen.getByLabelText('Variant 2 weight')).toHaveAttribute('aria-invalid', 'true');
-    expect(screen.getByText(/must be lowercase letters/).closest('.field')?.querySelector('input')?.id).toBe('exp-key');
+    expect(
+      screen
+        .getByText(/must be lowercase letters/)
+        .closest('.field')
+        ?.querySelector('input')?.id,
+    ).toBe('exp-key');
     expect(screen.getByText('regex is not a valid regular expression').closest('.field')?.querySelector('input')?.value).toBe('(');
     expect(screen.getByRole('alert')).toHaveTextContent('Please fix the highlighted fields.');
     expect(screen.getByRole('alert')).toHaveTextContent('somethingElse an error no field claims');
@@ -96,7 +101,9 @@ describe('experiment form', () => {
     ]);
     renderPage(<ExperimentFormPage />, { path: '/experiments/new', route: '/experiments/new' });
     await screen.findByRole('heading', { name: 'New experiment' });
-    expect(screen.getByRole('img', { name: /Buckets of layer homepage: checkout holds 1,000; 9,000 of 10,000 buckets free/ })).toBeInTheDocument();
+    expect(
+      screen.getByRole('img', { name: /Buckets of layer homepage: checkout holds 1,000; 9,000 of 10,000 buckets free/ }),
+    ).toBeInTheDocument();
     await user.clear(screen.getByLabelText('Traffic (% of the layer)'));
     await user.type(screen.getByLabelText('Traffic (% of the layer)'), '25');
     expect(screen.getByText(/2,500 of 10,000 buckets\./)).toBeInTheDocument();
@@ -108,6 +115,10 @@ describe('experiment form', () => {
     await user.selectOptions(screen.getByLabelText('Primary metric'), 'purchase');
     await user.click(screen.getByRole('button', { name: 'Create experiment' }));
     await waitFor(() => expect(calls.some((c) => c.method === 'POST')).toBe(true));
-    expect(calls.find((c) => c.method === 'POST')?.body).toMatchObject({ traffic: 25, plannedSampleSize: planned, primaryMetric: 'purchase' });
+    expect(calls.find((c) => c.method === 'POST')?.body).toMatchObject({
+      traffic: 25,
+      plannedSampleSize: planned,
+      primaryMetric: 'purchase',
+    });
   });
 });

@@ -85,7 +85,14 @@ export function ExperimentForm({ original }: { original: ExperimentDto | null })
   if (layers.error) return <ErrorState error={layers.error} />;
   if (!original && layers.data && layers.data.items.length === 0) {
     return (
-      <EmptyState title="Create a layer first" action={<Link to="/layers" className="btn btn-primary">Create a layer</Link>}>
+      <EmptyState
+        title="Create a layer first"
+        action={
+          <Link to="/layers" className="btn btn-primary">
+            Create a layer
+          </Link>
+        }
+      >
         Every experiment reserves buckets in a layer. Create one (for example “homepage”), then come back here.
       </EmptyState>
     );
@@ -122,7 +129,12 @@ export function ExperimentForm({ original }: { original: ExperimentDto | null })
             </div>
             <div className="field">
               <label htmlFor="exp-name">Name</label>
-              <input id="exp-name" value={draft.name} onChange={(e) => set({ name: e.target.value })} aria-invalid={hasFieldError(error, 'name')} />
+              <input
+                id="exp-name"
+                value={draft.name}
+                onChange={(e) => set({ name: e.target.value })}
+                aria-invalid={hasFieldError(error, 'name')}
+              />
               <FieldError error={error} path="name" />
             </div>
           </div>
@@ -140,7 +152,13 @@ export function ExperimentForm({ original }: { original: ExperimentDto | null })
 
         <div className="card form">
           <h2>Layer and traffic</h2>
-          <LayerPicker layers={layers.data?.items ?? []} value={draft.layer} onChange={(l) => set({ layer: l })} error={error} disabled={started} />
+          <LayerPicker
+            layers={layers.data?.items ?? []}
+            value={draft.layer}
+            onChange={(l) => set({ layer: l })}
+            error={error}
+            disabled={started}
+          />
           {layer && (
             <BucketBar
               allocations={layer.allocations}
@@ -150,7 +168,12 @@ export function ExperimentForm({ original }: { original: ExperimentDto | null })
               label={`Buckets of layer ${layer.key}`}
             />
           )}
-          <TrafficField value={draft.traffic} onChange={(t) => set({ traffic: t })} error={error} disabled={!!original && original.status !== 'draft'} />
+          <TrafficField
+            value={draft.traffic}
+            onChange={(t) => set({ traffic: t })}
+            error={error}
+            disabled={!!original && original.status !== 'draft'}
+          />
         </div>
 
         <VariantsEditor variants={draft.variants} onChange={(v) => set({ variants: v })} error={error} disabled={started} />
@@ -216,11 +239,29 @@ export function ExperimentForm({ original }: { original: ExperimentDto | null })
   );
 }
 
-function LayerPicker({ layers, value, onChange, error, disabled }: { layers: LayerDto[]; value: string; onChange: (l: string) => void; error: unknown; disabled: boolean }) {
+function LayerPicker({
+  layers,
+  value,
+  onChange,
+  error,
+  disabled,
+}: {
+  layers: LayerDto[];
+  value: string;
+  onChange: (l: string) => void;
+  error: unknown;
+  disabled: boolean;
+}) {
   return (
     <div className="field">
       <label htmlFor="exp-layer">Layer</label>
-      <select id="exp-layer" value={value} onChange={(e) => onChange(e.target.value)} disabled={disabled} aria-invalid={hasFieldError(error, 'layer')}>
+      <select
+        id="exp-layer"
+        value={value}
+        onChange={(e) => onChange(e.target.value)}
+        disabled={disabled}
+        aria-invalid={hasFieldError(error, 'layer')}
+      >
         <option value="">Choose a layer…</option>
         {layers.map((l) => (
           <option key={l.key} value={l.key}>
@@ -234,13 +275,32 @@ function LayerPicker({ layers, value, onChange, error, disabled }: { layers: Lay
   );
 }
 
-function TrafficField({ value, onChange, error, disabled }: { value: string; onChange: (t: string) => void; error: unknown; disabled: boolean }) {
+function TrafficField({
+  value,
+  onChange,
+  error,
+  disabled,
+}: {
+  value: string;
+  onChange: (t: string) => void;
+  error: unknown;
+  disabled: boolean;
+}) {
   const n = Number(value) || 0;
   return (
     <div className="field">
       <label htmlFor="exp-traffic">Traffic (% of the layer)</label>
       <div className="traffic">
-        <input type="range" min="0" max="100" step="1" value={n} onChange={(e) => onChange(e.target.value)} aria-label="Traffic slider" disabled={disabled} />
+        <input
+          type="range"
+          min="0"
+          max="100"
+          step="1"
+          value={n}
+          onChange={(e) => onChange(e.target.value)}
+          aria-label="Traffic slider"
+          disabled={disabled}
+        />
         <input
           id="exp-traffic"
           type="number"
@@ -254,8 +314,8 @@ function TrafficField({ value, onChange, error, disabled }: { value: string; onC
         />
       </div>
       <p className="hint">
-        {formatCount(bucketsFor(n))} of 10,000 buckets. Start small and ramp up later: ramping up only adds buckets, so every unit already in the
-        experiment stays in and keeps its variant.
+        {formatCount(bucketsFor(n))} of 10,000 buckets. Start small and ramp up later: ramping up only adds buckets, so every unit already
+        in the experiment stays in and keeps its variant.
         {disabled ? ' While the experiment runs, change traffic with Ramp on its page.' : ''}
       </p>
       <FieldError error={error} path="traffic" />
@@ -291,10 +351,20 @@ function ForcedVariants({ draft, set, error }: { draft: ExperimentDraft; set: (p
           </div>
           <div className="field">
             <label htmlFor={`forced-${i}-expires`}>Expires (optional)</label>
-            <input id={`forced-${i}-expires`} type="datetime-local" value={f.expiresAt} onChange={(e) => update(i, { expiresAt: e.target.value })} />
+            <input
+              id={`forced-${i}-expires`}
+              type="datetime-local"
+              value={f.expiresAt}
+              onChange={(e) => update(i, { expiresAt: e.target.value })}
+            />
             <FieldError error={error} path={`forcedVariants.${i}.expiresAt`} />
           </div>
-          <button type="button" className="btn btn-ghost" onClick={() => set({ forced: draft.forced.filter((_, j) => j !== i) })} aria-label={`Remove forced unit ${i + 1}`}>
+          <button
+            type="button"
+            className="btn btn-ghost"
+            onClick={() => set({ forced: draft.forced.filter((_, j) => j !== i) })}
+            aria-label={`Remove forced unit ${i + 1}`}
+          >
             Remove
           </button>
         </div>
@@ -309,15 +379,25 @@ function ForcedVariants({ draft, set, error }: { draft: ExperimentDraft; set: (p
   );
 }
 
-function MetricPickers({ draft, set, metrics, error }: { draft: ExperimentDraft; set: (p: Partial<ExperimentDraft>) => void; metrics: MetricDto[]; error: unknown }) {
+function MetricPickers({
+  draft,
+  set,
+  metrics,
+  error,
+}: {
+  draft: ExperimentDraft;
+  set: (p: Partial<ExperimentDraft>) => void;
+  metrics: MetricDto[];
+  error: unknown;
+}) {
   const toggle = (list: string[], key: string) => (list.includes(key) ? list.filter((k) => k !== key) : [...list, key]);
   if (metrics.length === 0) {
     return (
       <div className="card">
         <h2>Metrics</h2>
         <p className="muted">
-          No metrics defined yet. <Link to="/metrics">Define a metric</Link> (for example a “purchase” conversion) to measure this experiment; you
-          can add it here afterwards.
+          No metrics defined yet. <Link to="/metrics">Define a metric</Link> (for example a “purchase” conversion) to measure this
+          experiment; you can add it here afterwards.
         </p>
       </div>
     );
@@ -327,7 +407,12 @@ function MetricPickers({ draft, set, metrics, error }: { draft: ExperimentDraft;
       <h2>Metrics</h2>
       <div className="field">
         <label htmlFor="exp-primary">Primary metric</label>
-        <select id="exp-primary" value={draft.primaryMetric} onChange={(e) => set({ primaryMetric: e.target.value })} aria-invalid={hasFieldError(error, 'primaryMetric')}>
+        <select
+          id="exp-primary"
+          value={draft.primaryMetric}
+          onChange={(e) => set({ primaryMetric: e.target.value })}
+          aria-invalid={hasFieldError(error, 'primaryMetric')}
+        >
           <option value="">None</option>
           {metrics.map((m) => (
             <option key={m.key} value={m.key}>
@@ -343,7 +428,11 @@ function MetricPickers({ draft, set, metrics, error }: { draft: ExperimentDraft;
         <div className="checkbox-list">
           {metrics.map((m) => (
             <label key={m.key} className="checkbox">
-              <input type="checkbox" checked={draft.secondaryMetrics.includes(m.key)} onChange={() => set({ secondaryMetrics: toggle(draft.secondaryMetrics, m.key) })} />
+              <input
+                type="checkbox"
+                checked={draft.secondaryMetrics.includes(m.key)}
+                onChange={() => set({ secondaryMetrics: toggle(draft.secondaryMetrics, m.key) })}
+              />
               {m.name}
             </label>
           ))}
@@ -356,7 +445,11 @@ function MetricPickers({ draft, set, metrics, error }: { draft: ExperimentDraft;
         <div className="checkbox-list">
           {metrics.map((m) => (
             <label key={m.key} className="checkbox">
-              <input type="checkbox" checked={draft.guardrailMetrics.includes(m.key)} onChange={() => set({ guardrailMetrics: toggle(draft.guardrailMetrics, m.key) })} />
+              <input
+                type="checkbox"
+                checked={draft.guardrailMetrics.includes(m.key)}
+                onChange={() => set({ guardrailMetrics: toggle(draft.guardrailMetrics, m.key) })}
+              />
               {m.name}
               {m.harmThreshold !== null ? <span className="muted small">(harm &gt; {(m.harmThreshold * 100).toFixed(1)}%)</span> : null}
             </label>

@@ -15,7 +15,9 @@ describe('experiments list', () => {
         url: '/v1/experiments/checkout/results',
         body: results([metricResult([row('control', true, null), row('treatment', false, inference(0.12, [0.05, 0.19], true))])], {
           srm: { counts: { control: 1, treatment: 2 }, expectedWeights: {}, chiSquare: 9, pValue: 0.001, flagged: true },
-          guardrails: [{ metric: 'latency', variant: 'treatment', threshold: 0.02, harmCi: [0.03, 0.05], status: 'harm', message: 'slower' }],
+          guardrails: [
+            { metric: 'latency', variant: 'treatment', threshold: 0.02, harmCi: [0.03, 0.05], status: 'harm', message: 'slower' },
+          ],
         }),
       },
       {
@@ -51,7 +53,9 @@ describe('experiments list', () => {
     await user.selectOptions(screen.getByLabelText('Status'), 'running');
     await user.selectOptions(screen.getByLabelText('Layer'), 'homepage');
     await user.type(screen.getByLabelText('Search'), 'check');
-    await vi.waitFor(() => expect(calls.map((c) => c.url)).toContain('/v1/experiments?status=running&layer=homepage&search=check&limit=25&offset=0'));
+    await vi.waitFor(() =>
+      expect(calls.map((c) => c.url)).toContain('/v1/experiments?status=running&layer=homepage&search=check&limit=25&offset=0'),
+    );
     expect(await screen.findByRole('heading', { name: 'No experiments match these filters' })).toBeInTheDocument();
   });
 

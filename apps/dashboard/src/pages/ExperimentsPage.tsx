@@ -12,7 +12,9 @@ import { formatTraffic } from '../lib/traffic';
 const PAGE = 25;
 
 /** The headline of a results payload for the list: primary metric lift of the best-known treatment. */
-export function primaryLift(results: ExperimentResultsDto): { variant: string; estimate: number; significant: boolean; good: boolean } | null {
+export function primaryLift(
+  results: ExperimentResultsDto,
+): { variant: string; estimate: number; significant: boolean; good: boolean } | null {
   const metric = results.metrics.find((m) => m.role === 'primary') ?? results.metrics[0];
   if (!metric) return null;
   const rows = metric.variants.filter((v) => !v.isControl && v.relative && !v.relative.sequential.reason);
@@ -25,7 +27,12 @@ export function primaryLift(results: ExperimentResultsDto): { variant: string; e
   )[0];
   if (!row?.relative) return null;
   const est = row.relative.sequential.estimate;
-  return { variant: row.variant, estimate: est, significant: row.relative.sequential.significant, good: metric.direction === 'increase' ? est > 0 : est < 0 };
+  return {
+    variant: row.variant,
+    estimate: est,
+    significant: row.relative.sequential.significant,
+    good: metric.direction === 'increase' ? est > 0 : est < 0,
+  };
 }
 
 function ResultCells({ experiment }: { experiment: ExperimentDto }) {
@@ -35,7 +42,10 @@ function ResultCells({ experiment }: { experiment: ExperimentDto }) {
   const srmAlert = experiment.alerts.some((a) => a.kind === 'srm');
   let lift: ReactNode = <span className="muted">—</span>;
   if (live && results.isLoading) lift = <span className="muted">loading…</span>;
-  else if (results.error) lift = <span className="muted">{results.error instanceof ApiError && results.error.status === 404 ? 'no results yet' : 'unavailable'}</span>;
+  else if (results.error)
+    lift = (
+      <span className="muted">{results.error instanceof ApiError && results.error.status === 404 ? 'no results yet' : 'unavailable'}</span>
+    );
   else if (results.data) {
     const p = primaryLift(results.data);
     lift = p ? (
@@ -59,7 +69,11 @@ function ResultCells({ experiment }: { experiment: ExperimentDto }) {
               SRM
             </Badge>
           )}
-          {harms > 0 && <Badge tone="bad">{harms} guardrail{harms > 1 ? 's' : ''} harmed</Badge>}
+          {harms > 0 && (
+            <Badge tone="bad">
+              {harms} guardrail{harms > 1 ? 's' : ''} harmed
+            </Badge>
+          )}
           {results.data && !srm && harms === 0 && <Badge tone="ok">healthy</Badge>}
         </span>
       </td>
@@ -145,12 +159,26 @@ export function ExperimentsPage() {
         filtered ? (
           <EmptyState title="No experiments match these filters">Clear the search or pick another status or layer.</EmptyState>
         ) : layers.data && layers.data.items.length === 0 ? (
-          <EmptyState title="Create a layer first" action={<Link to="/layers" className="btn btn-primary">Create a layer</Link>}>
+          <EmptyState
+            title="Create a layer first"
+            action={
+              <Link to="/layers" className="btn btn-primary">
+                Create a layer
+              </Link>
+            }
+          >
             Experiments live in layers: a layer has 10,000 buckets, and experiments in the same layer never share a unit. Create a layer,
             define a metric, then create your first experiment.
           </EmptyState>
         ) : (
-          <EmptyState title="No experiments yet" action={<Link to="/experiments/new" className="btn btn-primary">Create your first experiment</Link>}>
+          <EmptyState
+            title="No experiments yet"
+            action={
+              <Link to="/experiments/new" className="btn btn-primary">
+                Create your first experiment
+              </Link>
+            }
+          >
             An experiment splits a share of a layer's traffic between variants and measures its metrics. Make sure you have defined a metric
             (Metrics page) to use as the primary metric.
           </EmptyState>

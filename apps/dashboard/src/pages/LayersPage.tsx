@@ -25,8 +25,8 @@ export function LayersPage() {
         </button>
       </div>
       <p className="muted">
-        A layer holds 10,000 buckets. Each unit hashes to one bucket per layer, and each experiment reserves its own buckets, so experiments in the
-        same layer never share a unit. Use separate layers for experiments that may overlap.
+        A layer holds 10,000 buckets. Each unit hashes to one bucket per layer, and each experiment reserves its own buckets, so experiments
+        in the same layer never share a unit. Use separate layers for experiments that may overlap.
       </p>
       {creating && <CreateLayerForm onDone={() => setCreating(false)} />}
       {key && <LayerDetail layerKey={key} />}
@@ -88,7 +88,9 @@ function LayerDetail({ layerKey }: { layerKey: string }) {
       <LayerCard layer={layer.data} />
       <div className="card section">
         <h2>Allocation ledger</h2>
-        <p className="muted small">Every bucket range ever reserved in this layer, and when it was released. Released buckets are reused by later experiments.</p>
+        <p className="muted small">
+          Every bucket range ever reserved in this layer, and when it was released. Released buckets are reused by later experiments.
+        </p>
         {ledger.isLoading ? (
           <Loading />
         ) : ledger.error ? (
@@ -138,7 +140,8 @@ function CreateLayerForm({ onDone }: { onDone: () => void }) {
   const queryClient = useQueryClient();
   const [form, setForm] = useState({ key: '', name: '', description: '' });
   const create = useMutation({
-    mutationFn: () => api.layers.create({ key: form.key.trim(), name: form.name, ...(form.description ? { description: form.description } : {}) }),
+    mutationFn: () =>
+      api.layers.create({ key: form.key.trim(), name: form.name, ...(form.description ? { description: form.description } : {}) }),
     onSuccess: () => {
       void queryClient.invalidateQueries({ queryKey: ['layers'] });
       onDone();
@@ -156,12 +159,24 @@ function CreateLayerForm({ onDone }: { onDone: () => void }) {
       <div className="field-row">
         <div className="field">
           <label htmlFor="layer-key">Key</label>
-          <input id="layer-key" value={form.key} placeholder="homepage" onChange={(e) => setForm({ ...form, key: e.target.value })} aria-invalid={hasFieldError(error, 'key')} />
+          <input
+            id="layer-key"
+            value={form.key}
+            placeholder="homepage"
+            onChange={(e) => setForm({ ...form, key: e.target.value })}
+            aria-invalid={hasFieldError(error, 'key')}
+          />
           <FieldError error={error} path="key" />
         </div>
         <div className="field">
           <label htmlFor="layer-name">Name</label>
-          <input id="layer-name" value={form.name} placeholder="Homepage" onChange={(e) => setForm({ ...form, name: e.target.value })} aria-invalid={hasFieldError(error, 'name')} />
+          <input
+            id="layer-name"
+            value={form.name}
+            placeholder="Homepage"
+            onChange={(e) => setForm({ ...form, name: e.target.value })}
+            aria-invalid={hasFieldError(error, 'name')}
+          />
           <FieldError error={error} path="name" />
         </div>
       </div>

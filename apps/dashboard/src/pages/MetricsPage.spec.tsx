@@ -14,7 +14,13 @@ describe('metrics', () => {
         method: 'POST',
         url: '/v1/metrics',
         status: 400,
-        body: { error: { code: 'validation_failed', message: 'bad', details: [{ path: 'denominatorEventName', message: 'ratio metrics need a denominator event' }] } },
+        body: {
+          error: {
+            code: 'validation_failed',
+            message: 'bad',
+            details: [{ path: 'denominatorEventName', message: 'ratio metrics need a denominator event' }],
+          },
+        },
       },
       { url: '/v1/metrics', body: page([]) },
     ]);

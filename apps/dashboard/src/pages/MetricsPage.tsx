@@ -83,7 +83,19 @@ export function MetricsPage() {
   );
 }
 
-const METRIC_FIELDS = ['key', 'name', 'description', 'type', 'eventName', 'denominatorEventName', 'direction', 'winsorizePercentile', 'harmThreshold', 'attributionWindowHours', 'cupedLookbackDays'];
+const METRIC_FIELDS = [
+  'key',
+  'name',
+  'description',
+  'type',
+  'eventName',
+  'denominatorEventName',
+  'direction',
+  'winsorizePercentile',
+  'harmThreshold',
+  'attributionWindowHours',
+  'cupedLookbackDays',
+];
 
 interface MetricForm {
   key: string;
@@ -151,7 +163,13 @@ function CreateMetricForm({ onDone }: { onDone: () => void }) {
   const input = (id: keyof MetricForm, label: string, props: Record<string, string> = {}, hint?: string) => (
     <div className="field">
       <label htmlFor={`metric-${id}`}>{label}</label>
-      <input id={`metric-${id}`} value={f[id]} onChange={(e) => set({ [id]: e.target.value })} aria-invalid={hasFieldError(error, id)} {...props} />
+      <input
+        id={`metric-${id}`}
+        value={f[id]}
+        onChange={(e) => set({ [id]: e.target.value })}
+        aria-invalid={hasFieldError(error, id)}
+        {...props}
+      />
       {hint && <p className="hint">{hint}</p>}
       <FieldError error={error} path={id} />
     </div>
@@ -194,8 +212,18 @@ function CreateMetricForm({ onDone }: { onDone: () => void }) {
       <details>
         <summary>Advanced: guardrail threshold, outliers, attribution, CUPED</summary>
         <div className="field-row section">
-          {input('harmThreshold', 'Guardrail harm threshold (%)', { type: 'number', step: '0.5', placeholder: '2' }, 'As a guardrail, a change this large in the bad direction counts as harm.')}
-          {input('winsorizePercentile', 'Cap values at percentile', { type: 'number', step: '0.01', placeholder: '0.99' }, 'Between 0.5 and 1; empty for no cap.')}
+          {input(
+            'harmThreshold',
+            'Guardrail harm threshold (%)',
+            { type: 'number', step: '0.5', placeholder: '2' },
+            'As a guardrail, a change this large in the bad direction counts as harm.',
+          )}
+          {input(
+            'winsorizePercentile',
+            'Cap values at percentile',
+            { type: 'number', step: '0.01', placeholder: '0.99' },
+            'Between 0.5 and 1; empty for no cap.',
+          )}
           {input('attributionWindowHours', 'Attribution window (hours)', { type: 'number', placeholder: 'until stop' })}
           {input('cupedLookbackDays', 'CUPED lookback (days)', { type: 'number', min: '0', max: '90' }, '0 turns CUPED off.')}
         </div>

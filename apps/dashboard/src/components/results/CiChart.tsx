@@ -26,7 +26,9 @@ export function CiChart({ rows, label }: { rows: CiRow[]; label: string }) {
           <XAxis type="number" domain={[lo - pad, hi + pad]} tickFormatter={(v: number) => formatPct(v, 0)} />
           <YAxis type="category" dataKey="variant" width={96} />
           <Tooltip
-            formatter={(value) => (Array.isArray(value) ? `${formatPct(Number(value[0]))} to ${formatPct(Number(value[1]))}` : String(value))}
+            formatter={(value) =>
+              Array.isArray(value) ? `${formatPct(Number(value[0]))} to ${formatPct(Number(value[1]))}` : String(value)
+            }
             labelFormatter={(l) => `Lift of ${String(l)} vs control`}
           />
           <ReferenceLine x={0} stroke="#111827" strokeWidth={1.5} />

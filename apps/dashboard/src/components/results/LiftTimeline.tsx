@@ -1,5 +1,5 @@
 import type { ExperimentTimeseriesDto } from '@strata/contracts';
-import { Area, CartesianGrid, ComposedChart, ErrorBar, Legend, Line, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
+import { Area, Bar, CartesianGrid, ComposedChart, Legend, Line, ReferenceLine, ResponsiveContainer, Tooltip, XAxis, YAxis } from 'recharts';
 import { formatPct } from '../../lib/format';
 import { colorFor } from '../BucketBar';
 
@@ -12,7 +12,6 @@ export function timelineRows(ts: ExperimentTimeseriesDto, metric: string): { row
       variants.add(variant);
       row[`${variant}__est`] = v.estimate;
       row[`${variant}__band`] = v.ci;
-      row[`${variant}__err`] = v.ci ? [v.estimate - v.ci[0], v.ci[1] - v.estimate] : null;
     }
     return row;
   });
@@ -23,7 +22,7 @@ export function timelineRows(ts: ExperimentTimeseriesDto, metric: string): { row
 export function LiftTimeline({ ts, metric, name }: { ts: ExperimentTimeseriesDto; metric: string; name: string }) {
   const { rows, variants } = timelineRows(ts, metric);
   if (rows.length === 0 || variants.length === 0) return <p className="muted small">No daily data yet for {name}.</p>;
-  // A band needs two days to show; until then each day's interval is drawn as an error bar.
+  // A band needs a few days to show; until then each day's interval is drawn as a range bar.
   const few = rows.length < 3;
   return (
     <div className="chart-box" role="img" aria-label={`Lift of ${name} over time with its confidence band`} data-testid="lift-timeline">
@@ -34,24 +33,39 @@ export function LiftTimeline({ ts, metric, name }: { ts: ExperimentTimeseriesDto
           <YAxis tickFormatter={(v: number) => formatPct(v, 0)} width={56} />
           <Tooltip
             formatter={(value, key) =>
-              Array.isArray(value) ? [`${formatPct(Number(value[0]))} to ${formatPct(Number(value[1]))}`, String(key)] : [formatPct(Number(value)), String(key)]
+              Array.isArray(value)
+                ? [`${formatPct(Number(value[0]))} to ${formatPct(Number(value[1]))}`, String(key)]
+                : [formatPct(Number(value)), String(key)]
             }
           />
           <Legend />
           <ReferenceLine y={0} stroke="#111827" />
-          {variants.map((v, i) => (
-            <Area
-              key={`${v}-band`}
-              type="monotone"
-              dataKey={`${v}__band`}
-              name={`${v} interval`}
-              stroke="none"
-              fill={colorFor(i + 1)}
-              fillOpacity={0.18}
-              isAnimationActive={false}
-              connectNulls
-            />
-          ))}
+          {few &&
+            variants.map((v, i) => (
+              <Bar
+                key={`${v}-bar`}
+                dataKey={`${v}__band`}
+                name={`${v} interval`}
+                fill={colorFor(i + 1)}
+                fillOpacity={0.25}
+                barSize={28}
+                isAnimationActive={false}
+              />
+            ))}
+          {!few &&
+            variants.map((v, i) => (
+              <Area
+                key={`${v}-band`}
+                type="monotone"
+                dataKey={`${v}__band`}
+                name={`${v} interval`}
+                stroke="none"
+                fill={colorFor(i + 1)}
+                fillOpacity={0.18}
+                isAnimationActive={false}
+                connectNulls
+              />
+            ))}
           {variants.map((v, i) => (
             <Line
               key={`${v}-est`}
@@ -63,9 +77,7 @@ export function LiftTimeline({ ts, metric, name }: { ts: ExperimentTimeseriesDto
               dot={few}
               isAnimationActive={false}
               connectNulls
-            >
-              {few && <ErrorBar dataKey={`${v}__err`} width={8} strokeWidth={2} stroke={colorFor(i + 1)} direction="y" />}
-            </Line>
+            />
           ))}
         </ComposedChart>
       </ResponsiveContainer>

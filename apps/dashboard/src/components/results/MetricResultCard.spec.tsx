@@ -13,13 +13,18 @@ describe('results table verdicts', () => {
     expect(within(treatment).getByText('+5.0% to +19.0%')).toBeInTheDocument();
     expect(within(treatment).getByText('11.20%')).toBeInTheDocument();
     expect(within(treatment).getByText('2,000')).toBeInTheDocument();
-    expect(within(treatment).getByText('treatment increases Purchase rate by +12.0% (+5.0% to +19.0%); this is a significant improvement.')).toBeInTheDocument();
+    expect(
+      within(treatment).getByText('treatment increases Purchase rate by +12.0% (+5.0% to +19.0%); this is a significant improvement.'),
+    ).toBeInTheDocument();
     expect(screen.getByRole('row', { name: /control/ })).toHaveTextContent('Control: the baseline');
   });
 
   it('calls an interval that includes zero "no detectable difference yet"', () => {
     const v = verdictFor({ name: 'Revenue', direction: 'increase' }, row('b', false, null), inference(0.02, [-0.01, 0.05], false));
-    expect(v).toEqual({ tone: 'neutral', text: 'No detectable difference yet: b changes Revenue by +2.0%, but the interval (-1.0% to +5.0%) still includes zero.' });
+    expect(v).toEqual({
+      tone: 'neutral',
+      text: 'No detectable difference yet: b changes Revenue by +2.0%, but the interval (-1.0% to +5.0%) still includes zero.',
+    });
   });
 
   it('calls a significant rise of a lower-is-better metric a harm', () => {
@@ -49,7 +54,12 @@ describe('results table verdicts', () => {
 
   it('uses the CUPED-adjusted comparison when switched on and the metric has one', () => {
     const t = row('treatment', false, inference(0.1, [-0.02, 0.22], false));
-    t.cuped = { theta: 0.5, varianceReduction: 0.4, absolute: inference(0.01, [0.001, 0.02], true), relative: inference(0.1, [0.04, 0.16], true) };
+    t.cuped = {
+      theta: 0.5,
+      varianceReduction: 0.4,
+      absolute: inference(0.01, [0.001, 0.02], true),
+      relative: inference(0.1, [0.04, 0.16], true),
+    };
     const m = metricResult([row('control', true, null), t]);
     render(<MetricResultCard metric={m} mode="sequential" cuped={true} />);
     expect(screen.getByRole('row', { name: /treatment/ })).toHaveTextContent('+4.0% to +16.0%');

@@ -10,7 +10,8 @@ export function MetricResultCard({ metric, mode, cuped }: { metric: MetricResult
   const rows = metric.variants.map((row) => {
     const inf = pickInference(row, mode, cuped);
     const verdict = verdictFor(metric, row, inf);
-    if (!row.isControl && inf?.ci && !inf.reason) chartRows.push({ variant: row.variant, estimate: inf.estimate, ci: inf.ci, tone: verdict.tone });
+    if (!row.isControl && inf?.ci && !inf.reason)
+      chartRows.push({ variant: row.variant, estimate: inf.estimate, ci: inf.ci, tone: verdict.tone });
     return { row, inf, verdict };
   });
   const usedCuped = cuped && metric.variants.some((v) => v.cuped);
@@ -18,7 +19,10 @@ export function MetricResultCard({ metric, mode, cuped }: { metric: MetricResult
     <div className="card metric-card" data-testid={`metric-${metric.metric}`}>
       <div className="card-head">
         <h3>
-          {metric.name} <Badge tone="info">{metric.role}</Badge> <span className="muted small">{metric.type}, higher is {metric.direction === 'increase' ? 'better' : 'worse'}</span>
+          {metric.name} <Badge tone="info">{metric.role}</Badge>{' '}
+          <span className="muted small">
+            {metric.type}, higher is {metric.direction === 'increase' ? 'better' : 'worse'}
+          </span>
         </h3>
         <span className="muted small">
           {mode === 'sequential' ? 'Always-valid (sequential) intervals' : 'Fixed-horizon intervals'}

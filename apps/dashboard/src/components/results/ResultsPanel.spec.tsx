@@ -12,11 +12,20 @@ const m = metricResult([row('control', true, null, 2100), row('treatment', false
 describe('results panel', () => {
   it('shows the SRM banner with the counts, the data freshness and the decision', async () => {
     mockFetch([
-      { url: '/v1/experiments/checkout/results/timeseries', body: { experiment: 'checkout', control: 'control', metrics: ['purchase'], points: [] } },
+      {
+        url: '/v1/experiments/checkout/results/timeseries',
+        body: { experiment: 'checkout', control: 'control', metrics: ['purchase'], points: [] },
+      },
       {
         url: '/v1/experiments/checkout/results',
         body: results([m], {
-          srm: { counts: { control: 2100, treatment: 1900 }, expectedWeights: { control: 0.5, treatment: 0.5 }, chiSquare: 10, pValue: 0.0016, flagged: true },
+          srm: {
+            counts: { control: 2100, treatment: 1900 },
+            expectedWeights: { control: 0.5, treatment: 0.5 },
+            chiSquare: 10,
+            pValue: 0.0016,
+            flagged: true,
+          },
           decision: { hint: 'ship', reason: 'treatment wins on purchase.' },
         }),
       },
@@ -34,7 +43,11 @@ describe('results panel', () => {
   it('asks for the segment breakdown and the correction method from the API', async () => {
     const user = userEvent.setup();
     const calls = mockFetch([
-      { url: '/v1/experiments/checkout/results/timeseries', status: 404, body: { error: { code: 'route_not_found', message: 'No such route.', details: [] } } },
+      {
+        url: '/v1/experiments/checkout/results/timeseries',
+        status: 404,
+        body: { error: { code: 'route_not_found', message: 'No such route.', details: [] } },
+      },
       { url: '/v1/experiments/checkout/results', body: results([m]) },
     ]);
     renderPage(<ResultsPanel experiment={experiment()} />);
@@ -42,7 +55,10 @@ describe('results panel', () => {
     expect(screen.getByText('No daily series yet.')).toBeInTheDocument();
     await user.selectOptions(screen.getByLabelText('Multiple comparisons'), 'bonferroni');
     await user.type(screen.getByLabelText('Segment by attribute'), 'country');
-    await vi.waitFor(() => expect(calls.some((c) => c.url === '/v1/experiments/checkout/results?segment=country&correction=bonferroni')).toBe(true), { timeout: 3000 });
+    await vi.waitFor(
+      () => expect(calls.some((c) => c.url === '/v1/experiments/checkout/results?segment=country&correction=bonferroni')).toBe(true),
+      { timeout: 3000 },
+    );
   });
 
   it('says "no results yet" while the results endpoint answers 404', async () => {
@@ -68,7 +84,10 @@ describe('results panel', () => {
     await user.click(screen.getByRole('button', { name: 'Per-unit CSV' }));
     await vi.waitFor(() => expect(click).toHaveBeenCalledTimes(2));
     const exports = calls.filter((c) => c.url.includes('/export'));
-    expect(exports.map((c) => c.url)).toEqual(['/v1/experiments/checkout/export?format=csv', '/v1/experiments/checkout/export/units?format=csv']);
+    expect(exports.map((c) => c.url)).toEqual([
+      '/v1/experiments/checkout/export?format=csv',
+      '/v1/experiments/checkout/export/units?format=csv',
+    ]);
     expect(exports.every((c) => c.headers.authorization === 'Bearer sk_admin_test')).toBe(true);
     expect(createObjectURL).toHaveBeenCalledTimes(2);
     click.mockRestore();

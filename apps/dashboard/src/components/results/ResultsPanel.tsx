@@ -39,7 +39,8 @@ export function ResultsPanel({ experiment }: { experiment: ExperimentDto }) {
   const exportFile = async (kind: 'csv' | 'json' | 'units') => {
     setExportError(null);
     try {
-      const blob = kind === 'units' ? await api.experiments.exportUnits(experiment.key) : await api.experiments.exportResults(experiment.key, kind);
+      const blob =
+        kind === 'units' ? await api.experiments.exportUnits(experiment.key) : await api.experiments.exportResults(experiment.key, kind);
       download(blob, kind === 'units' ? `${experiment.key}-units.csv` : `${experiment.key}-results.${kind}`);
     } catch (e) {
       setExportError(`Export failed: ${errorMessage(e)}`);
@@ -81,7 +82,13 @@ export function ResultsPanel({ experiment }: { experiment: ExperimentDto }) {
         </label>
         <div className="field">
           <label htmlFor="results-segment">Segment by attribute</label>
-          <input id="results-segment" list="segment-suggestions" placeholder="e.g. country" value={segmentText} onChange={(e) => setSegmentText(e.target.value)} />
+          <input
+            id="results-segment"
+            list="segment-suggestions"
+            placeholder="e.g. country"
+            value={segmentText}
+            onChange={(e) => setSegmentText(e.target.value)}
+          />
           <datalist id="segment-suggestions">
             {SEGMENT_SUGGESTIONS.map((s) => (
               <option key={s} value={s} />
@@ -98,8 +105,8 @@ export function ResultsPanel({ experiment }: { experiment: ExperimentDto }) {
         </div>
       </div>
       <p className="muted small" data-testid="freshness">
-        {r.dataThrough ? `Data through ${formatDateTime(r.dataThrough)}` : 'No events processed yet'} · computed {formatDateTime(r.computedAt)} ·{' '}
-        {formatInt(r.totalUnits)} units · α = {r.alpha} · {r.sequential.method}
+        {r.dataThrough ? `Data through ${formatDateTime(r.dataThrough)}` : 'No events processed yet'} · computed{' '}
+        {formatDateTime(r.computedAt)} · {formatInt(r.totalUnits)} units · α = {r.alpha} · {r.sequential.method}
         {results.isFetching ? ' · refreshing…' : ''}
       </p>
 
@@ -116,7 +123,10 @@ export function ResultsPanel({ experiment }: { experiment: ExperimentDto }) {
           </p>
         </div>
       )}
-      <div className={`banner ${r.decision.hint === 'ship' ? 'banner-ok' : r.decision.hint === 'stop_for_harm' ? 'banner-bad' : 'banner-info'}`} data-testid="decision">
+      <div
+        className={`banner ${r.decision.hint === 'ship' ? 'banner-ok' : r.decision.hint === 'stop_for_harm' ? 'banner-bad' : 'banner-info'}`}
+        data-testid="decision"
+      >
         <h3>{DECISION_TITLE[r.decision.hint]}</h3>
         <p>{r.decision.reason}</p>
       </div>
@@ -149,7 +159,10 @@ export function ResultsPanel({ experiment }: { experiment: ExperimentDto }) {
                     <td data-label="Status">
                       <Badge tone={g.status === 'harm' ? 'bad' : g.status === 'ok' ? 'ok' : 'muted'}>{g.status.replace('_', ' ')}</Badge>
                     </td>
-                    <td data-label="Harm interval">{g.harmCi ? `${formatPct(g.harmCi[0])} to ${formatPct(g.harmCi[1])}` : '—'} (threshold {formatPct(g.threshold, 1, false)})</td>
+                    <td data-label="Harm interval">
+                      {g.harmCi ? `${formatPct(g.harmCi[0])} to ${formatPct(g.harmCi[1])}` : '—'} (threshold{' '}
+                      {formatPct(g.threshold, 1, false)})
+                    </td>
                     <td data-label="Details">{g.message}</td>
                   </tr>
                 ))}
@@ -164,7 +177,11 @@ export function ResultsPanel({ experiment }: { experiment: ExperimentDto }) {
         {timeseries.isLoading ? (
           <Loading />
         ) : timeseries.error ? (
-          <p className="muted">{timeseries.error instanceof ApiError && timeseries.error.status === 404 ? 'No daily series yet.' : errorMessage(timeseries.error)}</p>
+          <p className="muted">
+            {timeseries.error instanceof ApiError && timeseries.error.status === 404
+              ? 'No daily series yet.'
+              : errorMessage(timeseries.error)}
+          </p>
         ) : timeseries.data ? (
           r.metrics.map((m) => (
             <div key={m.metric} className="section">
@@ -246,7 +263,9 @@ function SegmentTable({ results }: { results: ExperimentResultsDto }) {
                         {formatPct(v.relative?.sequential.estimate)}
                       </td>
                       <td data-label="Interval">
-                        {v.relative?.sequential.ci ? `${formatPct(v.relative.sequential.ci[0])} to ${formatPct(v.relative.sequential.ci[1])}` : '—'}
+                        {v.relative?.sequential.ci
+                          ? `${formatPct(v.relative.sequential.ci[0])} to ${formatPct(v.relative.sequential.ci[1])}`
+                          : '—'}
                       </td>
                     </tr>
                   )),
