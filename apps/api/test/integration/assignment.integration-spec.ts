@@ -163,7 +163,17 @@ describe('authentication and validation', () => {
     expect(await paths({ unitId: 'u', experiments: ['Not A Key'] })).toContain('experiments.0');
     expect(await paths({ unitId: 'u', logExposures: 'yes' })).toContain('logExposures');
     expect(await paths({ unitId: 'u', surprise: 1 })).toContain('');
-    expectError(await http('POST', '/v1/assign', { raw: '{"unitId":' }), 400, 'malformed_json');
+    const malformed = await http('POST', '/v1/assign', { raw: '{"unitId":', headers: { 'x-request-id': 'req-assign-1' } });
+    expectError(malformed, 400, 'malformed_json');
+    expect(malformed.body.error.requestId).toBe('req-assign-1');
+    expect(malformed.headers.get('x-request-id')).toBe('req-assign-1');
+    expectError(await http('POST', '/v1/assign', { raw: '' }), 400, 'malformed_json');
+    // Same answer as the Nest routes give a non-JSON body.
+    const plain = await http('POST', '/v1/assign', { raw: 'unitId=u1', headers: { 'content-type': 'text/plain' } });
+    const plainBatch = await http('POST', '/v1/assign/batch', { raw: 'unitId=u1', headers: { 'content-type': 'text/plain' } });
+    expect([plain.status, plain.body.error.code]).toEqual([plainBatch.status, plainBatch.body.error.code]);
+    expect(plain.status).toBeGreaterThanOrEqual(400);
+    expect(plain.status).toBeLessThan(500);
     expect((await http('POST', '/v1/assign', { body: { unitId: 'x'.repeat(256) } })).status).toBe(200);
   });
 

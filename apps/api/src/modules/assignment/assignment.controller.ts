@@ -2,7 +2,6 @@ import { Body, Controller, Get, Header, Headers, HttpCode, Post, Query, Res } fr
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { Explanation } from '@strata/bucketing';
 import {
-  assignRequestSchema,
   batchAssignRequestSchema,
   explainQuerySchema,
   MAX_BATCH_UNITS,
@@ -13,7 +12,7 @@ import { Auth, CurrentPrincipal } from '../../common/guards/auth.decorator';
 import type { Principal } from '../../common/guards/principal';
 import { ApiZodBody, ApiZodQuery } from '../../common/http/openapi';
 import { parseOrThrow } from '../../common/pipes/zod-validation.pipe';
-import { assignResponseJson, batchResponseJson } from './assignment-json';
+import { batchResponseJson } from './assignment-json';
 import { AssignmentService } from './assignment.service';
 import { ConfigSnapshotService } from './config-snapshot.service';
 
@@ -36,20 +35,10 @@ export class AssignmentController {
   ) {}
 
   /*
-   * The two assign routes return their JSON as a string (an AssignResponse / BatchAssignResponse
-   * serialized from cached fragments, see assignment-json.ts): the hot path must not pay
-   * JSON.stringify on every shared assignment object per request.
+   * POST /v1/assign is registered as a plain Fastify route (assign.route.ts): the hot path
+   * skips Nest's per-request pipeline. The batch route returns its JSON as a string built from
+   * cached fragments (assignment-json.ts) rather than JSON.stringify per request.
    */
-  @Post('assign')
-  @Auth('sdk')
-  @HttpCode(200)
-  @Header('content-type', JSON_TYPE)
-  @ApiZodBody(assignRequestSchema)
-  async assign(@CurrentPrincipal() principal: Principal, @Body() body: unknown): Promise<string> {
-    const { assignments } = await this.assignments.assign(parseOrThrow(assignRequestSchema, body), principal.keyId);
-    return assignResponseJson(assignments);
-  }
-
   @Post('assign/batch')
   @Auth('sdk')
   @HttpCode(200)

@@ -1,5 +1,10 @@
-import { Module } from '@nestjs/common';
+import { Module, type OnModuleInit } from '@nestjs/common';
+import { HttpAdapterHost } from '@nestjs/core';
+import type { FastifyInstance } from 'fastify';
+import { ApiKeyModule } from '../api-key/api-key.module';
+import { ApiKeyService } from '../api-key/api-key.service';
 import { EventModule } from '../event/event.module';
+import { registerAssignRoute } from './assign.route';
 import { AssignmentController } from './assignment.controller';
 import { AssignmentService } from './assignment.service';
 import { ConfigSnapshotService } from './config-snapshot.service';
@@ -11,9 +16,19 @@ import { CollectorExposureSink, EXPOSURE_SINK } from './exposure-sink';
  * Exports ConfigSnapshotService for any module that needs the live configuration without a query.
  */
 @Module({
-  imports: [EventModule],
+  imports: [EventModule, ApiKeyModule],
   controllers: [AssignmentController],
   providers: [ConfigSnapshotService, AssignmentService, { provide: EXPOSURE_SINK, useClass: CollectorExposureSink }],
   exports: [ConfigSnapshotService],
 })
-export class AssignmentModule {}
+export class AssignmentModule implements OnModuleInit {
+  constructor(
+    private readonly adapterHost: HttpAdapterHost,
+    private readonly keys: ApiKeyService,
+    private readonly assignments: AssignmentService,
+  ) {}
+
+  onModuleInit(): void {
+    registerAssignRoute(this.adapterHost.httpAdapter.getInstance<FastifyInstance>(), this.keys, this.assignments);
+  }
+}
