@@ -11,6 +11,7 @@ import { CreateExperiments1764000005000 } from './1764000005000-CreateExperiment
 import { CreateBucketAllocations1764000006000 } from './1764000006000-CreateBucketAllocations';
 import { CreateEvents1764001000000 } from './1764001000000-CreateEvents';
 import { CreateAnalysisRollups1764002000000 } from './1764002000000-CreateAnalysisRollups';
+import { ChangeRollupIndexesForIncrementalAdvance1764003000000 } from './1764003000000-ChangeRollupIndexesForIncrementalAdvance';
 
 export const migrations = [
   CreateApiKeys1764000000000,
@@ -22,4 +23,5 @@ export const migrations = [
   CreateBucketAllocations1764000006000,
   CreateEvents1764001000000,
   CreateAnalysisRollups1764002000000,
+  ChangeRollupIndexesForIncrementalAdvance1764003000000,
 ];

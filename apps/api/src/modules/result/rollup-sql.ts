@@ -33,81 +33,129 @@ export function metricEventNames(metrics: AnalysisMetric[]): string[] {
 
 const METRIC_ROWS = `unnest($2::text[], $3::text[], $4::text[], $5::int[], $6::int[]) AS m(metric_key, event_name, role, window_hours, lookback_days)`;
 
-/** The dirty-unit set the rebuild statements read; a temp table so the planner sees its size. */
-export const CREATE_DIRTY = `CREATE TEMP TABLE strata_dirty (unit_id text PRIMARY KEY, variant_key text NOT NULL, first_ts timestamptz NOT NULL) ON COMMIT DROP`;
+/**
+ * Which of a unit's events count, and where: `post` (first exposure ≤ ts, before the stop and
+ * the attribution window's end) feeds the metric value; the pre-exposure lookback
+ * [first exposure − lookback days, first exposure) of numerator events feeds the CUPED
+ * covariate. The two are disjoint (ts < first_ts vs ts ≥ first_ts). `u` is the unit, `e` the
+ * event, `m` the metric row; $8 is the stop time (null while running).
+ */
+const COUNTED_EVENT = `
+     ((e.ts >= u.first_ts AND ($8::timestamptz IS NULL OR e.ts < $8::timestamptz)
+       AND (m.window_hours IS NULL OR e.ts < u.first_ts + m.window_hours * interval '1 hour'))
+   OR (m.role = 'num' AND m.lookback_days > 0
+       AND e.ts >= u.first_ts - m.lookback_days * interval '1 day' AND e.ts < u.first_ts))`;
 
-/** $1 experiment, $2 watermark. Every counted unit. */
-export const DIRTY_ALL = `
-INSERT INTO strata_dirty (unit_id, variant_key, first_ts)
-SELECT f.unit_id, f.variant_key, f.first_ts FROM first_exposures f
- WHERE f.experiment_key = $1 AND NOT f.forced AND f.received_at <= $2`;
+/** Sums per metric × unit × UTC event day × post/pre over events `e` joined to units `u`. */
+const EVENT_SUMS = `m.metric_key, u.unit_id, u.variant_key, (e.ts AT TIME ZONE 'UTC')::date AS day, e.ts >= u.first_ts AS post,
+         sum(CASE WHEN m.role = 'num' THEN coalesce(e.value, 0) ELSE 0 END) AS value,
+         sum(CASE WHEN m.role = 'den' THEN coalesce(e.value, 1) ELSE 0 END) AS value_den,
+         count(*) FILTER (WHERE m.role = 'num') AS event_count`;
+
+/** Per metric × unit: the post-exposure totals and the pre-exposure covariate, from `agg`. */
+const UNIT_TOTALS = `
+  SELECT metric_key, unit_id,
+         coalesce(sum(value) FILTER (WHERE post), 0) AS value,
+         coalesce(sum(value_den) FILTER (WHERE post), 0) AS value_den,
+         coalesce(sum(event_count) FILTER (WHERE post), 0) AS event_count,
+         coalesce(sum(value) FILTER (WHERE NOT post), 0) AS pre_value,
+         coalesce(sum(event_count) FILTER (WHERE NOT post), 0) AS pre_event_count
+    FROM agg GROUP BY metric_key, unit_id`;
 
 /**
- * $1 experiment, $2 new watermark, $3 old watermark, $4 event names. Units whose exposure or
- * metric events were received since the old watermark — late events included, because the
- * watermark is on received_at, not on event time.
+ * Recomputes units from raw events in ONE pass over them (post-exposure sums per day and the
+ * CUPED covariate together), writing `unit_metric_daily` and `unit_metric_rollups` (one row per
+ * unit and metric, zeros included). `full`: every counted unit of the experiment (first build or
+ * definition change: a hash join of the events with the units). Otherwise only units whose
+ * exposure row arrived in (old watermark $11, watermark $7] — new units, or an earlier exposure
+ * arriving late — probed by unit in events (name, unit_id, ts).
+ * $1 experiment, $2..$6 metric rows, $7 watermark, $8 stop time, $9 lower ts bound (partition
+ * pruning), $10 distinct metric keys, [$11 old watermark]. Returns the number of units.
+ * Rows are inserted in primary-key order so index inserts stay local.
  */
-export const DIRTY_SINCE = `
-INSERT INTO strata_dirty (unit_id, variant_key, first_ts)
-SELECT f.unit_id, f.variant_key, f.first_ts FROM first_exposures f
- WHERE f.experiment_key = $1 AND NOT f.forced AND f.received_at <= $2
-   AND (f.received_at > $3 OR f.unit_id IN (
-        SELECT e.unit_id FROM events e
-         WHERE e.received_at > $3 AND e.received_at <= $2 AND e.type = 'metric' AND e.name = ANY($4::text[])))`;
+export function recomputeUnitsSql(full: boolean): string {
+  return `
+WITH u AS MATERIALIZED (
+  SELECT f.unit_id, f.variant_key, f.first_ts FROM first_exposures f
+   WHERE f.experiment_key = $1 AND NOT f.forced AND f.received_at <= $7${full ? '' : ' AND f.received_at > $11'}
+), agg AS MATERIALIZED (
+  SELECT ${EVENT_SUMS}
+    FROM u
+    JOIN events e ON e.unit_id = u.unit_id
+    JOIN ${METRIC_ROWS} ON e.name = m.event_name
+   WHERE e.type = 'metric' AND e.name = ANY($3::text[]) AND e.received_at <= $7 AND e.ts >= $9
+     AND ${COUNTED_EVENT}
+   GROUP BY 1, 2, 3, 4, 5
+), daily AS (
+  INSERT INTO unit_metric_daily (experiment_key, metric_key, unit_id, day, variant_key, value, value_den, event_count)
+  SELECT $1, metric_key, unit_id, day, variant_key, value, value_den, event_count FROM agg WHERE post
+   ORDER BY metric_key, unit_id, day
+), totals AS (${UNIT_TOTALS}
+), ins AS (
+  INSERT INTO unit_metric_rollups (experiment_key, metric_key, unit_id, variant_key, first_ts, value, value_den, event_count, pre_value, pre_event_count)
+  SELECT $1, k.metric_key, u.unit_id, u.variant_key, u.first_ts,
+         coalesce(t.value, 0), coalesce(t.value_den, 0), coalesce(t.event_count, 0), coalesce(t.pre_value, 0), coalesce(t.pre_event_count, 0)
+    FROM u CROSS JOIN unnest($10::text[]) AS k(metric_key)
+    LEFT JOIN totals t ON t.metric_key = k.metric_key AND t.unit_id = u.unit_id
+   ORDER BY k.metric_key, u.unit_id
+)
+SELECT count(*)::int AS n FROM u`;
+}
 
-/** $1 experiment, $2 old watermark. Units that arrived forced are never counted. */
-export const DELETE_FORCED = `
-DELETE FROM unit_metric_rollups r USING first_exposures f
- WHERE r.experiment_key = $1 AND f.experiment_key = $1 AND f.unit_id = r.unit_id AND f.forced AND f.received_at > $2`;
+/**
+ * Adds the events received in (old watermark $9, watermark $7] to the rollups of units already
+ * counted at the old watermark (exposure received ≤ $9), in place: per-day sums are upserted
+ * (`+=`), per-unit totals and covariates incremented. Every stored value is a sum over events,
+ * so this equals a recompute while touching only the new events (found by the received_at
+ * index) and the rows they change — not every event of every unit that got one.
+ * $1 experiment, $2..$6 metric rows, $7 watermark, $8 stop time, $9 old watermark.
+ * Returns the number of units changed.
+ */
+export const ADD_NEW_EVENTS = `
+WITH agg AS MATERIALIZED (
+  SELECT ${EVENT_SUMS}
+    FROM events e
+    JOIN first_exposures u ON u.experiment_key = $1 AND u.unit_id = e.unit_id
+    JOIN ${METRIC_ROWS} ON e.name = m.event_name
+   WHERE e.received_at > $9 AND e.received_at <= $7 AND e.type = 'metric' AND e.name = ANY($3::text[])
+     AND NOT u.forced AND u.received_at <= $9
+     AND ${COUNTED_EVENT}
+   GROUP BY 1, 2, 3, 4, 5
+), daily AS (
+  INSERT INTO unit_metric_daily AS d (experiment_key, metric_key, unit_id, day, variant_key, value, value_den, event_count)
+  SELECT $1, metric_key, unit_id, day, variant_key, value, value_den, event_count FROM agg WHERE post
+  ON CONFLICT (experiment_key, metric_key, unit_id, day) DO UPDATE
+     SET value = d.value + EXCLUDED.value, value_den = d.value_den + EXCLUDED.value_den, event_count = d.event_count + EXCLUDED.event_count
+), totals AS (${UNIT_TOTALS}
+), upd AS (
+  UPDATE unit_metric_rollups r
+     SET value = r.value + t.value, value_den = r.value_den + t.value_den, event_count = r.event_count + t.event_count,
+         pre_value = r.pre_value + t.pre_value, pre_event_count = r.pre_event_count + t.pre_event_count
+    FROM totals t
+   WHERE r.experiment_key = $1 AND r.metric_key = t.metric_key AND r.unit_id = t.unit_id
+  RETURNING r.unit_id
+)
+SELECT count(DISTINCT unit_id)::int AS n FROM upd`;
 
-export const DELETE_DIRTY_DAILY = `DELETE FROM unit_metric_daily WHERE experiment_key = $1 AND unit_id IN (SELECT unit_id FROM strata_dirty)`;
-export const DELETE_DIRTY_ROLLUPS = `DELETE FROM unit_metric_rollups WHERE experiment_key = $1 AND unit_id IN (SELECT unit_id FROM strata_dirty)`;
+/**
+ * Units whose exposure row arrived in (old watermark $3, watermark $4] — new, forced, or with
+ * an earlier first exposure — lose their rows before being recomputed (forced ones are never
+ * counted). $1 experiment, $2 metric keys. Uses the primary key (experiment, metric, unit).
+ */
+export function deleteChangedUnitsSql(table: 'unit_metric_daily' | 'unit_metric_rollups'): string {
+  return `
+DELETE FROM ${table} r USING first_exposures f
+ WHERE r.experiment_key = $1 AND r.metric_key = ANY($2::text[]) AND r.unit_id = f.unit_id
+   AND f.experiment_key = $1 AND f.received_at > $3 AND f.received_at <= $4`;
+}
+
 export const DELETE_ALL_DAILY = `DELETE FROM unit_metric_daily WHERE experiment_key = $1`;
 export const DELETE_ALL_ROLLUPS = `DELETE FROM unit_metric_rollups WHERE experiment_key = $1`;
 
-/**
- * Per unit × metric × UTC event day, from raw events. $1 experiment, $2..$6 metric rows,
- * $7 watermark, $8 stop time (null while running), $9 lower ts bound (partition pruning).
- */
-export const INSERT_DAILY = `
-INSERT INTO unit_metric_daily (experiment_key, metric_key, unit_id, day, variant_key, value, value_den, event_count)
-SELECT $1, m.metric_key, d.unit_id, (e.ts AT TIME ZONE 'UTC')::date, d.variant_key,
-       sum(CASE WHEN m.role = 'num' THEN coalesce(e.value, 0) ELSE 0 END),
-       sum(CASE WHEN m.role = 'den' THEN coalesce(e.value, 1) ELSE 0 END),
-       count(*) FILTER (WHERE m.role = 'num')
-  FROM strata_dirty d
-  JOIN events e ON e.unit_id = d.unit_id
-  JOIN ${METRIC_ROWS} ON e.name = m.event_name
- WHERE e.type = 'metric' AND e.name = ANY($3::text[]) AND e.received_at <= $7 AND e.ts >= $9
-   AND e.ts >= d.first_ts
-   AND ($8::timestamptz IS NULL OR e.ts < $8::timestamptz)
-   AND (m.window_hours IS NULL OR e.ts < d.first_ts + m.window_hours * interval '1 hour')
- GROUP BY m.metric_key, d.unit_id, (e.ts AT TIME ZONE 'UTC')::date, d.variant_key`;
-
-/**
- * Per unit × metric totals (one row per counted unit and metric, zeros included) and the CUPED
- * covariate: the same metric over [first exposure − lookback days, first exposure).
- * $1 experiment, $2..$6 metric rows, $7 watermark, $8 distinct metric keys.
- */
-export const INSERT_ROLLUPS = `
-INSERT INTO unit_metric_rollups (experiment_key, metric_key, unit_id, variant_key, first_ts, value, value_den, event_count, pre_value, pre_event_count)
-SELECT $1, k.metric_key, d.unit_id, d.variant_key, d.first_ts,
-       coalesce(a.value, 0), coalesce(a.value_den, 0), coalesce(a.event_count, 0), coalesce(p.pre_value, 0), coalesce(p.pre_event_count, 0)
-  FROM strata_dirty d
- CROSS JOIN unnest($8::text[]) AS k(metric_key)
-  LEFT JOIN (
-        SELECT x.metric_key, x.unit_id, sum(x.value) AS value, sum(x.value_den) AS value_den, sum(x.event_count) AS event_count
-          FROM unit_metric_daily x
-         WHERE x.experiment_key = $1 AND x.unit_id IN (SELECT unit_id FROM strata_dirty)
-         GROUP BY x.metric_key, x.unit_id) a ON a.metric_key = k.metric_key AND a.unit_id = d.unit_id
-  LEFT JOIN (
-        SELECT m.metric_key, d2.unit_id, sum(coalesce(e.value, 0)) AS pre_value, count(*) AS pre_event_count
-          FROM strata_dirty d2
-          JOIN events e ON e.unit_id = d2.unit_id
-          JOIN ${METRIC_ROWS} ON e.name = m.event_name AND m.role = 'num' AND m.lookback_days > 0
-         WHERE e.type = 'metric' AND e.name = ANY($3::text[]) AND e.received_at <= $7
-           AND e.ts >= d2.first_ts - m.lookback_days * interval '1 day' AND e.ts < d2.first_ts
-         GROUP BY m.metric_key, d2.unit_id) p ON p.metric_key = k.metric_key AND p.unit_id = d.unit_id`;
+/** Earliest first exposure of the units a step recomputes ($3 null: all), for the partition-pruning bound. */
+export const MIN_FIRST_TS = `
+SELECT min(first_ts) AS lo FROM first_exposures
+ WHERE experiment_key = $1 AND received_at <= $2 AND ($3::timestamptz IS NULL OR received_at > $3::timestamptz)`;
 
 /** Per-unit outcome y and covariate c of a metric type, over a rollup row aliased `r`. */
 export function unitValueExpressions(type: MetricType): { y: string; c: string } {

@@ -4,22 +4,21 @@ import type { DataSource, EntityManager } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { loadAnalysisDefinition, rollupDefinitionHash, type AnalysisDefinition } from './analysis-definition';
 import {
-  CREATE_DIRTY,
+  ADD_NEW_EVENTS,
   DELETE_ALL_DAILY,
   DELETE_ALL_ROLLUPS,
-  DELETE_DIRTY_DAILY,
-  DELETE_DIRTY_ROLLUPS,
-  DELETE_FORCED,
-  DIRTY_ALL,
-  DIRTY_SINCE,
-  INSERT_DAILY,
-  INSERT_ROLLUPS,
-  metricEventNames,
+  deleteChangedUnitsSql,
   metricEventRows,
+  MIN_FIRST_TS,
+  recomputeUnitsSql,
 } from './rollup-sql';
 
 /** Events one results request may fold in before answering (the job does the rest). */
 export const REQUEST_STEP_EVENTS = 200_000;
+
+/** Memory for a full rebuild's hash join over every unit and aggregation over every event (per transaction). */
+const REBUILD_WORK_MEM = '256MB';
+const STEP_WORK_MEM = '32MB';
 
 /** Stopped experiments keep receiving late events for up to 7 days; keep rolling them up a day longer. */
 const LATE_EVENT_DAYS = 8;
@@ -143,32 +142,42 @@ export class RollupService implements OnApplicationBootstrap, OnModuleDestroy {
     return rows[0].safe;
   }
 
+  /**
+   * A first build (or definition change) recomputes every unit in one pass over the events.
+   * Otherwise the step is bounded by what arrived in (old, target]: units whose exposure row
+   * arrived are recomputed from their events (index probes by unit), and the new metric events
+   * of every other counted unit are added to its sums in place. Nothing scans all units or all
+   * events of the experiment.
+   */
   private async recompute(manager: EntityManager, def: AnalysisDefinition, old: Date | null, target: Date): Promise<number> {
     const key = def.key;
-    await manager.query(CREATE_DIRTY);
-    const names = metricEventNames(def.metrics);
+    const metricKeys = def.metrics.map((m) => m.key);
     if (old === null) {
+      // The build hashes every unit and aggregates every event: give it memory (this transaction only) instead of spilling to disk.
+      await manager.query(`SET LOCAL work_mem = '${REBUILD_WORK_MEM}'`);
       await manager.query(DELETE_ALL_DAILY, [key]);
       await manager.query(DELETE_ALL_ROLLUPS, [key]);
-      await manager.query(DIRTY_ALL, [key, target]);
     } else {
-      await manager.query(DELETE_FORCED, [key, old]);
-      await manager.query(DIRTY_SINCE, [key, target, old, names]);
+      await manager.query(`SET LOCAL work_mem = '${STEP_WORK_MEM}'`);
+      await manager.query(deleteChangedUnitsSql('unit_metric_daily'), [key, metricKeys, old, target]);
+      await manager.query(deleteChangedUnitsSql('unit_metric_rollups'), [key, metricKeys, old, target]);
     }
-    const counted: { n: string }[] = await manager.query('SELECT count(*) AS n FROM strata_dirty');
-    const dirty = Number(counted[0].n);
-    if (dirty === 0 || def.metrics.length === 0) return dirty;
-    await manager.query('ANALYZE strata_dirty');
-    if (old !== null) {
-      await manager.query(DELETE_DIRTY_DAILY, [key]);
-      await manager.query(DELETE_DIRTY_ROLLUPS, [key]);
-    }
+    if (def.metrics.length === 0) return 0;
     const rows = metricEventRows(def.metrics);
     const maxLookback = Math.max(0, ...def.metrics.map((m) => m.cupedLookbackDays));
-    const bounds: { lo: Date | null }[] = await manager.query('SELECT min(first_ts) AS lo FROM strata_dirty');
-    const lowerTs = new Date((bounds[0].lo ?? target).getTime() - (maxLookback + 1) * 86_400_000);
-    await manager.query(INSERT_DAILY, [key, ...rows, target, def.stoppedAt, lowerTs]);
-    await manager.query(INSERT_ROLLUPS, [key, ...rows, target, def.metrics.map((m) => m.key)]);
-    return dirty;
+    const bounds: { lo: Date | null }[] = await manager.query(MIN_FIRST_TS, [key, target, old]);
+    let changed = 0;
+    if (bounds[0].lo !== null) {
+      const lowerTs = new Date(bounds[0].lo.getTime() - (maxLookback + 1) * 86_400_000);
+      const params: unknown[] = [key, ...rows, target, def.stoppedAt, lowerTs, metricKeys];
+      if (old !== null) params.push(old);
+      const recomputed: { n: number }[] = await manager.query(recomputeUnitsSql(old === null), params);
+      changed += recomputed[0].n;
+    }
+    if (old !== null) {
+      const added: { n: number }[] = await manager.query(ADD_NEW_EVENTS, [key, ...rows, target, def.stoppedAt, old]);
+      changed += added[0].n;
+    }
+    return changed;
   }
 }
