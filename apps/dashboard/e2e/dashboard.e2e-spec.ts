@@ -208,6 +208,7 @@ describe.skipIf(!hasChromium)('dashboard in a real browser against the real API'
   it('renders every page at desktop and phone widths without console errors', async () => {
     const pages: [string, string][] = [
       ['experiments', '/experiments'],
+      ['experiment-edit', '/experiments/checkout-button/edit'],
       ['experiment-new', '/experiments/new'],
       ['layers', '/layers/homepage'],
       ['metrics', '/metrics'],
@@ -229,6 +230,12 @@ describe.skipIf(!hasChromium)('dashboard in a real browser against the real API'
       }
     }
     await page.setViewportSize(DESKTOP);
+    await page.goto(`${base}/audit?entityType=experiment&entityKey=checkout-button`);
+    await page.getByText('experiment.start').waitFor();
+    await page.getByRole('button', { name: 'Show diff' }).first().click();
+    const diff = page.getByRole('table', { name: 'Changes of experiment.start on checkout-button' });
+    expect(await diff.textContent()).toContain('running');
+    await snap(page, 'audit-diff-1280');
     expect(consoleErrors).toEqual([]);
     // Only the deliberate failures of this suite: the wrong key and the two invalid forms.
     expect(failedRequests).toEqual(['401 GET /v1/layers?limit=1', '400 POST /v1/metrics', '400 POST /v1/experiments']);

@@ -1,6 +1,7 @@
 import { screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { AppRoutes } from '../App';
 import { mockFetch, page, renderPage } from '../test-utils';
 import { ApiKeysPage } from './ApiKeysPage';
 
@@ -56,5 +57,22 @@ describe('API keys', () => {
     expect(screen.getByRole('dialog')).toHaveTextContent('Requests with this sdk-client key (sk_cli_ab…) are refused from now on.');
     await user.click(screen.getByRole('button', { name: 'Revoke key' }));
     await waitFor(() => expect(calls.some((c) => c.method === 'POST' && c.url.endsWith('/revoke'))).toBe(true));
+  });
+});
+
+describe('revoking the key in use', () => {
+  it('warns that it signs you out, and does', async () => {
+    const user = userEvent.setup();
+    const own = { ...key, id: '0b7e2c1e-1111-4a4a-9a9a-000000000002', name: 'mine', type: 'admin', prefix: 'sk_admin_te' };
+    mockFetch([
+      { method: 'POST', url: `/v1/api-keys/${own.id}/revoke`, body: { ...own, revokedAt: '2026-11-02T00:00:00Z' } },
+      { url: '/v1/api-keys', body: page([own]) },
+    ]);
+    renderPage(<AppRoutes />, { path: '/*', route: '/api-keys' });
+    await user.click(await screen.findByRole('button', { name: 'Revoke mine' }));
+    expect(screen.getByRole('dialog')).toHaveTextContent('This is the key you are signed in with: you will be signed out.');
+    await user.click(screen.getByRole('button', { name: 'Revoke key' }));
+    await waitFor(() => expect(sessionStorage.getItem('strata.adminKey')).toBeNull());
+    expect(screen.getByLabelText('Admin API key')).toBeInTheDocument();
   });
 });

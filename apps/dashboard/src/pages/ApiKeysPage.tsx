@@ -7,7 +7,7 @@ import { FieldError, FormErrorSummary, hasFieldError } from '../components/Field
 import { EmptyState, ErrorState, Loading } from '../components/States';
 import { Badge } from '../components/StatusBadge';
 import { useApiKeys } from '../hooks/queries';
-import { useApi } from '../hooks/session';
+import { useApi, useSession } from '../hooks/session';
 import { formatDateTime } from '../lib/format';
 
 const TYPE_HELP: Record<ApiKeyType, string> = {
@@ -175,10 +175,18 @@ function SecretDialog({ created, onClose }: { created: CreatedApiKeyDto; onClose
 
 function RevokeDialog({ apiKey, onClose }: { apiKey: ApiKeyDto; onClose: () => void }) {
   const api = useApi();
+  const { key: signedInWith, signOut } = useSession();
   const queryClient = useQueryClient();
+  // The prefix is the start of the secret, so it tells whether this is the key in use.
+  const isOwnKey = !!signedInWith && apiKey.type === 'admin' && signedInWith.startsWith(apiKey.prefix);
   const revoke = useMutation({
     mutationFn: () => api.apiKeys.revoke(apiKey.id),
     onSuccess: () => {
+      if (isOwnKey) {
+        queryClient.clear();
+        signOut();
+        return;
+      }
       void queryClient.invalidateQueries({ queryKey: ['api-keys'] });
       onClose();
     },
@@ -186,7 +194,10 @@ function RevokeDialog({ apiKey, onClose }: { apiKey: ApiKeyDto; onClose: () => v
   return (
     <ConfirmDialog
       title={`Revoke “${apiKey.name}”?`}
-      description={`Requests with this ${apiKey.type} key (${apiKey.prefix}…) are refused from now on. Apps still using it stop getting assignments and their events are rejected. This cannot be undone.`}
+      description={
+        `Requests with this ${apiKey.type} key (${apiKey.prefix}…) are refused from now on. Apps still using it stop getting assignments and their events are rejected. This cannot be undone.` +
+        (isOwnKey ? ' This is the key you are signed in with: you will be signed out.' : '')
+      }
       confirmLabel="Revoke key"
       danger
       busy={revoke.isPending}

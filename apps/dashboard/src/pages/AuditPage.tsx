@@ -4,6 +4,7 @@ import { useSearchParams } from 'react-router-dom';
 import type { AuditQuery } from '../api/endpoints';
 import { EmptyState, ErrorState, Loading, Pager } from '../components/States';
 import { useAudit } from '../hooks/queries';
+import { useDebounced } from '../hooks/useDebounced';
 import { formatDateTime } from '../lib/format';
 
 const PAGE = 25;
@@ -55,10 +56,13 @@ export function AuditPage() {
     next.delete('offset');
     setParams(next, { replace: true });
   };
+  // Typed filters wait for a pause in typing before they query.
+  const entityKey = useDebounced(filters.entityKey.trim());
+  const action = useDebounced(filters.action.trim());
   const query: AuditQuery = {
     entityType: (filters.entityType || undefined) as AuditQuery['entityType'],
-    entityKey: filters.entityKey || undefined,
-    action: filters.action || undefined,
+    entityKey: entityKey || undefined,
+    action: action || undefined,
     since: toIso(filters.since),
     until: toIso(filters.until),
     limit: PAGE,
