@@ -7,7 +7,8 @@ const path = require('node:path');
 
 require('./ensure-native');
 const root = path.resolve(__dirname, '..');
-const vitest = require.resolve('vitest/vitest.mjs', { paths: [root] });
+// vitest's package exports hide its CLI file; npm workspaces hoist it to the root.
+const vitest = path.join(root, 'node_modules', 'vitest', 'vitest.mjs');
 const r = spawnSync(process.execPath, [vitest, 'run', ...process.argv.slice(2)], {
   cwd: root,
   stdio: 'inherit',
