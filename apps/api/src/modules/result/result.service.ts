@@ -65,10 +65,17 @@ export class ResultService {
     const aggregates: MetricAggregates = new Map();
     let segments: Map<string, MetricAggregates> | null = null;
     if (dataThrough) {
-      const rows: { variant_key: string; n: number }[] = await this.dataSource.query(UNITS_BY_VARIANT, [key, dataThrough]);
-      for (const r of rows) units.set(r.variant_key, Number(r.n));
+      // One query per metric, concurrently (one connection each, so both cores work).
       const perMetric = await Promise.all(def.metrics.map((m) => this.aggregate(key, m, undefined)));
       def.metrics.forEach((m, i) => aggregates.set(m.key, perMetric[i].get('') ?? new Map()));
+      if (def.metrics.length > 0) {
+        // Every counted unit has one rollup row per metric: the first metric's n are the units
+        // (and exactly the n the statistics use), without scanning first_exposures again.
+        for (const [variant, arm] of aggregates.get(def.metrics[0].key) ?? []) units.set(variant, arm.n);
+      } else {
+        const rows: { variant_key: string; n: number }[] = await this.dataSource.query(UNITS_BY_VARIANT, [key, dataThrough]);
+        for (const r of rows) units.set(r.variant_key, Number(r.n));
+      }
       if (segment) {
         segments = new Map();
         const bySegment = await Promise.all(def.metrics.map((m) => this.aggregate(key, m, segment)));

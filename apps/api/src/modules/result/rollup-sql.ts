@@ -188,9 +188,28 @@ export const MAX_SEGMENT_VALUES = 20;
  */
 export function aggregateSql(metric: AnalysisMetric, segment: string | undefined): { sql: string; segmentParam: string | null } {
   const { y, c } = unitValueExpressions(metric.type);
+  const capped = metric.type !== 'conversion' && metric.type !== 'ratio' && metric.winsorizePercentile !== null;
+  if (!segment) {
+    // The hot path of every results request: one pass over the metric's rollup rows (plus one
+    // for the percentile caps of a winsorized metric), no materialized CTE. LEAST ignores NULL,
+    // so an absent cap leaves values as they are.
+    const sql = `
+WITH caps AS (
+  SELECT ${capped ? `percentile_cont($3::float8) WITHIN GROUP (ORDER BY ${y})` : 'NULL::float8'} AS y_cap,
+         ${capped ? `percentile_cont($3::float8) WITHIN GROUP (ORDER BY ${c})` : 'NULL::float8'} AS c_cap
+    FROM ${capped ? 'unit_metric_rollups r WHERE r.experiment_key = $1 AND r.metric_key = $2' : '(SELECT $3::float8) AS unused'}
+)
+SELECT '' AS segment, r.variant_key, count(*)::float8 AS n,
+       sum(v.y) AS sum, sum(v.y * v.y) AS sum_sq, sum(v.c) AS cov_sum, sum(v.c * v.c) AS cov_sum_sq, sum(v.c * v.y) AS cross_sum,
+       sum(r.value_den) AS sum_den, sum(r.value_den * r.value_den) AS sum_den_sq, sum(r.value_den * v.y) AS sum_num_den
+  FROM unit_metric_rollups r CROSS JOIN caps
+ CROSS JOIN LATERAL (SELECT LEAST(${y}, caps.y_cap) AS y, LEAST(${c}, caps.c_cap) AS c) v
+ WHERE r.experiment_key = $1 AND r.metric_key = $2
+ GROUP BY r.variant_key ORDER BY r.variant_key`;
+    return { sql, segmentParam: null };
+  }
   const seg = segmentExpression(segment);
   const joinExposure = seg.param !== null ? 'JOIN first_exposures f ON f.experiment_key = r.experiment_key AND f.unit_id = r.unit_id' : '';
-  const capped = metric.type !== 'conversion' && metric.type !== 'ratio' && metric.winsorizePercentile !== null;
   const sql = `
 WITH u AS (
   SELECT r.variant_key, ${seg.expr} AS segment, ${y} AS y, ${c} AS c, r.value_den AS x
@@ -214,7 +233,10 @@ SELECT segment, variant_key, count(*)::float8 AS n,
   return { sql, segmentParam: seg.param };
 }
 
-/** Units per variant at the watermark. $1 experiment, $2 watermark. */
+/**
+ * Units per variant at the watermark, for experiments without metrics (otherwise the rollups'
+ * per-variant n are the same units: every counted unit has a row per metric). $1 experiment, $2 watermark.
+ */
 export const UNITS_BY_VARIANT = `
 SELECT variant_key, count(*)::float8 AS n FROM first_exposures
  WHERE experiment_key = $1 AND NOT forced AND received_at <= $2 GROUP BY variant_key`;

@@ -16,6 +16,11 @@ import {
 /** Events one results request may fold in before answering (the job does the rest). */
 export const REQUEST_STEP_EVENTS = 200_000;
 
+/** Whether any event or exposure row arrived in ($1, $2] (two index probes). */
+const NOTHING_NEW = `
+SELECT EXISTS (SELECT 1 FROM events WHERE received_at > $1 AND received_at <= $2)
+    OR EXISTS (SELECT 1 FROM first_exposures WHERE experiment_key = $3 AND received_at > $1 AND received_at <= $2) AS any`;
+
 /** Memory for a full rebuild's hash join over every unit and aggregation over every event (per transaction). */
 const REBUILD_WORK_MEM = '256MB';
 const STEP_WORK_MEM = '32MB';
@@ -33,9 +38,10 @@ export interface AdvanceResult {
 
 /**
  * Keeps per-unit rollups current, per experiment, from a watermark on events.received_at.
- * Each step is one transaction under an advisory lock: find the units whose exposure or metric
- * events arrived since the watermark, recompute exactly those units from raw events (indexed by
- * name, unit_id, ts), move the watermark. Results then read only the rollups.
+ * Each step is one transaction under an advisory lock: recompute the units whose exposure row
+ * arrived since the watermark from raw events (indexed by name, unit_id, ts), add the metric
+ * events received since the watermark to the other units' sums in place (received_at index),
+ * move the watermark. Results then read only the rollups.
  */
 @Injectable()
 export class RollupService implements OnApplicationBootstrap, OnModuleDestroy {
@@ -103,6 +109,14 @@ export class RollupService implements OnApplicationBootstrap, OnModuleDestroy {
         return { watermark: old.watermark, current: true, rebuilt: false, dirtyUnits: 0 };
       }
       const rebuild = !old || old.definition_hash !== hash;
+      if (!rebuild) {
+        // Nothing received since the watermark (the usual case between job runs): just move it.
+        const news: { any: boolean }[] = await manager.query(NOTHING_NEW, [old.watermark, safe, key]);
+        if (!news[0].any) {
+          await manager.query('UPDATE analysis_watermarks SET watermark = $2, updated_at = now() WHERE experiment_key = $1', [key, safe]);
+          return { watermark: safe, current: true, rebuilt: false, dirtyUnits: 0 };
+        }
+      }
       let target = safe;
       if (!rebuild && maxEvents > 0) {
         const cut: { received_at: Date }[] = await manager.query(
