@@ -190,32 +190,42 @@ export function AuditPage() {
 }
 
 function Diff({ entry }: { entry: AuditEntryDto }) {
-  const rows = diffRows(entry.before, entry.after);
+  const all = diffRows(entry.before, entry.after);
+  const [showAll, setShowAll] = useState(false);
+  const unchanged = all.filter((r) => !r.changed).length;
+  const rows = showAll ? all : all.filter((r) => r.changed);
   return (
-    <div className="diff" role="table" aria-label={`Changes of ${entry.action} on ${entry.entityKey}`}>
-      <div className="diff-head" role="columnheader">
-        Field
+    <>
+      <div className="diff" role="table" aria-label={`Changes of ${entry.action} on ${entry.entityKey}`}>
+        <div className="diff-head" role="columnheader">
+          Field
+        </div>
+        <div className="diff-head" role="columnheader">
+          Before
+        </div>
+        <div className="diff-head" role="columnheader">
+          After
+        </div>
+        {rows.map((r) => (
+          <Fragment key={r.field}>
+            <div className={r.changed ? 'diff-changed' : ''} role="cell">
+              {r.field}
+              {r.changed ? ' •' : ''}
+            </div>
+            <div className={r.changed ? 'diff-changed diff-before' : ''} role="cell">
+              {r.before || '—'}
+            </div>
+            <div className={r.changed ? 'diff-changed diff-after' : ''} role="cell">
+              {r.after || '—'}
+            </div>
+          </Fragment>
+        ))}
       </div>
-      <div className="diff-head" role="columnheader">
-        Before
-      </div>
-      <div className="diff-head" role="columnheader">
-        After
-      </div>
-      {rows.map((r) => (
-        <Fragment key={r.field}>
-          <div className={r.changed ? 'diff-changed' : ''} role="cell">
-            {r.field}
-            {r.changed ? ' •' : ''}
-          </div>
-          <div className={r.changed ? 'diff-changed diff-before' : ''} role="cell">
-            {r.before || '—'}
-          </div>
-          <div className={r.changed ? 'diff-changed diff-after' : ''} role="cell">
-            {r.after || '—'}
-          </div>
-        </Fragment>
-      ))}
-    </div>
+      {unchanged > 0 && (
+        <button type="button" className="btn btn-small section" onClick={() => setShowAll((v) => !v)} aria-expanded={showAll}>
+          {showAll ? 'Hide' : 'Show'} {unchanged} unchanged field{unchanged === 1 ? '' : 's'}
+        </button>
+      )}
+    </>
   );
 }
