@@ -60,7 +60,11 @@ export function VariantsEditor({ variants, onChange, error, disabled }: Props) {
   return (
     <fieldset className="fieldset" disabled={disabled}>
       <legend>Variants and weights</legend>
-      <p className="hint">The first variant is the control. Weights split the experiment's traffic and must sum to 1.</p>
+      <p className="hint">
+        {disabled
+          ? 'Variants and weights are locked once an experiment has started: changing them would move units between variants.'
+          : "The first variant is the control. Weights split the experiment's traffic and must sum to 1."}
+      </p>
       <div className="variant-rows">
         {variants.map((v, i) => (
           <div className="variant-row" key={v.id}>
