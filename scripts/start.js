@@ -24,7 +24,9 @@ const sources = [path.join(dashboard, 'src'), path.join(root, 'libs/contracts/sr
 const stale = !fs.existsSync(builtIndex) || Math.max(...sources.map((s) => (fs.existsSync(s) && fs.statSync(s).isDirectory() ? newestMtime(s) : fs.existsSync(s) ? fs.statSync(s).mtimeMs : 0))) > fs.statSync(builtIndex).mtimeMs;
 if (stale && fs.existsSync(path.join(dashboard, 'index.html'))) {
   console.log('Building the dashboard…');
-  const r = spawnSync(process.execPath, [require.resolve('vite/bin/vite.js', { paths: [dashboard] }), 'build', '--logLevel', 'warn'], {
+  // Vite's exports map hides bin/, so find the CLI beside its package.json.
+  const viteBin = path.join(path.dirname(require.resolve('vite/package.json', { paths: [dashboard] })), 'bin/vite.js');
+  const r = spawnSync(process.execPath, [viteBin, 'build', '--logLevel', 'warn'], {
     cwd: dashboard,
     stdio: 'inherit',
   });
