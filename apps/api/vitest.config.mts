@@ -7,4 +7,6 @@ export default nodeProject('api', {
   hookTimeout: 180_000,
   // Integration files each get their own database; two at a time suits a 2-core machine.
   maxWorkers: 2,
+  // Runs after the pure libraries and component tests (group 0), before the browser suite.
+  sequence: { groupOrder: 1 },
 });

@@ -14,4 +14,6 @@ export default nodeProject('e2e', {
   // One browser at a time on a 2-core machine.
   maxWorkers: 1,
   fileParallelism: false,
+  // Last: after the unit (group 0) and API integration (group 1) tests.
+  sequence: { groupOrder: 2 },
 });
