@@ -141,12 +141,17 @@ SELECT count(DISTINCT unit_id)::int AS n FROM upd`;
  * Units whose exposure row arrived in (old watermark $3, watermark $4] — new, forced, or with
  * an earlier first exposure — lose their rows before being recomputed (forced ones are never
  * counted). $1 experiment, $2 metric keys. Uses the primary key (experiment, metric, unit).
+ * Returns the number of rows deleted.
  */
 export function deleteChangedUnitsSql(table: 'unit_metric_daily' | 'unit_metric_rollups'): string {
   return `
-DELETE FROM ${table} r USING first_exposures f
- WHERE r.experiment_key = $1 AND r.metric_key = ANY($2::text[]) AND r.unit_id = f.unit_id
-   AND f.experiment_key = $1 AND f.received_at > $3 AND f.received_at <= $4`;
+WITH d AS (
+  DELETE FROM ${table} r USING first_exposures f
+   WHERE r.experiment_key = $1 AND r.metric_key = ANY($2::text[]) AND r.unit_id = f.unit_id
+     AND f.experiment_key = $1 AND f.received_at > $3 AND f.received_at <= $4
+  RETURNING 1
+)
+SELECT count(*)::int AS n FROM d`;
 }
 
 export const DELETE_ALL_DAILY = `DELETE FROM unit_metric_daily WHERE experiment_key = $1`;
@@ -180,56 +185,67 @@ export function segmentExpression(segment: string | undefined): { expr: string; 
 /** Most segment values reported; the rest are left out (top values by units). */
 export const MAX_SEGMENT_VALUES = 20;
 
+/** Whether a metric's per-unit values (and covariate) are capped at a pooled percentile. */
+export function isWinsorized(metric: AnalysisMetric): boolean {
+  return metric.type !== 'conversion' && metric.type !== 'ratio' && metric.winsorizePercentile !== null;
+}
+
 /**
- * Per-variant (and per-segment) sufficient statistics of one metric, from the rollups only.
- * Winsorization caps y (and the covariate) at the pooled percentile, computed with
- * percentile_cont over all counted units, then LEAST(). $1 experiment, $2 metric, $3 percentile
- * or null, [$4 segment attribute].
+ * Winsorization caps of one metric: the pooled percentile of y and of the covariate over all
+ * counted units (percentile_cont, as `capThresholds` in @strata/stats). Computed once per request
+ * and passed to the aggregates as parameters, so a parallel plan does not recompute it per worker.
+ * $1 experiment, $2 metric, $3 percentile.
  */
-export function aggregateSql(metric: AnalysisMetric, segment: string | undefined): { sql: string; segmentParam: string | null } {
+export function capsSql(metric: AnalysisMetric): string {
   const { y, c } = unitValueExpressions(metric.type);
-  const capped = metric.type !== 'conversion' && metric.type !== 'ratio' && metric.winsorizePercentile !== null;
-  if (!segment) {
-    // The hot path of every results request: one pass over the metric's rollup rows (plus one
-    // for the percentile caps of a winsorized metric), no materialized CTE. LEAST ignores NULL,
-    // so an absent cap leaves values as they are.
-    const sql = `
-WITH caps AS (
-  SELECT ${capped ? `percentile_cont($3::float8) WITHIN GROUP (ORDER BY ${y})` : 'NULL::float8'} AS y_cap,
-         ${capped ? `percentile_cont($3::float8) WITHIN GROUP (ORDER BY ${c})` : 'NULL::float8'} AS c_cap
-    FROM ${capped ? 'unit_metric_rollups r WHERE r.experiment_key = $1 AND r.metric_key = $2' : '(SELECT $3::float8) AS unused'}
-)
-SELECT '' AS segment, r.variant_key, count(*)::float8 AS n,
+  return `
+SELECT percentile_cont($3::float8) WITHIN GROUP (ORDER BY ${y}) AS y_cap,
+       percentile_cont($3::float8) WITHIN GROUP (ORDER BY ${c}) AS c_cap
+  FROM unit_metric_rollups r WHERE r.experiment_key = $1 AND r.metric_key = $2`;
+}
+
+/**
+ * Per metric × variant sufficient statistics of every metric of an experiment in ONE pass over
+ * its rollup rows (parallel-safe: the caps come in as parameters). y and the covariate c by
+ * metric type (see unitValueExpressions), capped with LEAST (which ignores a NULL cap).
+ * $1 experiment, $2 metric keys, $3 metric types, $4 y caps, $5 covariate caps (null = none).
+ */
+export const AGGREGATE_ALL_METRICS = `
+SELECT r.metric_key, r.variant_key, count(*)::float8 AS n,
        sum(v.y) AS sum, sum(v.y * v.y) AS sum_sq, sum(v.c) AS cov_sum, sum(v.c * v.c) AS cov_sum_sq, sum(v.c * v.y) AS cross_sum,
        sum(r.value_den) AS sum_den, sum(r.value_den * r.value_den) AS sum_den_sq, sum(r.value_den * v.y) AS sum_num_den
-  FROM unit_metric_rollups r CROSS JOIN caps
- CROSS JOIN LATERAL (SELECT LEAST(${y}, caps.y_cap) AS y, LEAST(${c}, caps.c_cap) AS c) v
- WHERE r.experiment_key = $1 AND r.metric_key = $2
- GROUP BY r.variant_key ORDER BY r.variant_key`;
-    return { sql, segmentParam: null };
-  }
+  FROM unit_metric_rollups r
+  JOIN unnest($2::text[], $3::text[], $4::float8[], $5::float8[]) AS m(metric_key, type, y_cap, c_cap) ON m.metric_key = r.metric_key
+ CROSS JOIN LATERAL (
+        SELECT LEAST(CASE m.type WHEN 'conversion' THEN CASE WHEN r.event_count > 0 THEN 1::float8 ELSE 0::float8 END
+                                 WHEN 'count' THEN r.event_count::float8 ELSE r.value END, m.y_cap) AS y,
+               LEAST(CASE m.type WHEN 'conversion' THEN CASE WHEN r.pre_event_count > 0 THEN 1::float8 ELSE 0::float8 END
+                                 WHEN 'count' THEN r.pre_event_count::float8 ELSE r.pre_value END, m.c_cap) AS c) v
+ WHERE r.experiment_key = $1
+ GROUP BY r.metric_key, r.variant_key ORDER BY r.metric_key, r.variant_key`;
+
+/**
+ * Per segment × variant sufficient statistics of one metric, from the rollups only (top
+ * MAX_SEGMENT_VALUES segment values by units). Winsorization caps are the experiment-wide ones.
+ * $1 experiment, $2 metric, $3 y cap, $4 covariate cap (null = none), [$5 segment attribute].
+ */
+export function segmentAggregateSql(metric: AnalysisMetric, segment: string): { sql: string; segmentParam: string | null } {
+  const { y, c } = unitValueExpressions(metric.type);
   const seg = segmentExpression(segment);
+  const expr = seg.expr.replace('$4::text', '$5::text');
   const joinExposure = seg.param !== null ? 'JOIN first_exposures f ON f.experiment_key = r.experiment_key AND f.unit_id = r.unit_id' : '';
   const sql = `
 WITH u AS (
-  SELECT r.variant_key, ${seg.expr} AS segment, ${y} AS y, ${c} AS c, r.value_den AS x
+  SELECT r.variant_key, ${expr} AS segment, LEAST(${y}, $3::float8) AS y, LEAST(${c}, $4::float8) AS c, r.value_den AS x
     FROM unit_metric_rollups r ${joinExposure}
    WHERE r.experiment_key = $1 AND r.metric_key = $2
-), caps AS (
-  SELECT ${capped ? 'percentile_cont($3::float8) WITHIN GROUP (ORDER BY y)' : 'NULL::float8'} AS y_cap,
-         ${capped ? 'percentile_cont($3::float8) WITHIN GROUP (ORDER BY c)' : 'NULL::float8'} AS c_cap
-    FROM ${capped ? 'u' : '(SELECT $3::float8) AS unused'}
 ), top AS (
   SELECT segment FROM u GROUP BY segment ORDER BY count(*) DESC, segment LIMIT ${MAX_SEGMENT_VALUES}
-), w AS (
-  SELECT u.variant_key, u.segment, coalesce(LEAST(u.y, caps.y_cap), u.y) AS y, coalesce(LEAST(u.c, caps.c_cap), u.c) AS c, u.x
-    FROM u CROSS JOIN caps
-   WHERE u.segment IN (SELECT segment FROM top)
 )
 SELECT segment, variant_key, count(*)::float8 AS n,
        sum(y) AS sum, sum(y * y) AS sum_sq, sum(c) AS cov_sum, sum(c * c) AS cov_sum_sq, sum(c * y) AS cross_sum,
        sum(x) AS sum_den, sum(x * x) AS sum_den_sq, sum(x * y) AS sum_num_den
-  FROM w GROUP BY segment, variant_key ORDER BY segment, variant_key`;
+  FROM u WHERE segment IN (SELECT segment FROM top) GROUP BY segment, variant_key ORDER BY segment, variant_key`;
   return { sql, segmentParam: seg.param };
 }
 

@@ -33,7 +33,10 @@ export interface AdvanceResult {
   /** Whether the rollup now covers every event received up to the safe "now". */
   current: boolean;
   rebuilt: boolean;
+  /** Units (or rollup rows) the step changed. */
   dirtyUnits: number;
+  /** Goes up whenever a step changes rollup rows; equal versions mean equal aggregates. */
+  rowsVersion: number;
 }
 
 /**
@@ -99,14 +102,14 @@ export class RollupService implements OnApplicationBootstrap, OnModuleDestroy {
       await manager.query('SELECT pg_advisory_xact_lock(hashtextextended($1, 0))', [`strata.rollup:${key}`]);
       const def = await loadAnalysisDefinition(manager, key);
       const hash = rollupDefinitionHash(def);
-      const state: { watermark: Date; definition_hash: string }[] = await manager.query(
-        'SELECT watermark, definition_hash FROM analysis_watermarks WHERE experiment_key = $1',
+      const state: { watermark: Date; definition_hash: string; rows_version: string }[] = await manager.query(
+        'SELECT watermark, definition_hash, rows_version FROM analysis_watermarks WHERE experiment_key = $1',
         [key],
       );
       const old = state[0];
       const safe = await this.safeNow(manager);
       if (old && old.definition_hash === hash && old.watermark >= safe) {
-        return { watermark: old.watermark, current: true, rebuilt: false, dirtyUnits: 0 };
+        return { watermark: old.watermark, current: true, rebuilt: false, dirtyUnits: 0, rowsVersion: Number(old.rows_version) };
       }
       const rebuild = !old || old.definition_hash !== hash;
       if (!rebuild) {
@@ -114,7 +117,7 @@ export class RollupService implements OnApplicationBootstrap, OnModuleDestroy {
         const news: { any: boolean }[] = await manager.query(NOTHING_NEW, [old.watermark, safe, key]);
         if (!news[0].any) {
           await manager.query('UPDATE analysis_watermarks SET watermark = $2, updated_at = now() WHERE experiment_key = $1', [key, safe]);
-          return { watermark: safe, current: true, rebuilt: false, dirtyUnits: 0 };
+          return { watermark: safe, current: true, rebuilt: false, dirtyUnits: 0, rowsVersion: Number(old.rows_version) };
         }
       }
       let target = safe;
@@ -126,13 +129,24 @@ export class RollupService implements OnApplicationBootstrap, OnModuleDestroy {
         if (cut.length) target = cut[0].received_at;
       }
       const dirtyUnits = await this.recompute(manager, def, rebuild ? null : old.watermark, target);
-      await manager.query(
-        `INSERT INTO analysis_watermarks (experiment_key, watermark, definition_hash, updated_at) VALUES ($1, $2, $3, now())
-         ON CONFLICT (experiment_key) DO UPDATE SET watermark = EXCLUDED.watermark, definition_hash = EXCLUDED.definition_hash, updated_at = now()`,
-        [key, target, hash],
+      // rows_version moves only when rollup rows changed: cached aggregates of the old version stay valid otherwise.
+      // Without metrics there are no rollup rows, but the unit counts may have changed.
+      const bump = rebuild || dirtyUnits > 0 || def.metrics.length === 0 ? 1 : 0;
+      const saved: { rows_version: string }[] = await manager.query(
+        `INSERT INTO analysis_watermarks AS w (experiment_key, watermark, definition_hash, updated_at) VALUES ($1, $2, $3, now())
+         ON CONFLICT (experiment_key) DO UPDATE SET watermark = EXCLUDED.watermark, definition_hash = EXCLUDED.definition_hash, updated_at = now(),
+                rows_version = w.rows_version + $4
+         RETURNING rows_version`,
+        [key, target, hash, bump],
       );
-      return { watermark: target, current: target.getTime() === safe.getTime(), rebuilt: rebuild, dirtyUnits };
+      return { watermark: target, current: target.getTime() === safe.getTime(), rebuilt: rebuild, dirtyUnits, rowsVersion: Number(saved[0].rows_version) };
     });
+  }
+
+  /** The stored rollup state without advancing it (draft experiments). */
+  async state(key: string): Promise<{ watermark: Date | null; rowsVersion: number }> {
+    const rows: { watermark: Date; rows_version: string }[] = await this.dataSource.query('SELECT watermark, rows_version FROM analysis_watermarks WHERE experiment_key = $1', [key]);
+    return { watermark: rows[0]?.watermark ?? null, rowsVersion: Number(rows[0]?.rows_version ?? 0) };
   }
 
   async watermark(key: string): Promise<Date | null> {
@@ -166,6 +180,7 @@ export class RollupService implements OnApplicationBootstrap, OnModuleDestroy {
   private async recompute(manager: EntityManager, def: AnalysisDefinition, old: Date | null, target: Date): Promise<number> {
     const key = def.key;
     const metricKeys = def.metrics.map((m) => m.key);
+    let changed = 0;
     if (old === null) {
       // The build hashes every unit and aggregates every event: give it memory (this transaction only) instead of spilling to disk.
       await manager.query(`SET LOCAL work_mem = '${REBUILD_WORK_MEM}'`);
@@ -174,13 +189,13 @@ export class RollupService implements OnApplicationBootstrap, OnModuleDestroy {
     } else {
       await manager.query(`SET LOCAL work_mem = '${STEP_WORK_MEM}'`);
       await manager.query(deleteChangedUnitsSql('unit_metric_daily'), [key, metricKeys, old, target]);
-      await manager.query(deleteChangedUnitsSql('unit_metric_rollups'), [key, metricKeys, old, target]);
+      const deleted: { n: number }[] = await manager.query(deleteChangedUnitsSql('unit_metric_rollups'), [key, metricKeys, old, target]);
+      changed += deleted[0].n;
     }
     if (def.metrics.length === 0) return 0;
     const rows = metricEventRows(def.metrics);
     const maxLookback = Math.max(0, ...def.metrics.map((m) => m.cupedLookbackDays));
     const bounds: { lo: Date | null }[] = await manager.query(MIN_FIRST_TS, [key, target, old]);
-    let changed = 0;
     if (bounds[0].lo !== null) {
       const lowerTs = new Date(bounds[0].lo.getTime() - (maxLookback + 1) * 86_400_000);
       const params: unknown[] = [key, ...rows, target, def.stoppedAt, lowerTs, metricKeys];
@@ -191,6 +206,10 @@ export class RollupService implements OnApplicationBootstrap, OnModuleDestroy {
     if (old !== null) {
       const added: { n: number }[] = await manager.query(ADD_NEW_EVENTS, [key, ...rows, target, def.stoppedAt, old]);
       changed += added[0].n;
+    } else {
+      // Fresh statistics for the plans that read the rollups (a build adds millions of rows at once).
+      await manager.query('ANALYZE unit_metric_rollups');
+      await manager.query('ANALYZE unit_metric_daily');
     }
     return changed;
   }
