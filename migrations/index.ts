@@ -12,6 +12,7 @@ import { CreateBucketAllocations1764000006000 } from './1764000006000-CreateBuck
 import { CreateEvents1764001000000 } from './1764001000000-CreateEvents';
 import { CreateAnalysisRollups1764002000000 } from './1764002000000-CreateAnalysisRollups';
 import { ChangeRollupIndexesForIncrementalAdvance1764003000000 } from './1764003000000-ChangeRollupIndexesForIncrementalAdvance';
+import { CreateAnalysisAggregates1764003001000 } from './1764003001000-CreateAnalysisAggregates';
 import { ChangeEventReceivedAtIndexesToBrin1764004000000 } from './1764004000000-ChangeEventReceivedAtIndexesToBrin';
 
 export const migrations = [
@@ -25,5 +26,6 @@ export const migrations = [
   CreateEvents1764001000000,
   CreateAnalysisRollups1764002000000,
   ChangeRollupIndexesForIncrementalAdvance1764003000000,
+  CreateAnalysisAggregates1764003001000,
   ChangeEventReceivedAtIndexesToBrin1764004000000,
 ];
