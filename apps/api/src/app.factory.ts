@@ -9,6 +9,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppModule } from './app.module';
 import type { AppConfig } from './config/app-config';
+import { documentPlainRoutes } from './common/http/plain-routes.openapi';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 
@@ -62,6 +63,7 @@ export async function createApp(config: AppConfig, dataSource: DataSource, datab
       .addBearerAuth()
       .build(),
   );
+  documentPlainRoutes(document);
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/json', yamlDocumentUrl: 'docs/yaml' });
   return app;
 }

@@ -57,6 +57,8 @@ describe('health and errors', () => {
     expect(res.status).toBe(200);
     expect(res.body.openapi).toMatch(/^3\./);
     expect(Object.keys(res.body.paths)).toContain('/v1/experiments/{key}/start');
+    // The plain Fastify hot path is documented too, from the same zod schema.
+    expect(res.body.paths['/v1/assign'].post.requestBody.content['application/json'].schema.required).toEqual(['unitId']);
   });
 });
 
