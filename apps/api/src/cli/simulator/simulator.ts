@@ -1,5 +1,6 @@
 import type { ConfigSnapshot, MetricType } from '@strata/contracts';
 import { createClient, type Attributes, type StrataError, type StrataStats } from '@strata/sdk';
+import { mulberry32 } from '@strata/stats';
 
 /**
  * Simulator core, shared by `npm run simulate` and the demo seeding: drives realistic traffic
@@ -67,18 +68,6 @@ export interface SimulationSummary {
 const HOUR = 3_600_000;
 const DAY = 24 * HOUR;
 const BATCH_UNITS = 2000;
-
-/** mulberry32: small, fast, seedable. */
-export function seededRandom(seed: number): () => number {
-  let a = seed >>> 0;
-  return () => {
-    a = (a + 0x6d2b79f5) >>> 0;
-    let t = a;
-    t = Math.imul(t ^ (t >>> 15), t | 1);
-    t ^= t + Math.imul(t ^ (t >>> 7), t | 61);
-    return ((t ^ (t >>> 14)) >>> 0) / 4294967296;
-  };
-}
 
 function poisson(lambda: number, rand: () => number): number {
   if (lambda <= 0) return 0;
@@ -174,7 +163,7 @@ async function waitForExperiment(apiUrl: string, sdkKey: string, key: string, ti
 export async function simulate(o: SimulationOptions): Promise<SimulationSummary> {
   if (o.variants.length < 2) throw new Error(`experiment "${o.experiment}" needs at least two variants`);
   if (!(o.days > 0 && o.days <= 7)) throw new Error('days must be in (0, 7]: the collector rejects events older than 7 days');
-  const rand = seededRandom(o.seed ?? 1);
+  const rand = mulberry32(o.seed ?? 1);
   const end = o.now ?? Date.now();
   // Keep the oldest arrival 15 minutes inside the 7-day window so slow runs stay valid.
   const start = end - o.days * DAY + 15 * 60_000;
