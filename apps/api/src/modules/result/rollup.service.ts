@@ -128,6 +128,8 @@ export class RollupService implements OnApplicationBootstrap, OnModuleDestroy {
         );
         if (cut.length) target = cut[0].received_at;
       }
+      // A rebuild may restart rows_version (watermark row deleted): stored aggregates must not match by accident.
+      if (rebuild) await manager.query('DELETE FROM analysis_aggregates WHERE experiment_key = $1', [key]);
       const dirtyUnits = await this.recompute(manager, def, rebuild ? null : old.watermark, target);
       // rows_version moves only when rollup rows changed: cached aggregates of the old version stay valid otherwise.
       // Without metrics there are no rollup rows, but the unit counts may have changed.
