@@ -34,9 +34,13 @@ describe('murmur3', () => {
     );
   });
 
-  it('continues from a precomputed prefix exactly as if hashing the concatenation', () => {
+  // Prefixes are always `${salt}:`, ending in ':', so a lone high surrogate at the end of a salt can
+  // never pair with a low surrogate at the start of a unit id (hashing them apart gives two U+FFFD,
+  // the concatenation one astral code point). fast-check found that case; the contract excludes it.
+  it('continues from a precomputed `${salt}:` prefix exactly as if hashing the concatenation', () => {
     fc.assert(
-      fc.property(anyString(20), anyString(40), (prefix, rest) => {
+      fc.property(anyString(20), anyString(40), (salt, rest) => {
+        const prefix = `${salt}:`;
         expect(hashWithPrefix(hashPrefix(prefix), rest)).toBe(reference(prefix + rest));
       }),
       { numRuns: 1000 },
@@ -45,7 +49,8 @@ describe('murmur3', () => {
 
   it('hashes an id encoded once exactly like the reference, after any prefix', () => {
     fc.assert(
-      fc.property(anyString(20), anyString(80), (prefix, rest) => {
+      fc.property(anyString(20), anyString(80), (salt, rest) => {
+        const prefix = `${salt}:`;
         expect(hashEncoded(hashPrefix(prefix), encodeUnit(rest))).toBe(reference(prefix + rest));
       }),
       { numRuns: 1000 },
