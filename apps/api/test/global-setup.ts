@@ -21,7 +21,6 @@ export default async function setup(project: TestProject): Promise<() => Promise
     project.provide('adminDatabaseUrl', external);
     return async () => undefined;
   }
-  require('../../../scripts/ensure-native');
   const dataDir = mkdtempSync(join(tmpdir(), 'strata-test-pg-'));
   // PostgreSQL runs as the `postgres` user when we are root: it must reach the folder.
   chmodSync(dataDir, 0o755);

@@ -3,12 +3,8 @@ import normalCdf from '@stdlib/stats-base-dists-normal-cdf';
 import normalQuantile from '@stdlib/stats-base-dists-normal-quantile';
 import tCdf from '@stdlib/stats-base-dists-t-cdf';
 import tQuantile from '@stdlib/stats-base-dists-t-quantile';
-// simple-statistics ships ESM-only type declarations. Whether the type checker accepts importing
-// them from this CommonJS-compiled file depends on the root tsconfig's `module` setting (TS1479
-// under node16, fine under node20), while at run time its exports map serves the CJS build to
-// require() and the ESM build to Vitest either way. @ts-ignore (not @ts-expect-error) so the line
-// is correct under both settings; the imported types still resolve.
-// @ts-ignore TS1479 under module=node16
+// simple-statistics' exports map serves its CJS build to require() and the ESM build to Vitest;
+// the workspace's `module: node20` lets this CommonJS-compiled file import its ESM-only types.
 import { gammaln } from 'simple-statistics';
 
 /**
