@@ -39,11 +39,13 @@ export class EventQueue {
   private pumping: Promise<void> | null = null;
   private interval: ReturnType<typeof setInterval> | null = null;
   private closed = false;
+  /** Set by flush and the interval: send partial batches too, until the queue is empty. */
+  private drainAll = false;
   private readonly counters = { sent: 0, dropped: 0, retries: 0, failures: 0 };
 
   constructor(private readonly o: EventQueueOptions) {
     this.interval = setInterval(() => {
-      if (this.size > 0) this.kick();
+      if (this.size > 0) this.kick(true);
     }, o.flushIntervalMs);
     unrefTimer(this.interval);
   }
@@ -79,7 +81,7 @@ export class EventQueue {
    * keeps Node alive, since the SDK's own timers never do.
    */
   async flush(timeoutMs?: number): Promise<void> {
-    this.kick();
+    this.kick(true);
     if (this.pumping === null) return;
     const keepAlive = setInterval(() => undefined, 1 << 30);
     let timer: ReturnType<typeof setTimeout> | undefined;
@@ -96,7 +98,7 @@ export class EventQueue {
   private async drained(): Promise<void> {
     while (this.pumping !== null) {
       await this.pumping;
-      this.kick();
+      this.kick(true);
     }
   }
 
@@ -138,7 +140,12 @@ export class EventQueue {
     if (chunk.length > 0) send(chunk);
   }
 
-  private kick(): void {
+  /**
+   * Starts the sender. Without `all` it sends only full batches (batching by size); `all` (flush,
+   * interval) sends the remainder too. A running sender picks the flag up on its next round.
+   */
+  private kick(all = false): void {
+    if (all) this.drainAll = true;
     if (this.pumping !== null || this.size === 0) return;
     this.pumping = this.pump().finally(() => {
       this.pumping = null;
@@ -146,7 +153,7 @@ export class EventQueue {
   }
 
   private async pump(): Promise<void> {
-    while (this.size > 0) {
+    while (this.size >= this.o.maxBatchSize || (this.drainAll && this.size > 0)) {
       const batch = this.take(this.o.maxBatchSize);
       this.inFlight = batch.length;
       try {
@@ -155,6 +162,7 @@ export class EventQueue {
         this.inFlight = 0;
       }
     }
+    if (this.size === 0) this.drainAll = false;
   }
 
   private async deliver(batch: WireEvent[]): Promise<void> {
