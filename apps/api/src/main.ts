@@ -46,7 +46,7 @@ async function main(): Promise<void> {
   let url = config.databaseUrl;
   if (!url) {
     say(`Starting embedded PostgreSQL (data in ${config.dataDir})…`);
-    embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, persistent: true });
+    embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, persistent: true, ownSignals: true });
     url = embedded.url;
   }
   dataSource = createDataSource({ url });

