@@ -7,16 +7,16 @@
 // and attributes per request, to 127.0.0.1. Target on the reference 2-core machine (load
 // generator included): ≥ 10,000 requests/s with p99 ≤ 10 ms.
 import 'reflect-metadata';
-import { spawn } from 'node:child_process';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { createApp } from '../apps/api/src/app.factory';
 import { loadConfig } from '../apps/api/src/config/app-config';
 import { createDataSource, runMigrations } from '../apps/api/src/database/data-source';
 import { startEmbeddedPostgres } from '../apps/api/src/database/embedded-postgres';
 import { ApiKeyService } from '../apps/api/src/modules/api-key/api-key.service';
+import { adminCall, runChildBench } from './_child';
 
 const LAYERS = 20;
 const PER_LAYER = 5;
@@ -71,30 +71,11 @@ async function load(url: string, key: string, seconds: number): Promise<void> {
 }
 
 function runLoad(url: string, key: string, seconds: number): Promise<LoadResult> {
-  return new Promise((done, fail) => {
-    const child = spawn(process.execPath, [resolve(__dirname, '../scripts/run-ts.js'), __filename, '--load', url, key, String(seconds)], {
-      stdio: ['ignore', 'pipe', 'inherit'],
-    });
-    let stdout = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.on('error', fail);
-    child.on('exit', (code) => {
-      const line = stdout.trim().split('\n').pop() ?? '';
-      if (code !== 0 || !line.startsWith('{')) fail(new Error(`load generator exited with ${code}: ${stdout}`));
-      else done(JSON.parse(line) as LoadResult);
-    });
-  });
+  return runChildBench<LoadResult>(__filename, ['--load', url, key, String(seconds)]);
 }
 
-async function api<T = unknown>(base: string, method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${ADMIN_KEY}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path} → ${res.status} ${text}`);
-  return (text ? JSON.parse(text) : undefined) as T;
+function api<T = unknown>(base: string, method: string, path: string, body?: unknown): Promise<T> {
+  return adminCall<T>(ADMIN_KEY, base, method, path, body);
 }
 
 async function main(): Promise<void> {

@@ -8,11 +8,10 @@
 // reference 2-core machine: ≥ 50,000 events/s over HTTP and ≥ 200,000 rows/s for the writer alone.
 // A 2xx here means the events were committed: the figures include durability.
 import 'reflect-metadata';
-import { spawn } from 'node:child_process';
 import { randomBytes, randomUUID } from 'node:crypto';
 import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { hashUnit } from '@strata/bucketing';
 import { createApp } from '../apps/api/src/app.factory';
@@ -22,6 +21,7 @@ import { startEmbeddedPostgres } from '../apps/api/src/database/embedded-postgre
 import { ApiKeyService } from '../apps/api/src/modules/api-key/api-key.service';
 import type { EventRow } from '../apps/api/src/modules/event/event-row';
 import { EventWriter } from '../apps/api/src/modules/event/event-writer';
+import { adminCall, runChildBench } from './_child';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
 const ADMIN_KEY = 'sk_admin_bench-ingest-0123456789abcdef';
@@ -84,32 +84,11 @@ async function load(url: string, key: string, salt: string, batch: number, conne
 }
 
 function runLoad(url: string, key: string, salt: string, batch: number, connections: number, seconds: number): Promise<LoadResult> {
-  return new Promise((done, fail) => {
-    const child = spawn(
-      process.execPath,
-      [resolve(__dirname, '../scripts/run-ts.js'), __filename, '--load', url, key, salt, String(batch), String(connections), String(seconds)],
-      { stdio: ['ignore', 'pipe', 'inherit'] },
-    );
-    let stdout = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString()));
-    child.on('error', fail);
-    child.on('exit', (code) => {
-      const line = stdout.trim().split('\n').pop() ?? '';
-      if (code !== 0 || !line.startsWith('{')) fail(new Error(`load generator exited with ${code}: ${stdout}`));
-      else done(JSON.parse(line) as LoadResult);
-    });
-  });
+  return runChildBench<LoadResult>(__filename, ['--load', url, key, salt, String(batch), String(connections), String(seconds)]);
 }
 
-async function api<T = unknown>(base: string, method: string, path: string, body?: unknown): Promise<T> {
-  const res = await fetch(`${base}${path}`, {
-    method,
-    headers: { authorization: `Bearer ${ADMIN_KEY}`, ...(body === undefined ? {} : { 'content-type': 'application/json' }) },
-    body: body === undefined ? undefined : JSON.stringify(body),
-  });
-  const text = await res.text();
-  if (!res.ok) throw new Error(`${method} ${path} → ${res.status} ${text}`);
-  return (text ? JSON.parse(text) : undefined) as T;
+function api<T = unknown>(base: string, method: string, path: string, body?: unknown): Promise<T> {
+  return adminCall<T>(ADMIN_KEY, base, method, path, body);
 }
 
 /** The writer alone: pre-built rows, `producers` concurrent writers of `batch` rows, `total` rows. */

