@@ -7,15 +7,8 @@
 // and attributes per request, to 127.0.0.1. Target on the reference 2-core machine (load
 // generator included): ≥ 10,000 requests/s with p99 ≤ 10 ms.
 import 'reflect-metadata';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import autocannon from 'autocannon';
-import { createApp } from '../apps/api/src/app.factory';
-import { loadConfig } from '../apps/api/src/config/app-config';
-import { createDataSource, runMigrations } from '../apps/api/src/database/data-source';
-import { startEmbeddedPostgres } from '../apps/api/src/database/embedded-postgres';
-import { ApiKeyService } from '../apps/api/src/modules/api-key/api-key.service';
+import { startBenchApi } from './_api';
 import { adminCall, runChildBench } from './_child';
 
 const LAYERS = 20;
@@ -79,21 +72,9 @@ function api<T = unknown>(base: string, method: string, path: string, body?: unk
 }
 
 async function main(): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'strata-bench-'));
-  // PostgreSQL runs as the `postgres` user when we are root: it must be able to enter the folder.
-  chmodSync(dir, 0o755);
-  const pg = await startEmbeddedPostgres({ dataDir: dir, persistent: false });
-  const config = loadConfig({ LOG_LEVEL: 'silent', STRATA_DISABLE_JOBS: 'true', STRATA_DASHBOARD_DIR: '/nonexistent' });
-  const dataSource = createDataSource({ url: pg.url });
-  let app: Awaited<ReturnType<typeof createApp>> | null = null;
+  const bench = await startBenchApi(ADMIN_KEY);
+  const { base } = bench;
   try {
-    await dataSource.initialize();
-    await runMigrations(dataSource);
-    app = await createApp(config, dataSource, pg.url);
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    await app.get(ApiKeyService).ensureBootstrapKey(ADMIN_KEY);
-    const address = app.getHttpServer().address();
-    const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
 
     for (let l = 0; l < LAYERS; l++) {
       await api(base, 'POST', '/v1/layers', { key: `layer-${l}`, name: `Layer ${l}` });
@@ -136,10 +117,7 @@ async function main(): Promise<void> {
     console.log(`  server CPU  ${cpuPerRequest.toFixed(1)} µs per request (user + system; one core can then serve ~${Math.round(1e6 / cpuPerRequest).toLocaleString('en-US')} req/s)`);
     console.log(`  target ≥ 10,000 req/s and p99 ≤ 10 ms: ${ok ? 'met' : 'MISSED'}`);
   } finally {
-    if (app) await app.close();
-    if (dataSource.isInitialized) await dataSource.destroy();
-    await pg.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await bench.stop();
   }
 }
 

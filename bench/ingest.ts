@@ -9,18 +9,11 @@
 // A 2xx here means the events were committed: the figures include durability.
 import 'reflect-metadata';
 import { randomBytes, randomUUID } from 'node:crypto';
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
-import { tmpdir } from 'node:os';
-import { join } from 'node:path';
 import autocannon from 'autocannon';
 import { hashUnit } from '@strata/bucketing';
-import { createApp } from '../apps/api/src/app.factory';
-import { loadConfig } from '../apps/api/src/config/app-config';
-import { createDataSource, runMigrations } from '../apps/api/src/database/data-source';
-import { startEmbeddedPostgres } from '../apps/api/src/database/embedded-postgres';
-import { ApiKeyService } from '../apps/api/src/modules/api-key/api-key.service';
 import type { EventRow } from '../apps/api/src/modules/event/event-row';
 import { EventWriter } from '../apps/api/src/modules/event/event-writer';
+import { startBenchApi } from './_api';
 import { adminCall, runChildBench } from './_child';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
@@ -126,21 +119,9 @@ async function writerAlone(writer: EventWriter, total: number, batch: number, pr
 }
 
 async function main(): Promise<void> {
-  const dir = mkdtempSync(join(tmpdir(), 'strata-bench-'));
-  // PostgreSQL runs as the `postgres` user when we are root: it must be able to enter the folder.
-  chmodSync(dir, 0o755);
-  const pg = await startEmbeddedPostgres({ dataDir: dir, persistent: false });
-  const config = loadConfig({ ...process.env, LOG_LEVEL: 'silent', STRATA_DISABLE_JOBS: 'true', STRATA_DASHBOARD_DIR: '/nonexistent' });
-  const dataSource = createDataSource({ url: pg.url });
-  let app: Awaited<ReturnType<typeof createApp>> | null = null;
+  const bench = await startBenchApi(ADMIN_KEY, process.env);
+  const { base } = bench;
   try {
-    await dataSource.initialize();
-    await runMigrations(dataSource);
-    app = await createApp(config, dataSource, pg.url);
-    await app.listen({ port: 0, host: '127.0.0.1' });
-    await app.get(ApiKeyService).ensureBootstrapKey(ADMIN_KEY);
-    const address = app.getHttpServer().address();
-    const base = `http://127.0.0.1:${typeof address === 'object' && address ? address.port : 0}`;
 
     await api(base, 'POST', '/v1/layers', { key: 'bench-layer', name: 'Bench' });
     const exp = await api<{ salt: string }>(base, 'POST', '/v1/experiments', {
@@ -175,9 +156,9 @@ async function main(): Promise<void> {
       await runLoad(base, sdkKey, exp.salt, 100, 8, 3); // warm-up: JIT, connections, partitions
     }
     for (const [batch, connections] of phases) {
-      const before = Number((await dataSource.query('SELECT count(*) n FROM events'))[0].n);
+      const before = Number((await bench.dataSource.query('SELECT count(*) n FROM events'))[0].n);
       const r = await runLoad(base, sdkKey, exp.salt, batch, connections, SECONDS);
-      const after = Number((await dataSource.query('SELECT count(*) n FROM events'))[0].n);
+      const after = Number((await bench.dataSource.query('SELECT count(*) n FROM events'))[0].n);
       const eventsPerSecond = (r.requestsPerSecond * batch);
       httpBest = Math.max(httpBest, eventsPerSecond);
       console.log(
@@ -186,12 +167,11 @@ async function main(): Promise<void> {
           `rows stored ${(after - before).toLocaleString('en-US')})`,
       );
     }
-    await app.close();
-    app = null;
+    await bench.closeApp();
 
     if (process.env.BENCH_ONLY === 'http') return;
     // The writer alone, on its own connection to the same database.
-    const writer = new EventWriter(pg.url, config);
+    const writer = new EventWriter(bench.databaseUrl, bench.config);
     try {
       await writer.maintainPartitions();
       await writerAlone(writer, 50_000, 1000, 8); // warm-up
@@ -203,10 +183,7 @@ async function main(): Promise<void> {
       await writer.onApplicationShutdown();
     }
   } finally {
-    if (app) await app.close();
-    if (dataSource.isInitialized) await dataSource.destroy();
-    await pg.stop();
-    rmSync(dir, { recursive: true, force: true });
+    await bench.stop();
   }
 }
 
