@@ -21,8 +21,10 @@ const envSchema = z.object({
   STRATA_EVENT_QUEUE_MAX: z.coerce.number().int().min(1000).default(200_000),
   /** Most events the collector writes in one transaction (group commit). */
   STRATA_EVENT_BATCH_MAX: z.coerce.number().int().min(100).default(20_000),
-  /** Collector transactions in flight at once (each on its own connection): the next group stages while one commits. */
+  /** Collector transactions in flight at once (each on its own connection): the next group is sent while one commits. */
   STRATA_EVENT_WRITERS: z.coerce.number().int().min(1).max(8).default(2),
+  /** (experiment, unit) pairs whose first exposure the collector remembers, so repeats skip the database; 0 disables. */
+  STRATA_FIRST_EXPOSURE_CACHE: z.coerce.number().int().min(0).max(50_000_000).default(500_000),
   /** How often the guardrail job checks running experiments. */
   STRATA_GUARDRAIL_INTERVAL_SECONDS: z.coerce.number().int().min(5).default(300),
   /** Webhook notified when an experiment is auto-stopped or alerted. */
@@ -49,7 +51,7 @@ export type AppConfig = {
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   bodyLimit: number;
   rateLimit: { rps: number; burst: number };
-  events: { queueMax: number; batchMax: number; writers: number };
+  events: { queueMax: number; batchMax: number; writers: number; firstExposureCache: number };
   guardrailIntervalSeconds: number;
   rollupIntervalSeconds: number;
   rollupLagMs: number;
@@ -76,7 +78,12 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     logLevel: e.LOG_LEVEL,
     bodyLimit: e.STRATA_BODY_LIMIT,
     rateLimit: { rps: e.STRATA_RATE_LIMIT_RPS, burst: e.STRATA_RATE_LIMIT_BURST },
-    events: { queueMax: e.STRATA_EVENT_QUEUE_MAX, batchMax: e.STRATA_EVENT_BATCH_MAX, writers: e.STRATA_EVENT_WRITERS },
+    events: {
+      queueMax: e.STRATA_EVENT_QUEUE_MAX,
+      batchMax: e.STRATA_EVENT_BATCH_MAX,
+      writers: e.STRATA_EVENT_WRITERS,
+      firstExposureCache: e.STRATA_FIRST_EXPOSURE_CACHE,
+    },
     guardrailIntervalSeconds: e.STRATA_GUARDRAIL_INTERVAL_SECONDS,
     rollupIntervalSeconds: e.STRATA_ROLLUP_INTERVAL_SECONDS,
     rollupLagMs: e.STRATA_ROLLUP_LAG_MS,

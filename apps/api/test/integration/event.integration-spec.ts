@@ -48,6 +48,27 @@ describe('POST /v1/events', () => {
     expect(stored.api_key_id).toMatch(/^[0-9a-f-]{36}$/);
   });
 
+  it('stores every value exactly as sent (binary COPY): unicode, escapes, extreme numbers, millisecond times', async () => {
+    const unitId = 'ユーザー🙂\t"\\\n,x';
+    const ts = new Date(Date.now() - 3 * 86_400_000 + 7).toISOString(); // another day's partition
+    const attributes = { 'ключ': 'значение 🙂', quote: '"\\', n: -0.5, big: 1e300, ok: true, none: null, list: ['a', 2, false] };
+    const values = [-1.5e-300, 1e308, 0, -42.125];
+    const ids = values.map(() => randomUUID());
+    const res = await send(values.map((value, i) => ({ id: ids[i], type: 'metric', unitId, name: 'név 名前', value, timestamp: ts, attributes })));
+    expect(res.body).toEqual({ accepted: 4, duplicates: 0, rejected: [] });
+    const rows = await t.dataSource.query('SELECT * FROM events WHERE id = ANY($1::uuid[]) ORDER BY value', [ids]);
+    expect(rows.map((r: { value: number }) => r.value)).toEqual([...values].sort((a, b) => a - b));
+    for (const r of rows) {
+      expect(r.unit_id).toBe(unitId);
+      expect(r.name).toBe('név 名前');
+      expect(new Date(r.ts).toISOString()).toBe(ts);
+      expect(r.attributes).toEqual(attributes);
+      expect(r.experiment_key).toBeNull();
+    }
+    const [{ tableoid }] = await t.dataSource.query('SELECT tableoid::regclass::text AS tableoid FROM events WHERE id = $1', [ids[0]]);
+    expect(tableoid).toBe(`events_${ts.slice(0, 10).replace(/-/g, '')}`);
+  });
+
   it('stores an event id once: a retry and a repeat within one batch count as duplicates', async () => {
     const id = randomUUID();
     const first = await send([{ id, type: 'metric', unitId: 'u-2', name: 'click' }, { id, type: 'metric', unitId: 'u-2', name: 'click' }]);

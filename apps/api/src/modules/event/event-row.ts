@@ -1,4 +1,5 @@
 import type { EventType } from '@strata/contracts';
+import type { BinaryCopyWriter } from './copy-binary';
 
 /** One validated event, ready for the writer. Times are epoch milliseconds. */
 export interface EventRow {
@@ -18,9 +19,8 @@ export interface EventRow {
   forced: boolean;
 }
 
-/** Column order of the staging table and of every COPY line. */
-export const STAGE_COLUMNS = [
-  'seq',
+/** Column order of `events` in every COPY row. */
+export const EVENT_COLUMNS = [
   'id',
   'type',
   'unit_id',
@@ -32,25 +32,14 @@ export const STAGE_COLUMNS = [
   'received_at',
   'attributes',
   'api_key_id',
-  'forced',
 ] as const;
 
-const NEEDS_ESCAPE = /[\\\n\r\t]/;
-const ESCAPES: Record<string, string> = { '\\': '\\\\', '\n': '\\n', '\r': '\\r', '\t': '\\t' };
-
-/** A field in PostgreSQL COPY text format. Validation already refused NUL, which COPY cannot carry. */
-export function copyField(value: string | null): string {
-  if (value === null) return '\\N';
-  return NEEDS_ESCAPE.test(value) ? value.replace(/[\\\n\r\t]/g, (c) => ESCAPES[c] ?? c) : value;
-}
-
-/** One COPY text line (with its newline) for a staged row; `seq` is the row's position in its group. */
-export function copyLine(seq: number, r: EventRow): string {
-  return (
-    `${seq}\t${r.id}\t${r.type}\t${copyField(r.unitId)}\t${copyField(r.experimentKey)}\t${copyField(r.variantKey)}\t` +
-    `${copyField(r.name)}\t${r.value === null ? '\\N' : String(r.value)}\t${new Date(r.ts).toISOString()}\t` +
-    `${new Date(r.receivedAt).toISOString()}\t${copyField(r.attributes)}\t${r.apiKeyId ?? '\\N'}\t${r.forced ? 't' : 'f'}\n`
-  );
+/** One `events` row in binary COPY format, in EVENT_COLUMNS order. */
+export function writeEventRow(w: BinaryCopyWriter, r: EventRow): void {
+  w.row(EVENT_COLUMNS.length).uuid(r.id).text(r.type).text(r.unitId).text(r.experimentKey).text(r.variantKey).text(r.name);
+  w.float8(r.value).timestamptz(r.ts).timestamptz(r.receivedAt).jsonb(r.attributes);
+  if (r.apiKeyId === null) w.null();
+  else w.uuid(r.apiKeyId);
 }
 
 const DAY_MS = 86_400_000;

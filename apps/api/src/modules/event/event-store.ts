@@ -2,46 +2,40 @@ import { once } from 'node:events';
 import type { Logger } from '@nestjs/common';
 import { Client } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { copyLine, partitionFor, STAGE_COLUMNS, type EventRow } from './event-row';
+import { BinaryCopyWriter } from './copy-binary';
+import { EVENT_COLUMNS, partitionFor, utcDay, writeEventRow, type EventRow } from './event-row';
 
 /*
- * One statement per group. Ids are unique in the stage (the writer settles repeats within a group),
- * so: claim the new ids in the ledger (ON CONFLICT: concurrent writers and retries), store the events
- * whose id was new, keep the earliest exposure per (experiment, unit), and return the stage rows
- * whose id was already known (duplicates) — usually none, so the answer is tiny. Ids and
- * (experiment, unit) keys are taken in sorted order, so concurrent transactions lock in one order.
+ * A group is written with binary COPYs and (when it holds new exposures) one small upsert, in one
+ * transaction:
+ *   1. COPY the ids into the `event_ids` ledger. Its primary key is the dedup: a retried id fails
+ *      the COPY with a unique violation. That is rare, so the first attempt looks nothing up; on a
+ *      violation the transaction is rolled back and redone with the ids already stored looked up
+ *      first (KNOWN_IDS_SQL) and left out — exactly the duplicates. (Two writers claiming the same
+ *      ids in opposite orders can deadlock; PostgreSQL then aborts one and the writer retries it.)
+ *   2. COPY the new events straight into their day partitions (`events` itself routes the rows of
+ *      a day whose partition could not be created).
+ *   3. Upsert the earliest new exposure per (experiment, unit) into `first_exposures`, leaving out
+ *      those known not to be earlier (FirstExposureCache) or found not to be (NOT EXISTS: an index
+ *      probe is cheaper than a conflicting upsert, which locks the row).
+ * Nothing is staged: every row is parsed by PostgreSQL once, into the table it ends up in.
  */
-const MERGE_SQL = `
-WITH new_ids AS (
-  INSERT INTO event_ids (id, received_at)
-  SELECT id, received_at FROM event_stage ORDER BY id
-  ON CONFLICT (id) DO NOTHING
-  RETURNING id
-), winners AS (
-  SELECT s.* FROM event_stage s JOIN new_ids n ON n.id = s.id
-), stored AS (
-  INSERT INTO events (id, type, unit_id, experiment_key, variant_key, name, value, ts, received_at, attributes, api_key_id)
-  SELECT id, type, unit_id, experiment_key, variant_key, name, value, ts, received_at, attributes, api_key_id FROM winners
-), firsts AS (
-  INSERT INTO first_exposures AS f (experiment_key, unit_id, variant_key, first_ts, attributes, forced, received_at)
-  SELECT DISTINCT ON (experiment_key, unit_id) experiment_key, unit_id, variant_key, ts, attributes, forced, received_at
-  FROM winners w WHERE type = 'exposure'
-    -- Skip exposures that cannot be earlier than the stored one (a plain index probe is cheaper than a conflicting upsert).
-    AND NOT EXISTS (SELECT 1 FROM first_exposures e WHERE e.experiment_key = w.experiment_key AND e.unit_id = w.unit_id AND e.first_ts <= w.ts)
-  ORDER BY experiment_key, unit_id, ts, seq
-  ON CONFLICT (experiment_key, unit_id) DO UPDATE
-    SET variant_key = excluded.variant_key, first_ts = excluded.first_ts, attributes = excluded.attributes,
-        forced = excluded.forced, received_at = excluded.received_at
-    WHERE excluded.first_ts < f.first_ts
-)
-SELECT s.seq FROM event_stage s WHERE NOT EXISTS (SELECT 1 FROM new_ids n WHERE n.id = s.id)`;
+const KNOWN_IDS_SQL = 'SELECT id::text AS id FROM event_ids WHERE id = ANY($1::uuid[])';
 
-const STAGE_DDL = `
-CREATE TEMP TABLE IF NOT EXISTS event_stage (
-  seq int NOT NULL, id uuid NOT NULL, type text NOT NULL, unit_id text NOT NULL, experiment_key text, variant_key text,
-  name text, value double precision, ts timestamptz NOT NULL, received_at timestamptz NOT NULL, attributes jsonb,
-  api_key_id uuid, forced boolean NOT NULL
-) ON COMMIT DELETE ROWS`;
+const FIRST_EXPOSURES_SQL = `
+INSERT INTO first_exposures AS f (experiment_key, unit_id, variant_key, first_ts, attributes, forced, received_at)
+SELECT x.experiment_key, x.unit_id, x.variant_key, x.first_ts, x.attributes, x.forced, x.received_at
+  FROM unnest($1::text[], $2::text[], $3::text[], $4::timestamptz[], $5::jsonb[], $6::boolean[], $7::timestamptz[])
+       AS x(experiment_key, unit_id, variant_key, first_ts, attributes, forced, received_at)
+ WHERE NOT EXISTS (SELECT 1 FROM first_exposures e WHERE e.experiment_key = x.experiment_key AND e.unit_id = x.unit_id AND e.first_ts <= x.first_ts)
+ON CONFLICT (experiment_key, unit_id) DO UPDATE
+   SET variant_key = excluded.variant_key, first_ts = excluded.first_ts, attributes = excluded.attributes,
+       forced = excluded.forced, received_at = excluded.received_at
+ WHERE excluded.first_ts < f.first_ts`;
+
+const UNIQUE_VIOLATION = '23505';
+/** Attempts of one group against concurrent writers claiming the same ids (each attempt looks them up anew). */
+const CLAIM_ATTEMPTS = 5;
 
 const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH']);
 
@@ -63,8 +57,15 @@ export function isRetryableError(error: unknown): boolean {
 /** Daily partitions known to exist (shared by every connection of the process). */
 export class EventPartitions {
   private readonly known = new Set<number>();
+  /** Day → the table its rows are COPYed into: its partition, or `events` when that could not be created. */
+  private readonly tables = new Map<number, string>();
 
   constructor(private readonly logger: Logger) {}
+
+  /** Where rows of `day` go; `ensure` must have seen the day. */
+  tableFor(day: number): string {
+    return this.tables.get(day) ?? 'events';
+  }
 
   async ensure(client: Client, days: Iterable<number>): Promise<void> {
     for (const day of days) {
@@ -73,6 +74,7 @@ export class EventPartitions {
       try {
         // Names and bounds come from a day number, never from user input.
         await client.query(`CREATE TABLE IF NOT EXISTS ${p.name} PARTITION OF events FOR VALUES FROM ('${p.from}') TO ('${p.to}')`);
+        this.tables.set(day, p.name);
       } catch (error) {
         if (isConnectionError(error)) throw error;
         // A concurrent creator won, or the DEFAULT partition already holds rows of that day (they stay there).
@@ -84,32 +86,108 @@ export class EventPartitions {
 }
 
 /**
- * One writer connection with its own temp staging table. `commit(rows)` writes rows with unique
- * ids in one transaction and returns the positions of those whose id was already stored.
+ * Per process: (experiment, unit) → a time at or after its stored first exposure. `first_ts` only
+ * ever moves earlier, so an entry stays an upper bound whatever other writers or processes store
+ * later; an exposure at or after it cannot be a new first exposure and is not sent to the
+ * database at all. Filled only after COMMIT. Bounded: the oldest entries are forgotten first
+ * (forgetting costs an index probe, never correctness).
  */
-export class StageConnection {
+export class FirstExposureCache {
+  private readonly times = new Map<string, number>();
+
+  constructor(private readonly max: number) {}
+
+  get size(): number {
+    return this.times.size;
+  }
+
+  /** True when the stored first exposure of `key` is known to be at or before `ts`. */
+  covers(key: string, ts: number): boolean {
+    const known = this.times.get(key);
+    return known !== undefined && known <= ts;
+  }
+
+  /** After COMMIT: the stored first exposure of `key` is now at or before `ts`. */
+  remember(key: string, ts: number): void {
+    if (this.max <= 0) return;
+    const known = this.times.get(key);
+    if (known !== undefined) {
+      if (ts < known) this.times.set(key, ts);
+      return;
+    }
+    if (this.times.size >= this.max) this.times.delete(this.times.keys().next().value as string);
+    this.times.set(key, ts);
+  }
+}
+
+/** The earliest new exposure per (experiment, unit) of a group, sorted by key (lock order). */
+export interface FirstExposureCandidate {
+  key: string;
+  row: EventRow;
+}
+
+/** Cache key of an (experiment, unit); NUL cannot occur in either (validation refuses it). */
+export function firstExposureKey(experimentKey: string, unitId: string): string {
+  return `${experimentKey}\u0000${unitId}`;
+}
+
+/** The exposures among `rows` (positions `keep`) that may be earlier than what is stored: earliest per key, first wins ties. */
+export function firstExposureCandidates(rows: readonly EventRow[], keep: readonly number[], cache: FirstExposureCache): FirstExposureCandidate[] {
+  const best = new Map<string, EventRow>();
+  for (const i of keep) {
+    const r = rows[i];
+    if (r.type !== 'exposure' || r.experimentKey === null || r.variantKey === null) continue;
+    const key = firstExposureKey(r.experimentKey, r.unitId);
+    if (cache.covers(key, r.ts)) continue;
+    const current = best.get(key);
+    if (current === undefined || r.ts < current.ts) best.set(key, r);
+  }
+  const out: FirstExposureCandidate[] = [];
+  for (const [key, row] of best) out.push({ key, row });
+  return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
+}
+
+/**
+ * One writer connection. `commit(rows)` writes rows with unique ids in one transaction and
+ * returns the positions of those whose id was already stored (duplicates).
+ */
+export class WriterConnection {
   private client: Client | null = null;
   private connecting: Promise<Client> | null = null;
 
   constructor(
     private readonly url: string,
     private readonly partitions: EventPartitions,
+    private readonly firstExposures: FirstExposureCache,
   ) {}
 
   async commit(rows: readonly EventRow[], days: Iterable<number>): Promise<number[]> {
     const client = await this.connect();
     await this.partitions.ensure(client, days);
-    await client.query('BEGIN');
-    try {
-      await this.copy(client, rows);
-      const known = await client.query<{ seq: number }>(MERGE_SQL);
-      // No ack before this COMMIT returns: a 2xx promises the events are durable.
-      await client.query('COMMIT');
-      return known.rows.map((r) => r.seq);
-    } catch (error) {
-      await client.query('ROLLBACK').catch(() => undefined);
-      throw error;
+    for (let attempt = 1; ; attempt++) {
+      await client.query('BEGIN');
+      try {
+        // First attempt: claim every id blind (retries are rare). Later attempts: leave out the ids already stored.
+        const known = attempt === 1 ? new Set<number>() : await this.knownIds(client, rows);
+        const keep: number[] = [];
+        for (let i = 0; i < rows.length; i++) if (!known.has(i)) keep.push(i);
+        await this.copy(client, 'COPY event_ids (id, received_at) FROM STDIN (FORMAT binary)', rows, keep, (w, r) => void w.row(2).uuid(r.id).timestamptz(r.receivedAt));
+        for (const [table, positions] of this.byTable(rows, keep)) {
+          await this.copy(client, `COPY ${table} (${EVENT_COLUMNS.join(', ')}) FROM STDIN (FORMAT binary)`, rows, positions, writeEventRow);
+        }
+        const firsts = firstExposureCandidates(rows, keep, this.firstExposures);
+        if (firsts.length > 0) await client.query(FIRST_EXPOSURES_SQL, firstExposureParams(firsts));
+        // No ack before this COMMIT returns: a 2xx promises the events are durable.
+        await client.query('COMMIT');
+        for (const f of firsts) this.firstExposures.remember(f.key, f.row.ts);
+        return [...known];
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        if ((error as { code?: unknown })?.code === UNIQUE_VIOLATION && attempt < CLAIM_ATTEMPTS) continue;
+        throw error;
+      }
     }
+
   }
 
   /** Forget the connection (after an error its state is unknown); the next commit reconnects. */
@@ -125,19 +203,56 @@ export class StageConnection {
     if (client) await client.end().catch(() => undefined);
   }
 
-  /** COPY the rows into the stage, encoding chunk by chunk so PostgreSQL parses while we encode. */
-  private async copy(client: Client, rows: readonly EventRow[]): Promise<void> {
-    const stream = client.query(copyFrom(`COPY event_stage (${STAGE_COLUMNS.join(', ')}) FROM STDIN`));
+  /** Positions of the rows whose id is already in the ledger. */
+  private async knownIds(client: Client, rows: readonly EventRow[]): Promise<Set<number>> {
+    const result = await client.query<{ id: string }>(KNOWN_IDS_SQL, [rows.map((r) => r.id)]);
+    const stored = new Set(result.rows.map((r) => r.id));
+    const known = new Set<number>();
+    rows.forEach((r, i) => {
+      if (stored.has(r.id.toLowerCase())) known.add(i);
+    });
+    return known;
+  }
+
+  /** The rows at `positions` by the table they are COPYed into (their day's partition). */
+  private byTable(rows: readonly EventRow[], positions: readonly number[]): Map<string, number[]> {
+    const out = new Map<string, number[]>();
+    let lastDay = Number.NaN;
+    let list: number[] = [];
+    for (const i of positions) {
+      const day = utcDay(rows[i].ts);
+      if (day !== lastDay) {
+        lastDay = day;
+        const table = this.partitions.tableFor(day);
+        list = out.get(table) ?? [];
+        out.set(table, list);
+      }
+      list.push(i);
+    }
+    return out;
+  }
+
+  /** COPY the rows at `positions` in binary, chunk by chunk so PostgreSQL reads while we encode. */
+  private async copy(
+    client: Client,
+    sql: string,
+    rows: readonly EventRow[],
+    positions: readonly number[],
+    write: (w: BinaryCopyWriter, r: EventRow) => void,
+  ): Promise<void> {
+    if (positions.length === 0) return;
+    const stream = client.query(copyFrom(sql));
     const done = new Promise<void>((resolve, reject) => {
       stream.on('error', reject);
       stream.on('finish', resolve);
     });
-    const CHUNK = 500;
-    for (let i = 0; i < rows.length; i += CHUNK) {
-      let text = '';
-      const end = Math.min(rows.length, i + CHUNK);
-      for (let j = i; j < end; j++) text += copyLine(j, rows[j]);
-      if (!stream.write(text)) await Promise.race([once(stream, 'drain'), done]);
+    const w = new BinaryCopyWriter(256 * 1024).header();
+    const CHUNK = 1000;
+    for (let i = 0; i < positions.length; i += CHUNK) {
+      const end = Math.min(positions.length, i + CHUNK);
+      for (let j = i; j < end; j++) write(w, rows[positions[j]]);
+      if (end === positions.length) w.trailer();
+      if (!stream.write(w.take())) await Promise.race([once(stream, 'drain'), done]);
     }
     stream.end();
     await done;
@@ -153,9 +268,6 @@ export class StageConnection {
       });
       try {
         await client.connect();
-        // The stage lives in local buffers (8 MB by default): room for a whole group avoids spilling to disk.
-        await client.query(`SET temp_buffers = '64MB'`);
-        await client.query(STAGE_DDL);
       } catch (error) {
         await client.end().catch(() => undefined);
         throw error;
@@ -169,4 +281,26 @@ export class StageConnection {
       this.connecting = null;
     }
   }
+}
+
+/** The upsert's parameters: one array per column. */
+function firstExposureParams(firsts: readonly FirstExposureCandidate[]): unknown[] {
+  const n = firsts.length;
+  const experiment = new Array<string>(n);
+  const unit = new Array<string>(n);
+  const variant = new Array<string>(n);
+  const ts = new Array<string>(n);
+  const attributes = new Array<string | null>(n);
+  const forced = new Array<boolean>(n);
+  const received = new Array<string>(n);
+  firsts.forEach(({ row }, i) => {
+    experiment[i] = row.experimentKey as string;
+    unit[i] = row.unitId;
+    variant[i] = row.variantKey as string;
+    ts[i] = new Date(row.ts).toISOString();
+    attributes[i] = row.attributes;
+    forced[i] = row.forced;
+    received[i] = new Date(row.receivedAt).toISOString();
+  });
+  return [experiment, unit, variant, ts, attributes, forced, received];
 }

@@ -4,7 +4,7 @@ import { Client } from 'pg';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { DATABASE_URL } from '../../database/database.module';
 import { utcDay, type EventRow } from './event-row';
-import { EventPartitions, isConnectionError, isRetryableError, StageConnection } from './event-store';
+import { EventPartitions, FirstExposureCache, isConnectionError, isRetryableError, WriterConnection } from './event-store';
 import { EventsUnavailableException } from './event.exception';
 
 /** What one submitted batch became: newly stored, or already stored (earlier, or earlier in the same group). */
@@ -41,11 +41,11 @@ export interface WriterOptions {
 
 /**
  * The collector's writer (group commit). Requests enqueue validated rows and wait; the loop takes
- * everything queued (up to `batchMax` rows) as one group and writes it in ONE transaction — COPY
- * into a temp staging table, then one INSERT…SELECT that dedups against the `event_ids` ledger,
- * stores the new events and keeps the earliest exposure per (experiment, unit) — and only after
- * COMMIT resolves every waiting request. Up to `concurrency` groups are in flight at once, so the
- * next group is staged while the previous one commits.
+ * everything queued (up to `batchMax` rows) as one group and writes it in ONE transaction — the
+ * ids COPYed into the `event_ids` ledger (the dedup), the new events COPYed into `events`, the
+ * earliest exposure per (experiment, unit) upserted (see event-store.ts) — and only after COMMIT
+ * resolves every waiting request. Up to `concurrency` groups are in flight at once, so the next
+ * group is sent while the previous one commits.
  *
  * Hot path. It must not: acknowledge anything before COMMIT returns (a 2xx means durable); accept
  * into an unbounded queue (full → 503); keep going silently when the database is down (→ 503, and
@@ -57,8 +57,8 @@ export class EventWriter implements OnModuleInit, BeforeApplicationShutdown, OnA
   private readonly options: WriterOptions;
   private readonly partitions: EventPartitions;
   /** Connections not writing right now. */
-  private readonly free: StageConnection[] = [];
-  private readonly all: StageConnection[] = [];
+  private readonly free: WriterConnection[] = [];
+  private readonly all: WriterConnection[] = [];
   private queue: Pending[] = [];
   private queuedRows = 0;
   private inFlight = 0;
@@ -79,7 +79,8 @@ export class EventWriter implements OnModuleInit, BeforeApplicationShutdown, OnA
     this.options = { queueMax: config.events.queueMax, batchMax: config.events.batchMax, concurrency: config.events.writers };
     this.pruneLedger = config.jobsEnabled;
     this.partitions = new EventPartitions(this.logger);
-    for (let i = 0; i < this.options.concurrency; i++) this.all.push(new StageConnection(databaseUrl, this.partitions));
+    const firstExposures = new FirstExposureCache(config.events.firstExposureCache);
+    for (let i = 0; i < this.options.concurrency; i++) this.all.push(new WriterConnection(databaseUrl, this.partitions, firstExposures));
     this.free.push(...this.all);
   }
 
@@ -140,7 +141,7 @@ export class EventWriter implements OnModuleInit, BeforeApplicationShutdown, OnA
   recordExposures(exposures: readonly ExposureRecord[], apiKeyId: string | null = null): Promise<WriteResult> {
     const now = Date.now();
     const rows = exposures.map((e): EventRow => ({
-      id: e.id ?? randomUUID(),
+      id: e.id ? e.id.toLowerCase() : randomUUID(),
       type: 'exposure',
       unitId: e.unitId,
       experimentKey: e.experiment,
@@ -177,7 +178,7 @@ export class EventWriter implements OnModuleInit, BeforeApplicationShutdown, OnA
   /** Start a group on every free connection while there is work. */
   private pump(): void {
     while (this.queue.length > 0 && this.free.length > 0) {
-      const conn = this.free.pop() as StageConnection;
+      const conn = this.free.pop() as WriterConnection;
       const group = this.takeGroup();
       this.inFlight++;
       void this.writeGroup(conn, group).finally(() => {
@@ -209,7 +210,7 @@ export class EventWriter implements OnModuleInit, BeforeApplicationShutdown, OnA
     for (const wake of waiters) wake();
   }
 
-  private async writeGroup(conn: StageConnection, group: Pending[], attempt = 1): Promise<void> {
+  private async writeGroup(conn: WriterConnection, group: Pending[], attempt = 1): Promise<void> {
     try {
       const results = await this.commit(conn, group);
       group.forEach((p, i) => p.resolve(results[i]));
@@ -242,8 +243,8 @@ export class EventWriter implements OnModuleInit, BeforeApplicationShutdown, OnA
   }
 
   /** One transaction for the whole group; returns each request's result. */
-  private async commit(conn: StageConnection, group: Pending[]): Promise<WriteResult[]> {
-    // An id repeated within the group is a duplicate of its first occurrence: settle it here, stage each id once.
+  private async commit(conn: WriterConnection, group: Pending[]): Promise<WriteResult[]> {
+    // An id repeated within the group is a duplicate of its first occurrence: settle it here, send each id once.
     const seen = new Set<string>();
     const staged: EventRow[] = [];
     const owner: number[] = [];
