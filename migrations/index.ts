@@ -14,6 +14,8 @@ import { CreateAnalysisRollups1764002000000 } from './1764002000000-CreateAnalys
 import { ChangeRollupIndexesForIncrementalAdvance1764003000000 } from './1764003000000-ChangeRollupIndexesForIncrementalAdvance';
 import { CreateAnalysisAggregates1764003001000 } from './1764003001000-CreateAnalysisAggregates';
 import { ChangeEventReceivedAtIndexesToBrin1764004000000 } from './1764004000000-ChangeEventReceivedAtIndexesToBrin';
+import { ChangeEventMetricIndexToUnitId1764005000000 } from './1764005000000-ChangeEventMetricIndexToUnitId';
+import { RemoveEventExposureIndex1764005001000 } from './1764005001000-RemoveEventExposureIndex';
 
 export const migrations = [
   CreateApiKeys1764000000000,
@@ -28,4 +30,6 @@ export const migrations = [
   ChangeRollupIndexesForIncrementalAdvance1764003000000,
   CreateAnalysisAggregates1764003001000,
   ChangeEventReceivedAtIndexesToBrin1764004000000,
+  ChangeEventMetricIndexToUnitId1764005000000,
+  RemoveEventExposureIndex1764005001000,
 ];

@@ -68,7 +68,7 @@ const UNIT_TOTALS = `
  * unit and metric, zeros included). `full`: every counted unit of the experiment (first build or
  * definition change: a hash join of the events with the units). Otherwise only units whose
  * exposure row arrived in (old watermark $11, watermark $7] — new units, or an earlier exposure
- * arriving late — probed by unit in events (name, unit_id, ts).
+ * arriving late — probed by unit in events (partial index on unit_id).
  * $1 experiment, $2..$6 metric rows, $7 watermark, $8 stop time, $9 lower ts bound (partition
  * pruning), $10 distinct metric keys, [$11 old watermark]. Returns the number of units.
  * Rows are inserted in primary-key order so index inserts stay local.

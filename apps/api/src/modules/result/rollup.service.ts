@@ -42,7 +42,7 @@ export interface AdvanceResult {
 /**
  * Keeps per-unit rollups current, per experiment, from a watermark on events.received_at.
  * Each step is one transaction under an advisory lock: recompute the units whose exposure row
- * arrived since the watermark from raw events (indexed by name, unit_id, ts), add the metric
+ * arrived since the watermark from raw events (indexed by unit_id), add the metric
  * events received since the watermark to the other units' sums in place (received_at index),
  * move the watermark. Results then read only the rollups.
  */
