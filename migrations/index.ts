@@ -16,6 +16,7 @@ import { CreateAnalysisAggregates1764003001000 } from './1764003001000-CreateAna
 import { ChangeEventReceivedAtIndexesToBrin1764004000000 } from './1764004000000-ChangeEventReceivedAtIndexesToBrin';
 import { ChangeEventMetricIndexToUnitId1764005000000 } from './1764005000000-ChangeEventMetricIndexToUnitId';
 import { RemoveEventExposureIndex1764005001000 } from './1764005001000-RemoveEventExposureIndex';
+import { RemoveFirstExposureTimeIndex1764005002000 } from './1764005002000-RemoveFirstExposureTimeIndex';
 
 export const migrations = [
   CreateApiKeys1764000000000,
@@ -32,4 +33,5 @@ export const migrations = [
   ChangeEventReceivedAtIndexesToBrin1764004000000,
   ChangeEventMetricIndexToUnitId1764005000000,
   RemoveEventExposureIndex1764005001000,
+  RemoveFirstExposureTimeIndex1764005002000,
 ];
