@@ -84,8 +84,19 @@ function api<T = unknown>(base: string, method: string, path: string, body?: unk
   return adminCall<T>(ADMIN_KEY, base, method, path, body);
 }
 
-/** The writer alone: pre-built rows, `producers` concurrent writers of `batch` rows, `total` rows. */
-async function writerAlone(writer: EventWriter, total: number, batch: number, producers: number): Promise<{ rowsPerSecond: number; stored: number }> {
+/**
+ * The writer alone: pre-built rows, `producers` concurrent writers of `batch` rows, `total` rows.
+ * `forward`: event times grow with arrival, as from live SDKs (a unit's later exposures are
+ * repeats). `reverse`: every exposure is earlier than the one stored for its unit (a backfill
+ * in reverse time order), so each one rewrites its unit's first exposure — the worst case.
+ */
+async function writerAlone(
+  writer: EventWriter,
+  total: number,
+  batch: number,
+  producers: number,
+  order: 'forward' | 'reverse' = 'forward',
+): Promise<{ rowsPerSecond: number; stored: number }> {
   const now = Date.now();
   const prefix = randomBytes(4).toString('hex');
   const rows: EventRow[] = Array.from({ length: total }, (_, i) => ({
@@ -96,7 +107,7 @@ async function writerAlone(writer: EventWriter, total: number, batch: number, pr
     variantKey: i % 10 < 3 ? 'control' : null,
     name: i % 10 < 3 ? null : 'purchase',
     value: i % 10 < 3 ? null : i % 997,
-    ts: now - (i % 3_600_000),
+    ts: order === 'forward' ? now - 3_600_000 + Math.floor((i / total) * 3_600_000) : now - 7_200_000 - i,
     receivedAt: now,
     attributes: '{"country":"DE","plan":"pro"}',
     apiKeyId: null,
@@ -176,8 +187,12 @@ async function main(): Promise<void> {
       await writer.maintainPartitions();
       await writerAlone(writer, 50_000, 1000, 8); // warm-up
       const w = await writerAlone(writer, 500_000, 1000, 20);
-      console.log(`writer alone (COPY → staging → dedup INSERT…SELECT, group commit, 20 producers × 1,000-row batches):`);
-      console.log(`  ${Math.round(w.rowsPerSecond).toLocaleString('en-US')} rows/s  (${w.stored.toLocaleString('en-US')} rows stored)`);
+      const late = await writerAlone(writer, 200_000, 1000, 20, 'reverse');
+      console.log(`writer alone (binary COPY into the id ledger and the day partitions, group commit, 20 producers × 1,000-row batches, 30 % exposures):`);
+      console.log(`  ${Math.round(w.rowsPerSecond).toLocaleString('en-US')} rows/s  (${w.stored.toLocaleString('en-US')} rows stored; event times in arrival order)`);
+      console.log(
+        `  ${Math.round(late.rowsPerSecond).toLocaleString('en-US')} rows/s  (${late.stored.toLocaleString('en-US')} rows stored; worst case: every exposure earlier than its unit's stored one)`,
+      );
       console.log(`  targets: HTTP ≥ 50,000 events/s: ${httpBest >= 50_000 ? 'met' : 'MISSED'}; writer ≥ 200,000 rows/s: ${w.rowsPerSecond >= 200_000 ? 'met' : 'MISSED'}`);
     } finally {
       await writer.onApplicationShutdown();
