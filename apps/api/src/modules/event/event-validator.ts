@@ -1,4 +1,3 @@
-import { randomUUID } from 'node:crypto';
 import {
   EVENT_MAX_AGE_MS,
   EVENT_MAX_SKEW_AHEAD_MS,
@@ -6,6 +5,7 @@ import {
   type EventRejection,
   type EventRejectionCode,
 } from '@strata/contracts';
+import { eventId } from './event-id';
 import { fastParseEvent } from './event-fast-parse';
 import { expectedVariant, type CatalogExperiment } from './experiment-catalog';
 import type { EventRow } from './event-row';
@@ -84,7 +84,7 @@ export function validateEvents(raw: readonly unknown[], ctx: ValidationContext, 
       forced = expected.forced;
     }
     rows.push({
-      id: e.id ? e.id.toLowerCase() : randomUUID(),
+      id: e.id ? e.id.toLowerCase() : eventId(),
       type: e.type,
       unitId: e.unitId,
       experimentKey: e.experiment ?? null,

@@ -1,8 +1,8 @@
-import { randomUUID } from 'node:crypto';
 import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { Client } from 'pg';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { DATABASE_URL } from '../../database/database.module';
+import { eventId } from './event-id';
 import { utcDay, type EventRow } from './event-row';
 import { EventPartitions, FirstExposureCache, isConnectionError, isRetryableError, WriterConnection } from './event-store';
 import { EventsUnavailableException } from './event.exception';
@@ -18,7 +18,7 @@ export interface ExposureRecord {
   unitId: string;
   experiment: string;
   variant: string;
-  /** Event id for dedup; a server id (uuid v4) when absent. */
+  /** Event id for dedup; a server id (uuid v7) when absent. */
   id?: string;
   /** Event time, epoch ms or Date; now when absent. */
   timestamp?: number | Date;
@@ -141,7 +141,7 @@ export class EventWriter implements OnModuleInit, BeforeApplicationShutdown, OnA
   recordExposures(exposures: readonly ExposureRecord[], apiKeyId: string | null = null): Promise<WriteResult> {
     const now = Date.now();
     const rows = exposures.map((e): EventRow => ({
-      id: e.id ? e.id.toLowerCase() : randomUUID(),
+      id: e.id ? e.id.toLowerCase() : eventId(now),
       type: 'exposure',
       unitId: e.unitId,
       experimentKey: e.experiment,
