@@ -1,4 +1,4 @@
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import { ConsoleLogger, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
@@ -12,6 +12,18 @@ import type { AppConfig } from './config/app-config';
 import { documentPlainRoutes } from './common/http/plain-routes.openapi';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
+const ACCESS_LOG_LEVELS: ReadonlySet<AppConfig['logLevel']> = new Set(['info', 'debug', 'trace']);
+
+/**
+ * Request ids for requests that don't bring one: a random per-process prefix and a counter
+ * (`3f9a0c12b7e4-1k3`). Unique across processes and restarts for correlating logs, and about ten
+ * times cheaper than randomUUID (which took ~0.4 µs of every `POST /v1/assign`).
+ */
+function requestIdGenerator(): () => string {
+  const prefix = `${randomBytes(6).toString('hex')}-`;
+  let next = 0;
+  return () => prefix + (++next).toString(36);
+}
 
 function nestLogLevels(level: AppConfig['logLevel']): LogLevel[] | false {
   const order: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
@@ -22,6 +34,7 @@ function nestLogLevels(level: AppConfig['logLevel']): LogLevel[] | false {
 
 /** Builds the Nest application (not yet listening): routes, errors, logs, docs, dashboard. */
 export async function createApp(config: AppConfig, dataSource: DataSource, databaseUrl: string): Promise<NestFastifyApplication> {
+  const newRequestId = requestIdGenerator();
   const adapter = new FastifyAdapter({
     bodyLimit: config.bodyLimit,
     // One JSON log line per request (below), not Fastify's two.
@@ -29,20 +42,29 @@ export async function createApp(config: AppConfig, dataSource: DataSource, datab
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => {
       const given = req.headers['x-request-id'];
-      return typeof given === 'string' && REQUEST_ID.test(given) ? given : randomUUID();
+      return typeof given === 'string' && REQUEST_ID.test(given) ? given : newRequestId();
     },
     routerOptions: { maxParamLength: 500 },
   });
   const fastify = adapter.getInstance();
-  fastify.addHook('onSend', async (request, reply) => {
+  // Callback hooks rather than async ones: these run on every request, and an async hook costs a
+  // promise and a microtask turn each time. onSend (not onRequest) so that responses Fastify makes
+  // before routing, e.g. a 400 for a malformed URL, carry the header too.
+  fastify.addHook('onSend', (request, reply, payload, done) => {
     reply.header('x-request-id', request.id);
+    done(null, payload);
   });
-  fastify.addHook('onResponse', async (request, reply) => {
-    request.log.info(
-      { method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100 },
-      'request',
-    );
-  });
+  // The access log is written at info level, so below it (warn, error, silent) the hook would only
+  // build a line to drop: it is not registered at all.
+  if (ACCESS_LOG_LEVELS.has(config.logLevel)) {
+    fastify.addHook('onResponse', (request, reply, done) => {
+      request.log.info(
+        { method: request.method, url: request.url, status: reply.statusCode, ms: Math.round(reply.elapsedTime * 100) / 100 },
+        'request',
+      );
+      done();
+    });
+  }
 
   const logLevels = nestLogLevels(config.logLevel);
   const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, dataSource, databaseUrl), adapter, {
