@@ -32,14 +32,17 @@ export function registerAssignRoute(fastify: FastifyInstance, keys: ApiKeyServic
       if (rendered.unexpected) logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
       void reply.headers(rendered.headers).code(rendered.status).type(JSON_TYPE).send(JSON.stringify(rendered.body));
     },
-    handler: async (request: FastifyRequest, reply: FastifyReply): Promise<string> => {
+    // Not async: a returned string is sent at once, a thrown error goes to errorHandler above.
+    // Only `logExposures` (a write) needs a promise.
+    handler: (request: FastifyRequest, reply: FastifyReply): string | Promise<string> => {
       const match = BEARER.exec(request.headers.authorization ?? '');
       if (!match?.[1]) throw new AppException('unauthorized');
       const key = keys.authenticate(match[1]);
       if (!key) throw new AppException('unauthorized', 'The API key is not valid or has been revoked.');
-      const { assignments: list } = await assignments.assign(parseOrThrow(assignRequestSchema, request.body), key.id);
+      const input = parseOrThrow(assignRequestSchema, request.body);
       void reply.type(JSON_TYPE);
-      return assignResponseJson(list);
+      if (input.logExposures !== true) return assignResponseJson(assignments.assignmentsFor(input));
+      return assignments.assign(input, key.id).then((result) => assignResponseJson(result.assignments));
     },
   });
 }

@@ -38,14 +38,21 @@ export class AssignmentService {
   ) {}
 
   async assign(request: AssignInput, apiKeyId: string | null = null): Promise<AssignResponse> {
-    const attributes = request.attributes ?? NO_ATTRIBUTES;
-    const assignments = evaluate(this.snapshots.compiled, request.unitId, attributes, request.experiments);
+    const assignments = this.assignmentsFor(request);
     if (request.logExposures === true) {
       const exposures: ExposureRecord[] = [];
-      collectExposures(exposures, request.unitId, attributes, assignments, new Date().toISOString());
+      collectExposures(exposures, request.unitId, request.attributes ?? NO_ATTRIBUTES, assignments, new Date().toISOString());
       await this.record(exposures, apiKeyId);
     }
     return { assignments };
+  }
+
+  /**
+   * The assignments of one request without logging exposures: synchronous, so the plain
+   * `POST /v1/assign` route answers without a promise when `logExposures` is not set.
+   */
+  assignmentsFor(request: AssignInput): Assignment[] {
+    return evaluate(this.snapshots.compiled, request.unitId, request.attributes ?? NO_ATTRIBUTES, request.experiments);
   }
 
   async assignBatch(request: BatchAssignInput, apiKeyId: string | null = null): Promise<BatchAssignResponse> {
