@@ -2,6 +2,7 @@ import { type DynamicModule, Module } from '@nestjs/common';
 import { APP_FILTER, APP_GUARD } from '@nestjs/core';
 import type { DataSource } from 'typeorm';
 import { AllExceptionsFilter } from './common/filters/all-exceptions.filter';
+import { FastRoutes } from './common/http/fast-routes';
 import { ApiKeyGuard } from './common/guards/api-key.guard';
 import { APP_CONFIG, type AppConfig } from './config/app-config';
 import { DatabaseModule } from './database/database.module';
@@ -24,7 +25,7 @@ export const FEATURE_MODULES = [HealthModule, ApiKeyModule, AuditModule, LayerMo
 
 @Module({})
 export class AppModule {
-  static forRoot(config: AppConfig, dataSource: DataSource, databaseUrl: string): DynamicModule {
+  static forRoot(config: AppConfig, dataSource: DataSource, databaseUrl: string, fastRoutes: FastRoutes): DynamicModule {
     const dashboardDir = existsSync(join(config.dashboardDir, 'index.html')) ? config.dashboardDir : null;
     return {
       module: AppModule,
@@ -32,10 +33,11 @@ export class AppModule {
       imports: [DatabaseModule.forDataSource(dataSource, databaseUrl), ...FEATURE_MODULES],
       providers: [
         { provide: APP_CONFIG, useValue: config },
+        { provide: FastRoutes, useValue: fastRoutes },
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         { provide: APP_FILTER, useValue: new AllExceptionsFilter(dashboardDir) },
       ],
-      exports: [APP_CONFIG],
+      exports: [APP_CONFIG, FastRoutes],
     };
   }
 }

@@ -2,7 +2,8 @@ import { compileSnapshot, evaluate, type CompiledSnapshot } from '@strata/bucket
 import type { Assignment, ConfigSnapshot } from '@strata/contracts';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
+import { FastRoutes } from '../../src/common/http/fast-routes';
 import { createTestApp, TEST_ADMIN_KEY, type TestApp } from '../helpers/test-app';
 
 /*
@@ -175,6 +176,51 @@ describe('authentication and validation', () => {
     expect(plain.status).toBeGreaterThanOrEqual(400);
     expect(plain.status).toBeLessThan(500);
     expect((await http('POST', '/v1/assign', { body: { unitId: 'x'.repeat(256) } })).status).toBe(200);
+  });
+
+  it('answers POST /v1/assign alike through the fast route and through Fastify', async () => {
+    // Over HTTP, Node's server answers plain JSON requests itself (common/http/fast-routes.ts) and
+    // hands anything else to Fastify; inject() always goes through the Fastify route.
+    const fastAnswers = vi.spyOn(t.app.get(FastRoutes) as unknown as { answer: (...args: unknown[]) => void }, 'answer');
+    const cases: { name: string; body?: unknown; raw?: string; key?: string | null; headers?: Record<string, string>; fast: boolean }[] = [
+      { name: 'all assignments', body: { unitId: 'user-1', attributes: { country: 'DE' } }, fast: true },
+      { name: 'some experiments', body: { unitId: 'user-2', experiments: ['exp-a', 'exp-c', 'unknown'] }, fast: true },
+      { name: 'charset', body: { unitId: 'user-3' }, headers: { 'content-type': 'application/json; charset=utf-8' }, fast: true },
+      { name: 'given request id', body: { unitId: 'user-4' }, headers: { 'x-request-id': 'req-parity-1' }, fast: true },
+      { name: 'no key', body: { unitId: 'u' }, key: null, fast: true },
+      { name: 'unknown key', body: { unitId: 'u' }, key: 'sk_server_not-a-key', fast: true },
+      { name: 'invalid body', body: { unitId: '', surprise: 1 }, fast: true },
+      { name: 'malformed JSON', raw: '{"unitId":', headers: { 'x-request-id': 'req-parity-2' }, fast: true },
+      { name: 'empty body', raw: '', fast: true },
+      { name: 'prototype poisoning', raw: '{"unitId":"u","__proto__":{"admin":true}}', fast: true },
+      { name: 'not JSON', raw: 'unitId=u1', headers: { 'content-type': 'text/plain' }, fast: false },
+    ];
+    const comparable = (status: number, body: any, header: (name: string) => string | undefined) => {
+      const requestId = header('x-request-id');
+      expect(requestId).toBeTruthy();
+      if (body?.error) {
+        expect(body.error.requestId).toBe(requestId);
+        body = { error: { ...body.error, requestId: undefined } };
+      }
+      return { status, body, contentType: header('content-type'), retryAfter: header('retry-after') };
+    };
+    for (const c of cases) {
+      const before = fastAnswers.mock.calls.length;
+      const viaHttp = await http('POST', '/v1/assign', { body: c.body, raw: c.raw, key: c.key, headers: c.headers });
+      expect(fastAnswers.mock.calls.length - before, `${c.name}: served by the fast route`).toBe(c.fast ? 1 : 0);
+      const viaFastify = await t.request('POST', '/v1/assign', {
+        body: c.body,
+        raw: c.raw,
+        key: c.key === undefined ? sdkKey : c.key,
+        headers: { 'content-type': 'application/json', ...c.headers },
+      });
+      expect(fastAnswers.mock.calls.length - before).toBe(c.fast ? 1 : 0);
+      const fast = comparable(viaHttp.status, viaHttp.body, (name) => viaHttp.headers.get(name) ?? undefined);
+      const slow = comparable(viaFastify.status, viaFastify.body, (name) => viaFastify.headers[name]?.toString());
+      expect(fast, c.name).toEqual(slow);
+      if (c.headers?.['x-request-id']) expect([viaHttp.headers.get('x-request-id'), viaFastify.headers['x-request-id']]).toEqual([c.headers['x-request-id'], c.headers['x-request-id']]);
+    }
+    fastAnswers.mockRestore();
   });
 
   it('rejects batches beyond 1,000 units with 413 and bad units with 400 naming the unit', async () => {

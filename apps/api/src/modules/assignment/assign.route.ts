@@ -3,6 +3,7 @@ import { assignRequestSchema } from '@strata/contracts';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppException } from '../../common/errors/app.exception';
 import { renderError } from '../../common/errors/render-error';
+import type { FastRoutes } from '../../common/http/fast-routes';
 import { parseOrThrow } from '../../common/pipes/zod-validation.pipe';
 import type { ApiKeyService } from '../api-key/api-key.service';
 import { assignResponseJson } from './assignment-json';
@@ -13,17 +14,38 @@ const JSON_TYPE = 'application/json; charset=utf-8';
 const logger = new Logger('AssignRoute');
 
 /**
- * `POST /v1/assign` as a plain Fastify route, registered beside Nest's router.
+ * `POST /v1/assign`, outside Nest's router, reached two ways with one handler (`answer`):
+ * - a fast route (common/http/fast-routes.ts): Node's http server answers plain JSON requests
+ *   itself, before Fastify; this is how SDKs and the benchmark reach it;
+ * - a plain Fastify route: `inject()`, requests during shutdown, and whatever the fast route
+ *   hands on (other content types, chunked or compressed bodies, bodies over the limit).
  *
- * HOT PATH. Measured under load on the 2-core machine, Nest's per-request pipeline (reflector
- * lookups for the guard, the exception zone, interceptor and param plumbing) cost about a third
- * of the server's CPU per request for this route. This handler does the same work with none of
- * it: the same in-memory key check as ApiKeyGuard's `sdk` scope (no query), the same zod schema,
- * the same error shape (renderError, as the global filter), the same service. It must not touch
- * the database unless `logExposures` asks for it. The batch, config and explain routes stay in
- * AssignmentController.
+ * HOT PATH. Nest's per-request pipeline (reflector lookups for the guard, the exception zone,
+ * interceptor and param plumbing) cost about a third of the server's CPU per request here, and
+ * Fastify's (hooks, request/reply objects, body parser, send pipeline) about an eighth of what
+ * was left. `answer` does the same work as the controllers with none of it: the same in-memory key
+ * check as ApiKeyGuard's `sdk` scope (no query), the same zod schema, the same error shape
+ * (renderError, as the global filter), the same service. It must not touch the database unless
+ * `logExposures` asks for it, and needs no promise otherwise. The batch, config and explain
+ * routes stay in AssignmentController.
  */
-export function registerAssignRoute(fastify: FastifyInstance, keys: ApiKeyService, assignments: AssignmentService): void {
+export function registerAssignRoute(
+  fastify: FastifyInstance,
+  fastRoutes: FastRoutes,
+  keys: ApiKeyService,
+  assignments: AssignmentService,
+): void {
+  const answer = (authorization: string | undefined, body: unknown): string | Promise<string> => {
+    const match = BEARER.exec(authorization ?? '');
+    if (!match?.[1]) throw new AppException('unauthorized');
+    const key = keys.authenticate(match[1]);
+    if (!key) throw new AppException('unauthorized', 'The API key is not valid or has been revoked.');
+    const input = parseOrThrow(assignRequestSchema, body);
+    if (input.logExposures !== true) return assignResponseJson(assignments.assignmentsFor(input));
+    return assignments.assign(input, key.id).then((result) => assignResponseJson(result.assignments));
+  };
+
+  fastRoutes.post('/v1/assign', (request) => answer(request.headers.authorization, request.body));
   fastify.route({
     method: 'POST',
     url: '/v1/assign',
@@ -33,16 +55,9 @@ export function registerAssignRoute(fastify: FastifyInstance, keys: ApiKeyServic
       void reply.headers(rendered.headers).code(rendered.status).type(JSON_TYPE).send(JSON.stringify(rendered.body));
     },
     // Not async: a returned string is sent at once, a thrown error goes to errorHandler above.
-    // Only `logExposures` (a write) needs a promise.
     handler: (request: FastifyRequest, reply: FastifyReply): string | Promise<string> => {
-      const match = BEARER.exec(request.headers.authorization ?? '');
-      if (!match?.[1]) throw new AppException('unauthorized');
-      const key = keys.authenticate(match[1]);
-      if (!key) throw new AppException('unauthorized', 'The API key is not valid or has been revoked.');
-      const input = parseOrThrow(assignRequestSchema, request.body);
       void reply.type(JSON_TYPE);
-      if (input.logExposures !== true) return assignResponseJson(assignments.assignmentsFor(input));
-      return assignments.assign(input, key.id).then((result) => assignResponseJson(result.assignments));
+      return answer(request.headers.authorization, request.body);
     },
   });
 }

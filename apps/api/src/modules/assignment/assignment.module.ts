@@ -1,6 +1,7 @@
 import { Module, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
+import { FastRoutes } from '../../common/http/fast-routes';
 import { ApiKeyModule } from '../api-key/api-key.module';
 import { ApiKeyService } from '../api-key/api-key.service';
 import { EventModule } from '../event/event.module';
@@ -24,11 +25,12 @@ import { CollectorExposureSink, EXPOSURE_SINK } from './exposure-sink';
 export class AssignmentModule implements OnModuleInit {
   constructor(
     private readonly adapterHost: HttpAdapterHost,
+    private readonly fastRoutes: FastRoutes,
     private readonly keys: ApiKeyService,
     private readonly assignments: AssignmentService,
   ) {}
 
   onModuleInit(): void {
-    registerAssignRoute(this.adapterHost.httpAdapter.getInstance<FastifyInstance>(), this.keys, this.assignments);
+    registerAssignRoute(this.adapterHost.httpAdapter.getInstance<FastifyInstance>(), this.fastRoutes, this.keys, this.assignments);
   }
 }
