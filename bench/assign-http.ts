@@ -9,7 +9,7 @@
 import 'reflect-metadata';
 import autocannon from 'autocannon';
 import { startBenchApi } from './_api';
-import { adminCall, runChildBench } from './_child';
+import { adminCall, runChildBench, wasPinned } from './_child';
 
 const LAYERS = 20;
 const PER_LAYER = 5;
@@ -64,7 +64,7 @@ async function load(url: string, key: string, seconds: number): Promise<void> {
 }
 
 function runLoad(url: string, key: string, seconds: number): Promise<LoadResult> {
-  return runChildBench<LoadResult>(__filename, ['--load', url, key, String(seconds)]);
+  return runChildBench<LoadResult>(__filename, ['--load', url, key, String(seconds)], { pin: true });
 }
 
 function api<T = unknown>(base: string, method: string, path: string, body?: unknown): Promise<T> {
@@ -111,7 +111,10 @@ async function main(): Promise<void> {
     // Server CPU per request: a figure that contention on a shared machine distorts far less than req/s.
     const cpuPerRequest = (cpu.user + cpu.system) / Math.max(1, r.total);
     const ok = r.requestsPerSecond >= 10_000 && r.p99 <= 10;
-    console.log(`POST /v1/assign, ${CONNECTIONS} connections, ${SECONDS} s, autocannon in a child process on the same machine`);
+    console.log(
+      `POST /v1/assign, ${CONNECTIONS} connections, ${SECONDS} s, autocannon in a child process on the same machine` +
+        (wasPinned() ? ' (API pinned to core 0, autocannon to core 1; BENCH_PIN=0 to let them float)' : ' (not pinned to cores)'),
+    );
     console.log(`  requests/s  ${Math.round(r.requestsPerSecond).toLocaleString('en-US')}   (total ${r.total.toLocaleString('en-US')}, non-2xx ${r.non2xx}, errors ${r.errors}, timeouts ${r.timeouts})`);
     console.log(`  latency ms  p50 ${r.p50}   p90 ${r.p90}   p99 ${r.p99}   max ${r.max}`);
     console.log(`  server CPU  ${cpuPerRequest.toFixed(1)} µs per request (user + system; one core can then serve ~${Math.round(1e6 / cpuPerRequest).toLocaleString('en-US')} req/s)`);
