@@ -12,11 +12,9 @@ import 'reflect-metadata';
 import { randomBytes, randomUUID } from 'node:crypto';
 import autocannon from 'autocannon';
 import { hashUnit } from '@strata/bucketing';
-import { once } from 'node:events';
 import { Client } from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
-import { BinaryCopyWriter } from '../apps/api/src/modules/event/copy-binary';
-import { EVENT_COLUMNS, writeEventRow, type EventRow } from '../apps/api/src/modules/event/event-row';
+import { EVENT_COLUMNS, writeEventRow, writeLedgerRow, type EventRow } from '../apps/api/src/modules/event/event-row';
+import { copyBinary } from '../apps/api/src/modules/event/event-store';
 import { EventWriter } from '../apps/api/src/modules/event/event-writer';
 import { startBenchApi } from './_api';
 import { adminCall, runChildBench } from './_child';
@@ -134,24 +132,6 @@ async function writerAlone(
   return { rowsPerSecond: total / seconds, stored };
 }
 
-/** One binary COPY of `rows` (the writer's own encoding) into `table`. */
-async function copyRows(client: Client, sql: string, rows: readonly EventRow[], write: (w: BinaryCopyWriter, r: EventRow) => void): Promise<void> {
-  const stream = client.query(copyFrom(sql));
-  const done = new Promise<void>((resolve, reject) => {
-    stream.on('error', reject);
-    stream.on('finish', resolve);
-  });
-  const w = new BinaryCopyWriter(256 * 1024).header();
-  for (let i = 0; i < rows.length; i += 1000) {
-    const end = Math.min(rows.length, i + 1000);
-    for (let j = i; j < end; j++) write(w, rows[j]);
-    if (end === rows.length) w.trailer();
-    if (!stream.write(w.take())) await Promise.race([once(stream, 'drain'), done]);
-  }
-  stream.end();
-  await done;
-}
-
 /**
  * Where the writer's time goes: the same rows, binary COPY on 2 connections in 20,000-row
  * transactions (fsync on), into stand-alone tables that add one cost at a time — no index at
@@ -200,9 +180,8 @@ async function copyFloor(databaseUrl: string): Promise<void> {
     }
     return rate;
   };
-  const events = (c: Client, rows: EventRow[]) => copyRows(c, `COPY bench_floor_events (${EVENT_COLUMNS.join(', ')}) FROM STDIN (FORMAT binary)`, rows, writeEventRow);
-  const ids = (c: Client, rows: EventRow[]) =>
-    copyRows(c, 'COPY bench_floor_ids (id, received_at) FROM STDIN (FORMAT binary)', rows, (w, r) => void w.row(2).uuid(r.id).timestamptz(r.receivedAt));
+  const events = (c: Client, rows: EventRow[]) => copyBinary(c, `COPY bench_floor_events (${EVENT_COLUMNS.join(', ')}) FROM STDIN (FORMAT binary)`, rows, writeEventRow);
+  const ids = (c: Client, rows: EventRow[]) => copyBinary(c, 'COPY bench_floor_ids (id, received_at) FROM STDIN (FORMAT binary)', rows, writeLedgerRow);
   const table = 'CREATE TABLE bench_floor_events (LIKE events INCLUDING DEFAULTS)';
   const ledger = 'CREATE TABLE bench_floor_ids (id uuid PRIMARY KEY, received_at timestamptz NOT NULL)';
   const fmt = (n: number) => `${Math.round(n).toLocaleString('en-US')} rows/s`;

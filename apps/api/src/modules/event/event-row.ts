@@ -42,6 +42,11 @@ export function writeEventRow(w: BinaryCopyWriter, r: EventRow): void {
   else w.uuid(r.apiKeyId);
 }
 
+/** One `event_ids` ledger row (id, received_at) in binary COPY format. */
+export function writeLedgerRow(w: BinaryCopyWriter, r: EventRow): void {
+  w.row(2).uuid(r.id).timestamptz(r.receivedAt);
+}
+
 const DAY_MS = 86_400_000;
 
 /** UTC day number (days since the epoch) of an epoch-ms time. */

@@ -3,7 +3,7 @@ import type { Logger } from '@nestjs/common';
 import { Client } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
 import { BinaryCopyWriter } from './copy-binary';
-import { EVENT_COLUMNS, partitionFor, utcDay, writeEventRow, type EventRow } from './event-row';
+import { EVENT_COLUMNS, partitionFor, utcDay, writeEventRow, writeLedgerRow, type EventRow } from './event-row';
 
 /*
  * A group is written with binary COPYs and (when it holds new exposures) one small upsert, in one
@@ -147,6 +147,26 @@ export function firstExposureCandidates(rows: readonly EventRow[], keep: readonl
   return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }
 
+/** One binary COPY (`sql` must say FORMAT binary) of `items`, encoded chunk by chunk so PostgreSQL reads while we encode. */
+export async function copyBinary<T>(client: Client, sql: string, items: readonly T[], write: (w: BinaryCopyWriter, item: T) => void): Promise<void> {
+  if (items.length === 0) return;
+  const stream = client.query(copyFrom(sql));
+  const done = new Promise<void>((resolve, reject) => {
+    stream.on('error', reject);
+    stream.on('finish', resolve);
+  });
+  const w = new BinaryCopyWriter(256 * 1024).header();
+  const CHUNK = 1000;
+  for (let i = 0; i < items.length; i += CHUNK) {
+    const end = Math.min(items.length, i + CHUNK);
+    for (let j = i; j < end; j++) write(w, items[j]);
+    if (end === items.length) w.trailer();
+    if (!stream.write(w.take())) await Promise.race([once(stream, 'drain'), done]);
+  }
+  stream.end();
+  await done;
+}
+
 /**
  * One writer connection. `commit(rows)` writes rows with unique ids in one transaction and
  * returns the positions of those whose id was already stored (duplicates).
@@ -171,9 +191,9 @@ export class WriterConnection {
         const known = attempt === 1 ? new Set<number>() : await this.knownIds(client, rows);
         const keep: number[] = [];
         for (let i = 0; i < rows.length; i++) if (!known.has(i)) keep.push(i);
-        await this.copy(client, 'COPY event_ids (id, received_at) FROM STDIN (FORMAT binary)', rows, keep, (w, r) => void w.row(2).uuid(r.id).timestamptz(r.receivedAt));
+        await copyBinary(client, 'COPY event_ids (id, received_at) FROM STDIN (FORMAT binary)', keep, (w, i) => writeLedgerRow(w, rows[i]));
         for (const [table, positions] of this.byTable(rows, keep)) {
-          await this.copy(client, `COPY ${table} (${EVENT_COLUMNS.join(', ')}) FROM STDIN (FORMAT binary)`, rows, positions, writeEventRow);
+          await copyBinary(client, `COPY ${table} (${EVENT_COLUMNS.join(', ')}) FROM STDIN (FORMAT binary)`, positions, (w, i) => writeEventRow(w, rows[i]));
         }
         const firsts = firstExposureCandidates(rows, keep, this.firstExposures);
         if (firsts.length > 0) await client.query(FIRST_EXPOSURES_SQL, firstExposureParams(firsts));
@@ -230,32 +250,6 @@ export class WriterConnection {
       list.push(i);
     }
     return out;
-  }
-
-  /** COPY the rows at `positions` in binary, chunk by chunk so PostgreSQL reads while we encode. */
-  private async copy(
-    client: Client,
-    sql: string,
-    rows: readonly EventRow[],
-    positions: readonly number[],
-    write: (w: BinaryCopyWriter, r: EventRow) => void,
-  ): Promise<void> {
-    if (positions.length === 0) return;
-    const stream = client.query(copyFrom(sql));
-    const done = new Promise<void>((resolve, reject) => {
-      stream.on('error', reject);
-      stream.on('finish', resolve);
-    });
-    const w = new BinaryCopyWriter(256 * 1024).header();
-    const CHUNK = 1000;
-    for (let i = 0; i < positions.length; i += CHUNK) {
-      const end = Math.min(positions.length, i + CHUNK);
-      for (let j = i; j < end; j++) write(w, rows[positions[j]]);
-      if (end === positions.length) w.trailer();
-      if (!stream.write(w.take())) await Promise.race([once(stream, 'drain'), done]);
-    }
-    stream.end();
-    await done;
   }
 
   private async connect(): Promise<Client> {
