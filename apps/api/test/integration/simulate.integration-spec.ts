@@ -60,6 +60,8 @@ describe('simulator', () => {
       units: 8000,
       days: 3,
       seed: 7,
+      // A fixed prefix makes the unit ids, so the assignment and the data, the same on every run.
+      unitPrefix: 'simit-up',
       metrics: [{ eventName: 'checkout', type: 'conversion', baseline: 0.2, effect: 0.3 }],
     });
     // Half the layer's traffic: about 4,000 units land in the experiment, split evenly.
@@ -77,6 +79,8 @@ describe('simulator', () => {
     const lift = treatment.relative!.fixed;
     expect(lift.significant).toBe(true);
     expect(lift.ci![0]).toBeGreaterThan(0);
+    // The API's estimate is computed from exactly the data the simulator generated.
+    expect(lift.estimate).toBeCloseTo(summary.observedLift.checkout.treatment, 9);
     expect(lift.estimate).toBeGreaterThan(0.15);
     expect(lift.estimate).toBeLessThan(0.45);
     // Exposure timestamps are spread over the simulated days, not all "now".
@@ -95,12 +99,14 @@ describe('simulator', () => {
       units: 6000,
       days: 2,
       seed: 11,
+      unitPrefix: 'simit-down',
       metrics: [{ eventName: 'page_load_ms', type: 'mean', baseline: 800, effect: -0.2 }],
     });
     const results = await api.resultsAfter('sim-down', summary.finishedAt, 20_000);
     const lift = results.metrics.find((m) => m.metric === 'latency')!.variants.find((v) => v.variant === 'treatment')!.relative!.fixed;
     expect(lift.significant).toBe(true);
     expect(lift.ci![1]).toBeLessThan(0);
+    expect(lift.estimate).toBeCloseTo(summary.observedLift.page_load_ms.treatment, 9);
     expect(lift.estimate).toBeGreaterThan(-0.3);
     expect(lift.estimate).toBeLessThan(-0.1);
   });
