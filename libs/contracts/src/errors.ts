@@ -19,7 +19,10 @@ export const ERROR_CODES = {
   insufficient_capacity: { status: 409, message: 'The layer does not have enough free buckets.' },
   payload_too_large: { status: 413, message: 'The request body is too large.' },
   unsupported_media_type: { status: 415, message: 'Unsupported content type.' },
+  uri_too_long: { status: 414, message: 'A path parameter is too long.' },
+  request_timeout: { status: 408, message: 'The request was not received in time.' },
   rate_limited: { status: 429, message: 'Too many requests; retry later.' },
+  headers_too_large: { status: 431, message: 'The request headers are too large.' },
   internal_error: { status: 500, message: 'Internal error.' },
   unavailable: { status: 503, message: 'The service is temporarily unavailable; retry later.' },
 } as const satisfies Record<string, { status: number; message: string }>;

@@ -23,3 +23,11 @@ export class NotFoundException extends AppException {
     super('not_found', `${entity} "${key}" was not found.`, [{ path: '', message: `no ${entity} with key "${key}"`, entity, key }]);
   }
 }
+
+export class AlreadyExistsException extends AppException {
+  constructor(entity: string, key: string) {
+    super('already_exists', `${/^[aeiou]/i.test(entity) ? 'An' : 'A'} ${entity} with key "${key}" already exists.`, [
+      { path: 'key', message: 'already exists' },
+    ]);
+  }
+}

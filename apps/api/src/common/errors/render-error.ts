@@ -1,6 +1,7 @@
 import { HttpException } from '@nestjs/common';
 import { ERROR_CODES, type ErrorBody, type ErrorCode } from '@strata/contracts';
 import { AppException } from './app.exception';
+import { isDatabaseUnavailable, isForeignKeyViolation, isUniqueViolation } from './postgres-errors';
 
 export interface RenderedError {
   status: number;
@@ -79,6 +80,22 @@ export function renderError(error: unknown, requestId?: string): RenderedError {
       message = `${ERROR_CODES.unsupported_media_type.message} Send application/json.`;
     }
     return { status, body: body(code, message, [], requestId), headers: {}, unexpected: false };
+  }
+  if (isDatabaseUnavailable(error)) {
+    // Every pooled connection busy past the pool's timeout, or the database down: retry, not a bug.
+    return { status: 503, body: body('unavailable', ERROR_CODES.unavailable.message, [], requestId), headers: { 'retry-after': '1' }, unexpected: false };
+  }
+  if (isUniqueViolation(error)) {
+    // A create that didn't go through createWithUniqueKey: still a conflict, not a 500; logged so it gets its own message.
+    return { status: 409, body: body('already_exists', ERROR_CODES.already_exists.message, [], requestId), headers: {}, unexpected: true };
+  }
+  if (isForeignKeyViolation(error)) {
+    return {
+      status: 409,
+      body: body('conflict', 'The request refers to something that was changed or deleted at the same time; retry it.', [], requestId),
+      headers: {},
+      unexpected: true,
+    };
   }
   return { status: 500, body: body('internal_error', ERROR_CODES.internal_error.message, [], requestId), headers: {}, unexpected: true };
 }

@@ -1,8 +1,9 @@
 import { Injectable, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { ApiKeyDto, ApiKeyType, CreatedApiKeyDto, CreateApiKeyRequest, Page } from '@strata/contracts';
-import { DataSource, IsNull } from 'typeorm';
+import { DataSource, IsNull, type EntityManager } from 'typeorm';
 import { AppException, NotFoundException } from '../../common/errors/app.exception';
+import { isUniqueViolation } from '../../common/errors/postgres-errors';
 import { SYSTEM, type Principal } from '../../common/guards/principal';
 import { ConfigChangeFeed } from '../../database/config-change-feed';
 import { AuditService } from '../audit/audit.service';
@@ -99,26 +100,42 @@ export class ApiKeyService implements OnModuleInit {
   async ensureBootstrapKey(envSecret: string | undefined): Promise<string | null> {
     if (envSecret) {
       const exists = await this.dataSource.getRepository(ApiKeyEntity).exists({ where: { secretHash: hashSecret(envSecret) } });
-      if (!exists) await this.insert(SYSTEM, 'bootstrap (STRATA_ADMIN_KEY)', 'admin', envSecret);
+      if (exists) return null;
+      try {
+        await this.insert(SYSTEM, 'bootstrap (STRATA_ADMIN_KEY)', 'admin', envSecret);
+      } catch (error) {
+        // Another API process sharing the database inserted the same key first.
+        if (!isUniqueViolation(error)) throw error;
+      }
       return null;
     }
-    const admins = await this.dataSource.getRepository(ApiKeyEntity).count({ where: { type: 'admin' } });
-    if (admins > 0) return null;
     const secret = generateSecret('admin');
-    await this.insert(SYSTEM, 'bootstrap', 'admin', secret);
+    const created = await this.dataSource.transaction(async (manager) => {
+      // Several API processes starting on an empty database at once: one creates the key, the
+      // others then see it (without the lock each would count none and print its own key).
+      await manager.query(`SELECT pg_advisory_xact_lock(hashtext('strata.bootstrap-admin-key'))`);
+      const admins = await manager.getRepository(ApiKeyEntity).count({ where: { type: 'admin' } });
+      if (admins > 0) return false;
+      await this.insertWith(manager, SYSTEM, 'bootstrap', 'admin', secret);
+      return true;
+    });
+    if (!created) return null;
+    await this.reload();
     return secret;
   }
 
   private async insert(principal: Principal, name: string, type: ApiKeyType, secret: string): Promise<ApiKeyDto> {
-    const dto = await this.dataSource.transaction(async (manager) => {
-      const entity = manager.create(ApiKeyEntity, { name, type, prefix: displayPrefix(secret), secretHash: hashSecret(secret) });
-      const saved = await manager.save(entity);
-      const after = toDto(saved);
-      await this.audit.record(manager, principal, { action: 'api_key.create', entityType: 'api_key', entityKey: saved.id, before: null, after });
-      return after;
-    });
+    const dto = await this.dataSource.transaction((manager) => this.insertWith(manager, principal, name, type, secret));
     await this.reload();
     return dto;
+  }
+
+  private async insertWith(manager: EntityManager, principal: Principal, name: string, type: ApiKeyType, secret: string): Promise<ApiKeyDto> {
+    const entity = manager.create(ApiKeyEntity, { name, type, prefix: displayPrefix(secret), secretHash: hashSecret(secret) });
+    await manager.insert(ApiKeyEntity, entity);
+    const after = toDto(entity);
+    await this.audit.record(manager, principal, { action: 'api_key.create', entityType: 'api_key', entityKey: entity.id, before: null, after });
+    return after;
   }
 
   private async reload(): Promise<void> {

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import { Injectable } from '@nestjs/common';
+import { Injectable, Logger } from '@nestjs/common';
 import type { EventRejection, ImportResponse } from '@strata/contracts';
 import { AppException } from '../../common/errors/app.exception';
 import type { Principal } from '../../common/guards/principal';
@@ -22,6 +22,8 @@ export const IMPORT_MAX_LISTED_REJECTIONS = 100;
  */
 @Injectable()
 export class EventImportService {
+  private readonly logger = new Logger('event-import');
+
   constructor(
     private readonly writer: EventWriter,
     private readonly catalog: ExperimentCatalog,
@@ -87,6 +89,18 @@ export class EventImportService {
       }
     } catch (error) {
       if (error instanceof LineTooLongError) throw new AppException('payload_too_large', `${error.message}; nothing after it was read.`);
+      if (error === body.errored) {
+        // The request stream itself failed: the client hung up mid-body ("aborted"). Its
+        // problem, not ours, and nobody is left to read an answer: a warning, not a logged 500.
+        const committedBefore = lineNumbers[0] ?? out.lines + 1;
+        this.logger.warn(
+          `import stopped at line ${out.lines + 1}: the request body ended early (${String(error)}); lines before ${committedBefore} were committed (${out.accepted} new events).`,
+        );
+        throw new AppException(
+          'bad_request',
+          `The request body ended early; lines before ${committedBefore} were committed (${out.accepted} new events stored).`,
+        );
+      }
       throw error;
     }
     await flush();

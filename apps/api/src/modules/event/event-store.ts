@@ -2,6 +2,7 @@ import { once } from 'node:events';
 import type { Logger } from '@nestjs/common';
 import { Client } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
+import { isDatabaseUnavailable, isUniqueViolation } from '../../common/errors/postgres-errors';
 import { BinaryCopyWriter } from './copy-binary';
 import { EVENT_COLUMNS, partitionFor, utcDay, writeEventRow, writeLedgerRow, type EventRow } from './event-row';
 
@@ -33,20 +34,8 @@ ON CONFLICT (experiment_key, unit_id) DO UPDATE
        forced = excluded.forced, received_at = excluded.received_at
  WHERE excluded.first_ts < f.first_ts`;
 
-const UNIQUE_VIOLATION = '23505';
 /** Attempts of one group against concurrent writers claiming the same ids (each attempt looks them up anew). */
 const CLAIM_ATTEMPTS = 5;
-
-const CONNECTION_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'ENOTFOUND', 'EHOSTUNREACH', 'ENETUNREACH']);
-
-/** Lost or refused connections, server shutdown, too many clients: the database is unavailable, not the data bad. */
-export function isConnectionError(error: unknown): boolean {
-  const e = error as { code?: unknown; message?: unknown };
-  const code = typeof e?.code === 'string' ? e.code : '';
-  if (CONNECTION_CODES.has(code) || code.startsWith('08') || code.startsWith('57P') || code.startsWith('53')) return true;
-  const message = typeof e?.message === 'string' ? e.message : '';
-  return /Connection terminated|not queryable|Client has encountered a connection error|timeout exceeded when trying to connect|connect ECONNREFUSED/i.test(message);
-}
 
 /** Deadlock or serialization failure: nothing was written, the same group can simply run again. */
 export function isRetryableError(error: unknown): boolean {
@@ -76,7 +65,7 @@ export class EventPartitions {
         await client.query(`CREATE TABLE IF NOT EXISTS ${p.name} PARTITION OF events FOR VALUES FROM ('${p.from}') TO ('${p.to}')`);
         this.tables.set(day, p.name);
       } catch (error) {
-        if (isConnectionError(error)) throw error;
+        if (isDatabaseUnavailable(error)) throw error;
         // A concurrent creator won, or the DEFAULT partition already holds rows of that day (they stay there).
         this.logger.warn(`partition ${p.name}: ${error instanceof Error ? error.message : String(error)}`);
       }
@@ -203,7 +192,7 @@ export class WriterConnection {
         return [...known];
       } catch (error) {
         await client.query('ROLLBACK').catch(() => undefined);
-        if ((error as { code?: unknown })?.code === UNIQUE_VIOLATION && attempt < CLAIM_ATTEMPTS) continue;
+        if (isUniqueViolation(error) && attempt < CLAIM_ATTEMPTS) continue;
         throw error;
       }
     }

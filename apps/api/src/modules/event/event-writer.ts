@@ -4,7 +4,8 @@ import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { DATABASE_URL } from '../../database/database.module';
 import { eventId } from './event-id';
 import { utcDay, type EventRow } from './event-row';
-import { EventPartitions, FirstExposureCache, isConnectionError, isRetryableError, WriterConnection } from './event-store';
+import { isDatabaseUnavailable } from '../../common/errors/postgres-errors';
+import { EventPartitions, FirstExposureCache, isRetryableError, WriterConnection } from './event-store';
 import { EventsUnavailableException } from './event.exception';
 
 /** What one submitted batch became: newly stored, or already stored (earlier, or earlier in the same group). */
@@ -216,7 +217,7 @@ export class EventWriter implements OnModuleInit, BeforeApplicationShutdown, OnA
       group.forEach((p, i) => p.resolve(results[i]));
     } catch (error) {
       conn.drop();
-      if (isConnectionError(error)) {
+      if (isDatabaseUnavailable(error)) {
         this.noteError(error);
         this.downUntil = Date.now() + 1000;
         // Nothing queued can be written now either: answer 503 at once rather than after a timeout.

@@ -10,9 +10,10 @@ import {
   type ExperimentDto,
   type Page,
 } from '@strata/contracts';
-import { DataSource, type EntityManager, In } from 'typeorm';
+import { DataSource, type EntityManager, In, type QueryDeepPartialEntity } from 'typeorm';
 import type { z } from 'zod';
 import { AppException, NotFoundException } from '../../common/errors/app.exception';
+import { createWithUniqueKey } from '../../common/errors/postgres-errors';
 import type { Principal } from '../../common/guards/principal';
 import { AuditService } from '../audit/audit.service';
 import { BucketLedgerService } from '../layer/bucket-ledger.service';
@@ -39,35 +40,39 @@ export class ExperimentService {
   ) {}
 
   async create(principal: Principal, request: CreateExperiment): Promise<ExperimentDto> {
-    return this.dataSource.transaction(async (manager) => {
-      if (await manager.exists(ExperimentEntity, { where: { key: request.key } })) {
-        throw new AppException('already_exists', `An experiment with key "${request.key}" already exists.`, [{ path: 'key', message: 'already exists' }]);
-      }
-      await this.checkReferences(manager, request);
-      const entity = manager.create(ExperimentEntity, {
-        key: request.key,
-        name: request.name,
-        hypothesis: request.hypothesis ?? '',
-        layerKey: request.layer,
-        status: 'draft',
-        variants: request.variants.map((v) => ({ key: v.key, name: v.name ?? v.key, weight: v.weight })),
-        trafficBuckets: trafficToBuckets(request.traffic),
-        targeting: request.targeting ?? null,
-        forcedVariants: (request.forcedVariants ?? []).map((f) => ({ unitId: f.unitId, variant: f.variant, expiresAt: f.expiresAt ?? null })),
-        primaryMetric: request.primaryMetric ?? null,
-        secondaryMetrics: request.secondaryMetrics ?? [],
-        guardrailMetrics: request.guardrailMetrics ?? [],
-        plannedSampleSize: request.plannedSampleSize ?? null,
-        autoStop: request.autoStop ?? false,
-        salt: request.salt ?? request.key,
-        shippedVariant: null,
-        alerts: [],
-      });
-      const saved = await manager.save(entity);
-      const dto = toExperimentDto(saved, []);
-      await this.audit.record(manager, principal, { action: 'experiment.create', entityType: 'experiment', entityKey: saved.key, before: null, after: dto });
-      return dto;
-    });
+    // INSERT, never save(): save() would UPDATE the row if another request created the key first.
+    return createWithUniqueKey('experiment', request.key, () =>
+      this.dataSource.transaction(async (manager) => {
+        await this.checkReferences(manager, request);
+        const entity = manager.create(ExperimentEntity, {
+          key: request.key,
+          name: request.name,
+          hypothesis: request.hypothesis ?? '',
+          layerKey: request.layer,
+          status: 'draft',
+          variants: request.variants.map((v) => ({ key: v.key, name: v.name ?? v.key, weight: v.weight })),
+          trafficBuckets: trafficToBuckets(request.traffic),
+          targeting: request.targeting ?? null,
+          forcedVariants: (request.forcedVariants ?? []).map((f) => ({ unitId: f.unitId, variant: f.variant, expiresAt: f.expiresAt ?? null })),
+          primaryMetric: request.primaryMetric ?? null,
+          secondaryMetrics: request.secondaryMetrics ?? [],
+          guardrailMetrics: request.guardrailMetrics ?? [],
+          plannedSampleSize: request.plannedSampleSize ?? null,
+          autoStop: request.autoStop ?? false,
+          salt: request.salt ?? request.key,
+          shippedVariant: null,
+          alerts: [],
+          startedAt: null,
+          stoppedAt: null,
+          stopReason: null,
+        });
+        // The cast: TypeORM's deep-partial insert type can't express the alerts' free-form `details`.
+        await manager.insert(ExperimentEntity, entity as QueryDeepPartialEntity<ExperimentEntity>);
+        const dto = toExperimentDto(entity, []);
+        await this.audit.record(manager, principal, { action: 'experiment.create', entityType: 'experiment', entityKey: entity.key, before: null, after: dto });
+        return dto;
+      }),
+    );
   }
 
   async list(query: ListQuery): Promise<Page<ExperimentDto>> {

@@ -1,4 +1,4 @@
-import { Controller, Get, Header, Param, Query, Res, StreamableFile } from '@nestjs/common';
+import { Controller, Get, Param, Query, Res, StreamableFile } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { exportFormatSchema, keySchema, unitExportFormatSchema } from '@strata/contracts';
 import type { FastifyReply } from 'fastify';
@@ -24,7 +24,10 @@ export class ExportController {
   @Get()
   @ApiZodQuery(exportFormatSchema)
   async results(@Param() params: unknown, @Query() query: unknown, @Res({ passthrough: true }) reply: FastifyReply): Promise<string> {
-    const file = await this.exports.resultsTable(parseOrThrow(keyParam, params, 'params').key, parseOrThrow(exportFormatSchema, query, 'query').format);
+    const file = await this.exports.resultsTable(
+      parseOrThrow(keyParam, params, 'params').key,
+      parseOrThrow(exportFormatSchema, query, 'query').format,
+    );
     reply.header('content-type', file.type).header('content-disposition', attachment(file.filename));
     return file.body;
   }
@@ -32,13 +35,18 @@ export class ExportController {
   @Get('units')
   @ApiZodQuery(unitExportFormatSchema)
   async units(@Param() params: unknown, @Query() query: unknown): Promise<StreamableFile> {
-    const file = await this.exports.units(parseOrThrow(keyParam, params, 'params').key, parseOrThrow(unitExportFormatSchema, query, 'query').format);
+    const file = await this.exports.units(
+      parseOrThrow(keyParam, params, 'params').key,
+      parseOrThrow(unitExportFormatSchema, query, 'query').format,
+    );
     return new StreamableFile(file.stream, { type: file.type, disposition: attachment(file.filename) });
   }
 
+  /** The content type is set once the SQL exists: a `@Header` would stay on an error reply too. */
   @Get('sql')
-  @Header('content-type', 'text/plain; charset=utf-8')
-  sql(@Param() params: unknown): Promise<string> {
-    return this.exports.sql(parseOrThrow(keyParam, params, 'params').key);
+  async sql(@Param() params: unknown, @Res({ passthrough: true }) reply: FastifyReply): Promise<string> {
+    const sql = await this.exports.sql(parseOrThrow(keyParam, params, 'params').key);
+    reply.type('text/plain; charset=utf-8');
+    return sql;
   }
 }

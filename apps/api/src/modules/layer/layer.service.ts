@@ -12,6 +12,7 @@ import {
 } from '@strata/contracts';
 import { DataSource, type EntityManager, In, IsNull } from 'typeorm';
 import { AppException, NotFoundException } from '../../common/errors/app.exception';
+import { createWithUniqueKey } from '../../common/errors/postgres-errors';
 import type { Principal } from '../../common/guards/principal';
 import { AuditService } from '../audit/audit.service';
 import { ExperimentEntity } from '../experiment/experiment.entity';
@@ -19,10 +20,6 @@ import { countBuckets, normalize } from './bucket-allocator';
 import { BucketAllocationEntity } from './bucket-allocation.entity';
 import { toLedgerDto } from './bucket-ledger.service';
 import { LayerEntity } from './layer.entity';
-
-function isUniqueViolation(error: unknown): boolean {
-  return typeof error === 'object' && error !== null && (error as { code?: string }).code === '23505';
-}
 
 @Injectable()
 export class LayerService {
@@ -32,8 +29,8 @@ export class LayerService {
   ) {}
 
   async create(principal: Principal, request: CreateLayerRequest): Promise<LayerDto> {
-    try {
-      return await this.dataSource.transaction(async (manager) => {
+    return createWithUniqueKey('layer', request.key, () =>
+      this.dataSource.transaction(async (manager) => {
         const layer = manager.create(LayerEntity, {
           key: request.key,
           name: request.name,
@@ -44,11 +41,8 @@ export class LayerService {
         const dto = await this.toDto(manager, layer);
         await this.audit.record(manager, principal, { action: 'layer.create', entityType: 'layer', entityKey: layer.key, before: null, after: dto });
         return dto;
-      });
-    } catch (error) {
-      if (isUniqueViolation(error)) throw new AppException('already_exists', `A layer with key "${request.key}" already exists.`, [{ path: 'key', message: 'already exists' }]);
-      throw error;
-    }
+      }),
+    );
   }
 
   async list(limit: number, offset: number): Promise<Page<LayerDto>> {

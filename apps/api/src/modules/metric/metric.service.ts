@@ -4,6 +4,7 @@ import { createMetricSchema, type MetricDto, type Page, type UpdateMetricRequest
 import { DataSource } from 'typeorm';
 import type { z } from 'zod';
 import { AppException, NotFoundException } from '../../common/errors/app.exception';
+import { createWithUniqueKey } from '../../common/errors/postgres-errors';
 import type { Principal } from '../../common/guards/principal';
 import { AuditService } from '../audit/audit.service';
 import { MetricEntity } from './metric.entity';
@@ -34,28 +35,28 @@ export class MetricService {
   ) {}
 
   async create(principal: Principal, request: z.output<typeof createMetricSchema>): Promise<MetricDto> {
-    return this.dataSource.transaction(async (manager) => {
-      if (await manager.exists(MetricEntity, { where: { key: request.key } })) {
-        throw new AppException('already_exists', `A metric with key "${request.key}" already exists.`, [{ path: 'key', message: 'already exists' }]);
-      }
-      const metric = manager.create(MetricEntity, {
-        key: request.key,
-        name: request.name,
-        description: request.description ?? '',
-        type: request.type,
-        eventName: request.eventName,
-        denominatorEventName: request.denominatorEventName ?? null,
-        direction: request.direction,
-        winsorizePercentile: request.winsorizePercentile ?? null,
-        harmThreshold: request.harmThreshold ?? null,
-        attributionWindowHours: request.attributionWindowHours ?? null,
-        cupedLookbackDays: request.cupedLookbackDays,
-      });
-      const saved = await manager.save(metric);
-      const dto = toMetricDto(saved);
-      await this.audit.record(manager, principal, { action: 'metric.create', entityType: 'metric', entityKey: saved.key, before: null, after: dto });
-      return dto;
-    });
+    // INSERT, never save(): save() would UPDATE the row if another request created the key first.
+    return createWithUniqueKey('metric', request.key, () =>
+      this.dataSource.transaction(async (manager) => {
+        const metric = manager.create(MetricEntity, {
+          key: request.key,
+          name: request.name,
+          description: request.description ?? '',
+          type: request.type,
+          eventName: request.eventName,
+          denominatorEventName: request.denominatorEventName ?? null,
+          direction: request.direction,
+          winsorizePercentile: request.winsorizePercentile ?? null,
+          harmThreshold: request.harmThreshold ?? null,
+          attributionWindowHours: request.attributionWindowHours ?? null,
+          cupedLookbackDays: request.cupedLookbackDays,
+        });
+        await manager.insert(MetricEntity, metric);
+        const dto = toMetricDto(metric);
+        await this.audit.record(manager, principal, { action: 'metric.create', entityType: 'metric', entityKey: metric.key, before: null, after: dto });
+        return dto;
+      }),
+    );
   }
 
   async list(limit: number, offset: number): Promise<Page<MetricDto>> {

@@ -1,0 +1,49 @@
+import { STATUS_CODES } from 'node:http';
+import type { Socket } from 'node:net';
+import type { FastifyReply, FastifyRequest } from 'fastify';
+import { AppException } from '../errors/app.exception';
+import { renderError } from '../errors/render-error';
+
+/*
+ * Requests Fastify refuses before any route or hook runs: a path it cannot decode or a path
+ * parameter over the limit (`frameworkErrors`), and requests Node's HTTP parser refuses
+ * (`clientErrorHandler`: malformed request line or headers, headers too large, too slow). Their
+ * default answers use Fastify's own JSON shape; these render the API's one error shape instead.
+ */
+
+/** Fastify's `frameworkErrors`: FST_ERR_BAD_URL (400), FST_ERR_MAX_PARAM_LENGTH (414), FST_ERR_ASYNC_CONSTRAINT. */
+export function frameworkErrors(error: Error & { code?: string }, request: FastifyRequest, reply: FastifyReply): void {
+  const refusal =
+    error.code === 'FST_ERR_BAD_URL'
+      ? new AppException('bad_request', 'The URL is not valid: it has a malformed percent-encoding.')
+      : error.code === 'FST_ERR_MAX_PARAM_LENGTH'
+        ? new AppException('uri_too_long', 'A path parameter is longer than 500 characters.')
+        : error;
+  const rendered = renderError(refusal, request.id);
+  if (rendered.unexpected) request.log.error({ err: error }, 'framework error');
+  void reply
+    .code(rendered.status)
+    .header('x-request-id', request.id)
+    .type('application/json; charset=utf-8')
+    .send(JSON.stringify(rendered.body));
+}
+
+/** Fastify's `clientErrorHandler` (Node's `clientError`): answers on the raw socket and closes it. */
+export function clientErrorHandler(error: Error & { code?: string }, socket: Socket): void {
+  // A reset connection has nobody left to answer.
+  if (error.code === 'ECONNRESET' || socket.destroyed) return;
+  const refusal =
+    error.code === 'ERR_HTTP_REQUEST_TIMEOUT'
+      ? new AppException('request_timeout')
+      : error.code === 'HPE_HEADER_OVERFLOW'
+        ? new AppException('headers_too_large')
+        : new AppException('bad_request', 'The HTTP request is malformed.');
+  const { status, body } = renderError(refusal);
+  const json = JSON.stringify(body);
+  if (socket.writable) {
+    socket.write(
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(json)}\r\nConnection: close\r\n\r\n${json}`,
+    );
+  }
+  socket.destroy(error);
+}
