@@ -10,6 +10,8 @@ import { join } from 'node:path';
 import { AppModule } from './app.module';
 import type { AppConfig } from './config/app-config';
 import { FastRoutes } from './common/http/fast-routes';
+import { clientErrorHandler, frameworkErrors } from './common/http/framework-errors';
+import { SDK_CORS_PATHS, SdkCors } from './common/http/sdk-cors';
 import { documentPlainRoutes } from './common/http/plain-routes.openapi';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -46,6 +48,9 @@ export async function createApp(config: AppConfig, dataSource: DataSource, datab
     logController: new LogController({ disableRequestLogging: true }),
     genReqId: (req: { headers: Record<string, string | string[] | undefined> }) => requestId(req.headers['x-request-id']),
     routerOptions: { maxParamLength: 500 },
+    // Requests refused before routing get the API's error shape too.
+    frameworkErrors,
+    clientErrorHandler,
     // The server answers the hot routes (POST /v1/assign) itself and hands everything else to Fastify.
     serverFactory: fastRoutes.serverFactory,
   });
@@ -53,10 +58,30 @@ export async function createApp(config: AppConfig, dataSource: DataSource, datab
   // Callback hooks rather than async ones: these run on every request, and an async hook costs a
   // promise and a microtask turn each time. onSend (not onRequest) so that responses Fastify makes
   // before routing, e.g. a 400 for a malformed URL, carry the header too.
+  const cors = new SdkCors(config.corsOrigins);
   fastify.addHook('onSend', (request, reply, payload, done) => {
     reply.header('x-request-id', request.id);
+    // Cross-origin headers for the SDK routes (browser SDKs); errors and 304s need them too.
+    const origin = request.headers.origin;
+    if (origin !== undefined) {
+      const headers = cors.responseHeaders(request.url, origin);
+      if (headers !== null) void reply.headers(headers);
+    }
     done(null, payload);
   });
+  // Browsers preflight the SDK's calls (they carry Authorization and a JSON body). No key: a
+  // preflight never carries one. An origin not allowed gets no CORS headers, so the browser stops.
+  for (const url of SDK_CORS_PATHS) {
+    fastify.route({
+      method: 'OPTIONS',
+      url,
+      handler: (request, reply) => {
+        const headers = cors.preflightHeaders(request.url, request.headers.origin);
+        if (headers !== null) void reply.headers(headers);
+        void reply.code(204).send();
+      },
+    });
+  }
   // The access log is written at info level, so below it (warn, error, silent) the hook would only
   // build a line to drop: it is not registered at all. Fast routes write the same line.
   const accessLog = ACCESS_LOG_LEVELS.has(config.logLevel);
@@ -68,6 +93,7 @@ export async function createApp(config: AppConfig, dataSource: DataSource, datab
   }
   fastRoutes.attach(fastify, {
     requestId,
+    cors,
     accessLog: accessLog
       ? (reqId, method, url, status, ms) => fastify.log.info({ reqId, method, url, status, ms: roundMs(ms) }, 'request')
       : null,

@@ -27,7 +27,15 @@ async function main(): Promise<void> {
     if (stopping) return;
     stopping = true;
     say(`\n${signal} received: shutting down…`);
-    const force = setTimeout(() => process.exit(1), 20_000);
+    // Requests still open after the grace period (a client stalled mid-body, say) would hold
+    // app.close() forever: close their connections so shutdown goes on and stops PostgreSQL.
+    // Should even that hang, stop PostgreSQL anyway before exiting: never leave it running.
+    const force = setTimeout(() => {
+      process.stderr.write(`shutdown: requests still open after ${config.shutdownGraceMs / 1000} s; closing their connections\n`);
+      app?.getHttpServer().closeAllConnections();
+      const last = setTimeout(() => void (embedded?.stop() ?? Promise.resolve()).finally(() => process.exit(1)), 5_000);
+      last.unref();
+    }, config.shutdownGraceMs);
     force.unref();
     try {
       if (app) await app.close();

@@ -1,5 +1,6 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
+import { parseCorsOrigins } from '../common/http/sdk-cors';
 
 /**
  * Typed, validated configuration from the environment. Secrets come only from here.
@@ -14,9 +15,21 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Largest accepted JSON body, bytes. */
   STRATA_BODY_LIMIT: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
-  /** Requests per second allowed per API key on SDK endpoints (token bucket); 0 disables. */
+  /** Requests per second allowed per API key on POST /v1/events (token bucket); 0 disables. */
   STRATA_RATE_LIMIT_RPS: z.coerce.number().min(0).default(0),
   STRATA_RATE_LIMIT_BURST: z.coerce.number().min(1).default(2000),
+  /** Web origins whose pages may call the SDK routes (config, assign, events): `*`, a comma-separated list, or empty for none. */
+  STRATA_CORS_ORIGINS: z
+    .string()
+    .default('*')
+    .transform((value, ctx) => {
+      const parsed = parseCorsOrigins(value);
+      if ('error' in parsed) {
+        ctx.addIssue({ code: 'custom', message: parsed.error });
+        return z.NEVER;
+      }
+      return parsed.origins;
+    }),
   /** Events waiting for the collector's writer before new requests get 503 (backpressure). */
   STRATA_EVENT_QUEUE_MAX: z.coerce.number().int().min(1000).default(200_000),
   /** Most events the collector writes in one transaction (group commit). */
@@ -25,6 +38,8 @@ const envSchema = z.object({
   STRATA_EVENT_WRITERS: z.coerce.number().int().min(1).max(8).default(2),
   /** (experiment, unit) pairs whose first exposure the collector remembers, so repeats skip the database; 0 disables. */
   STRATA_FIRST_EXPOSURE_CACHE: z.coerce.number().int().min(0).max(50_000_000).default(500_000),
+  /** On SIGINT/SIGTERM, how long requests may still finish before their connections are closed. */
+  STRATA_SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0.1).max(600).default(15),
   /** How often the guardrail job checks running experiments. */
   STRATA_GUARDRAIL_INTERVAL_SECONDS: z.coerce.number().int().min(5).default(300),
   /** Webhook notified when an experiment is auto-stopped or alerted. */
@@ -51,7 +66,10 @@ export type AppConfig = {
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   bodyLimit: number;
   rateLimit: { rps: number; burst: number };
+  /** Origins allowed on the SDK routes (`['*']` = any, `[]` = none). */
+  corsOrigins: string[];
   events: { queueMax: number; batchMax: number; writers: number; firstExposureCache: number };
+  shutdownGraceMs: number;
   guardrailIntervalSeconds: number;
   rollupIntervalSeconds: number;
   rollupLagMs: number;
@@ -78,12 +96,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     logLevel: e.LOG_LEVEL,
     bodyLimit: e.STRATA_BODY_LIMIT,
     rateLimit: { rps: e.STRATA_RATE_LIMIT_RPS, burst: e.STRATA_RATE_LIMIT_BURST },
+    corsOrigins: e.STRATA_CORS_ORIGINS,
     events: {
       queueMax: e.STRATA_EVENT_QUEUE_MAX,
       batchMax: e.STRATA_EVENT_BATCH_MAX,
       writers: e.STRATA_EVENT_WRITERS,
       firstExposureCache: e.STRATA_FIRST_EXPOSURE_CACHE,
     },
+    shutdownGraceMs: e.STRATA_SHUTDOWN_GRACE_SECONDS * 1000,
     guardrailIntervalSeconds: e.STRATA_GUARDRAIL_INTERVAL_SECONDS,
     rollupIntervalSeconds: e.STRATA_ROLLUP_INTERVAL_SECONDS,
     rollupLagMs: e.STRATA_ROLLUP_LAG_MS,

@@ -194,6 +194,8 @@ describe('authentication and validation', () => {
       { name: 'empty body', raw: '', fast: true },
       { name: 'prototype poisoning', raw: '{"unitId":"u","__proto__":{"admin":true}}', fast: true },
       { name: 'not JSON', raw: 'unitId=u1', headers: { 'content-type': 'text/plain' }, fast: false },
+      { name: 'from a web page', body: { unitId: 'user-5' }, headers: { origin: 'https://shop.example' }, fast: true },
+      { name: 'from a web page, no key', body: { unitId: 'u' }, key: null, headers: { origin: 'https://shop.example' }, fast: true },
     ];
     const comparable = (status: number, body: any, header: (name: string) => string | undefined) => {
       const requestId = header('x-request-id');
@@ -202,7 +204,13 @@ describe('authentication and validation', () => {
         expect(body.error.requestId).toBe(requestId);
         body = { error: { ...body.error, requestId: undefined } };
       }
-      return { status, body, contentType: header('content-type'), retryAfter: header('retry-after') };
+      return {
+        status,
+        body,
+        contentType: header('content-type'),
+        retryAfter: header('retry-after'),
+        cors: [header('access-control-allow-origin'), header('access-control-expose-headers'), header('vary')],
+      };
     };
     for (const c of cases) {
       const before = fastAnswers.mock.calls.length;
@@ -219,6 +227,7 @@ describe('authentication and validation', () => {
       const slow = comparable(viaFastify.status, viaFastify.body, (name) => viaFastify.headers[name]?.toString());
       expect(fast, c.name).toEqual(slow);
       if (c.headers?.['x-request-id']) expect([viaHttp.headers.get('x-request-id'), viaFastify.headers['x-request-id']]).toEqual([c.headers['x-request-id'], c.headers['x-request-id']]);
+      expect(viaHttp.headers.get('access-control-allow-origin') ?? null, c.name).toBe(c.headers?.origin ? '*' : null);
     }
     fastAnswers.mockRestore();
   });

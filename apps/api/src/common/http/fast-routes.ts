@@ -10,6 +10,7 @@ import { performance } from 'node:perf_hooks';
 import { Logger } from '@nestjs/common';
 import type { FastifyInstance, FastifyServerFactory } from 'fastify';
 import { renderError } from '../errors/render-error';
+import type { SdkCors } from './sdk-cors';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
 /** Request content types a fast route reads itself; any other goes on to Fastify (and its 415). */
@@ -27,6 +28,8 @@ export type FastRouteHandler = (request: FastRequest) => string | Promise<string
 export interface FastRoutesOptions {
   /** The request id, as Fastify's `genReqId` makes it (from `x-request-id` when given). */
   requestId(given: string | string[] | undefined): string;
+  /** The cross-origin headers the `onSend` hook adds for Fastify's requests. */
+  cors: SdkCors;
   /** Writes the access log line the `onResponse` hook writes for Fastify's requests; null when access logs are off. */
   accessLog: ((requestId: string, method: string, url: string, status: number, ms: number) => void) | null;
 }
@@ -61,10 +64,10 @@ interface Attached {
  *   JSON body with a Content-Length within `bodyLimit` (chunked, compressed, other types, too
  *   large) goes on to Fastify, so those keep Fastify's exact answers.
  * - A fast route reproduces what the hooks do for it: the request id (honouring `x-request-id`)
- *   in the header and in error bodies, the access log line, the error shape (renderError, as the
- *   global filter), JSON parsing with Fastify's own parser and errors. Fastify hooks added later
- *   (CORS, rate limits…) do NOT run here: add them to `serve` too. The "answers alike" test in
- *   assignment.integration-spec compares both paths.
+ *   in the header and in error bodies, the access log line, the SDK routes' CORS headers, the error
+ *   shape (renderError, as the global filter), JSON parsing with Fastify's own parser and errors.
+ *   Fastify hooks added later (rate limits, security headers…) do NOT run here: add them to
+ *   `send` too. The "answers alike" test in assignment.integration-spec compares both paths.
  */
 export class FastRoutes {
   private readonly posts = new Map<string, FastRouteHandler>();
@@ -188,7 +191,10 @@ export class FastRoutes {
     headers: Record<string, string> | null,
   ): void {
     const own = { 'content-type': JSON_TYPE, 'content-length': Buffer.byteLength(json), 'x-request-id': requestId };
-    res.writeHead(status, headers === null ? own : { ...headers, ...own });
+    // Server SDKs send no Origin: nothing to look up on the hot path.
+    const origin = req.headers.origin;
+    const cors = origin === undefined ? null : app.options.cors.responseHeaders(req.url ?? '', origin);
+    res.writeHead(status, headers === null && cors === null ? own : { ...headers, ...cors, ...own });
     res.end(json);
     app.options.accessLog?.(requestId, 'POST', req.url ?? '', status, performance.now() - started);
   }
