@@ -2,14 +2,28 @@ import { z } from 'zod';
 import { keySchema } from './config';
 import type { Assignment } from './snapshot';
 import { attributesSchema, type Attributes } from './targeting';
+import { isStorableText } from './text';
 
 /** Largest number of units one `POST /v1/assign/batch` may carry. */
 export const MAX_BATCH_UNITS = 1000;
 /** Largest number of experiment keys one assignment request may name. */
 export const MAX_ASSIGN_EXPERIMENTS = 100;
 
-export const unitIdSchema = z.string().min(1).max(256);
+/**
+ * Any string but one with NUL (it could not be stored with an exposure). Unpaired surrogates stay
+ * valid: the bucketing spec hashes them as U+FFFD, and the published vectors include such ids.
+ */
+export const unitIdSchema = z
+  .string()
+  .min(1)
+  .max(256)
+  .refine((s) => !s.includes('\u0000'), 'must not contain NUL');
 const experimentKeysSchema = z.array(keySchema).max(MAX_ASSIGN_EXPERIMENTS);
+/**
+ * Such an id can be assigned but its exposure could not be stored as sent (text would turn each
+ * unpaired surrogate into U+FFFD, merging distinct units), and the collector refuses its events.
+ */
+const UNLOGGABLE_UNIT = 'contains an unpaired surrogate: it can be assigned, but its exposures cannot be logged (send logExposures: false)';
 
 /** `POST /v1/assign`: every assignment of one unit (or only those of `experiments`). */
 export const assignRequestSchema = z
@@ -20,7 +34,10 @@ export const assignRequestSchema = z
     /** Record an exposure for each `bucketed` assignment (forced and shipped ones never log). */
     logExposures: z.boolean().optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((r, ctx) => {
+    if (r.logExposures === true && !isStorableText(r.unitId)) ctx.addIssue({ code: 'custom', path: ['unitId'], message: UNLOGGABLE_UNIT });
+  });
 export type AssignRequest = z.input<typeof assignRequestSchema>;
 
 export const batchUnitSchema = z.object({ unitId: unitIdSchema, attributes: attributesSchema.optional() }).strict();
@@ -32,7 +49,13 @@ export const batchAssignRequestSchema = z
     experiments: experimentKeysSchema.optional(),
     logExposures: z.boolean().optional(),
   })
-  .strict();
+  .strict()
+  .superRefine((r, ctx) => {
+    if (r.logExposures !== true) return;
+    r.units.forEach((u, i) => {
+      if (!isStorableText(u.unitId)) ctx.addIssue({ code: 'custom', path: ['units', i, 'unitId'], message: UNLOGGABLE_UNIT });
+    });
+  });
 export type BatchAssignRequest = z.input<typeof batchAssignRequestSchema>;
 
 /** `GET /v1/explain`: `attributes` is URL-encoded JSON (an object of attribute values). */

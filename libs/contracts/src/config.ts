@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { boundedTargetingSchema, type TargetingRule } from './targeting';
+import { storable } from './text';
 
 /** Every layer has this many buckets; experiments reserve disjoint ranges of them. */
 export const BUCKETS_PER_LAYER = 10_000;
@@ -11,9 +12,9 @@ export const keySchema = z
   .max(64)
   .regex(/^[a-z0-9][a-z0-9_-]*$/, 'must be lowercase letters, digits, "-" or "_" (url-safe), starting with a letter or digit');
 
-export const saltSchema = z.string().min(1).max(128);
-const nameSchema = z.string().trim().min(1).max(200);
-const descriptionSchema = z.string().max(5000);
+export const saltSchema = storable(z.string().min(1).max(128));
+const nameSchema = storable(z.string().trim().min(1).max(200));
+const descriptionSchema = storable(z.string().max(5000));
 
 // ---------- API keys ----------
 export const API_KEY_TYPES = ['admin', 'sdk-server', 'sdk-client'] as const;
@@ -87,7 +88,7 @@ export type MetricType = (typeof METRIC_TYPES)[number];
 export const METRIC_DIRECTIONS = ['increase', 'decrease'] as const;
 export type MetricDirection = (typeof METRIC_DIRECTIONS)[number];
 
-const eventNameSchema = z.string().min(1).max(200);
+const eventNameSchema = storable(z.string().min(1).max(200));
 
 const metricFields = {
   name: nameSchema,
@@ -186,7 +187,7 @@ export const trafficSchema = z
   .refine((t) => Math.abs(Math.round(t * 100) - t * 100) < 1e-6, 'traffic moves in steps of 0.01 percent');
 
 export const forcedVariantSchema = z
-  .object({ unitId: z.string().min(1).max(256), variant: keySchema, expiresAt: z.iso.datetime({ offset: true }).nullable().optional() })
+  .object({ unitId: storable(z.string().min(1).max(256)), variant: keySchema, expiresAt: z.iso.datetime({ offset: true }).nullable().optional() })
   .strict();
 export type ForcedVariantInput = z.infer<typeof forcedVariantSchema>;
 
@@ -237,7 +238,7 @@ export const updateExperimentSchema = z
   .superRefine(checkForced);
 export const rampExperimentSchema = z.object({ traffic: trafficSchema }).strict();
 export const shipExperimentSchema = z.object({ variant: keySchema }).strict();
-export const stopExperimentSchema = z.object({ reason: z.string().max(1000).optional() }).strict();
+export const stopExperimentSchema = z.object({ reason: storable(z.string().max(1000)).optional() }).strict();
 export const rerandomizeExperimentSchema = z.object({ salt: saltSchema.optional() }).strict();
 
 export type CreateExperimentRequest = z.input<typeof createExperimentSchema>;
@@ -296,7 +297,7 @@ export const listExperimentsQuerySchema = listQuerySchema
   .extend({
     status: z.enum(EXPERIMENT_STATUSES).optional(),
     layer: keySchema.optional(),
-    search: z.string().max(200).optional(),
+    search: storable(z.string().max(200)).optional(),
   })
   .strict();
 export interface Page<T> {
@@ -310,8 +311,8 @@ export interface Page<T> {
 export const auditQuerySchema = listQuerySchema
   .extend({
     entityType: z.enum(['api_key', 'layer', 'metric', 'experiment']).optional(),
-    entityKey: z.string().max(200).optional(),
-    action: z.string().max(100).optional(),
+    entityKey: storable(z.string().max(200)).optional(),
+    action: storable(z.string().max(100)).optional(),
     since: z.iso.datetime({ offset: true }).optional(),
     until: z.iso.datetime({ offset: true }).optional(),
   })

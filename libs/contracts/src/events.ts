@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { keySchema } from './config';
+import { storable } from './text';
 
 /**
  * Event collection: `POST /v1/events` (SDK keys), `POST /v1/events/import` (admin, NDJSON),
@@ -24,12 +25,21 @@ export const EVENT_MAX_SKEW_AHEAD_MS = 5 * 60 * 1000;
 /** Any RFC 4122-shaped UUID (any version); stored lower-case. */
 export const EVENT_ID_PATTERN = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
 
-/** PostgreSQL text cannot hold NUL; jsonb rejects unpaired surrogates. Reject both per event instead of failing a batch. */
-const UNSTORABLE = /\u0000|[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
-export function isStorableText(s: string): boolean {
-  return !UNSTORABLE.test(s);
+/**
+ * Metric values the analysis can square and sum in double precision without overflow or underflow
+ * (PostgreSQL raises an error on either, so one 1e200 would break an experiment's results for good):
+ * 0, or a magnitude from 1e-12 to 1e15 — money in cents, durations in µs and counts all fit.
+ */
+export const MAX_EVENT_VALUE = 1e15;
+export const MIN_EVENT_VALUE_MAGNITUDE = 1e-12;
+export function isAnalyzableValue(v: number): boolean {
+  const m = Math.abs(v);
+  return m === 0 || (m >= MIN_EVENT_VALUE_MAGNITUDE && m <= MAX_EVENT_VALUE);
 }
-const boundedString = (max: number) => z.string().max(max).refine(isStorableText, 'must not contain NUL or unpaired surrogates');
+const EVENT_VALUE_MESSAGE = 'must be 0 or between 1e-12 and 1e15 in magnitude';
+
+/** Text that PostgreSQL can store (see text.ts): rejected per event instead of failing a batch. */
+const boundedString = (max: number) => storable(z.string().max(max));
 
 const attributeScalar = z.union([boundedString(MAX_ATTRIBUTE_STRING), z.number(), z.boolean(), z.null()]);
 /** Shallow attributes: scalar values or arrays of scalars; nested objects are rejected. */
@@ -46,7 +56,7 @@ export const eventInputSchema = z
     experiment: keySchema.nullish(),
     variant: keySchema.nullish(),
     name: boundedString(200).min(1).nullish(),
-    value: z.number().finite().nullish(),
+    value: z.number().finite().refine(isAnalyzableValue, EVENT_VALUE_MESSAGE).nullish(),
     timestamp: z.iso.datetime({ offset: true }).nullish(),
     attributes: eventAttributesSchema.nullish(),
   })

@@ -5,3 +5,4 @@ export * from './snapshot';
 export * from './results';
 export * from './assignment';
 export * from './events';
+export * from './text';

@@ -1,4 +1,6 @@
+import safeRegex from 'safe-regex2';
 import { z } from 'zod';
+import { storable } from './text';
 
 /** Operators a targeting condition may use on a unit attribute. */
 export const TARGETING_OPERATORS = ['eq', 'neq', 'in', 'not_in', 'gt', 'gte', 'lt', 'lte', 'exists', 'regex'] as const;
@@ -23,11 +25,11 @@ export type TargetingRule = TargetingCondition | TargetingGroup;
 export const MAX_TARGETING_DEPTH = 5;
 export const MAX_TARGETING_RULES = 50;
 
-const scalar = z.union([z.string().max(1000), z.number().finite(), z.boolean(), z.null()]);
+const scalar = z.union([storable(z.string().max(1000)), z.number().finite(), z.boolean(), z.null()]);
 
 export const targetingConditionSchema = z
   .object({
-    attribute: z.string().min(1).max(100),
+    attribute: storable(z.string().min(1).max(100)),
     operator: z.enum(TARGETING_OPERATORS),
     value: z.union([scalar, z.array(scalar).max(1000)]).optional(),
   })
@@ -54,6 +56,15 @@ export const targetingConditionSchema = z
       } else {
         try {
           new RegExp(c.value);
+          // Every assignment runs the pattern on the server's one thread: a nested quantifier such as
+          // ^([a-z]+)+$ backtracks exponentially (32 characters held /v1/assign and /health for 3 s).
+          if (!safeRegex(c.value)) {
+            ctx.addIssue({
+              code: 'custom',
+              path: ['value'],
+              message: 'regex could take exponential time (a quantifier nested in a quantified group, e.g. (a+)+): simplify it',
+            });
+          }
         } catch {
           ctx.addIssue({ code: 'custom', path: ['value'], message: 'regex is not a valid regular expression' });
         }
@@ -92,5 +103,5 @@ export const boundedTargetingSchema = targetingRuleSchema.superRefine((rule, ctx
 });
 
 export const attributesSchema = z
-  .record(z.string().max(100), z.union([scalar, z.array(scalar).max(100)]))
+  .record(storable(z.string().max(100)), z.union([scalar, z.array(scalar).max(100)]))
   .refine((a) => Object.keys(a).length <= 50, 'at most 50 attributes');

@@ -206,6 +206,31 @@ describe('analysis end to end', () => {
     expect(Object.keys(rows[0])).toEqual(['unit_id', 'variant', 'first_exposure_at', 'signup']);
   });
 
+  it('analyses the most extreme values the collector accepts without overflow (results, timeseries, export)', async () => {
+    // ±1e15 and 1e-12 (the accepted bounds), ten events per unit: per-unit sums up to 1e16, squares of
+    // 1e32, CUPED cross products likewise — far inside double precision. 1e200 is refused at ingest.
+    await createMetric(t, { key: 'amount', type: 'mean', eventName: 'amount' });
+    await startExperiment(t, { key: 'extreme', primary: 'amount' });
+    const unitIds = Array.from({ length: 200 }, (_, i) => `extreme-u${i}`);
+    const variants = await assignedVariants(t, sdkKey, 'extreme', unitIds);
+    const now = Date.now();
+    const values = [1e15, -1e15, 1e-12, -1e-12, 0];
+    const events: SentEvent[] = [];
+    unitIds.forEach((unitId, i) => {
+      events.push({ type: 'exposure', unitId, experiment: 'extreme', variant: variants.get(unitId) as string, timestamp: isoAgo(120_000, now) });
+      for (let k = 0; k < 10; k++) events.push({ type: 'metric', unitId, name: 'amount', value: values[(i + k) % values.length], timestamp: isoAgo(60_000, now) });
+    });
+    await sendEvents(t, sdkKey, events);
+    const res = await t.admin('GET', '/v1/experiments/extreme/results');
+    expect(res.status, JSON.stringify(res.body)).toBe(200);
+    expect(res.body.totalUnits).toBe(200);
+    const timeseries = await t.admin('GET', '/v1/experiments/extreme/results/timeseries');
+    expect(timeseries.status, JSON.stringify(timeseries.body)).toBe(200);
+    expect((await t.request('GET', '/v1/experiments/extreme/export?format=json')).status).toBe(200);
+    const refused = await t.request('POST', '/v1/events', { key: sdkKey, body: { events: [{ type: 'metric', unitId: 'extreme-u0', name: 'amount', value: 1e200 }] } });
+    expect([refused.status, refused.body.accepted, refused.body.rejected[0]?.code]).toEqual([202, 0, 'invalid_event']);
+  });
+
   it('answers 404 for an unknown experiment and 400 for a bad query', async () => {
     expect((await t.admin('GET', '/v1/experiments/nope/results')).status).toBe(404);
     expect((await t.admin('GET', '/v1/experiments/effect/results?correction=holm')).status).toBe(400);

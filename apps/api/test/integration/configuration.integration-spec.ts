@@ -1,3 +1,4 @@
+import { connect } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { createTestApp, type TestApp } from '../helpers/test-app';
 
@@ -181,6 +182,18 @@ describe('experiments', () => {
     const badForced = await t.admin('POST', '/v1/experiments', { ...experimentBody('exp-forced', 'checkout'), forcedVariants: [{ unitId: 'u', variant: 'nope' }] });
     expectErrorShape(badForced, 400, 'validation_failed');
     expect(badForced.body.error.details[0].path).toBe('forcedVariants.0.variant');
+
+    // A pattern that backtracks exponentially would block the server on every assignment.
+    for (const pattern of ['^([a-z]+)+@x\\.com$', '(a*)*b', '^(\\w+\\s?)*$']) {
+      const slow = await t.admin('POST', '/v1/experiments', { ...experimentBody('exp-redos', 'checkout'), targeting: { attribute: 'email', operator: 'regex', value: pattern } });
+      expectErrorShape(slow, 400, 'validation_failed');
+      expect(slow.body.error.details[0], pattern).toMatchObject({ path: 'targeting.value', message: expect.stringContaining('exponential') });
+    }
+    const fine = await t.admin('POST', '/v1/experiments', {
+      ...experimentBody('exp-regex-ok', 'checkout'),
+      targeting: { attribute: 'email', operator: 'regex', value: '^[a-z0-9._%+-]+@(example|strata)\\.com$' },
+    });
+    expect(fine.status, JSON.stringify(fine.body)).toBe(201);
   });
 
   it('walks the lifecycle and refuses invalid transitions with 409', async () => {
@@ -301,5 +314,113 @@ describe('bad input never gets a 500', () => {
         expect(res.body.error.code).toBeTypeOf('string');
       }
     }
+  });
+});
+
+describe('requests refused before routing', () => {
+  /** Sends raw bytes and returns what comes back before the server closes the socket. */
+  const raw = (base: string, bytes: string): Promise<string> =>
+    new Promise((resolve, reject) => {
+      const { hostname, port } = new URL(base);
+      const socket = connect(Number(port), hostname, () => socket.end(bytes));
+      let out = '';
+      socket.on('data', (d) => (out += d.toString()));
+      socket.on('close', () => resolve(out));
+      socket.on('error', reject);
+    });
+  const parse = (response: string) => {
+    const [head, body] = response.split('\r\n\r\n');
+    return { status: Number(head.split(' ')[1]), head: head.toLowerCase(), body: JSON.parse(body) };
+  };
+
+  it('answers an undecodable path and an over-long path parameter in the error shape', async () => {
+    const badUrl = await t.admin('GET', '/v1/experiments/%ff/results');
+    expectErrorShape(badUrl, 400, 'bad_request');
+    expect(badUrl.body.error.requestId).toBe(badUrl.headers['x-request-id']);
+    const longParam = await t.admin('GET', `/v1/experiments/${'k'.repeat(600)}/results`);
+    expectErrorShape(longParam, 414, 'uri_too_long');
+  });
+
+  it('answers what the HTTP parser refuses (bad request line, headers too large) in the error shape and closes', async () => {
+    const base = t.baseUrl ?? (await t.listen());
+    const malformed = parse(await raw(base, 'GET /health HTTP/1.1\r\nHost: x\r\nContent-Length: -1\r\n\r\n'));
+    expect([malformed.status, malformed.body.error.code]).toEqual([400, 'bad_request']);
+    expect(malformed.head).toContain('connection: close');
+    const huge = parse(await raw(base, `GET /health HTTP/1.1\r\nHost: x\r\nX-Pad: ${'p'.repeat(20_000)}\r\n\r\n`));
+    expect([huge.status, huge.body.error.code]).toEqual([431, 'headers_too_large']);
+  });
+});
+
+describe('text PostgreSQL cannot store', () => {
+  // NUL cannot be stored in text and an unpaired surrogate not in jsonb (the audit log): each used to fail its INSERT as a 500.
+  const bad = ['a\u0000b', '\ud800', 'x\udc00y'];
+  const cases: [string, string, (s: string) => unknown, string][] = [
+    ['POST', '/v1/api-keys', (s) => ({ name: s, type: 'sdk-server' }), 'name'],
+    ['POST', '/v1/layers', (s) => ({ key: 'text-l1', name: s }), 'name'],
+    ['POST', '/v1/layers', (s) => ({ key: 'text-l2', name: 'ok', description: s }), 'description'],
+    ['POST', '/v1/layers', (s) => ({ key: 'text-l3', name: 'ok', salt: s }), 'salt'],
+    ['PATCH', '/v1/layers/text-layer', (s) => ({ name: s }), 'name'],
+    ['POST', '/v1/layers/text-layer/rerandomize', (s) => ({ salt: s }), 'salt'],
+    ['POST', '/v1/metrics', (s) => ({ key: 'text-m1', name: s, type: 'count', eventName: 'e' }), 'name'],
+    ['POST', '/v1/metrics', (s) => ({ key: 'text-m2', name: 'ok', type: 'count', eventName: s }), 'eventName'],
+    ['POST', '/v1/metrics', (s) => ({ key: 'text-m3', name: 'ok', type: 'ratio', eventName: 'e', denominatorEventName: s }), 'denominatorEventName'],
+    ['POST', '/v1/experiments', (s) => ({ ...experimentBody('text-e1', 'text-layer'), name: s }), 'name'],
+    ['POST', '/v1/experiments', (s) => ({ ...experimentBody('text-e2', 'text-layer'), hypothesis: s }), 'hypothesis'],
+    ['POST', '/v1/experiments', (s) => ({ ...experimentBody('text-e3', 'text-layer'), salt: s }), 'salt'],
+    ['POST', '/v1/experiments', (s) => ({ ...experimentBody('text-e4', 'text-layer'), variants: [{ key: 'control', weight: 0.5, name: s }, { key: 'treatment', weight: 0.5 }] }), 'variants.0.name'],
+    ['POST', '/v1/experiments', (s) => ({ ...experimentBody('text-e5', 'text-layer'), targeting: { attribute: s, operator: 'eq', value: 'x' } }), 'targeting.attribute'],
+    ['POST', '/v1/experiments', (s) => ({ ...experimentBody('text-e6', 'text-layer'), targeting: { attribute: 'country', operator: 'eq', value: s } }), 'targeting.value'],
+    ['POST', '/v1/experiments', (s) => ({ ...experimentBody('text-e7', 'text-layer'), forcedVariants: [{ unitId: s, variant: 'control' }] }), 'forcedVariants.0.unitId'],
+  ];
+
+  it('answers 400 naming the field for NUL or an unpaired surrogate in any stored text, and stores nothing', async () => {
+    expect((await t.admin('POST', '/v1/layers', { key: 'text-layer', name: 'Text' })).status).toBe(201);
+    const auditBefore = (await t.admin('GET', '/v1/audit?limit=1')).body.total;
+    for (const [method, url, body, path] of cases) {
+      for (const s of bad) {
+        const res = await t.admin(method, url, body(s));
+        const what = `${method} ${url} ${path} ${JSON.stringify(s)}`;
+        expect(res.status, what).toBe(400);
+        expect(res.body.error.code, what).toBe('validation_failed');
+        expect(res.body.error.details.map((d: { path: string }) => d.path), what).toContain(path);
+      }
+    }
+    expect((await t.admin('GET', '/v1/audit?limit=1')).body.total).toBe(auditBefore);
+  });
+
+  it('refuses NUL in an assigned unit id (its exposure could not be stored) but keeps unpaired surrogates (the bucketing spec hashes them)', async () => {
+    const nul = await t.request('POST', '/v1/assign', { key: sdkKey, body: { unitId: 'a\u0000b', logExposures: true } });
+    expect([nul.status, nul.body.error.code, nul.body.error.details[0].path]).toEqual([400, 'validation_failed', 'unitId']);
+    expect((await t.request('POST', '/v1/assign', { key: sdkKey, body: { unitId: 'a\ud800b' } })).status).toBe(200);
+    // ... but not logged: stored as text they would become U+FFFD, merging distinct units.
+    const logged = await t.request('POST', '/v1/assign', { key: sdkKey, body: { unitId: 'a\ud800b', logExposures: true } });
+    expect([logged.status, logged.body.error.details[0].path]).toEqual([400, 'unitId']);
+    expect(logged.body.error.message).toContain('logExposures');
+    const batch = await t.request('POST', '/v1/assign/batch', { key: sdkKey, body: { units: [{ unitId: 'ok' }, { unitId: '\udc00' }], logExposures: true } });
+    expect([batch.status, batch.body.error.details[0].path]).toEqual([400, 'units.1.unitId']);
+    expect((await t.request('POST', '/v1/assign/batch', { key: sdkKey, body: { units: [{ unitId: 'ok' }, { unitId: '\udc00' }] } })).status).toBe(200);
+  });
+
+  it('answers 400 for such text in query filters', async () => {
+    for (const url of ['/v1/experiments?search=%00', '/v1/audit?entityKey=%00', '/v1/audit?action=a%00b']) {
+      const res = await t.admin('GET', url);
+      expect([res.status, res.body.error?.code], url).toEqual([400, 'validation_failed']);
+    }
+  });
+});
+
+describe('no free database connection', () => {
+  it('answers 503 with Retry-After (a retry, not a bug) when every pooled connection stays busy past the pool timeout', async () => {
+    // Hold all 10 of the test app's pooled connections, as a burst of slow analysis queries would.
+    const held = Array.from({ length: 10 }, () => t.dataSource.createQueryRunner());
+    await Promise.all(held.map((r) => r.connect()));
+    try {
+      const res = await t.admin('GET', '/v1/experiments');
+      expectErrorShape(res, 503, 'unavailable');
+      expect(res.headers['retry-after']).toBe('1');
+    } finally {
+      await Promise.all(held.map((r) => r.release()));
+    }
+    expect((await t.admin('GET', '/v1/experiments')).status).toBe(200);
   });
 });

@@ -48,14 +48,14 @@ describe('POST /v1/events', () => {
     expect(stored.api_key_id).toMatch(/^[0-9a-f-]{36}$/);
   });
 
-  it('stores every value exactly as sent (binary COPY): unicode, escapes, extreme numbers, millisecond times', async () => {
+  it('stores every value exactly as sent (binary COPY): unicode, escapes, the extreme values accepted, millisecond times', async () => {
     const unitId = 'ユーザー🙂\t"\\\n,x';
     const ts = new Date(Date.now() - 3 * 86_400_000 + 7).toISOString(); // another day's partition
     const attributes = { 'ключ': 'значение 🙂', quote: '"\\', n: -0.5, big: 1e300, ok: true, none: null, list: ['a', 2, false] };
-    const values = [-1.5e-300, 1e308, 0, -42.125];
+    const values = [-1e15, -42.125, 0, 1e-12, 0.30000000000000004, 123456789.98765432, 1e15];
     const ids = values.map(() => randomUUID());
     const res = await send(values.map((value, i) => ({ id: ids[i], type: 'metric', unitId, name: 'név 名前', value, timestamp: ts, attributes })));
-    expect(res.body).toEqual({ accepted: 4, duplicates: 0, rejected: [] });
+    expect(res.body).toEqual({ accepted: values.length, duplicates: 0, rejected: [] });
     const rows = await t.dataSource.query('SELECT * FROM events WHERE id = ANY($1::uuid[]) ORDER BY value', [ids]);
     expect(rows.map((r: { value: number }) => r.value)).toEqual([...values].sort((a, b) => a - b));
     for (const r of rows) {
@@ -181,6 +181,9 @@ describe('bad input never causes a 500', () => {
     ['metric without name', { type: 'metric', unitId: 'x' }, 'name'],
     ['exposure without variant', { type: 'exposure', unitId: 'x', experiment: 'checkout-button' }, 'variant'],
     ['value not a number', { type: 'metric', unitId: 'x', name: 'x', value: '3' }, 'value'],
+    // Squared and summed by the analysis: 1e200 would overflow it, 1e-200 underflow it (PostgreSQL errors on both).
+    ['value too large for the analysis', { type: 'metric', unitId: 'x', name: 'x', value: 1e200 }, 'value'],
+    ['value too small for the analysis', { type: 'metric', unitId: 'x', name: 'x', value: -1e-200 }, 'value'],
     ['bad id', { id: 'not-a-uuid', type: 'metric', unitId: 'x', name: 'x' }, 'id'],
     ['bad timestamp', { type: 'metric', unitId: 'x', name: 'x', timestamp: 'yesterday' }, 'timestamp'],
     ['deep attributes', { type: 'metric', unitId: 'x', name: 'x', attributes: { a: { b: 1 } } }, 'attributes'],

@@ -1,5 +1,6 @@
 import {
   EVENT_ID_PATTERN,
+  isAnalyzableValue,
   isStorableText,
   MAX_ATTRIBUTE_ARRAY,
   MAX_ATTRIBUTE_STRING,
@@ -71,7 +72,7 @@ export function fastParseEvent(raw: unknown): ParsedEvent | null {
   if (!absent(experiment) && !key(experiment)) return null;
   if (!absent(variant) && !key(variant)) return null;
   if (!absent(name) && !text(name, 1, 200)) return null;
-  if (!absent(value) && !(typeof value === 'number' && Number.isFinite(value))) return null;
+  if (!absent(value) && !(typeof value === 'number' && Number.isFinite(value) && isAnalyzableValue(value))) return null;
   if (!absent(ts) && !(typeof ts === 'string' && timestamp(ts))) return null;
   if (!absent(attrs) && !attributes(attrs)) return null;
   if (type === 'exposure' ? !experiment || !variant : !name) return null;

@@ -2,7 +2,7 @@ import type { Readable } from 'node:stream';
 
 export class LineTooLongError extends Error {
   constructor(readonly line: number, readonly max: number) {
-    super(`line ${line} is longer than ${max} bytes`);
+    super(`line ${line} is longer than ${max} characters`);
   }
 }
 
