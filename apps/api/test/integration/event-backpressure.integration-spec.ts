@@ -1,17 +1,39 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { describe, expect, it } from 'vitest';
+import type { EventRow } from '../../src/modules/event/event-row';
 import { EventWriter } from '../../src/modules/event/event-writer';
 import { createTestApp } from '../helpers/test-app';
 
-const metrics = (n: number, name: string) => Array.from({ length: n }, (_, i) => ({ id: randomUUID(), type: 'metric', unitId: `u${i}`, name }));
+const metrics = (n: number, name: string) =>
+  Array.from({ length: n }, (_, i) => ({ id: randomUUID(), type: 'metric', unitId: `u${i}`, name }));
+
+const rowsFor = (events: ReturnType<typeof metrics>): EventRow[] => {
+  const now = Date.now();
+  return events.map((e) => ({
+    id: e.id,
+    type: 'metric',
+    unitId: e.unitId,
+    experimentKey: null,
+    variantKey: null,
+    name: e.name,
+    value: null,
+    ts: now,
+    receivedAt: now,
+    attributes: null,
+    apiKeyId: null,
+    forced: false,
+  }));
+};
 
 describe('backpressure and limits', () => {
   it('answers 503 with Retry-After when the write queue is full, and stores exactly what it acknowledged', async () => {
     const t = await createTestApp({ STRATA_EVENT_QUEUE_MAX: '1000' });
     try {
       const key = (await t.admin('POST', '/v1/api-keys', { name: 'bp', type: 'sdk-server' })).body.secret;
-      const results = await Promise.all(Array.from({ length: 30 }, () => t.request('POST', '/v1/events', { body: { events: metrics(600, 'bp') }, key })));
+      const results = await Promise.all(
+        Array.from({ length: 30 }, () => t.request('POST', '/v1/events', { body: { events: metrics(600, 'bp') }, key })),
+      );
       const codes = results.map((r) => r.status);
       expect(codes.every((c) => c === 202 || c === 503)).toBe(true);
       const refused = results.filter((r) => r.status === 503);
@@ -26,11 +48,34 @@ describe('backpressure and limits', () => {
     }
   });
 
+  it('shares a burst among its connections: ten 1,000-row writes queued at once become two 5,000-row transactions', async () => {
+    const t = await createTestApp({ STRATA_EVENT_WRITERS: '2', STRATA_EVENT_BATCH_MAX: '20000' });
+    try {
+      const writer = t.app.get(EventWriter);
+      await writer.write(rowsFor(metrics(1, 'share-warm')));
+      const before = { ...writer.counters };
+      const results = await Promise.all(Array.from({ length: 10 }, () => writer.write(rowsFor(metrics(1000, 'share')))));
+      expect(results.every((r) => r.accepted === 1000)).toBe(true);
+      // Everything fits one 20,000-row group; handing it all to one connection would leave the other idle.
+      expect(writer.counters.transactions - before.transactions).toBe(2);
+      expect(writer.counters.rows - before.rows).toBe(10_000);
+      const [{ n }] = await t.dataSource.query(`SELECT count(*)::int n FROM events WHERE name = 'share'`);
+      expect(n).toBe(10_000);
+    } finally {
+      await t.close();
+    }
+  });
+
   it('keeps the 1 MiB limit on POST /v1/events when the global body limit is raised', async () => {
     const t = await createTestApp({ STRATA_BODY_LIMIT: String(4 * 1024 * 1024) });
     try {
       const key = (await t.admin('POST', '/v1/api-keys', { name: 'big', type: 'sdk-server' })).body.secret;
-      const events = Array.from({ length: 900 }, (_, i) => ({ type: 'metric', unitId: `b${i}`, name: 'x', attributes: { pad: 'p'.repeat(1000), pad2: 'q'.repeat(300) } }));
+      const events = Array.from({ length: 900 }, (_, i) => ({
+        type: 'metric',
+        unitId: `b${i}`,
+        name: 'x',
+        attributes: { pad: 'p'.repeat(1000), pad2: 'q'.repeat(300) },
+      }));
       const res = await t.request('POST', '/v1/events', { body: { events }, key });
       expect(res.status).toBe(413);
       expect(res.body.error.code).toBe('payload_too_large');

@@ -41,12 +41,14 @@ export interface WriterOptions {
 }
 
 /**
- * The collector's writer (group commit). Requests enqueue validated rows and wait; the loop takes
- * everything queued (up to `batchMax` rows) as one group and writes it in ONE transaction — the
- * ids COPYed into the `event_ids` ledger (the dedup), the new events COPYed into `events`, the
- * earliest exposure per (experiment, unit) upserted (see event-store.ts) — and only after COMMIT
- * resolves every waiting request. Up to `concurrency` groups are in flight at once, so the next
- * group is sent while the previous one commits.
+ * The collector's writer (group commit). Requests enqueue validated rows and wait; each free
+ * connection takes its share of what is queued (up to `batchMax` rows) as one group and writes it
+ * in ONE transaction — the ids COPYed into the `event_ids` ledger (the dedup), the new events
+ * COPYed into `events`, the earliest exposure per (experiment, unit) upserted (see
+ * event-store.ts) — and only after COMMIT resolves every waiting request. Up to `concurrency`
+ * groups are in flight at once. Sharing matters when clients wait for their answer before sending
+ * more (every SDK does): one connection taking the whole queue would leave the others idle until
+ * it commits, and the clients have nothing else to send in the meantime.
  *
  * Hot path. It must not: acknowledge anything before COMMIT returns (a 2xx means durable); accept
  * into an unbounded queue (full → 503); keep going silently when the database is down (→ 503, and
@@ -179,8 +181,10 @@ export class EventWriter implements OnModuleInit, BeforeApplicationShutdown, OnA
   /** Start a group on every free connection while there is work. */
   private pump(): void {
     while (this.queue.length > 0 && this.free.length > 0) {
+      // Share what is queued among the free connections, so a burst keeps every connection busy.
+      const limit = Math.min(this.options.batchMax, Math.ceil(this.queuedRows / this.free.length));
       const conn = this.free.pop() as WriterConnection;
-      const group = this.takeGroup();
+      const group = this.takeGroup(limit);
       this.inFlight++;
       void this.writeGroup(conn, group).finally(() => {
         this.inFlight--;
@@ -192,11 +196,11 @@ export class EventWriter implements OnModuleInit, BeforeApplicationShutdown, OnA
     }
   }
 
-  /** Everything queued, up to `batchMax` rows (at least one request, whatever its size). */
-  private takeGroup(): Pending[] {
+  /** The queued requests from the front, up to `limit` rows (at least one request, whatever its size). */
+  private takeGroup(limit: number): Pending[] {
     let rows = 0;
     let n = 0;
-    while (n < this.queue.length && (n === 0 || rows + this.queue[n].rows.length <= this.options.batchMax)) {
+    while (n < this.queue.length && (n === 0 || rows + this.queue[n].rows.length <= limit)) {
       rows += this.queue[n].rows.length;
       n++;
     }
