@@ -17,7 +17,7 @@ export default defineConfig({
   root: here('.'),
   plugins: [react()],
   resolve: { alias: aliases },
-  build: { outDir: here('dist'), emptyOutDir: true, chunkSizeWarningLimit: 1500 },
+  build: { outDir: here('dist'), emptyOutDir: true },
   server: {
     proxy: {
       '/v1': 'http://localhost:3000',

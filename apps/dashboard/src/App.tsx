@@ -1,17 +1,27 @@
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
-import { useState } from 'react';
+import { lazy, Suspense, useState, type ReactNode } from 'react';
 import { BrowserRouter, Navigate, Route, Routes } from 'react-router-dom';
 import { Layout } from './components/Layout';
+import { Loading } from './components/States';
 import { SessionProvider, useSession } from './hooks/session';
 import { ApiKeysPage } from './pages/ApiKeysPage';
 import { AuditPage } from './pages/AuditPage';
-import { ExperimentDetailPage } from './pages/ExperimentDetailPage';
-import { ExperimentFormPage } from './pages/ExperimentFormPage';
 import { ExperimentsPage } from './pages/ExperimentsPage';
 import { LayersPage } from './pages/LayersPage';
 import { MetricsPage } from './pages/MetricsPage';
 import { NotFoundPage } from './pages/NotFoundPage';
 import { SignInPage } from './pages/SignInPage';
+
+// The results page carries the charts (recharts) and the form the sample-size calculator
+// (libs/stats): each is loaded when first opened, so signing in and the lists don't wait for them.
+// `.js`: the repo-wide type check resolves like node16; Vite and Vitest map it to the .tsx file.
+const ExperimentDetailPage = lazy(() => import('./pages/ExperimentDetailPage.js').then((m) => ({ default: m.ExperimentDetailPage })));
+const ExperimentFormPage = lazy(() => import('./pages/ExperimentFormPage.js').then((m) => ({ default: m.ExperimentFormPage })));
+
+/** A page loaded on first use, with the usual loading state meanwhile. */
+function Deferred({ children }: { children: ReactNode }) {
+  return <Suspense fallback={<Loading />}>{children}</Suspense>;
+}
 
 export function AppRoutes() {
   const { key } = useSession();
@@ -21,9 +31,30 @@ export function AppRoutes() {
       <Route element={<Layout />}>
         <Route index element={<Navigate to="/experiments" replace />} />
         <Route path="experiments" element={<ExperimentsPage />} />
-        <Route path="experiments/new" element={<ExperimentFormPage />} />
-        <Route path="experiments/:key" element={<ExperimentDetailPage />} />
-        <Route path="experiments/:key/edit" element={<ExperimentFormPage />} />
+        <Route
+          path="experiments/new"
+          element={
+            <Deferred>
+              <ExperimentFormPage />
+            </Deferred>
+          }
+        />
+        <Route
+          path="experiments/:key"
+          element={
+            <Deferred>
+              <ExperimentDetailPage />
+            </Deferred>
+          }
+        />
+        <Route
+          path="experiments/:key/edit"
+          element={
+            <Deferred>
+              <ExperimentFormPage />
+            </Deferred>
+          }
+        />
         <Route path="layers" element={<LayersPage />} />
         <Route path="layers/:key" element={<LayersPage />} />
         <Route path="metrics" element={<MetricsPage />} />
