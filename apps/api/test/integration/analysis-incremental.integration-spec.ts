@@ -105,4 +105,54 @@ describe('incremental rollups and stored aggregates', () => {
     const rebuilt = await results();
     expectSameArms(rebuilt.arms, incremental.arms);
   }, 120_000);
+
+  it('counts events whose write was still in progress when the watermark moved past their arrival', async () => {
+    // Another experiment, so the first test's numbers stay as they are.
+    const race = 'incr-race';
+    await startExperiment(t, { key: race, primary: 'incr_conv' });
+    const raceUnits = Array.from({ length: 40 }, (_, i) => `race-u${i}`);
+    const variants = await assignedVariants(t, sdkKey, race, raceUnits);
+    const before = await t.admin('GET', `/v1/experiments/${race}/results`);
+    expect(before.status).toBe(200);
+    expect(before.body.totalUnits).toBe(0);
+
+    // Hold the collector's next transaction on a lock: it has begun, but it can't write yet.
+    const locker = await t.dataSource.createQueryRunner();
+    await locker.connect();
+    await locker.startTransaction();
+    await locker.query('LOCK TABLE event_ids IN EXCLUSIVE MODE');
+    let sent: Promise<{ status: number }> | null = null;
+    try {
+      sent = t.request('POST', '/v1/events', {
+        key: sdkKey,
+        body: {
+          events: raceUnits.map((u) => ({ type: 'exposure', unitId: u, experiment: race, variant: variants.get(u) })),
+        },
+      });
+      await expect
+        .poll(
+          async () =>
+            (
+              await t.dataSource.query(
+                `SELECT count(*)::int AS n FROM pg_stat_activity WHERE application_name = 'strata-collector' AND wait_event_type = 'Lock'`,
+              )
+            )[0].n,
+          { timeout: 10_000, interval: 50 },
+        )
+        .toBe(1);
+      // Results read meanwhile: the rollup advances as far as it safely can (lag 0 here).
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      const during = await t.admin('GET', `/v1/experiments/${race}/results`);
+      expect(during.status).toBe(200);
+      expect(during.body.totalUnits).toBe(0);
+    } finally {
+      await locker.commitTransaction();
+      await locker.release();
+    }
+    expect((await sent!).status).toBe(202);
+    // Once committed, every exposure is counted: the watermark did not pass them while they were being written.
+    const after = await t.admin('GET', `/v1/experiments/${race}/results`);
+    expect(after.status).toBe(200);
+    expect(after.body.totalUnits).toBe(raceUnits.length);
+  }, 60_000);
 });

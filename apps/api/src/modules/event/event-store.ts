@@ -34,6 +34,12 @@ ON CONFLICT (experiment_key, unit_id) DO UPDATE
        forced = excluded.forced, received_at = excluded.received_at
  WHERE excluded.first_ts < f.first_ts`;
 
+/** application_name of the collector's connections: the analysis watermark waits for their open transactions. */
+export const COLLECTOR_APPLICATION_NAME = 'strata-collector';
+
+/** The transaction's start (now()) in epoch milliseconds, rounded up: never earlier than pg_stat_activity.xact_start. */
+const RECEIVED_AT_SQL = 'SELECT ceil(extract(epoch FROM now()) * 1000)::float8 AS ms';
+
 /** Attempts of one group against concurrent writers claiming the same ids (each attempt looks them up anew). */
 const CLAIM_ATTEMPTS = 5;
 
@@ -176,6 +182,12 @@ export class WriterConnection {
     for (let attempt = 1; ; attempt++) {
       await client.query('BEGIN');
       try {
+        // received_at is this transaction's start on PostgreSQL's clock (rounded up to the ms), not
+        // the moment Node accepted the event: the analysis watermark stays behind the start of every
+        // open collector transaction (RollupService.safeNow), so no row can commit behind it.
+        const began = await client.query<{ ms: number }>(RECEIVED_AT_SQL);
+        const receivedAt = began.rows[0].ms;
+        for (const r of rows) r.receivedAt = receivedAt;
         // First attempt: claim every id blind (retries are rare). Later attempts: leave out the ids already stored.
         const known = attempt === 1 ? new Set<number>() : await this.knownIds(client, rows);
         const keep: number[] = [];
@@ -245,7 +257,7 @@ export class WriterConnection {
     if (this.client) return this.client;
     if (this.connecting) return this.connecting;
     this.connecting = (async () => {
-      const client = new Client({ connectionString: this.url, application_name: 'strata-collector', connectionTimeoutMillis: 3000 });
+      const client = new Client({ connectionString: this.url, application_name: COLLECTOR_APPLICATION_NAME, connectionTimeoutMillis: 3000 });
       client.on('error', () => {
         if (this.client === client) this.client = null;
       });

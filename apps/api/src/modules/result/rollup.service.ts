@@ -2,6 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleD
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, EntityManager } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
+import { COLLECTOR_APPLICATION_NAME } from '../event/event-store';
 import { loadAnalysisDefinition, rollupDefinitionHash, type AnalysisDefinition } from './analysis-definition';
 import {
   ADD_NEW_EVENTS,
@@ -157,17 +158,23 @@ export class RollupService implements OnApplicationBootstrap, OnModuleDestroy {
   }
 
   /**
-   * The newest received_at that no later commit can still fall behind: the collector stamps
-   * received_at when it accepts an event and commits it shortly after (group commit), so the
-   * watermark stays STRATA_ROLLUP_LAG_MS behind the clock, and never passes the start of a
-   * transaction that is still writing.
+   * The newest received_at that no later commit can still fall behind. The collector stamps
+   * received_at with its write transaction's start (now(), rounded up to the ms; event-store.ts),
+   * so every row still to commit has received_at ≥ the xact_start of an open collector
+   * transaction, or of one that starts after this read. The clock is read first, then the open
+   * transactions (pg_stat_activity is a snapshot taken at its first read in this transaction):
+   * a collector transaction missing from that snapshot starts after the clock reading. A
+   * transaction leaves pg_stat_activity only once its commit is visible, and this transaction's
+   * later statements (READ COMMITTED) see it. STRATA_ROLLUP_LAG_MS keeps an extra margin.
    */
   private async safeNow(manager: EntityManager): Promise<Date> {
+    const [{ now }]: { now: Date }[] = await manager.query('SELECT clock_timestamp() AS now');
     const rows: { safe: Date }[] = await manager.query(
-      `SELECT LEAST(clock_timestamp() - $1 * interval '1 millisecond',
+      `SELECT LEAST($1::timestamptz - $2 * interval '1 millisecond',
                     coalesce((SELECT min(xact_start) FROM pg_stat_activity
-                               WHERE datname = current_database() AND pid <> pg_backend_pid() AND backend_xid IS NOT NULL), 'infinity')) AS safe`,
-      [this.config.rollupLagMs],
+                               WHERE datname = current_database() AND application_name = $3 AND xact_start IS NOT NULL), 'infinity'))
+              - interval '1 millisecond' AS safe`,
+      [now, this.config.rollupLagMs, COLLECTOR_APPLICATION_NAME],
     );
     return rows[0].safe;
   }
