@@ -21,6 +21,7 @@ export const ERROR_CODES = {
   unsupported_media_type: { status: 415, message: 'Unsupported content type.' },
   uri_too_long: { status: 414, message: 'A path parameter is too long.' },
   request_timeout: { status: 408, message: 'The request was not received in time.' },
+  expectation_failed: { status: 417, message: 'Only "Expect: 100-continue" is supported.' },
   rate_limited: { status: 429, message: 'Too many requests; retry later.' },
   headers_too_large: { status: 431, message: 'The request headers are too large.' },
   internal_error: { status: 500, message: 'Internal error.' },

@@ -318,11 +318,15 @@ describe('bad input never gets a 500', () => {
 });
 
 describe('requests refused before routing', () => {
-  /** Sends raw bytes and returns what comes back before the server closes the socket. */
-  const raw = (base: string, bytes: string): Promise<string> =>
+  /**
+   * Sends raw bytes and returns what comes back before the server closes the socket. `halfClose`
+   * ends our side at once (fine for refusals); a request the server must answer asynchronously
+   * needs the socket kept open until the answer's Connection: close.
+   */
+  const raw = (base: string, bytes: string, halfClose = true): Promise<string> =>
     new Promise((resolve, reject) => {
       const { hostname, port } = new URL(base);
-      const socket = connect(Number(port), hostname, () => socket.end(bytes));
+      const socket = connect(Number(port), hostname, () => (halfClose ? socket.end(bytes) : socket.write(bytes)));
       let out = '';
       socket.on('data', (d) => (out += d.toString()));
       socket.on('close', () => resolve(out));
@@ -348,6 +352,25 @@ describe('requests refused before routing', () => {
     expect(malformed.head).toContain('connection: close');
     const huge = parse(await raw(base, `GET /health HTTP/1.1\r\nHost: x\r\nX-Pad: ${'p'.repeat(20_000)}\r\n\r\n`));
     expect([huge.status, huge.body.error.code]).toEqual([431, 'headers_too_large']);
+  });
+
+  it('answers what Node itself refuses (HTTP/1.1 without Host, an unsupported Expect) in the error shape and closes', async () => {
+    const base = t.baseUrl ?? (await t.listen());
+    const noHost = parse(await raw(base, 'GET /health HTTP/1.1\r\n\r\n'));
+    expect([noHost.status, noHost.body.error.code]).toEqual([400, 'bad_request']);
+    expect(noHost.body.error.message).toContain('Host');
+    expect(noHost.head).toContain('connection: close');
+    const noHostFast = parse(await raw(base, 'POST /v1/assign HTTP/1.1\r\nContent-Type: application/json\r\nContent-Length: 2\r\n\r\n{}'));
+    expect([noHostFast.status, noHostFast.body.error.code]).toEqual([400, 'bad_request']);
+    const expectation = parse(await raw(base, 'POST /v1/events HTTP/1.1\r\nHost: x\r\nExpect: bogus\r\nContent-Length: 2\r\n\r\n{}'));
+    expect([expectation.status, expectation.body.error.code]).toEqual([417, 'expectation_failed']);
+    expect(expectation.head).toContain('connection: close');
+    // HTTP/1.0 has no Host requirement, and 100-continue still works.
+    const old = await raw(base, 'GET /health HTTP/1.0\r\n\r\n', false);
+    expect(old.split(' ')[1]).toBe('200');
+    const cont = await raw(base, 'GET /health HTTP/1.1\r\nHost: x\r\nExpect: 100-continue\r\nConnection: close\r\n\r\n', false);
+    expect(cont).toContain('HTTP/1.1 100 Continue');
+    expect(cont).toContain('HTTP/1.1 200 OK');
   });
 });
 

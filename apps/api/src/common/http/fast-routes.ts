@@ -10,6 +10,7 @@ import { performance } from 'node:perf_hooks';
 import { Logger } from '@nestjs/common';
 import type { FastifyInstance, FastifyServerFactory } from 'fastify';
 import { renderError } from '../errors/render-error';
+import { missingHost, nodeRefusal } from './framework-errors';
 import type { SdkCors } from './sdk-cors';
 
 const JSON_TYPE = 'application/json; charset=utf-8';
@@ -82,9 +83,12 @@ export class FastRoutes {
    */
   readonly serverFactory: FastifyServerFactory = (fastifyHandler, opts) => {
     const o = opts as unknown as FactoryOptions;
-    const server: Server = createServer(o.http ?? {}, (req, res) => {
-      if (!this.serve(req, res)) fastifyHandler(req, res);
+    // Node would answer these two itself, with an empty body: here they get the error shape.
+    const server: Server = createServer({ ...o.http, requireHostHeader: false }, (req, res) => {
+      if (missingHost(req)) nodeRefusal(res, 'missing_host');
+      else if (!this.serve(req, res)) fastifyHandler(req, res);
     });
+    server.on('checkExpectation', (_req: IncomingMessage, res: ServerResponse) => nodeRefusal(res, 'expectation_failed'));
     server.keepAliveTimeout = o.keepAliveTimeout;
     server.requestTimeout = o.requestTimeout;
     server.setTimeout(o.connectionTimeout);

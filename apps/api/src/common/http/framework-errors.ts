@@ -1,4 +1,4 @@
-import { STATUS_CODES } from 'node:http';
+import { STATUS_CODES, type IncomingMessage, type ServerResponse } from 'node:http';
 import type { Socket } from 'node:net';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppException } from '../errors/app.exception';
@@ -7,8 +7,10 @@ import { renderError } from '../errors/render-error';
 /*
  * Requests Fastify refuses before any route or hook runs: a path it cannot decode or a path
  * parameter over the limit (`frameworkErrors`), and requests Node's HTTP parser refuses
- * (`clientErrorHandler`: malformed request line or headers, headers too large, too slow). Their
- * default answers use Fastify's own JSON shape; these render the API's one error shape instead.
+ * (`clientErrorHandler`: malformed request line or headers, headers too large, too slow), and
+ * those Node's HTTP server answers itself: an HTTP/1.1 request without Host, an Expect other than
+ * 100-continue (`nodeRefusal`). Their default answers use Fastify's own JSON shape or have no body
+ * at all; these render the API's one error shape instead.
  */
 
 /** Fastify's `frameworkErrors`: FST_ERR_BAD_URL (400), FST_ERR_MAX_PARAM_LENGTH (414), FST_ERR_ASYNC_CONSTRAINT. */
@@ -46,4 +48,26 @@ export function clientErrorHandler(error: Error & { code?: string }, socket: Soc
     );
   }
   socket.destroy(error);
+}
+
+/**
+ * What Node's HTTP server would refuse before its request handler (the server is created with
+ * `requireHostHeader: false` and answers `checkExpectation` so that these get the error shape):
+ * an HTTP/1.1 request without a Host header (RFC 9112 §3.2: 400).
+ */
+export function missingHost(req: IncomingMessage): boolean {
+  return req.headers.host === undefined && req.httpVersionMajor === 1 && req.httpVersionMinor >= 1;
+}
+
+/** Answers a request Node's HTTP server refuses (missing Host: 400; an unsupported Expect: 417) and closes the connection. */
+export function nodeRefusal(res: ServerResponse, refusal: 'missing_host' | 'expectation_failed'): void {
+  const { status, body } = renderError(
+    refusal === 'missing_host'
+      ? new AppException('bad_request', 'An HTTP/1.1 request needs a Host header.')
+      : new AppException('expectation_failed'),
+  );
+  const json = JSON.stringify(body);
+  res.shouldKeepAlive = false;
+  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(json), connection: 'close' });
+  res.end(json);
 }
