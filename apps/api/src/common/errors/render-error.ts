@@ -63,6 +63,11 @@ export function renderError(error: unknown, requestId?: string): RenderedError {
     return { status, body: body(code, message, [], requestId), headers: {}, unexpected: status >= 500 };
   }
   const e = (error ?? {}) as FastifyLikeError;
+  if (e.code === 'FST_STATIC_FORBIDDEN_PATH') {
+    // The dashboard's file server will not map the path (dot segments, "//", a name too long):
+    // no such file, so the same 404 as any unknown path (and a browser gets the dashboard).
+    return { status: 404, body: body('route_not_found', 'No such route.', [], requestId), headers: {}, unexpected: false };
+  }
   const status = typeof e.statusCode === 'number' ? e.statusCode : 500;
   if (status >= 400 && status < 500) {
     // Fastify's own errors: body too large, bad JSON, bad content type.
