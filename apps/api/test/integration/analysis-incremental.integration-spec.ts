@@ -155,4 +155,55 @@ describe('incremental rollups and stored aggregates', () => {
     expect(after.status).toBe(200);
     expect(after.body.totalUnits).toBe(raceUnits.length);
   }, 60_000);
+
+  it('read continuously while 8 clients send, the incremental results end equal to a full rebuild', async () => {
+    const live = 'incr-live';
+    await startExperiment(t, { key: live, primary: 'incr_conv', secondary: ['incr_rev', 'incr_views'] });
+    const liveUnits = Array.from({ length: 1600 }, (_, i) => `live-u${i}`);
+    const variants = await assignedVariants(t, sdkKey, live, liveUnits);
+    const read = async () => {
+      const res = await t.admin('GET', `/v1/experiments/${live}/results`);
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      return res.body as { totalUnits: number; metrics: { metric: string; variants: { variant: string; units: number; sum: number; mean: number; sd: number }[] }[] };
+    };
+    // Each client sends its units' exposures and metric events in small batches; reads run meanwhile.
+    let sending = true;
+    let reads = 0;
+    const reader = (async () => {
+      while (sending) {
+        await read();
+        reads++;
+      }
+    })();
+    await Promise.all(
+      Array.from({ length: 8 }, async (_, c) => {
+        const mine = liveUnits.filter((_, i) => i % 8 === c);
+        for (let i = 0; i < mine.length; i += 25) {
+          const events: SentEvent[] = [];
+          for (const u of mine.slice(i, i + 25)) {
+            const n = Number(u.slice(6));
+            events.push({ type: 'exposure', unitId: u, experiment: live, variant: variants.get(u), timestamp: isoAgo(HOUR) });
+            if (n % 3 === 0) events.push({ type: 'metric', unitId: u, name: 'buy', value: 1 + (n % 17), timestamp: isoAgo(0.5 * HOUR) });
+            if (n % 2 === 0) events.push({ type: 'metric', unitId: u, name: 'view', timestamp: isoAgo(0.25 * HOUR) });
+          }
+          await sendEvents(t, sdkKey, events);
+        }
+      }),
+    );
+    sending = false;
+    await reader;
+    expect(reads).toBeGreaterThan(0);
+
+    const incremental = await read();
+    expect(incremental.totalUnits).toBe(liveUnits.length);
+    await t.dataSource.query('DELETE FROM analysis_watermarks WHERE experiment_key = $1', [live]);
+    const rebuilt = await read();
+    expect(rebuilt.totalUnits).toBe(liveUnits.length);
+    const arms = (r: typeof incremental) => {
+      const out: Arms = {};
+      for (const m of r.metrics) for (const v of m.variants) out[`${m.metric}/${v.variant}`] = { units: v.units, sum: v.sum, mean: v.mean, sd: v.sd };
+      return out;
+    };
+    expectSameArms(arms(incremental), arms(rebuilt));
+  }, 120_000);
 });
