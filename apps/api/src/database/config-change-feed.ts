@@ -8,10 +8,14 @@ export const CONFIG_CHANNEL = 'strata_config';
  * API process (PostgreSQL delivers NOTIFY only on commit, so nobody sees a rolled-back change).
  */
 export async function bumpConfigVersion(manager: EntityManager): Promise<number> {
+  // A SELECT around the UPDATE: for a bare UPDATE, TypeORM's query() returns [rows, rowCount],
+  // and the version read from it was undefined, so every NOTIFY said "0" and the other processes
+  // (and this one) ignored it, converging only on the 1 s poll.
   const rows: { version: string }[] = await manager.query(
-    'UPDATE config_version SET version = version + 1, changed_at = now() WHERE id RETURNING version',
+    'WITH bumped AS (UPDATE config_version SET version = version + 1, changed_at = now() WHERE id RETURNING version) SELECT version FROM bumped',
   );
-  const version = Number(rows[0]?.version ?? 0);
+  if (rows.length !== 1) throw new Error('config_version has no row: migrations have not run');
+  const version = Number(rows[0].version);
   await manager.query('SELECT pg_notify($1, $2)', [CONFIG_CHANNEL, String(version)]);
   return version;
 }

@@ -1,0 +1,59 @@
+import { Client } from 'pg';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { CONFIG_CHANNEL, ConfigChangeFeed } from '../../src/database/config-change-feed';
+import { createTestApp, type TestApp } from '../helpers/test-app';
+
+/*
+ * Every configuration change bumps config_version and NOTIFYs it, so every API process (the
+ * assignment snapshot, the collector's catalog) converges in milliseconds; the 1 s poll is only
+ * the fallback for a dropped LISTEN connection.
+ */
+let t: TestApp;
+let listener: Client;
+const payloads: string[] = [];
+
+beforeAll(async () => {
+  t = await createTestApp();
+  listener = new Client({ connectionString: t.databaseUrl });
+  await listener.connect();
+  listener.on('notification', (msg) => {
+    if (msg.channel === CONFIG_CHANNEL) payloads.push(msg.payload ?? '');
+  });
+  await listener.query(`LISTEN ${CONFIG_CHANNEL}`);
+});
+afterAll(async () => {
+  await listener?.end();
+  await t?.close();
+});
+
+const version = async (): Promise<number> =>
+  Number((await t.dataSource.query('SELECT version FROM config_version WHERE id'))[0].version);
+
+describe('configuration change notifications', () => {
+  it('carry the new config_version, one per change', async () => {
+    const before = await version();
+    payloads.length = 0;
+    expect((await t.admin('POST', '/v1/layers', { key: 'feed-l1', name: 'Feed 1' })).status).toBe(201);
+    expect((await t.admin('POST', '/v1/layers', { key: 'feed-l2', name: 'Feed 2' })).status).toBe(201);
+    await expect.poll(() => payloads.length, { timeout: 5000, interval: 10 }).toBe(2);
+    expect(payloads).toEqual([String(before + 1), String(before + 2)]);
+    expect(await version()).toBe(before + 2);
+  });
+
+  it('reach a listening process without waiting for its poll', async () => {
+    // A feed whose poll would take a minute: only the notification can tell it in time.
+    const feed = new ConfigChangeFeed(t.dataSource, t.databaseUrl, 60_000);
+    const seen: number[] = [];
+    feed.subscribe((v) => {
+      seen.push(v);
+    });
+    await feed.start();
+    try {
+      const before = await version();
+      expect((await t.admin('POST', '/v1/layers', { key: 'feed-l3', name: 'Feed 3' })).status).toBe(201);
+      await expect.poll(() => seen, { timeout: 5000, interval: 10 }).toEqual([before + 1]);
+    } finally {
+      await feed.stop();
+    }
+  });
+});
