@@ -209,6 +209,12 @@ describe('experiments', () => {
     const stopped = await t.admin('POST', '/v1/experiments/exp-life/stop', { reason: 'done' });
     expect(stopped.body).toMatchObject({ status: 'stopped', stopReason: 'done', ranges: [] });
     expectErrorShape(await t.admin('POST', '/v1/experiments/exp-life/start'), 409, 'invalid_transition');
+    // A stopped experiment still receives late exposures (7 days), validated against its salt:
+    // a new salt could only make the collector reject correct ones. Draft only.
+    expectErrorShape(await t.admin('POST', '/v1/experiments/exp-life/rerandomize', {}), 409, 'invalid_transition');
+    await t.admin('POST', '/v1/experiments', experimentBody('exp-draft-salt', 'search', 10));
+    const resalted = await t.admin('POST', '/v1/experiments/exp-draft-salt/rerandomize', { salt: 'fresh-salt' });
+    expect([resalted.status, resalted.body.salt]).toEqual([200, 'fresh-salt']);
 
     await t.admin('POST', '/v1/experiments', experimentBody('exp-ship', 'search', 10));
     await t.admin('POST', '/v1/experiments/exp-ship/start');
@@ -216,6 +222,7 @@ describe('experiments', () => {
     const shipped = await t.admin('POST', '/v1/experiments/exp-ship/ship', { variant: 'treatment' });
     expect(shipped.body).toMatchObject({ status: 'shipped', shippedVariant: 'treatment', ranges: [] });
     expectErrorShape(await t.admin('POST', '/v1/experiments/exp-ship/stop'), 409, 'invalid_transition');
+    expectErrorShape(await t.admin('POST', '/v1/experiments/exp-ship/rerandomize', {}), 409, 'invalid_transition');
   });
 
   it('refuses a start that does not fit, naming the free capacity', async () => {

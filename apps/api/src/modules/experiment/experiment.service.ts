@@ -178,10 +178,14 @@ export class ExperimentService {
     });
   }
 
-  /** A new salt re-randomizes who gets which variant: an explicit, audited action, not while running. */
+  /**
+   * A new salt re-randomizes who gets which variant: an explicit, audited action, before the start
+   * only. Not once stopped either: late exposures (up to 7 days) are validated against the salt
+   * they were assigned with, and a stopped experiment never runs again.
+   */
   rerandomize(principal: Principal, key: string, salt: string | undefined): Promise<ExperimentDto> {
     return this.change(principal, key, 'experiment.rerandomize', async (_manager, e) => {
-      this.expectStatus(e, ['draft', 'stopped'], 're-randomize');
+      this.expectStatus(e, ['draft'], 're-randomize');
       e.salt = salt ?? `${key}-${randomBytes(4).toString('hex')}`;
     });
   }
