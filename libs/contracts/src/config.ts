@@ -236,6 +236,11 @@ export const updateExperimentSchema = z
   })
   .strict()
   .superRefine(checkForced);
+/**
+ * `startedAt`: when the experiment really started, if earlier than now (the flag went live before
+ * it was started here, a backfill, a demo): at most 7 days back, like the events it admits.
+ */
+export const startExperimentSchema = z.object({ startedAt: z.iso.datetime({ offset: true }).optional() }).strict();
 export const rampExperimentSchema = z.object({ traffic: trafficSchema }).strict();
 export const shipExperimentSchema = z.object({ variant: keySchema }).strict();
 export const stopExperimentSchema = z.object({ reason: storable(z.string().max(1000)).optional() }).strict();
@@ -243,6 +248,7 @@ export const rerandomizeExperimentSchema = z.object({ salt: saltSchema.optional(
 
 export type CreateExperimentRequest = z.input<typeof createExperimentSchema>;
 export type UpdateExperimentRequest = z.input<typeof updateExperimentSchema>;
+export type StartExperimentRequest = z.input<typeof startExperimentSchema>;
 
 export interface VariantDto {
   key: string;

@@ -21,6 +21,8 @@ export const MAX_ATTRIBUTE_ARRAY = 100;
 /** Client timestamps are kept within this window around server time; outside it the event is rejected. */
 export const EVENT_MAX_AGE_MS = 7 * 24 * 3600 * 1000;
 export const EVENT_MAX_SKEW_AHEAD_MS = 5 * 60 * 1000;
+/** Exposures may be this much earlier than their experiment's start (client clocks run behind); earlier ones are rejected. */
+export const EXPOSURE_START_SKEW_MS = 5 * 60 * 1000;
 
 /** Any RFC 4122-shaped UUID (any version); stored lower-case. */
 export const EVENT_ID_PATTERN = /^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/;
@@ -85,6 +87,7 @@ export const EVENT_REJECTION_CODES = [
   'unknown_experiment',
   'variant_mismatch',
   'experiment_not_started',
+  'before_start',
   'experiment_stopped',
   'timestamp_out_of_range',
 ] as const;

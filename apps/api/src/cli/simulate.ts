@@ -85,9 +85,18 @@ async function main(): Promise<void> {
     if (m && !metrics.some((x) => x.eventName === m.eventName)) metrics.push(simMetric(m, 0));
   }
 
+  // Traffic starts at the experiment's start: exposures before it are rejected by the collector.
+  const startedAt = exp.startedAt ? Date.parse(exp.startedAt) : Date.now();
+  const runningDays = (Date.now() - startedAt) / 86_400_000;
+  const span = Math.min(days, runningDays);
+  if (span < days) {
+    process.stdout.write(
+      `"${exp.key}" started ${exp.startedAt}: traffic is spread over the ${formatDays(span)} since (to simulate more days, start it with a backdated "startedAt", up to 7 days)\n`,
+    );
+  }
   const sdkKey = await api.createSdkKey(`simulator ${new Date().toISOString()}`);
   process.stdout.write(
-    `Simulating ${units} units over ${days} day(s) on "${exp.key}" (${exp.variants.map((v) => v.key).join(' vs ')}), ${metricKey} (${target.type}) lift ${effect}\n`,
+    `Simulating ${units} units over ${formatDays(span)} on "${exp.key}" (${exp.variants.map((v) => v.key).join(' vs ')}), ${metricKey} (${target.type}) lift ${effect}\n`,
   );
   const bar = new SingleBar(
     { format: '  {bar} {percentage}% | {value}/{total} units | {eta_buffer}s left', etaBuffer: 5, hideCursor: true },
@@ -103,6 +112,7 @@ async function main(): Promise<void> {
     units,
     metrics,
     days,
+    notBefore: startedAt,
     seed: values.seed === undefined ? undefined : number(values.seed, 'seed', 1),
     onProgress: (done) => bar.update(done),
     onError: () => errors++,
@@ -113,6 +123,10 @@ async function main(): Promise<void> {
   process.stdout.write('Waiting for the analysis to catch up…\n');
   const results = await api.resultsAfter(exp.key, summary.finishedAt);
   for (const line of formatResults(results)) process.stdout.write(`${line}\n`);
+}
+
+function formatDays(days: number): string {
+  return days >= 1 ? `${days.toFixed(days % 1 === 0 ? 0 : 1)} day(s)` : `${Math.max(1, Math.round(days * 24 * 60))} minute(s)`;
 }
 
 main().catch((error: unknown) => fail(error instanceof Error ? error.message : String(error)));

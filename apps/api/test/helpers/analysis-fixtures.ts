@@ -49,7 +49,8 @@ export async function startExperiment(t: TestApp, e: ExperimentSpec): Promise<vo
     forcedVariants: e.forced ?? [],
   });
   expect(created.status, JSON.stringify(created.body)).toBe(201);
-  const started = await t.admin('POST', `/v1/experiments/${e.key}/start`);
+  // Started (nearly) 7 days back, so exposures timed anywhere in the collector's window are admitted.
+  const started = await t.admin('POST', `/v1/experiments/${e.key}/start`, { startedAt: backdatedStart() });
   expect(started.status, JSON.stringify(started.body)).toBe(200);
 }
 
@@ -101,6 +102,11 @@ export async function sendEvents(t: TestApp, sdkKey: string, events: SentEvent[]
       await new Promise((r) => setTimeout(r, 100));
     }
   }
+}
+
+/** A start time just inside the 7 days a start may be backdated (and events may be old). */
+export function backdatedStart(now = Date.now()): string {
+  return new Date(now - 7 * 86_400_000 + 60_000).toISOString();
 }
 
 export function isoAgo(ms: number, now = Date.now()): string {

@@ -20,7 +20,8 @@ export async function runningExperiment(t: TestApp, key: string, extra: Record<s
   const created = await t.admin('POST', '/v1/experiments', { key, name: key, layer, variants, traffic: 100, ...extra });
   if (created.status !== 201 && created.status !== 200) throw new Error(`experiment: ${created.status} ${created.text}`);
   if (start) {
-    const started = await t.admin('POST', `/v1/experiments/${key}/start`);
+    // Backdated, so exposures timed anywhere in the collector's 7-day window are admitted.
+    const started = await t.admin('POST', `/v1/experiments/${key}/start`, { startedAt: new Date(Date.now() - 7 * 86_400_000 + 60_000).toISOString() });
     if (started.status !== 200) throw new Error(`start: ${started.status} ${started.text}`);
   }
   await catalogSees(t, key, start ? 'running' : 'draft');

@@ -134,6 +134,26 @@ describe('POST /v1/events', () => {
     expect(row).toEqual({ forced: true, variant_key: 'treatment' });
   });
 
+  it('rejects exposures from before the start (5 minutes of clock skew allowed); a start can be backdated up to 7 days', async () => {
+    const HOUR = 3_600_000;
+    const draft = await runningExperiment(t, 'late-start', {}, false);
+    const at = (ms: number) => new Date(Date.now() - ms).toISOString();
+    for (const bad of [at(7 * 24 * HOUR + 60_000), new Date(Date.now() + 60_000).toISOString(), 'yesterday']) {
+      const res = await t.admin('POST', '/v1/experiments/late-start/start', { startedAt: bad });
+      expect([res.status, res.body.error.code, res.body.error.details[0].path], bad).toEqual([400, 'validation_failed', 'startedAt']);
+    }
+    const startedAt = at(HOUR);
+    const started = await t.admin('POST', '/v1/experiments/late-start/start', { startedAt });
+    expect([started.status, started.body.startedAt]).toEqual([200, startedAt]);
+    await catalogSees(t, 'late-start', 'running');
+    const exposure = (unitId: string, timestamp: string) => ({ type: 'exposure', unitId, experiment: 'late-start', variant: hashedVariant(draft, unitId), timestamp });
+    const res = await send([exposure('ls-1', at(2 * HOUR)), exposure('ls-2', at(HOUR + 4 * 60_000)), exposure('ls-3', at(0))]);
+    expect(res.body.accepted).toBe(2);
+    expect(res.body.rejected).toEqual([expect.objectContaining({ index: 0, code: 'before_start' })]);
+    const stored = await t.dataSource.query(`SELECT unit_id FROM first_exposures WHERE experiment_key = 'late-start' ORDER BY unit_id`);
+    expect(stored.map((r: { unit_id: string }) => r.unit_id)).toEqual(['ls-2', 'ls-3']);
+  });
+
   it('accepts exposures of a stopped experiment only up to its stop time', async () => {
     const stopped = await runningExperiment(t, 'stopped-exp');
     const before = new Date().toISOString();

@@ -41,7 +41,8 @@ beforeAll(async () => {
       ],
       primaryMetric: metric,
     });
-    await api.call('POST', `/v1/experiments/${key}/start`, {});
+    // Backdated: the simulator spreads arrivals over the last 3 days, and exposures before the start are rejected.
+    await api.call('POST', `/v1/experiments/${key}/start`, { startedAt: new Date(Date.now() - 3 * 86_400_000 - 3_600_000).toISOString() });
   }
 });
 afterAll(async () => {

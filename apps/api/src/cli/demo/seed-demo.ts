@@ -139,7 +139,8 @@ export async function seedDemoIfEmpty(o: SeedDemoOptions): Promise<boolean> {
     for (const m of METRICS) await api.call('POST', '/v1/metrics', m);
     for (const e of EXPERIMENTS) {
       await api.call('POST', '/v1/experiments', e.body);
-      await api.call('POST', `/v1/experiments/${e.body.key}/start`, {});
+      // Backdated to the first simulated day: the collector rejects exposures before the start.
+      await api.call('POST', `/v1/experiments/${e.body.key}/start`, { startedAt: new Date(started - DAYS * 86_400_000).toISOString() });
     }
     const sdkKey = (await api.call<{ secret: string }>('POST', '/v1/api-keys', { name: 'demo traffic', type: 'sdk-server' })).secret;
     for (const [i, e] of EXPERIMENTS.entries()) {

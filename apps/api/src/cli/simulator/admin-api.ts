@@ -4,6 +4,7 @@ import type { CreatedApiKeyDto, ExperimentResultsDto, MetricDto } from '@strata/
 export interface SimExperimentInfo {
   key: string;
   status: string;
+  startedAt: string | null;
   variants: { key: string; weight: number }[];
   primaryMetric: string | null;
   secondaryMetrics: string[];

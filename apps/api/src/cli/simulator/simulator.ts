@@ -35,6 +35,11 @@ export interface SimulationOptions {
   /** Arrival window, ≤ 7 (the collector rejects events older than 7 days). */
   days: number;
   seed?: number;
+  /**
+   * Epoch ms before which no unit arrives: the experiment's start (the collector rejects exposures
+   * more than 5 minutes before it). Arrivals are then spread over (max(start of days, notBefore), now].
+   */
+  notBefore?: number;
   /** Unit ids are `${unitPrefix}-${i}`; defaults to a random prefix so reruns add new units. */
   unitPrefix?: string;
   /** Attributes for unit i (targeting, segments). */
@@ -166,7 +171,8 @@ export async function simulate(o: SimulationOptions): Promise<SimulationSummary>
   const rand = mulberry32(o.seed ?? 1);
   const end = o.now ?? Date.now();
   // Keep the oldest arrival 15 minutes inside the 7-day window so slow runs stay valid.
-  const start = end - o.days * DAY + 15 * 60_000;
+  const start = Math.max(end - o.days * DAY + 15 * 60_000, o.notBefore ?? -Infinity);
+  if (!(start < end - 60_000)) throw new Error('the experiment started less than a minute ago: nothing to simulate yet');
   const prefix =
     o.unitPrefix ??
     `sim-${Math.floor(Math.random() * 0xffffff)

@@ -98,6 +98,18 @@ describe('validateEvents', () => {
     expect(out.rows).toHaveLength(1);
   });
 
+  it('rejects exposures more than 5 minutes before the start, so pre-start behaviour never counts as an outcome', () => {
+    const started = toCatalogExperiment(row({ key: 'r', started_at: new Date(NOW - 3600_000) }));
+    const e = (ts: number) => ({ type: 'exposure', unitId: 'u', experiment: 'r', variant: v('u'), timestamp: new Date(ts).toISOString() });
+    const out = validateEvents([e(NOW - 3600_000 - 300_001), e(NOW - 3600_000 - 300_000), e(NOW - 3600_000), e(NOW - 3 * 86_400_000)], ctx({ r: started }));
+    expect(out.rejected.map((r) => [r.index, r.code])).toEqual([
+      [0, 'before_start'],
+      [3, 'before_start'],
+    ]);
+    expect(out.rejected[0].message).toContain('started at 2026-11-20T11:00:00.000Z');
+    expect(out.rows).toHaveLength(2);
+  });
+
   it('lower-cases client ids, gives others a v7 uuid, and keeps timestamps at ms precision', () => {
     const id = randomUUID().toUpperCase();
     const out = validateEvents(

@@ -1,6 +1,7 @@
 import {
   EVENT_MAX_AGE_MS,
   EVENT_MAX_SKEW_AHEAD_MS,
+  EXPOSURE_START_SKEW_MS,
   eventInputSchema,
   type EventRejection,
   type EventRejectionCode,
@@ -69,6 +70,14 @@ export function validateEvents(raw: readonly unknown[], ctx: ValidationContext, 
       }
       if (exp.status === 'draft') {
         rejected.push(reject(index, 'experiment_not_started', `experiment "${key}" has not started`));
+        continue;
+      }
+      if (exp.startedAt !== null && ts < exp.startedAt - EXPOSURE_START_SKEW_MS) {
+        // Before the start nobody could be assigned (an SDK gets running experiments only): a
+        // wrong client clock or a backfill. Counted, its unit's pre-start events would be outcomes.
+        rejected.push(
+          reject(index, 'before_start', `experiment "${key}" started at ${new Date(exp.startedAt).toISOString()}, more than 5 minutes after this exposure`),
+        );
         continue;
       }
       if (exp.stoppedAt !== null && ts > exp.stoppedAt) {

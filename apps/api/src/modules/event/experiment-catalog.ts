@@ -15,6 +15,8 @@ export interface CatalogExperiment {
   cumulative: Float64Array;
   /** unitId → forced variant and expiry (epoch ms; Infinity = never). */
   forced: ReadonlyMap<string, { variant: string; expiresAt: number }>;
+  /** Epoch ms; null while draft. */
+  startedAt: number | null;
   /** Epoch ms; null unless stopped or shipped. */
   stoppedAt: number | null;
 }
@@ -25,6 +27,7 @@ export interface ExperimentRow {
   salt: string;
   variants: VariantDto[];
   forced_variants: ForcedVariantDto[] | null;
+  started_at?: Date | string | null;
   stopped_at: Date | string | null;
 }
 
@@ -48,6 +51,7 @@ export function toCatalogExperiment(row: ExperimentRow): CatalogExperiment {
     variantKeys: row.variants.map((v) => v.key),
     cumulative,
     forced,
+    startedAt: row.started_at === null || row.started_at === undefined ? null : new Date(row.started_at).getTime(),
     stoppedAt: row.stopped_at === null ? null : new Date(row.stopped_at).getTime(),
   };
 }
@@ -96,7 +100,7 @@ export class ExperimentCatalog implements OnModuleInit, OnModuleDestroy {
   async reload(): Promise<void> {
     try {
       const rows: ExperimentRow[] = await this.dataSource.query(
-        'SELECT key, status, salt, variants, forced_variants, stopped_at FROM experiments',
+        'SELECT key, status, salt, variants, forced_variants, started_at, stopped_at FROM experiments',
       );
       this.byKey = new Map(rows.map((r) => [r.key, toCatalogExperiment(r)]));
     } catch (error) {

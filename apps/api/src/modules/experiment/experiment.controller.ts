@@ -6,6 +6,7 @@ import {
   listExperimentsQuerySchema,
   rampExperimentSchema,
   rerandomizeExperimentSchema,
+  startExperimentSchema,
   shipExperimentSchema,
   stopExperimentSchema,
   updateExperimentSchema,
@@ -59,8 +60,10 @@ export class ExperimentController {
 
   @Post(':key/start')
   @HttpCode(200)
-  start(@CurrentPrincipal() principal: Principal, @Param() params: unknown): Promise<ExperimentDto> {
-    return this.experiments.start(principal, parseOrThrow(keyParam, params, 'params').key);
+  @ApiZodBody(startExperimentSchema)
+  start(@CurrentPrincipal() principal: Principal, @Param() params: unknown, @Body() body: unknown): Promise<ExperimentDto> {
+    const { startedAt } = parseOrThrow(startExperimentSchema, body ?? {});
+    return this.experiments.start(principal, parseOrThrow(keyParam, params, 'params').key, startedAt);
   }
 
   @Post(':key/ramp')

@@ -3,6 +3,7 @@ import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import {
   createExperimentSchema,
+  EVENT_MAX_AGE_MS,
   listExperimentsQuerySchema,
   updateExperimentSchema,
   type ErrorDetail,
@@ -136,12 +137,24 @@ export class ExperimentService {
     });
   }
 
-  start(principal: Principal, key: string): Promise<ExperimentDto> {
+  /**
+   * `startedAt` (ISO-8601, default now) may be up to 7 days back: exposures earlier than the start
+   * (5 minutes' clock skew allowed) are rejected by the collector, so a backdated start is how
+   * earlier traffic — a flag live before it was started here, a backfill, the demo — is admitted.
+   */
+  start(principal: Principal, key: string, startedAt?: string): Promise<ExperimentDto> {
+    const now = Date.now();
+    const at = startedAt === undefined ? now : Date.parse(startedAt);
+    if (at > now || at < now - EVENT_MAX_AGE_MS) {
+      throw new AppException('validation_failed', 'startedAt must be in the last 7 days and not in the future.', [
+        { path: 'startedAt', message: 'must be within the last 7 days and not in the future' },
+      ]);
+    }
     return this.change(principal, key, 'experiment.start', async (manager, e) => {
       this.expectStatus(e, ['draft'], 'start');
       await this.ledger.resize(manager, e.layerKey, e.key, e.trafficBuckets);
       e.status = 'running';
-      e.startedAt = new Date();
+      e.startedAt = new Date(at);
     });
   }
 
