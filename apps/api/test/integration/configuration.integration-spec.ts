@@ -225,6 +225,26 @@ describe('experiments', () => {
     expectErrorShape(await t.admin('POST', '/v1/experiments/exp-ship/rerandomize', {}), 409, 'invalid_transition');
   });
 
+  it('ramping back up re-admits the units a ramp down let go, and avoids buckets another experiment just released', async () => {
+    await t.admin('POST', '/v1/layers', { key: 'carry', name: 'Carry-over' });
+    await t.admin('POST', '/v1/experiments', experimentBody('carry-a', 'carry', 30));
+    await t.admin('POST', '/v1/experiments', experimentBody('carry-b', 'carry', 10));
+    await t.admin('POST', '/v1/experiments', experimentBody('carry-c', 'carry', 10));
+    const ranges = async (key: string) => (await t.admin('GET', `/v1/experiments/${key}`)).body.ranges;
+    expect((await t.admin('POST', '/v1/experiments/carry-a/start')).body.ranges).toEqual([{ start: 0, end: 3000 }]);
+    expect((await t.admin('POST', '/v1/experiments/carry-b/start')).body.ranges).toEqual([{ start: 3000, end: 4000 }]);
+    expect((await t.admin('POST', '/v1/experiments/carry-a/ramp', { traffic: 50 })).status).toBe(200);
+    expect(await ranges('carry-a')).toEqual([{ start: 0, end: 3000 }, { start: 4000, end: 6000 }]);
+    expect((await t.admin('POST', '/v1/experiments/carry-b/stop', {})).status).toBe(200);
+    expect((await t.admin('POST', '/v1/experiments/carry-a/ramp', { traffic: 40 })).status).toBe(200);
+    expect(await ranges('carry-a')).toEqual([{ start: 0, end: 3000 }, { start: 4000, end: 5000 }]);
+    // Back to 50 %: the same 1,000 buckets as before, not carry-b's (the smallest gap that fits).
+    expect((await t.admin('POST', '/v1/experiments/carry-a/ramp', { traffic: 50 })).status).toBe(200);
+    expect(await ranges('carry-a')).toEqual([{ start: 0, end: 3000 }, { start: 4000, end: 6000 }]);
+    // A new experiment avoids carry-b's buckets while clean ones are free: carry-b's units may still show its effect.
+    expect((await t.admin('POST', '/v1/experiments/carry-c/start')).body.ranges).toEqual([{ start: 6000, end: 7000 }]);
+  });
+
   it('refuses a start that does not fit, naming the free capacity', async () => {
     await t.admin('POST', '/v1/layers', { key: 'tight', name: 'Tight' });
     await t.admin('POST', '/v1/experiments', experimentBody('tight-a', 'tight', 70));

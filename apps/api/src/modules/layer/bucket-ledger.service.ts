@@ -1,8 +1,8 @@
 import { Injectable } from '@nestjs/common';
 import { BUCKETS_PER_LAYER, type BucketLedgerEntryDto, type BucketRange } from '@strata/contracts';
-import { type EntityManager, IsNull } from 'typeorm';
+import { type EntityManager, IsNull, MoreThan, Not } from 'typeorm';
 import { AppException } from '../../common/errors/app.exception';
-import { countBuckets, normalize, planRelease, planReservation } from './bucket-allocator';
+import { countBuckets, normalize, planRelease, planReservation, type ReservationHistory } from './bucket-allocator';
 import { BucketAllocationEntity } from './bucket-allocation.entity';
 import { LayerEntity } from './layer.entity';
 
@@ -24,6 +24,9 @@ export function toLedgerDto(a: BucketAllocationEntity): BucketLedgerEntryDto {
  * layer are serialised and two running experiments never hold the same bucket (the
  * database's exclusion constraint backs this up).
  */
+/** Buckets another experiment released less than this long ago are used last (its effects may linger in those units). */
+export const BUCKET_COOL_DOWN_MS = 7 * 86_400_000;
+
 @Injectable()
 export class BucketLedgerService {
   async lockLayer(manager: EntityManager, layerKey: string): Promise<void> {
@@ -42,7 +45,7 @@ export class BucketLedgerService {
     const held = countBuckets(mine);
     const now = new Date();
     if (target > held) {
-      const plan = planReservation(live, target - held);
+      const plan = planReservation(live, target - held, await this.history(manager, layerKey, experimentKey, now));
       if (!plan) {
         const free = BUCKETS_PER_LAYER - countBuckets(live);
         const needed = target - held;
@@ -78,6 +81,16 @@ export class BucketLedgerService {
       }
     }
     return this.rangesOf(manager, experimentKey);
+  }
+
+  /** What the planner needs from the ledger's history: this experiment's released ranges, and others' recent ones. */
+  private async history(manager: EntityManager, layerKey: string, experimentKey: string, now: Date): Promise<ReservationHistory> {
+    const own = await manager.find(BucketAllocationEntity, { where: { layerKey, experimentKey, releasedAt: Not(IsNull()) } });
+    const cooling = await manager.find(BucketAllocationEntity, {
+      where: { layerKey, experimentKey: Not(experimentKey), releasedAt: MoreThan(new Date(now.getTime() - BUCKET_COOL_DOWN_MS)) },
+    });
+    const released = (rows: BucketAllocationEntity[]) => rows.map((r) => ({ start: r.start, end: r.end, releasedAt: r.releasedAt as Date }));
+    return { own: released(own), cooling: released(cooling) };
   }
 
   async releaseAll(manager: EntityManager, layerKey: string, experimentKey: string): Promise<void> {
