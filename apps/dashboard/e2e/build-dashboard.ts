@@ -8,11 +8,19 @@ import { build } from 'vite';
 export async function buildDashboard(): Promise<string> {
   const outDir = mkdtempSync(join(tmpdir(), 'strata-dashboard-'));
   const root = fileURLToPath(new URL('..', import.meta.url));
-  await build({
-    configFile: join(root, 'vite.config.mts'),
-    root,
-    logLevel: 'warn',
-    build: { outDir, emptyOutDir: true },
-  });
+  // Vitest sets NODE_ENV=test, which would bundle React's development build: build what ships.
+  const nodeEnv = process.env.NODE_ENV;
+  process.env.NODE_ENV = 'production';
+  try {
+    await build({
+      configFile: join(root, 'vite.config.mts'),
+      root,
+      logLevel: 'warn',
+      mode: 'production',
+      build: { outDir, emptyOutDir: true },
+    });
+  } finally {
+    process.env.NODE_ENV = nodeEnv;
+  }
   return outDir;
 }
