@@ -2,8 +2,8 @@ import { type ArgumentsHost, Catch, type ExceptionFilter, Logger } from '@nestjs
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { renderError } from '../errors/render-error';
 import { sendSpaFallback } from '../http/spa-fallback';
+import { JSON_CONTENT_TYPE } from '../http/content-types';
 
-const JSON_TYPE = 'application/json; charset=utf-8';
 
 /** One global filter: every error leaves as `{ "error": { "code", "message", "details" } }`. */
 @Catch()
@@ -35,6 +35,6 @@ export class AllExceptionsFilter implements ExceptionFilter {
       void reply.header('connection', 'close');
       if (!request.raw.destroyed) request.raw.resume();
     }
-    void reply.headers(rendered.headers).type(JSON_TYPE).status(rendered.status).send(rendered.body);
+    void reply.headers(rendered.headers).type(JSON_CONTENT_TYPE).status(rendered.status).send(rendered.body);
   }
 }

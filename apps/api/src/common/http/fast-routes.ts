@@ -12,8 +12,8 @@ import type { FastifyInstance, FastifyServerFactory } from 'fastify';
 import { renderError } from '../errors/render-error';
 import { missingHost, nodeRefusal } from './framework-errors';
 import type { SdkCors } from './sdk-cors';
+import { JSON_CONTENT_TYPE } from './content-types';
 
-const JSON_TYPE = 'application/json; charset=utf-8';
 /** Request content types a fast route reads itself; any other goes on to Fastify (and its 415). */
 const PLAIN_JSON = /^application\/json\s*(?:;\s*charset="?utf-8"?\s*)?$/i;
 
@@ -194,7 +194,7 @@ export class FastRoutes {
     started: number,
     headers: Record<string, string> | null,
   ): void {
-    const own = { 'content-type': JSON_TYPE, 'content-length': Buffer.byteLength(json), 'x-request-id': requestId };
+    const own = { 'content-type': JSON_CONTENT_TYPE, 'content-length': Buffer.byteLength(json), 'x-request-id': requestId };
     // Server SDKs send no Origin: nothing to look up on the hot path.
     const origin = req.headers.origin;
     const cors = origin === undefined ? null : app.options.cors.responseHeaders(req.url ?? '', origin);

@@ -3,6 +3,7 @@ import type { Socket } from 'node:net';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import { AppException } from '../errors/app.exception';
 import { renderError } from '../errors/render-error';
+import { JSON_CONTENT_TYPE } from './content-types';
 
 /*
  * Requests Fastify refuses before any route or hook runs: a path it cannot decode or a path
@@ -26,7 +27,7 @@ export function frameworkErrors(error: Error & { code?: string }, request: Fasti
   void reply
     .code(rendered.status)
     .header('x-request-id', request.id)
-    .type('application/json; charset=utf-8')
+    .type(JSON_CONTENT_TYPE)
     .send(JSON.stringify(rendered.body));
 }
 
@@ -40,11 +41,10 @@ export function clientErrorHandler(error: Error & { code?: string }, socket: Soc
       : error.code === 'HPE_HEADER_OVERFLOW'
         ? new AppException('headers_too_large')
         : new AppException('bad_request', 'The HTTP request is malformed.');
-  const { status, body } = renderError(refusal);
-  const json = JSON.stringify(body);
+  const { status, json } = errorJson(refusal);
   if (socket.writable) {
     socket.write(
-      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: application/json; charset=utf-8\r\nContent-Length: ${Buffer.byteLength(json)}\r\nConnection: close\r\n\r\n${json}`,
+      `HTTP/1.1 ${status} ${STATUS_CODES[status]}\r\nContent-Type: ${JSON_CONTENT_TYPE}\r\nContent-Length: ${Buffer.byteLength(json)}\r\nConnection: close\r\n\r\n${json}`,
     );
   }
   socket.destroy(error);
@@ -61,13 +61,18 @@ export function missingHost(req: IncomingMessage): boolean {
 
 /** Answers a request Node's HTTP server refuses (missing Host: 400; an unsupported Expect: 417) and closes the connection. */
 export function nodeRefusal(res: ServerResponse, refusal: 'missing_host' | 'expectation_failed'): void {
-  const { status, body } = renderError(
+  const { status, json } = errorJson(
     refusal === 'missing_host'
       ? new AppException('bad_request', 'An HTTP/1.1 request needs a Host header.')
       : new AppException('expectation_failed'),
   );
-  const json = JSON.stringify(body);
   res.shouldKeepAlive = false;
-  res.writeHead(status, { 'content-type': 'application/json; charset=utf-8', 'content-length': Buffer.byteLength(json), connection: 'close' });
+  res.writeHead(status, { 'content-type': JSON_CONTENT_TYPE, 'content-length': Buffer.byteLength(json), connection: 'close' });
   res.end(json);
+}
+
+/** A refusal answered outside Fastify (no request id yet): its status and JSON body. */
+function errorJson(refusal: AppException): { status: number; json: string } {
+  const { status, body } = renderError(refusal);
+  return { status, json: JSON.stringify(body) };
 }

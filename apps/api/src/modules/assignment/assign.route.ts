@@ -8,9 +8,9 @@ import { parseOrThrow } from '../../common/pipes/zod-validation.pipe';
 import type { ApiKeyService } from '../api-key/api-key.service';
 import { assignResponseJson } from './assignment-json';
 import type { AssignmentService } from './assignment.service';
+import { JSON_CONTENT_TYPE } from '../../common/http/content-types';
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
-const JSON_TYPE = 'application/json; charset=utf-8';
 const logger = new Logger('AssignRoute');
 
 /**
@@ -52,11 +52,11 @@ export function registerAssignRoute(
     errorHandler: (error: unknown, request: FastifyRequest, reply: FastifyReply) => {
       const rendered = renderError(error, request.id);
       if (rendered.unexpected) logger.error(error instanceof Error ? (error.stack ?? error.message) : String(error));
-      void reply.headers(rendered.headers).code(rendered.status).type(JSON_TYPE).send(JSON.stringify(rendered.body));
+      void reply.headers(rendered.headers).code(rendered.status).type(JSON_CONTENT_TYPE).send(JSON.stringify(rendered.body));
     },
     // Not async: a returned string is sent at once, a thrown error goes to errorHandler above.
     handler: (request: FastifyRequest, reply: FastifyReply): string | Promise<string> => {
-      void reply.type(JSON_TYPE);
+      void reply.type(JSON_CONTENT_TYPE);
       return answer(request.headers.authorization, request.body);
     },
   });

@@ -15,8 +15,8 @@ import { parseOrThrow } from '../../common/pipes/zod-validation.pipe';
 import { batchResponseJson } from './assignment-json';
 import { AssignmentService } from './assignment.service';
 import { ConfigSnapshotService } from './config-snapshot.service';
+import { JSON_CONTENT_TYPE } from '../../common/http/content-types';
 
-const JSON_TYPE = 'application/json; charset=utf-8';
 
 /** True when an If-None-Match header names this ETag (weak comparison, as RFC 9110 says for If-None-Match). */
 export function etagMatches(header: string | undefined, etag: string): boolean {
@@ -42,7 +42,7 @@ export class AssignmentController {
   @Post('assign/batch')
   @Auth('sdk')
   @HttpCode(200)
-  @Header('content-type', JSON_TYPE)
+  @Header('content-type', JSON_CONTENT_TYPE)
   @ApiZodBody(batchAssignRequestSchema)
   async assignBatch(@CurrentPrincipal() principal: Principal, @Body() body: unknown): Promise<string> {
     const units = (body as { units?: unknown } | null)?.units;
@@ -65,7 +65,7 @@ export class AssignmentController {
       reply.code(304).send();
       return;
     }
-    reply.code(200).type(JSON_TYPE).send(state.json);
+    reply.code(200).type(JSON_CONTENT_TYPE).send(state.json);
   }
 
   @Get('explain')

@@ -11,6 +11,7 @@ export interface EventRow {
   name: string | null;
   value: number | null;
   ts: number;
+  /** Set again by the writer to its transaction's start (event-store.ts): the value stored is that one. */
   receivedAt: number;
   /** JSON text, or null. */
   attributes: string | null;

@@ -15,6 +15,7 @@ const row = (over: Partial<ExperimentRow> = {}): ExperimentRow => ({
     { key: 'b', name: 'B', weight: 0.5 },
   ],
   forced_variants: [],
+  started_at: null,
   stopped_at: null,
   ...over,
 });

@@ -27,7 +27,7 @@ export interface ExperimentRow {
   salt: string;
   variants: VariantDto[];
   forced_variants: ForcedVariantDto[] | null;
-  started_at?: Date | string | null;
+  started_at: Date | string | null;
   stopped_at: Date | string | null;
 }
 
@@ -51,7 +51,7 @@ export function toCatalogExperiment(row: ExperimentRow): CatalogExperiment {
     variantKeys: row.variants.map((v) => v.key),
     cumulative,
     forced,
-    startedAt: row.started_at === null || row.started_at === undefined ? null : new Date(row.started_at).getTime(),
+    startedAt: row.started_at === null ? null : new Date(row.started_at).getTime(),
     stoppedAt: row.stopped_at === null ? null : new Date(row.stopped_at).getTime(),
   };
 }

@@ -22,16 +22,11 @@ export function normalize(ranges: readonly BucketRange[]): BucketRange[] {
   return out;
 }
 
+const WHOLE_LAYER: readonly BucketRange[] = [{ start: 0, end: BUCKETS_PER_LAYER }];
+
 /** The buckets nobody holds. */
 export function freeRanges(held: readonly BucketRange[]): BucketRange[] {
-  const free: BucketRange[] = [];
-  let cursor = 0;
-  for (const r of normalize(held)) {
-    if (r.start > cursor) free.push({ start: cursor, end: r.start });
-    cursor = Math.max(cursor, r.end);
-  }
-  if (cursor < BUCKETS_PER_LAYER) free.push({ start: cursor, end: BUCKETS_PER_LAYER });
-  return free;
+  return subtractRanges(WHOLE_LAYER, held);
 }
 
 /** `ranges` minus `minus` (both any order; result sorted and merged). */
@@ -52,7 +47,7 @@ export function subtractRanges(ranges: readonly BucketRange[], minus: readonly B
 
 /** The part of `ranges` inside `within`. */
 export function intersectRanges(ranges: readonly BucketRange[], within: readonly BucketRange[]): BucketRange[] {
-  return subtractRanges(ranges, subtractRanges([{ start: 0, end: BUCKETS_PER_LAYER }], within));
+  return subtractRanges(ranges, subtractRanges(WHOLE_LAYER, within));
 }
 
 /** A range released earlier, from the ledger's history. */
