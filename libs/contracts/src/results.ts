@@ -125,3 +125,39 @@ export interface ExperimentTimeseriesDto {
 
 /** Query of `GET /v1/experiments/:key/results/timeseries`. */
 export const timeseriesQuerySchema = z.object({ alpha: z.coerce.number().gt(0).lt(0.5).default(0.05) }).strict();
+
+/**
+ * One experiment's row in the experiments list, read from the analysis engine's stored state
+ * (no recomputation): `GET /v1/experiments/summaries?keys=a,b,c` answers one per key.
+ */
+export interface ExperimentSummaryDto {
+  experiment: string;
+  status: string;
+  /** Events received up to this time are included (the engine's watermark); null before the first tick. */
+  dataThrough: string | null;
+  totalUnits: number;
+  /** The best treatment on the primary metric (sequential relative test), or null without a primary metric or data. */
+  primary: {
+    metric: string;
+    variant: string;
+    /** Relative lift (treatment / control − 1); null when undefined (zero control mean). */
+    relativeLift: number | null;
+    ci: Interval;
+    pValue: number | null;
+    significant: boolean;
+  } | null;
+  srm: { flagged: boolean; pValue: number } | null;
+  guardrails: { ok: number; harm: number; insufficientData: number };
+  decision: DecisionHint | null;
+}
+
+/** Query of `GET /v1/experiments/summaries`: up to 200 comma-separated experiment keys. */
+export const experimentSummariesQuerySchema = z
+  .object({
+    keys: z
+      .string()
+      .max(200 * 101)
+      .transform((s) => s.split(',').filter((k) => k.length > 0))
+      .pipe(z.array(z.string().min(1).max(100).regex(/^[A-Za-z0-9_.-]+$/)).max(200)),
+  })
+  .strict();
