@@ -1,7 +1,7 @@
 import { nodeProject } from '../../vitest.shared.mts';
 
 export default nodeProject('api', {
-  include: ['src/**/*.spec.ts', 'test/**/*.integration-spec.ts'],
+  include: ['src/**/*.spec.ts', 'test/**/*.integration-spec.ts', 'test/security/**/*.security-spec.ts'],
   globalSetup: ['test/global-setup.ts'],
   testTimeout: 120_000,
   hookTimeout: 180_000,
