@@ -13,6 +13,9 @@ import { FastRoutes } from './common/http/fast-routes';
 import { clientErrorHandler, frameworkErrors } from './common/http/framework-errors';
 import { SDK_CORS_PATHS, SdkCors } from './common/http/sdk-cors';
 import { documentPlainRoutes } from './common/http/plain-routes.openapi';
+import { AppException } from './common/errors/app.exception';
+import { renderError } from './common/errors/render-error';
+import { JSON_CONTENT_TYPE } from './common/http/content-types';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const ACCESS_LOG_LEVELS: ReadonlySet<AppConfig['logLevel']> = new Set(['info', 'debug', 'trace']);
@@ -91,7 +94,17 @@ export async function createApp(config: AppConfig, dataSource: DataSource, datab
       done();
     });
   }
-  fastRoutes.attach(fastify, {
+  // A writer or jobs process serves only its health and metrics: the API is the api role's.
+  if (!config.roles.api) {
+    fastify.addHook('onRequest', (request, reply, done) => {
+      const path = request.url.split('?')[0];
+      if (path === '/health' || path === '/v1/events/stats') return done();
+      const rendered = renderError(new AppException('route_not_found', `A ${config.role} process serves only /health and /v1/events/stats.`), request.id);
+      void reply.headers(rendered.headers).type(JSON_CONTENT_TYPE).status(rendered.status).send(rendered.body);
+    });
+  }
+  // Unattached (not the api role), the fast routes leave every request to Fastify and the hook above.
+  if (config.roles.api) fastRoutes.attach(fastify, {
     requestId,
     cors,
     accessLog: accessLog

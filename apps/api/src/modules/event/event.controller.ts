@@ -45,7 +45,7 @@ export class EventController {
 
   @Get('stats')
   @Auth('admin')
-  stats(): EventStatsDto {
+  stats(): Promise<EventStatsDto> {
     return this.events.snapshot();
   }
 }
