@@ -90,7 +90,9 @@ suite('event log under faults (3-node JetStream, 2 writers, PostgreSQL restarts)
     clearTimeout(force);
     w.child = null;
   };
-  const writerHealth = async (w: Writer): Promise<{ eventLog: { writer: { events: number; retries: number } | null; backlog: { messages: number } | null } }> =>
+  const writerHealth = async (
+    w: Writer,
+  ): Promise<{ eventLog: { writer: { events: number; retries: number } | null; backlog: { messages: number } | null } }> =>
     (await fetch(`http://127.0.0.1:${w.port}/health`)).json() as never;
 
   beforeAll(async () => {
@@ -149,7 +151,8 @@ suite('event log under faults (3-node JetStream, 2 writers, PostgreSQL restarts)
             expect(body.accepted + body.duplicates).toBe(events.length);
             for (const e of events) acked.add(e.id);
             ackTimes.push(Date.now());
-          } else if (status === 503) reasons.set(body.error?.details[0]?.code ?? '?', (reasons.get(body.error?.details[0]?.code ?? '?') ?? 0) + 1);
+          } else if (status === 503)
+            reasons.set(body.error?.details[0]?.code ?? '?', (reasons.get(body.error?.details[0]?.code ?? '?') ?? 0) + 1);
         } catch {
           status = -1;
         }
@@ -164,7 +167,13 @@ suite('event log under faults (3-node JetStream, 2 writers, PostgreSQL restarts)
     const client = async (c: number): Promise<void> => {
       let previous: { id: string; type: string; unitId: string; name: string; value: number }[] = [];
       for (let b = 0; b < batches; b++) {
-        const events = Array.from({ length: BATCH }, (_, i) => ({ id: randomUUID(), type: 'metric', unitId: `c${c}-u${(b * BATCH + i) % 997}`, name: 'accept', value: i }));
+        const events = Array.from({ length: BATCH }, (_, i) => ({
+          id: randomUUID(),
+          type: 'metric',
+          unitId: `c${c}-u${(b * BATCH + i) % 997}`,
+          name: 'accept',
+          value: i,
+        }));
         for (const e of events) sent.add(e.id);
         await post(events);
         // 10 % re-sent: every 10th batch goes again, alternately the same request (a lost answer:
@@ -222,7 +231,9 @@ suite('event log under faults (3-node JetStream, 2 writers, PostgreSQL restarts)
     }
     const drainMs = Date.now() - t0 - loadMs;
 
-    const rows: { id: string; n: string }[] = await api.dataSource.query(`SELECT id::text, count(*) n FROM events WHERE name = 'accept' GROUP BY id`);
+    const rows: { id: string; n: string }[] = await api.dataSource.query(
+      `SELECT id::text, count(*) n FROM events WHERE name = 'accept' GROUP BY id`,
+    );
     const storedIds = new Set(rows.map((r) => r.id));
     const repeated = rows.filter((r) => Number(r.n) > 1);
     const missing = [...acked].filter((id) => !storedIds.has(id));

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findFreePort } from '../../src/database/embedded-postgres';
+import { RollupService } from '../../src/modules/result/rollup.service';
 import { hashedVariant, runningExperiment, type FixtureExperiment } from '../helpers/event-fixtures';
 import { natsServerAvailable, startTestNatsCluster } from '../helpers/nats';
 import { createTestApp, type TestApp } from '../helpers/test-app';
@@ -16,15 +17,16 @@ const suite = available ? describe : describe.skip;
 suite('events through the log (NATS JetStream)', () => {
   let cluster: Awaited<ReturnType<typeof startTestNatsCluster>>;
   let api: TestApp;
-  let writer: TestApp;
+  let writer: TestApp | null = null;
+  let startWriter: () => Promise<TestApp>;
   let sdkKey: string;
   let exp: FixtureExperiment;
 
   beforeAll(async () => {
     cluster = await startTestNatsCluster();
     const log = { STRATA_EVENT_LOG: cluster.connectString, STRATA_EVENT_LOG_STREAM: 'T_EVENTS', STRATA_EVENT_LOG_ACK_WAIT_SECONDS: '5' };
-    api = await createTestApp({ ...log, STRATA_ROLE: 'api' });
-    writer = await createTestApp({ ...log, STRATA_ROLE: 'writer' }, { databaseUrl: api.databaseUrl });
+    api = await createTestApp({ ...log, STRATA_ROLE: 'api', STRATA_ROLLUP_LAG_MS: '0' });
+    startWriter = () => createTestApp({ ...log, STRATA_ROLE: 'writer' }, { databaseUrl: api.databaseUrl });
     sdkKey = (await api.admin('POST', '/v1/api-keys', { name: 'log', type: 'sdk-server' })).body.secret;
     exp = await runningExperiment(api, 'log-exp');
   }, 180_000);
@@ -38,6 +40,7 @@ suite('events through the log (NATS JetStream)', () => {
   const send = (events: unknown[]) => api.request('POST', '/v1/events', { body: { events }, key: sdkKey });
   const storedCount = async (ids: string[]): Promise<number> =>
     Number((await api.dataSource.query('SELECT count(*) n FROM events WHERE id = ANY($1::uuid[])', [ids]))[0].n);
+  const writerProcess = async (): Promise<TestApp> => (writer ??= await startWriter());
   const waitStored = async (ids: string[], n = ids.length): Promise<number> => {
     const deadline = Date.now() + 20_000;
     let c = 0;
@@ -45,7 +48,30 @@ suite('events through the log (NATS JetStream)', () => {
     return c;
   };
 
+  it('keeps the analysis watermark behind events that are still in the log', async () => {
+    // No writer yet: the events wait in the log. The watermark moves on meanwhile (lag 0 here)…
+    const unit = 'lu-wm';
+    const ids = [randomUUID(), randomUUID()];
+    const res = await send([
+      { id: ids[0], type: 'exposure', unitId: unit, experiment: exp.key, variant: hashedVariant(exp, unit) },
+      { id: ids[1], type: 'metric', unitId: unit, name: 'purchase', value: 3 },
+    ]);
+    expect(res.status).toBe(202);
+    const rollup = api.app.get(RollupService);
+    const before = await rollup.advanceUntilCurrent(exp.key);
+    expect(before.watermark.getTime()).toBeGreaterThan(Date.now() - 5000);
+    expect(await storedCount(ids)).toBe(0);
+    // …and the writer, started later, stamps the rows after it (its transaction's start), so the next step still reads them.
+    await writerProcess();
+    expect(await waitStored(ids)).toBe(2);
+    const rows: { received_at: Date }[] = await api.dataSource.query('SELECT received_at FROM events WHERE id = ANY($1::uuid[])', [ids]);
+    for (const r of rows) expect(r.received_at.getTime()).toBeGreaterThan(before.watermark.getTime());
+    const after = await rollup.advanceUntilCurrent(exp.key);
+    expect(after.watermark.getTime()).toBeGreaterThanOrEqual(Math.max(...rows.map((r) => r.received_at.getTime())));
+  });
+
   it('answers 202 once the log holds the events, and the writer process stores them', async () => {
+    await writerProcess();
     const ids = [randomUUID(), randomUUID()];
     const res = await send([
       { id: ids[0], type: 'exposure', unitId: 'lu-1', experiment: exp.key, variant: hashedVariant(exp, 'lu-1') },
@@ -105,7 +131,8 @@ suite('events through the log (NATS JetStream)', () => {
   });
 
   it('shows the backlog and the writer in /health and the stats, and the writer process serves nothing else', async () => {
-    const health = await writer.request('GET', '/health', { key: null });
+    const w = await writerProcess();
+    const health = await w.request('GET', '/health', { key: null });
     expect(health.status).toBe(200);
     expect(health.body).toMatchObject({
       status: 'ok',
@@ -122,7 +149,7 @@ suite('events through the log (NATS JetStream)', () => {
     const stats = await api.request('GET', '/v1/events/stats');
     expect(stats.body.log).toMatchObject({ status: 'up', stream: 'T_EVENTS' });
     // Not the api role: only health and stats.
-    const refused = await writer.request('POST', '/v1/events', { body: { events: [] }, key: sdkKey });
+    const refused = await w.request('POST', '/v1/events', { body: { events: [] }, key: sdkKey });
     expect(refused.status).toBe(404);
     expect(refused.body.error.code).toBe('route_not_found');
   });
