@@ -77,9 +77,11 @@ async function main(): Promise<void> {
   const port = typeof address === 'object' && address ? address.port : config.port;
   const base = `http://localhost:${port}`;
   say('');
-  say(`Strata (role ${config.role}) is running at ${base}`);
-  say(`  dashboard  ${base}/`);
-  say(`  API        ${base}/v1   (docs: ${base}/docs)`);
+  say(`Strata is running at ${base}${config.role === 'all' ? '' : ` (role ${config.role})`}`);
+  if (config.roles.api) {
+    say(`  dashboard  ${base}/`);
+    say(`  API        ${base}/v1   (docs: ${base}/docs)`);
+  } else say(`  health     ${base}/health   (stats: ${base}/v1/events/stats)`);
   say(`  database   ${embedded ? `embedded PostgreSQL on 127.0.0.1:${embedded.port}` : 'DATABASE_URL'}`);
   if (config.eventLog) say(`  event log  NATS JetStream ${config.eventLog.servers.join(',')} (stream ${config.eventLog.stream}, R${config.eventLog.replicas})${config.roles.writer ? ', writing it into PostgreSQL' : ''}`);
   if (generatedKey) {
