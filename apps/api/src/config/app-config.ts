@@ -76,8 +76,8 @@ const envSchema = z.object({
   STRATA_EVENT_LOG_MAX_BYTES: z.coerce.number().int().min(1024 * 1024).default(4 * 1024 * 1024 * 1024),
   /** A writer that holds a batch this long without acknowledging it (crashed, hung) loses it to another writer. */
   STRATA_EVENT_LOG_ACK_WAIT_SECONDS: z.coerce.number().int().min(2).max(3600).default(30),
-  /** Batches one writer process holds at once (each up to 1,000 events), grouped into its transactions. */
-  STRATA_EVENT_LOG_WRITER_INFLIGHT: z.coerce.number().int().min(1).max(1000).default(64),
+  /** Batches one writer process holds at once (each up to 1,000 events; also at most 2 × STRATA_EVENT_BATCH_MAX × STRATA_EVENT_WRITERS rows), grouped into its transactions. */
+  STRATA_EVENT_LOG_WRITER_INFLIGHT: z.coerce.number().int().min(1).max(2000).default(512),
   /** What this process does: `all` (default), `api` (assign + collect), `writer` (log → PostgreSQL), `jobs` (analysis, guardrails). `--role` overrides. */
   STRATA_ROLE: z.enum(['all', 'api', 'writer', 'jobs']).default('all'),
   /** Disable background jobs (tests drive them by hand). */

@@ -58,16 +58,16 @@ suite('events through the log (NATS JetStream)', () => {
     ]);
     expect(res.status).toBe(202);
     const rollup = api.app.get(RollupService);
-    const before = await rollup.advanceUntilCurrent(exp.key);
-    expect(before.watermark.getTime()).toBeGreaterThan(Date.now() - 5000);
+    const before = (await rollup.advanceUntilCurrent(exp.key)).watermark as Date;
+    expect(before.getTime()).toBeGreaterThan(Date.now() - 5000);
     expect(await storedCount(ids)).toBe(0);
     // …and the writer, started later, stamps the rows after it (its transaction's start), so the next step still reads them.
     await writerProcess();
     expect(await waitStored(ids)).toBe(2);
     const rows: { received_at: Date }[] = await api.dataSource.query('SELECT received_at FROM events WHERE id = ANY($1::uuid[])', [ids]);
-    for (const r of rows) expect(r.received_at.getTime()).toBeGreaterThan(before.watermark.getTime());
-    const after = await rollup.advanceUntilCurrent(exp.key);
-    expect(after.watermark.getTime()).toBeGreaterThanOrEqual(Math.max(...rows.map((r) => r.received_at.getTime())));
+    for (const r of rows) expect(r.received_at.getTime()).toBeGreaterThan(before.getTime());
+    const after = (await rollup.advanceUntilCurrent(exp.key)).watermark as Date;
+    expect(after.getTime()).toBeGreaterThanOrEqual(Math.max(...rows.map((r) => r.received_at.getTime())));
   });
 
   it('answers 202 once the log holds the events, and the writer process stores them', async () => {

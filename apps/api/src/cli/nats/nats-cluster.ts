@@ -85,6 +85,17 @@ function installExitHook(): void {
   process.on('exit', () => {
     for (const child of live) killGroup(child, 'SIGKILL');
   });
+  // A signal's default action skips 'exit' handlers: kill the servers, then die of the same signal.
+  // A program that handles the signal itself (the CLI, the bench) stops them its own way.
+  for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) {
+    const onSignal = (): void => {
+      if (process.listenerCount(signal) > 1) return;
+      for (const child of live) killGroup(child, 'SIGKILL');
+      process.removeListener(signal, onSignal);
+      process.kill(process.pid, signal);
+    };
+    process.on(signal, onSignal);
+  }
 }
 
 async function waitForPort(port: number, child: ChildProcess, timeoutMs: number): Promise<void> {

@@ -55,7 +55,9 @@ describe('event log codec', () => {
   it('refuses a message it did not write', () => {
     const enc = (s: string): Uint8Array => new TextEncoder().encode(s);
     expect(() => decodeBatch(enc('{"events":[]}'))).toThrow(EventLogFormatError);
-    expect(() => decodeBatch(enc('r1\n["a","click","u",null,null,null,null,1,null,null,0]'))).toThrow(EventLogFormatError);
-    expect(() => decodeBatch(enc('r1\n["a","metric","u",null,null,"n",null,"1",null,null,0]'))).toThrow(EventLogFormatError);
+    expect(() => decodeBatch(enc('r1\n[["a","click","u",null,null,null,null,1,null,null,0]]'))).toThrow(EventLogFormatError);
+    expect(() => decodeBatch(enc('r1\n[["a","metric","u",null,null,"n",null,"1",null,null,0]]'))).toThrow(EventLogFormatError);
+    expect(() => decodeBatch(enc('r1\n[["a",'))).toThrow(EventLogFormatError);
+    expect(() => decodeBatch(enc('r1\n{}'))).toThrow(EventLogFormatError);
   });
 });

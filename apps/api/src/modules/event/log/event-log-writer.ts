@@ -2,12 +2,15 @@ import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnAppl
 import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
 import type { EventLogWriterStatsDto } from '@strata/contracts';
 import { APP_CONFIG, type AppConfig } from '../../../config/app-config';
+import type { EventRow } from '../event-row';
 import { EventWriter } from '../event-writer';
 import { decodeBatch } from './event-log-codec';
 import { EventLog } from './event-log';
 
 /** Commit lags kept for the percentiles in the metrics (the most recent batches). */
 const LAG_SAMPLES = 2048;
+/** Batches pulled ahead of those being written (each up to ~1 MiB). */
+const PULL_AHEAD = 128;
 /** Throughput is the events committed over this window. */
 const RATE_WINDOW_S = 10;
 
@@ -23,7 +26,8 @@ function percentile(sorted: readonly number[], p: number): number {
  * Hot path. It must not: acknowledge a batch before its COMMIT returned (a crash before the ack
  * only means JetStream redelivers it after ack_wait, and the event-id ledger makes the second
  * write store nothing); drop a batch it could not write (it keeps it, telling JetStream it is
- * still working, and retries); hold more than `writerInFlight` batches at once.
+ * still working, and retries); hold more than `writerInFlight` batches or two full groups per
+ * writer connection at once.
  *
  * received_at: the EventWriter stamps each row with its transaction's start (event-store.ts),
  * so however long a batch waited in the log, its rows are stamped after every watermark already
@@ -39,6 +43,9 @@ export class EventLogWriter implements OnApplicationBootstrap, BeforeApplication
   private loop: Promise<void> | null = null;
   private messages: ConsumerMessages | null = null;
   private inFlight = 0;
+  private inFlightRows = 0;
+  /** Rows held at once: enough for every writer connection to commit full groups back to back. */
+  private readonly rowLimit: number;
   private slotWaiters: (() => void)[] = [];
   private drained: (() => void) | null = null;
   private readonly lags: number[] = [];
@@ -62,6 +69,7 @@ export class EventLogWriter implements OnApplicationBootstrap, BeforeApplication
   ) {
     this.enabled = config.roles.writer && config.eventLog !== null;
     this.limit = config.eventLog?.writerInFlight ?? 1;
+    this.rowLimit = config.events.batchMax * config.events.writers * 2;
     this.ackWaitMs = config.eventLog?.ackWaitMs ?? 30_000;
   }
 
@@ -116,10 +124,14 @@ export class EventLogWriter implements OnApplicationBootstrap, BeforeApplication
       try {
         const { js } = await this.log.client();
         const consumer = await js.consumers.get(config.stream, config.consumer);
-        const messages = await consumer.consume({ max_messages: this.limit });
+        // Pulled ahead: at most PULL_AHEAD batches wait in the client's buffer (memory stays bounded), the
+        // iterator refills it while up to `limit` batches are being written.
+        const messages = await consumer.consume({ max_messages: Math.min(this.limit, PULL_AHEAD) });
         this.messages = messages;
         if (this.stopping) await messages.close();
         for await (const m of messages) {
+          const rows = this.decode(m);
+          if (rows === null) continue;
           await this.slot();
           if (this.stopping) {
             // Taken from the log but not started: hand it straight back.
@@ -127,7 +139,8 @@ export class EventLogWriter implements OnApplicationBootstrap, BeforeApplication
             continue;
           }
           this.inFlight++;
-          void this.handle(m);
+          this.inFlightRows += rows.length;
+          void this.handle(m, rows);
         }
       } catch (error) {
         this.noteError(error);
@@ -136,25 +149,29 @@ export class EventLogWriter implements OnApplicationBootstrap, BeforeApplication
     }
   }
 
-  /** Waits while `limit` batches are being written. */
+  /** Waits while `limit` batches or `rowLimit` rows are being written. */
   private async slot(): Promise<void> {
-    while (this.inFlight >= this.limit && !this.stopping) await new Promise<void>((resolve) => this.slotWaiters.push(resolve));
+    while ((this.inFlight >= this.limit || this.inFlightRows >= this.rowLimit) && !this.stopping) {
+      await new Promise<void>((resolve) => this.slotWaiters.push(resolve));
+    }
   }
 
-  private async handle(m: JsMsg): Promise<void> {
+  /** The batch's rows, or null (terminated, logged) when it is not something the collector wrote: the log keeps moving. */
+  private decode(m: JsMsg): EventRow[] | null {
+    try {
+      return decodeBatch(m.data);
+    } catch (error) {
+      this.counters.unreadable++;
+      this.logger.error(`terminating unreadable batch (stream seq ${m.seq}): ${error instanceof Error ? error.message : String(error)}`);
+      m.term();
+      return null;
+    }
+  }
+
+  private async handle(m: JsMsg, rows: EventRow[]): Promise<void> {
     // Tell JetStream this writer still has the batch while a commit waits (database down, full queue): no redelivery meanwhile.
     const working = setInterval(() => m.working(), Math.max(1000, Math.floor(this.ackWaitMs / 3)));
     try {
-      let rows;
-      try {
-        rows = decodeBatch(m.data);
-      } catch (error) {
-        // Not something the collector wrote: keep the log moving, say so loudly.
-        this.counters.unreadable++;
-        this.logger.error(`terminating unreadable batch (stream seq ${m.seq}): ${error instanceof Error ? error.message : String(error)}`);
-        m.term();
-        return;
-      }
       for (let attempt = 1; ; attempt++) {
         try {
           const result = await this.writer.write(rows, true);
@@ -181,6 +198,7 @@ export class EventLogWriter implements OnApplicationBootstrap, BeforeApplication
     } finally {
       clearInterval(working);
       this.inFlight--;
+      this.inFlightRows -= rows.length;
       this.slotWaiters.shift()?.();
       if (this.inFlight === 0) this.drained?.();
     }
