@@ -39,9 +39,13 @@ export function apiEnv(extra: Record<string, string>): NodeJS.ProcessEnv {
   return env;
 }
 
-export function spawnApi(env: NodeJS.ProcessEnv, entry: 'start' | 'main' = 'main'): ApiProcess {
-  const args = entry === 'start' ? [join(ROOT, 'scripts/start.js')] : [join(ROOT, 'scripts/run-ts.js'), 'apps/api/src/main.ts'];
-  const child = spawn(process.execPath, args, { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+/** `npm`: `npm start` itself; `start`: what it execs (node scripts/start.js); `main`: main.ts through run-ts. */
+export function spawnApi(env: NodeJS.ProcessEnv, entry: 'npm' | 'start' | 'main' = 'main'): ApiProcess {
+  const [command, args] =
+    entry === 'npm'
+      ? ['npm', ['start', '--silent']]
+      : [process.execPath, entry === 'start' ? [join(ROOT, 'scripts/start.js')] : [join(ROOT, 'scripts/run-ts.js'), 'apps/api/src/main.ts']];
+  const child = spawn(command, args, { cwd: ROOT, env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
   let out = '';
   let err = '';
   child.stdout?.on('data', (d: Buffer) => (out += d.toString()));
