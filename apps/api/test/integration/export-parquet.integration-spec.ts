@@ -1,5 +1,5 @@
 import { randomUUID } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { DuckDBInstance, type DuckDBConnection } from '@duckdb/node-api';
@@ -43,16 +43,16 @@ beforeAll(async () => {
   t = await createTestApp({ STRATA_ROLLUP_LAG_MS: '0' });
   base = await t.listen();
   const sdkKey = (await t.admin('POST', '/v1/api-keys', { name: 'sdk', type: 'sdk-server' })).body.secret as string;
-  await createMetric(t, { key: 'buy', type: 'conversion', eventName: 'buy' });
+  await createMetric(t, { key: 'purchase', type: 'conversion', eventName: 'purchase' });
   await createMetric(t, { key: 'spend', type: 'mean', eventName: 'spend' });
   await createMetric(t, { key: 'ctr', type: 'ratio', eventName: 'click', denominatorEventName: 'view' });
-  await startExperiment(t, { key: 'pq', primary: 'buy', secondary: ['spend', 'ctr'] });
+  await startExperiment(t, { key: 'pq', primary: 'purchase', secondary: ['spend', 'ctr'] });
   const units = Array.from({ length: UNITS }, (_, i) => `unit-${String(i).padStart(4, '0')}`);
   const variants = await assignedVariants(t, sdkKey, 'pq', units);
   const events: SentEvent[] = [];
   units.forEach((u, i) => {
     events.push({ type: 'exposure', unitId: u, experiment: 'pq', variant: variants.get(u) as string, timestamp: isoAgo(3_600_000) });
-    if (i % 3 === 0) events.push({ type: 'metric', unitId: u, name: 'buy', timestamp: isoAgo(1_800_000) });
+    if (i % 3 === 0) events.push({ type: 'metric', unitId: u, name: 'purchase', timestamp: isoAgo(1_800_000) });
     if (i % 4 === 0) events.push({ type: 'metric', unitId: u, name: 'spend', value: 1.25 * (i % 17) + 0.5, timestamp: isoAgo(1_800_000) });
     for (let k = 0; k < (i % 5); k++) events.push({ type: 'metric', unitId: u, name: 'view', timestamp: isoAgo(1_700_000) });
     if (i % 2 === 0) events.push({ type: 'metric', unitId: u, name: 'click', value: 1, timestamp: isoAgo(1_600_000) });
@@ -87,10 +87,26 @@ describe('Parquet exports', () => {
     // Types a reader sees: text, a timestamp, doubles.
     const schema = await rows(`SELECT column_name, column_type FROM (DESCRIBE SELECT * FROM read_parquet('${pq.path}'))`);
     expect(Object.fromEntries(schema.map((s) => [s.column_name, s.column_type]))).toMatchObject({
-      unit_id: 'VARCHAR', variant: 'VARCHAR', first_exposure_at: 'TIMESTAMP', buy: 'DOUBLE', spend: 'DOUBLE', ctr_numerator: 'DOUBLE', ctr_denominator: 'DOUBLE',
+      unit_id: 'VARCHAR', variant: 'VARCHAR', first_exposure_at: 'TIMESTAMP', purchase: 'DOUBLE', spend: 'DOUBLE', ctr_numerator: 'DOUBLE', ctr_denominator: 'DOUBLE',
     });
     const meta = await rows(`SELECT decode(key) AS k, decode(value) AS v FROM parquet_kv_metadata('${pq.path}')`);
     expect(meta.find((m) => m.k === 'strata.experiment')?.v).toBe('pq');
+  });
+
+  it("runs the README's DuckDB example on the exported file", async () => {
+    const readme = readFileSync(join(__dirname, '../../../../README.md'), 'utf8');
+    const block = /```sql\n([\s\S]*?FROM 'units\.parquet'[\s\S]*?)```/.exec(readme);
+    expect(block, 'README has a DuckDB example').not.toBeNull();
+    const pq = await download('/v1/experiments/pq/export/units?format=parquet', 'units.parquet');
+    const got = await rows((block as RegExpExecArray)[1].replace(/^--.*$/gm, '').replace("'units.parquet'", `'${pq.path}'`).replace(/;\s*$/, '') + ' ORDER BY variant');
+    const results = (await t.admin('GET', '/v1/experiments/pq/results')).body as { metrics: { metric: string; variants: { variant: string; units: number; mean: number }[] }[] };
+    const purchase = results.metrics.find((m) => m.metric === 'purchase');
+    const want = [...(purchase?.variants ?? [])].sort((a, b) => a.variant.localeCompare(b.variant));
+    expect(got.map((r) => r.variant)).toEqual(want.map((v) => v.variant));
+    got.forEach((r, i) => {
+      expect(Number(r.units)).toBe(want[i].units);
+      expect(r.conversion as number).toBeCloseTo(want[i].mean, 12);
+    });
   });
 
   it('results table: every number of the JSON export, nulls kept', async () => {
@@ -132,7 +148,7 @@ describe('Parquet exports', () => {
   it('an experiment without units exports a valid, empty file', async () => {
     await t.admin('POST', '/v1/layers', { key: 'empty-layer', name: 'empty' });
     const created = await t.admin('POST', '/v1/experiments', {
-      key: 'empty', name: 'empty', layer: 'empty-layer', traffic: 100, primaryMetric: 'buy',
+      key: 'empty', name: 'empty', layer: 'empty-layer', traffic: 100, primaryMetric: 'purchase',
       variants: [{ key: 'control', weight: 0.5 }, { key: 'treatment', weight: 0.5 }],
     });
     expect(created.status).toBe(201);
