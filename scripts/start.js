@@ -22,7 +22,7 @@ function newestMtime(dir) {
 }
 
 const builtIndex = path.join(dashboard, 'dist/index.html');
-const sources = [path.join(dashboard, 'src'), path.join(root, 'libs/contracts/src'), path.join(dashboard, 'index.html')];
+const sources = [path.join(dashboard, 'src'), path.join(dashboard, 'public'), path.join(root, 'libs/contracts/src'), path.join(dashboard, 'index.html')];
 const stale = !fs.existsSync(builtIndex) || Math.max(...sources.map((s) => (fs.existsSync(s) && fs.statSync(s).isDirectory() ? newestMtime(s) : fs.existsSync(s) ? fs.statSync(s).mtimeMs : 0))) > fs.statSync(builtIndex).mtimeMs;
 // STRATA_DASHBOARD_DIR names another build to serve: this one is not needed.
 if (stale && !process.env.STRATA_DASHBOARD_DIR && fs.existsSync(path.join(dashboard, 'index.html'))) {
