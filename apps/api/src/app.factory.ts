@@ -16,6 +16,7 @@ import { documentPlainRoutes } from './common/http/plain-routes.openapi';
 import { AppException } from './common/errors/app.exception';
 import { renderError } from './common/errors/render-error';
 import { JSON_CONTENT_TYPE } from './common/http/content-types';
+import { Telemetry } from './modules/telemetry/telemetry';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const ACCESS_LOG_LEVELS: ReadonlySet<AppConfig['logLevel']> = new Set(['info', 'debug', 'trace']);
@@ -87,6 +88,12 @@ export async function createApp(config: AppConfig, dataSource: DataSource, datab
   }
   // The access log is written at info level, so below it (warn, error, silent) the hook would only
   // build a line to drop: it is not registered at all. Fast routes write the same line.
+  const telemetry = new Telemetry();
+  // Route templates, never raw URLs, so the metric's label set stays bounded (unknown paths: one label).
+  fastify.addHook('onResponse', (request, reply, done) => {
+    telemetry.observeRequest(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+    done();
+  });
   const accessLog = ACCESS_LOG_LEVELS.has(config.logLevel);
   if (accessLog) {
     fastify.addHook('onResponse', (request, reply, done) => {
@@ -98,8 +105,8 @@ export async function createApp(config: AppConfig, dataSource: DataSource, datab
   if (!config.roles.api) {
     fastify.addHook('onRequest', (request, reply, done) => {
       const path = request.url.split('?')[0];
-      if (path === '/health' || path === '/v1/events/stats') return done();
-      const rendered = renderError(new AppException('route_not_found', `A ${config.role} process serves only /health and /v1/events/stats.`), request.id);
+      if (path === '/health' || path === '/metrics' || path === '/v1/events/stats') return done();
+      const rendered = renderError(new AppException('route_not_found', `A ${config.role} process serves only /health, /metrics and /v1/events/stats.`), request.id);
       void reply.headers(rendered.headers).type(JSON_CONTENT_TYPE).status(rendered.status).send(rendered.body);
     });
   }
@@ -110,10 +117,11 @@ export async function createApp(config: AppConfig, dataSource: DataSource, datab
     accessLog: accessLog
       ? (reqId, method, url, status, ms) => fastify.log.info({ reqId, method, url, status, ms: roundMs(ms) }, 'request')
       : null,
+    observe: (route, status, seconds) => telemetry.observeRequest('POST', route, status, seconds),
   });
 
   const logLevels = nestLogLevels(config.logLevel);
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, dataSource, databaseUrl, fastRoutes), adapter, {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, dataSource, databaseUrl, fastRoutes, telemetry), adapter, {
     logger: logLevels === false ? false : new ConsoleLogger({ json: true, logLevels }),
     abortOnError: false,
   });

@@ -46,6 +46,6 @@ export class EventController {
   @Get('stats')
   @Auth('admin')
   stats(): Promise<EventStatsDto> {
-    return this.events.snapshot();
+    return this.events.statsWithLog();
   }
 }

@@ -18,7 +18,7 @@ import { EventLogWriter } from './log/event-log-writer';
 @Module({
   controllers: [EventController],
   providers: [EventWriter, EventLog, EventLogWriter, ExperimentCatalog, EventStats, EventService, EventImportService],
-  exports: [EventWriter, ExperimentCatalog, EventLog, EventLogWriter],
+  exports: [EventWriter, ExperimentCatalog, EventService, EventLog, EventLogWriter],
 })
 export class EventModule implements OnModuleInit {
   constructor(private readonly adapterHost: HttpAdapterHost) {}

@@ -69,7 +69,13 @@ export class EventService {
     return { accepted: result.accepted, duplicates: result.duplicates + rows.length - unique.length };
   }
 
-  async snapshot(): Promise<EventStatsDto> {
+  /** The stats with the event log's backlog and this process's log figures (GET /v1/events/stats). */
+  async statsWithLog(): Promise<EventStatsDto> {
+    return { ...this.snapshot(), log: this.log.enabled ? { ...(await this.log.status()), writer: this.logWriter.running ? this.logWriter.stats() : null } : null };
+  }
+
+  /** This process's counters (in memory, no I/O). */
+  snapshot(): Omit<EventStatsDto, 'log'> {
     const s = this.stats;
     const w = this.writer.counters;
     return {
@@ -82,7 +88,6 @@ export class EventService {
       rateLimited: s.rateLimited,
       queue: { events: this.writer.queueDepth, max: this.writer.queueMax },
       writer: { transactions: w.transactions, rows: w.rows, lastError: w.lastError, lastErrorAt: w.lastErrorAt?.toISOString() ?? null },
-      log: this.log.enabled ? { ...(await this.log.status()), writer: this.logWriter.running ? this.logWriter.stats() : null } : null,
     };
   }
 }

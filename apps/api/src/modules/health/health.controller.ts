@@ -5,6 +5,7 @@ import type { EventLogStatsDto } from '@strata/contracts';
 import type { FastifyReply } from 'fastify';
 import { DataSource } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
+import { ConfigChangeFeed } from '../../database/config-change-feed';
 import { EventLog } from '../event/log/event-log';
 import { EventLogWriter } from '../event/log/event-log-writer';
 
@@ -13,13 +14,16 @@ import { EventLogWriter } from '../event/log/event-log-writer';
 export class HealthController {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly feed: ConfigChangeFeed,
     private readonly log: EventLog,
     private readonly logWriter: EventLogWriter,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
   ) {}
 
   /**
-   * 200 `{status:"ok",db:"up"}`, or 503 with `db:"down"` when PostgreSQL does not answer within 2 s.
+   * 200 `{status:"ok",db:"up",config}`, or 503 with `db:"down"` (and `Retry-After`) when PostgreSQL does
+   * not answer within 2 s. `config` is the configuration version this process serves, when it applied
+   * it and how many seconds ago it last confirmed it is the latest (`behind` while a reload is retried).
    * With the event log also `eventLog` (backlog, this process's writer) and 503 when what this
    * role needs now is down: an api process collecting into the log needs the log (not the
    * database: it keeps accepting while PostgreSQL is down); a writer needs both.
@@ -27,16 +31,18 @@ export class HealthController {
   @Get()
   async health(@Res() reply: FastifyReply): Promise<void> {
     const [db, log] = await Promise.all([this.databaseUp(), this.log.enabled ? this.log.status() : Promise.resolve(null)]);
-    const logUp = log?.status === 'up';
     const needsDb = !this.log.enabled || this.config.roles.writer || this.config.roles.jobs;
-    const ok = (needsDb ? db : true) && (log === null || logUp);
-    const body: { status: string; db: string; role?: string; eventLog?: EventLogStatsDto } = {
-      status: ok ? 'ok' : 'error',
-      db: db ? 'up' : 'down',
-    };
+    const ok = (needsDb ? db : true) && (log === null || log.status === 'up');
+    const body: { status: string; db: string; config: ReturnType<ConfigChangeFeed['status']>; role?: string; eventLog?: EventLogStatsDto } =
+      {
+        status: ok ? 'ok' : 'error',
+        db: db ? 'up' : 'down',
+        config: this.feed.status(),
+      };
     if (this.config.role !== 'all') body.role = this.config.role;
     if (log) body.eventLog = { ...log, writer: this.logWriter.running ? this.logWriter.stats() : null };
-    await reply.status(ok ? 200 : 503).send(body);
+    if (ok) await reply.status(200).send(body);
+    else await reply.status(503).header('retry-after', '1').send(body);
   }
 
   private databaseUp(): Promise<boolean> {

@@ -55,6 +55,7 @@ export class EventLog implements OnModuleInit, OnApplicationShutdown {
   private closed = false;
   private lastError: string | null = null;
   private backlogCache: { at: number; value: Promise<EventLogBacklog | null> } | null = null;
+  private lastBacklog: EventLogBacklog | null = null;
   readonly published = { messages: 0, events: 0, duplicateMessages: 0, failures: 0 };
 
   constructor(@Inject(APP_CONFIG) config: AppConfig) {
@@ -131,12 +132,21 @@ export class EventLog implements OnModuleInit, OnApplicationShutdown {
   backlog(): Promise<EventLogBacklog | null> {
     const now = Date.now();
     if (this.backlogCache && now - this.backlogCache.at < BACKLOG_CACHE_MS) return this.backlogCache.value;
-    const value = this.readBacklog().catch((error: unknown) => {
-      this.noteError(error);
-      return null;
-    });
+    const value = this.readBacklog().then(
+      (backlog) => (this.lastBacklog = backlog),
+      (error: unknown) => {
+        this.noteError(error);
+        return (this.lastBacklog = null);
+      },
+    );
     this.backlogCache = { at: now, value };
     return value;
+  }
+
+  /** The backlog as last read (no I/O; null when never read or unreachable), refreshing it in the background: for metrics scrapes. */
+  backlogNow(): EventLogBacklog | null {
+    if (this.config) void this.backlog();
+    return this.lastBacklog;
   }
 
   async status(): Promise<EventLogStatus> {
