@@ -148,7 +148,13 @@ suite('events through the log (NATS JetStream)', () => {
     expect(apiHealth.body.eventLog.published.events).toBeGreaterThanOrEqual(24);
     const stats = await api.request('GET', '/v1/events/stats');
     expect(stats.body.log).toMatchObject({ status: 'up', stream: 'T_EVENTS' });
-    // Not the api role: only health and stats.
+    // Prometheus gauges of the log in the writer process (the admin-key route on its own port).
+    const metrics = await w.request('GET', '/metrics');
+    expect(metrics.status).toBe(200);
+    expect(metrics.text).toMatch(/^strata_event_log_written_events_total (\d+)/m);
+    expect(Number(/^strata_event_log_written_events_total (\d+)/m.exec(metrics.text)?.[1])).toBeGreaterThanOrEqual(24);
+    expect(metrics.text).toMatch(/^strata_event_log_ack_pending_batches \d+/m);
+    // Not the api role: only health, metrics and stats.
     const refused = await w.request('POST', '/v1/events', { body: { events: [] }, key: sdkKey });
     expect(refused.status).toBe(404);
     expect(refused.body.error.code).toBe('route_not_found');
