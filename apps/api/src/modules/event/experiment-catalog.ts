@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { hashUnit, pickVariant } from '@strata/bucketing';
 import type { ExperimentStatus, ForcedVariantDto, VariantDto } from '@strata/contracts';
 import type { DataSource } from 'typeorm';
-import { ConfigChangeFeed } from '../../database/config-change-feed';
+import { ChangeBatcher, ConfigChangeFeed } from '../../database/config-change-feed';
 
 /** What the collector needs to know about an experiment to check an exposure. */
 export interface CatalogExperiment {
@@ -69,15 +69,22 @@ export function expectedVariant(e: CatalogExperiment, unitId: string, ts: number
   return { variant: e.variantKeys[pickVariant(e.cumulative, u)], forced: false };
 }
 
+const CATALOG_COLUMNS = 'key, status, salt, variants, forced_variants, started_at, stopped_at';
+const RETRY_MS = 1000;
+
 /**
- * Every experiment (any status) in memory, rebuilt when configuration changes anywhere
- * (ConfigChangeFeed). Ingestion must not query the database per event; this is what it reads.
+ * Every experiment (any status) in memory, kept current by the configuration change feed:
+ * a change to one experiment re-reads that row only, so a change costs the same at 2,000
+ * experiments as at 20; an unknown change (missed notification) re-reads them all.
+ * Ingestion must not query the database per event; this is what it reads.
  */
 @Injectable()
 export class ExperimentCatalog implements OnModuleInit, OnModuleDestroy {
   private readonly logger = new Logger('experiment-catalog');
-  private byKey: ReadonlyMap<string, CatalogExperiment> = new Map();
+  private readonly byKey = new Map<string, CatalogExperiment>();
   private unsubscribe: (() => void) | null = null;
+  private retryTimer: NodeJS.Timeout | null = null;
+  private readonly batcher = new ChangeBatcher((keys) => this.load(keys));
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -85,27 +92,55 @@ export class ExperimentCatalog implements OnModuleInit, OnModuleDestroy {
   ) {}
 
   async onModuleInit(): Promise<void> {
-    this.unsubscribe = this.feed.subscribe(() => this.reload());
-    await this.reload();
+    this.unsubscribe = this.feed.subscribe((_version, change) => {
+      if (change === null) return this.refresh('all');
+      if (change.entityType === 'experiment') return this.refresh(change.key);
+    });
+    await this.batcher.add('all');
   }
 
   onModuleDestroy(): void {
     this.unsubscribe?.();
+    if (this.retryTimer) clearTimeout(this.retryTimer);
+    this.retryTimer = null;
   }
 
   get(key: string): CatalogExperiment | undefined {
     return this.byKey.get(key);
   }
 
-  async reload(): Promise<void> {
+  /** Re-reads every experiment. */
+  reload(): Promise<void> {
+    return this.refresh('all');
+  }
+
+  private async refresh(key: string | 'all'): Promise<void> {
     try {
-      const rows: ExperimentRow[] = await this.dataSource.query(
-        'SELECT key, status, salt, variants, forced_variants, started_at, stopped_at FROM experiments',
-      );
-      this.byKey = new Map(rows.map((r) => [r.key, toCatalogExperiment(r)]));
+      await this.batcher.add(key);
     } catch (error) {
-      // Keep the last catalog; the change feed's poll retries.
+      // Keep the last catalog and retry: the failed keys stay queued in the batcher.
       this.logger.warn(`experiment catalog reload failed: ${String(error)}`);
+      if (this.unsubscribe !== null && this.retryTimer === null) {
+        this.retryTimer = setTimeout(() => {
+          this.retryTimer = null;
+          void this.refresh('all');
+        }, RETRY_MS);
+        this.retryTimer.unref();
+      }
     }
+  }
+
+  private async load(keys: ReadonlySet<string> | 'all'): Promise<void> {
+    if (keys === 'all') {
+      const rows: ExperimentRow[] = await this.dataSource.query(`SELECT ${CATALOG_COLUMNS} FROM experiments`);
+      this.byKey.clear();
+      for (const r of rows) this.byKey.set(r.key, toCatalogExperiment(r));
+      return;
+    }
+    const wanted = [...keys];
+    const rows: ExperimentRow[] = await this.dataSource.query(`SELECT ${CATALOG_COLUMNS} FROM experiments WHERE key = ANY($1)`, [wanted]);
+    const found = new Set(rows.map((r) => r.key));
+    for (const k of wanted) if (!found.has(k)) this.byKey.delete(k);
+    for (const r of rows) this.byKey.set(r.key, toCatalogExperiment(r));
   }
 }

@@ -86,7 +86,9 @@ export class ExperimentService {
       });
     }
     const [rows, total] = await qb.orderBy('e.created_at', 'DESC').addOrderBy('e.key', 'ASC').take(query.limit).skip(query.offset).getManyAndCount();
-    const items = await Promise.all(rows.map(async (e) => toExperimentDto(e, await this.ledger.rangesOf(this.dataSource.manager, e.key))));
+    // One ledger query for the whole page, not one per row.
+    const ranges = await this.ledger.rangesOfMany(this.dataSource.manager, rows.map((e) => e.key));
+    const items = rows.map((e) => toExperimentDto(e, ranges.get(e.key) ?? []));
     return { items, total, limit: query.limit, offset: query.offset };
   }
 
@@ -205,9 +207,16 @@ export class ExperimentService {
 
   /** Raised by the guardrail job when auto-stop is off (or alongside an auto-stop). */
   addAlert(principal: Principal, key: string, alert: ExperimentAlertDto): Promise<ExperimentDto> {
-    return this.change(principal, key, 'experiment.alert', async (_manager, e) => {
-      e.alerts = [...e.alerts.filter((a) => !(a.kind === alert.kind && a.message === alert.message)), alert].slice(-50);
-    });
+    // Alerts are not part of what assignment or the collector hold: no config version bump.
+    return this.change(
+      principal,
+      key,
+      'experiment.alert',
+      async (_manager, e) => {
+        e.alerts = [...e.alerts.filter((a) => !(a.kind === alert.kind && a.message === alert.message)), alert].slice(-50);
+      },
+      { affectsServedConfig: false },
+    );
   }
 
   async remove(principal: Principal, key: string): Promise<void> {
@@ -235,6 +244,7 @@ export class ExperimentService {
     key: string,
     action: string,
     mutate: (manager: EntityManager, e: ExperimentEntity) => Promise<void>,
+    options: { affectsServedConfig?: boolean } = {},
   ): Promise<ExperimentDto> {
     return this.dataSource.transaction(async (manager) => {
       const e = await manager.findOne(ExperimentEntity, { where: { key }, lock: { mode: 'pessimistic_write' } });
@@ -243,7 +253,7 @@ export class ExperimentService {
       await mutate(manager, e);
       const saved = await manager.save(e);
       const after = toExperimentDto(saved, await this.ledger.rangesOf(manager, key));
-      await this.audit.record(manager, principal, { action, entityType: 'experiment', entityKey: key, before, after });
+      await this.audit.record(manager, principal, { action, entityType: 'experiment', entityKey: key, before, after, affectsServedConfig: options.affectsServedConfig });
       return after;
     });
   }
