@@ -34,6 +34,7 @@ export function experiment(overrides: Partial<ExperimentDto> = {}): ExperimentDt
     startedAt: '2026-11-01T10:00:00.000Z',
     stoppedAt: null,
     stopReason: null,
+    concludedAt: null,
     createdAt: '2026-11-01T09:00:00.000Z',
     updatedAt: '2026-11-01T10:00:00.000Z',
     ...overrides,

@@ -73,6 +73,7 @@ export function endpoints(api: ApiClient) {
       stop: (key: string, reason?: string) =>
         api.request<ExperimentDto>('POST', `/v1/experiments/${enc(key)}/stop`, { body: reason ? { reason } : {} }),
       ship: (key: string, variant: string) => api.request<ExperimentDto>('POST', `/v1/experiments/${enc(key)}/ship`, { body: { variant } }),
+      conclude: (key: string) => api.request<ExperimentDto>('POST', `/v1/experiments/${enc(key)}/conclude`),
       results: (key: string, q: ResultsQuery = {}) =>
         api.request<ExperimentResultsDto>('GET', `/v1/experiments/${enc(key)}/results`, { query: { ...q } }),
       timeseries: (key: string) => api.request<ExperimentTimeseriesDto>('GET', `/v1/experiments/${enc(key)}/results/timeseries`),

@@ -28,7 +28,8 @@ type UpdateExperiment = z.output<typeof updateExperimentSchema>;
 type ListQuery = z.output<typeof listExperimentsQuerySchema>;
 
 /**
- * Experiment configuration and lifecycle: draft → running → stopped, or running → shipped.
+ * Experiment configuration and lifecycle: draft → running → stopped, or running → shipped,
+ * then shipped (or stopped) → concluded.
  * Every change is one transaction that also writes the audit entry and bumps the config
  * version, so assignment picks it up everywhere within seconds.
  */
@@ -66,6 +67,7 @@ export class ExperimentService {
           startedAt: null,
           stoppedAt: null,
           stopReason: null,
+          concludedAt: null,
         });
         // The cast: TypeORM's deep-partial insert type can't express the alerts' free-form `details`.
         await manager.insert(ExperimentEntity, entity as QueryDeepPartialEntity<ExperimentEntity>);
@@ -190,6 +192,22 @@ export class ExperimentService {
       e.status = 'shipped';
       e.shippedVariant = variant;
       e.stoppedAt = new Date();
+    });
+  }
+
+  /**
+   * The experiment's code is gone from the app: it leaves assign replies and the SDK config (the
+   * snapshot holds running and shipped experiments only). Its results, exports and audit stay;
+   * the collector still knows it, so exposures logged before (and arriving up to 7 days late
+   * after a stop) are still checked as before. Final: no lifecycle action leads out of it.
+   */
+  conclude(principal: Principal, key: string): Promise<ExperimentDto> {
+    return this.change(principal, key, 'experiment.conclude', async (manager, e) => {
+      this.expectStatus(e, ['shipped', 'stopped'], 'conclude');
+      // Stopped and shipped experiments hold no buckets; released again in case of an old row.
+      await this.ledger.releaseAll(manager, e.layerKey, e.key);
+      e.status = 'concluded';
+      e.concludedAt = new Date();
     });
   }
 
