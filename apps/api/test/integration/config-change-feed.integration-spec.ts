@@ -67,7 +67,7 @@ describe('configuration change notifications', () => {
       const before = await version();
       expect((await t.admin('POST', '/v1/layers', { key: 'feed-l3', name: 'Feed 3' })).status).toBe(201);
       await expect.poll(() => seen, { timeout: 5000, interval: 10 }).toEqual([before + 1]);
-      expect(changes).toEqual([{ entityType: 'layer', key: 'feed-l3' }]);
+      expect(changes).toEqual([[{ entityType: 'layer', key: 'feed-l3' }]]);
     } finally {
       await feed.stop();
     }

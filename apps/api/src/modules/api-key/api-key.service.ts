@@ -50,8 +50,9 @@ export class ApiKeyService implements OnModuleInit {
 
   async onModuleInit(): Promise<void> {
     await this.reload();
-    // Only key changes (or an unknown change) touch the key map.
-    this.changes.subscribe((_version, change) => (change === null || change.entityType === 'api_key' ? this.reload().catch(() => undefined) : undefined));
+    // Only key changes (or unknown changes) touch the key map.
+    // Rejects when the keys could not be read, so the feed keeps its version and retries.
+    this.changes.subscribe((_version, changes) => (changes === null || changes.some((c) => c.entityType === 'api_key') ? this.reload() : undefined));
   }
 
   authenticate(secret: string): CachedKey | undefined {

@@ -53,10 +53,11 @@ export class ConfigSnapshotService implements OnModuleInit, OnApplicationShutdow
 
   async onModuleInit(): Promise<void> {
     // Subscribe first: a change committed while the first build runs triggers another build.
-    this.unsubscribe = this.changes.subscribe((_version, change) => {
-      if (change === null) return this.rebuildInBackground('all');
-      if (change.entityType === 'experiment') return this.rebuildInBackground(EXPERIMENT + change.key);
-      if (change.entityType === 'layer') return this.rebuildInBackground(LAYERS);
+    // The feed's contract: reject when the rebuild failed, so it keeps its version and retries.
+    this.unsubscribe = this.changes.subscribe(async (_version, changes) => {
+      if (changes === null) return this.batcher.add('all');
+      const keys = changes.flatMap((c) => (c.entityType === 'experiment' ? [EXPERIMENT + c.key] : c.entityType === 'layer' ? [LAYERS] : []));
+      await Promise.all(keys.map((k) => this.batcher.add(k)));
     });
     await this.rebuild();
   }

@@ -1,9 +1,9 @@
-import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { hashUnit, pickVariant } from '@strata/bucketing';
 import type { ExperimentStatus, ForcedVariantDto, VariantDto } from '@strata/contracts';
 import type { DataSource } from 'typeorm';
-import { ChangeBatcher, ConfigChangeFeed } from '../../database/config-change-feed';
+import { ChangeBatcher, ConfigChangeFeed, type ConfigChange } from '../../database/config-change-feed';
 
 /** What the collector needs to know about an experiment to check an exposure. */
 export interface CatalogExperiment {
@@ -70,20 +70,24 @@ export function expectedVariant(e: CatalogExperiment, unitId: string, ts: number
 }
 
 const CATALOG_COLUMNS = 'key, status, salt, variants, forced_variants, started_at, stopped_at';
-const RETRY_MS = 1000;
+
+/** The experiments a batch of changes touched, or 'all' when they are not known. */
+export function experimentKeysOf(changes: readonly ConfigChange[] | null): Set<string> | 'all' {
+  if (changes === null) return 'all';
+  return new Set(changes.filter((c) => c.entityType === 'experiment').map((c) => c.key));
+}
 
 /**
  * Every experiment (any status) in memory, kept current by the configuration change feed:
  * a change to one experiment re-reads that row only, so a change costs the same at 2,000
- * experiments as at 20; an unknown change (missed notification) re-reads them all.
+ * experiments as at 20; an unknown change (missed notification) re-reads them all. A failed
+ * reload keeps the last catalog and is retried by the feed.
  * Ingestion must not query the database per event; this is what it reads.
  */
 @Injectable()
 export class ExperimentCatalog implements OnModuleInit, OnModuleDestroy {
-  private readonly logger = new Logger('experiment-catalog');
   private readonly byKey = new Map<string, CatalogExperiment>();
   private unsubscribe: (() => void) | null = null;
-  private retryTimer: NodeJS.Timeout | null = null;
   private readonly batcher = new ChangeBatcher((keys) => this.load(keys));
 
   constructor(
@@ -92,42 +96,26 @@ export class ExperimentCatalog implements OnModuleInit, OnModuleDestroy {
   ) {}
 
   async onModuleInit(): Promise<void> {
-    this.unsubscribe = this.feed.subscribe((_version, change) => {
-      if (change === null) return this.refresh('all');
-      if (change.entityType === 'experiment') return this.refresh(change.key);
+    // Rejects when the rows could not be read: the feed keeps its version and retries.
+    this.unsubscribe = this.feed.subscribe(async (_version, changes) => {
+      const keys = experimentKeysOf(changes);
+      if (keys === 'all') await this.batcher.add('all');
+      else await Promise.all([...keys].map((k) => this.batcher.add(k)));
     });
-    await this.batcher.add('all');
+    await this.reload();
   }
 
   onModuleDestroy(): void {
     this.unsubscribe?.();
-    if (this.retryTimer) clearTimeout(this.retryTimer);
-    this.retryTimer = null;
   }
 
   get(key: string): CatalogExperiment | undefined {
     return this.byKey.get(key);
   }
 
-  /** Re-reads every experiment. */
+  /** Re-reads every experiment; rejects when the catalog could not be read (the last one stays). */
   reload(): Promise<void> {
-    return this.refresh('all');
-  }
-
-  private async refresh(key: string | 'all'): Promise<void> {
-    try {
-      await this.batcher.add(key);
-    } catch (error) {
-      // Keep the last catalog and retry: the failed keys stay queued in the batcher.
-      this.logger.warn(`experiment catalog reload failed: ${String(error)}`);
-      if (this.unsubscribe !== null && this.retryTimer === null) {
-        this.retryTimer = setTimeout(() => {
-          this.retryTimer = null;
-          void this.refresh('all');
-        }, RETRY_MS);
-        this.retryTimer.unref();
-      }
-    }
+    return this.batcher.add('all');
   }
 
   private async load(keys: ReadonlySet<string> | 'all'): Promise<void> {
@@ -138,6 +126,7 @@ export class ExperimentCatalog implements OnModuleInit, OnModuleDestroy {
       return;
     }
     const wanted = [...keys];
+    if (wanted.length === 0) return;
     const rows: ExperimentRow[] = await this.dataSource.query(`SELECT ${CATALOG_COLUMNS} FROM experiments WHERE key = ANY($1)`, [wanted]);
     const found = new Set(rows.map((r) => r.key));
     for (const k of wanted) if (!found.has(k)) this.byKey.delete(k);
