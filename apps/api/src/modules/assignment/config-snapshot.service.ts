@@ -1,6 +1,7 @@
 import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { compileSnapshot, type CompiledSnapshot } from '@strata/bucketing';
+import { compileRe2 } from '@strata/bucketing/regex';
 import type { ConfigSnapshot } from '@strata/contracts';
 import { DataSource } from 'typeorm';
 import { ConfigChangeFeed } from '../../database/config-change-feed';
@@ -119,7 +120,8 @@ export class ConfigSnapshotService implements OnModuleInit, OnApplicationShutdow
     if (this.state !== null && this.state.snapshot.version === snapshot.version) return;
     const state: SnapshotState = {
       snapshot,
-      compiled: compileSnapshot(snapshot),
+      // RE2 (linear time) for `regex` targeting: a pattern can never stall the thread that assigns.
+      compiled: compileSnapshot(snapshot, undefined, { regex: compileRe2 }),
       json: JSON.stringify(snapshot),
       etag: `"${snapshot.version}"`,
     };
