@@ -13,6 +13,7 @@ import { FastRoutes } from './common/http/fast-routes';
 import { clientErrorHandler, frameworkErrors } from './common/http/framework-errors';
 import { SDK_CORS_PATHS, SdkCors } from './common/http/sdk-cors';
 import { documentPlainRoutes } from './common/http/plain-routes.openapi';
+import { jsonBodyParser } from './common/http/json-body';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const ACCESS_LOG_LEVELS: ReadonlySet<AppConfig['logLevel']> = new Set(['info', 'debug', 'trace']);
@@ -55,6 +56,8 @@ export async function createApp(config: AppConfig, dataSource: DataSource, datab
     serverFactory: fastRoutes.serverFactory,
   });
   const fastify = adapter.getInstance();
+  // Registered before Nest's own JSON parser, which then stands aside: an empty JSON body is no body.
+  adapter.useBodyParser('application/json', false, { bodyLimit: config.bodyLimit }, jsonBodyParser(fastify));
   // Callback hooks rather than async ones: these run on every request, and an async hook costs a
   // promise and a microtask turn each time. onSend (not onRequest) so that responses Fastify makes
   // before routing, e.g. a 400 for a malformed URL, carry the header too.

@@ -13,6 +13,7 @@ import { renderError } from '../errors/render-error';
 import { missingHost, nodeRefusal } from './framework-errors';
 import type { SdkCors } from './sdk-cors';
 import { JSON_CONTENT_TYPE } from './content-types';
+import { jsonBodyParser, type JsonBodyParser } from './json-body';
 
 /** Request content types a fast route reads itself; any other goes on to Fastify (and its 415). */
 const PLAIN_JSON = /^application\/json\s*(?:;\s*charset="?utf-8"?\s*)?$/i;
@@ -44,12 +45,11 @@ interface FactoryOptions {
   maxRequestsPerSocket: number;
 }
 
-type JsonParser = (request: null, body: string, done: (error: Error | null, value?: unknown) => void) => void;
 
 interface Attached {
   options: FastRoutesOptions;
   bodyLimit: number;
-  parseJson: JsonParser;
+  parseJson: JsonBodyParser;
 }
 
 /**
@@ -102,11 +102,8 @@ export class FastRoutes {
     this.attached = {
       options,
       bodyLimit: config.bodyLimit ?? 1024 * 1024,
-      // Fastify's own JSON parser (empty body, bad JSON, __proto__ → the same errors), as Nest's adapter uses it.
-      parseJson: fastify.getDefaultJsonParser(
-        config.onProtoPoisoning ?? 'error',
-        config.onConstructorPoisoning ?? 'error',
-      ) as unknown as JsonParser,
+      // The parser Fastify's routes use (bad JSON, __proto__ → the same errors; an empty body is none).
+      parseJson: jsonBodyParser(fastify),
     };
     // Once Fastify starts closing, requests go to it: it answers them 503 and closes the connection.
     fastify.addHook('preClose', (done) => {
