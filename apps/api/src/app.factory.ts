@@ -9,7 +9,8 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppModule } from './app.module';
 import type { AppConfig } from './config/app-config';
-import { FastRoutes } from './common/http/fast-routes';
+import { performance } from 'node:perf_hooks';
+import { arrivedAt, FastRoutes } from './common/http/fast-routes';
 import { clientErrorHandler, frameworkErrors } from './common/http/framework-errors';
 import { SDK_CORS_PATHS, SdkCors } from './common/http/sdk-cors';
 import { documentPlainRoutes } from './common/http/plain-routes.openapi';
@@ -41,7 +42,7 @@ function nestLogLevels(level: AppConfig['logLevel']): LogLevel[] | false {
 /** Builds the Nest application (not yet listening): routes, errors, logs, docs, dashboard. */
 export async function createApp(config: AppConfig, dataSource: DataSource, databaseUrl: string): Promise<NestFastifyApplication> {
   const requestId = requestIds();
-  const fastRoutes = new FastRoutes();
+  const fastRoutes = new FastRoutes({ ...config.server, bodyLimit: config.bodyLimit });
   const adapter = new FastifyAdapter({
     bodyLimit: config.bodyLimit,
     // One JSON log line per request (below), not Fastify's two.
@@ -90,7 +91,10 @@ export async function createApp(config: AppConfig, dataSource: DataSource, datab
   const accessLog = ACCESS_LOG_LEVELS.has(config.logLevel);
   if (accessLog) {
     fastify.addHook('onResponse', (request, reply, done) => {
-      request.log.info({ method: request.method, url: request.url, status: reply.statusCode, ms: roundMs(reply.elapsedTime) }, 'request');
+      // From the server's first sight of the request (queueing, body upload and hooks included), not from Fastify's routing.
+      const arrived = arrivedAt(request.raw);
+      const ms = arrived === undefined ? reply.elapsedTime : performance.now() - arrived;
+      request.log.info({ method: request.method, url: request.url, status: reply.statusCode, ms: roundMs(ms) }, 'request');
       done();
     });
   }

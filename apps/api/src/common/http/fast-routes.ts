@@ -14,6 +14,19 @@ import { missingHost, nodeRefusal } from './framework-errors';
 import type { SdkCors } from './sdk-cors';
 import { JSON_CONTENT_TYPE } from './content-types';
 import { jsonBodyParser, type JsonBodyParser } from './json-body';
+import { Admission, TIMEOUT_CHECK_INTERVAL_MS, type ServerLimits } from './server-limits';
+
+const ARRIVED = Symbol('arrivedAt');
+type Timed = IncomingMessage & { [ARRIVED]?: number };
+
+/**
+ * When the server's handler first saw the request (performance.now()): the access log measures
+ * latency from here, so time spent waiting for the body, in Fastify's queue or behind a busy event
+ * loop counts, not only the route's own time.
+ */
+export function arrivedAt(req: IncomingMessage): number | undefined {
+  return (req as Timed)[ARRIVED];
+}
 
 /** Request content types a fast route reads itself; any other goes on to Fastify (and its 415). */
 const PLAIN_JSON = /^application\/json\s*(?:;\s*charset="?utf-8"?\s*)?$/i;
@@ -75,6 +88,11 @@ export class FastRoutes {
   private readonly logger = new Logger('errors');
   private attached: Attached | null = null;
   private closing = false;
+  /** Null until the server exists (its bodyLimit comes from Fastify's options). */
+  admission: Admission | null = null;
+
+  /** `limits` null: Fastify's own timeouts, no connection cap, no admission control (tests of other things). */
+  constructor(private readonly limits: ServerLimits | null = null) {}
 
   /**
    * Fastify's `serverFactory`: the HTTP/1 server Fastify would create, with a look at fast routes
@@ -83,14 +101,35 @@ export class FastRoutes {
    */
   readonly serverFactory: FastifyServerFactory = (fastifyHandler, opts) => {
     const o = opts as unknown as FactoryOptions;
+    const limits = this.limits;
+    const admission = limits === null ? null : new Admission(limits.maxInflightBytes, limits.bodyLimit);
+    this.admission = admission;
     // Node would answer these two itself, with an empty body: here they get the error shape.
-    const server: Server = createServer({ ...o.http, requireHostHeader: false }, (req, res) => {
-      if (missingHost(req)) nodeRefusal(res, 'missing_host');
-      else if (!this.serve(req, res)) fastifyHandler(req, res);
-    });
+    const server: Server = createServer(
+      {
+        ...o.http,
+        requireHostHeader: false,
+        ...(limits === null
+          ? {}
+          : { headersTimeout: limits.headersTimeoutMs, requestTimeout: limits.requestTimeoutMs, connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS }),
+      },
+      (req, res) => {
+        (req as Timed)[ARRIVED] = performance.now();
+        if (missingHost(req)) nodeRefusal(res, 'missing_host');
+        else if (admission !== null && !admission.admit(req, res)) return;
+        else if (!this.serve(req, res)) fastifyHandler(req, res);
+      },
+    );
     server.on('checkExpectation', (_req: IncomingMessage, res: ServerResponse) => nodeRefusal(res, 'expectation_failed'));
-    server.keepAliveTimeout = o.keepAliveTimeout;
-    server.requestTimeout = o.requestTimeout;
+    if (limits === null) {
+      server.keepAliveTimeout = o.keepAliveTimeout;
+      server.requestTimeout = o.requestTimeout;
+    } else {
+      server.keepAliveTimeout = limits.keepAliveTimeoutMs;
+      server.requestTimeout = limits.requestTimeoutMs;
+      server.headersTimeout = limits.headersTimeoutMs;
+      server.maxConnections = limits.maxConnections;
+    }
     server.setTimeout(o.connectionTimeout);
     if (o.maxRequestsPerSocket > 0) server.maxRequestsPerSocket = o.maxRequestsPerSocket;
     return server;
@@ -133,7 +172,7 @@ export class FastRoutes {
       return false;
     }
     const requestId = app.options.requestId(headers['x-request-id']);
-    const started = app.options.accessLog === null ? 0 : performance.now();
+    const started = app.options.accessLog === null ? 0 : (arrivedAt(req) ?? performance.now());
     // Buffers, decoded once at the end (as Nest's body parser does): no StringDecoder per request.
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
