@@ -24,7 +24,7 @@ const envSchema = z.object({
   /** Open connections at most; new ones beyond are closed at once. */
   STRATA_MAX_CONNECTIONS: z.coerce.number().int().min(10).max(1_000_000).default(10_000),
   /** Request body bytes admitted at once (declared lengths); beyond, 503 + Retry-After before reading the body. */
-  STRATA_MAX_INFLIGHT_BYTES: z.coerce.number().int().min(64 * 1024).max(4 * 1024 * 1024 * 1024).default(64 * 1024 * 1024),
+  STRATA_MAX_INFLIGHT_BYTES: z.coerce.number().int().min(64 * 1024).max(4 * 1024 * 1024 * 1024).default(16 * 1024 * 1024),
   /** Requests per second allowed per API key on POST /v1/events (token bucket); 0 disables. */
   STRATA_RATE_LIMIT_RPS: z.coerce.number().min(0).default(0),
   STRATA_RATE_LIMIT_BURST: z.coerce.number().min(1).default(2000),

@@ -8,6 +8,8 @@ const root = resolve(__dirname, '../../../../..');
 export interface ApiProcess {
   baseUrl: string;
   port: number;
+  /** The server's process id (its RSS is in /proc/<pid>/status). */
+  pid: number;
   adminKey: string;
   /** What the process printed so far (for failure messages). */
   output(): string;
@@ -80,6 +82,7 @@ export async function startApiProcess(env: Record<string, string> = {}): Promise
   const api: ApiProcess = {
     baseUrl,
     port,
+    pid: child.pid ?? 0,
     adminKey,
     output: () => out,
     async request(method, path, options = {}) {
