@@ -9,12 +9,14 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppModule } from './app.module';
 import type { AppConfig } from './config/app-config';
+import type { IncomingMessage } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { arrivedAt, FastRoutes } from './common/http/fast-routes';
 import { clientErrorHandler, frameworkErrors } from './common/http/framework-errors';
 import { SDK_CORS_PATHS, SdkCors } from './common/http/sdk-cors';
 import { documentPlainRoutes } from './common/http/plain-routes.openapi';
 import { jsonBodyParser } from './common/http/json-body';
+import { Telemetry } from './modules/telemetry/telemetry';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const ACCESS_LOG_LEVELS: ReadonlySet<AppConfig['logLevel']> = new Set(['info', 'debug', 'trace']);
@@ -31,6 +33,15 @@ function requestIds(): (given: string | string[] | undefined) => string {
 }
 
 const roundMs = (ms: number): number => Math.round(ms * 100) / 100;
+
+/**
+ * A request's latency from the server's first sight of it (fast-routes.ts' handler: queueing behind
+ * other work, the body upload and every hook included), not from Fastify's routing (`elapsedTime`).
+ */
+function latencyMs(raw: IncomingMessage, elapsedTime: number): number {
+  const arrived = arrivedAt(raw);
+  return arrived === undefined ? elapsedTime : performance.now() - arrived;
+}
 
 function nestLogLevels(level: AppConfig['logLevel']): LogLevel[] | false {
   const order: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
@@ -88,13 +99,16 @@ export async function createApp(config: AppConfig, dataSource: DataSource, datab
   }
   // The access log is written at info level, so below it (warn, error, silent) the hook would only
   // build a line to drop: it is not registered at all. Fast routes write the same line.
+  const telemetry = new Telemetry();
+  // Route templates, never raw URLs, so the metric's label set stays bounded (unknown paths: one label).
+  fastify.addHook('onResponse', (request, reply, done) => {
+    telemetry.observeRequest(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, latencyMs(request.raw, reply.elapsedTime) / 1000);
+    done();
+  });
   const accessLog = ACCESS_LOG_LEVELS.has(config.logLevel);
   if (accessLog) {
     fastify.addHook('onResponse', (request, reply, done) => {
-      // From the server's first sight of the request (queueing, body upload and hooks included), not from Fastify's routing.
-      const arrived = arrivedAt(request.raw);
-      const ms = arrived === undefined ? reply.elapsedTime : performance.now() - arrived;
-      request.log.info({ method: request.method, url: request.url, status: reply.statusCode, ms: roundMs(ms) }, 'request');
+      request.log.info({ method: request.method, url: request.url, status: reply.statusCode, ms: roundMs(latencyMs(request.raw, reply.elapsedTime)) }, 'request');
       done();
     });
   }
@@ -104,10 +118,11 @@ export async function createApp(config: AppConfig, dataSource: DataSource, datab
     accessLog: accessLog
       ? (reqId, method, url, status, ms) => fastify.log.info({ reqId, method, url, status, ms: roundMs(ms) }, 'request')
       : null,
+    observe: (route, status, seconds) => telemetry.observeRequest('POST', route, status, seconds),
   });
 
   const logLevels = nestLogLevels(config.logLevel);
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, dataSource, databaseUrl, fastRoutes), adapter, {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, dataSource, databaseUrl, fastRoutes, telemetry), adapter, {
     logger: logLevels === false ? false : new ConsoleLogger({ json: true, logLevels }),
     abortOnError: false,
   });
