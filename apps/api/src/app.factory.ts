@@ -16,6 +16,8 @@ import { clientErrorHandler, frameworkErrors } from './common/http/framework-err
 import { SDK_CORS_PATHS, SdkCors } from './common/http/sdk-cors';
 import { documentPlainRoutes } from './common/http/plain-routes.openapi';
 import { jsonBodyParser } from './common/http/json-body';
+import { HELMET_OPTIONS, securityHeaders } from './common/http/security-headers';
+import fastifyHelmet from '@fastify/helmet';
 import { Telemetry } from './modules/telemetry/telemetry';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -115,6 +117,7 @@ export async function createApp(config: AppConfig, dataSource: DataSource, datab
   fastRoutes.attach(fastify, {
     requestId,
     cors,
+    securityHeaders: securityHeaders(),
     accessLog: accessLog
       ? (reqId, method, url, status, ms) => fastify.log.info({ reqId, method, url, status, ms: roundMs(ms) }, 'request')
       : null,
@@ -126,6 +129,9 @@ export async function createApp(config: AppConfig, dataSource: DataSource, datab
     logger: logLevels === false ? false : new ConsoleLogger({ json: true, logLevels }),
     abortOnError: false,
   });
+  // Security headers (CSP for the dashboard, frame-ancestors, nosniff, Referrer-Policy…) on every
+  // Fastify response; the fast routes send the same ones (FastRoutesOptions.securityHeaders).
+  await app.register(fastifyHelmet as unknown as Parameters<NestFastifyApplication['register']>[0], HELMET_OPTIONS);
 
   if (existsSync(join(config.dashboardDir, 'index.html'))) {
     app.useStaticAssets({ root: config.dashboardDir, prefix: '/', index: ['index.html'] });

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { MAX_ATTRIBUTE_LENGTH, attributesSchema, regexPatternProblem, targetingConditionSchema } from './targeting';
+import { MAX_ATTRIBUTE_LENGTH, attributesSchema, boundedTargetingSchema, regexPatternProblem, targetingConditionSchema } from './targeting';
 
 describe('regex targeting patterns (RE2 syntax)', () => {
   it('accepts what RE2 matches in linear time, nested quantifiers included', () => {
@@ -32,5 +32,26 @@ describe('regex targeting patterns (RE2 syntax)', () => {
     expect(attributesSchema.safeParse({ id: 'x'.repeat(MAX_ATTRIBUTE_LENGTH) }).success).toBe(true);
     expect(attributesSchema.safeParse({ id: 'x'.repeat(MAX_ATTRIBUTE_LENGTH + 1) }).success).toBe(false);
     expect(attributesSchema.safeParse({ ids: ['x'.repeat(MAX_ATTRIBUTE_LENGTH + 1)] }).success).toBe(false);
+  });
+});
+
+describe('targeting depth and size', () => {
+  const deep = (levels: number): unknown => {
+    let rule: unknown = { attribute: 'x', operator: 'eq', value: 1 };
+    for (let i = 0; i < levels; i++) rule = { match: 'all', rules: [rule] };
+    return rule;
+  };
+
+  it('refuses a 7,000-level tree with an issue instead of overflowing the stack', () => {
+    const r = boundedTargetingSchema.safeParse(deep(7000));
+    expect(r.success).toBe(false);
+    expect(r.error?.issues[0].message).toMatch(/at most 5 levels/);
+  });
+
+  it('refuses too many rules before parsing them, and accepts a tree within the bounds', () => {
+    const wide = { match: 'any', rules: Array.from({ length: 100_000 }, () => ({ attribute: 'x', operator: 'eq', value: 1 })) };
+    expect(boundedTargetingSchema.safeParse(wide).error?.issues[0].message).toMatch(/at most 50 rules/);
+    expect(boundedTargetingSchema.safeParse(deep(4)).success).toBe(true);
+    expect(boundedTargetingSchema.safeParse(deep(5)).success).toBe(false);
   });
 });

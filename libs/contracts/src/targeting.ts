@@ -116,11 +116,41 @@ export function measureTargeting(rule: TargetingRule, depth = 1): { depth: numbe
   return { depth: maxDepth, conditions };
 }
 
-export const boundedTargetingSchema = targetingRuleSchema.superRefine((rule, ctx) => {
-  const m = measureTargeting(rule);
-  if (m.depth > MAX_TARGETING_DEPTH) ctx.addIssue({ code: 'custom', message: `targeting may nest at most ${MAX_TARGETING_DEPTH} levels` });
-  if (m.conditions > MAX_TARGETING_RULES) ctx.addIssue({ code: 'custom', message: `targeting may hold at most ${MAX_TARGETING_RULES} conditions` });
-});
+/**
+ * Depth and size of an untrusted rule tree, walked without recursion and given up at the first
+ * excess: a 7,000-level tree would overflow the stack of the recursive schema (a 500 before).
+ */
+export function targetingShapeProblem(value: unknown): string | null {
+  const stack: { node: unknown; depth: number }[] = [{ node: value, depth: 1 }];
+  let nodes = 0;
+  while (stack.length > 0) {
+    const { node, depth } = stack.pop()!;
+    if (depth > MAX_TARGETING_DEPTH) return `targeting may nest at most ${MAX_TARGETING_DEPTH} levels`;
+    // Groups plus conditions: a tree of 50 conditions has fewer than 2 × 50 nodes.
+    if (++nodes > 2 * MAX_TARGETING_RULES) return `targeting may hold at most ${MAX_TARGETING_RULES} conditions`;
+    const rules = typeof node === 'object' && node !== null ? (node as { rules?: unknown }).rules : undefined;
+    if (Array.isArray(rules)) {
+      if (rules.length > MAX_TARGETING_RULES) return `a targeting group may hold at most ${MAX_TARGETING_RULES} rules`;
+      for (const child of rules) stack.push({ node: child, depth: depth + 1 });
+    }
+  }
+  return null;
+}
+
+/** Targeting as saved: shape bounded first (no recursion on untrusted depth), then the schema, then the counts. */
+export const boundedTargetingSchema = z
+  .unknown()
+  .superRefine((value, ctx) => {
+    const problem = targetingShapeProblem(value);
+    if (problem !== null) ctx.addIssue({ code: 'custom', message: problem, abort: true });
+  })
+  .pipe(
+    targetingRuleSchema.superRefine((rule, ctx) => {
+      const m = measureTargeting(rule);
+      if (m.depth > MAX_TARGETING_DEPTH) ctx.addIssue({ code: 'custom', message: `targeting may nest at most ${MAX_TARGETING_DEPTH} levels` });
+      if (m.conditions > MAX_TARGETING_RULES) ctx.addIssue({ code: 'custom', message: `targeting may hold at most ${MAX_TARGETING_RULES} conditions` });
+    }),
+  );
 
 export const attributesSchema = z
   .record(storable(z.string().max(100)), z.union([scalar, z.array(scalar).max(100)]))

@@ -45,6 +45,8 @@ export interface FastRoutesOptions {
   requestId(given: string | string[] | undefined): string;
   /** The cross-origin headers the `onSend` hook adds for Fastify's requests. */
   cors: SdkCors;
+  /** The security headers the helmet plugin sets on Fastify's responses (security-headers.ts). */
+  securityHeaders: Readonly<Record<string, string>>;
   /** Writes the access log line the `onResponse` hook writes for Fastify's requests; null when access logs are off. */
   accessLog: ((requestId: string, method: string, url: string, status: number, ms: number) => void) | null;
   /** Records the request in the metrics (route, status, seconds); null when metrics are off. */
@@ -65,6 +67,8 @@ interface Attached {
   options: FastRoutesOptions;
   bodyLimit: number;
   parseJson: JsonBodyParser;
+  /** The security headers and the JSON content type: what every fast answer carries. */
+  securityHeaders: Readonly<Record<string, string>>;
 }
 
 /**
@@ -145,6 +149,7 @@ export class FastRoutes {
       bodyLimit: config.bodyLimit ?? 1024 * 1024,
       // The parser Fastify's routes use (bad JSON, __proto__ → the same errors; an empty body is none).
       parseJson: jsonBodyParser(fastify),
+      securityHeaders: { ...options.securityHeaders, 'content-type': JSON_CONTENT_TYPE },
     };
     // Once Fastify starts closing, requests go to it: it answers them 503 and closes the connection.
     fastify.addHook('preClose', (done) => {
@@ -232,7 +237,7 @@ export class FastRoutes {
     started: number,
     headers: Record<string, string> | null,
   ): void {
-    const own = { 'content-type': JSON_CONTENT_TYPE, 'content-length': Buffer.byteLength(json), 'x-request-id': requestId };
+    const own = { ...app.securityHeaders, 'content-length': Buffer.byteLength(json), 'x-request-id': requestId };
     // Server SDKs send no Origin: nothing to look up on the hot path.
     const origin = req.headers.origin;
     const cors = origin === undefined ? null : app.options.cors.responseHeaders(req.url ?? '', origin);

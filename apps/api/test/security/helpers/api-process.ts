@@ -14,7 +14,7 @@ export interface ApiProcess {
   /** What the process printed so far (for failure messages). */
   output(): string;
   /** JSON request with the admin key unless `key` says otherwise (null: none). */
-  request<T = any>(method: string, path: string, options?: { body?: unknown; key?: string | null; headers?: Record<string, string> }): Promise<{ status: number; headers: Headers; body: T; text: string }>;
+  request<T = any>(method: string, path: string, options?: { body?: unknown; raw?: string; key?: string | null; headers?: Record<string, string> }): Promise<{ status: number; headers: Headers; body: T; text: string }>;
   /** Creates an SDK key of that type and returns its secret. */
   sdkKey(type: 'sdk-server' | 'sdk-client'): Promise<string>;
   /** SIGKILLs the process group and drops the database. */
@@ -90,8 +90,8 @@ export async function startApiProcess(env: Record<string, string> = {}): Promise
       const key = options.key === undefined ? adminKey : options.key;
       if (key) headers.authorization = `Bearer ${key}`;
       let body: string | undefined;
-      if (options.body !== undefined) {
-        body = JSON.stringify(options.body);
+      if (options.body !== undefined || options.raw !== undefined) {
+        body = options.raw ?? JSON.stringify(options.body);
         headers['content-type'] ??= 'application/json';
       }
       const res = await fetch(`${baseUrl}${path}`, { method, headers, body });
