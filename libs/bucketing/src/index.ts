@@ -3,6 +3,7 @@
  * the SDK. Pure and browser-safe: no I/O, no Node APIs, only types from @strata/contracts.
  * The algorithm is specified in README.md.
  */
+export { sha256Hex, secureHash } from './sha256';
 export { murmur3, hashUnit, hashPrefix, hashWithPrefix, type HashPrefix } from './murmur3';
 export {
   BUCKETS,

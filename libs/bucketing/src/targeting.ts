@@ -1,5 +1,6 @@
 import type { AttributeValue, Attributes, TargetingCondition, TargetingGroup, TargetingRule } from '@strata/contracts';
 import type { RegexCompiler, RegexTest } from './regex';
+import { secureHash } from './sha256';
 
 /**
  * Longest string a `regex` condition tests; a longer value does not match. The API refuses
@@ -22,6 +23,8 @@ export const MAX_REGEX_INPUT = 1000;
  *   compiled once by the regex engine (RE2 syntax, no flags, linear time; see regex.ts); a
  *   pattern that fails to compile, or no engine given, makes the condition false instead of
  *   breaking the whole snapshot.
+ * - A condition with `hashSalt` (client snapshots of `secure` conditions) holds sha256(hashSalt +
+ *   value) hashes: `eq`/`neq`/`in`/`not_in` hash the unit's string value the same way and compare.
  * - An array-valued attribute matches `eq`, `in`, `gt`…`lte` and `regex` if any element does;
  *   `neq` and `not_in` are their negations on a present attribute: no element may match.
  * - A group `all` needs every rule (an empty `all` is true); `any` needs one (an empty `any`
@@ -67,8 +70,22 @@ function compare(op: 'gt' | 'gte' | 'lt' | 'lte', target: AttributeValue): (x: A
 }
 
 /** The scalar test of a condition, before the missing-attribute and array rules apply. */
+/**
+ * A client snapshot's `secure` condition: its values are sha256(salt + value) hashes, so the
+ * unit's string is hashed the same way and compared (equality operators only; numbers never match).
+ */
+function hashedTest(c: TargetingCondition, salt: string): (x: AttributeValue) => boolean {
+  const list = Array.isArray(c.value) ? c.value : c.value === undefined ? [] : [c.value];
+  const hashes = new Set(list.filter((v): v is string => typeof v === 'string'));
+  return (x) => typeof x === 'string' && hashes.has(secureHash(salt, x));
+}
+
 function scalarTest(c: TargetingCondition, regex: RegexCompiler | null): ((x: AttributeValue) => boolean) | null {
   const value = c.value;
+  if (typeof c.hashSalt === 'string') {
+    // Only equality survives hashing; any other operator on a hashed condition never matches.
+    return c.operator === 'eq' || c.operator === 'neq' || c.operator === 'in' || c.operator === 'not_in' ? hashedTest(c, c.hashSalt) : () => false;
+  }
   switch (c.operator) {
     case 'eq':
     case 'neq': {

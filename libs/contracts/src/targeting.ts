@@ -13,7 +13,17 @@ export interface TargetingCondition {
   attribute: string;
   operator: TargetingOperator;
   value?: AttributeValue | AttributeValue[];
+  /**
+   * The compared values are private (e-mail addresses, user ids): snapshots for `sdk-client` keys,
+   * which ship to browsers, carry them only as `sha256(hashSalt + value)` (eq, neq, in, not_in on strings).
+   */
+  secure?: boolean;
+  /** Set only in client snapshots: `value` holds hashes salted with this, and the unit's value is hashed the same way. */
+  hashSalt?: string;
 }
+
+/** Operators a `secure` condition may use: equality only, which survives hashing. */
+export const SECURE_OPERATORS: readonly TargetingOperator[] = ['eq', 'neq', 'in', 'not_in'];
 
 export interface TargetingGroup {
   match: 'all' | 'any';
@@ -68,9 +78,20 @@ export const targetingConditionSchema = z
     attribute: storable(z.string().min(1).max(100)),
     operator: z.enum(TARGETING_OPERATORS),
     value: z.union([scalar, z.array(scalar).max(1000)]).optional(),
+    secure: z.boolean().optional(),
   })
   .strict()
   .superRefine((c, ctx) => {
+    if (c.secure === true) {
+      const values = Array.isArray(c.value) ? c.value : [c.value];
+      if (!SECURE_OPERATORS.includes(c.operator) || !values.every((v) => typeof v === 'string')) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['secure'],
+          message: `a secure condition compares strings for equality (${SECURE_OPERATORS.join(', ')}): client keys only see hashes of its values`,
+        });
+      }
+    }
     const list = c.operator === 'in' || c.operator === 'not_in';
     if (c.operator === 'exists') return;
     if (c.value === undefined) {

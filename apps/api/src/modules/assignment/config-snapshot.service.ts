@@ -6,6 +6,7 @@ import type { ConfigSnapshot } from '@strata/contracts';
 import { DataSource } from 'typeorm';
 import { ConfigChangeFeed } from '../../database/config-change-feed';
 import { buildSnapshot, SNAPSHOT_SQL, type SnapshotRows } from './snapshot-builder';
+import { clientSnapshot } from './client-snapshot';
 
 /** What one build produced, swapped in as a whole so readers never see a half-updated state. */
 export interface SnapshotState {
@@ -15,6 +16,9 @@ export interface SnapshotState {
   readonly json: string;
   /** Strong ETag: the quoted content version. */
   readonly etag: string;
+  /** What `sdk-client` keys get (client-snapshot.ts: no forced variants, secure values hashed), serialized once. */
+  readonly clientJson: string;
+  readonly clientEtag: string;
 }
 
 type SnapshotListener = (state: SnapshotState) => void;
@@ -124,6 +128,8 @@ export class ConfigSnapshotService implements OnModuleInit, OnApplicationShutdow
       compiled: compileSnapshot(snapshot, undefined, { regex: compileRe2 }),
       json: JSON.stringify(snapshot),
       etag: `"${snapshot.version}"`,
+      clientJson: JSON.stringify(clientSnapshot(snapshot)),
+      clientEtag: `"${snapshot.version}-client"`,
     };
     this.state = state;
     for (const listener of this.listeners) {
