@@ -1,10 +1,12 @@
 import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { compileSnapshot, type CompiledSnapshot } from '@strata/bucketing';
+import { compileRe2 } from '@strata/bucketing/regex';
 import type { ConfigSnapshot } from '@strata/contracts';
 import { DataSource } from 'typeorm';
 import { ChangeBatcher, ConfigChangeFeed } from '../../database/config-change-feed';
 import { SNAPSHOT_SQL, SnapshotAssembler, type SnapshotRows } from './snapshot-builder';
+import { clientSnapshot } from './client-snapshot';
 
 /** What one build produced, swapped in as a whole so readers never see a half-updated state. */
 export interface SnapshotState {
@@ -14,6 +16,9 @@ export interface SnapshotState {
   readonly json: string;
   /** Strong ETag: the quoted content version. */
   readonly etag: string;
+  /** What `sdk-client` keys get (client-snapshot.ts: no forced variants, secure values hashed), serialized once. */
+  readonly clientJson: string;
+  readonly clientEtag: string;
 }
 
 type SnapshotListener = (state: SnapshotState) => void;
@@ -123,7 +128,15 @@ export class ConfigSnapshotService implements OnModuleInit, OnApplicationShutdow
     const { snapshot, nextExpiry, json } = this.assembler.build(now);
     this.armExpiryTimer(nextExpiry);
     if (this.state !== null && this.state.snapshot.version === snapshot.version) return;
-    const state: SnapshotState = { snapshot, compiled: compileSnapshot(snapshot), json, etag: `"${snapshot.version}"` };
+    const state: SnapshotState = {
+      snapshot,
+      // RE2 (linear time) for `regex` targeting: a pattern can never stall the thread that assigns.
+      compiled: compileSnapshot(snapshot, undefined, { regex: compileRe2 }),
+      json,
+      etag: `"${snapshot.version}"`,
+      clientJson: JSON.stringify(clientSnapshot(snapshot)),
+      clientEtag: `"${snapshot.version}-client"`,
+    };
     this.state = state;
     for (const listener of this.listeners) {
       try {
