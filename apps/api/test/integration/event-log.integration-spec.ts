@@ -149,7 +149,7 @@ suite('events through the log (NATS JetStream)', () => {
     const stats = await api.request('GET', '/v1/events/stats');
     expect(stats.body.log).toMatchObject({ status: 'up', stream: 'T_EVENTS' });
     // Prometheus gauges of the log in the writer process (the admin-key route on its own port).
-    const metrics = await w.request('GET', '/metrics');
+    const metrics = await w.request('GET', '/v1/system/metrics');
     expect(metrics.status).toBe(200);
     expect(metrics.text).toMatch(/^strata_event_log_written_events_total (\d+)/m);
     expect(Number(/^strata_event_log_written_events_total (\d+)/m.exec(metrics.text)?.[1])).toBeGreaterThanOrEqual(24);
