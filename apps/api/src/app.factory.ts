@@ -15,6 +15,9 @@ import { arrivedAt, FastRoutes } from './common/http/fast-routes';
 import { clientErrorHandler, frameworkErrors } from './common/http/framework-errors';
 import { SDK_CORS_PATHS, SdkCors } from './common/http/sdk-cors';
 import { documentPlainRoutes } from './common/http/plain-routes.openapi';
+import { AppException } from './common/errors/app.exception';
+import { renderError } from './common/errors/render-error';
+import { JSON_CONTENT_TYPE } from './common/http/content-types';
 import { jsonBodyParser } from './common/http/json-body';
 import { HELMET_OPTIONS, securityHeaders } from './common/http/security-headers';
 import fastifyHelmet from '@fastify/helmet';
@@ -114,7 +117,17 @@ export async function createApp(config: AppConfig, dataSource: DataSource, datab
       done();
     });
   }
-  fastRoutes.attach(fastify, {
+  // A writer or jobs process serves only its health and metrics: the API is the api role's.
+  if (!config.roles.api) {
+    fastify.addHook('onRequest', (request, reply, done) => {
+      const path = request.url.split('?')[0];
+      if (path === '/health' || path === '/v1/system/metrics' || path === '/v1/events/stats') return done();
+      const rendered = renderError(new AppException('route_not_found', `A ${config.role} process serves only /health, /v1/system/metrics and /v1/events/stats.`), request.id);
+      void reply.headers(rendered.headers).type(JSON_CONTENT_TYPE).status(rendered.status).send(rendered.body);
+    });
+  }
+  // Unattached (not the api role), the fast routes leave every request to Fastify and the hook above.
+  if (config.roles.api) fastRoutes.attach(fastify, {
     requestId,
     cors,
     securityHeaders: securityHeaders(),

@@ -45,7 +45,7 @@ export class EventController {
 
   @Get('stats')
   @Auth('admin')
-  stats(): EventStatsDto {
-    return this.events.snapshot();
+  stats(): Promise<EventStatsDto> {
+    return this.events.statsWithLog();
   }
 }
