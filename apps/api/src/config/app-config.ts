@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { parseCorsOrigins } from '../common/http/sdk-cors';
+import { adminKeyWeakness } from '../modules/api-key/admin-key-strength';
 
 /**
  * Typed, validated configuration from the environment. Secrets come only from here.
@@ -11,7 +12,14 @@ const envSchema = z.object({
   HOST: z.string().default('0.0.0.0'),
   DATABASE_URL: z.string().url().optional(),
   STRATA_DATA_DIR: z.string().default('.data'),
-  STRATA_ADMIN_KEY: z.string().min(16, 'STRATA_ADMIN_KEY must be at least 16 characters').optional(),
+  /** At least 128 bits: 32+ hex digits or 22+ base64url characters, optionally after `sk_admin_` (admin-key-strength.ts). */
+  STRATA_ADMIN_KEY: z
+    .string()
+    .superRefine((key, ctx) => {
+      const weakness = adminKeyWeakness(key);
+      if (weakness !== null) ctx.addIssue({ code: 'custom', message: weakness });
+    })
+    .optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Largest accepted JSON body, bytes. */
   STRATA_BODY_LIMIT: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
@@ -83,8 +91,9 @@ export class ConfigError extends Error {}
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
-    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+    const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    // One issue, one line (what a start-up log shows first); several, one per line.
+    throw new ConfigError(lines.length === 1 ? `Invalid configuration: ${lines[0]}` : `Invalid configuration:\n${lines.map((l) => `  ${l}`).join('\n')}`);
   }
   const e = parsed.data;
   return {
