@@ -17,11 +17,12 @@ import { HealthModule } from './modules/health/health.module';
 import { LayerModule } from './modules/layer/layer.module';
 import { MetricModule } from './modules/metric/metric.module';
 import { ResultModule } from './modules/result/result.module';
+import { UserModule } from './modules/user/user.module';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Feature modules, in one list so a newcomer sees every capability at a glance. */
-export const FEATURE_MODULES = [HealthModule, ApiKeyModule, AuditModule, LayerModule, MetricModule, ExperimentModule, AssignmentModule, EventModule, ResultModule, GuardrailModule, ExportModule];
+export const FEATURE_MODULES = [HealthModule, ApiKeyModule, UserModule, AuditModule, LayerModule, MetricModule, ExperimentModule, AssignmentModule, EventModule, ResultModule, GuardrailModule, ExportModule];
 
 @Module({})
 export class AppModule {

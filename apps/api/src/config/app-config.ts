@@ -20,6 +20,15 @@ const envSchema = z.object({
       if (weakness !== null) ctx.addIssue({ code: 'custom', message: weakness });
     })
     .optional(),
+  /** Failed authentications (bad API keys, wrong passwords) allowed per client address per window before 429; 0 disables. */
+  STRATA_AUTH_FAILURE_LIMIT: z.coerce.number().int().min(0).max(100_000).default(10),
+  STRATA_AUTH_FAILURE_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
+  /** A dashboard session ends after this long without a request… */
+  STRATA_SESSION_IDLE_MINUTES: z.coerce.number().int().min(1).max(7 * 24 * 60).default(60),
+  /** …and at the latest this long after sign-in. */
+  STRATA_SESSION_MAX_HOURS: z.coerce.number().int().min(1).max(24 * 90).default(12),
+  /** Mark the session cookie Secure: `auto` when the request came over https; set `true` behind a TLS-terminating proxy. */
+  STRATA_COOKIE_SECURE: z.enum(['auto', 'true', 'false']).default('auto'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Largest accepted JSON body, bytes. */
   STRATA_BODY_LIMIT: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
@@ -72,6 +81,7 @@ export type AppConfig = {
   dataDir: string;
   bootstrapAdminKey: string | undefined;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+  auth: { failureLimit: number; failureWindowMs: number; sessionIdleMs: number; sessionMaxMs: number; cookieSecure: 'auto' | boolean };
   bodyLimit: number;
   rateLimit: { rps: number; burst: number };
   /** Origins allowed on the SDK routes (`['*']` = any, `[]` = none). */
@@ -103,6 +113,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     dataDir: resolve(e.STRATA_DATA_DIR),
     bootstrapAdminKey: e.STRATA_ADMIN_KEY,
     logLevel: e.LOG_LEVEL,
+    auth: {
+      failureLimit: e.STRATA_AUTH_FAILURE_LIMIT,
+      failureWindowMs: e.STRATA_AUTH_FAILURE_WINDOW_SECONDS * 1000,
+      sessionIdleMs: e.STRATA_SESSION_IDLE_MINUTES * 60_000,
+      sessionMaxMs: e.STRATA_SESSION_MAX_HOURS * 3_600_000,
+      cookieSecure: e.STRATA_COOKIE_SECURE === 'auto' ? 'auto' : e.STRATA_COOKIE_SECURE === 'true',
+    },
     bodyLimit: e.STRATA_BODY_LIMIT,
     rateLimit: { rps: e.STRATA_RATE_LIMIT_RPS, burst: e.STRATA_RATE_LIMIT_BURST },
     corsOrigins: e.STRATA_CORS_ORIGINS,
