@@ -13,13 +13,17 @@ const envSchema = z.object({
   DATABASE_URL: z.string().url().optional(),
   STRATA_DATA_DIR: z.string().default('.data'),
   /** At least 128 bits: 32+ hex digits or 22+ base64url characters, optionally after `sk_admin_` (admin-key-strength.ts). */
-  STRATA_ADMIN_KEY: z
-    .string()
-    .superRefine((key, ctx) => {
-      const weakness = adminKeyWeakness(key);
-      if (weakness !== null) ctx.addIssue({ code: 'custom', message: weakness });
-    })
-    .optional(),
+  STRATA_ADMIN_KEY: z.preprocess(
+    // Set but empty (`STRATA_ADMIN_KEY=` in a compose file) means not set.
+    (v) => (v === '' ? undefined : v),
+    z
+      .string()
+      .superRefine((key, ctx) => {
+        const weakness = adminKeyWeakness(key);
+        if (weakness !== null) ctx.addIssue({ code: 'custom', message: weakness });
+      })
+      .optional(),
+  ),
   /** Failed authentications (bad API keys, wrong passwords) allowed per client address per window before 429; 0 disables. */
   STRATA_AUTH_FAILURE_LIMIT: z.coerce.number().int().min(0).max(100_000).default(10),
   STRATA_AUTH_FAILURE_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
