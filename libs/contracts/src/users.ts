@@ -58,7 +58,9 @@ export const updateUserSchema = z
 export type UpdateUserRequest = z.infer<typeof updateUserSchema>;
 
 export const setPasswordSchema = z.object({ password: passwordSchema }).strict();
-export const changeOwnPasswordSchema = z.object({ currentPassword: z.string().max(PASSWORD_MAX_LENGTH), password: passwordSchema }).strict();
+export const changeOwnPasswordSchema = z
+  .object({ currentPassword: z.string().max(PASSWORD_MAX_LENGTH), password: passwordSchema })
+  .strict();
 
 export interface UserDto {
   id: string;

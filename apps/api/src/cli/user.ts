@@ -20,6 +20,8 @@ Without --password-stdin, create and reset generate a password and print it once
 Uses DATABASE_URL, or the embedded PostgreSQL under STRATA_DATA_DIR (default .data/) while Strata is stopped.
 With Strata running on the embedded database, use the API instead: POST /v1/users with the admin key.`;
 
+type Values = Record<string, string | boolean | (string | boolean)[] | undefined>;
+
 /** What went wrong, for one line on stderr and exit code 1 (2 for a usage error). */
 class CliError extends Error {
   constructor(
@@ -30,19 +32,19 @@ class CliError extends Error {
   }
 }
 
-function option(values: Record<string, string | boolean | undefined>, name: string): string {
+function option(values: Values, name: string): string {
   const value = values[name];
   if (typeof value !== 'string' || value === '') throw new CliError(`--${name} is required\n${USAGE}`, 2);
   return value;
 }
 
-function role(values: Record<string, string | boolean | undefined>): Role {
+function role(values: Values): Role {
   const value = option(values, 'role');
   if (!(ROLES as readonly string[]).includes(value)) throw new CliError(`--role must be one of ${ROLES.join(', ')}`, 2);
   return value as Role;
 }
 
-function email(values: Record<string, string | boolean | undefined>): string {
+function email(values: Values): string {
   const parsed = emailSchema.safeParse(option(values, 'email'));
   if (!parsed.success) throw new CliError(`--email ${parsed.error.issues[0]?.message ?? 'is not valid'}`, 2);
   return parsed.data;
@@ -52,11 +54,13 @@ async function readStdin(): Promise<string> {
   const chunks: Buffer[] = [];
   for await (const chunk of process.stdin) chunks.push(chunk as Buffer);
   // One trailing newline (echo, a file) is not part of the password.
-  return Buffer.concat(chunks).toString('utf8').replace(/\r?\n$/, '');
+  return Buffer.concat(chunks)
+    .toString('utf8')
+    .replace(/\r?\n$/, '');
 }
 
 /** The password from stdin (checked against the policy), or a generated one to print once. */
-async function password(values: Record<string, string | boolean | undefined>): Promise<{ password: string; generated: boolean }> {
+async function password(values: Values): Promise<{ password: string; generated: boolean }> {
   if (values['password-stdin'] !== true) return { password: randomBytes(18).toString('base64url'), generated: true };
   const given = await readStdin();
   const parsed = passwordSchema.safeParse(given);
@@ -66,7 +70,7 @@ async function password(values: Record<string, string | boolean | undefined>): P
 
 const line = (u: UserDto): string => `${u.email}\t${u.role}\t${u.disabledAt ? `disabled ${u.disabledAt}` : 'active'}\t${u.id}`;
 
-async function run(command: string, values: Record<string, string | boolean | undefined>, users: UserService, say: (s: string) => void): Promise<void> {
+async function run(command: string, values: Values, users: UserService, say: (s: string) => void): Promise<void> {
   const actor = systemActor('cli (npm run user)');
   switch (command) {
     case 'create': {
@@ -112,13 +116,19 @@ async function main(): Promise<void> {
   try {
     parsed = parseArgs({
       allowPositionals: true,
-      options: { email: { type: 'string' }, role: { type: 'string' }, 'password-stdin': { type: 'boolean' }, help: { type: 'boolean', short: 'h' } },
+      options: {
+        email: { type: 'string' },
+        role: { type: 'string' },
+        'password-stdin': { type: 'boolean' },
+        help: { type: 'boolean', short: 'h' },
+      },
     });
   } catch (error) {
     throw new CliError(`${error instanceof Error ? error.message : String(error)}\n${USAGE}`, 2);
   }
   const command = parsed.positionals[0];
-  if (parsed.values.help === true || command === undefined) throw new CliError(USAGE, command === undefined && parsed.values.help !== true ? 2 : 0);
+  if (parsed.values.help === true || command === undefined)
+    throw new CliError(USAGE, command === undefined && parsed.values.help !== true ? 2 : 0);
 
   const config = loadConfig();
   let embedded: EmbeddedPostgresHandle | null = null;

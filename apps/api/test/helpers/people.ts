@@ -53,7 +53,8 @@ export async function http<T = any>(
 /** Creates the person with the admin key (unless they exist) and signs them in. */
 export async function signIn(t: TestApp, email: string, role: Role, adminKey: string, password = TEST_PASSWORD): Promise<SignedIn> {
   const created = await http(t, 'POST', '/v1/users', { key: adminKey, body: { email, role, password } });
-  if (created.status !== 201 && created.status !== 409) throw new Error(`creating ${email}: ${created.status} ${JSON.stringify(created.body)}`);
+  if (created.status !== 201 && created.status !== 409)
+    throw new Error(`creating ${email}: ${created.status} ${JSON.stringify(created.body)}`);
   return login(t, email, password);
 }
 

@@ -60,7 +60,9 @@ describe('npm run user', () => {
     expect(password).toHaveLength(24);
     expect((await login('gen@example.com', password)).body.role).toBe('viewer');
 
-    expect((await user(['set-role', '--email', 'gen@example.com', '--role', 'experimenter'])).stdout).toContain('gen@example.com\texperimenter\tactive');
+    expect((await user(['set-role', '--email', 'gen@example.com', '--role', 'experimenter'])).stdout).toContain(
+      'gen@example.com\texperimenter\tactive',
+    );
     expect((await user(['disable', '--email', 'gen@example.com'])).stdout).toMatch(/gen@example\.com\texperimenter\tdisabled /);
     expect((await login('gen@example.com', password)).status).toBe(401);
     await user(['enable', '--email', 'gen@example.com']);
@@ -70,7 +72,12 @@ describe('npm run user', () => {
     expect((await login('gen@example.com', 'the new passphrase here')).body.role).toBe('experimenter');
 
     const list = await user(['list']);
-    expect(list.stdout.trim().split('\n').map((l) => l.split('\t').slice(0, 3).join(' '))).toEqual(['first@example.com admin active', 'gen@example.com experimenter active']);
+    expect(
+      list.stdout
+        .trim()
+        .split('\n')
+        .map((l) => l.split('\t').slice(0, 3).join(' ')),
+    ).toEqual(['first@example.com admin active', 'gen@example.com experimenter active']);
   });
 
   it('refuses bad input with one line and a non-zero exit', async () => {

@@ -33,7 +33,9 @@ describe('STRATA_ADMIN_KEY from the environment', () => {
     expect(code).toBe(1);
     const lines = stderr.trim().split('\n');
     expect(lines).toHaveLength(1);
-    expect(lines[0]).toMatch(/^Invalid configuration: STRATA_ADMIN_KEY: carries at most 96 bits, 128 are required: generate one with `openssl rand -hex 16`/);
+    expect(lines[0]).toMatch(
+      /^Invalid configuration: STRATA_ADMIN_KEY: carries at most 96 bits, 128 are required: generate one with `openssl rand -hex 16`/,
+    );
   });
 
   it('refuses a long key of one repeated character', async () => {

@@ -19,12 +19,25 @@ afterAll(async () => {
 });
 
 /** A request over real HTTP from a chosen loopback address (127.0.0.x), as distinct clients. */
-function from(client: string, method: string, path: string, headers: Record<string, string>, body?: unknown): Promise<{ status: number; retryAfter: string | undefined; code: string | undefined }> {
+function from(
+  client: string,
+  method: string,
+  path: string,
+  headers: Record<string, string>,
+  body?: unknown,
+): Promise<{ status: number; retryAfter: string | undefined; code: string | undefined }> {
   const url = new URL(path, t.baseUrl as string);
   const payload = body === undefined ? undefined : JSON.stringify(body);
   return new Promise((done, fail) => {
     const req = httpRequest(
-      { host: url.hostname, port: url.port, path: url.pathname, method, localAddress: client, headers: { ...headers, ...(payload ? { 'content-type': 'application/json' } : {}) } },
+      {
+        host: url.hostname,
+        port: url.port,
+        path: url.pathname,
+        method,
+        localAddress: client,
+        headers: { ...headers, ...(payload ? { 'content-type': 'application/json' } : {}) },
+      },
       (res) => {
         let text = '';
         res.on('data', (c: Buffer) => (text += c.toString()));
@@ -49,7 +62,8 @@ const bearer = (key: string) => ({ authorization: `Bearer ${key}` });
 describe('failed authentications', () => {
   it('answers 429 with Retry-After once one address sent too many bad keys, on Nest routes and the assign fast route', async () => {
     const statuses: number[] = [];
-    for (let i = 0; i < LIMIT - 1; i++) statuses.push((await from('127.0.0.2', 'GET', '/v1/layers', bearer(`sk_admin_guess-${i}-aaaaaaaaaaaaaaaaaaaaaa`))).status);
+    for (let i = 0; i < LIMIT - 1; i++)
+      statuses.push((await from('127.0.0.2', 'GET', '/v1/layers', bearer(`sk_admin_guess-${i}-aaaaaaaaaaaaaaaaaaaaaa`))).status);
     expect(statuses).toEqual(Array(LIMIT - 1).fill(401));
     const last = await from('127.0.0.2', 'POST', '/v1/assign', bearer('sk_server_guess-last-aaaaaaaaaaaaaaaaaaa'), { unitId: 'u1' });
     expect(last.status).toBe(429);
@@ -67,7 +81,8 @@ describe('failed authentications', () => {
   });
 
   it('limits password guessing per address without locking the account', async () => {
-    const login = (client: string, password: string) => from(client, 'POST', '/v1/auth/login', {}, { email: 'limited@example.com', password });
+    const login = (client: string, password: string) =>
+      from(client, 'POST', '/v1/auth/login', {}, { email: 'limited@example.com', password });
     for (let i = 0; i < LIMIT - 1; i++) expect((await login('127.0.0.4', `wrong password ${i}`)).status).toBe(401);
     const over = await login('127.0.0.4', 'wrong password last');
     expect(over.status).toBe(429);

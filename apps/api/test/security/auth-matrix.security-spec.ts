@@ -87,9 +87,12 @@ beforeAll(async () => {
   await t.listen();
   keys['admin key'] = TEST_ADMIN_KEY;
   for (const type of ['sdk-client', 'sdk-server'] as const) {
-    keys[`${type} key`] = (await http(t, 'POST', '/v1/api-keys', { key: TEST_ADMIN_KEY, body: { name: `matrix ${type}`, type } })).body.secret;
+    keys[`${type} key`] = (
+      await http(t, 'POST', '/v1/api-keys', { key: TEST_ADMIN_KEY, body: { name: `matrix ${type}`, type } })
+    ).body.secret;
   }
-  for (const role of ['viewer', 'experimenter', 'admin'] as const) people[role] = await signIn(t, `matrix-${role}@example.com`, role, TEST_ADMIN_KEY);
+  for (const role of ['viewer', 'experimenter', 'admin'] as const)
+    people[role] = await signIn(t, `matrix-${role}@example.com`, role, TEST_ADMIN_KEY);
   const doc = await http<{ paths: Record<string, Record<string, unknown>> }>(t, 'GET', '/docs/json');
   documented = Object.entries(doc.body.paths).flatMap(([path, ops]) =>
     Object.keys(ops)
@@ -105,8 +108,14 @@ const fill = (path: string): string => path.replace('{key}', 'matrix-nothing').r
 
 describe('auth matrix', () => {
   it('classifies every documented route (and documents every classified one)', () => {
-    expect(documented.filter((r) => !(r in ROUTES)), 'routes with no row in ROUTES: decide who may call them').toEqual([]);
-    expect(Object.keys(ROUTES).filter((r) => !documented.includes(r)), 'rows in ROUTES for routes that do not exist').toEqual([]);
+    expect(
+      documented.filter((r) => !(r in ROUTES)),
+      'routes with no row in ROUTES: decide who may call them',
+    ).toEqual([]);
+    expect(
+      Object.keys(ROUTES).filter((r) => !documented.includes(r)),
+      'rows in ROUTES for routes that do not exist',
+    ).toEqual([]);
   });
 
   it('lets each caller through exactly the routes its key type or role allows', async () => {
@@ -121,7 +130,8 @@ describe('auth matrix', () => {
         const res = await http(t, method, fill(path), { key: keys[caller], session: people[caller] });
         const want = expected(ROUTES[route], caller);
         const got = res.status === 401 || res.status === 403 ? res.status : 'through';
-        if (got !== want) wrong.push(`${route} as ${caller}: expected ${want}, got ${res.status} ${JSON.stringify(res.body).slice(0, 160)}`);
+        if (got !== want)
+          wrong.push(`${route} as ${caller}: expected ${want}, got ${res.status} ${JSON.stringify(res.body).slice(0, 160)}`);
         if (res.status === 429 || res.status >= 500) wrong.push(`${route} as ${caller}: ${res.status}`);
         checked++;
       }

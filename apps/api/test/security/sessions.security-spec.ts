@@ -52,10 +52,16 @@ describe('sign-in', () => {
   });
 
   it('enforces the password policy (at least 12 characters) when an account is created or reset', async () => {
-    const short = await http(t, 'POST', '/v1/users', { key: TEST_ADMIN_KEY, body: { email: 'short@example.com', role: 'viewer', password: 'elevenchars' } });
+    const short = await http(t, 'POST', '/v1/users', {
+      key: TEST_ADMIN_KEY,
+      body: { email: 'short@example.com', role: 'viewer', password: 'elevenchars' },
+    });
     expect(short.status).toBe(400);
     expect(short.body.error.details[0]).toMatchObject({ path: 'password', message: 'must be at least 12 characters' });
-    const dup = await http(t, 'POST', '/v1/users', { key: TEST_ADMIN_KEY, body: { email: 'ROOT@example.com', role: 'viewer', password: TEST_PASSWORD } });
+    const dup = await http(t, 'POST', '/v1/users', {
+      key: TEST_ADMIN_KEY,
+      body: { email: 'ROOT@example.com', role: 'viewer', password: TEST_PASSWORD },
+    });
     expect(dup.status).toBe(409);
   });
 });
@@ -67,7 +73,11 @@ describe('CSRF', () => {
     expect(none.body.error.code).toBe('csrf_failed');
     const wrong = await http(t, 'POST', '/v1/layers', { session: admin, csrf: 'A'.repeat(43), body: layer('csrf-a') });
     expect(wrong.body.error.code).toBe('csrf_failed');
-    const crossSite = await http(t, 'POST', '/v1/layers', { session: admin, body: layer('csrf-a'), headers: { origin: 'https://evil.example' } });
+    const crossSite = await http(t, 'POST', '/v1/layers', {
+      session: admin,
+      body: layer('csrf-a'),
+      headers: { origin: 'https://evil.example' },
+    });
     expect(crossSite.body.error.code).toBe('csrf_failed');
     const fetchMeta = await http(t, 'DELETE', '/v1/layers/csrf-a', { session: admin, headers: { 'sec-fetch-site': 'cross-site' } });
     expect(fetchMeta.body.error.code).toBe('csrf_failed');
@@ -80,13 +90,17 @@ describe('CSRF', () => {
   });
 
   it('refuses a sign-in started by another site (login CSRF)', async () => {
-    const res = await http(t, 'POST', '/v1/auth/login', { body: { email: 'root@example.com', password: TEST_PASSWORD }, headers: { origin: 'https://evil.example' } });
+    const res = await http(t, 'POST', '/v1/auth/login', {
+      body: { email: 'root@example.com', password: TEST_PASSWORD },
+      headers: { origin: 'https://evil.example' },
+    });
     expect(res.status).toBe(403);
     expect(res.headers.get('set-cookie')).toBeNull();
   });
 
   it('judges a request with an Authorization header by its key alone', async () => {
-    const sdk = (await http(t, 'POST', '/v1/api-keys', { key: TEST_ADMIN_KEY, body: { name: 'csrf sdk', type: 'sdk-server' } })).body.secret;
+    const sdk = (await http(t, 'POST', '/v1/api-keys', { key: TEST_ADMIN_KEY, body: { name: 'csrf sdk', type: 'sdk-server' } })).body
+      .secret;
     const res = await http(t, 'GET', '/v1/layers', { key: sdk, session: admin });
     expect(res.status).toBe(403);
   });
@@ -95,7 +109,11 @@ describe('CSRF', () => {
 describe('session lifetime', () => {
   it('sign-out revokes the session in every API process and clears the cookie', async () => {
     const s = await login(t, 'root@example.com');
-    expect((await http(second, 'GET', '/v1/auth/me', { session: s })).body).toMatchObject({ kind: 'user', name: 'root@example.com', role: 'admin' });
+    expect((await http(second, 'GET', '/v1/auth/me', { session: s })).body).toMatchObject({
+      kind: 'user',
+      name: 'root@example.com',
+      role: 'admin',
+    });
     const noToken = await http(t, 'POST', '/v1/auth/logout', { session: s, csrf: null });
     expect(noToken.status).toBe(403);
     const out = await http(t, 'POST', '/v1/auth/logout', { session: s });
@@ -110,8 +128,12 @@ describe('session lifetime', () => {
     const idle = await login(t, 'root@example.com');
     const old = await login(t, 'root@example.com');
     expect((await http(t, 'GET', '/v1/auth/me', { session: idle })).status).toBe(200);
-    await t.dataSource.query(`UPDATE user_sessions SET last_seen_at = now() - interval '61 minutes' WHERE id = (SELECT id FROM user_sessions ORDER BY created_at DESC OFFSET 1 LIMIT 1)`);
-    await t.dataSource.query(`UPDATE user_sessions SET expires_at = now() - interval '1 second' WHERE id = (SELECT id FROM user_sessions ORDER BY created_at DESC LIMIT 1)`);
+    await t.dataSource.query(
+      `UPDATE user_sessions SET last_seen_at = now() - interval '61 minutes' WHERE id = (SELECT id FROM user_sessions ORDER BY created_at DESC OFFSET 1 LIMIT 1)`,
+    );
+    await t.dataSource.query(
+      `UPDATE user_sessions SET expires_at = now() - interval '1 second' WHERE id = (SELECT id FROM user_sessions ORDER BY created_at DESC LIMIT 1)`,
+    );
     expect((await http(t, 'GET', '/v1/auth/me', { session: idle })).status).toBe(401);
     expect((await http(t, 'GET', '/v1/auth/me', { session: old })).status).toBe(401);
   });
@@ -132,9 +154,19 @@ describe('session lifetime', () => {
   it('a password reset ends the sessions; changing one’s own password ends the others and needs the current one', async () => {
     const person = await signIn(t, 'resetting@example.com', 'viewer', TEST_ADMIN_KEY);
     const other = await login(t, 'resetting@example.com');
-    const wrong = await http(t, 'POST', '/v1/auth/password', { session: person, body: { currentPassword: 'nope nope nope', password: 'a brand new passphrase' } });
+    const wrong = await http(t, 'POST', '/v1/auth/password', {
+      session: person,
+      body: { currentPassword: 'nope nope nope', password: 'a brand new passphrase' },
+    });
     expect(wrong.status).toBe(401);
-    expect((await http(t, 'POST', '/v1/auth/password', { session: person, body: { currentPassword: TEST_PASSWORD, password: 'a brand new passphrase' } })).status).toBe(204);
+    expect(
+      (
+        await http(t, 'POST', '/v1/auth/password', {
+          session: person,
+          body: { currentPassword: TEST_PASSWORD, password: 'a brand new passphrase' },
+        })
+      ).status,
+    ).toBe(204);
     expect((await http(t, 'GET', '/v1/auth/me', { session: person })).status).toBe(200);
     expect((await http(t, 'GET', '/v1/auth/me', { session: other })).status).toBe(401);
     await http(t, 'POST', `/v1/users/${person.id}/password`, { key: TEST_ADMIN_KEY, body: { password: TEST_PASSWORD } });
@@ -155,7 +187,11 @@ describe('audit log', () => {
     const created = (await http(t, 'POST', '/v1/api-keys', { key: TEST_ADMIN_KEY, body: { name: 'deploy bot', type: 'admin' } })).body;
     await http(t, 'POST', '/v1/layers', { key: created.secret, body: layer('audit-key') });
     const entries = (await http(t, 'GET', '/v1/audit?entityType=layer', { session: experimenter })).body.items;
-    expect(entries.find((e: any) => e.entityKey === 'audit-person').actor).toEqual({ kind: 'user', id: experimenter.id, name: 'lab@example.com' });
+    expect(entries.find((e: any) => e.entityKey === 'audit-person').actor).toEqual({
+      kind: 'user',
+      id: experimenter.id,
+      name: 'lab@example.com',
+    });
     expect(entries.find((e: any) => e.entityKey === 'audit-key').actor).toEqual({ kind: 'api_key', id: created.id, name: 'deploy bot' });
     const users = (await http(t, 'GET', `/v1/audit?entityType=user&entityKey=${experimenter.id}`, { session: admin })).body.items;
     expect(users[0]).toMatchObject({ action: 'user.create', actor: { kind: 'api_key', name: 'bootstrap (STRATA_ADMIN_KEY)' } });

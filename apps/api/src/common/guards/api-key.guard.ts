@@ -43,9 +43,11 @@ export class ApiKeyGuard implements CanActivate {
     }
     const token = sessionTokenOf(request.headers.cookie);
     if (token === null) throw new AppException('unauthorized');
-    if (scope === 'sdk') throw new AppException('forbidden', 'This endpoint is for SDKs and servers: send an API key ("Authorization: Bearer <key>").');
+    if (scope === 'sdk')
+      throw new AppException('forbidden', 'This endpoint is for SDKs and servers: send an API key ("Authorization: Bearer <key>").');
     return this.sessions.authenticate(token).then((principal) => {
-      if (principal === null) throw new AppException('unauthorized', 'Your session has ended (signed out, expired or idle too long): sign in again.');
+      if (principal === null)
+        throw new AppException('unauthorized', 'Your session has ended (signed out, expired or idle too long): sign in again.');
       if (!SAFE_METHODS.has(request.method) && (!csrfTokenMatches(token, request.headers[CSRF_HEADER]) || !isSameOrigin(request))) {
         throw new AppException('csrf_failed');
       }
@@ -58,5 +60,7 @@ export class ApiKeyGuard implements CanActivate {
 
 function forbiddenFor(role: Role, scope: 'read' | 'write' | 'admin'): AppException {
   const needs = scope === 'admin' ? 'the admin role' : 'the experimenter or admin role';
-  return new AppException('forbidden', `This needs ${needs}; you are signed in as ${role === 'experimenter' ? 'an' : 'a'} ${role}.`, [{ path: '', message: `role ${role} may not ${scope}`, role, needs: scope }]);
+  return new AppException('forbidden', `This needs ${needs}; you are signed in as ${role === 'experimenter' ? 'an' : 'a'} ${role}.`, [
+    { path: '', message: `role ${role} may not ${scope}`, role, needs: scope },
+  ]);
 }

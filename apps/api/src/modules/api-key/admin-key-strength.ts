@@ -23,7 +23,8 @@ export function adminKeyBits(key: string): number | { error: string } {
 /** The message for a key weaker than 128 bits, or null when it is strong enough. */
 export function adminKeyWeakness(key: string): string | null {
   const bits = adminKeyBits(key);
-  const advice = 'generate one with `openssl rand -hex 16` (32 hex digits) or `openssl rand -base64 24`, optionally prefixed with sk_admin_';
+  const advice =
+    'generate one with `openssl rand -hex 16` (32 hex digits) or `openssl rand -base64 24`, optionally prefixed with sk_admin_';
   if (typeof bits !== 'number') return `not accepted: ${bits.error}; ${advice}`;
   if (bits < MIN_ADMIN_KEY_BITS) return `carries at most ${bits} bits, ${MIN_ADMIN_KEY_BITS} are required: ${advice}`;
   return null;

@@ -42,10 +42,14 @@ export class AuthController {
   @ApiZodBody(loginSchema)
   async login(@Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply, @Body() body: unknown): Promise<WhoAmIDto> {
     // Login CSRF: another site must not sign a visitor in to an account of its choosing.
-    if (!isSameOrigin(request)) throw new AppException('csrf_failed', 'Sign in from Strata’s own pages (this request came from another site).');
+    if (!isSameOrigin(request))
+      throw new AppException('csrf_failed', 'Sign in from Strata’s own pages (this request came from another site).');
     const { email, password } = parseOrThrow(loginSchema, body);
     const { token, principal } = await this.sessions.login(email, password, request.ip, request.headers['user-agent']);
-    void reply.header('set-cookie', sessionSetCookie(token, Math.floor(this.config.auth.sessionMaxMs / 1000), isHttps(request, this.config.auth.cookieSecure)));
+    void reply.header(
+      'set-cookie',
+      sessionSetCookie(token, Math.floor(this.config.auth.sessionMaxMs / 1000), isHttps(request, this.config.auth.cookieSecure)),
+    );
     return whoAmI(principal, token);
   }
 
@@ -59,7 +63,11 @@ export class AuthController {
   @Post('logout')
   @HttpCode(204)
   @Auth('any')
-  async logout(@Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply, @CurrentPrincipal() principal: Principal): Promise<void> {
+  async logout(
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+    @CurrentPrincipal() principal: Principal,
+  ): Promise<void> {
     if (principal.sessionId !== null) await this.sessions.logout(principal.sessionId);
     void reply.header('set-cookie', clearSessionCookie(isHttps(request, this.config.auth.cookieSecure)));
   }

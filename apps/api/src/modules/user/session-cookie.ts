@@ -68,7 +68,15 @@ export function isHttps(request: Pick<FastifyRequest, 'protocol'>, secure: 'auto
 }
 
 export function sessionSetCookie(token: string, maxAgeSeconds: number, secure: boolean): string {
-  return stringifySetCookie({ name: SESSION_COOKIE, value: token, httpOnly: true, sameSite: 'strict', path: '/', maxAge: maxAgeSeconds, secure });
+  return stringifySetCookie({
+    name: SESSION_COOKIE,
+    value: token,
+    httpOnly: true,
+    sameSite: 'strict',
+    path: '/',
+    maxAge: maxAgeSeconds,
+    secure,
+  });
 }
 
 export function clearSessionCookie(secure: boolean): string {

@@ -73,8 +73,20 @@ export class SessionService {
     )) as { id: string }[];
     await this.dataSource.query('UPDATE users SET last_login_at = now() WHERE id = $1', [user.id]);
     // Ended sessions are of no use; drop this person's, so the table does not grow with every sign-in.
-    await this.dataSource.query('DELETE FROM user_sessions WHERE user_id = $1 AND (expires_at < now() OR revoked_at IS NOT NULL)', [user.id]);
-    return { token, principal: toPrincipal({ id: session.id, user_id: user.id, email: user.email, role: user.role, expires_at: expiresAt, last_seen_at: new Date() }) };
+    await this.dataSource.query('DELETE FROM user_sessions WHERE user_id = $1 AND (expires_at < now() OR revoked_at IS NOT NULL)', [
+      user.id,
+    ]);
+    return {
+      token,
+      principal: toPrincipal({
+        id: session.id,
+        user_id: user.id,
+        email: user.email,
+        role: user.role,
+        expires_at: expiresAt,
+        last_seen_at: new Date(),
+      }),
+    };
   }
 
   /** The live session of this token, or null (unknown, signed out, expired, idle too long, account disabled). */

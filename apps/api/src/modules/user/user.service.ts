@@ -40,19 +40,29 @@ export class UserService {
         const entity = manager.create(UserEntity, { email: request.email, role: request.role, passwordHash });
         await manager.insert(UserEntity, entity);
         const after = toDto(await this.load(manager, entity.id));
-        await this.audit.record(manager, principal, { action: 'user.create', entityType: 'user', entityKey: entity.id, before: null, after });
+        await this.audit.record(manager, principal, {
+          action: 'user.create',
+          entityType: 'user',
+          entityKey: entity.id,
+          before: null,
+          after,
+        });
         return after;
       });
     } catch (error) {
       if (isUniqueViolation(error)) {
-        throw new AppException('already_exists', `A user with e-mail "${request.email}" already exists.`, [{ path: 'email', message: 'already exists' }]);
+        throw new AppException('already_exists', `A user with e-mail "${request.email}" already exists.`, [
+          { path: 'email', message: 'already exists' },
+        ]);
       }
       throw error;
     }
   }
 
   async list(limit: number, offset: number): Promise<Page<UserDto>> {
-    const [rows, total] = await this.dataSource.getRepository(UserEntity).findAndCount({ order: { email: 'ASC' }, take: limit, skip: offset });
+    const [rows, total] = await this.dataSource
+      .getRepository(UserEntity)
+      .findAndCount({ order: { email: 'ASC' }, take: limit, skip: offset });
     return { items: rows.map(toDto), total, limit, offset };
   }
 
@@ -91,14 +101,21 @@ export class UserService {
       await manager.update(UserEntity, { id }, { passwordHash });
       await this.endSessions(manager, id);
       const dto = toDto(user);
-      await this.audit.record(manager, principal, { action: 'user.password_reset', entityType: 'user', entityKey: id, before: dto, after: dto });
+      await this.audit.record(manager, principal, {
+        action: 'user.password_reset',
+        entityType: 'user',
+        entityKey: id,
+        before: dto,
+        after: dto,
+      });
       return dto;
     });
   }
 
   /** A person changes their own password, proving the current one: their other sessions end. */
   async changeOwnPassword(principal: Principal, currentPassword: string, password: string): Promise<void> {
-    if (principal.userId === null) throw new AppException('bad_request', 'Only a signed-in person has a password; API keys are rotated instead.');
+    if (principal.userId === null)
+      throw new AppException('bad_request', 'Only a signed-in person has a password; API keys are rotated instead.');
     const userId = principal.userId;
     const [row] = (await this.dataSource.query('SELECT password_hash FROM users WHERE id = $1', [userId])) as { password_hash: string }[];
     if (row === undefined || !(await verifyPassword(row.password_hash, currentPassword))) {
@@ -107,9 +124,18 @@ export class UserService {
     const passwordHash = await hashPassword(password);
     await this.dataSource.transaction(async (manager) => {
       await manager.update(UserEntity, { id: userId }, { passwordHash });
-      await manager.query('UPDATE user_sessions SET revoked_at = now() WHERE user_id = $1 AND id <> $2 AND revoked_at IS NULL', [userId, principal.sessionId]);
+      await manager.query('UPDATE user_sessions SET revoked_at = now() WHERE user_id = $1 AND id <> $2 AND revoked_at IS NULL', [
+        userId,
+        principal.sessionId,
+      ]);
       const dto = toDto(await this.load(manager, userId));
-      await this.audit.record(manager, principal, { action: 'user.password_change', entityType: 'user', entityKey: userId, before: dto, after: dto });
+      await this.audit.record(manager, principal, {
+        action: 'user.password_change',
+        entityType: 'user',
+        entityKey: userId,
+        before: dto,
+        after: dto,
+      });
     });
   }
 
