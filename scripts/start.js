@@ -20,7 +20,7 @@ function newestMtime(dir) {
 }
 
 const builtIndex = path.join(dashboard, 'dist/index.html');
-const sources = [path.join(dashboard, 'src'), path.join(root, 'libs/contracts/src'), path.join(dashboard, 'index.html')];
+const sources = [path.join(dashboard, 'src'), path.join(dashboard, 'public'), path.join(root, 'libs/contracts/src'), path.join(dashboard, 'index.html')];
 const stale = !fs.existsSync(builtIndex) || Math.max(...sources.map((s) => (fs.existsSync(s) && fs.statSync(s).isDirectory() ? newestMtime(s) : fs.existsSync(s) ? fs.statSync(s).mtimeMs : 0))) > fs.statSync(builtIndex).mtimeMs;
 if (stale && fs.existsSync(path.join(dashboard, 'index.html'))) {
   console.log('Building the dashboard…');

@@ -71,6 +71,9 @@ const envSchema = z.object({
   STRATA_ROLLUP_LAG_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
   /** Serve the dashboard from this folder (built by `vite build`). */
   STRATA_DASHBOARD_DIR: z.string().optional(),
+  /** Also serve GET /metrics without a key on this port (Prometheus scrapes); unset = only the admin-key route on PORT. */
+  STRATA_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  STRATA_METRICS_HOST: z.string().default('127.0.0.1'),
   /** Disable background jobs (tests drive them by hand). */
   STRATA_DISABLE_JOBS: z
     .enum(['true', 'false', '1', '0'])
@@ -98,6 +101,8 @@ export type AppConfig = {
   webhookUrl: string | undefined;
   dashboardDir: string;
   jobsEnabled: boolean;
+  /** The keyless metrics listener (null port: off). */
+  metrics: { port: number | null; host: string };
 };
 
 export class ConfigError extends Error {}
@@ -140,6 +145,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     webhookUrl: e.STRATA_WEBHOOK_URL,
     dashboardDir: resolve(e.STRATA_DASHBOARD_DIR ?? resolve(__dirname, '../../../dashboard/dist')),
     jobsEnabled: !e.STRATA_DISABLE_JOBS,
+    metrics: { port: e.STRATA_METRICS_PORT ?? null, host: e.STRATA_METRICS_HOST },
   };
 }
 
