@@ -10,6 +10,8 @@ import { http, signIn, type SignedIn } from '../helpers/people';
 type Scope = 'public' | 'sdk' | 'any' | 'read' | 'write' | 'admin';
 const ROUTES: Record<string, Scope> = {
   'GET /health': 'public',
+  // Prometheus metrics (operations): admin keys and admins.
+  'GET /metrics': 'admin',
   'POST /v1/auth/login': 'public',
   'GET /v1/auth/me': 'any',
   'POST /v1/auth/password': 'any',
