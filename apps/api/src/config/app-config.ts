@@ -31,6 +31,14 @@ const envSchema = z.object({
   STRATA_SESSION_IDLE_MINUTES: z.coerce.number().int().min(1).max(7 * 24 * 60).default(60),
   /** …and at the latest this long after sign-in. */
   STRATA_SESSION_MAX_HOURS: z.coerce.number().int().min(1).max(24 * 90).default(12),
+  /**
+   * Addresses of reverse proxies whose X-Forwarded-For is believed (comma-separated IPs or CIDRs, or
+   * loopback / linklocal / uniquelocal), so failed sign-ins are counted per real client, not per proxy. Empty: none.
+   */
+  STRATA_TRUST_PROXY: z
+    .string()
+    .default('')
+    .refine((v) => !/^(true|\d+)$/i.test(v.trim()), 'list the proxies\' addresses (e.g. 10.0.0.0/8 or loopback); trusting every hop would let any client pick its address'),
   /** Mark the session cookie Secure: `auto` when the request came over https; set `true` behind a TLS-terminating proxy. */
   STRATA_COOKIE_SECURE: z.enum(['auto', 'true', 'false']).default('auto'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
@@ -88,6 +96,8 @@ export type AppConfig = {
   dataDir: string;
   bootstrapAdminKey: string | undefined;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+  /** Reverse proxies trusted for X-Forwarded-For (Fastify's trustProxy), or null for none. */
+  trustProxy: string | null;
   auth: { failureLimit: number; failureWindowMs: number; sessionIdleMs: number; sessionMaxMs: number; cookieSecure: 'auto' | boolean };
   bodyLimit: number;
   rateLimit: { rps: number; burst: number };
@@ -122,6 +132,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     dataDir: resolve(e.STRATA_DATA_DIR),
     bootstrapAdminKey: e.STRATA_ADMIN_KEY,
     logLevel: e.LOG_LEVEL,
+    trustProxy: ['', 'false'].includes(e.STRATA_TRUST_PROXY.trim()) ? null : e.STRATA_TRUST_PROXY.trim(),
     auth: {
       failureLimit: e.STRATA_AUTH_FAILURE_LIMIT,
       failureWindowMs: e.STRATA_AUTH_FAILURE_WINDOW_SECONDS * 1000,

@@ -92,4 +92,43 @@ describe('failed authentications', () => {
     // …while the person signs in from anywhere else.
     expect((await login('127.0.0.5', TEST_PASSWORD)).status).toBe(200);
   });
+
+  it('counts wrong current passwords on a password change, so a stolen session cannot guess the password', async () => {
+    const session = await signIn(t, 'limited@example.com', 'viewer', TEST_ADMIN_KEY);
+    const change = (currentPassword: string) =>
+      from(
+        '127.0.0.8',
+        'POST',
+        '/v1/auth/password',
+        { cookie: session.cookie, 'x-csrf-token': session.csrf },
+        { currentPassword, password: 'another long passphrase' },
+      );
+    const statuses: number[] = [];
+    for (let i = 0; i < LIMIT; i++) statuses.push((await change(`wrong current ${i}`)).status);
+    expect(statuses).toEqual([...Array(LIMIT - 1).fill(401), 429]);
+    expect((await change(TEST_PASSWORD)).status).toBe(429);
+  });
+
+  it('counts per forwarded client behind a trusted proxy, and ignores X-Forwarded-For from anyone else', async () => {
+    const proxied = await createTestApp(
+      { STRATA_AUTH_FAILURE_LIMIT: '2', STRATA_TRUST_PROXY: '127.0.0.6' },
+      { databaseUrl: t.databaseUrl },
+    );
+    const saved = t.baseUrl;
+    try {
+      t.baseUrl = await proxied.listen();
+      const login = (client: string, forwardedFor: string, password: string) =>
+        from(client, 'POST', '/v1/auth/login', { 'x-forwarded-for': forwardedFor }, { email: 'limited@example.com', password });
+      // Through the trusted proxy, each forwarded client has its own count.
+      expect((await login('127.0.0.6', '203.0.113.1', 'wrong password 1')).status).toBe(401);
+      expect((await login('127.0.0.6', '203.0.113.1', 'wrong password 2')).status).toBe(429);
+      expect((await login('127.0.0.6', '203.0.113.2', TEST_PASSWORD)).status).toBe(200);
+      // A client that is not the proxy cannot escape its count by inventing X-Forwarded-For.
+      expect((await login('127.0.0.7', '198.51.100.1', 'wrong password 3')).status).toBe(401);
+      expect((await login('127.0.0.7', '198.51.100.2', 'wrong password 4')).status).toBe(429);
+    } finally {
+      t.baseUrl = saved;
+      await proxied.close();
+    }
+  });
 });

@@ -8,6 +8,8 @@ import type { Principal } from '../../common/guards/principal';
 import { ApiZodBody } from '../../common/http/openapi';
 import { parseOrThrow } from '../../common/pipes/zod-validation.pipe';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
+import { AuthFailures } from '../../common/guards/auth-failures';
+import { rateLimited } from '../api-key/api-key.service';
 import { clearSessionCookie, csrfTokenFor, isHttps, isSameOrigin, sessionSetCookie, sessionTokenOf } from './session-cookie';
 import { SessionService, type SessionPrincipal } from './session.service';
 import { UserService } from './user.service';
@@ -35,6 +37,7 @@ export class AuthController {
     private readonly sessions: SessionService,
     private readonly users: UserService,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    private readonly failures: AuthFailures,
   ) {}
 
   @Post('login')
@@ -77,8 +80,19 @@ export class AuthController {
   @HttpCode(204)
   @Auth('any')
   @ApiZodBody(changeOwnPasswordSchema)
-  async changePassword(@CurrentPrincipal() principal: Principal, @Body() body: unknown): Promise<void> {
+  async changePassword(@Req() request: FastifyRequest, @CurrentPrincipal() principal: Principal, @Body() body: unknown): Promise<void> {
     const { currentPassword, password } = parseOrThrow(changeOwnPasswordSchema, body);
-    await this.users.changeOwnPassword(principal, currentPassword, password);
+    // A stolen session must not become a way to guess the password: wrong ones count as failed sign-ins.
+    const wait = this.failures.retryAfter(request.ip);
+    if (wait > 0) throw rateLimited(wait);
+    try {
+      await this.users.changeOwnPassword(principal, currentPassword, password);
+    } catch (error) {
+      if (error instanceof AppException && error.code === 'invalid_credentials') {
+        const after = this.failures.fail(request.ip);
+        if (after > 0) throw rateLimited(after);
+      }
+      throw error;
+    }
   }
 }
