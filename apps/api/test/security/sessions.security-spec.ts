@@ -7,7 +7,8 @@ let second: TestApp;
 let admin: SignedIn;
 
 beforeAll(async () => {
-  t = await createTestApp();
+  // Failed sign-ins are part of these tests; their limit has its own spec (auth-failures).
+  t = await createTestApp({ STRATA_AUTH_FAILURE_LIMIT: '100' });
   await t.listen();
   // A second API process on the same database, marking cookies Secure as behind a TLS proxy.
   second = await createTestApp({ STRATA_COOKIE_SECURE: 'true' }, { databaseUrl: t.databaseUrl });
@@ -34,10 +35,15 @@ describe('sign-in', () => {
 
   it('answers a wrong password, an unknown e-mail and a disabled account alike, after the same hashing work', async () => {
     const viewer = await signIn(t, 'same-answer@example.com', 'viewer', TEST_ADMIN_KEY);
+    // Median of three, so one slow scheduling of this shared machine does not decide.
     const time = async (email: string, password: string) => {
-      const started = performance.now();
-      const res = await http(t, 'POST', '/v1/auth/login', { body: { email, password }, headers: { 'x-forwarded-for': email } });
-      return { ms: performance.now() - started, status: res.status, error: { ...res.body.error, requestId: undefined } };
+      const runs: { ms: number; status: number; error: Record<string, unknown> }[] = [];
+      for (let i = 0; i < 3; i++) {
+        const started = performance.now();
+        const res = await http(t, 'POST', '/v1/auth/login', { body: { email, password } });
+        runs.push({ ms: performance.now() - started, status: res.status, error: { ...res.body.error, requestId: undefined } });
+      }
+      return runs.sort((a, b) => a.ms - b.ms)[1];
     };
     const wrong = await time('same-answer@example.com', 'not the password at all');
     const unknown = await time('nobody-here@example.com', 'not the password at all');
@@ -47,8 +53,8 @@ describe('sign-in', () => {
     expect(unknown).toMatchObject({ status: 401, error: wrong.error });
     expect(disabled).toMatchObject({ status: 401, error: wrong.error });
     expect(wrong.error.code).toBe('invalid_credentials');
-    // Without the dummy hash an unknown e-mail answers in ~2 ms instead of ~80 ms.
-    expect(unknown.ms).toBeGreaterThan(wrong.ms * 0.3);
+    // Without the dummy hash an unknown e-mail answers in ~2 ms instead of ~15 ms (argon2 verify ~12 ms).
+    expect(unknown.ms).toBeGreaterThan(wrong.ms * 0.5);
   });
 
   it('enforces the password policy (at least 12 characters) when an account is created or reset', async () => {
