@@ -12,6 +12,8 @@ const envSchema = z.object({
   HOST: z.string().default('0.0.0.0'),
   DATABASE_URL: z.string().url().optional(),
   STRATA_DATA_DIR: z.string().default('.data'),
+  /** Port of the embedded PostgreSQL (127.0.0.1 only). Unset: 5433, or the next free one up to 5443. */
+  STRATA_PG_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   /** At least 128 bits: 32+ hex digits or 22+ base64url characters, optionally after `sk_admin_` (admin-key-strength.ts). */
   STRATA_ADMIN_KEY: z.preprocess(
     // Set but empty (`STRATA_ADMIN_KEY=` in a compose file) means not set.
@@ -67,8 +69,11 @@ const envSchema = z.object({
   STRATA_EVENT_WRITERS: z.coerce.number().int().min(1).max(8).default(2),
   /** (experiment, unit) pairs whose first exposure the collector remembers, so repeats skip the database; 0 disables. */
   STRATA_FIRST_EXPOSURE_CACHE: z.coerce.number().int().min(0).max(50_000_000).default(500_000),
-  /** On SIGINT/SIGTERM, how long requests may still finish before their connections are closed. */
-  STRATA_SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0.1).max(600).default(15),
+  /**
+   * On SIGINT/SIGTERM, how long requests may still finish before their connections are closed. The default
+   * keeps a whole shutdown (then event flush and PostgreSQL's stop) within the 10 s a `docker stop` waits.
+   */
+  STRATA_SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0.1).max(600).default(5),
   /** How often the guardrail job checks running experiments. */
   STRATA_GUARDRAIL_INTERVAL_SECONDS: z.coerce.number().int().min(5).default(300),
   /** Webhook notified when an experiment is auto-stopped or alerted. */
@@ -94,6 +99,8 @@ export type AppConfig = {
   host: string;
   databaseUrl: string | undefined;
   dataDir: string;
+  /** The embedded PostgreSQL's port and how many following ports may be tried when it is taken. */
+  embeddedPg: { port: number; fallbacks: number };
   bootstrapAdminKey: string | undefined;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   /** Reverse proxies trusted for X-Forwarded-For (Fastify's trustProxy), or null for none. */
@@ -117,6 +124,9 @@ export type AppConfig = {
 
 export class ConfigError extends Error {}
 
+/** The embedded PostgreSQL's default port: stable so tools can connect, beside a system server's 5432. */
+export const DEFAULT_PG_PORT = 5433;
+
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
@@ -130,6 +140,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     host: e.HOST,
     databaseUrl: e.DATABASE_URL,
     dataDir: resolve(e.STRATA_DATA_DIR),
+    embeddedPg: e.STRATA_PG_PORT === undefined ? { port: DEFAULT_PG_PORT, fallbacks: 10 } : { port: e.STRATA_PG_PORT, fallbacks: 0 },
     bootstrapAdminKey: e.STRATA_ADMIN_KEY,
     logLevel: e.LOG_LEVEL,
     trustProxy: ['', 'false'].includes(e.STRATA_TRUST_PROXY.trim()) ? null : e.STRATA_TRUST_PROXY.trim(),

@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { ConfigChangeFeed } from '../../src/database/config-change-feed';
 import { MetricsServer } from '../../src/modules/telemetry/metrics-server';
 import { createMetric, isoAgo, startExperiment } from '../helpers/analysis-fixtures';
 import { parseProm, promParserMissing, sample, type PromFamily } from '../helpers/prometheus';
@@ -55,6 +56,7 @@ describe.skipIf(missing !== null && !process.env.CI)('GET /metrics', () => {
     expect(before.get('strata_writer_batch_rows')?.type).toBe('histogram');
     expect(before.get('strata_writer_queue_events')?.type).toBe('gauge');
     expect(before.get('strata_process_cpu_seconds')?.type).toBe('counter');
+    expect(before.get('strata_config_behind')?.type).toBe('gauge');
 
     // 7 assignments through the fast route (a real socket: Node answers them before Fastify).
     for (let i = 0; i < 7; i++) {
@@ -79,7 +81,13 @@ describe.skipIf(missing !== null && !process.env.CI)('GET /metrics', () => {
     });
     expect(sent.status).toBe(202);
 
+    // A configuration change reaches this process's feed and its gauge.
+    const version = sample(before, 'strata_config_version');
+    expect((await t.admin('POST', '/v1/layers', { key: 'prom-extra', name: 'extra' })).status).toBe(201);
+    await t.app.get(ConfigChangeFeed).refresh();
     const after = await scrape();
+    expect(sample(after, 'strata_config_version')).toBeGreaterThan(version);
+    expect(sample(after, 'strata_config_behind')).toBe(0);
     const delta = (name: string, labels: Record<string, string> = {}): number => sample(after, name, labels) - sample(before, name, labels);
     expect(delta('strata_http_request_duration_seconds_count', { method: 'POST', route: '/v1/assign', status: '2xx' })).toBe(7);
     expect(delta('strata_http_request_duration_seconds_count', { method: 'GET', route: '/v1/experiments/:key/results', status: '2xx' })).toBe(3);

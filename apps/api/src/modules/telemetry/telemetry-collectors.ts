@@ -1,16 +1,19 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
+import { ConfigChangeFeed } from '../../database/config-change-feed';
 import { EventService } from '../event/event.service';
 import { Telemetry } from './telemetry';
 
 /**
  * Registers the metrics whose values already have an owner: the collector's counters and queue
- * (EventService's snapshot). They are read at scrape time, so nothing on the hot path changes.
+ * (EventService's snapshot) and the configuration feed's status. They are read at scrape time, so
+ * nothing on the hot path changes.
  */
 @Injectable()
 export class TelemetryCollectors implements OnModuleInit {
   constructor(
     @Inject(Telemetry) private readonly telemetry: Telemetry,
     private readonly events: EventService,
+    @Inject(ConfigChangeFeed) private readonly feed: ConfigChangeFeed,
   ) {}
 
   onModuleInit(): void {
@@ -25,5 +28,8 @@ export class TelemetryCollectors implements OnModuleInit {
     t.pull('gauge', 'strata_writer_queue_max_events', 'Queue size beyond which new event batches get 503.', () => events().queue.max);
     t.pull('counter', 'strata_writer_transactions_total', 'Collector transactions committed.', () => events().writer.transactions);
     t.pull('counter', 'strata_writer_rows_total', 'Rows committed by the collector writer.', () => events().writer.rows);
+    t.pull('gauge', 'strata_config_version', 'Configuration version this process serves.', () => this.feed.status().version);
+    t.pull('gauge', 'strata_config_age_seconds', 'Seconds since this process last confirmed its configuration is the latest (a poll or notification).', () => this.feed.status().ageSeconds);
+    t.pull('gauge', 'strata_config_behind', '1 while a newer configuration is known and applying it keeps failing (it is retried).', () => (this.feed.status().behind ? 1 : 0));
   }
 }
