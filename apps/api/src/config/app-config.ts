@@ -46,6 +46,16 @@ const envSchema = z.object({
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Largest accepted JSON body, bytes. */
   STRATA_BODY_LIMIT: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+  /** Slow clients (slowloris): every header must arrive within this. */
+  STRATA_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  /** The whole request, body included, must arrive within this (then 408). */
+  STRATA_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
+  /** Idle keep-alive connections close after this. */
+  STRATA_KEEPALIVE_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  /** Open connections at most; new ones beyond are closed at once. */
+  STRATA_MAX_CONNECTIONS: z.coerce.number().int().min(10).max(1_000_000).default(10_000),
+  /** Request body bytes admitted at once (declared lengths); beyond, 503 + Retry-After before reading the body. */
+  STRATA_MAX_INFLIGHT_BYTES: z.coerce.number().int().min(64 * 1024).max(4 * 1024 * 1024 * 1024).default(16 * 1024 * 1024),
   /** Requests per second allowed per API key on POST /v1/events (token bucket); 0 disables. */
   STRATA_RATE_LIMIT_RPS: z.coerce.number().min(0).default(0),
   STRATA_RATE_LIMIT_BURST: z.coerce.number().min(1).default(2000),
@@ -107,6 +117,8 @@ export type AppConfig = {
   trustProxy: string | null;
   auth: { failureLimit: number; failureWindowMs: number; sessionIdleMs: number; sessionMaxMs: number; cookieSecure: 'auto' | boolean };
   bodyLimit: number;
+  /** Timeouts, connection cap and admission by bytes in flight of the HTTP server (common/http/server-limits.ts). */
+  server: { headersTimeoutMs: number; requestTimeoutMs: number; keepAliveTimeoutMs: number; maxConnections: number; maxInflightBytes: number };
   rateLimit: { rps: number; burst: number };
   /** Origins allowed on the SDK routes (`['*']` = any, `[]` = none). */
   corsOrigins: string[];
@@ -152,6 +164,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
       cookieSecure: e.STRATA_COOKIE_SECURE === 'auto' ? 'auto' : e.STRATA_COOKIE_SECURE === 'true',
     },
     bodyLimit: e.STRATA_BODY_LIMIT,
+    server: {
+      // Node refuses a headers timeout above the request timeout.
+      headersTimeoutMs: Math.min(e.STRATA_HEADERS_TIMEOUT_MS, e.STRATA_REQUEST_TIMEOUT_MS),
+      requestTimeoutMs: e.STRATA_REQUEST_TIMEOUT_MS,
+      keepAliveTimeoutMs: e.STRATA_KEEPALIVE_TIMEOUT_MS,
+      maxConnections: e.STRATA_MAX_CONNECTIONS,
+      maxInflightBytes: e.STRATA_MAX_INFLIGHT_BYTES,
+    },
     rateLimit: { rps: e.STRATA_RATE_LIMIT_RPS, burst: e.STRATA_RATE_LIMIT_BURST },
     corsOrigins: e.STRATA_CORS_ORIGINS,
     events: {

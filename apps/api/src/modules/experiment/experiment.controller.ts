@@ -94,6 +94,14 @@ export class ExperimentController {
     return this.experiments.ship(principal, parseOrThrow(keyParam, params, 'params').key, parseOrThrow(shipExperimentSchema, body).variant);
   }
 
+  /** Shipped (or stopped) → concluded: it leaves assign replies and the SDK config; results and audit stay. */
+  @Auth('write')
+  @Post(':key/conclude')
+  @HttpCode(200)
+  conclude(@CurrentPrincipal() principal: Principal, @Param() params: unknown): Promise<ExperimentDto> {
+    return this.experiments.conclude(principal, parseOrThrow(keyParam, params, 'params').key);
+  }
+
   @Auth('write')
   @Post(':key/rerandomize')
   @HttpCode(200)
