@@ -44,6 +44,7 @@ const ROUTES: Record<string, Scope> = {
   'POST /v1/experiments/{key}/ramp': 'write',
   'POST /v1/experiments/{key}/stop': 'write',
   'POST /v1/experiments/{key}/ship': 'write',
+  'POST /v1/experiments/{key}/conclude': 'write',
   'POST /v1/experiments/{key}/rerandomize': 'write',
   'GET /v1/experiments/{key}/results': 'read',
   'GET /v1/experiments/{key}/results/timeseries': 'read',
