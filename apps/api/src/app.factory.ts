@@ -61,6 +61,8 @@ export async function createApp(config: AppConfig, dataSource: DataSource, datab
   const fastRoutes = new FastRoutes({ ...config.server, bodyLimit: config.bodyLimit });
   const adapter = new FastifyAdapter({
     bodyLimit: config.bodyLimit,
+    // request.ip behind the listed proxies is the client's (failed sign-ins are counted per address).
+    ...(config.trustProxy !== null ? { trustProxy: config.trustProxy } : {}),
     // One JSON log line per request (below), not Fastify's two.
     logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
     logController: new LogController({ disableRequestLogging: true }),

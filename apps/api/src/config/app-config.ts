@@ -1,6 +1,7 @@
 import { resolve } from 'node:path';
 import { z } from 'zod';
 import { parseCorsOrigins } from '../common/http/sdk-cors';
+import { adminKeyWeakness } from '../modules/api-key/admin-key-strength';
 
 /**
  * Typed, validated configuration from the environment. Secrets come only from here.
@@ -13,7 +14,35 @@ const envSchema = z.object({
   STRATA_DATA_DIR: z.string().default('.data'),
   /** Port of the embedded PostgreSQL (127.0.0.1 only). Unset: 5433, or the next free one up to 5443. */
   STRATA_PG_PORT: z.coerce.number().int().min(1).max(65535).optional(),
-  STRATA_ADMIN_KEY: z.string().min(16, 'STRATA_ADMIN_KEY must be at least 16 characters').optional(),
+  /** At least 128 bits: 32+ hex digits or 22+ base64url characters, optionally after `sk_admin_` (admin-key-strength.ts). */
+  STRATA_ADMIN_KEY: z.preprocess(
+    // Set but empty (`STRATA_ADMIN_KEY=` in a compose file) means not set.
+    (v) => (v === '' ? undefined : v),
+    z
+      .string()
+      .superRefine((key, ctx) => {
+        const weakness = adminKeyWeakness(key);
+        if (weakness !== null) ctx.addIssue({ code: 'custom', message: weakness });
+      })
+      .optional(),
+  ),
+  /** Failed authentications (bad API keys, wrong passwords) allowed per client address per window before 429; 0 disables. */
+  STRATA_AUTH_FAILURE_LIMIT: z.coerce.number().int().min(0).max(100_000).default(10),
+  STRATA_AUTH_FAILURE_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
+  /** A dashboard session ends after this long without a request… */
+  STRATA_SESSION_IDLE_MINUTES: z.coerce.number().int().min(1).max(7 * 24 * 60).default(60),
+  /** …and at the latest this long after sign-in. */
+  STRATA_SESSION_MAX_HOURS: z.coerce.number().int().min(1).max(24 * 90).default(12),
+  /**
+   * Addresses of reverse proxies whose X-Forwarded-For is believed (comma-separated IPs or CIDRs, or
+   * loopback / linklocal / uniquelocal), so failed sign-ins are counted per real client, not per proxy. Empty: none.
+   */
+  STRATA_TRUST_PROXY: z
+    .string()
+    .default('')
+    .refine((v) => !/^(true|\d+)$/i.test(v.trim()), 'list the proxies\' addresses (e.g. 10.0.0.0/8 or loopback); trusting every hop would let any client pick its address'),
+  /** Mark the session cookie Secure: `auto` when the request came over https; set `true` behind a TLS-terminating proxy. */
+  STRATA_COOKIE_SECURE: z.enum(['auto', 'true', 'false']).default('auto'),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Largest accepted JSON body, bytes. */
   STRATA_BODY_LIMIT: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
@@ -114,6 +143,9 @@ export type AppConfig = {
   embeddedPg: { port: number; fallbacks: number };
   bootstrapAdminKey: string | undefined;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
+  /** Reverse proxies trusted for X-Forwarded-For (Fastify's trustProxy), or null for none. */
+  trustProxy: string | null;
+  auth: { failureLimit: number; failureWindowMs: number; sessionIdleMs: number; sessionMaxMs: number; cookieSecure: 'auto' | boolean };
   bodyLimit: number;
   /** Timeouts, connection cap and admission by bytes in flight of the HTTP server (common/http/server-limits.ts). */
   server: { headersTimeoutMs: number; requestTimeoutMs: number; keepAliveTimeoutMs: number; maxConnections: number; maxInflightBytes: number };
@@ -169,8 +201,9 @@ export const DEFAULT_PG_PORT = 5433;
 export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly string[] = []): AppConfig {
   const parsed = envSchema.safeParse(env);
   if (!parsed.success) {
-    const lines = parsed.error.issues.map((i) => `  ${i.path.join('.')}: ${i.message}`);
-    throw new ConfigError(`Invalid configuration:\n${lines.join('\n')}`);
+    const lines = parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`);
+    // One issue, one line (what a start-up log shows first); several, one per line.
+    throw new ConfigError(lines.length === 1 ? `Invalid configuration: ${lines[0]}` : `Invalid configuration:\n${lines.map((l) => `  ${l}`).join('\n')}`);
   }
   const e = parsed.data;
   const role = roleFromArgv(argv) ?? e.STRATA_ROLE;
@@ -197,6 +230,14 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly 
     embeddedPg: e.STRATA_PG_PORT === undefined ? { port: DEFAULT_PG_PORT, fallbacks: 10 } : { port: e.STRATA_PG_PORT, fallbacks: 0 },
     bootstrapAdminKey: e.STRATA_ADMIN_KEY,
     logLevel: e.LOG_LEVEL,
+    trustProxy: ['', 'false'].includes(e.STRATA_TRUST_PROXY.trim()) ? null : e.STRATA_TRUST_PROXY.trim(),
+    auth: {
+      failureLimit: e.STRATA_AUTH_FAILURE_LIMIT,
+      failureWindowMs: e.STRATA_AUTH_FAILURE_WINDOW_SECONDS * 1000,
+      sessionIdleMs: e.STRATA_SESSION_IDLE_MINUTES * 60_000,
+      sessionMaxMs: e.STRATA_SESSION_MAX_HOURS * 3_600_000,
+      cookieSecure: e.STRATA_COOKIE_SECURE === 'auto' ? 'auto' : e.STRATA_COOKIE_SECURE === 'true',
+    },
     bodyLimit: e.STRATA_BODY_LIMIT,
     server: {
       // Node refuses a headers timeout above the request timeout.

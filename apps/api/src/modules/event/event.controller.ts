@@ -44,7 +44,7 @@ export class EventController {
   }
 
   @Get('stats')
-  @Auth('admin')
+  @Auth('read')
   stats(): Promise<EventStatsDto> {
     return this.events.statsWithLog();
   }
