@@ -13,6 +13,6 @@ export {
   type CompiledExperiment,
   type ForcedEntry,
 } from './compile';
-export { evaluate, evaluateExperiment, layerBucket, variantDraw, pickVariant } from './evaluate';
+export { evaluate, evaluateExperiment, defaultsFor, layerBucket, variantDraw, pickVariant } from './evaluate';
 export { explain, type Explanation, type ExplainOutcome } from './explain';
 export { compileTargeting, findTargetingFailure, describeRule, type Predicate, type TargetingFailure } from './targeting';

@@ -41,8 +41,11 @@ export function registerAssignRoute(
     const key = keys.authenticate(match[1]);
     if (!key) throw new AppException('unauthorized', 'The API key is not valid or has been revoked.');
     const input = parseOrThrow(assignRequestSchema, body);
-    if (input.logExposures !== true) return assignResponseJson(assignments.assignmentsFor(input));
-    return assignments.assign(input, key.id).then((result) => assignResponseJson(result.assignments));
+    if (input.logExposures !== true) {
+      const reply = assignments.assignmentsFor(input);
+      return assignResponseJson(reply.assignments, reply.defaults);
+    }
+    return assignments.assign(input, key.id).then((result) => assignResponseJson(result.assignments, result.defaults));
   };
 
   fastRoutes.post('/v1/assign', (request) => answer(request.headers.authorization, request.body));
