@@ -196,7 +196,10 @@ export class StrataClient {
       if (exp === undefined) return UNKNOWN;
       const assignment = evaluateExperiment(compiled, experimentKey, unitId, attributes);
       if (assignment !== null) return { status: 'assigned', assignment, valueType: exp.valueType, value: assignment.value };
-      return { status: 'default', valueType: exp.valueType, value: exp.defaultValue };
+      const disabled = exp.status === 'shipped' ? exp.shipped === null : exp.layer === null || exp.variantKeys.length === 0;
+      return disabled
+        ? { status: 'default', valueType: exp.valueType, value: exp.defaultValue, disabled: true }
+        : { status: 'default', valueType: exp.valueType, value: exp.defaultValue };
     }
     const remote = this.remote as RemoteAssigner;
     const entry = remote.cachedEntry(unitId, attributes);

@@ -31,12 +31,15 @@ export interface Assignment {
  * - `unknown`: not in the configuration (unknown key, draft or stopped). In remote mode also an
  *   experiment without values that gave the unit no assignment: the reply cannot tell those apart;
  * - `assigned`: the unit has a variant (`value` is its value, if the experiment has values);
- * - `default`: the experiment exists but the unit is not in it (`value`: its default value, if any).
+ * - `default`: the experiment exists but the unit is not in it (`value`: its default value, if any);
+ *   `disabled` when the experiment, as configured, assigns nobody (shipped without a winner, its
+ *   layer or its variants missing).
  */
 export type Lookup =
-  | { status: 'not_ready' | 'unknown' }
+  | { status: 'not_ready' }
+  | { status: 'unknown' }
   | { status: 'assigned'; assignment: Assignment; valueType: ValueType | null; value: VariantValue | undefined }
-  | { status: 'default'; valueType: ValueType | null; value: VariantValue | undefined };
+  | { status: 'default'; valueType: ValueType | null; value: VariantValue | undefined; disabled?: true };
 
 export type StrataErrorKind =
   /** The request could not be sent or no answer came (DNS, refused, reset, timeout). */
