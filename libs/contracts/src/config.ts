@@ -154,7 +154,12 @@ export interface MetricDto {
 }
 
 // ---------- Experiments ----------
-export const EXPERIMENT_STATUSES = ['draft', 'running', 'stopped', 'shipped'] as const;
+/**
+ * draft → running → stopped, or running → shipped; shipped (or stopped) → concluded once the
+ * experiment's code is removed from the app: it then leaves assign replies and the SDK config,
+ * its results and audit stay readable.
+ */
+export const EXPERIMENT_STATUSES = ['draft', 'running', 'stopped', 'shipped', 'concluded'] as const;
 export type ExperimentStatus = (typeof EXPERIMENT_STATUSES)[number];
 
 export const WEIGHT_TOLERANCE = 1e-9;
@@ -304,6 +309,8 @@ export interface ExperimentDto {
   startedAt: string | null;
   stoppedAt: string | null;
   stopReason: string | null;
+  /** When it was concluded (its code removed); null otherwise. */
+  concludedAt: string | null;
   createdAt: string;
   updatedAt: string;
 }
