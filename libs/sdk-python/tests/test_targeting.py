@@ -42,6 +42,11 @@ def cond(attribute, operator, value=None, **kw):
         (cond("email", "regex", "@example\\.com$"), {"email": "a@example.com\n"}, False),
         (cond("email", "regex", "(a)\\1"), {"email": "aa"}, False),  # outside the subset: false
         (cond("email", "matches", "^[a-z]+$"), {"email": "abc"}, True),
+        (cond("s", "regex", "a"), {"s": "a" * 1001}, False),  # longer than 1,000 characters: no match
+        (cond("s", "regex", "a.b"), {"s": "a\rb"}, True),  # RE2's dot stops at \n only
+        # secure conditions in client snapshots: sha256(hashSalt + value)
+        ({"attribute": "email", "operator": "in", "hashSalt": "s1", "value": ["3ec5f5e3ee5d4e5a6b6bc5b4d1a9a6d1c6e93c9c8f7f2f7a1a0c5a8e1d3a4b0e"]}, {"email": "x"}, False),
+        ({"attribute": "email", "operator": "gt", "hashSalt": "s1", "value": "00"}, {"email": "x"}, False),
         (cond("x", "regex", "a"), {"x": 1}, False),
         (cond("x", "unknown_op", "a"), {"x": "a"}, False),
         ({"match": "all", "rules": []}, {}, True),
@@ -57,7 +62,7 @@ def test_rule(rule, attributes, expected):
 
 @pytest.mark.parametrize(
     "pattern",
-    ["(a)\\1", "(?=a)", "(?!a)", "(?<=a)b", "(?<!a)b", "(?>a)", "(?i)abc", "a++", "a*+", "\\p{L}", "\\k<n>", "\\A", "\\Z", "[]", "a{2,1}", "a{1001}", "x" * 201, "(a", "a)", "*a"],
+    ["(a)\\1", "(?=a)", "(?!a)", "(?<=a)b", "(?<!a)b", "(?>a)", "(?s)a", "(?i:a)", "a++", "a*+", "\\p{L}", "\\k<n>", "\\Z", "[]", "a{2,1}", "a{1001}", "x" * 201, "(a", "a)", "*a"],
 )
 def test_rejects_what_re2_or_javascript_would(pattern):
     with pytest.raises(PatternError):
@@ -79,7 +84,20 @@ def test_rejects_what_re2_or_javascript_would(pattern):
         ("a{", "a{", "js", True),
         ("[\\d.-]+", "1.5-2", "js", True),
         ("x*?y", "xxy", "js", True),
+        ("(?i)^abc$", "ABC", "re2", True),
+        ("\\Aab\\z", "ab\n", "re2", False),
+        ("\\x41", "A", "re2", True),
     ],
 )
 def test_portable_patterns(pattern, text, flavor, expected):
     assert (compile_pattern(pattern, flavor).search(text) is not None) is expected
+
+
+def test_secure_condition_hashes_the_unit_value_like_the_typescript_sdk():
+    import hashlib
+
+    h = hashlib.sha256("salt-1vip@example.com".encode()).hexdigest()
+    rule = {"attribute": "email", "operator": "eq", "hashSalt": "salt-1", "value": h}
+    assert compile_targeting(rule)({"email": "vip@example.com"}) is True
+    assert compile_targeting(rule)({"email": "other@example.com"}) is False
+    assert compile_targeting({**rule, "operator": "neq"})({"email": "other@example.com"}) is True

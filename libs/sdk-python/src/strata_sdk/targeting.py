@@ -6,8 +6,11 @@
   (Python's `True == 1` is not used).
 - `gt`/`gte`/`lt`/`lte` compare number with number or string with string, strings by UTF-16 code
   units as JavaScript does; any other pairing is false.
-- `regex` (and `matches`, its RE2-semantics successor) searches string attributes with the
-  pattern, see `compile_pattern` for the accepted subset; a pattern outside it is always false.
+- `regex` (RE2 syntax, as re2js runs it in the TypeScript SDK; `matches` is taken as a synonym)
+  searches string attributes of at most 1,000 characters, see `compile_pattern` for the accepted
+  part of RE2; a pattern outside it is always false.
+- A condition with `hashSalt` (client-key snapshots of `secure` conditions) holds
+  sha256(hashSalt + value) hex digests: eq/neq/in/not_in hash the unit's string the same way.
 - An array attribute matches `eq`, `in`, comparisons and `regex` if any element does; `neq` and
   `not_in` need a present attribute no element of which matches.
 - Groups: `all` needs every rule (empty: true), `any` one (empty: false). Unknown operators: false.
@@ -15,6 +18,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from typing import Any, Callable, Dict, List, Optional
 
@@ -22,6 +26,8 @@ Attributes = Dict[str, Any]
 Predicate = Callable[[Attributes], bool]
 
 MAX_PATTERN_LENGTH = 200
+#: Longest string a `regex` condition tests (JavaScript length, in UTF-16 code units); longer: no match.
+MAX_REGEX_INPUT = 1000
 
 
 def _always_true(_a: Attributes) -> bool:
@@ -97,19 +103,20 @@ def _class_escapes(flavor: str) -> Dict[str, str]:
 _SIMPLE_ESCAPES = set("tnrfv0") | set("\\^$.|?*+()[]{}/-")
 
 
-def compile_pattern(pattern: str, flavor: str = "js") -> "re.Pattern[str]":
-    """Translates a pattern of the portable subset into Python `re`, or raises PatternError.
+def compile_pattern(pattern: str, flavor: str = "re2") -> "re.Pattern[str]":
+    """Translates a targeting pattern into Python `re`, or raises PatternError (the condition is then false).
 
-    The subset is what JavaScript RegExp (the TypeScript SDK today) and RE2 (re2js, where it is
-    moving) both accept and agree on: literals; `.`; classes `[...]`/`[^...]` with ranges;
-    `\\d \\D \\w \\W \\s \\S` (ASCII, as RE2); `\\b \\B`; escapes of punctuation and `\\t \\n \\r
-    \\f \\v`; groups `(...)`, `(?:...)`, `(?P<name>...)`/`(?<name>...)`; `|`; quantifiers `* + ?
-    {n} {n,} {n,m}` and their lazy forms; anchors `^` and `$` (end of text only, never before a
-    final newline). Refused, because RE2 refuses them or the engines differ: backreferences
-    (`\\1`, `\\k<name>`), lookaround (`(?=`, `(?!`, `(?<=`, `(?<!`), atomic groups and possessive
-    quantifiers, inline flags (`(?i)`), `\\A \\Z \\z \\p{...} \\x \\u` escapes, and patterns over
-    200 characters. `flavor` is the engine whose meaning of `.` and `\\s` is kept: "js" for the
-    `regex` operator (JavaScript RegExp), "re2" for `matches` (RE2).
+    Targeting patterns have RE2 syntax (the API and the TypeScript SDK run them with re2js). This
+    accepts the part of RE2 that translates exactly: literals; `.`; classes `[...]`/`[^...]` with
+    ranges; `\\d \\D \\w \\W \\s \\S` (ASCII, as RE2); `\\b \\B`; `\\A \\z`; `\\xHH`;
+    escapes of punctuation and `\\t \\n \\r \\f \\v`; groups `(...)`, `(?:...)`,
+    `(?P<name>...)`/`(?<name>...)`; `|`; quantifiers `* + ? {n} {n,} {n,m}` (counts ≤ 1000) and
+    their lazy forms; `^` and `$` (start and end of text only, never before a final newline); a
+    leading `(?i)`. Refused: what RE2 refuses (backreferences, lookaround, atomic groups,
+    possessive quantifiers, `\\Z`) and RE2 features not translated here (other or scoped flags,
+    `\\p{...}`, `\\x{...}`, `\\C`, POSIX classes), and patterns over 200 characters.
+    `flavor` keeps the meaning of `.` and `\\s`: "re2" (default, what targeting uses) or "js"
+    (JavaScript RegExp: dot also stops at \\r, U+2028, U+2029; Unicode whitespace).
     """
     escape_classes = _escape_classes(flavor)
     if not isinstance(pattern, str) or len(pattern) > MAX_PATTERN_LENGTH:
@@ -117,6 +124,11 @@ def compile_pattern(pattern: str, flavor: str = "js") -> "re.Pattern[str]":
     out: List[str] = []
     i = 0
     n = len(pattern)
+    flags = 0
+    # RE2's case-insensitive flag, at the start of the pattern only (Python takes global flags there).
+    if pattern.startswith("(?i)"):
+        flags = re.IGNORECASE
+        i = 4
     depth = 0
     prev_quantifiable = False
     while i < n:
@@ -135,6 +147,13 @@ def compile_pattern(pattern: str, flavor: str = "js") -> "re.Pattern[str]":
                 out.append("\\x00" if e == "0" else "\\" + e)
                 if e == "0" and i + 2 < n and pattern[i + 2].isdigit():
                     raise PatternError("octal escapes are not portable")
+            elif e == "A":
+                out.append(r"(?<!(?s:.))")
+            elif e == "z":
+                out.append(r"(?!(?s:.))")
+            elif e == "x" and re.match(r"[0-9A-Fa-f]{2}", pattern[i + 2 : i + 4]):
+                out.append("\\x" + pattern[i + 2 : i + 4])
+                i += 2
             elif e.isdigit():
                 raise PatternError("backreferences are not supported (RE2 has none)")
             else:
@@ -160,7 +179,7 @@ def compile_pattern(pattern: str, flavor: str = "js") -> "re.Pattern[str]":
                 out.append("(?P<" + m.group(0))
                 i = start + len(m.group(0))
             elif pattern.startswith("(?", i):
-                raise PatternError("lookaround, atomic groups and inline flags are not supported (RE2 or JavaScript lacks them)")
+                raise PatternError("lookaround, atomic groups and inline flags other than a leading (?i) are not supported")
             else:
                 out.append("(")
                 i += 1
@@ -236,7 +255,7 @@ def compile_pattern(pattern: str, flavor: str = "js") -> "re.Pattern[str]":
     if depth != 0:
         raise PatternError("unbalanced parenthesis")
     try:
-        return re.compile("".join(out))
+        return re.compile("".join(out), flags)
     except re.error as e:  # pragma: no cover - the translation should only produce valid patterns
         raise PatternError(str(e)) from e
 
@@ -289,12 +308,26 @@ def _regex_test(value: Any, flavor: str) -> Optional[Callable[[Any], bool]]:
         rx = compile_pattern(value, flavor)
     except PatternError:
         return None
-    return lambda x: isinstance(x, str) and rx.search(x) is not None
+    return lambda x: isinstance(x, str) and len(x) <= MAX_REGEX_INPUT and rx.search(x) is not None
+
+
+def _secure_hash(salt: str, value: str) -> str:
+    from .murmur3 import utf8
+
+    return hashlib.sha256(utf8(salt + value)).hexdigest()
 
 
 def _scalar_test(c: Dict[str, Any]) -> Optional[Callable[[Any], bool]]:
     op = c.get("operator")
     value = c.get("value")
+    salt = c.get("hashSalt")
+    if isinstance(salt, str):
+        # Only equality survives hashing; any other operator on a hashed condition never matches.
+        if op not in ("eq", "neq", "in", "not_in"):
+            return lambda x: False
+        items = value if isinstance(value, list) else ([] if "value" not in c else [value])
+        hashes = {v for v in items if isinstance(v, str)}
+        return lambda x: isinstance(x, str) and _secure_hash(salt, x) in hashes
     if op in ("eq", "neq"):
         if "value" not in c or isinstance(value, list):
             return lambda x: False
@@ -309,7 +342,8 @@ def _scalar_test(c: Dict[str, Any]) -> Optional[Callable[[Any], bool]]:
     if op in ("regex", "matches"):
         if not isinstance(value, str):
             return lambda x: False
-        t = _regex_test(value, "re2" if op == "matches" else "js")
+        # `regex` runs on RE2 (re2js) in the TypeScript SDK and the API; `matches` is the same.
+        t = _regex_test(value, "re2")
         return t if t is not None else (lambda x: False)
     return None
 
