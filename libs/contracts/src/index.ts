@@ -6,4 +6,5 @@ export * from './results';
 export * from './assignment';
 export * from './events';
 export * from './text';
+export * from './users';
 export * from './values';
