@@ -20,6 +20,7 @@ import { RemoveFirstExposureTimeIndex1764005002000 } from './1764005002000-Remov
 import { AddConcludedToExperiments1764101000000 } from './1764101000000-AddConcludedToExperiments';
 import { CreateUsers1764103000000 } from './1764103000000-CreateUsers';
 import { AddActorToAuditLog1764103001000 } from './1764103001000-AddActorToAuditLog';
+import { AddValuesToExperiments1764105000000 } from './1764105000000-AddValuesToExperiments';
 
 export const migrations = [
   CreateApiKeys1764000000000,
@@ -40,4 +41,5 @@ export const migrations = [
   AddConcludedToExperiments1764101000000,
   CreateUsers1764103000000,
   AddActorToAuditLog1764103001000,
+  AddValuesToExperiments1764105000000,
 ];
