@@ -41,3 +41,16 @@ export {
   type VariantInput,
 } from './results-table';
 export { DEFAULT_ALPHA } from './estimate';
+export { StatsInputError } from './input-error';
+export {
+  advanceSequentialState,
+  applySequentialState,
+  describeKeyChange,
+  monotoneSeries,
+  sequentialStateKey,
+  type DailyRead,
+  type MonotoneDay,
+  type SequentialObservation,
+  type SequentialState,
+  type SequentialStateKeyInput,
+} from './sequential-state';
