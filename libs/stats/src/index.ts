@@ -54,3 +54,12 @@ export {
   type SequentialState,
   type SequentialStateKeyInput,
 } from './sequential-state';
+export { logGamma } from './log-gamma';
+export {
+  advanceSrmState,
+  sequentialSrmTest,
+  srmLogEValue,
+  DEFAULT_SRM_CONCENTRATION,
+  type SequentialSrmOptions,
+  type SrmState,
+} from './srm-sequential';
