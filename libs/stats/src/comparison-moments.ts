@@ -17,16 +17,35 @@ export function absoluteMoments(control: ArmStats, treatment: ArmStats): Moments
 }
 
 /**
- * Relative lift r = ȳ_t / ȳ_c − 1 by the delta method (first-order Taylor expansion of the ratio
- * of two independent means): Var(r) ≈ s_t²/(n_t ȳ_c²) + ȳ_t² s_c²/(n_c ȳ_c⁴).
+ * Relative lift r = (ȳ_t − ȳ_c)/|ȳ_c| by the delta method (first-order Taylor expansion of the
+ * ratio of two independent means): Var(r) ≈ s_t²/(n_t ȳ_c²) + ȳ_t² s_c²/(n_c ȳ_c⁴). Dividing by
+ * |ȳ_c| keeps the sign of the absolute difference, so a profit going from −10 to −5 is +50%, not
+ * −50%; with ȳ_c > 0 this is ȳ_t/ȳ_c − 1. Undefined for ȳ_c = 0.
  */
 export function relativeMoments(control: ArmStats, treatment: ArmStats): Moments {
   const problem = pairProblem(control, treatment);
   if (problem) return { ok: false, reason: problem };
   const mc = mean(control);
   const mt = mean(treatment);
-  if (mc === 0) return { ok: false, reason: 'zero control mean: relative lift is undefined' };
+  if (mc === 0) return { ok: false, reason: 'zero control mean: relative lift is undefined (use the absolute difference)' };
   const variance = sampleVariance(treatment) / (treatment.n * mc * mc) + (mt * mt * sampleVariance(control)) / (control.n * mc ** 4);
   if (!(variance > 0)) return { ok: false, reason: 'zero variance in both arms' };
-  return { ok: true, estimate: mt / mc - 1, variance };
+  return { ok: true, estimate: (mt - mc) / Math.abs(mc), variance };
+}
+
+/**
+ * log(ȳ_t/ȳ_c) and its delta-method variance s_t²/(n_t ȳ_t²) + s_c²/(n_c ȳ_c²), defined when the
+ * two means are non-zero with the same sign. An interval [a, b] for it maps to a relative-lift
+ * interval [e^a − 1, e^b − 1] (ȳ_c > 0) that can never go below −100%.
+ */
+export function logRatioMoments(control: ArmStats, treatment: ArmStats): Moments {
+  const problem = pairProblem(control, treatment);
+  if (problem) return { ok: false, reason: problem };
+  const mc = mean(control);
+  const mt = mean(treatment);
+  if (mc === 0) return { ok: false, reason: 'zero control mean: relative lift is undefined (use the absolute difference)' };
+  if (!(mt / mc > 0)) return { ok: false, reason: 'treatment and control means differ in sign or the treatment mean is 0: no log ratio' };
+  const variance = sampleVariance(treatment) / (treatment.n * mt * mt) + sampleVariance(control) / (control.n * mc * mc);
+  if (!(variance > 0)) return { ok: false, reason: 'zero variance in both arms' };
+  return { ok: true, estimate: Math.log(mt / mc), variance };
 }

@@ -63,3 +63,19 @@ export {
   type SequentialSrmOptions,
   type SrmState,
 } from './srm-sequential';
+export { combineMoments, momentsOfValues, armFromCentred, varianceProblem, type CentredMoments } from './arm';
+export { absoluteMoments, relativeMoments, logRatioMoments } from './comparison-moments';
+export { proportionMoments, proportionLogRatioMoments, proportionRelativeMoments, flooredDifferenceVariance } from './proportion-moments';
+export { relativeEstimate, fromLogScale, type RelativeIntervalMethod } from './relative-scale';
+export { zFromMoments } from './relative-lift';
+export { DEFAULT_MINIMUMS, insufficientSample, applyMinimum, type SampleMinimums } from './minimums';
+export {
+  effectVerdict,
+  guardrailVerdict,
+  type EffectVerdict,
+  type GuardrailVerdict,
+  type MetricDirectionInput,
+  type SequentialPair,
+} from './decision';
+export { DEFAULT_WINSORIZATION, winsorizationFor, type WinsorizationSetting } from './winsorize';
+export type { TwoProportionOptions } from './proportions';

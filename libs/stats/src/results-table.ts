@@ -1,11 +1,15 @@
-import { sequentialConfidenceSequence } from './confidence-sequence';
+import { absoluteMoments, type Moments } from './comparison-moments';
+import { confidenceSequenceFromMoments } from './confidence-sequence';
 import { cupedAdjust } from './cuped';
 import { DEFAULT_ALPHA } from './estimate';
 import { intervalAt } from './interval';
-import { msprt } from './msprt';
+import { applyMinimum, insufficientSample, type SampleMinimums } from './minimums';
+import { msprtFromMoments } from './msprt';
 import { benjaminiHochberg, bonferroni, type CorrectionResult } from './multiple-comparisons';
 import { twoProportionZTest } from './proportions';
-import { relativeLiftDelta } from './relative-lift';
+import { proportionMoments } from './proportion-moments';
+import { zFromMoments } from './relative-lift';
+import { relativeEstimate, type RelativeIntervalMethod } from './relative-scale';
 import { ratioMetric } from './ratio-metric';
 import { ratioConfidenceSequence, ratioMsprt } from './ratio-sequential';
 import type { ArmStats, CovariateArmStats, Estimate, RatioArmStats } from './types';
@@ -39,6 +43,8 @@ export interface MetricInput {
   kind?: 'mean' | 'proportion';
   control: ArmStats | CovariateArmStats;
   variants: VariantInput[];
+  /** Overrides the table's minimum units per arm / events before significance. */
+  minimums?: Partial<SampleMinimums>;
 }
 
 export interface RatioVariantInput {
@@ -53,6 +59,7 @@ export interface RatioMetricInput {
   kind: 'ratio';
   control: RatioArmStats;
   variants: RatioVariantInput[];
+  minimums?: Partial<SampleMinimums>;
 }
 
 export interface AnalysisOptions {
@@ -65,6 +72,12 @@ export interface AnalysisOptions {
   tau2?: number;
   /** Across metrics × variants; default Benjamini–Hochberg. */
   correction?: CorrectionMethod;
+  /** Relative intervals on the log-ratio scale (default; never below −100%) or by the plain delta method. */
+  relativeInterval?: RelativeIntervalMethod;
+  /** Conversions: variance max(pooled, Agresti–Caffo) instead of the plain Wald variance (default true). */
+  proportionVarianceFloor?: boolean;
+  /** Minimum units per arm / conversions before significance; defaults DEFAULT_MINIMUMS (150 / 30). */
+  minimums?: Partial<SampleMinimums>;
 }
 
 export interface CupedSummary {
@@ -114,6 +127,9 @@ interface Settings {
   alpha: number;
   plannedSampleSize: number | undefined;
   tau2: number | undefined;
+  relativeInterval: RelativeIntervalMethod;
+  varianceFloor: boolean;
+  minimums: Partial<SampleMinimums>;
 }
 
 type Comparisons = Pick<ComparisonResult, 'fixed' | 'sequential'>;
@@ -137,26 +153,39 @@ function compareRatio(control: RatioArmStats, treatment: RatioArmStats, s: Setti
 
 function compare(kind: MetricKind, control: ArmStats, treatment: ArmStats, s: Settings, previous?: PreviousPValues): Comparisons {
   const { alpha, plannedSampleSize } = s;
+  const proportion = kind === 'proportion' && s.varianceFloor;
+  const absolute: Moments = proportion ? proportionMoments(control, treatment) : absoluteMoments(control, treatment);
+  const relKind = proportion ? 'proportion' : 'mean';
+  const cs = (m: Moments, relative: boolean, previousPValue: number | undefined) =>
+    confidenceSequenceFromMoments(m, control.n, treatment.n, { alpha, plannedSampleSize, relative, previousPValue });
   return {
     fixed: {
-      absolute: kind === 'proportion' ? twoProportionZTest(control, treatment, { alpha }) : welchTTest(control, treatment, { alpha }),
-      relative: relativeLiftDelta(control, treatment, { alpha }),
+      absolute:
+        kind === 'proportion'
+          ? twoProportionZTest(control, treatment, { alpha, varianceFloor: s.varianceFloor })
+          : welchTTest(control, treatment, { alpha }),
+      relative: relativeEstimate(control, treatment, relKind, s.relativeInterval, (m) =>
+        zFromMoments('relative-delta', m, control.n, treatment.n, alpha),
+      ),
     },
     sequential: {
-      absolute: sequentialConfidenceSequence(control, treatment, {
+      absolute: cs(absolute, false, previous?.sequentialAbsolute),
+      relative: relativeEstimate(control, treatment, relKind, s.relativeInterval, (m) => cs(m, true, previous?.sequentialRelative)),
+      msprt: msprtFromMoments(absolute, control.n, treatment.n, {
         alpha,
         plannedSampleSize,
-        previousPValue: previous?.sequentialAbsolute,
+        tau2: s.tau2,
+        previousPValue: previous?.msprt,
       }),
-      relative: sequentialConfidenceSequence(control, treatment, {
-        alpha,
-        plannedSampleSize,
-        relative: true,
-        previousPValue: previous?.sequentialRelative,
-      }),
-      msprt: msprt(control, treatment, { alpha, plannedSampleSize, tau2: s.tau2, previousPValue: previous?.msprt }),
     },
   };
+}
+
+/** Applies the minimum-sample rule to every estimate of a comparison. */
+function gate(r: Comparisons, why: string | null): Comparisons {
+  for (const e of [r.fixed.absolute, r.fixed.relative, r.sequential.absolute, r.sequential.relative, r.sequential.msprt])
+    applyMinimum(e, why);
+  return r;
 }
 
 function getEstimate(r: ComparisonResult, f: EstimateFamily): Estimate {
@@ -198,7 +227,13 @@ function analyzeMetric(metric: MetricInput | RatioMetricInput, s: Settings, cupe
   if (metric.kind === 'ratio') {
     const noCuped: CupedSummary = { applied: false, theta: 0, varianceReduction: 0, reason: 'not supported for ratio metrics' };
     return metric.variants.map((v) => {
-      const r = compareRatio(metric.control, v.stats, s, v.previous);
+      const why = insufficientSample(
+        { n: metric.control.n, sum: metric.control.sumNum, sumSq: 0 },
+        { n: v.stats.n, sum: v.stats.sumNum, sumSq: 0 },
+        'ratio',
+        { ...s.minimums, ...metric.minimums },
+      );
+      const r = gate(compareRatio(metric.control, v.stats, s, v.previous), why);
       return { metric: metric.name, variant: v.name, cuped: { ...noCuped }, fixed: r.fixed, sequential: r.sequential };
     });
   }
@@ -206,13 +241,24 @@ function analyzeMetric(metric: MetricInput | RatioMetricInput, s: Settings, cupe
   const adjusted = adjustArms([metric.control, ...metric.variants.map((v) => v.stats)], cuped);
   const control = adjusted.arms[0];
   return metric.variants.map((v, i) => {
-    const r = compare(kind, control, adjusted.arms[i + 1], s, v.previous);
+    const raw = v.stats;
+    const why = insufficientSample(metric.control, raw, kind, { ...s.minimums, ...metric.minimums });
+    // CUPED-adjusted conversions are no longer 0/1 counts: they take the mean path (adjusted variance).
+    const effectiveKind = kind === 'proportion' && adjusted.summary(i + 1).applied ? 'mean' : kind;
+    const r = gate(compare(effectiveKind, control, adjusted.arms[i + 1], s, v.previous), why);
     return { metric: metric.name, variant: v.name, cuped: adjusted.summary(i + 1), fixed: r.fixed, sequential: r.sequential };
   });
 }
 
 function settings(options: AnalysisOptions): Settings {
-  return { alpha: options.alpha ?? DEFAULT_ALPHA, plannedSampleSize: options.plannedSampleSize, tau2: options.tau2 };
+  return {
+    alpha: options.alpha ?? DEFAULT_ALPHA,
+    plannedSampleSize: options.plannedSampleSize,
+    tau2: options.tau2,
+    relativeInterval: options.relativeInterval ?? 'log-ratio',
+    varianceFloor: options.proportionVarianceFloor ?? true,
+    minimums: options.minimums ?? {},
+  };
 }
 
 /** One treatment against control, no multiple-comparison correction. CUPED pools these two arms. */
@@ -241,16 +287,9 @@ export function resultsTable(metrics: Array<MetricInput | RatioMetricInput>, opt
     ciAlpha[family] = s.alpha;
     if (method === 'none' || cells.length === 0) continue;
     const raw = cells.map((c) => getEstimate(c, family));
-    const correction: CorrectionResult =
-      method === 'bonferroni'
-        ? bonferroni(
-            raw.map((e) => e.pValue),
-            s.alpha,
-          )
-        : benjaminiHochberg(
-            raw.map((e) => e.pValue),
-            s.alpha,
-          );
+    // Comparisons still below their minimum sample count as p = 1 (like undefined ones).
+    const ps = raw.map((e) => (e.insufficient === undefined ? e.pValue : 1));
+    const correction: CorrectionResult = method === 'bonferroni' ? bonferroni(ps, s.alpha) : benjaminiHochberg(ps, s.alpha);
     ciAlpha[family] = correction.ciAlpha;
     raw.forEach((e, i) => {
       const adjustedPValue = correction.adjustedPValues[i];
@@ -260,7 +299,7 @@ export function resultsTable(metrics: Array<MetricInput | RatioMetricInput>, opt
       e.params.ciAlpha = correction.ciAlpha;
       e.params.correction = method;
       e.adjustedPValue = adjustedPValue;
-      e.significant = e.defined && adjustedPValue <= s.alpha;
+      e.significant = e.defined && e.insufficient === undefined && adjustedPValue <= s.alpha;
     });
   }
   return { comparisons: cells, correction: { method, alpha: s.alpha, m: cells.length, ciAlpha } };

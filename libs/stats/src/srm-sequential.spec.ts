@@ -80,7 +80,7 @@ describe('sequential SRM simulation', () => {
     return { seqFlagDay, chiFlagged };
   }
 
-  it('flags at most 0.1% of 1,000 healthy 50/50 experiments checked 720 times each', () => {
+  it('flags at most 0.1% of 1,000 healthy 50/50 experiments checked 720 times each', { timeout: 60_000 }, () => {
     const r = run(20261203, 1000, 0.5);
     console.log(`healthy 50/50: sequential flagged ${r.seqFlagDay.length}/1000, per-tick chi-square flagged ${r.chiFlagged}/1000`);
     expect(r.seqFlagDay.length / 1000).toBeLessThanOrEqual(0.001);
@@ -88,7 +88,7 @@ describe('sequential SRM simulation', () => {
     expect(r.chiFlagged / 1000).toBeGreaterThan(0.01);
   });
 
-  it('flags every 52/48 split on 50/50 weights within the 30 days', () => {
+  it('flags every 52/48 split on 50/50 weights within the 30 days', { timeout: 60_000 }, () => {
     const r = run(77, 50, 0.52);
     const sorted = [...r.seqFlagDay].sort((a, b) => a - b);
     console.log(

@@ -9,6 +9,10 @@ Independent reference values for the verdict layer of libs/stats (issue 15), fro
   * sequential SRM e-value:    scipy.stats.dirichlet_multinomial.logpmf(x, kappa*theta0) minus
                                scipy.stats.multinomial.logpmf(x, n, theta0)  (Lindon & Malek 2022:
                                the Bayes factor of the Dirichlet mixture; multinomial coefficients cancel)
+  * Fisher exact:              scipy.stats.fisher_exact for 900/60 vs 100/0 (what a small-arm p should be near)
+  * stable variance:           np.var(ddof=1) (two-pass) of y_i = 1e6 + 0.1*sin(i), i = 1..1000
+  * log-ratio interval:        log(mean_t/mean_c) +- z * sqrt(s_t^2/(n_t mean_t^2) + s_c^2/(n_c mean_c^2)), exp - 1
+  * floored proportions:       max(pooled, Agresti-Caffo) variance of p_t - p_c and its z-test
 SciPy 1.17 / NumPy 2.4 were used for the committed file.
 """
 import json
@@ -40,6 +44,50 @@ for counts, weights, kappa in [
     log_e = stats.dirichlet_multinomial.logpmf(x, kappa * theta, n) - stats.multinomial.logpmf(x, n, theta)
     srm.append({"counts": counts, "weights": weights, "concentration": kappa, "logE": float(log_e)})
 out["srm"] = srm
+
+def sums(y):
+    y = np.asarray(y, dtype=float)
+    return {"n": int(y.size), "sum": float(y.sum()), "sumSq": float((y * y).sum())}
+
+
+# Fisher exact, two-sided, for control 60/900 vs treatment 0/100.
+out["fisher900_60_vs_100_0"] = float(stats.fisher_exact([[60, 840], [0, 100]]).pvalue)
+
+i = np.arange(1, 1001, dtype=float)
+y = 1e6 + 0.1 * np.sin(i)
+out["stableVariance"] = {"n": 1000, "mean": float(np.mean(y)), "variance": float(np.var(y, ddof=1))}
+
+rng = np.random.default_rng(1503)
+logcases = []
+for name, mc, mt, sd_c, sd_t, nc, nt in [("small arms, large drop", 1.0, 0.2, 1.5, 0.5, 30, 15),
+                                         ("typical lift", 10.0, 10.4, 4.0, 4.0, 2000, 2000)]:
+    c = mc + rng.normal(0, sd_c, nc)
+    t = mt + rng.normal(0, sd_t, nt)
+    m_c, m_t = np.mean(c), np.mean(t)
+    v = np.var(t, ddof=1) / (nt * m_t**2) + np.var(c, ddof=1) / (nc * m_c**2)
+    L = math.log(m_t / m_c)
+    half = stats.norm.ppf(0.975) * math.sqrt(v)
+    # plain delta method on the relative scale, for contrast
+    vr = np.var(t, ddof=1) / (nt * m_c**2) + m_t**2 * np.var(c, ddof=1) / (nc * m_c**4)
+    hr = stats.norm.ppf(0.975) * math.sqrt(vr)
+    logcases.append({"name": name, "control": sums(c), "treatment": sums(t),
+                     "estimate": float(m_t / m_c - 1), "ci": [math.expm1(L - half), math.expm1(L + half)],
+                     "pValue": float(2 * stats.norm.sf(abs(L) / math.sqrt(v))),
+                     "deltaCi": [float(m_t / m_c - 1 - hr), float(m_t / m_c - 1 + hr)]})
+out["logRatio"] = logcases
+
+props = []
+for xc, nc, xt, nt in [(60, 900, 0, 100), (0, 10, 10, 10), (500, 10000, 560, 10000), (0, 50000, 60, 50000)]:
+    pooled = (xc + xt) / (nc + nt)
+    v_pooled = pooled * (1 - pooled) * (1 / nc + 1 / nt)
+    pc_, pt_ = (xc + 1) / (nc + 2), (xt + 1) / (nt + 2)
+    v_ac = pc_ * (1 - pc_) / (nc + 2) + pt_ * (1 - pt_) / (nt + 2)
+    v = max(v_pooled, v_ac)
+    d = xt / nt - xc / nc
+    half = stats.norm.ppf(0.975) * math.sqrt(v)
+    props.append({"control": [xc, nc], "treatment": [xt, nt], "variance": v, "estimate": d,
+                  "pValue": float(2 * stats.norm.sf(abs(d) / math.sqrt(v))), "ci": [d - half, d + half]})
+out["flooredProportions"] = props
 
 here = os.path.dirname(os.path.abspath(__file__))
 with open(os.path.join(here, "verdict-reference-values.ts"), "w") as f:
