@@ -105,5 +105,7 @@ export function confidenceSequenceFromMoments(
   params.t = t;
   params.tRho2 = s;
   params.z = z;
+  // log of this read's mixture likelihood ratio (the e-value e-BH uses; not the running one).
+  params.logEValue = (z * z * s) / (2 * (s + 1)) - 0.5 * Math.log1p(s);
   return definedEstimate(METHOD, params, m.estimate, se, csMultiplier(s, alpha) * se, p, alpha);
 }

@@ -19,7 +19,7 @@ export {
 export { msprt, msprtFromMoments, defaultTau2, msprtHalfWidth, type MsprtOptions } from './msprt';
 export { intervalAt } from './interval';
 export { srmTest, SRM_THRESHOLD, type SrmResult } from './srm';
-export { benjaminiHochberg, bonferroni, type CorrectionResult } from './multiple-comparisons';
+export { benjaminiHochberg, bonferroni, eBenjaminiHochberg, type CorrectionResult } from './multiple-comparisons';
 export { sampleSizeFixed, sampleSizeSequential, type SampleSizeOptions, type SampleSizeResult } from './power';
 export { winsorize, capThresholds, capValue, percentile, type CapThresholds } from './winsorize';
 export { createRng, mulberry32, type Rng } from './random';

@@ -73,6 +73,7 @@ export function msprtFromMoments(m: Moments, nControl: number, nTreatment: numbe
   // log Λ, so very strong evidence does not overflow; p underflows harmlessly to 0.
   const logLambda = 0.5 * Math.log(v / (v + tau2)) + (m.estimate * m.estimate * tau2) / (2 * v * (v + tau2));
   params.logLikelihoodRatio = logLambda;
+  params.logEValue = logLambda;
   let p = Math.min(1, Math.exp(-logLambda));
   if (options.previousPValue !== undefined) p = Math.min(p, options.previousPValue);
   return definedEstimate(METHOD, params, m.estimate, Math.sqrt(v), msprtHalfWidth(v, tau2, alpha), p, alpha);

@@ -5,7 +5,7 @@ import { DEFAULT_ALPHA } from './estimate';
 import { intervalAt } from './interval';
 import { applyMinimum, insufficientSample, type SampleMinimums } from './minimums';
 import { msprtFromMoments } from './msprt';
-import { benjaminiHochberg, bonferroni, type CorrectionResult } from './multiple-comparisons';
+import { benjaminiHochberg, bonferroni, eBenjaminiHochberg, type CorrectionResult } from './multiple-comparisons';
 import { twoProportionZTest } from './proportions';
 import { proportionMoments } from './proportion-moments';
 import { zFromMoments } from './relative-lift';
@@ -22,7 +22,12 @@ import { welchTTest } from './welch';
  */
 
 export type MetricKind = 'mean' | 'proportion' | 'ratio';
-export type CorrectionMethod = 'benjamini-hochberg' | 'bonferroni' | 'none';
+/**
+ * 'e-bh' (default): e-BH on each sequential estimate's current e-value (FDR under arbitrary
+ * dependence at any stopping time), BH on the fixed-horizon p-values. 'benjamini-hochberg' and
+ * 'bonferroni' apply to every family; see README "Multiple comparisons" for each guarantee.
+ */
+export type CorrectionMethod = 'e-bh' | 'benjamini-hochberg' | 'bonferroni' | 'none';
 
 /** Always-valid p-values from the previous read, so the new ones can only go down. */
 export interface PreviousPValues {
@@ -70,7 +75,7 @@ export interface AnalysisOptions {
   cuped?: boolean;
   /** mSPRT mixing variance; default derived from the planned MDE (see msprt). */
   tau2?: number;
-  /** Across metrics × variants; default Benjamini–Hochberg. */
+  /** Across metrics × variants; default 'e-bh' (e-BH for sequential families, BH for fixed ones). */
   correction?: CorrectionMethod;
   /** Relative intervals on the log-ratio scale (default; never below −100%) or by the plain delta method. */
   relativeInterval?: RelativeIntervalMethod;
@@ -115,6 +120,8 @@ export interface ResultsTable {
     m: number;
     /** Alpha each family's intervals were built at (= alpha without correction). */
     ciAlpha: Record<EstimateFamily, number>;
+    /** The correction each family actually got (e-bh → 'e-bh' for sequential, 'benjamini-hochberg' for fixed). */
+    applied: Record<EstimateFamily, CorrectionResult['method'] | 'none'>;
   };
 }
 
@@ -271,6 +278,28 @@ export function analyzeComparison(
   return analyzeMetric(metric, settings(options), options.cuped !== false)[0];
 }
 
+function isSequential(f: EstimateFamily): boolean {
+  return f.startsWith('sequential.');
+}
+
+/** This read's e-value of a sequential estimate (0 when it carries none: undefined or gated). */
+function currentEValue(e: Estimate): number {
+  const log = e.params.logEValue;
+  return e.defined && e.insufficient === undefined && typeof log === 'number' ? Math.exp(log) : 0;
+}
+
+function correct(
+  method: Exclude<CorrectionMethod, 'none'>,
+  family: EstimateFamily,
+  raw: Estimate[],
+  ps: number[],
+  alpha: number,
+): CorrectionResult {
+  if (method === 'bonferroni') return bonferroni(ps, alpha);
+  if (method === 'e-bh' && isSequential(family)) return eBenjaminiHochberg(raw.map(currentEValue), alpha);
+  return benjaminiHochberg(ps, alpha);
+}
+
 /**
  * The full results table. Each estimate family is corrected separately across all metrics ×
  * variants (undefined comparisons count as p = 1, which is conservative). Intervals are rebuilt at
@@ -280,27 +309,30 @@ export function analyzeComparison(
  */
 export function resultsTable(metrics: Array<MetricInput | RatioMetricInput>, options: AnalysisOptions = {}): ResultsTable {
   const s = settings(options);
-  const method = options.correction ?? 'benjamini-hochberg';
+  const method = options.correction ?? 'e-bh';
   const cells = metrics.flatMap((m) => analyzeMetric(m, s, options.cuped !== false));
   const ciAlpha = {} as Record<EstimateFamily, number>;
+  const applied = {} as Record<EstimateFamily, CorrectionResult['method'] | 'none'>;
   for (const family of ESTIMATE_FAMILIES) {
     ciAlpha[family] = s.alpha;
+    applied[family] = 'none';
     if (method === 'none' || cells.length === 0) continue;
     const raw = cells.map((c) => getEstimate(c, family));
     // Comparisons still below their minimum sample count as p = 1 (like undefined ones).
     const ps = raw.map((e) => (e.insufficient === undefined ? e.pValue : 1));
-    const correction: CorrectionResult = method === 'bonferroni' ? bonferroni(ps, s.alpha) : benjaminiHochberg(ps, s.alpha);
+    const correction = correct(method, family, raw, ps, s.alpha);
     ciAlpha[family] = correction.ciAlpha;
+    applied[family] = correction.method;
     raw.forEach((e, i) => {
       const adjustedPValue = correction.adjustedPValues[i];
       // Every Estimate here was created by this call, so finishing it in place is safe and avoids
       // copying 250 objects per table. Only the interval depends on alpha; p and tuning do not.
       if (e.defined && correction.ciAlpha !== s.alpha) e.ci = intervalAt(e, correction.ciAlpha) ?? e.ci;
       e.params.ciAlpha = correction.ciAlpha;
-      e.params.correction = method;
+      e.params.correction = correction.method;
       e.adjustedPValue = adjustedPValue;
       e.significant = e.defined && e.insufficient === undefined && adjustedPValue <= s.alpha;
     });
   }
-  return { comparisons: cells, correction: { method, alpha: s.alpha, m: cells.length, ciAlpha } };
+  return { comparisons: cells, correction: { method, alpha: s.alpha, m: cells.length, ciAlpha, applied } };
 }

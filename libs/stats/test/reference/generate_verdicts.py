@@ -13,6 +13,7 @@ Independent reference values for the verdict layer of libs/stats (issue 15), fro
   * stable variance:           np.var(ddof=1) (two-pass) of y_i = 1e6 + 0.1*sin(i), i = 1..1000
   * log-ratio interval:        log(mean_t/mean_c) +- z * sqrt(s_t^2/(n_t mean_t^2) + s_c^2/(n_c mean_c^2)), exp - 1
   * floored proportions:       max(pooled, Agresti-Caffo) variance of p_t - p_c and its z-test
+  * e-BH:                      Wang & Ramdas (2022) by its definition, k* = max{k : e_(k) >= m/(alpha k)}
 SciPy 1.17 / NumPy 2.4 were used for the committed file.
 """
 import json
@@ -88,6 +89,26 @@ for xc, nc, xt, nt in [(60, 900, 0, 100), (0, 10, 10, 10), (500, 10000, 560, 100
     props.append({"control": [xc, nc], "treatment": [xt, nt], "variance": v, "estimate": d,
                   "pValue": float(2 * stats.norm.sf(abs(d) / math.sqrt(v))), "ci": [d - half, d + half]})
 out["flooredProportions"] = props
+
+def ebh(e, alpha):
+    e = np.asarray(e, dtype=float)
+    m = len(e)
+    order = np.argsort(-e)
+    k_star = 0
+    for k in range(1, m + 1):
+        if e[order[k - 1]] >= m / (alpha * k):
+            k_star = k
+    rejected = np.zeros(m, dtype=bool)
+    rejected[order[:k_star]] = True
+    return rejected.tolist()
+
+
+out["eBh"] = [{"eValues": ev, "alpha": a, "rejected": ebh(ev, a)} for ev, a in [
+    ([400.0, 60.0, 35.0, 1.0], 0.05),
+    ([50.0, 30.0, 2.0, 1.0, 0.5], 0.05),
+    ([1e6, 0.0, 19.9, 20.0], 0.05),
+    ([12.0, 11.0, 10.0, 9.0, 8.0, 7.0, 6.0, 5.0, 4.0, 3.0], 0.5),
+]]
 
 here = os.path.dirname(os.path.abspath(__file__))
 with open(os.path.join(here, "verdict-reference-values.ts"), "w") as f:

@@ -177,4 +177,26 @@ export const verdictReference = {
       ci: [0.0008915422424330564, 0.0015084577575669434],
     },
   ],
+  eBh: [
+    {
+      eValues: [400.0, 60.0, 35.0, 1.0],
+      alpha: 0.05,
+      rejected: [true, true, true, false],
+    },
+    {
+      eValues: [50.0, 30.0, 2.0, 1.0, 0.5],
+      alpha: 0.05,
+      rejected: [false, false, false, false, false],
+    },
+    {
+      eValues: [1000000.0, 0.0, 19.9, 20.0],
+      alpha: 0.05,
+      rejected: [true, false, false, false],
+    },
+    {
+      eValues: [12.0, 11.0, 10.0, 9.0, 8.0, 7.0, 6.0, 5.0, 4.0, 3.0],
+      alpha: 0.5,
+      rejected: [true, true, true, true, true, true, true, true, true, true],
+    },
+  ],
 } as const;
