@@ -79,3 +79,22 @@ export {
 } from './decision';
 export { DEFAULT_WINSORIZATION, winsorizationFor, type WinsorizationSetting } from './winsorize';
 export type { TwoProportionOptions } from './proportions';
+export {
+  groupEffect,
+  noveltyTrend,
+  segmentHeterogeneity,
+  holm,
+  postStratify,
+  mergeSmallStrata,
+  minDurationCheck,
+  DEFAULT_MIN_DURATION_DAYS,
+  type CohortEffect,
+  type DurationCheck,
+  type GroupEffect,
+  type HeterogeneityResult,
+  type NoveltyResult,
+  type PostStratified,
+  type SegmentDeviation,
+  type SegmentEffect,
+  type Stratum,
+} from './seasonality';

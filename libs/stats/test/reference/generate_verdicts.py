@@ -14,6 +14,11 @@ Independent reference values for the verdict layer of libs/stats (issue 15), fro
   * log-ratio interval:        log(mean_t/mean_c) +- z * sqrt(s_t^2/(n_t mean_t^2) + s_c^2/(n_c mean_c^2)), exp - 1
   * floored proportions:       max(pooled, Agresti-Caffo) variance of p_t - p_c and its z-test
   * e-BH:                      Wang & Ramdas (2022) by its definition, k* = max{k : e_(k) >= m/(alpha k)}
+  * novelty trend:             weighted least squares via numpy.linalg.lstsq on sqrt(w)-scaled rows,
+                               SE from inv(X' W X) times the Knapp-Hartung factor max(1, Q_res/(k-2)),
+                               p = 2 scipy.stats.t.sf(|t|, k - 2)
+  * Cochran's Q:               numpy sums + scipy.stats.chi2.sf; Holm by its step-down definition
+  * post-stratification:       raw per-stratum arrays, numpy means/var(ddof=1), weights N_h/N
 SciPy 1.17 / NumPy 2.4 were used for the committed file.
 """
 import json
@@ -109,6 +114,52 @@ out["eBh"] = [{"eValues": ev, "alpha": a, "rejected": ebh(ev, a)} for ev, a in [
     ([1e6, 0.0, 19.9, 20.0], 0.05),
     ([12.0, 11.0, 10.0, 9.0, 8.0, 7.0, 6.0, 5.0, 4.0, 3.0], 0.5),
 ]]
+
+# Novelty trend on fixed cohort effects.
+days = np.arange(10, dtype=float)
+est = np.array([0.52, 0.47, 0.45, 0.36, 0.33, 0.30, 0.22, 0.20, 0.15, 0.11])
+var = np.array([0.010, 0.011, 0.009, 0.012, 0.010, 0.013, 0.011, 0.010, 0.012, 0.014])
+w = 1 / var
+X = np.column_stack([np.ones_like(days), days])
+sw = np.sqrt(w)
+beta = np.linalg.lstsq(X * sw[:, None], est * sw, rcond=None)[0]
+cov = np.linalg.inv(X.T @ (X * w[:, None]))
+q_res = float(np.sum(w * (est - X @ beta) ** 2))
+k_df = len(days) - 2
+se = math.sqrt(cov[1, 1] * max(1.0, q_res / k_df))
+out["novelty"] = {"days": days.tolist(), "estimates": est.tolist(), "variances": var.tolist(),
+                  "slope": float(beta[1]), "se": se, "pValue": float(2 * stats.t.sf(abs(beta[1] / se), k_df))}
+
+# Cochran's Q over two dimensions, Holm across them.
+dims = {"country": ([0.10, 0.12, 0.55, 0.09, 0.11], [0.004, 0.005, 0.006, 0.004, 0.005]),
+        "platform": ([0.15, 0.18, 0.12], [0.003, 0.004, 0.005])}
+qres = []
+for name, (e, v) in dims.items():
+    e = np.array(e); v = np.array(v); w = 1 / v
+    pooled = np.sum(w * e) / np.sum(w)
+    q = float(np.sum(w * (e - pooled) ** 2))
+    qres.append({"dimension": name, "estimates": e.tolist(), "variances": v.tolist(), "q": q,
+                 "pValue": float(stats.chi2.sf(q, len(e) - 1)), "pooled": float(pooled)})
+ps = np.array([r["pValue"] for r in qres]); order = np.argsort(ps); m = len(ps); running = 0.0
+for j, idx in enumerate(order):
+    running = max(running, min(1.0, (m - j) * ps[idx])); qres[idx]["holm"] = running
+out["cochran"] = qres
+
+# Post-stratification from raw arrays.
+rng2 = np.random.default_rng(2013)
+strata = []
+est_t = est_c = var_ps = 0.0
+N = 0
+raw = []
+for base, n_c, n_t in [(5.0, 400, 380), (10.0, 900, 950), (20.0, 300, 310), (40.0, 150, 140)]:
+    c = base + rng2.normal(0, 2.0, n_c); t = base + 0.3 + rng2.normal(0, 2.0, n_t)
+    raw.append((c, t)); N += n_c + n_t
+for c, t in raw:
+    W = (len(c) + len(t)) / N
+    est_t += W * np.mean(t); est_c += W * np.mean(c)
+    var_ps += W**2 * (np.var(t, ddof=1) / len(t) + np.var(c, ddof=1) / len(c))
+    strata.append({"control": sums(c), "treatment": sums(t)})
+out["postStratification"] = {"strata": strata, "estimate": float(est_t - est_c), "variance": float(var_ps)}
 
 here = os.path.dirname(os.path.abspath(__file__))
 with open(os.path.join(here, "verdict-reference-values.ts"), "w") as f:
