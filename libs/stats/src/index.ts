@@ -47,6 +47,7 @@ export {
   applySequentialState,
   describeKeyChange,
   monotoneSeries,
+  sequentialObservation,
   sequentialStateKey,
   type DailyRead,
   type MonotoneDay,

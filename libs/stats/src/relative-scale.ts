@@ -1,5 +1,5 @@
 import { mean } from './arm';
-import { logRatioMoments, relativeMoments, type Moments } from './comparison-moments';
+import { flooredLogRatioMoments, flooredRelativeMoments, logRatioMoments, relativeMoments, type Moments } from './comparison-moments';
 import { proportionLogRatioMoments, proportionRelativeMoments } from './proportion-moments';
 import type { ArmStats, Estimate } from './types';
 
@@ -49,7 +49,8 @@ export function fromLogScale(e: Estimate, controlSign: 1 | -1): Estimate {
 /**
  * The relative lift of `treatment` vs `control` by `build` (a z-test or confidence sequence from
  * moments), on the log-ratio scale when `method` is 'log-ratio' and it exists, else by the delta
- * method on |ȳ_c|. `proportion` uses the floored conversion variances.
+ * method on |ȳ_c|. `proportion` uses the floored conversion variances; `floor` the
+ * max(delta, pooled) variance floor for mean metrics (see flooredAbsoluteMoments).
  */
 export function relativeEstimate(
   control: ArmStats,
@@ -57,14 +58,25 @@ export function relativeEstimate(
   kind: 'mean' | 'proportion',
   method: RelativeIntervalMethod,
   build: (m: Moments) => Estimate,
+  floor = false,
 ): Estimate {
   let logProblem = 'delta method requested';
   if (method === 'log-ratio') {
-    const log = kind === 'proportion' ? proportionLogRatioMoments(control, treatment) : logRatioMoments(control, treatment);
+    const log =
+      kind === 'proportion'
+        ? proportionLogRatioMoments(control, treatment)
+        : floor
+          ? flooredLogRatioMoments(control, treatment)
+          : logRatioMoments(control, treatment);
     if (log.ok) return fromLogScale(build(log), mean(control) > 0 ? 1 : -1);
     logProblem = log.reason;
   }
-  const delta = kind === 'proportion' ? proportionRelativeMoments(control, treatment) : relativeMoments(control, treatment);
+  const delta =
+    kind === 'proportion'
+      ? proportionRelativeMoments(control, treatment)
+      : floor
+        ? flooredRelativeMoments(control, treatment)
+        : relativeMoments(control, treatment);
   const e = build(delta);
   e.params.interval = 'delta';
   if (method === 'log-ratio') e.params.intervalNote = `log ratio unavailable (${logProblem})`;

@@ -1,4 +1,4 @@
-import { absoluteMoments, type Moments } from './comparison-moments';
+import { absoluteMoments, flooredAbsoluteMoments, type Moments } from './comparison-moments';
 import { confidenceSequenceFromMoments } from './confidence-sequence';
 import { cupedAdjust } from './cuped';
 import { DEFAULT_ALPHA } from './estimate';
@@ -79,8 +79,12 @@ export interface AnalysisOptions {
   correction?: CorrectionMethod;
   /** Relative intervals on the log-ratio scale (default; never below −100%) or by the plain delta method. */
   relativeInterval?: RelativeIntervalMethod;
-  /** Conversions: variance max(pooled, Agresti–Caffo) instead of the plain Wald variance (default true). */
-  proportionVarianceFloor?: boolean;
+  /**
+   * Variance floors (default true): conversions use max(pooled, Agresti–Caffo); mean metrics
+   * max(Welch, pooled-over-all-units) (see flooredAbsoluteMoments). False gives the textbook
+   * Welch / Wald variances.
+   */
+  varianceFloor?: boolean;
   /** Minimum units per arm / conversions before significance; defaults DEFAULT_MINIMUMS (150 / 30). */
   minimums?: Partial<SampleMinimums>;
 }
@@ -161,7 +165,11 @@ function compareRatio(control: RatioArmStats, treatment: RatioArmStats, s: Setti
 function compare(kind: MetricKind, control: ArmStats, treatment: ArmStats, s: Settings, previous?: PreviousPValues): Comparisons {
   const { alpha, plannedSampleSize } = s;
   const proportion = kind === 'proportion' && s.varianceFloor;
-  const absolute: Moments = proportion ? proportionMoments(control, treatment) : absoluteMoments(control, treatment);
+  const absolute: Moments = proportion
+    ? proportionMoments(control, treatment)
+    : s.varianceFloor
+      ? flooredAbsoluteMoments(control, treatment)
+      : absoluteMoments(control, treatment);
   const relKind = proportion ? 'proportion' : 'mean';
   const cs = (m: Moments, relative: boolean, previousPValue: number | undefined) =>
     confidenceSequenceFromMoments(m, control.n, treatment.n, { alpha, plannedSampleSize, relative, previousPValue });
@@ -171,13 +179,25 @@ function compare(kind: MetricKind, control: ArmStats, treatment: ArmStats, s: Se
         kind === 'proportion'
           ? twoProportionZTest(control, treatment, { alpha, varianceFloor: s.varianceFloor })
           : welchTTest(control, treatment, { alpha }),
-      relative: relativeEstimate(control, treatment, relKind, s.relativeInterval, (m) =>
-        zFromMoments('relative-delta', m, control.n, treatment.n, alpha),
+      relative: relativeEstimate(
+        control,
+        treatment,
+        relKind,
+        s.relativeInterval,
+        (m) => zFromMoments('relative-delta', m, control.n, treatment.n, alpha),
+        s.varianceFloor,
       ),
     },
     sequential: {
       absolute: cs(absolute, false, previous?.sequentialAbsolute),
-      relative: relativeEstimate(control, treatment, relKind, s.relativeInterval, (m) => cs(m, true, previous?.sequentialRelative)),
+      relative: relativeEstimate(
+        control,
+        treatment,
+        relKind,
+        s.relativeInterval,
+        (m) => cs(m, true, previous?.sequentialRelative),
+        s.varianceFloor,
+      ),
       msprt: msprtFromMoments(absolute, control.n, treatment.n, {
         alpha,
         plannedSampleSize,
@@ -263,7 +283,7 @@ function settings(options: AnalysisOptions): Settings {
     plannedSampleSize: options.plannedSampleSize,
     tau2: options.tau2,
     relativeInterval: options.relativeInterval ?? 'log-ratio',
-    varianceFloor: options.proportionVarianceFloor ?? true,
+    varianceFloor: options.varianceFloor ?? true,
     minimums: options.minimums ?? {},
   };
 }

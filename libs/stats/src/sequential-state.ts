@@ -1,4 +1,5 @@
 import { StatsInputError } from './input-error';
+import { intervalAt } from './interval';
 import type { Estimate } from './types';
 
 /**
@@ -184,6 +185,19 @@ export function applySequentialState(e: Estimate, state: SequentialState, alpha:
   const excludesZero = out.ci !== null && (out.ci[0] > 0 || out.ci[1] < 0);
   out.significant = (state.pValue <= alpha || excludesZero) && e.insufficient === undefined;
   return out;
+}
+
+/**
+ * The observation to fold for one read of a sequential Estimate from resultsTable: its p-value
+ * and its interval rebuilt at the NOMINAL alpha (the table's interval may be at a corrected
+ * ciAlpha that changes between reads). Reads that are undefined or still below the minimum sample
+ * contribute nothing (p = 1, no interval): their normal approximation is not trusted yet, so they
+ * must not set the running minimum.
+ */
+export function sequentialObservation(e: Estimate, key: string, alpha: number, at?: string): SequentialObservation {
+  const usable = e.defined && e.insufficient === undefined && e.ci !== null;
+  const ci = usable ? (e.params.ciAlpha !== undefined && e.params.ciAlpha !== alpha ? intervalAt(e, alpha) : e.ci) : null;
+  return { key, pValue: usable ? e.pValue : 1, ci, ...(at === undefined ? {} : { at }) };
 }
 
 /** One day's always-valid read for the timeseries helper. */

@@ -116,11 +116,27 @@ describe('defect 5: small arms', () => {
   });
 });
 
+describe('defect 5: variance floor for skewed mean metrics with unequal arms', () => {
+  it('uses max(Welch, pooled) like numpy on the raw arrays', () => {
+    const c = ref.flooredMean;
+    const t = resultsTable([{ name: 'rev', control: c.control, variants: [{ name: 'B', stats: c.treatment }] }], { correction: 'none' });
+    const e = t.comparisons[0].sequential.absolute;
+    expectRelClose(e.standardError ** 2, c.variance, 1e-9);
+    expect(c.pooled).toBeGreaterThan(c.welch);
+    const plain = resultsTable([{ name: 'rev', control: c.control, variants: [{ name: 'B', stats: c.treatment }] }], {
+      correction: 'none',
+      varianceFloor: false,
+    });
+    expectRelClose(plain.comparisons[0].sequential.absolute.standardError ** 2, c.welch, 1e-9);
+  });
+});
+
 describe('defect 7: smaller ones', () => {
   it.each(ref.logRatio)('builds relative intervals on the log ratio ($name), never below −100%', (c) => {
     const t = resultsTable([{ name: 'm', control: c.control, variants: [{ name: 'B', stats: c.treatment }] }], {
       correction: 'none',
       minimums: { unitsPerArm: 2 },
+      varianceFloor: false,
     });
     const e = t.comparisons[0].fixed.relative;
     expectRelClose(e.estimate, c.estimate, 1e-9);

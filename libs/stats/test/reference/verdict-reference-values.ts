@@ -281,4 +281,19 @@ export const verdictReference = {
     estimate: 0.29255904466948834,
     variance: 0.004357729956719779,
   },
+  flooredMean: {
+    control: {
+      n: 9000,
+      sum: 65990.60041757904,
+      sumSq: 8312680.599874205,
+    },
+    treatment: {
+      n: 1000,
+      sum: 6448.240912444044,
+      sumSq: 747746.141924282,
+    },
+    welch: 0.8035360242139868,
+    pooled: 0.948504646961903,
+    variance: 0.948504646961903,
+  },
 } as const;
