@@ -104,13 +104,7 @@ const metricFields = {
   /** Relative change in the harmful direction that counts as harm when used as a guardrail (e.g. 0.02 = 2%). */
   harmThreshold: z.number().gt(0).max(10).nullable().optional(),
   /** Count events only this many hours after a unit's first exposure; null = until the experiment stops. */
-  attributionWindowHours: z
-    .number()
-    .int()
-    .min(1)
-    .max(24 * 365)
-    .nullable()
-    .optional(),
+  attributionWindowHours: z.number().int().min(1).max(24 * 365).nullable().optional(),
   /** Days before first exposure used as the CUPED covariate; 0 disables CUPED. */
   cupedLookbackDays: z.number().int().min(0).max(90).default(14),
 };
@@ -159,12 +153,19 @@ export interface MetricDto {
 }
 
 // ---------- Experiments ----------
-export const EXPERIMENT_STATUSES = ['draft', 'running', 'stopped', 'shipped'] as const;
+/**
+ * draft → running → stopped, or running → shipped; shipped (or stopped) → concluded once the
+ * experiment's code is removed from the app: it then leaves assign replies and the SDK config,
+ * its results and audit stay readable.
+ */
+export const EXPERIMENT_STATUSES = ['draft', 'running', 'stopped', 'shipped', 'concluded'] as const;
 export type ExperimentStatus = (typeof EXPERIMENT_STATUSES)[number];
 
 export const WEIGHT_TOLERANCE = 1e-9;
 
-export const variantSchema = z.object({ key: keySchema, name: nameSchema.optional(), weight: z.number().gt(0).max(1) }).strict();
+export const variantSchema = z
+  .object({ key: keySchema, name: nameSchema.optional(), weight: z.number().gt(0).max(1) })
+  .strict();
 export type VariantInput = z.infer<typeof variantSchema>;
 
 const variantsSchema = z
@@ -191,11 +192,7 @@ export const trafficSchema = z
   .refine((t) => Math.abs(Math.round(t * 100) - t * 100) < 1e-6, 'traffic moves in steps of 0.01 percent');
 
 export const forcedVariantSchema = z
-  .object({
-    unitId: storable(z.string().min(1).max(256)),
-    variant: keySchema,
-    expiresAt: z.iso.datetime({ offset: true }).nullable().optional(),
-  })
+  .object({ unitId: storable(z.string().min(1).max(256)), variant: keySchema, expiresAt: z.iso.datetime({ offset: true }).nullable().optional() })
   .strict();
 export type ForcedVariantInput = z.infer<typeof forcedVariantSchema>;
 
@@ -214,14 +211,7 @@ const experimentFields = {
    * Planned units PER ARM (control and each treatment alike), the unit `sampleSizeSequential`
    * returns and the sequential tuning N* reads. Not the total over arms.
    */
-  plannedSampleSize: z
-    .number()
-    .int()
-    .min(10)
-    .max(1_000_000_000)
-    .nullable()
-    .optional()
-    .describe('Planned units per arm (not the total over arms)'),
+  plannedSampleSize: z.number().int().min(10).max(1_000_000_000).nullable().optional().describe('Planned units per arm (not the total over arms)'),
   autoStop: z.boolean().optional(),
   salt: saltSchema.optional(),
 };
@@ -230,8 +220,7 @@ function checkForced(e: { variants?: VariantInput[]; forcedVariants?: ForcedVari
   if (!e.variants || !e.forcedVariants) return;
   const keys = new Set(e.variants.map((v) => v.key));
   e.forcedVariants.forEach((f, i) => {
-    if (!keys.has(f.variant))
-      ctx.addIssue({ code: 'custom', path: ['forcedVariants', i, 'variant'], message: `unknown variant "${f.variant}"` });
+    if (!keys.has(f.variant)) ctx.addIssue({ code: 'custom', path: ['forcedVariants', i, 'variant'], message: `unknown variant "${f.variant}"` });
   });
 }
 
@@ -308,6 +297,8 @@ export interface ExperimentDto {
   startedAt: string | null;
   stoppedAt: string | null;
   stopReason: string | null;
+  /** When it was concluded (its code removed); null otherwise. */
+  concludedAt: string | null;
   createdAt: string;
   updatedAt: string;
 }

@@ -46,7 +46,7 @@ export const EMPTY_ARM: ArmAggregate = { n: 0, sum: 0, sumSq: 0, covSum: 0, covS
 
 export type MetricAggregates = Map<string, Map<string, ArmAggregate>>;
 
-const CORRECTIONS: Record<ResultsQuery['correction'], CorrectionMethod> = { bh: 'benjamini-hochberg', bonferroni: 'bonferroni', none: 'none' };
+const CORRECTIONS: Record<ResultsQuery['correction'], CorrectionMethod> = { e_bh: 'e-bh', bh: 'benjamini-hochberg', bonferroni: 'bonferroni', none: 'none' };
 
 /**
  * The arm the statistics see. Ratio metrics are linearised: an arm with mean R = Σnum/Σden and
