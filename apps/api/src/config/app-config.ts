@@ -11,10 +11,22 @@ const envSchema = z.object({
   HOST: z.string().default('0.0.0.0'),
   DATABASE_URL: z.string().url().optional(),
   STRATA_DATA_DIR: z.string().default('.data'),
+  /** Port of the embedded PostgreSQL (127.0.0.1 only). Unset: 5433, or the next free one up to 5443. */
+  STRATA_PG_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   STRATA_ADMIN_KEY: z.string().min(16, 'STRATA_ADMIN_KEY must be at least 16 characters').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Largest accepted JSON body, bytes. */
   STRATA_BODY_LIMIT: z.coerce.number().int().min(1024).max(64 * 1024 * 1024).default(1024 * 1024),
+  /** Slow clients (slowloris): every header must arrive within this. */
+  STRATA_HEADERS_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  /** The whole request, body included, must arrive within this (then 408). */
+  STRATA_REQUEST_TIMEOUT_MS: z.coerce.number().int().min(100).max(3_600_000).default(30_000),
+  /** Idle keep-alive connections close after this. */
+  STRATA_KEEPALIVE_TIMEOUT_MS: z.coerce.number().int().min(100).max(600_000).default(10_000),
+  /** Open connections at most; new ones beyond are closed at once. */
+  STRATA_MAX_CONNECTIONS: z.coerce.number().int().min(10).max(1_000_000).default(10_000),
+  /** Request body bytes admitted at once (declared lengths); beyond, 503 + Retry-After before reading the body. */
+  STRATA_MAX_INFLIGHT_BYTES: z.coerce.number().int().min(64 * 1024).max(4 * 1024 * 1024 * 1024).default(16 * 1024 * 1024),
   /** Requests per second allowed per API key on POST /v1/events (token bucket); 0 disables. */
   STRATA_RATE_LIMIT_RPS: z.coerce.number().min(0).default(0),
   STRATA_RATE_LIMIT_BURST: z.coerce.number().min(1).default(2000),
@@ -38,8 +50,11 @@ const envSchema = z.object({
   STRATA_EVENT_WRITERS: z.coerce.number().int().min(1).max(8).default(2),
   /** (experiment, unit) pairs whose first exposure the collector remembers, so repeats skip the database; 0 disables. */
   STRATA_FIRST_EXPOSURE_CACHE: z.coerce.number().int().min(0).max(50_000_000).default(500_000),
-  /** On SIGINT/SIGTERM, how long requests may still finish before their connections are closed. */
-  STRATA_SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0.1).max(600).default(15),
+  /**
+   * On SIGINT/SIGTERM, how long requests may still finish before their connections are closed. The default
+   * keeps a whole shutdown (then event flush and PostgreSQL's stop) within the 10 s a `docker stop` waits.
+   */
+  STRATA_SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0.1).max(600).default(5),
   /** How often the guardrail job checks running experiments. */
   STRATA_GUARDRAIL_INTERVAL_SECONDS: z.coerce.number().int().min(5).default(300),
   /** Webhook notified when an experiment is auto-stopped or alerted. */
@@ -50,6 +65,9 @@ const envSchema = z.object({
   STRATA_ROLLUP_LAG_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
   /** Serve the dashboard from this folder (built by `vite build`). */
   STRATA_DASHBOARD_DIR: z.string().optional(),
+  /** Also serve GET /metrics without a key on this port (Prometheus scrapes); unset = only the admin-key route GET /v1/system/metrics on PORT. */
+  STRATA_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  STRATA_METRICS_HOST: z.string().default('127.0.0.1'),
   /** Disable background jobs (tests drive them by hand). */
   STRATA_DISABLE_JOBS: z
     .enum(['true', 'false', '1', '0'])
@@ -62,9 +80,13 @@ export type AppConfig = {
   host: string;
   databaseUrl: string | undefined;
   dataDir: string;
+  /** The embedded PostgreSQL's port and how many following ports may be tried when it is taken. */
+  embeddedPg: { port: number; fallbacks: number };
   bootstrapAdminKey: string | undefined;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   bodyLimit: number;
+  /** Timeouts, connection cap and admission by bytes in flight of the HTTP server (common/http/server-limits.ts). */
+  server: { headersTimeoutMs: number; requestTimeoutMs: number; keepAliveTimeoutMs: number; maxConnections: number; maxInflightBytes: number };
   rateLimit: { rps: number; burst: number };
   /** Origins allowed on the SDK routes (`['*']` = any, `[]` = none). */
   corsOrigins: string[];
@@ -76,9 +98,14 @@ export type AppConfig = {
   webhookUrl: string | undefined;
   dashboardDir: string;
   jobsEnabled: boolean;
+  /** The keyless metrics listener (null port: off). */
+  metrics: { port: number | null; host: string };
 };
 
 export class ConfigError extends Error {}
+
+/** The embedded PostgreSQL's default port: stable so tools can connect, beside a system server's 5432. */
+export const DEFAULT_PG_PORT = 5433;
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const parsed = envSchema.safeParse(env);
@@ -92,9 +119,18 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     host: e.HOST,
     databaseUrl: e.DATABASE_URL,
     dataDir: resolve(e.STRATA_DATA_DIR),
+    embeddedPg: e.STRATA_PG_PORT === undefined ? { port: DEFAULT_PG_PORT, fallbacks: 10 } : { port: e.STRATA_PG_PORT, fallbacks: 0 },
     bootstrapAdminKey: e.STRATA_ADMIN_KEY,
     logLevel: e.LOG_LEVEL,
     bodyLimit: e.STRATA_BODY_LIMIT,
+    server: {
+      // Node refuses a headers timeout above the request timeout.
+      headersTimeoutMs: Math.min(e.STRATA_HEADERS_TIMEOUT_MS, e.STRATA_REQUEST_TIMEOUT_MS),
+      requestTimeoutMs: e.STRATA_REQUEST_TIMEOUT_MS,
+      keepAliveTimeoutMs: e.STRATA_KEEPALIVE_TIMEOUT_MS,
+      maxConnections: e.STRATA_MAX_CONNECTIONS,
+      maxInflightBytes: e.STRATA_MAX_INFLIGHT_BYTES,
+    },
     rateLimit: { rps: e.STRATA_RATE_LIMIT_RPS, burst: e.STRATA_RATE_LIMIT_BURST },
     corsOrigins: e.STRATA_CORS_ORIGINS,
     events: {
@@ -110,6 +146,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     webhookUrl: e.STRATA_WEBHOOK_URL,
     dashboardDir: resolve(e.STRATA_DASHBOARD_DIR ?? resolve(__dirname, '../../../dashboard/dist')),
     jobsEnabled: !e.STRATA_DISABLE_JOBS,
+    metrics: { port: e.STRATA_METRICS_PORT ?? null, host: e.STRATA_METRICS_HOST },
   };
 }
 

@@ -9,6 +9,7 @@ import type {
   CreatedApiKeyDto,
   ExperimentDto,
   ExperimentResultsDto,
+  ExperimentSummaryDto,
   ExperimentStatus,
   ExperimentTimeseriesDto,
   LayerDto,
@@ -73,8 +74,12 @@ export function endpoints(api: ApiClient) {
       stop: (key: string, reason?: string) =>
         api.request<ExperimentDto>('POST', `/v1/experiments/${enc(key)}/stop`, { body: reason ? { reason } : {} }),
       ship: (key: string, variant: string) => api.request<ExperimentDto>('POST', `/v1/experiments/${enc(key)}/ship`, { body: { variant } }),
+      conclude: (key: string) => api.request<ExperimentDto>('POST', `/v1/experiments/${enc(key)}/conclude`),
       results: (key: string, q: ResultsQuery = {}) =>
         api.request<ExperimentResultsDto>('GET', `/v1/experiments/${enc(key)}/results`, { query: { ...q } }),
+      /** One summary per key, read from the analysis engine's stored state: the list page's one request for all its rows. */
+      summaries: (keys: readonly string[]) =>
+        api.request<ExperimentSummaryDto[]>('GET', '/v1/experiments/summaries', { query: { keys: keys.join(',') } }),
       timeseries: (key: string) => api.request<ExperimentTimeseriesDto>('GET', `/v1/experiments/${enc(key)}/results/timeseries`),
       exportResults: (key: string, format: 'csv' | 'json') => api.download(`/v1/experiments/${enc(key)}/export`, { format }),
       exportUnits: (key: string) => api.download(`/v1/experiments/${enc(key)}/export/units`, { format: 'csv' }),

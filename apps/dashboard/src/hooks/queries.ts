@@ -73,6 +73,19 @@ export function useResults(key: string, q: ResultsQuery = {}, enabled = true) {
   });
 }
 
+/** Summaries of the experiments on one list page, in one request (not one results request per row). */
+export function useSummaries(keys: readonly string[]) {
+  const api = useApi();
+  return useQuery({
+    queryKey: ['summaries', keys],
+    queryFn: () => api.experiments.summaries(keys),
+    enabled: keys.length > 0,
+    retry: retryUnless404,
+    staleTime: 30_000,
+    placeholderData: keepPreviousData,
+  });
+}
+
 export function useTimeseries(key: string, enabled = true) {
   const api = useApi();
   return useQuery({

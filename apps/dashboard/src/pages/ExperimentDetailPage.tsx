@@ -77,8 +77,14 @@ export function ExperimentDetailPage() {
           </div>
           {e.stoppedAt && (
             <div>
-              <dt>{e.status === 'shipped' ? 'Shipped' : 'Stopped'}</dt>
+              <dt>{e.shippedVariant ? 'Shipped' : 'Stopped'}</dt>
               <dd>{formatDate(e.stoppedAt)}</dd>
+            </div>
+          )}
+          {e.concludedAt && (
+            <div>
+              <dt>Concluded</dt>
+              <dd>{formatDate(e.concludedAt)}</dd>
             </div>
           )}
           {e.shippedVariant && (

@@ -5,7 +5,7 @@ import { DataSource, IsNull, type EntityManager } from 'typeorm';
 import { AppException, NotFoundException } from '../../common/errors/app.exception';
 import { isUniqueViolation } from '../../common/errors/postgres-errors';
 import { SYSTEM, type Principal } from '../../common/guards/principal';
-import { ConfigChangeFeed } from '../../database/config-change-feed';
+import { ChangeBatcher, ConfigChangeFeed } from '../../database/config-change-feed';
 import { AuditService } from '../audit/audit.service';
 import { displayPrefix, generateSecret, hashSecret } from './api-key-secret';
 import { ApiKeyEntity } from './api-key.entity';
@@ -40,6 +40,7 @@ export class ApiKeyService implements OnModuleInit {
    * key, so it stays small) and every reload empties it: a revoked key stops working as before.
    */
   private verified = new Map<string, CachedKey>();
+  private readonly reloads = new ChangeBatcher(() => this.load());
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -49,7 +50,9 @@ export class ApiKeyService implements OnModuleInit {
 
   async onModuleInit(): Promise<void> {
     await this.reload();
-    this.changes.subscribe(() => this.reload());
+    // Only key changes (or unknown changes) touch the key map.
+    // Rejects when the keys could not be read, so the feed keeps its version and retries.
+    this.changes.subscribe((_version, changes) => (changes === null || changes.some((c) => c.entityType === 'api_key') ? this.reload() : undefined));
   }
 
   authenticate(secret: string): CachedKey | undefined {
@@ -138,7 +141,12 @@ export class ApiKeyService implements OnModuleInit {
     return after;
   }
 
-  private async reload(): Promise<void> {
+  /** Serialized: two overlapping reloads must not finish out of order (a revoked key would come back). */
+  private reload(): Promise<void> {
+    return this.reloads.add('all');
+  }
+
+  private async load(): Promise<void> {
     const rows = await this.dataSource.getRepository(ApiKeyEntity).find({ where: { revokedAt: IsNull() } });
     this.active = new Map(rows.map((r) => [r.secretHash, { id: r.id, type: r.type }]));
     this.verified = new Map();

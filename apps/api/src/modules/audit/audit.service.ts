@@ -14,11 +14,18 @@ export interface AuditRecord {
   entityKey: string;
   before: unknown;
   after: unknown;
+  /**
+   * Whether the change alters what API processes hold in memory (assignment snapshot, collector
+   * catalog, API keys). Metric definitions and experiment alerts don't: bumping the version for
+   * them only made every process reload for nothing. Default: false for metrics, true otherwise.
+   */
+  affectsServedConfig?: boolean;
 }
 
 /**
  * Every configuration change is written here in the same transaction as the change, and
- * bumps the configuration version so every API process rebuilds its snapshot.
+ * (when it alters served configuration) bumps the configuration version, naming the changed
+ * entity, so every API process updates that entry of its snapshot, catalog or key map.
  */
 @Injectable()
 export class AuditService {
@@ -29,7 +36,8 @@ export class AuditService {
       'INSERT INTO audit_log (api_key_id, action, entity_type, entity_key, before, after) VALUES ($1, $2, $3, $4, $5, $6)',
       [principal.keyId, entry.action, entry.entityType, entry.entityKey, JSON.stringify(entry.before ?? null), JSON.stringify(entry.after ?? null)],
     );
-    await bumpConfigVersion(manager);
+    const entityType = entry.entityType;
+    if (entityType !== 'metric' && (entry.affectsServedConfig ?? true)) await bumpConfigVersion(manager, { entityType, key: entry.entityKey });
   }
 
   async list(query: z.output<typeof auditQuerySchema>): Promise<Page<AuditEntryDto>> {

@@ -87,6 +87,13 @@ export class ExperimentController {
     return this.experiments.ship(principal, parseOrThrow(keyParam, params, 'params').key, parseOrThrow(shipExperimentSchema, body).variant);
   }
 
+  /** Shipped (or stopped) → concluded: it leaves assign replies and the SDK config; results and audit stay. */
+  @Post(':key/conclude')
+  @HttpCode(200)
+  conclude(@CurrentPrincipal() principal: Principal, @Param() params: unknown): Promise<ExperimentDto> {
+    return this.experiments.conclude(principal, parseOrThrow(keyParam, params, 'params').key);
+  }
+
   @Post(':key/rerandomize')
   @HttpCode(200)
   @ApiZodBody(rerandomizeExperimentSchema)
