@@ -355,11 +355,13 @@ export function postStratify(strata: readonly Stratum[], options: { cuped?: bool
   return { method: 'post-stratification', absolute, relative, nControl, nTreatment, cuped, params };
 }
 
-function addArms<T extends ArmStats>(a: T, b: T): T {
-  const out = { ...a } as Record<string, number>;
-  for (const [k, v] of Object.entries(b)) if (typeof v === 'number' && k !== 'm2') out[k] = (out[k] ?? 0) + v;
-  delete out.m2;
-  return out as unknown as T;
+function addArms(a: ArmStats | CovariateArmStats, b: ArmStats | CovariateArmStats): ArmStats | CovariateArmStats {
+  const base: ArmStats = { n: a.n + b.n, sum: a.sum + b.sum, sumSq: a.sumSq + b.sumSq };
+  if (isCovariate(a) && isCovariate(b)) {
+    return { ...base, covSum: a.covSum + b.covSum, covSumSq: a.covSumSq + b.covSumSq, crossSum: a.crossSum + b.crossSum };
+  }
+  // m2 cannot be added without the means; the merged arm falls back to Σy² (fine for small strata).
+  return base;
 }
 
 /** Merges strata with fewer than `minPerArm` units in an arm into one '(other)' stratum. */
