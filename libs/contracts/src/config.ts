@@ -209,7 +209,11 @@ const experimentFields = {
   primaryMetric: keySchema.nullable().optional(),
   secondaryMetrics: z.array(keySchema).max(50).optional(),
   guardrailMetrics: z.array(keySchema).max(20).optional(),
-  plannedSampleSize: z.number().int().min(10).max(1_000_000_000).nullable().optional(),
+  /**
+   * Planned units PER ARM (control and each treatment alike), the unit `sampleSizeSequential`
+   * returns and the sequential tuning N* reads. Not the total over arms.
+   */
+  plannedSampleSize: z.number().int().min(10).max(1_000_000_000).nullable().optional().describe('Planned units per arm (not the total over arms)'),
   autoStop: z.boolean().optional(),
   salt: saltSchema.optional(),
   /** The type of every variant's value and of `defaultValue`; null or absent: variants carry no values. */

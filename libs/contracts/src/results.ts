@@ -6,8 +6,13 @@ export const resultsQuerySchema = z
   .object({
     /** Break down by an exposure attribute (e.g. `country`) or `day_of_week`. */
     segment: z.string().min(1).max(100).regex(/^[A-Za-z0-9_.-]+$/).optional(),
-    /** Family-wise correction across metrics × variants. */
-    correction: z.enum(['bh', 'bonferroni', 'none']).default('bh'),
+    /**
+     * Correction across metrics × variants. `e_bh`: e-BH on the sequential e-values (FDR under
+     * arbitrary dependence at any stopping time) and BH on fixed-horizon p-values; `bh`:
+     * Benjamini–Hochberg everywhere (FDR under positive dependence, at a fixed time); `bonferroni`:
+     * family-wise error. See docs/statistics-methods.md.
+     */
+    correction: z.enum(['e_bh', 'bh', 'bonferroni', 'none']).default('bh'),
     alpha: z.coerce.number().gt(0).lt(0.5).default(0.05),
   })
   .strict();
@@ -29,6 +34,36 @@ export interface InferenceDto {
   significant: boolean;
   /** Present when the result is not defined (too few units, zero variance, …). */
   reason?: string;
+  /**
+   * Present when the estimate is defined but may not be called significant yet (below the metric's
+   * minimum units per arm or conversions); says what it waits for.
+   */
+  insufficient?: string;
+  /** Sequential results only: which monotone sequence the running p / intersected interval belong to. */
+  sequence?: SequenceInfoDto;
+}
+
+/**
+ * The persisted monotone state behind a sequential number: p is the running minimum and the
+ * interval the running intersection since `startedAt`, within one analysis configuration `key`.
+ */
+export interface SequenceInfoDto {
+  /** Configuration key (alpha, correction, CUPED, N*, strata, metric definition hash). */
+  key: string;
+  /** 1, 2, … : a new sequence starts whenever the configuration changes. */
+  sequence: number;
+  startedAt: string | null;
+  /** Why this sequence started (e.g. "alpha, CUPED changed"); null for the first. */
+  restartReason: string | null;
+  reads: number;
+  /** The intervals stopped overlapping; the interval shown is a point (see docs/statistics-methods.md). */
+  emptyIntersection: boolean;
+}
+
+/** Method and parameters behind any number not carried by an InferenceDto. */
+export interface MethodDto {
+  method: string;
+  params: Record<string, number | string>;
 }
 
 export interface VariantArmDto {
@@ -70,6 +105,46 @@ export interface SrmDto {
   chiSquare: number;
   pValue: number;
   flagged: boolean;
+  /** `srm-chi-square` (fixed horizon) or `srm-dirichlet-multinomial` (anytime-valid, Lindon & Malek 2022). */
+  method?: string;
+  /** e.g. { level: 0.001, concentration: 1000, maxLogE, checks }. */
+  params?: Record<string, number | string>;
+  /** Anytime-valid p = min(1, 1/max E) when the sequential test ran. */
+  sequentialPValue?: number;
+}
+
+/** Novelty: trend of the effect over exposure-day cohorts (noveltyTrend). */
+export interface NoveltyDto extends MethodDto {
+  metric: string;
+  variant: string;
+  cohorts: Array<{ day: number; estimate: number; ci: Interval }>;
+  slope: number;
+  pValue: number;
+  flagged: boolean;
+  pattern: 'fading' | 'growing' | 'none';
+}
+
+/** Heterogeneity of the effect across one declared segment dimension (Cochran's Q, Holm across dimensions). */
+export interface HeterogeneityDto extends MethodDto {
+  metric: string;
+  variant: string;
+  dimension: string;
+  q: number;
+  df: number;
+  pValue: number;
+  adjustedPValue: number;
+  iSquared: number;
+  flagged: boolean;
+  /** Segments whose effect differs from the others' (Bonferroni within the dimension). */
+  highlighted: string[];
+}
+
+/** Whether "Ready to ship" may show yet, and what it waits for. */
+export interface ReadinessDto {
+  ready: boolean;
+  minDurationDays: number;
+  daysRun: number;
+  reason: string;
 }
 
 export interface GuardrailStatusDto {
@@ -97,7 +172,16 @@ export interface ExperimentResultsDto {
   /** Events received up to this time are included (the rollup watermark). */
   dataThrough: string | null;
   alpha: number;
-  correction: 'bh' | 'bonferroni' | 'none';
+  correction: 'e_bh' | 'bh' | 'bonferroni' | 'none';
+  /** Per estimate family, the correction actually applied (e_bh → e-BH for sequential, BH for fixed). */
+  corrections?: Record<string, string>;
+  /** Variance floors, minimum sample sizes, winsorization and relative-interval scale in force. */
+  analysisSettings?: MethodDto;
+  novelty?: NoveltyDto[];
+  heterogeneity?: HeterogeneityDto[];
+  /** Post-stratified results per metric × variant, when a dimension is declared for it. */
+  postStratified?: Array<{ metric: string; variant: string; dimension: string; absolute: InferenceDto; relative: InferenceDto }>;
+  readiness?: ReadinessDto;
   /** Which sequential methods and parameters produced the sequential numbers. */
   sequential: { method: string; params: Record<string, number | string> };
   totalUnits: number;

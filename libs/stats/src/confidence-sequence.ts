@@ -1,5 +1,6 @@
 import { absoluteMoments, relativeMoments, type Moments } from './comparison-moments';
 import { alphaProblem, DEFAULT_ALPHA, definedEstimate, undefinedEstimate } from './estimate';
+import { checkedPreviousPValue } from './previous-p';
 import type { AlphaOptions, ArmStats, Estimate } from './types';
 
 const METHOD = 'confidence-sequence';
@@ -86,6 +87,7 @@ export function confidenceSequenceFromMoments(
     nControl,
     nTreatment,
   };
+  if (options.previousPValue !== undefined) checkedPreviousPValue(options.previousPValue);
   const bad = alphaProblem(alpha) ?? alphaProblem(tuningAlpha);
   if (bad) return undefinedEstimate(METHOD, params, bad);
   if (!(plannedSampleSize > 0) || !Number.isFinite(plannedSampleSize)) {
@@ -99,11 +101,11 @@ export function confidenceSequenceFromMoments(
   const se = Math.sqrt(m.variance);
   const z = m.estimate / se;
   let p = csPValue(z, s);
-  if (options.previousPValue !== undefined && Number.isFinite(options.previousPValue)) {
-    p = Math.min(p, options.previousPValue);
-  }
+  if (options.previousPValue !== undefined) p = Math.min(p, options.previousPValue);
   params.t = t;
   params.tRho2 = s;
   params.z = z;
+  // log of this read's mixture likelihood ratio (the e-value e-BH uses; not the running one).
+  params.logEValue = (z * z * s) / (2 * (s + 1)) - 0.5 * Math.log1p(s);
   return definedEstimate(METHOD, params, m.estimate, se, csMultiplier(s, alpha) * se, p, alpha);
 }

@@ -37,6 +37,15 @@ export function intervalAt(e: Estimate, alpha: number): [number, number] | null 
     default:
       return null;
   }
+  if (e.params.interval === 'log-ratio') {
+    // Built on the log ratio (standardError is on that scale): rebuild there, then map back.
+    const centre = num(e, 'logEstimate');
+    const sign = num(e, 'controlSign');
+    const a = sign * Math.expm1(centre - half);
+    const b = sign * Math.expm1(centre + half);
+    const out: [number, number] = sign > 0 ? [a, b] : [b, a];
+    return out.every(Number.isFinite) ? out : null;
+  }
   const lo = e.estimate - half;
   const hi = e.estimate + half;
   return Number.isFinite(lo) && Number.isFinite(hi) ? [lo, hi] : null;

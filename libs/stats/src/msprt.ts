@@ -2,6 +2,7 @@ import { absoluteMoments, relativeMoments, type Moments } from './comparison-mom
 import { DEFAULT_PLANNED_SAMPLE_SIZE } from './confidence-sequence';
 import { zQuantile } from './distributions';
 import { alphaProblem, DEFAULT_ALPHA, definedEstimate, undefinedEstimate } from './estimate';
+import { checkedPreviousPValue } from './previous-p';
 import type { AlphaOptions, ArmStats, Estimate } from './types';
 
 const METHOD = 'msprt';
@@ -54,6 +55,7 @@ export function msprtFromMoments(m: Moments, nControl: number, nTreatment: numbe
     nControl,
     nTreatment,
   };
+  if (options.previousPValue !== undefined) checkedPreviousPValue(options.previousPValue);
   const bad = alphaProblem(alpha);
   if (bad) return undefinedEstimate(METHOD, params, bad);
   if (options.tau2 !== undefined && !(options.tau2 > 0 && Number.isFinite(options.tau2))) {
@@ -71,10 +73,9 @@ export function msprtFromMoments(m: Moments, nControl: number, nTreatment: numbe
   // log Λ, so very strong evidence does not overflow; p underflows harmlessly to 0.
   const logLambda = 0.5 * Math.log(v / (v + tau2)) + (m.estimate * m.estimate * tau2) / (2 * v * (v + tau2));
   params.logLikelihoodRatio = logLambda;
+  params.logEValue = logLambda;
   let p = Math.min(1, Math.exp(-logLambda));
-  if (options.previousPValue !== undefined && Number.isFinite(options.previousPValue)) {
-    p = Math.min(p, options.previousPValue);
-  }
+  if (options.previousPValue !== undefined) p = Math.min(p, options.previousPValue);
   return definedEstimate(METHOD, params, m.estimate, Math.sqrt(v), msprtHalfWidth(v, tau2, alpha), p, alpha);
 }
 

@@ -1,5 +1,5 @@
 export interface CorrectionResult {
-  method: 'benjamini-hochberg' | 'bonferroni';
+  method: 'benjamini-hochberg' | 'bonferroni' | 'e-bh';
   alpha: number;
   /** Adjusted p-values in input order. */
   adjustedPValues: number[];
@@ -55,4 +55,21 @@ export function bonferroni(pValues: number[], alpha = 0.05): CorrectionResult {
     rejected: adjusted.map((p) => p <= alpha),
     ciAlpha: m === 0 ? alpha : alpha / m,
   };
+}
+
+/**
+ * e-BH (Wang & Ramdas 2022, "False discovery rate control with e-values", JRSS B 84(3)): with
+ * e-values e_1…e_m, reject the k* largest where k* = max{k : e_(k) ≥ m/(α k)}. Equivalent to BH on
+ * p_i = min(1, 1/e_i), so the adjusted value reported is BH's adjusted p of those; the guarantee is
+ * what differs: FDR ≤ α·m₀/m under ARBITRARY dependence between the e-values (BH needs PRDS).
+ * Applied to the current values of e-processes (each comparison's mixture likelihood ratio at this
+ * read) it holds at any stopping time, i.e. whenever you decide to read and act (Wang & Ramdas
+ * 2022, §5). Capping e below at 1/… is harmless: a rejection needs e ≥ m/(αk) ≥ 1/α > 1.
+ * Intervals at ciAlpha = R·α/m (R rejections, at least 1) are e-confidence intervals with FCR ≤ α
+ * under arbitrary dependence (Xu, Wang & Ramdas 2022, "Post-selection inference for e-value based
+ * confidence intervals", arXiv:2203.12572).
+ */
+export function eBenjaminiHochberg(eValues: number[], alpha = 0.05): CorrectionResult {
+  const ps = eValues.map((e) => (Number.isFinite(e) && e > 0 ? Math.min(1, 1 / e) : e === Number.POSITIVE_INFINITY ? 0 : 1));
+  return { ...benjaminiHochberg(ps, alpha), method: 'e-bh' };
 }

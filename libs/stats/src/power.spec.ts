@@ -16,6 +16,17 @@ describe('sample sizes', () => {
     expect(ratio).toBeLessThan(2.0);
   });
 
+  it('reports the total over the given number of arms, perArm staying the planned sample size', () => {
+    const two = sampleSizeSequential({ baselineRate: 0.1, mde: 0.05 });
+    const three = sampleSizeSequential({ baselineRate: 0.1, mde: 0.05, arms: 3 });
+    expect(three.perArm).toBe(two.perArm);
+    expect(three).toMatchObject({ arms: 3, total: 3 * two.perArm });
+    expect(sampleSizeFixed({ baselineRate: 0.1, mde: 0.05, arms: 1 })).toMatchObject({
+      defined: false,
+      reason: 'arms must be an integer ≥ 2',
+    });
+  });
+
   it('reports both per-arm and two-arm totals and the absolute effect it planned for', () => {
     const r = sampleSizeSequential({ baselineRate: 0.2, mde: 0.1 });
     expect(r).toMatchObject({ method: 'confidence-sequence', defined: true, total: 2 * r.perArm });

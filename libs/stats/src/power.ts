@@ -13,16 +13,19 @@ export interface SampleSizeOptions {
   alpha?: number;
   /** Target power; default 0.8. */
   power?: number;
+  /** Arms in the experiment (control + treatments) for `total`; default 2. */
+  arms?: number;
 }
 
 export interface SampleSizeResult {
   method: 'fixed-horizon' | 'confidence-sequence';
   defined: boolean;
   reason?: string;
-  /** Units needed in each arm (0 when undefined). */
+  /** Units needed in EACH arm (0 when undefined): store this as the experiment's plannedSampleSize. */
   perArm: number;
-  /** Units across control + one treatment. */
+  /** Units over all `arms` arms (perArm × arms, default 2): the traffic the plan needs, not N*. */
   total: number;
+  arms: number;
   params: Record<string, number | string>;
 }
 
@@ -52,7 +55,9 @@ function size(method: SampleSizeResult['method'], o: SampleSizeOptions, critical
   const alpha = o.alpha ?? DEFAULT_ALPHA;
   const power = o.power ?? 0.8;
   const params = { alpha, power, mde: o.mde };
-  const fail = (reason: string): SampleSizeResult => ({ method, defined: false, reason, perArm: 0, total: 0, params });
+  const arms = o.arms ?? 2;
+  const fail = (reason: string): SampleSizeResult => ({ method, defined: false, reason, perArm: 0, total: 0, arms, params });
+  if (!(Number.isInteger(arms) && arms >= 2)) return fail('arms must be an integer ≥ 2');
   if (!(alpha > 0 && alpha < 1)) return fail('alpha must be in (0, 1)');
   if (!(power > 0 && power < 1)) return fail('power must be in (0, 1)');
   const r = resolve(o);
@@ -64,7 +69,8 @@ function size(method: SampleSizeResult['method'], o: SampleSizeOptions, critical
     method,
     defined: true,
     perArm: Math.max(2, perArm),
-    total: 2 * Math.max(2, perArm),
+    total: arms * Math.max(2, perArm),
+    arms,
     params: { ...params, absoluteEffect: r.delta },
   };
 }

@@ -18,7 +18,8 @@ describe('resultsTable', () => {
 
   it('computes every metric × variant with sequential, fixed and mSPRT estimates and no NaN anywhere', () => {
     expect(table.comparisons).toHaveLength(50);
-    expect(table.correction).toMatchObject({ method: 'benjamini-hochberg', m: 50, alpha: 0.05 });
+    expect(table.correction).toMatchObject({ method: 'e-bh', m: 50, alpha: 0.05 });
+    expect(table.correction.applied).toMatchObject({ 'fixed.absolute': 'benjamini-hochberg', 'sequential.relative': 'e-bh' });
     expectAllFinite(table);
     for (const c of table.comparisons) for (const f of ESTIMATE_FAMILIES) expect(estimateOf(c, f).defined).toBe(true);
   });

@@ -1,11 +1,15 @@
-import { sequentialConfidenceSequence } from './confidence-sequence';
+import { absoluteMoments, flooredAbsoluteMoments, type Moments } from './comparison-moments';
+import { confidenceSequenceFromMoments } from './confidence-sequence';
 import { cupedAdjust } from './cuped';
 import { DEFAULT_ALPHA } from './estimate';
 import { intervalAt } from './interval';
-import { msprt } from './msprt';
-import { benjaminiHochberg, bonferroni, type CorrectionResult } from './multiple-comparisons';
+import { applyMinimum, insufficientSample, type SampleMinimums } from './minimums';
+import { msprtFromMoments } from './msprt';
+import { benjaminiHochberg, bonferroni, eBenjaminiHochberg, type CorrectionResult } from './multiple-comparisons';
 import { twoProportionZTest } from './proportions';
-import { relativeLiftDelta } from './relative-lift';
+import { proportionMoments } from './proportion-moments';
+import { zFromMoments } from './relative-lift';
+import { relativeEstimate, type RelativeIntervalMethod } from './relative-scale';
 import { ratioMetric } from './ratio-metric';
 import { ratioConfidenceSequence, ratioMsprt } from './ratio-sequential';
 import type { ArmStats, CovariateArmStats, Estimate, RatioArmStats } from './types';
@@ -18,7 +22,12 @@ import { welchTTest } from './welch';
  */
 
 export type MetricKind = 'mean' | 'proportion' | 'ratio';
-export type CorrectionMethod = 'benjamini-hochberg' | 'bonferroni' | 'none';
+/**
+ * 'e-bh' (default): e-BH on each sequential estimate's current e-value (FDR under arbitrary
+ * dependence at any stopping time), BH on the fixed-horizon p-values. 'benjamini-hochberg' and
+ * 'bonferroni' apply to every family; see README "Multiple comparisons" for each guarantee.
+ */
+export type CorrectionMethod = 'e-bh' | 'benjamini-hochberg' | 'bonferroni' | 'none';
 
 /** Always-valid p-values from the previous read, so the new ones can only go down. */
 export interface PreviousPValues {
@@ -39,6 +48,8 @@ export interface MetricInput {
   kind?: 'mean' | 'proportion';
   control: ArmStats | CovariateArmStats;
   variants: VariantInput[];
+  /** Overrides the table's minimum units per arm / events before significance. */
+  minimums?: Partial<SampleMinimums>;
 }
 
 export interface RatioVariantInput {
@@ -53,6 +64,7 @@ export interface RatioMetricInput {
   kind: 'ratio';
   control: RatioArmStats;
   variants: RatioVariantInput[];
+  minimums?: Partial<SampleMinimums>;
 }
 
 export interface AnalysisOptions {
@@ -63,8 +75,18 @@ export interface AnalysisOptions {
   cuped?: boolean;
   /** mSPRT mixing variance; default derived from the planned MDE (see msprt). */
   tau2?: number;
-  /** Across metrics × variants; default Benjamini–Hochberg. */
+  /** Across metrics × variants; default 'e-bh' (e-BH for sequential families, BH for fixed ones). */
   correction?: CorrectionMethod;
+  /** Relative intervals on the log-ratio scale (default; never below −100%) or by the plain delta method. */
+  relativeInterval?: RelativeIntervalMethod;
+  /**
+   * Variance floors (default true): conversions use max(pooled, Agresti–Caffo); mean metrics
+   * max(Welch, pooled-over-all-units) (see flooredAbsoluteMoments). False gives the textbook
+   * Welch / Wald variances.
+   */
+  varianceFloor?: boolean;
+  /** Minimum units per arm / conversions before significance; defaults DEFAULT_MINIMUMS (150 / 30). */
+  minimums?: Partial<SampleMinimums>;
 }
 
 export interface CupedSummary {
@@ -102,6 +124,8 @@ export interface ResultsTable {
     m: number;
     /** Alpha each family's intervals were built at (= alpha without correction). */
     ciAlpha: Record<EstimateFamily, number>;
+    /** The correction each family actually got (e-bh → 'e-bh' for sequential, 'benjamini-hochberg' for fixed). */
+    applied: Record<EstimateFamily, CorrectionResult['method'] | 'none'>;
   };
 }
 
@@ -114,6 +138,9 @@ interface Settings {
   alpha: number;
   plannedSampleSize: number | undefined;
   tau2: number | undefined;
+  relativeInterval: RelativeIntervalMethod;
+  varianceFloor: boolean;
+  minimums: Partial<SampleMinimums>;
 }
 
 type Comparisons = Pick<ComparisonResult, 'fixed' | 'sequential'>;
@@ -137,26 +164,55 @@ function compareRatio(control: RatioArmStats, treatment: RatioArmStats, s: Setti
 
 function compare(kind: MetricKind, control: ArmStats, treatment: ArmStats, s: Settings, previous?: PreviousPValues): Comparisons {
   const { alpha, plannedSampleSize } = s;
+  const proportion = kind === 'proportion' && s.varianceFloor;
+  const absolute: Moments = proportion
+    ? proportionMoments(control, treatment)
+    : s.varianceFloor
+      ? flooredAbsoluteMoments(control, treatment)
+      : absoluteMoments(control, treatment);
+  const relKind = proportion ? 'proportion' : 'mean';
+  const cs = (m: Moments, relative: boolean, previousPValue: number | undefined) =>
+    confidenceSequenceFromMoments(m, control.n, treatment.n, { alpha, plannedSampleSize, relative, previousPValue });
   return {
     fixed: {
-      absolute: kind === 'proportion' ? twoProportionZTest(control, treatment, { alpha }) : welchTTest(control, treatment, { alpha }),
-      relative: relativeLiftDelta(control, treatment, { alpha }),
+      absolute:
+        kind === 'proportion'
+          ? twoProportionZTest(control, treatment, { alpha, varianceFloor: s.varianceFloor })
+          : welchTTest(control, treatment, { alpha }),
+      relative: relativeEstimate(
+        control,
+        treatment,
+        relKind,
+        s.relativeInterval,
+        (m) => zFromMoments('relative-delta', m, control.n, treatment.n, alpha),
+        s.varianceFloor,
+      ),
     },
     sequential: {
-      absolute: sequentialConfidenceSequence(control, treatment, {
+      absolute: cs(absolute, false, previous?.sequentialAbsolute),
+      relative: relativeEstimate(
+        control,
+        treatment,
+        relKind,
+        s.relativeInterval,
+        (m) => cs(m, true, previous?.sequentialRelative),
+        s.varianceFloor,
+      ),
+      msprt: msprtFromMoments(absolute, control.n, treatment.n, {
         alpha,
         plannedSampleSize,
-        previousPValue: previous?.sequentialAbsolute,
+        tau2: s.tau2,
+        previousPValue: previous?.msprt,
       }),
-      relative: sequentialConfidenceSequence(control, treatment, {
-        alpha,
-        plannedSampleSize,
-        relative: true,
-        previousPValue: previous?.sequentialRelative,
-      }),
-      msprt: msprt(control, treatment, { alpha, plannedSampleSize, tau2: s.tau2, previousPValue: previous?.msprt }),
     },
   };
+}
+
+/** Applies the minimum-sample rule to every estimate of a comparison. */
+function gate(r: Comparisons, why: string | null): Comparisons {
+  for (const e of [r.fixed.absolute, r.fixed.relative, r.sequential.absolute, r.sequential.relative, r.sequential.msprt])
+    applyMinimum(e, why);
+  return r;
 }
 
 function getEstimate(r: ComparisonResult, f: EstimateFamily): Estimate {
@@ -198,7 +254,13 @@ function analyzeMetric(metric: MetricInput | RatioMetricInput, s: Settings, cupe
   if (metric.kind === 'ratio') {
     const noCuped: CupedSummary = { applied: false, theta: 0, varianceReduction: 0, reason: 'not supported for ratio metrics' };
     return metric.variants.map((v) => {
-      const r = compareRatio(metric.control, v.stats, s, v.previous);
+      const why = insufficientSample(
+        { n: metric.control.n, sum: metric.control.sumNum, sumSq: 0 },
+        { n: v.stats.n, sum: v.stats.sumNum, sumSq: 0 },
+        'ratio',
+        { ...s.minimums, ...metric.minimums },
+      );
+      const r = gate(compareRatio(metric.control, v.stats, s, v.previous), why);
       return { metric: metric.name, variant: v.name, cuped: { ...noCuped }, fixed: r.fixed, sequential: r.sequential };
     });
   }
@@ -206,13 +268,24 @@ function analyzeMetric(metric: MetricInput | RatioMetricInput, s: Settings, cupe
   const adjusted = adjustArms([metric.control, ...metric.variants.map((v) => v.stats)], cuped);
   const control = adjusted.arms[0];
   return metric.variants.map((v, i) => {
-    const r = compare(kind, control, adjusted.arms[i + 1], s, v.previous);
+    const raw = v.stats;
+    const why = insufficientSample(metric.control, raw, kind, { ...s.minimums, ...metric.minimums });
+    // CUPED-adjusted conversions are no longer 0/1 counts: they take the mean path (adjusted variance).
+    const effectiveKind = kind === 'proportion' && adjusted.summary(i + 1).applied ? 'mean' : kind;
+    const r = gate(compare(effectiveKind, control, adjusted.arms[i + 1], s, v.previous), why);
     return { metric: metric.name, variant: v.name, cuped: adjusted.summary(i + 1), fixed: r.fixed, sequential: r.sequential };
   });
 }
 
 function settings(options: AnalysisOptions): Settings {
-  return { alpha: options.alpha ?? DEFAULT_ALPHA, plannedSampleSize: options.plannedSampleSize, tau2: options.tau2 };
+  return {
+    alpha: options.alpha ?? DEFAULT_ALPHA,
+    plannedSampleSize: options.plannedSampleSize,
+    tau2: options.tau2,
+    relativeInterval: options.relativeInterval ?? 'log-ratio',
+    varianceFloor: options.varianceFloor ?? true,
+    minimums: options.minimums ?? {},
+  };
 }
 
 /** One treatment against control, no multiple-comparison correction. CUPED pools these two arms. */
@@ -225,6 +298,28 @@ export function analyzeComparison(
   return analyzeMetric(metric, settings(options), options.cuped !== false)[0];
 }
 
+function isSequential(f: EstimateFamily): boolean {
+  return f.startsWith('sequential.');
+}
+
+/** This read's e-value of a sequential estimate (0 when it carries none: undefined or gated). */
+function currentEValue(e: Estimate): number {
+  const log = e.params.logEValue;
+  return e.defined && e.insufficient === undefined && typeof log === 'number' ? Math.exp(log) : 0;
+}
+
+function correct(
+  method: Exclude<CorrectionMethod, 'none'>,
+  family: EstimateFamily,
+  raw: Estimate[],
+  ps: number[],
+  alpha: number,
+): CorrectionResult {
+  if (method === 'bonferroni') return bonferroni(ps, alpha);
+  if (method === 'e-bh' && isSequential(family)) return eBenjaminiHochberg(raw.map(currentEValue), alpha);
+  return benjaminiHochberg(ps, alpha);
+}
+
 /**
  * The full results table. Each estimate family is corrected separately across all metrics ×
  * variants (undefined comparisons count as p = 1, which is conservative). Intervals are rebuilt at
@@ -234,34 +329,30 @@ export function analyzeComparison(
  */
 export function resultsTable(metrics: Array<MetricInput | RatioMetricInput>, options: AnalysisOptions = {}): ResultsTable {
   const s = settings(options);
-  const method = options.correction ?? 'benjamini-hochberg';
+  const method = options.correction ?? 'e-bh';
   const cells = metrics.flatMap((m) => analyzeMetric(m, s, options.cuped !== false));
   const ciAlpha = {} as Record<EstimateFamily, number>;
+  const applied = {} as Record<EstimateFamily, CorrectionResult['method'] | 'none'>;
   for (const family of ESTIMATE_FAMILIES) {
     ciAlpha[family] = s.alpha;
+    applied[family] = 'none';
     if (method === 'none' || cells.length === 0) continue;
     const raw = cells.map((c) => getEstimate(c, family));
-    const correction: CorrectionResult =
-      method === 'bonferroni'
-        ? bonferroni(
-            raw.map((e) => e.pValue),
-            s.alpha,
-          )
-        : benjaminiHochberg(
-            raw.map((e) => e.pValue),
-            s.alpha,
-          );
+    // Comparisons still below their minimum sample count as p = 1 (like undefined ones).
+    const ps = raw.map((e) => (e.insufficient === undefined ? e.pValue : 1));
+    const correction = correct(method, family, raw, ps, s.alpha);
     ciAlpha[family] = correction.ciAlpha;
+    applied[family] = correction.method;
     raw.forEach((e, i) => {
       const adjustedPValue = correction.adjustedPValues[i];
       // Every Estimate here was created by this call, so finishing it in place is safe and avoids
       // copying 250 objects per table. Only the interval depends on alpha; p and tuning do not.
       if (e.defined && correction.ciAlpha !== s.alpha) e.ci = intervalAt(e, correction.ciAlpha) ?? e.ci;
       e.params.ciAlpha = correction.ciAlpha;
-      e.params.correction = method;
+      e.params.correction = correction.method;
       e.adjustedPValue = adjustedPValue;
-      e.significant = e.defined && adjustedPValue <= s.alpha;
+      e.significant = e.defined && e.insufficient === undefined && adjustedPValue <= s.alpha;
     });
   }
-  return { comparisons: cells, correction: { method, alpha: s.alpha, m: cells.length, ciAlpha } };
+  return { comparisons: cells, correction: { method, alpha: s.alpha, m: cells.length, ciAlpha, applied } };
 }

@@ -11,6 +11,12 @@ export interface ArmStats {
   sum: number;
   /** Σ y² over units. */
   sumSq: number;
+  /**
+   * Optional centred sum of squares Σ(y − ȳ)² (a.k.a. M2). When present it is used instead of
+   * Σy² − (Σy)²/n, which cancels catastrophically when |mean| ≫ sd. Combine per-tick triples
+   * (n, mean, M2) with `combineMoments`.
+   */
+  m2?: number;
 }
 
 /** ArmStats plus the pre-exposure covariate x used by CUPED. */
@@ -61,6 +67,11 @@ export interface Estimate {
   /** Set by multiple-comparison corrections (see results-table). */
   adjustedPValue?: number;
   reason?: string;
+  /**
+   * Set when the estimate is defined but may not be called significant yet because the sample is
+   * below the metric's minimum (units per arm, or events for conversions); says what it waits for.
+   */
+  insufficient?: string;
 }
 
 export interface AlphaOptions {

@@ -23,6 +23,18 @@ describe('power calculator', () => {
     expect(screen.getByTestId('power-fixed')).toHaveTextContent(perArm(mean.perArm));
   });
 
+  it('hands the form the per-arm size, whatever the number of arms', async () => {
+    const user = userEvent.setup();
+    const used: number[] = [];
+    render(<PowerCalculator arms={3} onUse={(n) => used.push(n)} />);
+    const seq = sampleSizeSequential({ baselineRate: 0.1, mde: 0.05, alpha: 0.05, power: 0.8 });
+    await user.click(screen.getByRole('button', { name: /per arm as planned sample size/ }));
+    expect(used).toEqual([seq.perArm]);
+    expect(screen.getByRole('button', { name: /per arm as planned sample size/ })).toHaveTextContent(
+      `${(seq.perArm * 3).toLocaleString('en-US')} units over 3 arms`,
+    );
+  });
+
   it('explains inputs it cannot use', async () => {
     const user = userEvent.setup();
     render(<PowerCalculator />);

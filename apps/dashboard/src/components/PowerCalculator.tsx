@@ -3,8 +3,9 @@ import { useMemo, useState } from 'react';
 import { formatInt } from '../lib/format';
 
 interface Props {
-  /** Called with the sequential per-arm total when the person chooses to use it. */
+  /** Called with the sequential units PER ARM (what plannedSampleSize means everywhere). */
   onUse?: (plannedSampleSize: number) => void;
+  /** Arms of the experiment, only to show the total traffic the plan needs. */
   arms?: number;
 }
 
@@ -84,8 +85,9 @@ export function PowerCalculator({ onUse, arms = 2 }: Props) {
         </div>
       </dl>
       {onUse && sequential.defined && (
-        <button type="button" className="btn" onClick={() => onUse(sequential.perArm * arms)}>
-          Use {formatInt(sequential.perArm * arms)} as planned sample size ({arms} arms, sequential)
+        <button type="button" className="btn" onClick={() => onUse(sequential.perArm)}>
+          Use {formatInt(sequential.perArm)} per arm as planned sample size (sequential; {formatInt(sequential.perArm * arms)} units over{' '}
+          {arms} arms)
         </button>
       )}
     </div>

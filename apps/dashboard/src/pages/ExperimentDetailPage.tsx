@@ -98,7 +98,7 @@ export function ExperimentDetailPage() {
             </div>
           )}
           <div>
-            <dt>Planned sample</dt>
+            <dt>Planned sample (per arm)</dt>
             <dd>{e.plannedSampleSize?.toLocaleString('en-US') ?? '—'}</dd>
           </div>
         </dl>

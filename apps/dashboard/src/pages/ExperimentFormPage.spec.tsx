@@ -1,3 +1,4 @@
+import { sampleSizeSequential } from '@strata/stats';
 import { screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -108,8 +109,9 @@ describe('experiment form', () => {
     await user.type(screen.getByLabelText('Traffic (% of the layer)'), '25');
     expect(screen.getByText(/2,500 of 10,000 buckets\./)).toBeInTheDocument();
     await user.click(screen.getByRole('button', { name: /as planned sample size/ }));
-    const planned = Number((screen.getByLabelText('Planned sample size (units, all arms)') as HTMLInputElement).value);
-    expect(planned).toBeGreaterThan(0);
+    const planned = Number((screen.getByLabelText('Planned sample size (units per arm)') as HTMLInputElement).value);
+    // Per arm, not per-arm × arms (the bug: N* read per arm by the API ended up k× too large).
+    expect(planned).toBe(sampleSizeSequential({ baselineRate: 0.1, mde: 0.05, alpha: 0.05, power: 0.8 }).perArm);
     await user.type(screen.getByLabelText('Key'), 'checkout-2');
     await user.type(screen.getByLabelText('Name'), 'Checkout 2');
     await user.selectOptions(screen.getByLabelText('Primary metric'), 'purchase');

@@ -214,7 +214,7 @@ export function ExperimentForm({ original }: { original: ExperimentDto | null })
           <h2>Planned sample size</h2>
           <div className="field-row">
             <div className="field">
-              <label htmlFor="exp-planned">Planned sample size (units, all arms)</label>
+              <label htmlFor="exp-planned">Planned sample size (units per arm)</label>
               <input
                 id="exp-planned"
                 type="number"

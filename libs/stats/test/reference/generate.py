@@ -47,7 +47,8 @@ def welch(c, t, alpha):
 def rel_moments(c, t):
     mc, mt = np.mean(c), np.mean(t)
     var = np.var(t, ddof=1) / (len(t) * mc**2) + mt**2 * np.var(c, ddof=1) / (len(c) * mc**4)
-    return mt / mc - 1, var
+    # Relative lift divides by abs(control mean) so the sign follows the absolute difference (issue 15).
+    return (mt - mc) / abs(mc), var
 
 
 def abs_moments(c, t):

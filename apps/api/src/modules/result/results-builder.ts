@@ -46,7 +46,7 @@ export const EMPTY_ARM: ArmAggregate = { n: 0, sum: 0, sumSq: 0, covSum: 0, covS
 
 export type MetricAggregates = Map<string, Map<string, ArmAggregate>>;
 
-const CORRECTIONS: Record<ResultsQuery['correction'], CorrectionMethod> = { bh: 'benjamini-hochberg', bonferroni: 'bonferroni', none: 'none' };
+const CORRECTIONS: Record<ResultsQuery['correction'], CorrectionMethod> = { e_bh: 'e-bh', bh: 'benjamini-hochberg', bonferroni: 'bonferroni', none: 'none' };
 
 /**
  * The arm the statistics see. Ratio metrics are linearised: an arm with mean R = Σnum/Σden and
@@ -93,7 +93,15 @@ export function buildMetricResults(def: AnalysisDefinition, aggregates: MetricAg
       variants: def.variants.slice(1).map((v, i) => ({ name: v.key, stats: arms[i + 1] })),
     };
   });
-  const options = { alpha: query.alpha, plannedSampleSize: plannedN(def), correction: CORRECTIONS[query.correction] };
+  // Delta-method relative intervals and textbook variances until the timeseries and guardrails go
+  // through the same path (issue 15 wiring): the log-ratio / floored numbers would disagree with them.
+  const options = {
+    alpha: query.alpha,
+    plannedSampleSize: plannedN(def),
+    correction: CORRECTIONS[query.correction],
+    relativeInterval: 'delta' as const,
+    varianceFloor: false,
+  };
   const main = resultsTable(inputs, { ...options, cuped: false });
   const cuped = resultsTable(inputs, { ...options, cuped: true });
   const find = (table: ComparisonResult[], metric: string, variant: string) => table.find((c) => c.metric === metric && c.variant === variant);
