@@ -281,6 +281,14 @@ describe('experiments', () => {
     expect(layer.allocations.map((x: any) => x.experiment).sort()).toEqual(['tight-a', 'tight-b']);
   });
 
+  it('answers invalid bodies with human messages per field, not zod\'s developer text', async () => {
+    const res = await t.admin('POST', '/v1/layers', { key: 'human-msg', name: '' });
+    expectErrorShape(res, 400, 'validation_failed');
+    expect(res.body.error.details).toEqual([expect.objectContaining({ path: 'name', message: 'Enter a name' })]);
+    const weights = await t.admin('POST', '/v1/experiments', { ...experimentBody('human-w', 'human-msg'), variants: [{ key: 'a', weight: 0.5 }, { key: 'b', weight: 1.5 }] });
+    expect(weights.body.error.details).toContainEqual(expect.objectContaining({ path: 'variants.1.weight', message: 'Enter 1 or less' }));
+  });
+
   it('locks the layer and the primary, secondary and guardrail metrics while running, and says which', async () => {
     await t.admin('POST', '/v1/layers', { key: 'lock-l', name: 'Lock' });
     await t.admin('POST', '/v1/layers', { key: 'lock-l2', name: 'Lock 2' });

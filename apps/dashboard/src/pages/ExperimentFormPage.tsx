@@ -3,7 +3,7 @@ import type { ExperimentDto, LayerDto, MetricDto } from '@strata/contracts';
 import { useEffect, useState, type FormEvent } from 'react';
 import { Link, useNavigate, useParams } from 'react-router-dom';
 import { BucketBar } from '../components/BucketBar';
-import { FieldError, FormErrorSummary, hasFieldError } from '../components/FieldError';
+import { FieldError, FormErrorSummary, focusFirstError, hasFieldError } from '../components/FieldError';
 import { PowerCalculator } from '../components/PowerCalculator';
 import { RuleBuilder } from '../components/RuleBuilder';
 import { EmptyState, ErrorState, Loading } from '../components/States';
@@ -53,7 +53,6 @@ export function ExperimentForm({ original }: { original: ExperimentDto | null })
   const layers = useLayers();
   const metrics = useMetrics();
   const [draft, setDraft] = useState<ExperimentDraft>(() => (original ? draftFromExperiment(original) : emptyDraft()));
-  const [clientProblem, setClientProblem] = useState<string | null>(null);
   const set = (patch: Partial<ExperimentDraft>) => setDraft((d) => ({ ...d, ...patch }));
   const started = !!original && original.status !== 'draft';
 
@@ -76,8 +75,11 @@ export function ExperimentForm({ original }: { original: ExperimentDto | null })
   const submit = (e: FormEvent) => {
     e.preventDefault();
     const problem = started ? null : weightsProblem(draft.variants);
-    setClientProblem(problem);
-    if (problem) return;
+    if (problem) {
+      // The weights' status line beside the inputs already says what is wrong; take the person there.
+      focusFirstError(null, document.getElementById('variant-0-weight'));
+      return;
+    }
     save.mutate(draft);
   };
 
@@ -177,11 +179,6 @@ export function ExperimentForm({ original }: { original: ExperimentDto | null })
         </div>
 
         <VariantsEditor variants={draft.variants} onChange={(v) => set({ variants: v })} error={error} disabled={started} />
-        {clientProblem && (
-          <p className="field-error" role="alert">
-            {clientProblem}
-          </p>
-        )}
 
         <div className="card form">
           <h2>Targeting</h2>
