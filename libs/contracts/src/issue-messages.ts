@@ -72,7 +72,11 @@ export function humanIssueMessage(issue: z.core.$ZodRawIssue): string | undefine
       return undefined;
     case 'unrecognized_keys':
       return `Unknown ${issue.keys.length === 1 ? 'field' : 'fields'}: ${issue.keys.join(', ')}`;
-    default:
+    case 'invalid_union':
+    case 'invalid_key':
+    case 'invalid_element':
+    case 'custom':
+      // Custom checks carry their own message; the structural ones read fine from the nested issues.
       return undefined;
   }
 }
