@@ -65,7 +65,7 @@ const envSchema = z.object({
   STRATA_ROLLUP_LAG_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
   /** Serve the dashboard from this folder (built by `vite build`). */
   STRATA_DASHBOARD_DIR: z.string().optional(),
-  /** Also serve GET /metrics without a key on this port (Prometheus scrapes); unset = only the admin-key route on PORT. */
+  /** Also serve GET /metrics without a key on this port (Prometheus scrapes); unset = only the admin-key route GET /v1/system/metrics on PORT. */
   STRATA_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
   STRATA_METRICS_HOST: z.string().default('127.0.0.1'),
   /** Disable background jobs (tests drive them by hand). */
