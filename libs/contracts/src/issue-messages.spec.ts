@@ -16,7 +16,17 @@ describe('human messages for schema issues', () => {
 
   it('names bounds in words for numbers, lists and missing fields', () => {
     const r = createExperimentSchema.safeParse(
-      { key: 'x', name: 'X', layer: 'l', variants: [{ key: 'a', weight: 0.5 }, { key: 'b', weight: 1.5 }], traffic: 'lots', extra: 1 },
+      {
+        key: 'x',
+        name: 'X',
+        layer: 'l',
+        variants: [
+          { key: 'a', weight: 0.5 },
+          { key: 'b', weight: 1.5 },
+        ],
+        traffic: 'lots',
+        extra: 1,
+      },
       { error: humanIssueMessage },
     );
     const m = messages(r);

@@ -51,7 +51,8 @@ export function humanIssueMessage(issue: z.core.$ZodRawIssue): string | undefine
       return `Enter ${noun(path)}`;
     case 'too_small': {
       const min = issue.minimum;
-      if (issue.origin === 'string') return Number(min) <= 1 ? `Enter ${noun(path)}` : `Use at least ${plural(min, 'character', 'characters')}`;
+      if (issue.origin === 'string')
+        return Number(min) <= 1 ? `Enter ${noun(path)}` : `Use at least ${plural(min, 'character', 'characters')}`;
       if (issue.origin === 'array' || issue.origin === 'set') return `Add at least ${plural(min, 'item', 'items')}`;
       return issue.inclusive ? `Enter ${n(min)} or more` : `Enter a number greater than ${n(min)}`;
     }

@@ -25,7 +25,9 @@ export function ShipWarning({ experiment, variant }: { experiment: ExperimentDto
           `${variant} is not a significant winner on ${primary.name}: ${formatPct(inf.estimate)} (${formatCi(inf.ci)}) — the interval includes zero, so the difference may be noise.`,
         );
       } else if (!good) {
-        warnings.push(`${variant} is significantly worse than control on ${primary.name}: ${formatPct(inf.estimate)} (${formatCi(inf.ci)}).`);
+        warnings.push(
+          `${variant} is significantly worse than control on ${primary.name}: ${formatPct(inf.estimate)} (${formatCi(inf.ci)}).`,
+        );
       }
     }
   }

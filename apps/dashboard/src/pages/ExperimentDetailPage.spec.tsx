@@ -15,7 +15,13 @@ describe('experiment summary', () => {
         match: 'all',
         rules: [
           { attribute: 'country', operator: 'in', value: ['DE', 'FR'] },
-          { match: 'any', rules: [{ attribute: 'plan', operator: 'eq', value: 'pro' }, { attribute: 'age', operator: 'gte', value: 18 }] },
+          {
+            match: 'any',
+            rules: [
+              { attribute: 'plan', operator: 'eq', value: 'pro' },
+              { attribute: 'age', operator: 'gte', value: 18 },
+            ],
+          },
           { attribute: 'email', operator: 'exists' },
         ],
       }),

@@ -9,7 +9,10 @@ import { ResultsPanel } from './ResultsPanel';
 
 afterEach(() => vi.unstubAllGlobals());
 
-const noSeries = { url: '/v1/experiments/checkout/results/timeseries', body: { experiment: 'checkout', control: 'control', metrics: [], points: [] } };
+const noSeries = {
+  url: '/v1/experiments/checkout/results/timeseries',
+  body: { experiment: 'checkout', control: 'control', metrics: [], points: [] },
+};
 
 function Where() {
   const l = useLocation();
@@ -19,7 +22,10 @@ function Where() {
 /** Sequential says "no difference", fixed horizon says "significant" — the state the issue saw. */
 function disagreeing() {
   const t = row('treatment', false, inference(0.05, [-0.01, 0.11], false, 0.09));
-  t.relative = { sequential: inference(0.05, [-0.01, 0.11], false, 0.09), fixed: { ...inference(0.05, [0.02, 0.08], true, 0.0007), method: 'welch-t' } };
+  t.relative = {
+    sequential: inference(0.05, [-0.01, 0.11], false, 0.09),
+    fixed: { ...inference(0.05, [0.02, 0.08], true, 0.0007), method: 'welch-t' },
+  };
   return metricResult([row('control', true, null), t]);
 }
 
@@ -27,9 +33,14 @@ describe('results page honesty', () => {
   it('shows a shipped experiment as shipped: the winner, when, and the final numbers', async () => {
     mockFetch([
       noSeries,
-      { url: '/v1/experiments/checkout/results', body: results([metricResult([row('control', true, null), row('treatment', false, inference(0.12, [0.05, 0.19], true, 0.001))])]) },
+      {
+        url: '/v1/experiments/checkout/results',
+        body: results([metricResult([row('control', true, null), row('treatment', false, inference(0.12, [0.05, 0.19], true, 0.001))])]),
+      },
     ]);
-    renderPage(<ResultsPanel experiment={experiment({ status: 'shipped', shippedVariant: 'treatment', stoppedAt: '2026-11-20T10:00:00.000Z' })} />);
+    renderPage(
+      <ResultsPanel experiment={experiment({ status: 'shipped', shippedVariant: 'treatment', stoppedAt: '2026-11-20T10:00:00.000Z' })} />,
+    );
     const banner = await screen.findByTestId('decision');
     expect(banner).toHaveTextContent('Shipped “Green button” (treatment) on Nov 20, 2026');
     expect(banner).toHaveTextContent('Final result on Purchase rate: +12.0% (+5.0% to +19.0%, p 0.0010, significant) from 4,000 units.');
@@ -38,7 +49,13 @@ describe('results page honesty', () => {
 
   it('says which test the recommendation uses when the table shows fixed-horizon numbers', async () => {
     const user = userEvent.setup();
-    mockFetch([noSeries, { url: '/v1/experiments/checkout/results', body: results([disagreeing()], { decision: { hint: 'keep_running', reason: 'No significant difference yet.' } }) }]);
+    mockFetch([
+      noSeries,
+      {
+        url: '/v1/experiments/checkout/results',
+        body: results([disagreeing()], { decision: { hint: 'keep_running', reason: 'No significant difference yet.' } }),
+      },
+    ]);
     renderPage(<ResultsPanel experiment={experiment()} />);
     await screen.findByTestId('metric-purchase');
     await user.click(screen.getByRole('button', { name: 'Fixed horizon' }));
@@ -59,7 +76,16 @@ describe('results page honesty', () => {
       {
         url: '/v1/experiments/checkout/results',
         body: results([disagreeing(), g], {
-          guardrails: [{ metric: 'latency', variant: 'treatment', threshold: 0.05, harmCi: [-0.06, 0.01], status: 'ok', message: 'No harm beyond 5%.' }],
+          guardrails: [
+            {
+              metric: 'latency',
+              variant: 'treatment',
+              threshold: 0.05,
+              harmCi: [-0.06, 0.01],
+              status: 'ok',
+              message: 'No harm beyond 5%.',
+            },
+          ],
         }),
       },
     ]);
@@ -80,7 +106,10 @@ describe('results page honesty', () => {
     if (de?.relative) de.relative.sequential = inference(0.05, [-1.4, 1.5], false, 0.6);
     const calls = mockFetch([
       noSeries,
-      { url: '/v1/experiments/checkout/results', body: results([disagreeing()], { segments: [{ segment: 'country', value: 'DE', metrics: [seg] }] }) },
+      {
+        url: '/v1/experiments/checkout/results',
+        body: results([disagreeing()], { segments: [{ segment: 'country', value: 'DE', metrics: [seg] }] }),
+      },
     ]);
     renderPage(
       <>
@@ -105,7 +134,9 @@ describe('results page honesty', () => {
       noSeries,
       {
         url: '/v1/experiments/checkout/results',
-        body: results([metricResult([row('control', true, null, 0, 0), row('treatment', false, inference(0, null, false, 1), 0, 0)])], { totalUnits: 0 }),
+        body: results([metricResult([row('control', true, null, 0, 0), row('treatment', false, inference(0, null, false, 1), 0, 0)])], {
+          totalUnits: 0,
+        }),
       },
     ]);
     renderPage(<ResultsPanel experiment={experiment()} />);

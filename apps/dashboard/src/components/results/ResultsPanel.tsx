@@ -94,6 +94,7 @@ export function ResultsPanel({ experiment }: { experiment: ExperimentDto }) {
   }
   // Guardrails are shown once, in the guardrail table, with the corrected harm interval the decision uses.
   const analysed = r.metrics.filter((m) => m.role !== 'guardrail');
+  const variantNames = Object.fromEntries(experiment.variants.map((v) => [v.key, v.name]));
   const metricName = (key: string) => r.metrics.find((m) => m.metric === key)?.name ?? key;
 
   return (
@@ -180,7 +181,7 @@ export function ResultsPanel({ experiment }: { experiment: ExperimentDto }) {
       {analysed.length === 0 && r.guardrails.length === 0 ? (
         <EmptyState title="No metrics to analyse">Add a primary metric to the experiment (Edit) to see lifts here.</EmptyState>
       ) : (
-        analysed.map((m) => <MetricResultCard key={m.metric} metric={m} mode={mode} cuped={cuped} />)
+        analysed.map((m) => <MetricResultCard key={m.metric} metric={m} mode={mode} cuped={cuped} variantNames={variantNames} />)
       )}
 
       {r.guardrails.length > 0 && (
