@@ -24,7 +24,8 @@ export interface DiffRow {
   changed: boolean;
 }
 
-const show = (v: unknown): string => (v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v, null, 2));
+const show = (v: unknown): string =>
+  v === undefined ? '' : typeof v === 'string' ? v : typeof v === 'number' ? v.toLocaleString('en-US') : JSON.stringify(v, null, 2);
 
 /** Field-by-field comparison of an audit entry's before and after values. */
 export function diffRows(before: unknown, after: unknown): DiffRow[] {

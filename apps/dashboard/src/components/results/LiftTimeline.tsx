@@ -33,6 +33,9 @@ export function timelineRows(ts: ExperimentTimeseriesDto, metric: string): { row
   return { rows, variants: [...variants] };
 }
 
+/** Legend labels in the text colour (the swatch keeps the series colour): coloured text fell below 4.5:1. */
+const legendText = (value: unknown) => <span style={{ color: 'var(--text)' }}>{String(value)}</span>;
+
 const RANGES = [
   { value: 'all', label: 'All days' },
   { value: '30', label: 'Last 30 days' },
@@ -99,7 +102,7 @@ export function LiftTimeline({ ts, metric, name }: { ts: ExperimentTimeseriesDto
               <XAxis dataKey="date" minTickGap={24} />
               <YAxis tickFormatter={(v: number) => formatInt(v)} width={64} />
               <Tooltip separator=": " formatter={(value, key) => [formatInt(Number(value)), String(key)]} />
-              <Legend />
+              <Legend formatter={legendText} />
               {arms.map((a, i) => (
                 <Bar key={a} dataKey={a} name={a} fill={colorFor(i)} isAnimationActive={false} />
               ))}
@@ -135,7 +138,7 @@ export function LiftTimeline({ ts, metric, name }: { ts: ExperimentTimeseriesDto
                   : [formatPct(Number(value)), String(key)]
               }
             />
-            <Legend />
+            <Legend formatter={legendText} />
             <ReferenceLine
               y={0}
               stroke="#111827"
