@@ -15,6 +15,9 @@ import { arrivedAt, FastRoutes } from './common/http/fast-routes';
 import { clientErrorHandler, frameworkErrors } from './common/http/framework-errors';
 import { SDK_CORS_PATHS, SdkCors } from './common/http/sdk-cors';
 import { documentPlainRoutes } from './common/http/plain-routes.openapi';
+import { AppException } from './common/errors/app.exception';
+import { renderError } from './common/errors/render-error';
+import { JSON_CONTENT_TYPE } from './common/http/content-types';
 import { jsonBodyParser } from './common/http/json-body';
 import { HELMET_OPTIONS, securityHeaders } from './common/http/security-headers';
 import fastifyHelmet from '@fastify/helmet';
@@ -58,6 +61,8 @@ export async function createApp(config: AppConfig, dataSource: DataSource, datab
   const fastRoutes = new FastRoutes({ ...config.server, bodyLimit: config.bodyLimit });
   const adapter = new FastifyAdapter({
     bodyLimit: config.bodyLimit,
+    // request.ip behind the listed proxies is the client's (failed sign-ins are counted per address).
+    ...(config.trustProxy !== null ? { trustProxy: config.trustProxy } : {}),
     // One JSON log line per request (below), not Fastify's two.
     logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
     logController: new LogController({ disableRequestLogging: true }),
@@ -114,7 +119,17 @@ export async function createApp(config: AppConfig, dataSource: DataSource, datab
       done();
     });
   }
-  fastRoutes.attach(fastify, {
+  // A writer or jobs process serves only its health and metrics: the API is the api role's.
+  if (!config.roles.api) {
+    fastify.addHook('onRequest', (request, reply, done) => {
+      const path = request.url.split('?')[0];
+      if (path === '/health' || path === '/v1/system/metrics' || path === '/v1/events/stats') return done();
+      const rendered = renderError(new AppException('route_not_found', `A ${config.role} process serves only /health, /v1/system/metrics and /v1/events/stats.`), request.id);
+      void reply.headers(rendered.headers).type(JSON_CONTENT_TYPE).status(rendered.status).send(rendered.body);
+    });
+  }
+  // Unattached (not the api role), the fast routes leave every request to Fastify and the hook above.
+  if (config.roles.api) fastRoutes.attach(fastify, {
     requestId,
     cors,
     securityHeaders: securityHeaders(),

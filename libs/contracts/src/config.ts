@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { boundedTargetingSchema, type TargetingRule } from './targeting';
 import { storable } from './text';
+import type { AuditActorDto } from './users';
 
 /** Every layer has this many buckets; experiments reserve disjoint ranges of them. */
 export const BUCKETS_PER_LAYER = 10_000;
@@ -323,7 +324,7 @@ export interface Page<T> {
 // ---------- Audit ----------
 export const auditQuerySchema = listQuerySchema
   .extend({
-    entityType: z.enum(['api_key', 'layer', 'metric', 'experiment']).optional(),
+    entityType: z.enum(['api_key', 'layer', 'metric', 'experiment', 'user']).optional(),
     entityKey: storable(z.string().max(200)).optional(),
     action: storable(z.string().max(100)).optional(),
     since: z.iso.datetime({ offset: true }).optional(),
@@ -333,6 +334,9 @@ export const auditQuerySchema = listQuerySchema
 export interface AuditEntryDto {
   id: string;
   at: string;
+  /** Who made the change: a person (e-mail), an API key (its name) or the system. */
+  actor: AuditActorDto;
+  /** The API key that made the change, when a key did; kept for existing readers (see `actor`). */
   apiKeyId: string | null;
   action: string;
   entityType: string;

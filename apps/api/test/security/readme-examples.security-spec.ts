@@ -59,9 +59,10 @@ it('runs every curl example of the README without a 4xx or 5xx', async () => {
   expect(statuses, run.stdout).toHaveLength(curls);
   const failed = statuses.filter((s) => s.status >= 400);
   expect(failed, run.stdout).toEqual([]);
-  // The examples did what they say: the key is revoked, the experiment ran and shipped.
+  // The examples did what they say: the key is revoked, the experiment ran, shipped and was concluded.
   const keys = await api.request<{ items: { id: string; revokedAt: string | null }[] }>('GET', '/v1/api-keys?limit=100');
   expect(keys.body.items.find((k) => k.id === toRevoke.body.id)?.revokedAt).toBeTruthy();
-  expect((await api.request<{ status: string }>('GET', '/v1/experiments/new-checkout')).body.status).toBe('shipped');
+  const experiment = (await api.request<{ status: string; shippedVariant: string | null }>('GET', '/v1/experiments/new-checkout')).body;
+  expect(experiment).toMatchObject({ status: 'concluded', shippedVariant: 'treatment' });
   expect(readFileSync(join(dir, 'results.csv'), 'utf8')).toMatch(/^\uFEFFexperiment,/);
 }, 180_000);

@@ -15,7 +15,10 @@ import type {
   LayerDto,
   MetricDto,
   Page,
+  Role,
   UpdateExperimentRequest,
+  UserDto,
+  WhoAmIDto,
 } from '@strata/contracts';
 import type { ApiClient } from './client';
 
@@ -29,7 +32,7 @@ export interface ExperimentListQuery extends PageQuery {
   search?: string;
 }
 export interface AuditQuery extends PageQuery {
-  entityType?: 'api_key' | 'layer' | 'metric' | 'experiment';
+  entityType?: 'api_key' | 'layer' | 'metric' | 'experiment' | 'user';
   entityKey?: string;
   action?: string;
   since?: string;
@@ -86,6 +89,15 @@ export function endpoints(api: ApiClient) {
     },
     audit: {
       list: (q: AuditQuery = {}) => api.request<Page<AuditEntryDto>>('GET', '/v1/audit', { query: { ...q } }),
+    },
+    auth: {
+      me: () => api.request<WhoAmIDto>('GET', '/v1/auth/me'),
+      logout: () => api.request<void>('POST', '/v1/auth/logout'),
+    },
+    users: {
+      list: (q: PageQuery = {}) => api.request<Page<UserDto>>('GET', '/v1/users', { query: { ...q } }),
+      create: (body: { email: string; role: Role; password: string }) => api.request<UserDto>('POST', '/v1/users', { body }),
+      update: (id: string, body: { role?: Role; disabled?: boolean }) => api.request<UserDto>('PATCH', `/v1/users/${enc(id)}`, { body }),
     },
   };
 }

@@ -96,3 +96,8 @@ export function useTimeseries(key: string, enabled = true) {
     staleTime: 30_000,
   });
 }
+
+export function useUsers(q: PageQuery = { limit: 500 }) {
+  const api = useApi();
+  return useQuery({ queryKey: ['users', q], queryFn: () => api.users.list(q) });
+}

@@ -10,10 +10,12 @@ import { useAudit, useExperiment, useLayer, useMetrics } from '../hooks/queries'
 import { formatDate, formatDateTime } from '../lib/format';
 import { describeTargeting } from '../lib/targeting';
 import { formatTraffic } from '../lib/traffic';
+import { useCan } from '../hooks/session';
 
 export function ExperimentDetailPage() {
   const { key = '' } = useParams();
   const experiment = useExperiment(key);
+  const can = useCan();
   if (experiment.isLoading) return <Loading label="Loading experiment…" />;
   if (experiment.error) {
     if (experiment.error instanceof ApiError && experiment.error.status === 404) {
@@ -44,12 +46,14 @@ export function ExperimentDetailPage() {
             {e.name} <StatusBadge status={e.status} />
           </h1>
         </div>
-        <div className="actions">
-          <Link to={`/experiments/${e.key}/edit`} className="btn">
-            Edit
-          </Link>
-          <LifecycleActions experiment={e} />
-        </div>
+        {can.write && (
+          <div className="actions">
+            <Link to={`/experiments/${e.key}/edit`} className="btn">
+              Edit
+            </Link>
+            <LifecycleActions experiment={e} />
+          </div>
+        )}
       </div>
       {e.hypothesis && <p className="muted">{e.hypothesis}</p>}
       <div className="card">

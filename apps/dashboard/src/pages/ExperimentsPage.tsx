@@ -8,6 +8,7 @@ import { useExperiments, useLayers, useSummaries } from '../hooks/queries';
 import { useDebounced } from '../hooks/useDebounced';
 import { formatDate, formatPct } from '../lib/format';
 import { formatTraffic } from '../lib/traffic';
+import { useCan } from '../hooks/session';
 
 const PAGE = 25;
 
@@ -92,14 +93,17 @@ export function ExperimentsPage() {
     if (summaries.error) return { kind: 'error', missing: summaries.error instanceof ApiError && summaries.error.status === 404 };
     return { kind: 'ready', summary: byKey.get(e.key) };
   };
+  const can = useCan();
 
   return (
     <section>
       <div className="page-head">
         <h1>Experiments</h1>
-        <Link to="/experiments/new" className="btn btn-primary">
-          New experiment
-        </Link>
+        {can.write && (
+          <Link to="/experiments/new" className="btn btn-primary">
+            New experiment
+          </Link>
+        )}
       </div>
       <div className="filters" role="search">
         <div className="field">
@@ -163,9 +167,11 @@ export function ExperimentsPage() {
           <EmptyState
             title="Create a layer first"
             action={
-              <Link to="/layers" className="btn btn-primary">
-                Create a layer
-              </Link>
+              can.write && (
+                <Link to="/layers" className="btn btn-primary">
+                  Create a layer
+                </Link>
+              )
             }
           >
             Experiments live in layers: a layer has 10,000 buckets, and experiments in the same layer never share a unit. Create a layer,
@@ -175,9 +181,11 @@ export function ExperimentsPage() {
           <EmptyState
             title="No experiments yet"
             action={
-              <Link to="/experiments/new" className="btn btn-primary">
-                Create your first experiment
-              </Link>
+              can.write && (
+                <Link to="/experiments/new" className="btn btn-primary">
+                  Create your first experiment
+                </Link>
+              )
             }
           >
             An experiment splits a share of a layer's traffic between variants and measures its metrics. Make sure you have defined a metric

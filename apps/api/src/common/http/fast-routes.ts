@@ -35,6 +35,8 @@ export interface FastRequest {
   readonly headers: IncomingHttpHeaders;
   /** The parsed JSON body. */
   readonly body: unknown;
+  /** The client's address (as Fastify's `request.ip`), for limiting failed authentications. */
+  readonly client: string;
 }
 
 /** Returns a 200 response's JSON, or throws what the route's Fastify error handler would get. */
@@ -207,7 +209,7 @@ export class FastRoutes {
         parsed.value = value;
       });
       if (parsed.error) throw parsed.error;
-      result = handler({ headers: req.headers, body: parsed.value });
+      result = handler({ headers: req.headers, body: parsed.value, client: req.socket.remoteAddress ?? '' });
     } catch (error) {
       this.fail(app, req, res, error, requestId, started);
       return;

@@ -74,7 +74,7 @@ export class AssignmentController {
   }
 
   @Get('explain')
-  @Auth('admin')
+  @Auth('read')
   @ApiZodQuery(explainQuerySchema)
   explain(@Query() query: unknown): Explanation {
     return this.assignments.explain(parseOrThrow(explainQuerySchema, query, 'query'));

@@ -11,7 +11,7 @@ const keyParam = z.object({ key: keySchema });
 
 @ApiTags('results')
 @ApiBearerAuth()
-@Auth('admin')
+@Auth('read')
 @Controller('v1/experiments/:key/results')
 export class ResultController {
   constructor(private readonly results: ResultService) {}
