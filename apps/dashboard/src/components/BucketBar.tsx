@@ -1,4 +1,5 @@
 import { BUCKETS_PER_LAYER, type LayerAllocationDto } from '@strata/contracts';
+import { Link } from 'react-router-dom';
 import { formatCount } from '../lib/traffic';
 
 // Index 1 (the first treatment in charts) is #15803d: 5.0:1 on white, where #16a34a was 3.3:1.
@@ -48,7 +49,7 @@ export function BucketBar({ allocations, freeBuckets, highlight, requested, labe
         {allocations.map((a, i) => (
           <span key={a.experiment} className="legend-item">
             <span className="legend-swatch" style={{ background: colorFor(i) }} aria-hidden="true" />
-            {a.experiment}{' '}
+            <Link to={`/experiments/${a.experiment}`}>{a.experiment}</Link>{' '}
             <span className="muted">
               ({a.status}, {formatCount(a.buckets)})
             </span>

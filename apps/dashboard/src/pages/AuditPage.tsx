@@ -1,6 +1,6 @@
 import type { AuditEntryDto } from '@strata/contracts';
 import { Fragment, useState } from 'react';
-import { useSearchParams } from 'react-router-dom';
+import { Link, useSearchParams } from 'react-router-dom';
 import type { AuditQuery } from '../api/endpoints';
 import { EmptyState, ErrorState, Loading, Pager } from '../components/States';
 import { useAudit } from '../hooks/queries';
@@ -157,7 +157,7 @@ export function AuditPage() {
                         {a.action}
                       </td>
                       <td data-label="Entity">
-                        {a.entityType} <span className="mono">{a.entityKey}</span>
+                        {a.entityType} <EntityLink type={a.entityType} entityKey={a.entityKey} />
                       </td>
                       <td data-label="By">
                         <Actor entry={a} />
@@ -242,5 +242,17 @@ function Diff({ entry }: { entry: AuditEntryDto }) {
         </button>
       )}
     </>
+  );
+}
+
+/** Experiments and layers have a page: link to it; other entities (keys, metrics) show their key. */
+function EntityLink({ type, entityKey }: { type: string; entityKey: string }) {
+  const to = type === 'experiment' ? `/experiments/${entityKey}` : type === 'layer' ? `/layers/${entityKey}` : null;
+  return to ? (
+    <Link to={to} className="mono">
+      {entityKey}
+    </Link>
+  ) : (
+    <span className="mono">{entityKey}</span>
   );
 }
