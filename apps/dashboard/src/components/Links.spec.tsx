@@ -3,6 +3,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { AuditPage } from '../pages/AuditPage';
 import { mockFetch, renderPage } from '../test-utils';
 import { BucketBar } from './BucketBar';
+import { Layout } from './Layout';
 
 afterEach(() => vi.unstubAllGlobals());
 
@@ -39,5 +40,13 @@ describe('no dead ends', () => {
     const table = (await screen.findByText('experiment.update')).closest('table') as HTMLElement;
     expect(within(table).getByRole('link', { name: 'checkout' })).toHaveAttribute('href', '/experiments/checkout');
     expect(within(table).getByRole('link', { name: 'homepage' })).toHaveAttribute('href', '/layers/homepage');
+  });
+});
+
+describe('documentation', () => {
+  it('links to the API reference at /docs from every page', () => {
+    mockFetch([]);
+    renderPage(<Layout />);
+    expect(screen.getByRole('link', { name: 'API docs (opens in a new tab)' })).toHaveAttribute('href', '/docs');
   });
 });
