@@ -195,7 +195,7 @@ export function ExperimentForm({ original }: { original: ExperimentDto | null })
 
         <ForcedVariants draft={draft} set={set} error={error} />
 
-        <MetricPickers draft={draft} set={set} metrics={metricList} error={error} />
+        <MetricPickers draft={draft} set={set} metrics={metricList} error={error} disabled={started} />
 
         <div className="card form">
           <h2>Planned sample size</h2>
@@ -381,11 +381,14 @@ function MetricPickers({
   set,
   metrics,
   error,
+  disabled = false,
 }: {
   draft: ExperimentDraft;
   set: (p: Partial<ExperimentDraft>) => void;
   metrics: MetricDto[];
   error: unknown;
+  /** Metrics are locked once the experiment has started. */
+  disabled?: boolean;
 }) {
   const toggle = (list: string[], key: string) => (list.includes(key) ? list.filter((k) => k !== key) : [...list, key]);
   if (metrics.length === 0) {
@@ -400,8 +403,13 @@ function MetricPickers({
     );
   }
   return (
-    <div className="card form">
+    <fieldset className="card form metric-pickers" disabled={disabled}>
       <h2>Metrics</h2>
+      {disabled && (
+        <p className="hint">
+          Metrics are locked once an experiment has started: changing them would change what the test set out to measure.
+        </p>
+      )}
       <div className="field">
         <label htmlFor="exp-primary">Primary metric</label>
         <select
@@ -454,6 +462,6 @@ function MetricPickers({
         </div>
         <FieldError error={error} path="guardrailMetrics" />
       </fieldset>
-    </div>
+    </fieldset>
   );
 }
