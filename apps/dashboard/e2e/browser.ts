@@ -51,3 +51,21 @@ export async function snap(page: Page, name: string): Promise<string> {
   await page.screenshot({ path, fullPage: true });
   return path;
 }
+
+/**
+ * axe-core's serious and critical violations on the page as it is now (WCAG 2.1 A and AA rules), one
+ * readable line each ("color-contrast: .badge-ok (2 nodes)"), so a failing assertion says what to fix.
+ */
+export async function seriousA11yViolations(page: Page): Promise<string[]> {
+  const { AxeBuilder } = await import('@axe-core/playwright');
+  const result = await new AxeBuilder({ page }).withTags(['wcag2a', 'wcag2aa', 'wcag21a', 'wcag21aa']).analyze();
+  return result.violations
+    .filter((v) => v.impact === 'serious' || v.impact === 'critical')
+    .map(
+      (v) =>
+        `${v.id}: ${v.nodes
+          .slice(0, 3)
+          .map((n) => n.target.join(' '))
+          .join(', ')} (${v.nodes.length} nodes) — ${v.help}`,
+    );
+}

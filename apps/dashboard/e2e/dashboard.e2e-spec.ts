@@ -5,9 +5,8 @@ import { afterAll, beforeAll, expect, it } from 'vitest';
 // The browser suite boots the real API in-process with the API's own test harness, on purpose.
 // eslint-disable-next-line @nx/enforce-module-boundaries
 import { createTestApp, TEST_ADMIN_KEY, type TestApp } from '../../api/test/helpers/test-app';
-import { DESKTOP, PHONE, describeInBrowser, launchBrowser, snap } from './browser';
+import { DESKTOP, PHONE, describeInBrowser, launchBrowser, seriousA11yViolations, snap } from './browser';
 import { buildDashboard } from './build-dashboard';
-
 
 const UNITS = 4000;
 
@@ -47,6 +46,7 @@ describeInBrowser('dashboard in a real browser against the real API', () => {
   it('refuses a wrong key, then signs in with the admin key and shows the empty state', async () => {
     await page.goto(`${base}/experiments`);
     // The admin-key path (automation, development) sits behind a secondary link on the sign-in page.
+    expect(await seriousA11yViolations(page), 'axe on the sign-in page').toEqual([]);
     await page.getByRole('button', { name: 'Use an admin API key instead' }).click();
     await page.getByLabel('Admin API key').fill('sk_admin_not-a-real-key');
     await page.getByRole('button', { name: 'Sign in' }).click();
@@ -82,6 +82,9 @@ describeInBrowser('dashboard in a real browser against the real API', () => {
     await fieldError.waitFor();
     expect(await fieldError.textContent()).toContain('must be lowercase letters');
     expect(await page.getByLabel('Key', { exact: true }).getAttribute('aria-invalid')).toBe('true');
+    // Focus is taken to the first invalid field, not left on the button or dropped to the body.
+    await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe('metric-key');
+    expect(await page.locator('.field-error').count()).toBe(1);
     await snap(page, 'metric-invalid-1280');
   });
 
@@ -188,6 +191,7 @@ describeInBrowser('dashboard in a real browser against the real API', () => {
     await page.locator('[data-testid="ci-chart"] .recharts-bar-rectangle').first().waitFor();
     await page.locator('[data-testid="lift-timeline"] svg').first().waitFor();
     expect(await page.getByTestId('freshness').textContent()).toContain('4,000 units');
+    expect(await seriousA11yViolations(page), 'axe on the results page').toEqual([]);
     await snap(page, 'results-1280');
     await page.setViewportSize(PHONE);
     await snap(page, 'results-390');
@@ -215,6 +219,7 @@ describeInBrowser('dashboard in a real browser against the real API', () => {
       ['users', '/users'],
       ['audit', '/audit'],
     ];
+    const a11y: string[] = [];
     for (const [name, path] of pages) {
       for (const [suffix, size] of [
         ['1280', DESKTOP],
@@ -225,6 +230,7 @@ describeInBrowser('dashboard in a real browser against the real API', () => {
         await page.locator('main h1').first().waitFor();
         await page.waitForLoadState('networkidle');
         await snap(page, `${name}-${suffix}`);
+        if (suffix === '1280') a11y.push(...(await seriousA11yViolations(page)).map((v) => `${path}: ${v}`));
         // Nothing may force sideways scrolling at this width.
         expect(await page.evaluate(() => document.documentElement.scrollWidth), `${name} at ${suffix}px`).toBeLessThanOrEqual(size.width);
       }
@@ -236,9 +242,15 @@ describeInBrowser('dashboard in a real browser against the real API', () => {
     const diff = page.getByRole('table', { name: 'Changes of experiment.start on checkout-button' });
     expect(await diff.textContent()).toContain('running');
     await snap(page, 'audit-diff-1280');
+    expect(a11y, 'axe-core: serious or critical violations').toEqual([]);
     expect(consoleErrors).toEqual([]);
     // Only the deliberate failures of this suite: no session cookie at first, the wrong key and the two invalid forms.
-    expect(failedRequests).toEqual(['401 GET /v1/auth/me', '401 GET /v1/layers?limit=1', '400 POST /v1/metrics', '400 POST /v1/experiments']);
+    expect(failedRequests).toEqual([
+      '401 GET /v1/auth/me',
+      '401 GET /v1/layers?limit=1',
+      '400 POST /v1/metrics',
+      '400 POST /v1/experiments',
+    ]);
   });
 
   it('signs a person in with e-mail and password, shows their role, hides what it may not do, and signs out', async () => {

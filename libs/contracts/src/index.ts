@@ -6,5 +6,6 @@ export * from './results';
 export * from './assignment';
 export * from './events';
 export * from './text';
+export * from './issue-messages';
 export * from './users';
 export * from './values';

@@ -281,6 +281,41 @@ describe('experiments', () => {
     expect(layer.allocations.map((x: any) => x.experiment).sort()).toEqual(['tight-a', 'tight-b']);
   });
 
+  it('answers invalid bodies with human messages per field, not zod\'s developer text', async () => {
+    const res = await t.admin('POST', '/v1/layers', { key: 'human-msg', name: '' });
+    expectErrorShape(res, 400, 'validation_failed');
+    expect(res.body.error.details).toEqual([expect.objectContaining({ path: 'name', message: 'Enter a name' })]);
+    const weights = await t.admin('POST', '/v1/experiments', { ...experimentBody('human-w', 'human-msg'), variants: [{ key: 'a', weight: 0.5 }, { key: 'b', weight: 1.5 }] });
+    expect(weights.body.error.details).toContainEqual(expect.objectContaining({ path: 'variants.1.weight', message: 'Enter 1 or less' }));
+  });
+
+  it('locks the layer and the primary, secondary and guardrail metrics while running, and says which', async () => {
+    await t.admin('POST', '/v1/layers', { key: 'lock-l', name: 'Lock' });
+    await t.admin('POST', '/v1/layers', { key: 'lock-l2', name: 'Lock 2' });
+    for (const key of ['lock-m1', 'lock-m2', 'lock-m3']) await t.admin('POST', '/v1/metrics', { key, name: key, type: 'conversion', eventName: key });
+    await t.admin('POST', '/v1/experiments', { ...experimentBody('lock-a', 'lock-l', 10), primaryMetric: 'lock-m1', secondaryMetrics: ['lock-m2'], guardrailMetrics: ['lock-m3'] });
+    expect((await t.admin('POST', '/v1/experiments/lock-a/start')).status).toBe(200);
+    const cases: Array<[Record<string, unknown>, string]> = [
+      [{ primaryMetric: 'lock-m2' }, 'primaryMetric'],
+      [{ primaryMetric: null }, 'primaryMetric'],
+      [{ secondaryMetrics: ['lock-m2', 'lock-m3'] }, 'secondaryMetrics'],
+      [{ secondaryMetrics: [] }, 'secondaryMetrics'],
+      [{ guardrailMetrics: ['lock-m1'] }, 'guardrailMetrics'],
+      [{ layer: 'lock-l2' }, 'layer'],
+    ];
+    for (const [body, path] of cases) {
+      const res = await t.admin('PATCH', '/v1/experiments/lock-a', body);
+      expectErrorShape(res, 409, 'locked_while_running');
+      expect(res.body.error.details.map((d: { path: string }) => d.path)).toEqual([path]);
+    }
+    const after = (await t.admin('GET', '/v1/experiments/lock-a')).body;
+    expect([after.primaryMetric, after.secondaryMetrics, after.guardrailMetrics, after.layer]).toEqual(['lock-m1', ['lock-m2'], ['lock-m3'], 'lock-l']);
+    // Re-sending the same values (what an edit form does) and changing what is not locked still work.
+    const same = await t.admin('PATCH', '/v1/experiments/lock-a', { name: 'Renamed', primaryMetric: 'lock-m1', secondaryMetrics: ['lock-m2'], guardrailMetrics: ['lock-m3'], layer: 'lock-l' });
+    expect(same.status).toBe(200);
+    expect(same.body.name).toBe('Renamed');
+  });
+
   it('locks variants and weights while running but lets traffic ramp', async () => {
     await t.admin('POST', '/v1/layers', { key: 'ramp', name: 'Ramp' });
     await t.admin('POST', '/v1/experiments', experimentBody('ramp-a', 'ramp', 10));

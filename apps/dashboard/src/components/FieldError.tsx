@@ -1,3 +1,4 @@
+import { useEffect, useRef } from 'react';
 import { ApiError } from '../api/client';
 
 /** The API's validation messages for one field, shown right under it. */
@@ -22,11 +23,18 @@ export function hasFieldError(error: unknown, path: string): boolean {
  * API said is lost when a path has no matching input).
  */
 export function FormErrorSummary({ error, claimed }: { error: unknown; claimed: (path: string) => boolean }) {
+  const ref = useRef<HTMLDivElement>(null);
+  // After a rejected submit, focus goes where the problem is — the first field marked invalid, else
+  // this summary — not left on the button (or dropped to the body when the button re-renders).
+  useEffect(() => {
+    if (!error || !ref.current) return;
+    focusFirstError(ref.current.closest('form') ?? ref.current.parentElement, ref.current);
+  }, [error]);
   if (!error) return null;
   const message = error instanceof Error ? error.message : 'Something went wrong.';
   const loose = error instanceof ApiError ? error.details.filter((d) => !claimed(d.path ?? '')) : [];
   return (
-    <div className="form-error" role="alert">
+    <div className="form-error" role="alert" tabIndex={-1} ref={ref}>
       <p>{error instanceof ApiError && error.code === 'validation_failed' ? 'Please fix the highlighted fields.' : message}</p>
       {loose.length > 0 && (
         <ul>
@@ -39,4 +47,12 @@ export function FormErrorSummary({ error, claimed }: { error: unknown; claimed: 
       )}
     </div>
   );
+}
+
+/** Focuses (and scrolls to) the first invalid control inside `scope`, or `fallback` when none is marked. */
+export function focusFirstError(scope: Element | null, fallback?: HTMLElement | null): void {
+  const target = scope?.querySelector<HTMLElement>('[aria-invalid="true"]') ?? fallback ?? null;
+  if (!target) return;
+  target.focus();
+  if (typeof target.scrollIntoView === 'function') target.scrollIntoView({ block: 'center' });
 }

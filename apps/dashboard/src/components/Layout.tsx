@@ -50,6 +50,9 @@ export function Layout() {
               {l.label}
             </NavLink>
           ))}
+          <a className="nav-link" href="/docs" target="_blank" rel="noopener noreferrer">
+            API docs <span className="visually-hidden">(opens in a new tab)</span>
+          </a>
           {who && (
             <span className="nav-user" data-testid="signed-in-as">
               <span className="visually-hidden">Signed in as </span>

@@ -74,6 +74,17 @@ describe('lifecycle confirmations', () => {
     expect(calls.find((c) => c.method === 'POST')?.body).toEqual({ variant: 'treatment' });
   });
 
+  it('says in the start dialog exactly what the API locks while running and what stays editable', async () => {
+    const user = userEvent.setup();
+    mockFetch([{ url: '/v1/layers/homepage', body: layer() }]);
+    renderPage(<LifecycleActions experiment={experiment({ status: 'draft', ranges: [] })} />);
+    await user.click(screen.getByRole('button', { name: 'Start' }));
+    expect(screen.getByRole('dialog')).toHaveTextContent(
+      'While it runs, its variants and weights, layer, primary metric, secondary metrics and guardrail metrics are locked; ' +
+        'you can still ramp traffic and edit the name, hypothesis, targeting, forced variants, planned sample size and auto-stop.',
+    );
+  });
+
   it('shows the API error inside the dialog when the transition is refused', async () => {
     const user = userEvent.setup();
     mockFetch([

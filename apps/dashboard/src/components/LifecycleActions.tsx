@@ -7,6 +7,7 @@ import { useLayer } from '../hooks/queries';
 import { useApi } from '../hooks/session';
 import { bucketsFor, describeConclude, describeRamp, describeShip, describeStart, describeStop, formatCount } from '../lib/traffic';
 import { ConfirmDialog } from './Dialog';
+import { ShipWarning } from './ShipWarning';
 
 type Action = 'start' | 'ramp' | 'stop' | 'ship' | 'conclude' | 'delete';
 
@@ -171,6 +172,7 @@ export function LifecycleActions({ experiment: e }: { experiment: ExperimentDto 
               ))}
             </select>
           </div>
+          <ShipWarning experiment={e} variant={variant} />
         </ConfirmDialog>
       )}
       {open === 'conclude' && (

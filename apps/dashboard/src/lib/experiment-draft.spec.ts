@@ -39,6 +39,15 @@ describe('experiment draft', () => {
     expect(body.name).toBe('Renamed');
   });
 
+  it('leaves the locked metrics out of the PATCH of a started experiment, so an edit cannot be refused for them', () => {
+    const e = experiment({ status: 'running', secondaryMetrics: ['revenue'], guardrailMetrics: ['latency'] });
+    const body = buildUpdateRequest({ ...draftFromExperiment(e), primaryMetric: 'revenue', hypothesis: 'Green converts' }, e);
+    expect(body).not.toHaveProperty('primaryMetric');
+    expect(body).not.toHaveProperty('secondaryMetrics');
+    expect(body).not.toHaveProperty('guardrailMetrics');
+    expect(body.hypothesis).toBe('Green converts');
+  });
+
   it('sends variants and traffic when editing a draft', () => {
     const e = experiment({ status: 'draft', ranges: [] });
     const body = buildUpdateRequest({ ...draftFromExperiment(e), traffic: '25' }, e);

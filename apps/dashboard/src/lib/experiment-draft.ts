@@ -132,16 +132,20 @@ export function buildCreateRequest(d: ExperimentDraft): CreateExperimentRequest 
 }
 
 /**
- * PATCH body: started experiments keep variants and layer (the API refuses changes to them),
+ * PATCH body: started experiments keep variants, layer and metrics (the API refuses changes to them),
  * and traffic of a running experiment moves through ramp, which explains what happens to units.
  */
 export function buildUpdateRequest(d: ExperimentDraft, original: ExperimentDto): UpdateExperimentRequest {
   const body: UpdateExperimentRequest = shared(d);
   if (original.status !== 'draft') {
-    // Values are locked with the variants; the default value is not (see DefaultValueEditor).
+    // Locked while running (409 locked_while_running): see LOCKED_WHILE_RUNNING. Values are locked
+    // with the variants; the default value is not (see DefaultValueEditor).
     delete body.variants;
     delete body.layer;
     delete body.valueType;
+    delete body.primaryMetric;
+    delete body.secondaryMetrics;
+    delete body.guardrailMetrics;
   } else {
     body.traffic = num(d.traffic);
   }

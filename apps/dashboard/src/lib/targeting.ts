@@ -134,3 +134,22 @@ export function updateNode(root: DraftGroup, id: string, fn: (n: DraftNode) => D
   }
   return walk(root);
 }
+
+function describeValue(v: TargetingCondition['value']): string {
+  if (Array.isArray(v)) return v.map((x) => JSON.stringify(x)).join(', ');
+  return JSON.stringify(v ?? null);
+}
+
+/** The rule in words for the summary: `country is one of "DE", "FR" and (plan equals "pro" or age is at least 18)`. */
+export function describeTargeting(rule: TargetingRule | null, nested = false): string {
+  if (!rule) return 'Everyone (no targeting)';
+  if (isTargetingGroup(rule)) {
+    if (rule.rules.length === 0) return 'Everyone (no targeting)';
+    const parts = rule.rules.map((r) => describeTargeting(r, true));
+    const joined = parts.join(rule.match === 'all' ? ' and ' : ' or ');
+    return nested && parts.length > 1 ? `(${joined})` : joined;
+  }
+  const secure = rule.secure ? ' (values hashed in browser snapshots)' : '';
+  if (rule.operator === 'exists') return `${rule.attribute} ${OPERATOR_LABELS.exists}`;
+  return `${rule.attribute} ${OPERATOR_LABELS[rule.operator]} ${describeValue(rule.value)}${secure}`;
+}

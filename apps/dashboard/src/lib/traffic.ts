@@ -33,12 +33,18 @@ export function describeRamp(from: number, to: number): string {
   return `Traffic stays at ${formatTraffic(from)} (${formatCount(held)} buckets); nothing changes.`;
 }
 
+/** What the API refuses (409 locked_while_running) once an experiment has started — keep in step with ExperimentService.update. */
+export const LOCKED_WHILE_RUNNING =
+  'While it runs, its variants and weights, layer, primary metric, secondary metrics and guardrail metrics are locked; ' +
+  'you can still ramp traffic and edit the name, hypothesis, targeting, forced variants, planned sample size and auto-stop.';
+
 export function describeStart(traffic: number, layer: string, freeBuckets: number | undefined): string {
   const need = bucketsFor(traffic);
   const free = freeBuckets === undefined ? '' : ` (${formatCount(freeBuckets)} are free now)`;
   return (
     `Starting reserves ${formatCount(need)} of layer “${layer}”’s 10,000 buckets${free} and begins assigning units ` +
-    `at ${formatTraffic(traffic)} of traffic. Variants, layer and metrics are locked while it runs; you can still ramp traffic.`
+    `at ${formatTraffic(traffic)} of traffic. ` +
+    `${LOCKED_WHILE_RUNNING}`
   );
 }
 

@@ -1,6 +1,6 @@
 import type { AuditEntryDto } from '@strata/contracts';
 import { Fragment, useState } from 'react';
-import { useSearchParams } from 'react-router-dom';
+import { Link, useSearchParams } from 'react-router-dom';
 import type { AuditQuery } from '../api/endpoints';
 import { EmptyState, ErrorState, Loading, Pager } from '../components/States';
 import { useAudit } from '../hooks/queries';
@@ -38,7 +38,8 @@ export interface DiffRow {
   changed: boolean;
 }
 
-const show = (v: unknown): string => (v === undefined ? '' : typeof v === 'string' ? v : JSON.stringify(v, null, 2));
+const show = (v: unknown): string =>
+  v === undefined ? '' : typeof v === 'string' ? v : typeof v === 'number' ? v.toLocaleString('en-US') : JSON.stringify(v, null, 2);
 
 /** Field-by-field comparison of an audit entry's before and after values. */
 export function diffRows(before: unknown, after: unknown): DiffRow[] {
@@ -156,7 +157,7 @@ export function AuditPage() {
                         {a.action}
                       </td>
                       <td data-label="Entity">
-                        {a.entityType} <span className="mono">{a.entityKey}</span>
+                        {a.entityType} <EntityLink type={a.entityType} entityKey={a.entityKey} />
                       </td>
                       <td data-label="By">
                         <Actor entry={a} />
@@ -241,5 +242,17 @@ function Diff({ entry }: { entry: AuditEntryDto }) {
         </button>
       )}
     </>
+  );
+}
+
+/** Experiments and layers have a page: link to it; other entities (keys, metrics) show their key. */
+function EntityLink({ type, entityKey }: { type: string; entityKey: string }) {
+  const to = type === 'experiment' ? `/experiments/${entityKey}` : type === 'layer' ? `/layers/${entityKey}` : null;
+  return to ? (
+    <Link to={to} className="mono">
+      {entityKey}
+    </Link>
+  ) : (
+    <span className="mono">{entityKey}</span>
   );
 }

@@ -6,8 +6,9 @@ import { LifecycleActions } from '../components/LifecycleActions';
 import { ResultsPanel } from '../components/results/ResultsPanel';
 import { EmptyState, ErrorState, Loading } from '../components/States';
 import { StatusBadge } from '../components/StatusBadge';
-import { useAudit, useExperiment, useLayer } from '../hooks/queries';
+import { useAudit, useExperiment, useLayer, useMetrics } from '../hooks/queries';
 import { formatDate, formatDateTime } from '../lib/format';
+import { describeTargeting } from '../lib/targeting';
 import { formatTraffic } from '../lib/traffic';
 import { useCan } from '../hooks/session';
 
@@ -68,12 +69,8 @@ export function ExperimentDetailPage() {
             <dd>{formatTraffic(e.traffic)}</dd>
           </div>
           <div>
-            <dt>Variants</dt>
-            <dd>{e.variants.map((v) => `${v.key} ${Math.round(v.weight * 100)}%`).join(' · ')}</dd>
-          </div>
-          <div>
             <dt>Primary metric</dt>
-            <dd>{e.primaryMetric ?? '—'}</dd>
+            <dd>{e.primaryMetric ? <MetricLink metricKey={e.primaryMetric} /> : '—'}</dd>
           </div>
           <div>
             <dt>Started</dt>
@@ -102,6 +99,7 @@ export function ExperimentDetailPage() {
             <dd>{e.plannedSampleSize?.toLocaleString('en-US') ?? '—'}</dd>
           </div>
         </dl>
+        <ExperimentSetup experiment={e} />
         {e.status === 'running' && <LayerBuckets experiment={e} />}
       </div>
       {e.status === 'draft' ? (
@@ -190,4 +188,82 @@ function History({ experiment: e }: { experiment: ExperimentDto }) {
       </p>
     </div>
   );
+}
+
+function MetricLink({ metricKey }: { metricKey: string }) {
+  const metrics = useMetrics();
+  const m = metrics.data?.items.find((x) => x.key === metricKey);
+  return (
+    <Link to={`/metrics#${metricKey}`} title={metricKey}>
+      {m?.name ?? metricKey}
+    </Link>
+  );
+}
+
+function MetricList({ keys }: { keys: string[] }) {
+  if (keys.length === 0) return <>None</>;
+  return (
+    <>
+      {keys.map((k, i) => (
+        <span key={k}>
+          {i > 0 && ', '}
+          <MetricLink metricKey={k} />
+        </span>
+      ))}
+    </>
+  );
+}
+
+/** Everything the draft page asks the PM to review before Start, in words. */
+function ExperimentSetup({ experiment: e }: { experiment: ExperimentDto }) {
+  return (
+    <div className="section" data-testid="experiment-setup">
+      <h2>Setup</h2>
+      <dl className="setup-list">
+        <dt>Variants</dt>
+        <dd>
+          <ul className="plain-list">
+            {e.variants.map((v, i) => (
+              <li key={v.key}>
+                <strong>{v.name}</strong> <span className="mono muted">{v.key}</span> — {formatWeight(v.weight)} of the experiment’s units
+                {i === 0 ? ' (control)' : ''}
+              </li>
+            ))}
+          </ul>
+        </dd>
+        <dt>Targeting</dt>
+        <dd data-testid="targeting-summary">{describeTargeting(e.targeting)}</dd>
+        <dt>Secondary metrics</dt>
+        <dd>
+          <MetricList keys={e.secondaryMetrics} />
+        </dd>
+        <dt>Guardrail metrics</dt>
+        <dd>
+          <MetricList keys={e.guardrailMetrics} />
+        </dd>
+        <dt>Auto-stop</dt>
+        <dd>
+          {e.autoStop
+            ? e.guardrailMetrics.length > 0
+              ? 'On: stops automatically when a guardrail metric shows significant harm'
+              : 'On, but there are no guardrail metrics to watch'
+            : 'Off: a harmed guardrail raises an alert but the experiment keeps running'}
+        </dd>
+        {e.forcedVariants.length > 0 && (
+          <>
+            <dt>Forced variants</dt>
+            <dd>
+              {e.forcedVariants
+                .map((f) => `${f.unitId} → ${f.variant}${f.expiresAt ? ` (until ${formatDate(f.expiresAt)})` : ''}`)
+                .join('; ')}
+            </dd>
+          </>
+        )}
+      </dl>
+    </div>
+  );
+}
+
+function formatWeight(w: number): string {
+  return `${Number((w * 100).toFixed(2)).toLocaleString('en-US')}%`;
 }

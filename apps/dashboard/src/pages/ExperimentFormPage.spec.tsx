@@ -89,8 +89,25 @@ describe('experiment form', () => {
     await user.clear(screen.getByLabelText('Variant 2 weight'));
     await user.type(screen.getByLabelText('Variant 2 weight'), '0.6');
     await user.click(screen.getByRole('button', { name: 'Create experiment' }));
-    expect(await screen.findByRole('alert')).toHaveTextContent('Weights must sum to 1; they sum to 1.1.');
+    // Said once, beside the weights, and focus is taken there (not left on the button far below).
+    expect(screen.getAllByText('Weights must sum to 1; they sum to 1.1.')).toHaveLength(1);
+    expect(document.activeElement?.id).toBe('variant-0-weight');
     expect(calls.filter((c) => c.method === 'POST')).toHaveLength(0);
+  });
+
+  it('after an API rejection focuses the first invalid field, not the button or the body', async () => {
+    const user = userEvent.setup();
+    mockFetch([
+      { url: '/v1/layers', body: page([layer()]) },
+      { url: '/v1/metrics', body: page([metric()]) },
+      { method: 'POST', url: '/v1/experiments', status: 400, body: validationError },
+    ]);
+    renderPage(<ExperimentFormPage />, { path: '/experiments/new', route: '/experiments/new' });
+    await fillBasics(user);
+    await user.click(screen.getByRole('button', { name: 'Create experiment' }));
+    await screen.findByText(/must be lowercase letters/);
+    await waitFor(() => expect(document.activeElement?.id).toBe('exp-key'));
+    expect(screen.getAllByText(/must be lowercase letters/)).toHaveLength(1);
   });
 
   it('shows the layer bucket map and fills the planned sample size from the power calculator', async () => {

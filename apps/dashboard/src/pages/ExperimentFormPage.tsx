@@ -3,7 +3,7 @@ import type { ExperimentDto, LayerDto, MetricDto } from '@strata/contracts';
 import { useEffect, useState, type FormEvent } from 'react';
 import { Link, useNavigate, useParams } from 'react-router-dom';
 import { BucketBar } from '../components/BucketBar';
-import { FieldError, FormErrorSummary, hasFieldError } from '../components/FieldError';
+import { FieldError, FormErrorSummary, focusFirstError, hasFieldError } from '../components/FieldError';
 import { PowerCalculator } from '../components/PowerCalculator';
 import { RuleBuilder } from '../components/RuleBuilder';
 import { EmptyState, ErrorState, Loading } from '../components/States';
@@ -77,7 +77,13 @@ export function ExperimentForm({ original }: { original: ExperimentDto | null })
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    const problem = (started ? null : weightsProblem(draft.variants)) ?? valuesProblem(draft.variants, draft.values);
+    const weights = started ? null : weightsProblem(draft.variants);
+    if (weights) {
+      // The weights' status line beside the inputs already says what is wrong; take the person there.
+      focusFirstError(null, document.getElementById('variant-0-weight'));
+      return;
+    }
+    const problem = valuesProblem(draft.variants, draft.values);
     setClientProblem(problem);
     if (problem) return;
     save.mutate(draft);
@@ -208,7 +214,7 @@ export function ExperimentForm({ original }: { original: ExperimentDto | null })
 
         <ForcedVariants draft={draft} set={set} error={error} />
 
-        <MetricPickers draft={draft} set={set} metrics={metricList} error={error} />
+        <MetricPickers draft={draft} set={set} metrics={metricList} error={error} disabled={started} />
 
         <div className="card form">
           <h2>Planned sample size</h2>
@@ -394,11 +400,14 @@ function MetricPickers({
   set,
   metrics,
   error,
+  disabled = false,
 }: {
   draft: ExperimentDraft;
   set: (p: Partial<ExperimentDraft>) => void;
   metrics: MetricDto[];
   error: unknown;
+  /** Metrics are locked once the experiment has started. */
+  disabled?: boolean;
 }) {
   const toggle = (list: string[], key: string) => (list.includes(key) ? list.filter((k) => k !== key) : [...list, key]);
   if (metrics.length === 0) {
@@ -413,8 +422,13 @@ function MetricPickers({
     );
   }
   return (
-    <div className="card form">
+    <fieldset className="card form metric-pickers" disabled={disabled}>
       <h2>Metrics</h2>
+      {disabled && (
+        <p className="hint">
+          Metrics are locked once an experiment has started: changing them would change what the test set out to measure.
+        </p>
+      )}
       <div className="field">
         <label htmlFor="exp-primary">Primary metric</label>
         <select
@@ -467,6 +481,6 @@ function MetricPickers({
         </div>
         <FieldError error={error} path="guardrailMetrics" />
       </fieldset>
-    </div>
+    </fieldset>
   );
 }

@@ -1,5 +1,5 @@
 import { Injectable, type PipeTransform } from '@nestjs/common';
-import type { ErrorDetail } from '@strata/contracts';
+import { humanIssueMessage, type ErrorDetail } from '@strata/contracts';
 import type { z } from 'zod';
 import { AppException } from '../errors/app.exception';
 
@@ -13,7 +13,7 @@ export function zodIssuesToDetails(issues: readonly z.core.$ZodIssue[], prefix: 
 
 /** Parses with a zod schema; failures become 400 `validation_failed` naming each bad field. */
 export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, what = 'body'): z.output<S> {
-  const result = schema.safeParse(value ?? (what === 'body' ? undefined : {}));
+  const result = schema.safeParse(value ?? (what === 'body' ? undefined : {}), { error: humanIssueMessage });
   if (!result.success) {
     const details = zodIssuesToDetails(result.error.issues);
     throw new AppException('validation_failed', `The request ${what} is not valid: ${details.map((d) => `${d.path || what}: ${d.message}`).join('; ')}`, details);

@@ -146,6 +146,17 @@ export class ExperimentService {
         }
         if (request.valueType !== undefined && request.valueType !== e.valueType) locked.push({ path: 'valueType', message: `the value type cannot change once an experiment has started (status: ${e.status})` });
         if (request.layer !== undefined && request.layer !== e.layerKey) locked.push({ path: 'layer', message: `the layer cannot change once an experiment has started (status: ${e.status})` });
+        // Changing what is measured mid-run would turn a pre-registered test into a search for a winner.
+        const same = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((x, i) => x === b[i]);
+        if (request.primaryMetric !== undefined && request.primaryMetric !== e.primaryMetric) {
+          locked.push({ path: 'primaryMetric', message: `the primary metric cannot change once an experiment has started (status: ${e.status})` });
+        }
+        if (request.secondaryMetrics !== undefined && !same(request.secondaryMetrics, e.secondaryMetrics)) {
+          locked.push({ path: 'secondaryMetrics', message: `secondary metrics cannot change once an experiment has started (status: ${e.status})` });
+        }
+        if (request.guardrailMetrics !== undefined && !same(request.guardrailMetrics, e.guardrailMetrics)) {
+          locked.push({ path: 'guardrailMetrics', message: `guardrail metrics cannot change once an experiment has started (status: ${e.status})` });
+        }
         if (request.traffic !== undefined && e.status !== 'running') locked.push({ path: 'traffic', message: `traffic cannot change on a ${e.status} experiment` });
       }
       if (locked.length) {

@@ -5,13 +5,24 @@ import { Badge } from '../StatusBadge';
 import { CiChart, type CiRow } from './CiChart';
 
 /** One metric: a row per variant (n, mean, lift, interval, verdict) and the intervals drawn against zero. */
-export function MetricResultCard({ metric, mode, cuped }: { metric: MetricResultDto; mode: InferenceMode; cuped: boolean }) {
+export function MetricResultCard({
+  metric,
+  mode,
+  cuped,
+  variantNames = {},
+}: {
+  metric: MetricResultDto;
+  mode: InferenceMode;
+  cuped: boolean;
+  /** Variant key → name, for the chart's axis. */
+  variantNames?: Record<string, string>;
+}) {
   const chartRows: CiRow[] = [];
   const rows = metric.variants.map((row) => {
     const inf = pickInference(row, mode, cuped);
     const verdict = verdictFor(metric, row, inf);
     if (!row.isControl && inf?.ci && !inf.reason)
-      chartRows.push({ variant: row.variant, estimate: inf.estimate, ci: inf.ci, tone: verdict.tone });
+      chartRows.push({ variant: row.variant, label: variantNames[row.variant] ?? row.variant, estimate: inf.estimate, ci: inf.ci, tone: verdict.tone });
     return { row, inf, verdict };
   });
   const usedCuped = cuped && metric.variants.some((v) => v.cuped);

@@ -1,11 +1,12 @@
-import type { ExperimentDto, ExperimentResultsDto } from '@strata/contracts';
+import type { ExperimentDto, ExperimentResultsDto, MetricResultDto } from '@strata/contracts';
 import { useState } from 'react';
+import { Link, useSearchParams } from 'react-router-dom';
 import { ApiError, errorMessage } from '../../api/client';
 import { useResults, useTimeseries } from '../../hooks/queries';
 import { useApi } from '../../hooks/session';
 import { useDebounced } from '../../hooks/useDebounced';
-import { formatDateTime, formatInt, formatPct, formatP } from '../../lib/format';
-import type { InferenceMode } from '../../lib/verdict';
+import { formatCi, formatDate, formatDateTime, formatInt, formatPct, formatP } from '../../lib/format';
+import { pickInference, type InferenceMode } from '../../lib/verdict';
 import { Badge } from '../StatusBadge';
 import { EmptyState, ErrorState, Loading } from '../States';
 import { LiftTimeline } from './LiftTimeline';
@@ -29,7 +30,21 @@ export function ResultsPanel({ experiment }: { experiment: ExperimentDto }) {
   const api = useApi();
   const [mode, setMode] = useState<InferenceMode>('sequential');
   const [cuped, setCuped] = useState(true);
-  const [segmentText, setSegmentText] = useState('');
+  // The segment lives in the URL (?segment=country) so a breakdown can be linked and survives a reload.
+  const [searchParams, setSearchParams] = useSearchParams();
+  const [segmentText, setSegmentTextState] = useState(searchParams.get('segment') ?? '');
+  const setSegmentText = (value: string) => {
+    setSegmentTextState(value);
+    setSearchParams(
+      (prev) => {
+        const next = new URLSearchParams(prev);
+        if (value.trim()) next.set('segment', value.trim());
+        else next.delete('segment');
+        return next;
+      },
+      { replace: true },
+    );
+  };
   const [correction, setCorrection] = useState<'bh' | 'bonferroni' | 'none'>('bh');
   const segment = useDebounced(segmentText.trim(), 400);
   const results = useResults(experiment.key, { segment: segment || undefined, correction });
@@ -59,6 +74,28 @@ export function ResultsPanel({ experiment }: { experiment: ExperimentDto }) {
     return <ErrorState error={results.error} onRetry={() => void results.refetch()} />;
   }
   const r = results.data as ExperimentResultsDto;
+  const ended = experiment.status === 'shipped' || experiment.status === 'concluded' || experiment.status === 'stopped';
+  if (r.totalUnits === 0 && !segment) {
+    return (
+      <EmptyState title={ended ? 'No units were exposed' : 'Waiting for the first units'}>
+        {ended ? (
+          'This experiment ended before any unit was exposed, so there is nothing to analyse.'
+        ) : (
+          <>
+            The experiment is running but no exposures have arrived yet
+            {r.dataThrough ? ` (data through ${formatDateTime(r.dataThrough)})` : ''}. Call the SDK’s <code>getVariant</code> in your
+            app with an SDK key (create one on <Link to="/api-keys">API keys</Link>), or send test traffic with{' '}
+            <code>npm run simulate -- --experiment {experiment.key}</code>. Results appear here about a minute after the first
+            exposures; check the targeting if units arrive but none qualify.
+          </>
+        )}
+      </EmptyState>
+    );
+  }
+  // Guardrails are shown once, in the guardrail table, with the corrected harm interval the decision uses.
+  const analysed = r.metrics.filter((m) => m.role !== 'guardrail');
+  const variantNames = Object.fromEntries(experiment.variants.map((v) => [v.key, v.name]));
+  const metricName = (key: string) => r.metrics.find((m) => m.metric === key)?.name ?? key;
 
   return (
     <div className="results">
@@ -123,23 +160,37 @@ export function ResultsPanel({ experiment }: { experiment: ExperimentDto }) {
           </p>
         </div>
       )}
-      <div
-        className={`banner ${r.decision.hint === 'ship' ? 'banner-ok' : r.decision.hint === 'stop_for_harm' ? 'banner-bad' : 'banner-info'}`}
-        data-testid="decision"
-      >
-        <h3>{DECISION_TITLE[r.decision.hint]}</h3>
-        <p>{r.decision.reason}</p>
-      </div>
+      {experiment.shippedVariant ? (
+        <ShippedBanner experiment={experiment} results={r} mode={mode} cuped={cuped} />
+      ) : (
+        <div
+          className={`banner ${r.decision.hint === 'ship' ? 'banner-ok' : r.decision.hint === 'stop_for_harm' ? 'banner-bad' : 'banner-info'}`}
+          data-testid="decision"
+        >
+          <h3>{DECISION_TITLE[r.decision.hint]}</h3>
+          <p>{r.decision.reason}</p>
+          <p className="small" data-testid="decision-test">
+            This recommendation uses the sequential (always-valid) test, which stays correct however often you look
+            {mode === 'fixed'
+              ? '. The tables below show fixed-horizon intervals, which are narrower and only valid once the planned sample size is reached, so they can disagree with it before then.'
+              : '.'}
+          </p>
+        </div>
+      )}
 
-      {r.metrics.length === 0 ? (
+      {analysed.length === 0 && r.guardrails.length === 0 ? (
         <EmptyState title="No metrics to analyse">Add a primary metric to the experiment (Edit) to see lifts here.</EmptyState>
       ) : (
-        r.metrics.map((m) => <MetricResultCard key={m.metric} metric={m} mode={mode} cuped={cuped} />)
+        analysed.map((m) => <MetricResultCard key={m.metric} metric={m} mode={mode} cuped={cuped} variantNames={variantNames} />)
       )}
 
       {r.guardrails.length > 0 && (
         <div className="card">
           <h2>Guardrails</h2>
+          <p className="muted small">
+            Sequential intervals of the change in the harmful direction, corrected for multiple comparisons ({r.correction}); harm is flagged
+            when the whole interval is beyond the threshold.
+          </p>
           <div className="table-wrap">
             <table className="table table-stack">
               <thead>
@@ -154,7 +205,7 @@ export function ResultsPanel({ experiment }: { experiment: ExperimentDto }) {
               <tbody>
                 {r.guardrails.map((g) => (
                   <tr key={`${g.metric}-${g.variant}`}>
-                    <td data-label="Metric">{g.metric}</td>
+                    <td data-label="Metric">{metricName(g.metric)}</td>
                     <td data-label="Variant">{g.variant}</td>
                     <td data-label="Status">
                       <Badge tone={g.status === 'harm' ? 'bad' : g.status === 'ok' ? 'ok' : 'muted'}>{g.status.replace('_', ' ')}</Badge>
@@ -183,7 +234,7 @@ export function ResultsPanel({ experiment }: { experiment: ExperimentDto }) {
               : errorMessage(timeseries.error)}
           </p>
         ) : timeseries.data ? (
-          r.metrics.map((m) => (
+          analysed.map((m) => (
             <div key={m.metric} className="section">
               <h3>{m.name}</h3>
               <LiftTimeline ts={timeseries.data} metric={m.metric} name={m.name} />
@@ -192,7 +243,7 @@ export function ResultsPanel({ experiment }: { experiment: ExperimentDto }) {
         ) : null}
       </div>
 
-      {r.segments && r.segments.length > 0 && <SegmentTable results={r} />}
+      {r.segments && r.segments.length > 0 && <SegmentTable results={r} mode={mode} />}
 
       <div className="card">
         <h2>Export</h2>
@@ -224,10 +275,48 @@ const DECISION_TITLE: Record<ExperimentResultsDto['decision']['hint'], string> =
   inconclusive: 'Inconclusive',
 };
 
-function SegmentTable({ results }: { results: ExperimentResultsDto }) {
+function ShippedBanner({
+  experiment,
+  results,
+  mode,
+  cuped,
+}: {
+  experiment: ExperimentDto;
+  results: ExperimentResultsDto;
+  mode: InferenceMode;
+  cuped: boolean;
+}) {
+  const shipped = experiment.shippedVariant as string;
+  const variant = experiment.variants.find((v) => v.key === shipped);
+  const label = variant && variant.name !== shipped ? `“${variant.name}” (${shipped})` : shipped;
+  const primary = results.metrics.find((m) => m.role === 'primary') ?? results.metrics[0];
+  const row = primary?.variants.find((v) => v.variant === shipped);
+  const inf = row && !row.isControl ? pickInference(row, mode, cuped) : null;
+  return (
+    <div className="banner banner-ok" data-testid="decision">
+      <h3>
+        Shipped {label}
+        {experiment.stoppedAt ? ` on ${formatDate(experiment.stoppedAt)}` : ''}
+      </h3>
+      <p>
+        {row?.isControl
+          ? `Control was kept: every unit in targeting gets ${label}.`
+          : `Every unit that matches the targeting now gets ${label}.`}{' '}
+        {primary && inf && !inf.reason
+          ? `Final result on ${primary.name}: ${formatPct(inf.estimate)} (${formatCi(inf.ci)}, p ${formatP(inf.pValue)}, ${
+              inf.significant ? 'significant' : 'not significant'
+            }) from ${formatInt(results.totalUnits)} units.`
+          : `Final sample: ${formatInt(results.totalUnits)} units.`}
+      </p>
+    </div>
+  );
+}
+
+function SegmentTable({ results, mode }: { results: ExperimentResultsDto; mode: InferenceMode }) {
   return (
     <div className="card">
       <h2>Segments</h2>
+      <p className="muted small">{mode === 'sequential' ? 'Always-valid (sequential) intervals' : 'Fixed-horizon intervals'}, uncorrected.</p>
       <div className="table-wrap">
         <table className="table table-stack">
           <thead>
@@ -249,7 +338,8 @@ function SegmentTable({ results }: { results: ExperimentResultsDto }) {
               s.metrics.flatMap((m) =>
                 m.variants
                   .filter((v) => !v.isControl)
-                  .map((v) => (
+                  .map((v) => ({ v, inf: pickInference(v, mode, false) }))
+                  .map(({ v, inf }) => (
                     <tr key={`${s.value}-${m.metric}-${v.variant}`}>
                       <td data-label="Segment">
                         {s.segment} = <strong>{s.value}</strong>
@@ -260,13 +350,9 @@ function SegmentTable({ results }: { results: ExperimentResultsDto }) {
                         {formatInt(v.units)}
                       </td>
                       <td data-label="Lift" className="num">
-                        {formatPct(v.relative?.sequential.estimate)}
+                        {formatPct(inf?.estimate)}
                       </td>
-                      <td data-label="Interval">
-                        {v.relative?.sequential.ci
-                          ? `${formatPct(v.relative.sequential.ci[0])} to ${formatPct(v.relative.sequential.ci[1])}`
-                          : '—'}
-                      </td>
+                      <td data-label="Interval">{formatCi(clampLift(inf?.ci ?? null, m.type))}</td>
                     </tr>
                   )),
               ),
@@ -276,4 +362,10 @@ function SegmentTable({ results }: { results: ExperimentResultsDto }) {
       </div>
     </div>
   );
+}
+
+/** A relative lift of a non-negative metric (conversion, count) cannot fall below −100 %: the normal approximation can. */
+function clampLift(ci: [number, number] | null, type: MetricResultDto['type']): [number, number] | null {
+  if (!ci || type === 'ratio' || type === 'mean') return ci;
+  return [Math.max(ci[0], -1), ci[1]];
 }
