@@ -17,6 +17,7 @@ import { ChangeEventReceivedAtIndexesToBrin1764004000000 } from './1764004000000
 import { ChangeEventMetricIndexToUnitId1764005000000 } from './1764005000000-ChangeEventMetricIndexToUnitId';
 import { RemoveEventExposureIndex1764005001000 } from './1764005001000-RemoveEventExposureIndex';
 import { RemoveFirstExposureTimeIndex1764005002000 } from './1764005002000-RemoveFirstExposureTimeIndex';
+import { CreateAnalysisEngine1764100000000 } from './1764100000000-CreateAnalysisEngine';
 
 export const migrations = [
   CreateApiKeys1764000000000,
@@ -34,4 +35,5 @@ export const migrations = [
   ChangeEventMetricIndexToUnitId1764005000000,
   RemoveEventExposureIndex1764005001000,
   RemoveFirstExposureTimeIndex1764005002000,
+  CreateAnalysisEngine1764100000000,
 ];
