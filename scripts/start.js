@@ -1,6 +1,8 @@
 #!/usr/bin/env node
 // npm start: build the dashboard when its build is missing or stale, then run the API
 // (which serves the dashboard on the same port). Extra args go to the API (e.g. --demo).
+// The API runs in this very process (no child), and package.json's `exec node …` replaces npm's
+// shell with it, so SIGTERM/SIGINT sent to `npm start` (docker stop, Ctrl-C) reach the API itself.
 'use strict';
 const { spawnSync } = require('node:child_process');
 const fs = require('node:fs');
@@ -20,9 +22,10 @@ function newestMtime(dir) {
 }
 
 const builtIndex = path.join(dashboard, 'dist/index.html');
-const sources = [path.join(dashboard, 'src'), path.join(root, 'libs/contracts/src'), path.join(dashboard, 'index.html')];
+const sources = [path.join(dashboard, 'src'), path.join(dashboard, 'public'), path.join(root, 'libs/contracts/src'), path.join(dashboard, 'index.html')];
 const stale = !fs.existsSync(builtIndex) || Math.max(...sources.map((s) => (fs.existsSync(s) && fs.statSync(s).isDirectory() ? newestMtime(s) : fs.existsSync(s) ? fs.statSync(s).mtimeMs : 0))) > fs.statSync(builtIndex).mtimeMs;
-if (stale && fs.existsSync(path.join(dashboard, 'index.html'))) {
+// STRATA_DASHBOARD_DIR names another build to serve: this one is not needed.
+if (stale && !process.env.STRATA_DASHBOARD_DIR && fs.existsSync(path.join(dashboard, 'index.html'))) {
   console.log('Building the dashboard…');
   // Vite's exports map hides bin/, so find the CLI beside its package.json.
   const viteBin = path.join(path.dirname(require.resolve('vite/package.json', { paths: [dashboard] })), 'bin/vite.js');

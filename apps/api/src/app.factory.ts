@@ -13,6 +13,7 @@ import { FastRoutes } from './common/http/fast-routes';
 import { clientErrorHandler, frameworkErrors } from './common/http/framework-errors';
 import { SDK_CORS_PATHS, SdkCors } from './common/http/sdk-cors';
 import { documentPlainRoutes } from './common/http/plain-routes.openapi';
+import { Telemetry } from './modules/telemetry/telemetry';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
 const ACCESS_LOG_LEVELS: ReadonlySet<AppConfig['logLevel']> = new Set(['info', 'debug', 'trace']);
@@ -84,6 +85,12 @@ export async function createApp(config: AppConfig, dataSource: DataSource, datab
   }
   // The access log is written at info level, so below it (warn, error, silent) the hook would only
   // build a line to drop: it is not registered at all. Fast routes write the same line.
+  const telemetry = new Telemetry();
+  // Route templates, never raw URLs, so the metric's label set stays bounded (unknown paths: one label).
+  fastify.addHook('onResponse', (request, reply, done) => {
+    telemetry.observeRequest(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+    done();
+  });
   const accessLog = ACCESS_LOG_LEVELS.has(config.logLevel);
   if (accessLog) {
     fastify.addHook('onResponse', (request, reply, done) => {
@@ -97,10 +104,11 @@ export async function createApp(config: AppConfig, dataSource: DataSource, datab
     accessLog: accessLog
       ? (reqId, method, url, status, ms) => fastify.log.info({ reqId, method, url, status, ms: roundMs(ms) }, 'request')
       : null,
+    observe: (route, status, seconds) => telemetry.observeRequest('POST', route, status, seconds),
   });
 
   const logLevels = nestLogLevels(config.logLevel);
-  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, dataSource, databaseUrl, fastRoutes), adapter, {
+  const app = await NestFactory.create<NestFastifyApplication>(AppModule.forRoot(config, dataSource, databaseUrl, fastRoutes, telemetry), adapter, {
     logger: logLevels === false ? false : new ConsoleLogger({ json: true, logLevels }),
     abortOnError: false,
   });

@@ -17,15 +17,17 @@ import { HealthModule } from './modules/health/health.module';
 import { LayerModule } from './modules/layer/layer.module';
 import { MetricModule } from './modules/metric/metric.module';
 import { ResultModule } from './modules/result/result.module';
+import { Telemetry } from './modules/telemetry/telemetry';
+import { TelemetryModule } from './modules/telemetry/telemetry.module';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Feature modules, in one list so a newcomer sees every capability at a glance. */
-export const FEATURE_MODULES = [HealthModule, ApiKeyModule, AuditModule, LayerModule, MetricModule, ExperimentModule, AssignmentModule, EventModule, ResultModule, GuardrailModule, ExportModule];
+export const FEATURE_MODULES = [HealthModule, ApiKeyModule, AuditModule, LayerModule, MetricModule, ExperimentModule, AssignmentModule, EventModule, ResultModule, GuardrailModule, ExportModule, TelemetryModule];
 
 @Module({})
 export class AppModule {
-  static forRoot(config: AppConfig, dataSource: DataSource, databaseUrl: string, fastRoutes: FastRoutes): DynamicModule {
+  static forRoot(config: AppConfig, dataSource: DataSource, databaseUrl: string, fastRoutes: FastRoutes, telemetry: Telemetry): DynamicModule {
     const dashboardDir = existsSync(join(config.dashboardDir, 'index.html')) ? config.dashboardDir : null;
     return {
       module: AppModule,
@@ -34,10 +36,11 @@ export class AppModule {
       providers: [
         { provide: APP_CONFIG, useValue: config },
         { provide: FastRoutes, useValue: fastRoutes },
+        { provide: Telemetry, useValue: telemetry },
         { provide: APP_GUARD, useClass: ApiKeyGuard },
         { provide: APP_FILTER, useValue: new AllExceptionsFilter(dashboardDir) },
       ],
-      exports: [APP_CONFIG, FastRoutes],
+      exports: [APP_CONFIG, FastRoutes, Telemetry],
     };
   }
 }

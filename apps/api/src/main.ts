@@ -4,7 +4,7 @@ import type { DataSource } from 'typeorm';
 import { createApp } from './app.factory';
 import { ConfigError, loadConfig } from './config/app-config';
 import { createDataSource, runMigrations } from './database/data-source';
-import { startEmbeddedPostgres, type EmbeddedPostgresHandle } from './database/embedded-postgres';
+import { EmbeddedPostgresError, startEmbeddedPostgres, type EmbeddedPostgresHandle } from './database/embedded-postgres';
 import { ApiKeyService } from './modules/api-key/api-key.service';
 import { seedDemoIfEmpty } from './cli/demo/seed-demo';
 
@@ -33,7 +33,7 @@ async function main(): Promise<void> {
     const force = setTimeout(() => {
       process.stderr.write(`shutdown: requests still open after ${config.shutdownGraceMs / 1000} s; closing their connections\n`);
       app?.getHttpServer().closeAllConnections();
-      const last = setTimeout(() => void (embedded?.stop() ?? Promise.resolve()).finally(() => process.exit(1)), 5_000);
+      const last = setTimeout(() => void (embedded?.stop() ?? Promise.resolve()).finally(() => process.exit(1)), 3_000);
       last.unref();
     }, config.shutdownGraceMs);
     force.unref();
@@ -54,7 +54,17 @@ async function main(): Promise<void> {
   let url = config.databaseUrl;
   if (!url) {
     say(`Starting embedded PostgreSQL (data in ${config.dataDir})…`);
-    embedded = await startEmbeddedPostgres({ dataDir: config.dataDir, persistent: true, ownSignals: true });
+    // Supervised: restarted with backoff if it dies (the API answers 503 meanwhile); a server a
+    // killed Strata left running on this data folder is stopped first.
+    embedded = await startEmbeddedPostgres({
+      dataDir: config.dataDir,
+      persistent: true,
+      ownSignals: true,
+      port: config.embeddedPg.port,
+      portFallbacks: config.embeddedPg.fallbacks,
+      supervise: true,
+      onNotice: say,
+    });
     url = embedded.url;
   }
   dataSource = createDataSource({ url });
@@ -83,7 +93,7 @@ async function main(): Promise<void> {
 }
 
 main().catch((error: unknown) => {
-  if (error instanceof ConfigError) process.stderr.write(`${error.message}\n`);
+  if (error instanceof ConfigError || error instanceof EmbeddedPostgresError) process.stderr.write(`${error.message}\n`);
   else process.stderr.write(`Strata failed to start: ${error instanceof Error ? (error.stack ?? error.message) : String(error)}\n`);
   process.exit(1);
 });

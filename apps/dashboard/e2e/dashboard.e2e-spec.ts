@@ -1,20 +1,17 @@
 import { rmSync } from 'node:fs';
 import type { BatchAssignResponse, ExperimentResultsDto } from '@strata/contracts';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 // The browser suite boots the real API in-process with the API's own test harness, on purpose.
 // eslint-disable-next-line @nx/enforce-module-boundaries
 import { createTestApp, TEST_ADMIN_KEY, type TestApp } from '../../api/test/helpers/test-app';
-import { DESKTOP, PHONE, hasChromium, launchBrowser, snap } from './browser';
+import { DESKTOP, PHONE, describeInBrowser, launchBrowser, snap } from './browser';
 import { buildDashboard } from './build-dashboard';
 
-if (!hasChromium) {
-  console.warn('[e2e] Skipping the browser end-to-end suite: /usr/bin/chromium is missing (apt-get install -y chromium).');
-}
 
 const UNITS = 4000;
 
-describe.skipIf(!hasChromium)('dashboard in a real browser against the real API', () => {
+describeInBrowser('dashboard in a real browser against the real API', () => {
   let t: TestApp;
   let dist: string;
   let base: string;

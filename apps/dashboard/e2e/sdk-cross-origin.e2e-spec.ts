@@ -4,13 +4,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
-import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { afterAll, beforeAll, expect, it } from 'vitest';
 // The browser suite boots the real API in-process with the API's own test harness, on purpose.
 // eslint-disable-next-line @nx/enforce-module-boundaries
 import { createTestApp, type TestApp } from '../../api/test/helpers/test-app';
 // eslint-disable-next-line @nx/enforce-module-boundaries
 import { runningExperiment } from '../../api/test/helpers/event-fixtures';
-import { hasChromium, launchBrowser } from './browser';
+import { describeInBrowser, launchBrowser } from './browser';
 
 /*
  * The published SDK bundle in a real browser, on a page served from another origin than the API
@@ -35,7 +35,7 @@ const PAGE_HTML = `<!doctype html><meta charset="utf-8"><title>shop</title>
   };
 </script>`;
 
-describe.skipIf(!hasChromium)('the SDK in a browser page on another origin', () => {
+describeInBrowser('the SDK in a browser page on another origin', () => {
   let t: TestApp;
   let api: string;
   let sdkDir: string;

@@ -13,8 +13,8 @@ export const resultsQuerySchema = z
   .strict();
 export type ResultsQuery = z.output<typeof resultsQuerySchema>;
 
-export const exportFormatSchema = z.object({ format: z.enum(['csv', 'json']).default('csv') }).strict();
-export const unitExportFormatSchema = z.object({ format: z.enum(['csv', 'ndjson']).default('csv') }).strict();
+export const exportFormatSchema = z.object({ format: z.enum(['csv', 'json', 'parquet']).default('csv') }).strict();
+export const unitExportFormatSchema = z.object({ format: z.enum(['csv', 'ndjson', 'parquet']).default('csv') }).strict();
 
 /** An interval or null when it is not defined (see `reason`). */
 export type Interval = [number, number] | null;

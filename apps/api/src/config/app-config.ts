@@ -11,6 +11,8 @@ const envSchema = z.object({
   HOST: z.string().default('0.0.0.0'),
   DATABASE_URL: z.string().url().optional(),
   STRATA_DATA_DIR: z.string().default('.data'),
+  /** Port of the embedded PostgreSQL (127.0.0.1 only). Unset: 5433, or the next free one up to 5443. */
+  STRATA_PG_PORT: z.coerce.number().int().min(1).max(65535).optional(),
   STRATA_ADMIN_KEY: z.string().min(16, 'STRATA_ADMIN_KEY must be at least 16 characters').optional(),
   LOG_LEVEL: z.enum(['fatal', 'error', 'warn', 'info', 'debug', 'trace', 'silent']).default('info'),
   /** Largest accepted JSON body, bytes. */
@@ -38,8 +40,11 @@ const envSchema = z.object({
   STRATA_EVENT_WRITERS: z.coerce.number().int().min(1).max(8).default(2),
   /** (experiment, unit) pairs whose first exposure the collector remembers, so repeats skip the database; 0 disables. */
   STRATA_FIRST_EXPOSURE_CACHE: z.coerce.number().int().min(0).max(50_000_000).default(500_000),
-  /** On SIGINT/SIGTERM, how long requests may still finish before their connections are closed. */
-  STRATA_SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0.1).max(600).default(15),
+  /**
+   * On SIGINT/SIGTERM, how long requests may still finish before their connections are closed. The default
+   * keeps a whole shutdown (then event flush and PostgreSQL's stop) within the 10 s a `docker stop` waits.
+   */
+  STRATA_SHUTDOWN_GRACE_SECONDS: z.coerce.number().min(0.1).max(600).default(5),
   /** How often the guardrail job checks running experiments. */
   STRATA_GUARDRAIL_INTERVAL_SECONDS: z.coerce.number().int().min(5).default(300),
   /** Webhook notified when an experiment is auto-stopped or alerted. */
@@ -54,6 +59,9 @@ const envSchema = z.object({
   STRATA_ROLLUP_LAG_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
   /** Serve the dashboard from this folder (built by `vite build`). */
   STRATA_DASHBOARD_DIR: z.string().optional(),
+  /** Also serve GET /metrics without a key on this port (Prometheus scrapes); unset = only the admin-key route on PORT. */
+  STRATA_METRICS_PORT: z.coerce.number().int().min(0).max(65535).optional(),
+  STRATA_METRICS_HOST: z.string().default('127.0.0.1'),
   /** Disable background jobs (tests drive them by hand). */
   STRATA_DISABLE_JOBS: z
     .enum(['true', 'false', '1', '0'])
@@ -66,6 +74,8 @@ export type AppConfig = {
   host: string;
   databaseUrl: string | undefined;
   dataDir: string;
+  /** The embedded PostgreSQL's port and how many following ports may be tried when it is taken. */
+  embeddedPg: { port: number; fallbacks: number };
   bootstrapAdminKey: string | undefined;
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   bodyLimit: number;
@@ -83,9 +93,14 @@ export type AppConfig = {
   webhookUrl: string | undefined;
   dashboardDir: string;
   jobsEnabled: boolean;
+  /** The keyless metrics listener (null port: off). */
+  metrics: { port: number | null; host: string };
 };
 
 export class ConfigError extends Error {}
+
+/** The embedded PostgreSQL's default port: stable so tools can connect, beside a system server's 5432. */
+export const DEFAULT_PG_PORT = 5433;
 
 export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
   const parsed = envSchema.safeParse(env);
@@ -99,6 +114,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     host: e.HOST,
     databaseUrl: e.DATABASE_URL,
     dataDir: resolve(e.STRATA_DATA_DIR),
+    embeddedPg: e.STRATA_PG_PORT === undefined ? { port: DEFAULT_PG_PORT, fallbacks: 10 } : { port: e.STRATA_PG_PORT, fallbacks: 0 },
     bootstrapAdminKey: e.STRATA_ADMIN_KEY,
     logLevel: e.LOG_LEVEL,
     bodyLimit: e.STRATA_BODY_LIMIT,
@@ -118,6 +134,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env): AppConfig {
     webhookUrl: e.STRATA_WEBHOOK_URL,
     dashboardDir: resolve(e.STRATA_DASHBOARD_DIR ?? resolve(__dirname, '../../../dashboard/dist')),
     jobsEnabled: !e.STRATA_DISABLE_JOBS,
+    metrics: { port: e.STRATA_METRICS_PORT ?? null, host: e.STRATA_METRICS_HOST },
   };
 }
 

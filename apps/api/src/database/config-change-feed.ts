@@ -25,17 +25,51 @@ export async function readConfigVersion(dataSource: DataSource): Promise<number>
   return Number(rows[0]?.version ?? 0);
 }
 
-type Listener = (version: number) => void | Promise<void>;
+/**
+ * A subscriber applies the configuration as it is now in the database (the version is a hint).
+ * It must reject when it could not: the feed then keeps its version where it was and calls every
+ * subscriber again, so no process is left on old state (a revoked key still valid, a new
+ * experiment unknown) until the next change. Subscribers must be idempotent.
+ */
+export type ConfigListener = (version: number) => void | Promise<void>;
+
+/** What `/health` shows about this process's configuration. */
+export interface ConfigFeedStatus {
+  /** The version every subscriber has applied. */
+  version: number;
+  /** When this process applied it (ISO time). */
+  appliedAt: string;
+  /** Seconds since this process last confirmed that its version is the database's latest. */
+  ageSeconds: number;
+  /** A newer version is known and applying it failed; it is being retried. */
+  behind: boolean;
+  /** Why the last apply failed, while it keeps failing. */
+  lastError: string | null;
+}
+
+const RETRY_FIRST_MS = 100;
+const RETRY_MAX_MS = 5000;
 
 /**
- * Tells subscribers when configuration changed anywhere: LISTEN for speed, plus a
- * versioned poll (every `pollMs`) so a dropped connection never leaves a process stale.
+ * Tells subscribers when configuration changed anywhere: LISTEN for speed, plus a versioned
+ * poll (every `pollMs`) so a dropped connection never leaves a process stale. The version
+ * advances only once every subscriber succeeded; a failed apply is retried with backoff
+ * (100 ms doubling to 5 s) until it succeeds.
  */
 export class ConfigChangeFeed {
   private client: Client | null = null;
   private timer: NodeJS.Timeout | null = null;
-  private lastVersion = -1;
-  private readonly listeners = new Set<Listener>();
+  private retryTimer: NodeJS.Timeout | null = null;
+  private appliedVersion = -1;
+  private appliedAt = Date.now();
+  private checkedAt = Date.now();
+  /** The newest version heard of (notification or poll); > appliedVersion while behind. */
+  private targetVersion = -1;
+  private failures = 0;
+  private lastError: string | null = null;
+  /** One apply at a time: a notification and a poll must not run the subscribers concurrently. */
+  private applying: Promise<void> | null = null;
+  private readonly listeners = new Set<ConfigListener>();
   private closed = false;
 
   constructor(
@@ -44,14 +78,16 @@ export class ConfigChangeFeed {
     private readonly pollMs = 1000,
   ) {}
 
-  subscribe(listener: Listener): () => void {
+  subscribe(listener: ConfigListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
   }
 
   async start(): Promise<void> {
-    this.lastVersion = await readConfigVersion(this.dataSource);
-    await this.connectListener();
+    this.appliedVersion = await readConfigVersion(this.dataSource);
+    this.targetVersion = this.appliedVersion;
+    this.appliedAt = this.checkedAt = Date.now();
+    await this.connectListener().catch(() => this.relisten());
     this.timer = setInterval(() => void this.poll(), this.pollMs);
     this.timer.unref();
   }
@@ -61,49 +97,119 @@ export class ConfigChangeFeed {
     await this.poll();
   }
 
+  status(): ConfigFeedStatus {
+    return {
+      version: this.appliedVersion,
+      appliedAt: new Date(this.appliedAt).toISOString(),
+      ageSeconds: Math.max(0, Math.round((Date.now() - this.checkedAt) / 100) / 10),
+      behind: this.failures > 0 && this.targetVersion > this.appliedVersion,
+      lastError: this.lastError,
+    };
+  }
+
   async stop(): Promise<void> {
     this.closed = true;
     if (this.timer) clearInterval(this.timer);
+    if (this.retryTimer) clearTimeout(this.retryTimer);
     const client = this.client;
     this.client = null;
     if (client) await client.end().catch(() => undefined);
+    await this.applying;
+  }
+
+  private relisten(): void {
+    if (this.closed) return;
+    // The poll keeps us current meanwhile.
+    setTimeout(() => void this.connectListener().catch(() => this.relisten()), 2000).unref();
   }
 
   private async connectListener(): Promise<void> {
     if (this.closed) return;
     const client = new Client({ connectionString: this.url, application_name: 'strata-listen' });
     client.on('error', () => {
-      // The poll keeps us current; try to listen again shortly.
-      if (this.client === client) this.client = null;
-      setTimeout(() => void this.connectListener().catch(() => undefined), 2000).unref();
+      if (this.client === client) {
+        this.client = null;
+        this.relisten();
+      }
     });
     client.on('notification', (msg) => {
       const version = Number(msg.payload);
-      if (Number.isFinite(version)) void this.emit(version);
+      if (Number.isFinite(version)) void this.advance(version, false);
     });
-    await client.connect();
-    await client.query(`LISTEN ${CONFIG_CHANNEL}`);
+    try {
+      await client.connect();
+      await client.query(`LISTEN ${CONFIG_CHANNEL}`);
+    } catch (error) {
+      await client.end().catch(() => undefined);
+      throw error;
+    }
     this.client = client;
   }
 
   private async poll(): Promise<void> {
+    let version: number;
     try {
-      const version = await readConfigVersion(this.dataSource);
-      await this.emit(version);
+      version = await readConfigVersion(this.dataSource);
     } catch {
-      // Database unreachable: keep serving the last snapshot; the next poll retries.
+      // Database unreachable: keep serving the last configuration; the next poll retries.
+      return;
+    }
+    await this.advance(version, true);
+  }
+
+  /** `fromDatabase`: the version was just read from config_version, so an equal one confirms we are current. */
+  private async advance(version: number, fromDatabase: boolean): Promise<void> {
+    if (this.closed) return;
+    const newer = version > this.targetVersion;
+    if (newer) this.targetVersion = version;
+    if (this.targetVersion <= this.appliedVersion) {
+      if (fromDatabase) this.checkedAt = Date.now();
+      return;
+    }
+    if (this.applying) return this.applying;
+    // After a failure the backoff timer decides when to try again; only news of a newer version does not wait.
+    if (this.retryTimer && !newer) return;
+    this.applying = this.apply().finally(() => {
+      this.applying = null;
+    });
+    return this.applying;
+  }
+
+  private async apply(): Promise<void> {
+    // Loop: a newer version may arrive while the subscribers run.
+    while (!this.closed && this.targetVersion > this.appliedVersion) {
+      const target = this.targetVersion;
+      const errors: string[] = [];
+      for (const listener of this.listeners) {
+        try {
+          await listener(target);
+        } catch (error) {
+          // The others still run (each applies what it can); the version stays until all succeed.
+          errors.push(error instanceof Error ? error.message : String(error));
+        }
+      }
+      if (errors.length > 0) {
+        this.failures++;
+        this.lastError = errors.join('; ');
+        this.scheduleRetry();
+        return;
+      }
+      this.appliedVersion = target;
+      this.appliedAt = this.checkedAt = Date.now();
+      if (this.retryTimer) clearTimeout(this.retryTimer);
+      this.retryTimer = null;
+      this.failures = 0;
+      this.lastError = null;
     }
   }
 
-  private async emit(version: number): Promise<void> {
-    if (version <= this.lastVersion) return;
-    this.lastVersion = version;
-    for (const listener of this.listeners) {
-      try {
-        await listener(version);
-      } catch {
-        // A failing subscriber must not stop the others; it will catch up on the next change.
-      }
-    }
+  private scheduleRetry(): void {
+    if (this.closed || this.retryTimer) return;
+    const delay = Math.min(RETRY_FIRST_MS * 2 ** (this.failures - 1), RETRY_MAX_MS);
+    this.retryTimer = setTimeout(() => {
+      this.retryTimer = null;
+      void this.advance(this.targetVersion, false);
+    }, delay);
+    this.retryTimer.unref();
   }
 }

@@ -36,7 +36,8 @@ describe('health and errors', () => {
   it('reports the database as up', async () => {
     const res = await t.request('GET', '/health', { key: null });
     expect(res.status).toBe(200);
-    expect(res.body).toEqual({ status: 'ok', db: 'up' });
+    expect(res.body).toMatchObject({ status: 'ok', db: 'up', config: { behind: false, lastError: null } });
+    expect(res.body.config.version).toBeGreaterThanOrEqual(0);
   });
 
   it('answers unknown routes with a JSON 404 and echoes the request id', async () => {

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AdminApi } from '../../src/cli/simulator/admin-api';
+import { simulateCli } from '../../src/cli/simulator/simulate-cli';
 import { simulate } from '../../src/cli/simulator/simulator';
 import { createTestApp, TEST_ADMIN_KEY, type TestApp } from '../helpers/test-app';
 
@@ -110,5 +111,57 @@ describe('simulator', () => {
     expect(lift.estimate).toBeCloseTo(summary.observedLift.page_load_ms.treatment, 9);
     expect(lift.estimate).toBeGreaterThan(-0.3);
     expect(lift.estimate).toBeLessThan(-0.1);
+  });
+
+  describe('npm run simulate', () => {
+    const run = async (args: string[]): Promise<{ code: number; lines: string[] }> => {
+      const lines: string[] = [];
+      const code = await simulateCli([...args, '--url', base(), '--key', TEST_ADMIN_KEY], { out: (l) => lines.push(l), progress: false, env: {} });
+      return { code, lines };
+    };
+    const simulatorKeys = async (): Promise<{ name: string; revokedAt: string | null }[]> =>
+      (await api.call<{ items: { name: string; revokedAt: string | null }[] }>('GET', '/v1/api-keys?limit=500')).items.filter((k) => k.name.startsWith('simulator 2'));
+
+    beforeAll(async () => {
+      await api.call('POST', '/v1/layers', { key: 'sim-geo', name: 'Targeted simulation' });
+      await api.call('POST', '/v1/experiments', {
+        key: 'sim-target',
+        name: 'sim-target',
+        layer: 'sim-geo',
+        traffic: 100,
+        variants: [{ key: 'control', weight: 0.5 }, { key: 'treatment', weight: 0.5 }],
+        targeting: { match: 'all', rules: [{ attribute: 'country', operator: 'in', value: ['DE', 'FR'] }] },
+        primaryMetric: 'checkout',
+      });
+      await api.call('POST', '/v1/experiments/sim-target/start', { startedAt: new Date(Date.now() - 86_400_000 - 3_600_000).toISOString() });
+    });
+
+    it('feeds a targeted experiment with --attributes, and leaves no usable SDK key behind', async () => {
+      const { code, lines } = await run(['--experiment', 'sim-target', '--units', '3000', '--days', '1', '--seed', '3', '--unit-prefix', 'simcli', '--attributes', 'country=DE,FR,US', '--attributes', 'platform=ios,android']);
+      expect(code, lines.join('\n')).toBe(0);
+      // Only DE and FR units match (about two thirds), and their exposures carry the attributes.
+      const stored: { country: string; platform: string; n: string }[] = await t.dataSource.query(
+        `SELECT attributes->>'country' AS country, attributes->>'platform' AS platform, count(*) AS n FROM first_exposures WHERE experiment_key = 'sim-target' GROUP BY 1, 2 ORDER BY 1, 2`,
+      );
+      expect(stored.map((r) => `${r.country}/${r.platform}`)).toEqual(['DE/android', 'DE/ios', 'FR/android', 'FR/ios']);
+      const total = stored.reduce((n, r) => n + Number(r.n), 0);
+      expect(total).toBeGreaterThan(1800);
+      expect(total).toBeLessThan(2200);
+      const results = await api.results('sim-target');
+      expect(results.totalUnits).toBe(total);
+      expect(lines.some((l) => l.startsWith('Results ('))).toBe(true);
+      const keys = await simulatorKeys();
+      expect(keys.length).toBe(1);
+      expect(keys.every((k) => k.revokedAt !== null)).toBe(true);
+    });
+
+    it('says what to do when no unit matches the targeting (exit 1), and still revokes its key', async () => {
+      const { code, lines } = await run(['--experiment', 'sim-target', '--units', '200', '--days', '1', '--seed', '4']);
+      expect(code).toBe(1);
+      expect(lines.join('\n')).toMatch(/none of the 200 units entered "sim-target".*--attributes country=DE,FR/s);
+      const keys = await simulatorKeys();
+      expect(keys.length).toBe(2);
+      expect(keys.every((k) => k.revokedAt !== null)).toBe(true);
+    });
   });
 });

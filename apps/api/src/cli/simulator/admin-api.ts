@@ -5,6 +5,8 @@ export interface SimExperimentInfo {
   key: string;
   status: string;
   startedAt: string | null;
+  traffic: number;
+  targeting: unknown;
   variants: { key: string; weight: number }[];
   primaryMetric: string | null;
   secondaryMetrics: string[];
@@ -47,6 +49,10 @@ export class AdminApi {
 
   createSdkKey(name: string): Promise<CreatedApiKeyDto> {
     return this.call<CreatedApiKeyDto>('POST', '/v1/api-keys', { name, type: 'sdk-server' });
+  }
+
+  async revokeKey(id: string): Promise<void> {
+    await this.call('POST', `/v1/api-keys/${encodeURIComponent(id)}/revoke`);
   }
 
   experiment(key: string): Promise<SimExperimentInfo> {

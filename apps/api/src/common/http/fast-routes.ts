@@ -33,6 +33,8 @@ export interface FastRoutesOptions {
   cors: SdkCors;
   /** Writes the access log line the `onResponse` hook writes for Fastify's requests; null when access logs are off. */
   accessLog: ((requestId: string, method: string, url: string, status: number, ms: number) => void) | null;
+  /** Records the request in the metrics (route, status, seconds); null when metrics are off. */
+  observe: ((route: string, status: number, seconds: number) => void) | null;
 }
 
 /** The options Fastify hands a server factory, once it has filled in its defaults. */
@@ -136,7 +138,7 @@ export class FastRoutes {
       return false;
     }
     const requestId = app.options.requestId(headers['x-request-id']);
-    const started = app.options.accessLog === null ? 0 : performance.now();
+    const started = app.options.accessLog === null && app.options.observe === null ? 0 : performance.now();
     // Buffers, decoded once at the end (as Nest's body parser does): no StringDecoder per request.
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -200,6 +202,10 @@ export class FastRoutes {
     const cors = origin === undefined ? null : app.options.cors.responseHeaders(req.url ?? '', origin);
     res.writeHead(status, headers === null && cors === null ? own : { ...headers, ...cors, ...own });
     res.end(json);
-    app.options.accessLog?.(requestId, 'POST', req.url ?? '', status, performance.now() - started);
+    if (started !== 0) {
+      const ms = performance.now() - started;
+      app.options.accessLog?.(requestId, 'POST', req.url ?? '', status, ms);
+      app.options.observe?.(req.url ?? '', status, ms / 1000);
+    }
   }
 }

@@ -48,7 +48,8 @@ export class ConfigSnapshotService implements OnModuleInit, OnApplicationShutdow
 
   async onModuleInit(): Promise<void> {
     // Subscribe first: a change committed while the first build runs triggers another build.
-    this.unsubscribe = this.changes.subscribe(() => this.rebuildInBackground());
+    // The feed's contract: reject when the rebuild failed, so it keeps its version and retries.
+    this.unsubscribe = this.changes.subscribe(() => this.rebuild());
     await this.rebuild();
   }
 

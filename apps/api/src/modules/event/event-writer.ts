@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional, type BeforeApplicationShutdown, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { Client } from 'pg';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { DATABASE_URL } from '../../database/database.module';
@@ -7,6 +7,7 @@ import { utcDay, type EventRow } from './event-row';
 import { isDatabaseUnavailable } from '../../common/errors/postgres-errors';
 import { EventPartitions, FirstExposureCache, isRetryableError, WriterConnection } from './event-store';
 import { EventsUnavailableException } from './event.exception';
+import { Telemetry } from '../telemetry/telemetry';
 
 /** What one submitted batch became: newly stored, or already stored (earlier, or earlier in the same group). */
 export interface WriteResult {
@@ -29,6 +30,8 @@ export interface ExposureRecord {
 
 interface Pending {
   rows: EventRow[];
+  /** performance.now() when queued: the commit lag in the metrics. */
+  queuedAt: number;
   resolve: (result: WriteResult) => void;
   reject: (error: unknown) => void;
 }
@@ -78,6 +81,7 @@ export class EventWriter implements OnModuleInit, BeforeApplicationShutdown, OnA
   constructor(
     @Inject(DATABASE_URL) private readonly databaseUrl: string,
     @Inject(APP_CONFIG) config: AppConfig,
+    @Optional() @Inject(Telemetry) private readonly telemetry: Telemetry | null = null,
   ) {
     this.options = { queueMax: config.events.queueMax, batchMax: config.events.batchMax, concurrency: config.events.writers };
     this.pruneLedger = config.jobsEnabled;
@@ -132,7 +136,7 @@ export class EventWriter implements OnModuleInit, BeforeApplicationShutdown, OnA
       await new Promise<void>((resolve) => this.spaceWaiters.push(resolve));
     }
     return new Promise<WriteResult>((resolve, reject) => {
-      this.queue.push({ rows, resolve, reject });
+      this.queue.push({ rows, queuedAt: performance.now(), resolve, reject });
       this.queuedRows += rows.length;
       if (this.inFlight === 0 && this.queue.length === 1) this.idle = new Promise<void>((r) => (this.markIdle = r));
       // Let the requests arriving in this turn of the event loop join the same group.
@@ -267,7 +271,12 @@ export class EventWriter implements OnModuleInit, BeforeApplicationShutdown, OnA
         days.add(utcDay(r.ts));
       }
     });
+    const started = performance.now();
     const known = await conn.commit(staged, days);
+    if (this.telemetry) {
+      const now = performance.now();
+      this.telemetry.observeWriterGroup(staged.length, (now - started) / 1000, (now - group[0].queuedAt) / 1000);
+    }
     for (const seq of known) duplicates[owner[seq]]++;
     this.counters.transactions++;
     this.counters.rows += staged.length;

@@ -15,7 +15,7 @@ import { ExperimentCatalog } from './experiment-catalog';
 @Module({
   controllers: [EventController],
   providers: [EventWriter, ExperimentCatalog, EventStats, EventService, EventImportService],
-  exports: [EventWriter, ExperimentCatalog],
+  exports: [EventWriter, ExperimentCatalog, EventService],
 })
 export class EventModule implements OnModuleInit {
   constructor(private readonly adapterHost: HttpAdapterHost) {}

@@ -1,4 +1,4 @@
-import { Injectable, Logger, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { hashUnit, pickVariant } from '@strata/bucketing';
 import type { ExperimentStatus, ForcedVariantDto, VariantDto } from '@strata/contracts';
@@ -71,11 +71,11 @@ export function expectedVariant(e: CatalogExperiment, unitId: string, ts: number
 
 /**
  * Every experiment (any status) in memory, rebuilt when configuration changes anywhere
- * (ConfigChangeFeed). Ingestion must not query the database per event; this is what it reads.
+ * (ConfigChangeFeed; a failed reload keeps the last catalog and is retried by the feed).
+ * Ingestion must not query the database per event; this is what it reads.
  */
 @Injectable()
 export class ExperimentCatalog implements OnModuleInit, OnModuleDestroy {
-  private readonly logger = new Logger('experiment-catalog');
   private byKey: ReadonlyMap<string, CatalogExperiment> = new Map();
   private unsubscribe: (() => void) | null = null;
 
@@ -97,15 +97,11 @@ export class ExperimentCatalog implements OnModuleInit, OnModuleDestroy {
     return this.byKey.get(key);
   }
 
+  /** Rejects when the catalog could not be read (the last one stays); the change feed then retries. */
   async reload(): Promise<void> {
-    try {
-      const rows: ExperimentRow[] = await this.dataSource.query(
-        'SELECT key, status, salt, variants, forced_variants, started_at, stopped_at FROM experiments',
-      );
-      this.byKey = new Map(rows.map((r) => [r.key, toCatalogExperiment(r)]));
-    } catch (error) {
-      // Keep the last catalog; the change feed's poll retries.
-      this.logger.warn(`experiment catalog reload failed: ${String(error)}`);
-    }
+    const rows: ExperimentRow[] = await this.dataSource.query(
+      'SELECT key, status, salt, variants, forced_variants, started_at, stopped_at FROM experiments',
+    );
+    this.byKey = new Map(rows.map((r) => [r.key, toCatalogExperiment(r)]));
   }
 }

@@ -23,7 +23,7 @@ export class ExportController {
 
   @Get()
   @ApiZodQuery(exportFormatSchema)
-  async results(@Param() params: unknown, @Query() query: unknown, @Res({ passthrough: true }) reply: FastifyReply): Promise<string> {
+  async results(@Param() params: unknown, @Query() query: unknown, @Res({ passthrough: true }) reply: FastifyReply): Promise<string | Buffer> {
     const file = await this.exports.resultsTable(
       parseOrThrow(keyParam, params, 'params').key,
       parseOrThrow(exportFormatSchema, query, 'query').format,

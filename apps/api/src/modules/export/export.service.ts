@@ -8,6 +8,7 @@ import { ResultService } from '../result/result.service';
 import { AnalysisEngineService } from '../analysis/analysis-engine.service';
 import { standaloneAggregateSql, unitValueExpressions } from '../result/rollup-sql';
 import { csvStream, csvString, ndjsonStream } from './csv';
+import { parquetStream, type ParquetColumn } from './parquet';
 
 /**
  * Rows fetched per round trip from the server-side cursor: memory stays bounded by this. Small on
@@ -23,6 +24,22 @@ export const RESULT_COLUMNS = [
   'msprt_p', 'adjusted_p', 'cuped_theta', 'cuped_variance_reduction', 'cuped_rel_estimate', 'cuped_rel_ci_low', 'cuped_rel_ci_high',
 ] as const;
 export type ResultRow = Record<(typeof RESULT_COLUMNS)[number], string | number | boolean | null>;
+
+const RESULT_TEXT_COLUMNS: ReadonlySet<string> = new Set(['experiment', 'metric', 'metric_name', 'metric_type', 'direction', 'role', 'variant']);
+/** Parquet types of the results table: text, the data time, the control flag, numbers. */
+export const RESULT_PARQUET_COLUMNS: ParquetColumn[] = RESULT_COLUMNS.map((name) => ({
+  name,
+  type: name === 'data_through' ? 'TIMESTAMP' : name === 'is_control' ? 'BOOLEAN' : RESULT_TEXT_COLUMNS.has(name) ? 'STRING' : 'DOUBLE',
+}));
+
+const PARQUET_TYPE = 'application/vnd.apache.parquet';
+
+/** Every byte of a finished stream (the results table is one row per metric × variant: small). */
+async function collect(stream: Readable): Promise<Buffer> {
+  const chunks: Buffer[] = [];
+  for await (const chunk of stream) chunks.push(chunk as Buffer);
+  return Buffer.concat(chunks);
+}
 
 function ci(e: InferenceDto | undefined, side: 0 | 1): number | null {
   return e?.ci ? e.ci[side] : null;
@@ -65,9 +82,13 @@ export class ExportService {
     private readonly engine: AnalysisEngineService,
   ) {}
 
-  async resultsTable(key: string, format: 'csv' | 'json'): Promise<{ body: string; type: string; filename: string }> {
+  async resultsTable(key: string, format: 'csv' | 'json' | 'parquet'): Promise<{ body: string | Buffer; type: string; filename: string }> {
     const r = await this.results.results(key, resultsQuerySchema.parse({}));
     const rows = resultRows(r);
+    if (format === 'parquet') {
+      const body = await collect(Readable.from(rows).pipe(parquetStream(RESULT_PARQUET_COLUMNS, { 'strata.experiment': r.experiment, 'strata.data_through': r.dataThrough ?? '', 'strata.computed_at': r.computedAt })));
+      return { body, type: PARQUET_TYPE, filename: `${key}-results.parquet` };
+    }
     if (format === 'json') {
       return { body: JSON.stringify({ experiment: r.experiment, dataThrough: r.dataThrough, computedAt: r.computedAt, columns: RESULT_COLUMNS, rows }), type: 'application/json; charset=utf-8', filename: `${key}-results.json` };
     }
@@ -104,19 +125,30 @@ export class ExportService {
     return { sql, params };
   }
 
-  /** One row per counted unit, at the rollup watermark, as CSV or NDJSON. */
-  async units(key: string, format: 'csv' | 'ndjson'): Promise<ExportFile> {
+  /** Parquet types of the unit export: ids and variants as text, the exposure time, metric values as doubles. */
+  unitParquetColumns(def: AnalysisDefinition): ParquetColumn[] {
+    return this.unitColumns(def).map((name, i) => ({ name, type: i < 2 ? 'STRING' : i === 2 ? 'TIMESTAMP' : 'DOUBLE' }));
+  }
+
+  /** One row per counted unit, at the rollup watermark, as CSV, NDJSON or Parquet. */
+  async units(key: string, format: 'csv' | 'ndjson' | 'parquet'): Promise<ExportFile> {
     const def = await loadAnalysisDefinition(this.dataSource.manager, key);
     if (def.status !== 'draft') await this.engine.catchUp();
     const watermark = await this.engine.dataThrough(def);
     const { sql, params } = this.unitSql(def);
     params[1] = watermark ?? new Date(0);
     const rows = await this.cursorStream(sql, params);
-    const encoder: Transform = format === 'csv' ? csvStream(this.unitColumns(def)) : ndjsonStream();
+    const encoder: Transform =
+      format === 'csv'
+        ? csvStream(this.unitColumns(def))
+        : format === 'parquet'
+          ? parquetStream(this.unitParquetColumns(def), { 'strata.experiment': def.key, 'strata.data_through': watermark?.toISOString() ?? '' })
+          : ndjsonStream();
     const out = pipeline(rows, encoder, (err) => {
       if (err) this.logger.warn(`unit export of ${key} ended early: ${err.message}`);
     });
-    return { stream: out, type: format === 'csv' ? 'text/csv; charset=utf-8' : 'application/x-ndjson; charset=utf-8', filename: `${key}-units.${format}` };
+    const type = { csv: 'text/csv; charset=utf-8', ndjson: 'application/x-ndjson; charset=utf-8', parquet: PARQUET_TYPE }[format];
+    return { stream: out, type, filename: `${key}-units.${format}` };
   }
 
   /**

@@ -3,13 +3,21 @@ import { ApiTags } from '@nestjs/swagger';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { FastifyReply } from 'fastify';
 import { DataSource } from 'typeorm';
+import { ConfigChangeFeed } from '../../database/config-change-feed';
 
 @ApiTags('health')
 @Controller('health')
 export class HealthController {
-  constructor(@InjectDataSource() private readonly dataSource: DataSource) {}
+  constructor(
+    @InjectDataSource() private readonly dataSource: DataSource,
+    private readonly feed: ConfigChangeFeed,
+  ) {}
 
-  /** 200 `{status:"ok",db:"up"}`, or 503 with `db:"down"` when PostgreSQL does not answer within 2 s. */
+  /**
+   * 200 `{status:"ok",db:"up",config}`, or 503 with `db:"down"` (and `Retry-After`) when PostgreSQL does
+   * not answer within 2 s. `config` is the configuration version this process serves, when it applied
+   * it and how many seconds ago it last confirmed it is the latest (`behind` while a reload is retried).
+   */
   @Get()
   async health(@Res() reply: FastifyReply): Promise<void> {
     const up = await Promise.race([
@@ -19,6 +27,8 @@ export class HealthController {
       ),
       new Promise<boolean>((resolve) => setTimeout(() => resolve(false), 2000).unref()),
     ]);
-    await reply.status(up ? 200 : 503).send(up ? { status: 'ok', db: 'up' } : { status: 'error', db: 'down' });
+    const config = this.feed.status();
+    if (up) await reply.status(200).send({ status: 'ok', db: 'up', config });
+    else await reply.status(503).header('retry-after', '1').send({ status: 'error', db: 'down', config });
   }
 }

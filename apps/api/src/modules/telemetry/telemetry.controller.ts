@@ -1,0 +1,22 @@
+import { Controller, Get, Inject, Res } from '@nestjs/common';
+import { ApiBearerAuth, ApiProduces, ApiTags } from '@nestjs/swagger';
+import type { FastifyReply } from 'fastify';
+import { Auth } from '../../common/guards/auth.decorator';
+import { Telemetry } from './telemetry';
+
+/** `GET /metrics`: Prometheus text format, admin only (or without a key on STRATA_METRICS_PORT). */
+@ApiTags('operations')
+@ApiBearerAuth()
+@Auth('admin')
+@Controller('metrics')
+export class TelemetryController {
+  constructor(@Inject(Telemetry) private readonly telemetry: Telemetry) {}
+
+  @Get()
+  @ApiProduces('text/plain')
+  async metrics(@Res({ passthrough: true }) reply: FastifyReply): Promise<string> {
+    const { contentType, body } = await this.telemetry.render();
+    reply.type(contentType);
+    return body;
+  }
+}
