@@ -24,20 +24,21 @@ import {
   TOUCH_REBUILT,
 } from './engine-sql';
 import { EMPTY_SLICE, readStats } from './stats-store';
+import { isAnalysed, LATE_EVENT_DAYS, metricArrays } from './tick-inputs';
 import type { ChangedExperiment, TickConsumer } from './tick-consumer';
 
 /** Events a results read may fold in before answering (the job does the rest). */
 export const REQUEST_STEP_EVENTS = 200_000;
 
-/** Stopped experiments keep receiving late events for up to 7 days; keep analysing them a day longer. */
-const LATE_EVENT_DAYS = 8;
 
 /** One lock for the whole engine: at most one tick at a time across every API process. */
 const ENGINE_LOCK_SQL = `SELECT pg_advisory_lock(hashtextextended('strata.analysis-engine', 0))`;
 const ENGINE_UNLOCK_SQL = `SELECT pg_advisory_unlock(hashtextextended('strata.analysis-engine', 0))`;
 
 /** Above this many touched units the temporary table gets statistics before the joins. */
-const ANALYZE_TICK_UNITS = 20_000;
+const ANALYZE_TICK_UNITS = 1_000;
+/** After a tick that wrote this many units' rows (a first build), the engine's tables get fresh planner statistics. */
+const ANALYZE_TABLES_UNITS = 50_000;
 
 /** How often the engine looks for winsorization caps that are due (the caps interval decides). */
 const CAPS_CHECK_MS = 60_000;
@@ -57,6 +58,8 @@ export interface TickReport {
   /** Whether the tick covered everything received up to the safe "now" (false when bounded). */
   current: boolean;
   ms: number;
+  /** Milliseconds per statement of the tick (for the bench and slow-tick logs). */
+  steps: Record<string, number>;
 }
 
 interface Definitions {
@@ -65,36 +68,6 @@ interface Definitions {
   list: AnalysisDefinition[];
   byKey: Map<string, AnalysisDefinition>;
   hashes: Map<string, string>;
-}
-
-/** Metric definitions of a set of experiments as the tick SQL's arrays. */
-function metricArrays(defs: AnalysisDefinition[]): Record<string, unknown> {
-  const m = { m_exp: [] as string[], m_metric: [] as string[], m_event: [] as string[], m_role: [] as string[], m_window: [] as (number | null)[], m_lookback: [] as number[], m_stop: [] as (Date | null)[] };
-  const k = { k_exp: [] as string[], k_metric: [] as string[], k_type: [] as string[] };
-  const e = { e_exp: [] as string[], e_dims: [] as string[] };
-  const names = new Set<string>();
-  for (const d of defs) {
-    e.e_exp.push(d.key);
-    e.e_dims.push(d.segmentDimensions.join(','));
-    for (const x of d.metrics) {
-      k.k_exp.push(d.key); k.k_metric.push(x.key); k.k_type.push(x.type);
-      const roles: [string, string, number][] = [[x.eventName, 'num', x.cupedLookbackDays]];
-      if (x.type === 'ratio' && x.denominatorEventName) roles.push([x.denominatorEventName, 'den', 0]);
-      for (const [event, role, lookback] of roles) {
-        m.m_exp.push(d.key); m.m_metric.push(x.key); m.m_event.push(event); m.m_role.push(role);
-        m.m_window.push(x.attributionWindowHours); m.m_lookback.push(lookback); m.m_stop.push(d.stoppedAt);
-        names.add(event);
-      }
-    }
-  }
-  return { ...m, ...k, ...e, names: [...names] };
-}
-
-/** Whether the engine still applies events to an experiment (running, or stopped within the late-event window). */
-export function isAnalysed(def: Pick<AnalysisDefinition, 'status' | 'stoppedAt'>, now = Date.now()): boolean {
-  if (def.status === 'draft') return false;
-  if (def.status === 'running') return true;
-  return def.stoppedAt !== null && def.stoppedAt.getTime() > now - LATE_EVENT_DAYS * 86_400_000;
 }
 
 /**
@@ -298,7 +271,7 @@ export class AnalysisEngineService implements OnApplicationBootstrap, OnModuleDe
     if (!news && !needsBuild && caps.length === 0) {
       // Idle: nothing written. The statistics are complete through `safe` all the same.
       this.verified = { watermark: wm.getTime(), through: p.safe };
-      return { worked: false, dataThrough: p.watermark ? p.safe : null, changed: [], rebuilt: [], touchedUnits: 0, current: true, ms: Date.now() - started };
+      return { worked: false, dataThrough: p.watermark ? p.safe : null, changed: [], rebuilt: [], touchedUnits: 0, current: true, ms: Date.now() - started, steps: {} };
     }
     const qr = this.dataSource.createQueryRunner();
     await qr.connect();
@@ -333,7 +306,17 @@ export class AnalysisEngineService implements OnApplicationBootstrap, OnModuleDe
     maxEvents: number | null,
     caps: { exp: string; metric: string; type: string; p: number }[],
   ): Promise<TickReport> {
-    const q = (sql: string, params?: unknown[]) => qr.query(sql, params) as Promise<{ n?: number }[]>;
+    const steps: Record<string, number> = {};
+    let step = 0;
+    const timed = async <T>(name: string, work: Promise<T>): Promise<T> => {
+      const t0 = performance.now();
+      try {
+        return await work;
+      } finally {
+        steps[`${++step}.${name}`] = Math.round(performance.now() - t0);
+      }
+    };
+    const q = (sql: string, params?: unknown[]) => timed(sql.trim().split(/\s+/).slice(0, 3).join(' '), qr.query(sql, params) as Promise<{ n?: number }[]>);
     const [state]: { watermark: Date | null }[] = await qr.query('SELECT watermark FROM analysis_engine_state WHERE shard = 0');
     const wm = state?.watermark ?? new Date(0);
     const stored: { experiment_key: string; definition_hash: string }[] = await qr.query(
@@ -357,29 +340,32 @@ export class AnalysisEngineService implements OnApplicationBootstrap, OnModuleDe
     const all = [...incremental, ...rebuild];
     const arrays = metricArrays(all);
     const values = { ...arrays, wm, target, exps: incremental.map((d) => d.key), sign: -1, lo: new Date(0) };
-    const run = (sql: string, extra: Record<string, unknown> = {}) => q(...bind(sql, { ...values, ...extra }));
+    const run = (name: string, sql: string, extra: Record<string, unknown> = {}) => {
+      const [text, params] = bind(sql, { ...values, ...extra });
+      return timed(name, qr.query(text, params) as Promise<{ n?: number }[]>);
+    };
     const rebuildKeys = rebuild.map((d) => d.key);
     if (rebuildKeys.length) for (const sql of DELETE_EXPERIMENT_STATE) await q(sql, [rebuildKeys]);
     const parts = { metrics: true, units: true, daily: true };
     if (news && incremental.length) {
-      await run(TOUCH_EXPOSED);
-      await run(TOUCH_EVENTS);
+      await run('touch-exposed', TOUCH_EXPOSED);
+      await run('touch-events', TOUCH_EVENTS);
       // The touched units' contributions as they stand, before any of their rows change.
-      await run(contributionsSql('tick', parts), { sign: -1 });
+      await run('subtract', contributionsSql('tick', parts), { sign: -1 });
     }
     // Changed units of incremental experiments lose their rows; rebuilt experiments have none left.
     const [{ n: exposed }]: { n: number }[] = await qr.query('SELECT count(*) FILTER (WHERE changed)::int AS n FROM tick_units');
-    if (rebuildKeys.length) await run(TOUCH_REBUILT, { exps: rebuildKeys });
+    if (rebuildKeys.length) await run('touch-rebuilt', TOUCH_REBUILT, { exps: rebuildKeys });
     const [{ n: touched }]: { n: number }[] = await qr.query('SELECT count(*)::int AS n FROM tick_units');
     if (touched > ANALYZE_TICK_UNITS) await qr.query('ANALYZE tick_units');
     if (touched > 0) {
-      if (exposed > 0) for (const sql of DELETE_CHANGED) await run(sql);
+      if (exposed > 0) for (const sql of DELETE_CHANGED) await run('delete-changed', sql);
       const [{ lo }]: { lo: Date | null }[] = await qr.query(MIN_CHANGED_FIRST_TS, [target]);
       if (lo) {
         const maxLookback = Math.max(0, ...all.flatMap((d) => d.metrics.map((m) => m.cupedLookbackDays)));
-        await run(RECOMPUTE_CHANGED, { lo: new Date(lo.getTime() - (maxLookback + 1) * 86_400_000) });
+        await run('recompute', RECOMPUTE_CHANGED, { lo: new Date(lo.getTime() - (maxLookback + 1) * 86_400_000) });
       }
-      if (news && incremental.length) await run(ADD_NEW_EVENTS);
+      if (news && incremental.length) await run('add-events', ADD_NEW_EVENTS);
     }
     const changedRows: { experiment_key: string }[] = touched > 0 ? await qr.query('SELECT DISTINCT experiment_key FROM tick_units') : [];
     const changed = [...new Set([...changedRows.map((r) => r.experiment_key), ...rebuildKeys])].sort();
@@ -387,14 +373,14 @@ export class AnalysisEngineService implements OnApplicationBootstrap, OnModuleDe
     // Caps of rebuilt experiments come from their fresh rollups, before their statistics are added.
     const rebuiltCaps = rebuild.flatMap((d) => d.metrics.filter(isWinsorized).map((m) => ({ exp: d.key, metric: m.key, type: m.type, p: m.winsorizePercentile ?? 1 })));
     if (rebuiltCaps.length) await this.computeCaps(qr, rebuiltCaps);
-    if (touched > 0) await run(contributionsSql('tick', parts), { sign: 1 });
+    if (touched > 0) await run('add', contributionsSql('tick', parts), { sign: 1 });
     // Scheduled or requested caps: new caps, then the metric's statistics again over every unit.
     const due = caps.filter((c) => defs.byKey.has(c.exp) && !rebuildKeys.includes(c.exp));
     if (due.length) {
       await this.computeCaps(qr, due);
       await q(DELETE_METRIC_STATS, [due.map((c) => c.exp), due.map((c) => c.metric)]);
       const k = { k_exp: due.map((c) => c.exp), k_metric: due.map((c) => c.metric), k_type: due.map((c) => c.type) };
-      await run(contributionsSql('experiments', { metrics: true, units: false, daily: false }), { ...k, exps: [...new Set(due.map((c) => c.exp))], sign: 1 });
+      await run('recap', contributionsSql('experiments', { metrics: true, units: false, daily: false }), { ...k, exps: [...new Set(due.map((c) => c.exp))], sign: 1 });
       const extra = [...new Set(due.map((c) => c.exp))].filter((x) => !changed.includes(x));
       if (extra.length) {
         // rows_version moves (the statistics changed) but the watermark of their data does not.
@@ -404,8 +390,12 @@ export class AnalysisEngineService implements OnApplicationBootstrap, OnModuleDe
       }
     }
     if (target > wm || !state) await qr.query(SAVE_ENGINE_STATE, [target]);
+    if (touched > ANALYZE_TABLES_UNITS) {
+      // A build adds rows by the million: the next ticks' plans must not assume the tables are small.
+      for (const table of ['analysis_units', 'unit_metric_rollups', 'unit_metric_daily', 'analysis_stats']) await qr.query(`ANALYZE ${table}`);
+    }
     for (const k of changed) if (defs.hashes.has(k)) this.stateHashes.set(k, defs.hashes.get(k) ?? '');
-    return { worked: true, dataThrough: target, changed, rebuilt: rebuildKeys, touchedUnits: touched, current: target >= safe, ms: 0 };
+    return { worked: true, dataThrough: target, changed, rebuilt: rebuildKeys, touchedUnits: touched, current: target >= safe, ms: 0, steps };
   }
 
   private async computeCaps(qr: QueryRunner, caps: { exp: string; metric: string; type: string; p: number }[]): Promise<void> {
