@@ -36,7 +36,7 @@ const ENGINE_LOCK_SQL = `SELECT pg_advisory_lock(hashtextextended('strata.analys
 const ENGINE_UNLOCK_SQL = `SELECT pg_advisory_unlock(hashtextextended('strata.analysis-engine', 0))`;
 
 /** Above this many touched units the temporary table gets statistics before the joins. */
-const ANALYZE_TICK_UNITS = 1_000;
+const ANALYZE_TICK_UNITS = 20_000;
 /** After a tick that wrote this many units' rows (a first build), the engine's tables get fresh planner statistics. */
 const ANALYZE_TABLES_UNITS = 50_000;
 
@@ -77,7 +77,8 @@ interface Definitions {
  * contributions to the per-variant statistics are subtracted, their per-unit rollups updated
  * (recomputed from raw events when their exposure row changed, else incremented in place), and
  * their new contributions added. An idle tick is two reads (the config version with the
- * watermark, then one BRIN probe of events) and writes nothing. After a tick that changed
+ * watermark; then a BRIN probe of events and an index range of first_exposures per experiment)
+ * and writes nothing. After a tick that changed
  * something, the registered consumers (guardrails, SRM) get the changed experiments and their
  * fresh statistics.
  */
@@ -216,22 +217,28 @@ export class AnalysisEngineService implements OnApplicationBootstrap, OnModuleDe
    * clock minus the lag, and 1 ms before the start of every open collector transaction. Read
    * BEFORE the tick's snapshot is taken, so every transaction missing from pg_stat_activity here
    * either committed before that snapshot or starts (and stamps received_at) after the clock read.
+   * Between the two reads, the definitions (cached per configuration version) are loaded.
    */
-  private async probe(): Promise<{ now: Date; version: number; watermark: Date | null; safe: Date; news: boolean }> {
+  private async probe(): Promise<{ defs: Definitions; watermark: Date | null; safe: Date; news: boolean }> {
     const [head]: { now: Date; version: string; watermark: Date | null }[] = await this.dataSource.query(
       `SELECT clock_timestamp() AS now, (SELECT version FROM config_version WHERE id) AS version,
               (SELECT watermark FROM analysis_engine_state WHERE shard = 0) AS watermark`,
     );
+    // Exposure rows written without an event (imports, repairs) count as news too: one index range per experiment.
+    const defs = await this.definitions(Number(head.version));
     const [tail]: { safe: Date; news: boolean }[] = await this.dataSource.query(
       `WITH s AS (
          SELECT LEAST($1::timestamptz - $2 * interval '1 millisecond',
                       coalesce((SELECT min(xact_start) FROM pg_stat_activity
                                  WHERE datname = current_database() AND application_name = $3 AND xact_start IS NOT NULL), 'infinity'))
                 - interval '1 millisecond' AS safe)
-       SELECT s.safe, EXISTS (SELECT 1 FROM events WHERE received_at > $4 AND received_at <= s.safe) AS news FROM s`,
-      [head.now, this.config.rollupLagMs, COLLECTOR_APPLICATION_NAME, head.watermark ?? new Date(0)],
+       SELECT s.safe,
+              EXISTS (SELECT 1 FROM events WHERE received_at > $4 AND received_at <= s.safe)
+              OR EXISTS (SELECT 1 FROM first_exposures WHERE experiment_key = ANY($5::text[]) AND received_at > $4 AND received_at <= s.safe) AS news
+         FROM s`,
+      [head.now, this.config.rollupLagMs, COLLECTOR_APPLICATION_NAME, head.watermark ?? new Date(0), defs.list.map((d) => d.key)],
     );
-    return { now: head.now, version: Number(head.version), watermark: head.watermark, safe: tail.safe, news: tail.news };
+    return { defs, watermark: head.watermark, safe: tail.safe, news: tail.news };
   }
 
   /** Winsorized metrics whose caps are due: missing, another percentile, requested, or old with new data. */
@@ -262,7 +269,7 @@ export class AnalysisEngineService implements OnApplicationBootstrap, OnModuleDe
   private async runTick(maxEvents: number | null): Promise<TickReport> {
     const started = Date.now();
     const p = await this.probe();
-    const defs = await this.definitions(p.version);
+    const defs = p.defs;
     const wm = p.watermark ?? new Date(0);
     const needsBuild = defs.list.some((d) => this.stateHashes.get(d.key) !== defs.hashes.get(d.key));
     const capsForced = this.capsRequested === 'all' || this.capsRequested.size > 0;
