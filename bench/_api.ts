@@ -16,7 +16,7 @@ export interface BenchApi {
   dataSource: DataSource;
   /** Stops the HTTP server only (the database stays for writer-only phases). */
   closeApp(): Promise<void>;
-  /** Stops everything and removes the throwaway cluster. */
+  /** Stops everything and removes the throwaway cluster (once; later calls do nothing). */
   stop(): Promise<void>;
 }
 
@@ -37,7 +37,10 @@ export async function startBenchApi(adminKey: string, env: NodeJS.ProcessEnv = {
     app = null;
     if (running) await running.close();
   };
+  let stopped = false;
   const stop = async (): Promise<void> => {
+    if (stopped) return;
+    stopped = true;
     await closeApp();
     if (dataSource.isInitialized) await dataSource.destroy();
     await pg.stop();

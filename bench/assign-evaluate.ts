@@ -10,6 +10,7 @@
 import type { ConfigSnapshot, SnapshotExperiment } from '@strata/contracts';
 import { GrowthBook, GrowthBookClient, type Experiment, type UserContext } from '@growthbook/growthbook';
 import { compileSnapshot, evaluate, evaluateExperiment } from '@strata/bucketing';
+import { compileRe2 } from '@strata/bucketing/regex';
 
 const LAYERS = 20;
 const PER_LAYER = 5;
@@ -56,7 +57,7 @@ const snapshot: ConfigSnapshot = {
   layers: Array.from({ length: LAYERS }, (_, l) => ({ key: `layer-${l}`, salt: `layer-salt-${l}` })),
   experiments,
 };
-const compiled = compileSnapshot(snapshot);
+const compiled = compileSnapshot(snapshot, undefined, { regex: compileRe2 });
 
 // --- Equivalent GrowthBook experiments
 const gbExperiments: Experiment<string>[] = experiments.map((e, n) => ({

@@ -1,7 +1,8 @@
 // Event ingestion: POST /v1/events over HTTP on 127.0.0.1 (real API, embedded PostgreSQL, fsync on),
 // with 100- and 1,000-event batches, then the group-commit writer alone (rows/s, no HTTP).
 // Run: npm run bench -- ingest          (BENCH_SECONDS=20 to change the HTTP phases' length;
-//      BENCH_ONLY=http|writer for one part; BENCH_FLOOR=0 skips the "where the time goes" runs)
+//      BENCH_ONLY=http|writer for one part; BENCH_FLOOR=0 skips the "where the time goes" runs;
+//      BENCH_ONLY=log: the HTTP phases directly, then through the event log, see _ingest-log.ts)
 //
 // Every event carries a fresh id (so each is a real insert, not a duplicate); 30 % are exposures
 // with the unit's correct variant, 70 % metric events with a value and two attributes. autocannon
@@ -19,6 +20,7 @@ import { EVENT_COLUMNS, writeEventRow, writeLedgerRow, type EventRow } from '../
 import { copyBinary } from '../apps/api/src/modules/event/event-store';
 import { EventWriter } from '../apps/api/src/modules/event/event-writer';
 import { startBenchApi } from './_api';
+import { logMode } from './_ingest-log';
 import { adminCall, runChildBench } from './_child';
 
 const SECONDS = Number(process.env.BENCH_SECONDS ?? 20);
@@ -208,44 +210,51 @@ async function copyFloor(databaseUrl: string): Promise<void> {
   }
 }
 
+/** The bench experiment and an SDK key on a fresh API; waits until its collector's catalog knows the experiment. */
+async function prepare(base: string): Promise<{ sdkKey: string; salt: string }> {
+  await api(base, 'POST', '/v1/layers', { key: 'bench-layer', name: 'Bench' });
+  const exp = await api<{ salt: string }>(base, 'POST', '/v1/experiments', {
+    key: 'bench-exp',
+    name: 'Bench',
+    layer: 'bench-layer',
+    variants: [
+      { key: 'control', weight: 0.5 },
+      { key: 'treatment', weight: 0.5 },
+    ],
+    traffic: 100,
+  });
+  await api(base, 'POST', '/v1/experiments/bench-exp/start');
+  const sdkKey = (await api<{ secret: string }>(base, 'POST', '/v1/api-keys', { name: 'bench', type: 'sdk-server' })).secret;
+  // Wait until the collector's catalog knows the experiment (it follows the change feed).
+  for (let i = 0; ; i++) {
+    const r = await fetch(`${base}/v1/events`, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${sdkKey}`, 'content-type': 'application/json' },
+      body: JSON.stringify({
+        events: [
+          {
+            type: 'exposure',
+            unitId: 'u0',
+            experiment: 'bench-exp',
+            variant: hashUnit(exp.salt, 'u0') / 4294967296 < 0.5 ? 'control' : 'treatment',
+          },
+        ],
+      }),
+    });
+    const b = (await r.json()) as { accepted: number };
+    if (b.accepted === 1) break;
+    if (i > 100) throw new Error('the collector never saw the experiment');
+    await new Promise((res) => setTimeout(res, 50));
+  }
+  return { sdkKey, salt: exp.salt };
+}
+
 async function main(): Promise<void> {
   const bench = await startBenchApi(ADMIN_KEY, process.env);
   const { base } = bench;
   try {
-    await api(base, 'POST', '/v1/layers', { key: 'bench-layer', name: 'Bench' });
-    const exp = await api<{ salt: string }>(base, 'POST', '/v1/experiments', {
-      key: 'bench-exp',
-      name: 'Bench',
-      layer: 'bench-layer',
-      variants: [
-        { key: 'control', weight: 0.5 },
-        { key: 'treatment', weight: 0.5 },
-      ],
-      traffic: 100,
-    });
-    await api(base, 'POST', '/v1/experiments/bench-exp/start');
-    const sdkKey = (await api<{ secret: string }>(base, 'POST', '/v1/api-keys', { name: 'bench', type: 'sdk-server' })).secret;
-    // Wait until the collector's catalog knows the experiment (it follows the change feed).
-    for (let i = 0; ; i++) {
-      const r = await fetch(`${base}/v1/events`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${sdkKey}`, 'content-type': 'application/json' },
-        body: JSON.stringify({
-          events: [
-            {
-              type: 'exposure',
-              unitId: 'u0',
-              experiment: 'bench-exp',
-              variant: hashUnit(exp.salt, 'u0') / 4294967296 < 0.5 ? 'control' : 'treatment',
-            },
-          ],
-        }),
-      });
-      const b = (await r.json()) as { accepted: number };
-      if (b.accepted === 1) break;
-      if (i > 100) throw new Error('the collector never saw the experiment');
-      await new Promise((res) => setTimeout(res, 50));
-    }
+    const { sdkKey, salt } = await prepare(base);
+    const exp = { salt };
 
     let httpBest = 0;
     const phases =
@@ -273,6 +282,12 @@ async function main(): Promise<void> {
     }
     await bench.closeApp();
 
+    if (process.env.BENCH_ONLY === 'log') {
+      // The direct path above is the baseline of the same run.
+      await bench.stop();
+      await logMode({ startApi: (env) => startBenchApi(ADMIN_KEY, { ...process.env, ...env }), prepare, runLoad }, SECONDS);
+      return;
+    }
     if (process.env.BENCH_ONLY === 'http') return;
     // The writer alone, on its own connection to the same database.
     const writer = new EventWriter(bench.databaseUrl, bench.config);

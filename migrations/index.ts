@@ -18,6 +18,9 @@ import { ChangeEventMetricIndexToUnitId1764005000000 } from './1764005000000-Cha
 import { RemoveEventExposureIndex1764005001000 } from './1764005001000-RemoveEventExposureIndex';
 import { RemoveFirstExposureTimeIndex1764005002000 } from './1764005002000-RemoveFirstExposureTimeIndex';
 import { CreateAnalysisEngine1764100000000 } from './1764100000000-CreateAnalysisEngine';
+import { AddConcludedToExperiments1764101000000 } from './1764101000000-AddConcludedToExperiments';
+import { CreateUsers1764103000000 } from './1764103000000-CreateUsers';
+import { AddActorToAuditLog1764103001000 } from './1764103001000-AddActorToAuditLog';
 
 export const migrations = [
   CreateApiKeys1764000000000,
@@ -36,4 +39,7 @@ export const migrations = [
   RemoveEventExposureIndex1764005001000,
   RemoveFirstExposureTimeIndex1764005002000,
   CreateAnalysisEngine1764100000000,
+  AddConcludedToExperiments1764101000000,
+  CreateUsers1764103000000,
+  AddActorToAuditLog1764103001000,
 ];

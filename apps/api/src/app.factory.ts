@@ -9,10 +9,18 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 import { AppModule } from './app.module';
 import type { AppConfig } from './config/app-config';
-import { FastRoutes } from './common/http/fast-routes';
+import type { IncomingMessage } from 'node:http';
+import { performance } from 'node:perf_hooks';
+import { arrivedAt, FastRoutes } from './common/http/fast-routes';
 import { clientErrorHandler, frameworkErrors } from './common/http/framework-errors';
 import { SDK_CORS_PATHS, SdkCors } from './common/http/sdk-cors';
 import { documentPlainRoutes } from './common/http/plain-routes.openapi';
+import { AppException } from './common/errors/app.exception';
+import { renderError } from './common/errors/render-error';
+import { JSON_CONTENT_TYPE } from './common/http/content-types';
+import { jsonBodyParser } from './common/http/json-body';
+import { HELMET_OPTIONS, securityHeaders } from './common/http/security-headers';
+import fastifyHelmet from '@fastify/helmet';
 import { Telemetry } from './modules/telemetry/telemetry';
 
 const REQUEST_ID = /^[A-Za-z0-9._:-]{1,128}$/;
@@ -31,6 +39,15 @@ function requestIds(): (given: string | string[] | undefined) => string {
 
 const roundMs = (ms: number): number => Math.round(ms * 100) / 100;
 
+/**
+ * A request's latency from the server's first sight of it (fast-routes.ts' handler: queueing behind
+ * other work, the body upload and every hook included), not from Fastify's routing (`elapsedTime`).
+ */
+function latencyMs(raw: IncomingMessage, elapsedTime: number): number {
+  const arrived = arrivedAt(raw);
+  return arrived === undefined ? elapsedTime : performance.now() - arrived;
+}
+
 function nestLogLevels(level: AppConfig['logLevel']): LogLevel[] | false {
   const order: LogLevel[] = ['fatal', 'error', 'warn', 'log', 'debug', 'verbose'];
   // Nest's own start-up chatter (one line per route) only from debug on.
@@ -41,9 +58,11 @@ function nestLogLevels(level: AppConfig['logLevel']): LogLevel[] | false {
 /** Builds the Nest application (not yet listening): routes, errors, logs, docs, dashboard. */
 export async function createApp(config: AppConfig, dataSource: DataSource, databaseUrl: string): Promise<NestFastifyApplication> {
   const requestId = requestIds();
-  const fastRoutes = new FastRoutes();
+  const fastRoutes = new FastRoutes({ ...config.server, bodyLimit: config.bodyLimit });
   const adapter = new FastifyAdapter({
     bodyLimit: config.bodyLimit,
+    // request.ip behind the listed proxies is the client's (failed sign-ins are counted per address).
+    ...(config.trustProxy !== null ? { trustProxy: config.trustProxy } : {}),
     // One JSON log line per request (below), not Fastify's two.
     logger: config.logLevel === 'silent' ? false : { level: config.logLevel },
     logController: new LogController({ disableRequestLogging: true }),
@@ -56,6 +75,8 @@ export async function createApp(config: AppConfig, dataSource: DataSource, datab
     serverFactory: fastRoutes.serverFactory,
   });
   const fastify = adapter.getInstance();
+  // Registered before Nest's own JSON parser, which then stands aside: an empty JSON body is no body.
+  adapter.useBodyParser('application/json', false, { bodyLimit: config.bodyLimit }, jsonBodyParser(fastify));
   // Callback hooks rather than async ones: these run on every request, and an async hook costs a
   // promise and a microtask turn each time. onSend (not onRequest) so that responses Fastify makes
   // before routing, e.g. a 400 for a malformed URL, carry the header too.
@@ -88,19 +109,30 @@ export async function createApp(config: AppConfig, dataSource: DataSource, datab
   const telemetry = new Telemetry();
   // Route templates, never raw URLs, so the metric's label set stays bounded (unknown paths: one label).
   fastify.addHook('onResponse', (request, reply, done) => {
-    telemetry.observeRequest(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, reply.elapsedTime / 1000);
+    telemetry.observeRequest(request.method, request.routeOptions.url ?? 'unmatched', reply.statusCode, latencyMs(request.raw, reply.elapsedTime) / 1000);
     done();
   });
   const accessLog = ACCESS_LOG_LEVELS.has(config.logLevel);
   if (accessLog) {
     fastify.addHook('onResponse', (request, reply, done) => {
-      request.log.info({ method: request.method, url: request.url, status: reply.statusCode, ms: roundMs(reply.elapsedTime) }, 'request');
+      request.log.info({ method: request.method, url: request.url, status: reply.statusCode, ms: roundMs(latencyMs(request.raw, reply.elapsedTime)) }, 'request');
       done();
     });
   }
-  fastRoutes.attach(fastify, {
+  // A writer or jobs process serves only its health and metrics: the API is the api role's.
+  if (!config.roles.api) {
+    fastify.addHook('onRequest', (request, reply, done) => {
+      const path = request.url.split('?')[0];
+      if (path === '/health' || path === '/v1/system/metrics' || path === '/v1/events/stats') return done();
+      const rendered = renderError(new AppException('route_not_found', `A ${config.role} process serves only /health, /v1/system/metrics and /v1/events/stats.`), request.id);
+      void reply.headers(rendered.headers).type(JSON_CONTENT_TYPE).status(rendered.status).send(rendered.body);
+    });
+  }
+  // Unattached (not the api role), the fast routes leave every request to Fastify and the hook above.
+  if (config.roles.api) fastRoutes.attach(fastify, {
     requestId,
     cors,
+    securityHeaders: securityHeaders(),
     accessLog: accessLog
       ? (reqId, method, url, status, ms) => fastify.log.info({ reqId, method, url, status, ms: roundMs(ms) }, 'request')
       : null,
@@ -112,6 +144,9 @@ export async function createApp(config: AppConfig, dataSource: DataSource, datab
     logger: logLevels === false ? false : new ConsoleLogger({ json: true, logLevels }),
     abortOnError: false,
   });
+  // Security headers (CSP for the dashboard, frame-ancestors, nosniff, Referrer-Policy…) on every
+  // Fastify response; the fast routes send the same ones (FastRoutesOptions.securityHeaders).
+  await app.register(fastifyHelmet as unknown as Parameters<NestFastifyApplication['register']>[0], HELMET_OPTIONS);
 
   if (existsSync(join(config.dashboardDir, 'index.html'))) {
     app.useStaticAssets({ root: config.dashboardDir, prefix: '/', index: ['index.html'] });

@@ -20,11 +20,12 @@ import { MetricModule } from './modules/metric/metric.module';
 import { ResultModule } from './modules/result/result.module';
 import { Telemetry } from './modules/telemetry/telemetry';
 import { TelemetryModule } from './modules/telemetry/telemetry.module';
+import { UserModule } from './modules/user/user.module';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Feature modules, in one list so a newcomer sees every capability at a glance. */
-export const FEATURE_MODULES = [HealthModule, ApiKeyModule, AuditModule, LayerModule, MetricModule, ExperimentModule, AssignmentModule, EventModule, AnalysisModule, ResultModule, GuardrailModule, ExportModule, TelemetryModule];
+export const FEATURE_MODULES = [HealthModule, ApiKeyModule, UserModule, AuditModule, LayerModule, MetricModule, ExperimentModule, AssignmentModule, EventModule, AnalysisModule, ResultModule, GuardrailModule, ExportModule, TelemetryModule];
 
 @Module({})
 export class AppModule {

@@ -17,7 +17,7 @@ function say(line: string): void {
  * API + dashboard on one port. SIGINT/SIGTERM close the server, then the database.
  */
 async function main(): Promise<void> {
-  const config = loadConfig();
+  const config = loadConfig(process.env, process.argv.slice(2));
   let embedded: EmbeddedPostgresHandle | null = null;
   let dataSource: DataSource | null = null;
   let app: NestFastifyApplication | null = null;
@@ -52,6 +52,8 @@ async function main(): Promise<void> {
   process.on('SIGTERM', () => void shutdown('SIGTERM'));
 
   let url = config.databaseUrl;
+  // Scaled-out roles share one PostgreSQL; an embedded one belongs to a single process.
+  if (!url && config.role !== 'all') throw new ConfigError(`Invalid configuration:\n  DATABASE_URL: the ${config.role} role needs the shared PostgreSQL (only role all embeds one)`);
   if (!url) {
     say(`Starting embedded PostgreSQL (data in ${config.dataDir})…`);
     // Supervised: restarted with backoff if it dies (the API answers 503 meanwhile); a server a
@@ -69,8 +71,13 @@ async function main(): Promise<void> {
   }
   dataSource = createDataSource({ url });
   await dataSource.initialize();
-  const applied = await runMigrations(dataSource);
-  if (applied.length) say(`Applied ${applied.length} migration(s): ${applied.join(', ')}`);
+  // Only processes that serve the API migrate (TypeORM takes no lock: two migrating at once could collide).
+  if (config.roles.api) {
+    const applied = await runMigrations(dataSource);
+    if (applied.length) say(`Applied ${applied.length} migration(s): ${applied.join(', ')}`);
+  } else if (await dataSource.showMigrations()) {
+    throw new ConfigError(`The database has migrations pending: start an api (or all) process first; the ${config.role} role does not migrate.`);
+  }
 
   app = await createApp(config, dataSource, url);
   await app.listen({ port: config.port, host: config.host });
@@ -80,10 +87,13 @@ async function main(): Promise<void> {
   const port = typeof address === 'object' && address ? address.port : config.port;
   const base = `http://localhost:${port}`;
   say('');
-  say(`Strata is running at ${base}`);
-  say(`  dashboard  ${base}/`);
-  say(`  API        ${base}/v1   (docs: ${base}/docs)`);
+  say(`Strata is running at ${base}${config.role === 'all' ? '' : ` (role ${config.role})`}`);
+  if (config.roles.api) {
+    say(`  dashboard  ${base}/`);
+    say(`  API        ${base}/v1   (docs: ${base}/docs)`);
+  } else say(`  health     ${base}/health   (stats: ${base}/v1/events/stats)`);
   say(`  database   ${embedded ? `embedded PostgreSQL on 127.0.0.1:${embedded.port}` : 'DATABASE_URL'}`);
+  if (config.eventLog) say(`  event log  NATS JetStream ${config.eventLog.servers.join(',')} (stream ${config.eventLog.stream}, R${config.eventLog.replicas})${config.roles.writer ? ', writing it into PostgreSQL' : ''}`);
   if (generatedKey) {
     say('');
     say(`  Admin API key (shown only this once; stored hashed): ${generatedKey}`);

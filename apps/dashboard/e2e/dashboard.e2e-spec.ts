@@ -46,6 +46,8 @@ describeInBrowser('dashboard in a real browser against the real API', () => {
 
   it('refuses a wrong key, then signs in with the admin key and shows the empty state', async () => {
     await page.goto(`${base}/experiments`);
+    // The admin-key path (automation, development) sits behind a secondary link on the sign-in page.
+    await page.getByRole('button', { name: 'Use an admin API key instead' }).click();
     await page.getByLabel('Admin API key').fill('sk_admin_not-a-real-key');
     await page.getByRole('button', { name: 'Sign in' }).click();
     await expect.poll(() => page.getByRole('alert').textContent()).toContain('That key was not accepted');
@@ -210,6 +212,7 @@ describeInBrowser('dashboard in a real browser against the real API', () => {
       ['layers', '/layers/homepage'],
       ['metrics', '/metrics'],
       ['api-keys', '/api-keys'],
+      ['users', '/users'],
       ['audit', '/audit'],
     ];
     for (const [name, path] of pages) {
@@ -234,7 +237,42 @@ describeInBrowser('dashboard in a real browser against the real API', () => {
     expect(await diff.textContent()).toContain('running');
     await snap(page, 'audit-diff-1280');
     expect(consoleErrors).toEqual([]);
-    // Only the deliberate failures of this suite: the wrong key and the two invalid forms.
-    expect(failedRequests).toEqual(['401 GET /v1/layers?limit=1', '400 POST /v1/metrics', '400 POST /v1/experiments']);
+    // Only the deliberate failures of this suite: no session cookie at first, the wrong key and the two invalid forms.
+    expect(failedRequests).toEqual(['401 GET /v1/auth/me', '401 GET /v1/layers?limit=1', '400 POST /v1/metrics', '400 POST /v1/experiments']);
+  });
+
+  it('signs a person in with e-mail and password, shows their role, hides what it may not do, and signs out', async () => {
+    await t.admin('POST', '/v1/users', { email: 'viewer@example.com', role: 'viewer', password: 'a viewer passphrase' });
+    const personal = await browser.newContext({ viewport: DESKTOP });
+    try {
+      const p = await personal.newPage();
+      p.setDefaultTimeout(15_000);
+      await p.goto(`${base}/experiments`);
+      await p.getByLabel('E-mail').fill('viewer@example.com');
+      await p.getByLabel('Password').fill('not the passphrase');
+      await p.getByRole('button', { name: 'Sign in' }).click();
+      await expect.poll(() => p.getByRole('alert').textContent()).toContain('do not match an active account');
+      await p.getByLabel('Password').fill('a viewer passphrase');
+      await p.getByRole('button', { name: 'Sign in' }).click();
+      await p.getByRole('heading', { name: 'Experiments' }).waitFor();
+      expect(await p.getByTestId('signed-in-as').textContent()).toContain('viewer@example.com · viewer');
+      expect(await p.getByRole('link', { name: 'New experiment' }).count()).toBe(0);
+      expect(await p.getByRole('link', { name: 'API keys' }).count()).toBe(0);
+      // The cookie is httpOnly (no script sees it) and nothing is kept in the tab's storage.
+      expect(await p.evaluate(() => document.cookie)).toBe('');
+      expect(await p.evaluate(() => sessionStorage.length)).toBe(0);
+      const cookies = await personal.cookies();
+      expect(cookies.find((c) => c.name === 'strata_session')).toMatchObject({ httpOnly: true, sameSite: 'Strict' });
+      // A reload resumes the session from the cookie.
+      await p.reload();
+      await p.getByTestId('signed-in-as').waitFor();
+      await snap(p, 'experiments-viewer-1280');
+      await p.getByRole('button', { name: 'Sign out' }).click();
+      await p.getByLabel('E-mail').waitFor();
+      await p.reload();
+      await p.getByLabel('E-mail').waitFor();
+    } finally {
+      await personal.close();
+    }
   });
 });

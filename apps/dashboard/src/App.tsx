@@ -9,8 +9,9 @@ import { AuditPage } from './pages/AuditPage';
 import { ExperimentsPage } from './pages/ExperimentsPage';
 import { LayersPage } from './pages/LayersPage';
 import { MetricsPage } from './pages/MetricsPage';
-import { NotFoundPage } from './pages/NotFoundPage';
+import { NotAllowedPage, NotFoundPage } from './pages/NotFoundPage';
 import { SignInPage } from './pages/SignInPage';
+import { UsersPage } from './pages/UsersPage';
 
 // The results page carries the charts (recharts) and the form the sample-size calculator
 // (libs/stats): each is loaded when first opened, so signing in and the lists don't wait for them.
@@ -23,9 +24,16 @@ function Deferred({ children }: { children: ReactNode }) {
   return <Suspense fallback={<Loading />}>{children}</Suspense>;
 }
 
+/** A page the signed-in role may not use: say so rather than show actions the server would refuse. */
+function Needs({ allowed, children }: { allowed: boolean; children: ReactNode }) {
+  if (allowed) return <>{children}</>;
+  return <NotAllowedPage />;
+}
+
 export function AppRoutes() {
-  const { key } = useSession();
-  if (!key) return <SignInPage />;
+  const { status, can } = useSession();
+  if (status === 'checking') return <Loading label="Checking your session…" />;
+  if (status === 'signed-out') return <SignInPage />;
   return (
     <Routes>
       <Route element={<Layout />}>
@@ -34,9 +42,11 @@ export function AppRoutes() {
         <Route
           path="experiments/new"
           element={
-            <Deferred>
-              <ExperimentFormPage />
-            </Deferred>
+            <Needs allowed={can.write}>
+              <Deferred>
+                <ExperimentFormPage />
+              </Deferred>
+            </Needs>
           }
         />
         <Route
@@ -50,15 +60,32 @@ export function AppRoutes() {
         <Route
           path="experiments/:key/edit"
           element={
-            <Deferred>
-              <ExperimentFormPage />
-            </Deferred>
+            <Needs allowed={can.write}>
+              <Deferred>
+                <ExperimentFormPage />
+              </Deferred>
+            </Needs>
           }
         />
         <Route path="layers" element={<LayersPage />} />
         <Route path="layers/:key" element={<LayersPage />} />
         <Route path="metrics" element={<MetricsPage />} />
-        <Route path="api-keys" element={<ApiKeysPage />} />
+        <Route
+          path="api-keys"
+          element={
+            <Needs allowed={can.admin}>
+              <ApiKeysPage />
+            </Needs>
+          }
+        />
+        <Route
+          path="users"
+          element={
+            <Needs allowed={can.admin}>
+              <UsersPage />
+            </Needs>
+          }
+        />
         <Route path="audit" element={<AuditPage />} />
         <Route path="*" element={<NotFoundPage />} />
       </Route>

@@ -1,6 +1,7 @@
 import type {
   ExperimentDto,
   ExperimentResultsDto,
+  ExperimentSummaryDto,
   InferenceDto,
   LayerDto,
   MetricDto,
@@ -34,6 +35,7 @@ export function experiment(overrides: Partial<ExperimentDto> = {}): ExperimentDt
     startedAt: '2026-11-01T10:00:00.000Z',
     stoppedAt: null,
     stopReason: null,
+    concludedAt: null,
     createdAt: '2026-11-01T09:00:00.000Z',
     updatedAt: '2026-11-01T10:00:00.000Z',
     ...overrides,
@@ -112,6 +114,20 @@ export function results(metrics: MetricResultDto[], overrides: Partial<Experimen
     srm: null,
     guardrails: [],
     decision: { hint: 'keep_running', reason: 'Not enough evidence yet.' },
+    ...overrides,
+  };
+}
+
+export function summary(experimentKey: string, overrides: Partial<ExperimentSummaryDto> = {}): ExperimentSummaryDto {
+  return {
+    experiment: experimentKey,
+    status: 'running',
+    dataThrough: '2026-11-02T10:00:00.000Z',
+    totalUnits: 2000,
+    primary: null,
+    srm: { flagged: false, pValue: 0.6 },
+    guardrails: { ok: 0, harm: 0, insufficientData: 0 },
+    decision: 'keep_running',
     ...overrides,
   };
 }

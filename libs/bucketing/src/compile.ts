@@ -1,5 +1,6 @@
 import type { Assignment, ConfigSnapshot, SnapshotExperiment, TargetingRule } from '@strata/contracts';
 import { hashPrefix, type HashPrefix } from './murmur3';
+import type { RegexCompiler } from './regex';
 import { compileTargeting, type Predicate } from './targeting';
 
 /**
@@ -75,6 +76,17 @@ export interface CompiledSnapshot {
   readonly orphans: readonly CompiledExperiment[];
   /** Current time in epoch ms, read only when a forced variant with an expiry matches. */
   readonly clock: () => number;
+  /** The engine `regex` conditions were compiled with (null: they are false), reused by `explain`. */
+  readonly regex: RegexCompiler | null;
+}
+
+export interface CompileOptions {
+  /**
+   * Compiles `regex` conditions: `compileRe2` (the API and the SDK both use it). Without one,
+   * every `regex` condition is false; it is a parameter so that the SDK can load the engine only
+   * for snapshots that need it.
+   */
+  regex?: RegexCompiler | null;
 }
 
 interface MutableLayer {
@@ -95,7 +107,13 @@ function parseExpiry(iso: string | null): number {
   return Number.isNaN(t) ? -Infinity : t;
 }
 
-function compileExperiment(e: SnapshotExperiment, layer: MutableLayer | null, slot: number, nowMs: number): CompiledExperiment {
+function compileExperiment(
+  e: SnapshotExperiment,
+  layer: MutableLayer | null,
+  slot: number,
+  nowMs: number,
+  regex: RegexCompiler | null,
+): CompiledExperiment {
   const variantKeys = e.variants.map((v) => v.key);
   const cumulative = new Float64Array(e.variants.length);
   let sum = 0;
@@ -131,7 +149,7 @@ function compileExperiment(e: SnapshotExperiment, layer: MutableLayer | null, sl
     bucketed,
     shipped,
     forced,
-    targeting: compileTargeting(e.targeting),
+    targeting: compileTargeting(e.targeting, regex),
     rule: e.targeting,
     layer: layer as CompiledLayer | null,
     slot,
@@ -149,7 +167,8 @@ function compileExperiment(e: SnapshotExperiment, layer: MutableLayer | null, sl
  * Invalid input is tolerated, never thrown on: ranges are clipped to [0, BUCKETS); where two
  * running experiments claim a bucket, the earlier one in the snapshot keeps it.
  */
-export function compileSnapshot(snapshot: ConfigSnapshot, now?: Date): CompiledSnapshot {
+export function compileSnapshot(snapshot: ConfigSnapshot, now?: Date, options: CompileOptions = {}): CompiledSnapshot {
+  const regex = options.regex ?? null;
   const pinned = now?.getTime();
   const clock = pinned === undefined ? Date.now : () => pinned;
   const nowMs = clock();
@@ -176,7 +195,7 @@ export function compileSnapshot(snapshot: ConfigSnapshot, now?: Date): CompiledS
     if (byKey.has(e.key)) continue;
     const layer = layers.get(e.layer) ?? null;
     const slot = layer !== null && e.status === 'running' ? layer.running.length : -1;
-    const c = compileExperiment(e, layer, slot, nowMs);
+    const c = compileExperiment(e, layer, slot, nowMs, regex);
     experiments.push(c);
     byKey.set(c.key, c);
     if (layer === null) {
@@ -210,5 +229,6 @@ export function compileSnapshot(snapshot: ConfigSnapshot, now?: Date): CompiledS
     byKey,
     orphans,
     clock,
+    regex,
   };
 }

@@ -1,5 +1,5 @@
 import type { Assignment, Attributes, ConfigSnapshot } from '@strata/contracts';
-import { BUCKETS, compileSnapshot, FREE_BUCKET, type CompiledSnapshot } from './compile';
+import { BUCKETS, compileSnapshot, FREE_BUCKET, type CompileOptions, type CompiledSnapshot } from './compile';
 import { forcedElsewhere, isActive, pickVariant, variantDraw } from './evaluate';
 import { hashWithPrefix } from './murmur3';
 import { describeRule, findTargetingFailure, type TargetingFailure } from './targeting';
@@ -50,15 +50,17 @@ function isCompiled(s: ConfigSnapshot | CompiledSnapshot): s is CompiledSnapshot
  * Explains the assignment of one unit in one experiment, following the evaluation order:
  * forced → targeting → (shipped) → layer bucket → variant. Its `assignment` always equals
  * `evaluateExperiment` for the same input. Accepts a raw snapshot for convenience (compiled on
- * each call, so pass a compiled one in loops).
+ * each call with `options`, so pass a compiled one in loops; `regex` conditions need
+ * `options.regex` or a snapshot compiled with it).
  */
 export function explain(
   snapshot: ConfigSnapshot | CompiledSnapshot,
   unitId: string,
   attributes: Attributes,
   experimentKey: string,
+  options: CompileOptions = {},
 ): Explanation {
-  const c = isCompiled(snapshot) ? snapshot : compileSnapshot(snapshot);
+  const c = isCompiled(snapshot) ? snapshot : compileSnapshot(snapshot, undefined, options);
   const exp = c.byKey.get(experimentKey);
   const unit = JSON.stringify(unitId);
   if (exp === undefined) {
@@ -83,7 +85,7 @@ export function explain(
     };
   }
 
-  const failure = findTargetingFailure(exp.rule, attributes);
+  const failure = findTargetingFailure(exp.rule, attributes, c.regex);
   if (failure !== null) {
     const where = failure.path.length ? `rules[${failure.path.join('].rules[')}]` : 'the root rule';
     const actual = 'actual' in failure ? `; the unit has ${JSON.stringify(failure.actual)}` : '; the unit lacks that attribute or the group matched nothing';

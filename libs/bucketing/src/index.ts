@@ -3,11 +3,13 @@
  * the SDK. Pure and browser-safe: no I/O, no Node APIs, only types from @strata/contracts.
  * The algorithm is specified in README.md.
  */
+export { sha256Hex, secureHash } from './sha256';
 export { murmur3, hashUnit, hashPrefix, hashWithPrefix, type HashPrefix } from './murmur3';
 export {
   BUCKETS,
   FREE_BUCKET,
   compileSnapshot,
+  type CompileOptions,
   type CompiledSnapshot,
   type CompiledLayer,
   type CompiledExperiment,
@@ -15,4 +17,15 @@ export {
 } from './compile';
 export { evaluate, evaluateExperiment, layerBucket, variantDraw, pickVariant } from './evaluate';
 export { explain, type Explanation, type ExplainOutcome } from './explain';
-export { compileTargeting, findTargetingFailure, describeRule, type Predicate, type TargetingFailure } from './targeting';
+export {
+  compileTargeting,
+  findTargetingFailure,
+  describeRule,
+  usesRegex,
+  MAX_REGEX_INPUT,
+  type Predicate,
+  type TargetingFailure,
+} from './targeting';
+// The RE2 engine itself is `@strata/bucketing/regex` (compileRe2): kept out of this entry so that
+// the SDK can load it lazily.
+export type { RegexCompiler, RegexTest } from './regex';

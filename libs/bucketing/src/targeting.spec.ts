@@ -1,8 +1,9 @@
 import type { Attributes, TargetingRule } from '@strata/contracts';
 import { describe, expect, it } from 'vitest';
-import { compileTargeting, findTargetingFailure } from './targeting';
+import { compileRe2 } from './regex';
+import { compileTargeting, findTargetingFailure, MAX_REGEX_INPUT, usesRegex } from './targeting';
 
-const holds = (rule: TargetingRule, attributes: Attributes): boolean => compileTargeting(rule)(attributes);
+const holds = (rule: TargetingRule, attributes: Attributes): boolean => compileTargeting(rule, compileRe2)(attributes);
 
 describe('targeting', () => {
   it('matches everyone when there is no rule', () => {
@@ -67,6 +68,34 @@ describe('targeting', () => {
     expect(holds({ attribute: 'email', operator: 'regex', value: '@example\\.com$' }, { email: 'a@example.com' })).toBe(true);
     expect(holds({ attribute: 'email', operator: 'regex', value: '1' }, { email: 1 })).toBe(false);
     expect(holds({ attribute: 'email', operator: 'regex', value: '(' }, { email: '(' })).toBe(false);
+  });
+
+  it('evaluates regexes with RE2: no backreferences or lookaround, classic backtracking bombs in linear time', () => {
+    // JavaScript's RegExp would backtrack 2^n times on each of these (n = 999): the test would never end.
+    const digits = `${'1'.repeat(MAX_REGEX_INPUT - 1)}!`;
+    const as = `${'a'.repeat(MAX_REGEX_INPUT - 1)}!`;
+    let evaluations = 0;
+    for (let i = 0; i < 50; i++) {
+      expect(holds({ attribute: 'id', operator: 'regex', value: '^(\\w|\\d)+$' }, { id: digits })).toBe(false);
+      expect(holds({ attribute: 'id', operator: 'regex', value: '^(a|a)*$' }, { id: as })).toBe(false);
+      expect(holds({ attribute: 'id', operator: 'regex', value: '(a|a)*$' }, { id: as })).toBe(true);
+      evaluations += 3;
+    }
+    expect(evaluations).toBe(150);
+    // RE2 refuses what would need backtracking: the condition is false, the snapshot still compiles.
+    expect(holds({ attribute: 'id', operator: 'regex', value: '(a)\\1' }, { id: 'aa' })).toBe(false);
+    expect(holds({ attribute: 'id', operator: 'regex', value: 'a(?=b)' }, { id: 'ab' })).toBe(false);
+  });
+
+  it('does not test strings longer than the attribute cap, and is false without an engine', () => {
+    const rule: TargetingRule = { attribute: 'id', operator: 'regex', value: '^a+$' };
+    expect(holds(rule, { id: 'a'.repeat(MAX_REGEX_INPUT) })).toBe(true);
+    expect(holds(rule, { id: 'a'.repeat(MAX_REGEX_INPUT + 1) })).toBe(false);
+    expect(compileTargeting(rule)({ id: 'a' })).toBe(false);
+    expect(usesRegex(rule)).toBe(true);
+    expect(usesRegex({ match: 'any', rules: [{ attribute: 'x', operator: 'eq', value: 1 }, { match: 'all', rules: [rule] }] })).toBe(true);
+    expect(usesRegex({ attribute: 'x', operator: 'eq', value: 1 })).toBe(false);
+    expect(usesRegex(null)).toBe(false);
   });
 
   it('needs every rule of an all group and one rule of an any group, nested', () => {

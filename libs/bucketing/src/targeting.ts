@@ -1,4 +1,13 @@
 import type { AttributeValue, Attributes, TargetingCondition, TargetingGroup, TargetingRule } from '@strata/contracts';
+import type { RegexCompiler, RegexTest } from './regex';
+import { secureHash } from './sha256';
+
+/**
+ * Longest string a `regex` condition tests; a longer value does not match. The API refuses
+ * attribute values over this length (400), so local and remote evaluation agree. Same value as
+ * `MAX_ATTRIBUTE_LENGTH` in @strata/contracts (a spec test checks that they agree).
+ */
+export const MAX_REGEX_INPUT = 1000;
 
 /**
  * Targeting semantics (also in README.md, "Targeting"):
@@ -10,8 +19,12 @@ import type { AttributeValue, Attributes, TargetingCondition, TargetingGroup, Ta
  * - `eq`/`neq`/`in`/`not_in` compare with strict equality: no coercion, `"1"` is not `1`.
  * - `gt`/`gte`/`lt`/`lte` compare number with number, or string with string (JavaScript `<`,
  *   i.e. by UTF-16 code units). Any other pairing is false.
- * - `regex` tests string attributes with the pattern compiled once (no flags); a pattern that
- *   fails to compile makes the condition false instead of breaking the whole snapshot.
+ * - `regex` tests string attributes of at most MAX_REGEX_INPUT characters with the pattern
+ *   compiled once by the regex engine (RE2 syntax, no flags, linear time; see regex.ts); a
+ *   pattern that fails to compile, or no engine given, makes the condition false instead of
+ *   breaking the whole snapshot.
+ * - A condition with `hashSalt` (client snapshots of `secure` conditions) holds sha256(hashSalt +
+ *   value) hashes: `eq`/`neq`/`in`/`not_in` hash the unit's string value the same way and compare.
  * - An array-valued attribute matches `eq`, `in`, `gt`…`lte` and `regex` if any element does;
  *   `neq` and `not_in` are their negations on a present attribute: no element may match.
  * - A group `all` needs every rule (an empty `all` is true); `any` needs one (an empty `any`
@@ -57,8 +70,22 @@ function compare(op: 'gt' | 'gte' | 'lt' | 'lte', target: AttributeValue): (x: A
 }
 
 /** The scalar test of a condition, before the missing-attribute and array rules apply. */
-function scalarTest(c: TargetingCondition): ((x: AttributeValue) => boolean) | null {
+/**
+ * A client snapshot's `secure` condition: its values are sha256(salt + value) hashes, so the
+ * unit's string is hashed the same way and compared (equality operators only; numbers never match).
+ */
+function hashedTest(c: TargetingCondition, salt: string): (x: AttributeValue) => boolean {
+  const list = Array.isArray(c.value) ? c.value : c.value === undefined ? [] : [c.value];
+  const hashes = new Set(list.filter((v): v is string => typeof v === 'string'));
+  return (x) => typeof x === 'string' && hashes.has(secureHash(salt, x));
+}
+
+function scalarTest(c: TargetingCondition, regex: RegexCompiler | null): ((x: AttributeValue) => boolean) | null {
   const value = c.value;
+  if (typeof c.hashSalt === 'string') {
+    // Only equality survives hashing; any other operator on a hashed condition never matches.
+    return c.operator === 'eq' || c.operator === 'neq' || c.operator === 'in' || c.operator === 'not_in' ? hashedTest(c, c.hashSalt) : () => false;
+  }
   switch (c.operator) {
     case 'eq':
     case 'neq': {
@@ -82,15 +109,14 @@ function scalarTest(c: TargetingCondition): ((x: AttributeValue) => boolean) | n
       if (value === undefined || Array.isArray(value)) return () => false;
       return compare(c.operator, value);
     case 'regex': {
-      if (typeof value !== 'string') return () => false;
-      let re: RegExp;
+      if (typeof value !== 'string' || regex === null) return () => false;
+      let test: RegexTest;
       try {
-        re = new RegExp(value);
+        test = regex(value);
       } catch {
         return () => false;
       }
-      // No `g`/`y` flag, so `test` keeps no lastIndex state between units.
-      return (x) => typeof x === 'string' && re.test(x);
+      return (x) => typeof x === 'string' && x.length <= MAX_REGEX_INPUT && test(x);
     }
     case 'exists':
       // Presence only; compileCondition handles it before asking for a scalar test.
@@ -101,13 +127,13 @@ function scalarTest(c: TargetingCondition): ((x: AttributeValue) => boolean) | n
   }
 }
 
-function compileCondition(c: TargetingCondition): Predicate {
+function compileCondition(c: TargetingCondition, regex: RegexCompiler | null): Predicate {
   const name = c.attribute;
   if (c.operator === 'exists') {
     const wantPresent = c.value !== false;
     return (a) => !isMissing(a[name]) === wantPresent;
   }
-  const test = scalarTest(c);
+  const test = scalarTest(c, regex);
   if (test === null) return alwaysFalse;
   if (c.operator === 'neq' || c.operator === 'not_in') {
     return (a) => {
@@ -121,11 +147,14 @@ function compileCondition(c: TargetingCondition): Predicate {
   };
 }
 
-/** Compiles a rule tree once per snapshot: regexes and sets are built here, not per unit. */
-export function compileTargeting(rule: TargetingRule | null): Predicate {
+/**
+ * Compiles a rule tree once per snapshot: regexes and sets are built here, not per unit.
+ * `regex` compiles the patterns of `regex` conditions (`compileRe2`); without one they are false.
+ */
+export function compileTargeting(rule: TargetingRule | null, regex: RegexCompiler | null = null): Predicate {
   if (rule === null) return alwaysTrue;
-  if (!isGroup(rule)) return compileCondition(rule);
-  const children = rule.rules.map(compileTargeting);
+  if (!isGroup(rule)) return compileCondition(rule, regex);
+  const children = rule.rules.map((child) => compileTargeting(child, regex));
   const n = children.length;
   if (rule.match === 'all') {
     if (n === 0) return alwaysTrue;
@@ -157,26 +186,38 @@ export interface TargetingFailure {
  * Finds the first reason a rule tree rejects the attributes, or null if it accepts them.
  * Not on the hot path: used by `explain` only.
  */
-export function findTargetingFailure(rule: TargetingRule | null, attributes: Attributes, path: number[] = []): TargetingFailure | null {
+export function findTargetingFailure(
+  rule: TargetingRule | null,
+  attributes: Attributes,
+  regex: RegexCompiler | null = null,
+  path: number[] = [],
+): TargetingFailure | null {
   if (rule === null) return null;
   if (!isGroup(rule)) {
-    if (compileCondition(rule)(attributes)) return null;
+    if (compileCondition(rule, regex)(attributes)) return null;
     const actual = attributes[rule.attribute];
     return actual === undefined ? { path, rule } : { path, rule, actual };
   }
   if (rule.match === 'all') {
     for (let i = 0; i < rule.rules.length; i++) {
-      const f = findTargetingFailure(rule.rules[i], attributes, [...path, i]);
+      const f = findTargetingFailure(rule.rules[i], attributes, regex, [...path, i]);
       if (f) return f;
     }
     return null;
   }
   for (let i = 0; i < rule.rules.length; i++) {
-    if (findTargetingFailure(rule.rules[i], attributes, [...path, i]) === null) return null;
+    if (findTargetingFailure(rule.rules[i], attributes, regex, [...path, i]) === null) return null;
   }
   // A single-rule `any` fails exactly where its child does: point there, it is more useful.
-  if (rule.rules.length === 1) return findTargetingFailure(rule.rules[0], attributes, [...path, 0]);
+  if (rule.rules.length === 1) return findTargetingFailure(rule.rules[0], attributes, regex, [...path, 0]);
   return { path, rule };
+}
+
+/** True when a rule tree has a `regex` condition (the SDK then loads the regex engine first). */
+export function usesRegex(rule: TargetingRule | null): boolean {
+  if (rule === null) return false;
+  if (!isGroup(rule)) return rule.operator === 'regex';
+  return rule.rules.some(usesRegex);
 }
 
 /** A short human form of a condition, e.g. `country in ["DE","FR"]`. */

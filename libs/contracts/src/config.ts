@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { boundedTargetingSchema, type TargetingRule } from './targeting';
 import { storable } from './text';
+import type { AuditActorDto } from './users';
 
 /** Every layer has this many buckets; experiments reserve disjoint ranges of them. */
 export const BUCKETS_PER_LAYER = 10_000;
@@ -153,7 +154,12 @@ export interface MetricDto {
 }
 
 // ---------- Experiments ----------
-export const EXPERIMENT_STATUSES = ['draft', 'running', 'stopped', 'shipped'] as const;
+/**
+ * draft → running → stopped, or running → shipped; shipped (or stopped) → concluded once the
+ * experiment's code is removed from the app: it then leaves assign replies and the SDK config,
+ * its results and audit stay readable.
+ */
+export const EXPERIMENT_STATUSES = ['draft', 'running', 'stopped', 'shipped', 'concluded'] as const;
 export type ExperimentStatus = (typeof EXPERIMENT_STATUSES)[number];
 
 export const WEIGHT_TOLERANCE = 1e-9;
@@ -288,6 +294,8 @@ export interface ExperimentDto {
   startedAt: string | null;
   stoppedAt: string | null;
   stopReason: string | null;
+  /** When it was concluded (its code removed); null otherwise. */
+  concludedAt: string | null;
   createdAt: string;
   updatedAt: string;
 }
@@ -316,7 +324,7 @@ export interface Page<T> {
 // ---------- Audit ----------
 export const auditQuerySchema = listQuerySchema
   .extend({
-    entityType: z.enum(['api_key', 'layer', 'metric', 'experiment']).optional(),
+    entityType: z.enum(['api_key', 'layer', 'metric', 'experiment', 'user']).optional(),
     entityKey: storable(z.string().max(200)).optional(),
     action: storable(z.string().max(100)).optional(),
     since: z.iso.datetime({ offset: true }).optional(),
@@ -326,6 +334,9 @@ export const auditQuerySchema = listQuerySchema
 export interface AuditEntryDto {
   id: string;
   at: string;
+  /** Who made the change: a person (e-mail), an API key (its name) or the system. */
+  actor: AuditActorDto;
+  /** The API key that made the change, when a key did; kept for existing readers (see `actor`). */
   apiKeyId: string | null;
   action: string;
   entityType: string;

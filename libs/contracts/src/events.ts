@@ -130,4 +130,53 @@ export interface EventStatsDto {
   rateLimited: number;
   queue: { events: number; max: number };
   writer: { transactions: number; rows: number; lastError: string | null; lastErrorAt: string | null };
+  /** With STRATA_EVENT_LOG: the log's backlog and, in a process that writes it, that writer's figures; null without a log. */
+  log: EventLogStatsDto | null;
+}
+
+/** What the event log (NATS JetStream) holds that no writer has committed yet. */
+export interface EventLogBacklogDto {
+  /** Batches in the stream (work-queue retention: acknowledged ones are gone, so this is the backlog). */
+  messages: number;
+  bytes: number;
+  /** Not yet delivered to any writer. */
+  pending: number;
+  /** Delivered to a writer and not yet acknowledged (being written, or held by a writer that died, until ack_wait). */
+  ackPending: number;
+  redelivered: number;
+  /** Age of the oldest batch in the stream, ms (0 when empty). */
+  oldestMs: number;
+}
+
+export interface EventLogWriterStatsDto {
+  running: boolean;
+  /** Batches and events committed by this process; duplicates (already in the ledger) apart. */
+  messages: number;
+  events: number;
+  duplicates: number;
+  /** Events committed per second over the last 10 s. */
+  eventsPerSecond: number;
+  inFlight: number;
+  /** Commit attempts that failed (database down…): the batch stays unacknowledged and is tried again. */
+  retries: number;
+  /** Batches this writer could not read (terminated and logged). */
+  unreadable: number;
+  lastCommitAt: string | null;
+  /** From the stream storing a batch (just before its 202) to its COMMIT, over the last 2,048 batches. */
+  commitLagMs: { p50: number; p99: number; max: number } | null;
+  lastError: string | null;
+}
+
+export interface EventLogStatsDto {
+  status: 'up' | 'down';
+  servers: string[];
+  /** The server this process is connected to. */
+  connectedTo: string | null;
+  stream: string;
+  replicas: number;
+  backlog: EventLogBacklogDto | null;
+  lastError: string | null;
+  /** Published by this process. */
+  published: { messages: number; events: number; duplicateMessages: number; failures: number };
+  writer: EventLogWriterStatsDto | null;
 }

@@ -6,3 +6,4 @@ export * from './results';
 export * from './assignment';
 export * from './events';
 export * from './text';
+export * from './users';

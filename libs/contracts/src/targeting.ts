@@ -1,4 +1,4 @@
-import safeRegex from 'safe-regex2';
+import { RE2JS } from 're2js';
 import { z } from 'zod';
 import { storable } from './text';
 
@@ -13,7 +13,17 @@ export interface TargetingCondition {
   attribute: string;
   operator: TargetingOperator;
   value?: AttributeValue | AttributeValue[];
+  /**
+   * The compared values are private (e-mail addresses, user ids): snapshots for `sdk-client` keys,
+   * which ship to browsers, carry them only as `sha256(hashSalt + value)` (eq, neq, in, not_in on strings).
+   */
+  secure?: boolean;
+  /** Set only in client snapshots: `value` holds hashes salted with this, and the unit's value is hashed the same way. */
+  hashSalt?: string;
 }
+
+/** Operators a `secure` condition may use: equality only, which survives hashing. */
+export const SECURE_OPERATORS: readonly TargetingOperator[] = ['eq', 'neq', 'in', 'not_in'];
 
 export interface TargetingGroup {
   match: 'all' | 'any';
@@ -24,17 +34,64 @@ export type TargetingRule = TargetingCondition | TargetingGroup;
 
 export const MAX_TARGETING_DEPTH = 5;
 export const MAX_TARGETING_RULES = 50;
+/** Longest string attribute value (and targeting value), in UTF-16 code units. */
+export const MAX_ATTRIBUTE_LENGTH = 1000;
+export const MAX_REGEX_PATTERN = 200;
 
-const scalar = z.union([storable(z.string().max(1000)), z.number().finite(), z.boolean(), z.null()]);
+const scalar = z.union([storable(z.string().max(MAX_ATTRIBUTE_LENGTH)), z.number().finite(), z.boolean(), z.null()]);
+
+/** Constructs RE2 leaves out (they need backtracking), named in the 400 instead of RE2's own message. */
+const UNSUPPORTED: readonly { escapes: boolean; test: RegExp; name: string }[] = [
+  { escapes: true, test: /\\[1-9]/, name: 'backreferences (\\1 … \\9)' },
+  { escapes: false, test: /\(\?<[=!]/, name: 'lookbehind ((?<= …) or (?<! …))' },
+  { escapes: false, test: /\(\?[=!]/, name: 'lookahead ((?= …) or (?! …))' },
+  { escapes: true, test: /\\k</, name: 'named backreferences (\\k<name>)' },
+  { escapes: false, test: /(?:[*+?]|\{\d+(?:,\d*)?\})\+/, name: 'possessive quantifiers (a++)' },
+  { escapes: false, test: /\(\?>/, name: 'atomic groups ((?> …))' },
+];
+
+/**
+ * Why a `regex` pattern cannot be saved, or null. Patterns are RE2 syntax (https://github.com/google/re2/wiki/Syntax),
+ * the engine the API and the SDK evaluate them with (re2js, linear time): everything JavaScript's
+ * RegExp offers except backreferences, lookaround, possessive quantifiers and atomic groups.
+ */
+export function regexPatternProblem(pattern: string): string | null {
+  if (pattern.length > MAX_REGEX_PATTERN) return `regex needs a pattern of at most ${MAX_REGEX_PATTERN} characters`;
+  try {
+    RE2JS.compile(pattern);
+    return null;
+  } catch (error) {
+    // RE2's messages name the token (`(?=`, `\1`), not the feature: name it where we can. An
+    // escaped backslash cannot start a construct and an escaped character (`\(`, `\+`) is a
+    // literal: look for escapes with `\\` dropped, for the rest with every escape replaced.
+    const escapes = pattern.replace(/\\\\/g, '');
+    const literals = escapes.replace(/\\./g, '_');
+    const unsupported = UNSUPPORTED.find((u) => u.test.test(u.escapes ? escapes : literals));
+    if (unsupported) return `regex uses ${unsupported.name}, which the RE2 engine does not support (it matches in linear time)`;
+    const reason = error instanceof Error ? error.message.replace(/^error parsing regexp: /, '') : String(error);
+    return `regex is not a valid RE2 pattern: ${reason}`;
+  }
+}
 
 export const targetingConditionSchema = z
   .object({
     attribute: storable(z.string().min(1).max(100)),
     operator: z.enum(TARGETING_OPERATORS),
     value: z.union([scalar, z.array(scalar).max(1000)]).optional(),
+    secure: z.boolean().optional(),
   })
   .strict()
   .superRefine((c, ctx) => {
+    if (c.secure === true) {
+      const values = Array.isArray(c.value) ? c.value : [c.value];
+      if (!SECURE_OPERATORS.includes(c.operator) || !values.every((v) => typeof v === 'string')) {
+        ctx.addIssue({
+          code: 'custom',
+          path: ['secure'],
+          message: `a secure condition compares strings for equality (${SECURE_OPERATORS.join(', ')}): client keys only see hashes of its values`,
+        });
+      }
+    }
     const list = c.operator === 'in' || c.operator === 'not_in';
     if (c.operator === 'exists') return;
     if (c.value === undefined) {
@@ -51,24 +108,8 @@ export const targetingConditionSchema = z
       ctx.addIssue({ code: 'custom', path: ['value'], message: `operator "${c.operator}" needs a number or string` });
     }
     if (c.operator === 'regex') {
-      if (typeof c.value !== 'string' || c.value.length > 200) {
-        ctx.addIssue({ code: 'custom', path: ['value'], message: 'regex needs a pattern of at most 200 characters' });
-      } else {
-        try {
-          new RegExp(c.value);
-          // Every assignment runs the pattern on the server's one thread: a nested quantifier such as
-          // ^([a-z]+)+$ backtracks exponentially (32 characters held /v1/assign and /health for 3 s).
-          if (!safeRegex(c.value)) {
-            ctx.addIssue({
-              code: 'custom',
-              path: ['value'],
-              message: 'regex could take exponential time (a quantifier nested in a quantified group, e.g. (a+)+): simplify it',
-            });
-          }
-        } catch {
-          ctx.addIssue({ code: 'custom', path: ['value'], message: 'regex is not a valid regular expression' });
-        }
-      }
+      const problem = typeof c.value === 'string' ? regexPatternProblem(c.value) : 'regex needs a string pattern';
+      if (problem !== null) ctx.addIssue({ code: 'custom', path: ['value'], message: problem });
     }
   });
 
@@ -96,11 +137,41 @@ export function measureTargeting(rule: TargetingRule, depth = 1): { depth: numbe
   return { depth: maxDepth, conditions };
 }
 
-export const boundedTargetingSchema = targetingRuleSchema.superRefine((rule, ctx) => {
-  const m = measureTargeting(rule);
-  if (m.depth > MAX_TARGETING_DEPTH) ctx.addIssue({ code: 'custom', message: `targeting may nest at most ${MAX_TARGETING_DEPTH} levels` });
-  if (m.conditions > MAX_TARGETING_RULES) ctx.addIssue({ code: 'custom', message: `targeting may hold at most ${MAX_TARGETING_RULES} conditions` });
-});
+/**
+ * Depth and size of an untrusted rule tree, walked without recursion and given up at the first
+ * excess: a 7,000-level tree would overflow the stack of the recursive schema (a 500 before).
+ */
+export function targetingShapeProblem(value: unknown): string | null {
+  const stack: { node: unknown; depth: number }[] = [{ node: value, depth: 1 }];
+  let nodes = 0;
+  while (stack.length > 0) {
+    const { node, depth } = stack.pop()!;
+    if (depth > MAX_TARGETING_DEPTH) return `targeting may nest at most ${MAX_TARGETING_DEPTH} levels`;
+    // Groups plus conditions: a tree of 50 conditions has fewer than 2 × 50 nodes.
+    if (++nodes > 2 * MAX_TARGETING_RULES) return `targeting may hold at most ${MAX_TARGETING_RULES} conditions`;
+    const rules = typeof node === 'object' && node !== null ? (node as { rules?: unknown }).rules : undefined;
+    if (Array.isArray(rules)) {
+      if (rules.length > MAX_TARGETING_RULES) return `a targeting group may hold at most ${MAX_TARGETING_RULES} rules`;
+      for (const child of rules) stack.push({ node: child, depth: depth + 1 });
+    }
+  }
+  return null;
+}
+
+/** Targeting as saved: shape bounded first (no recursion on untrusted depth), then the schema, then the counts. */
+export const boundedTargetingSchema = z
+  .unknown()
+  .superRefine((value, ctx) => {
+    const problem = targetingShapeProblem(value);
+    if (problem !== null) ctx.addIssue({ code: 'custom', message: problem, abort: true });
+  })
+  .pipe(
+    targetingRuleSchema.superRefine((rule, ctx) => {
+      const m = measureTargeting(rule);
+      if (m.depth > MAX_TARGETING_DEPTH) ctx.addIssue({ code: 'custom', message: `targeting may nest at most ${MAX_TARGETING_DEPTH} levels` });
+      if (m.conditions > MAX_TARGETING_RULES) ctx.addIssue({ code: 'custom', message: `targeting may hold at most ${MAX_TARGETING_RULES} conditions` });
+    }),
+  );
 
 export const attributesSchema = z
   .record(storable(z.string().max(100)), z.union([scalar, z.array(scalar).max(100)]))

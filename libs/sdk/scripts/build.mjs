@@ -34,6 +34,8 @@ export async function buildSdk(outDir = join(pkgDir, 'dist'), { declarations = t
     root: pkgDir,
     resolve: {
       alias: {
+        // The RE2 engine, imported lazily by the SDK (its own chunk); before the package's alias, which would match it too.
+        '@strata/bucketing/regex': join(root, 'libs/bucketing/src/regex.ts'),
         '@strata/bucketing': join(root, 'libs/bucketing/src/index.ts'),
         '@strata/contracts': join(root, 'libs/contracts/src/index.ts'),
       },
@@ -89,7 +91,7 @@ function emitDeclarations(outDir) {
 export async function sizes(outDir) {
   const { build } = await import(pathToFileURL(require.resolve('rolldown', { paths: [root] })).href);
   const out = {};
-  for (const f of readdirSync(outDir).filter((n) => /\.(mjs|cjs)$/.test(n))) {
+  for (const f of readdirSync(outDir).filter((n) => /\.(mjs|cjs)$|^regex-.*\.js$/.test(n))) {
     let code = readFileSync(join(outDir, f));
     if (f.endsWith('.mjs')) {
       const result = await build({

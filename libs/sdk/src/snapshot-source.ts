@@ -1,7 +1,23 @@
 import type { ConfigSnapshot } from '@strata/contracts';
-import { compileSnapshot, type CompiledSnapshot } from '@strata/bucketing';
+import { compileSnapshot, usesRegex, type CompiledSnapshot, type RegexCompiler } from '@strata/bucketing';
 import { backoffDelay, errorMessage, request, unrefTimer } from './http';
 import { StrataError } from './types';
+
+let regexEngine: Promise<RegexCompiler> | null = null;
+
+/** Loads the RE2 engine once per process, on the first snapshot that needs it. */
+function loadRegexEngine(): Promise<RegexCompiler> {
+  // re2js is several times the size of the rest of the SDK: it comes in its own chunk, loaded only
+  // for a snapshot with a `regex` condition. The API evaluates with the same engine.
+  regexEngine ??= import('@strata/bucketing/regex').then(
+    (m) => m.compileRe2,
+    (error: unknown) => {
+      regexEngine = null;
+      throw new StrataError('config', `could not load the regex engine: ${errorMessage(error)}`);
+    },
+  );
+  return regexEngine;
+}
 
 export interface SnapshotSourceOptions {
   url: string;
@@ -65,7 +81,8 @@ export class SnapshotSource {
         const snapshot = res.body as ConfigSnapshot;
         if (snapshot === null || typeof snapshot !== 'object' || !Array.isArray(snapshot.experiments) || !Array.isArray(snapshot.layers))
           throw new StrataError('config', `GET ${this.o.url}: the answer is not a configuration snapshot`);
-        this.compiled = compileSnapshot(snapshot);
+        const regex = snapshot.experiments.some((e) => usesRegex(e.targeting)) ? await loadRegexEngine() : null;
+        this.compiled = compileSnapshot(snapshot, undefined, { regex });
         this.etag = res.headers.get('etag');
         this.failures = 0;
         this.release();

@@ -3,11 +3,33 @@ import type { DataSource, EntityManager } from 'typeorm';
 
 export const CONFIG_CHANNEL = 'strata_config';
 
+const CHANGE_TYPES = ['api_key', 'layer', 'experiment'] as const;
+
+/** What one configuration change touched: subscribers reload just that (keys never contain ':'). */
+export interface ConfigChange {
+  entityType: (typeof CHANGE_TYPES)[number];
+  key: string;
+}
+
+/** The NOTIFY payload: `<version>:<entityType>:<key>`. */
+export function formatChange(version: number, change: ConfigChange): string {
+  return `${version}:${change.entityType}:${change.key}`;
+}
+
+export function parseChange(payload: string): { version: number; change: ConfigChange | null } {
+  const [v, entityType, ...rest] = payload.split(':');
+  const key = rest.join(':');
+  const known = CHANGE_TYPES.find((t) => t === entityType);
+  return { version: Number(v), change: known !== undefined && key ? { entityType: known, key } : null };
+}
+
 /**
  * Bumps the configuration version inside the caller's transaction and notifies every
  * API process (PostgreSQL delivers NOTIFY only on commit, so nobody sees a rolled-back change).
+ * The config_version row lock also orders the changes: versions commit in order, and
+ * notifications arrive in commit order, each naming what changed.
  */
-export async function bumpConfigVersion(manager: EntityManager): Promise<number> {
+export async function bumpConfigVersion(manager: EntityManager, change: ConfigChange): Promise<number> {
   // A SELECT around the UPDATE: for a bare UPDATE, TypeORM's query() returns [rows, rowCount],
   // and the version read from it was undefined, so every NOTIFY said "0" and the other processes
   // (and this one) ignored it, converging only on the 1 s poll.
@@ -16,7 +38,7 @@ export async function bumpConfigVersion(manager: EntityManager): Promise<number>
   );
   if (rows.length !== 1) throw new Error('config_version has no row: migrations have not run');
   const version = Number(rows[0].version);
-  await manager.query('SELECT pg_notify($1, $2)', [CONFIG_CHANNEL, String(version)]);
+  await manager.query('SELECT pg_notify($1, $2)', [CONFIG_CHANNEL, formatChange(version, change)]);
   return version;
 }
 
@@ -27,11 +49,18 @@ export async function readConfigVersion(dataSource: DataSource): Promise<number>
 
 /**
  * A subscriber applies the configuration as it is now in the database (the version is a hint).
- * It must reject when it could not: the feed then keeps its version where it was and calls every
- * subscriber again, so no process is left on old state (a revoked key still valid, a new
- * experiment unknown) until the next change. Subscribers must be idempotent.
+ * `changes` names every change since the version applied before, so the subscriber can re-read
+ * just those entries (a change then costs the same at 2,000 experiments as at 20); null means
+ * they are not all known (a notification missed, the poll saw the version first): reload
+ * everything. It must reject when it could not: the feed then keeps its version where it was and
+ * calls every subscriber again with the same changes, so no process is left on old state (a
+ * revoked key still valid, a new experiment unknown) until the next change. Subscribers must be
+ * idempotent.
  */
-export type ConfigListener = (version: number) => void | Promise<void>;
+export type ConfigListener = (version: number, changes: readonly ConfigChange[] | null) => void | Promise<void>;
+
+/** More unapplied versions than this are handed on as an unknown change (a full reload is cheaper then). */
+const MAX_KNOWN_CHANGES = 1000;
 
 /** What `/health` shows about this process's configuration. */
 export interface ConfigFeedStatus {
@@ -67,6 +96,10 @@ export class ConfigChangeFeed {
   private targetVersion = -1;
   private failures = 0;
   private lastError: string | null = null;
+  /** What each notified version changed, until it is applied. */
+  private readonly pending = new Map<number, ConfigChange>();
+  /** The version the previous poll read. */
+  private polledVersion = -1;
   /** One apply at a time: a notification and a poll must not run the subscribers concurrently. */
   private applying: Promise<void> | null = null;
   private readonly listeners = new Set<ConfigListener>();
@@ -94,7 +127,13 @@ export class ConfigChangeFeed {
 
   /** Call after a local change so this process converges at once. */
   async refresh(): Promise<void> {
-    await this.poll();
+    let version: number;
+    try {
+      version = await readConfigVersion(this.dataSource);
+    } catch {
+      return;
+    }
+    await this.advance(version, true);
   }
 
   status(): ConfigFeedStatus {
@@ -133,8 +172,10 @@ export class ConfigChangeFeed {
       }
     });
     client.on('notification', (msg) => {
-      const version = Number(msg.payload);
-      if (Number.isFinite(version)) void this.advance(version, false);
+      const { version, change } = parseChange(msg.payload ?? '');
+      if (!Number.isFinite(version)) return;
+      if (change !== null && version > this.appliedVersion) this.pending.set(version, change);
+      void this.advance(version, false);
     });
     try {
       await client.connect();
@@ -154,7 +195,25 @@ export class ConfigChangeFeed {
       // Database unreachable: keep serving the last configuration; the next poll retries.
       return;
     }
-    await this.advance(version, true);
+    // A version the notifications have not brought yet is usually just in flight (committed a
+    // moment ago): act on it only when it is still missing at the next poll, else every busy
+    // second would cost each subscriber a full reload. Without a listener, act at once.
+    const missed = this.polledVersion;
+    this.polledVersion = version;
+    if (this.client === null || version <= this.targetVersion) await this.advance(version, true);
+    else if (missed > this.targetVersion) await this.advance(missed, true);
+  }
+
+  /** The changes from the applied version up to `target`, or null when one of them is unknown. */
+  private changesUpTo(target: number): ConfigChange[] | null {
+    if (target - this.appliedVersion > MAX_KNOWN_CHANGES) return null;
+    const out: ConfigChange[] = [];
+    for (let v = this.appliedVersion + 1; v <= target; v++) {
+      const change = this.pending.get(v);
+      if (change === undefined) return null;
+      out.push(change);
+    }
+    return out;
   }
 
   /** `fromDatabase`: the version was just read from config_version, so an equal one confirms we are current. */
@@ -179,10 +238,11 @@ export class ConfigChangeFeed {
     // Loop: a newer version may arrive while the subscribers run.
     while (!this.closed && this.targetVersion > this.appliedVersion) {
       const target = this.targetVersion;
+      const changes = this.changesUpTo(target);
       const errors: string[] = [];
       for (const listener of this.listeners) {
         try {
-          await listener(target);
+          await listener(target, changes);
         } catch (error) {
           // The others still run (each applies what it can); the version stays until all succeed.
           errors.push(error instanceof Error ? error.message : String(error));
@@ -195,6 +255,7 @@ export class ConfigChangeFeed {
         return;
       }
       this.appliedVersion = target;
+      for (const v of this.pending.keys()) if (v <= target) this.pending.delete(v);
       this.appliedAt = this.checkedAt = Date.now();
       if (this.retryTimer) clearTimeout(this.retryTimer);
       this.retryTimer = null;
@@ -211,5 +272,54 @@ export class ConfigChangeFeed {
       void this.advance(this.targetVersion, false);
     }, delay);
     this.retryTimer.unref();
+  }
+}
+
+/**
+ * Serializes and coalesces a subscriber's reloads: the keys changed while a reload runs are
+ * applied together by the next one; 'all' stands for "reload everything". A failed reload
+ * keeps its keys for the next attempt.
+ */
+export class ChangeBatcher {
+  private dirty: Set<string> | 'all' = new Set();
+  private running: Promise<void> | null = null;
+  private waiters: { done: () => void; fail: (error: unknown) => void }[] = [];
+
+  constructor(private readonly apply: (keys: ReadonlySet<string> | 'all') => Promise<void>) {}
+
+  /** Resolves once a reload that started after this call has applied `key`. */
+  add(key: string | 'all'): Promise<void> {
+    if (key === 'all') this.dirty = 'all';
+    else if (this.dirty !== 'all') this.dirty.add(key);
+    const done = new Promise<void>((resolve, reject) => this.waiters.push({ done: resolve, fail: reject }));
+    if (this.running === null) this.running = this.drain();
+    return done;
+  }
+
+  private pending(): Set<string> | 'all' {
+    return this.dirty;
+  }
+
+  private async drain(): Promise<void> {
+    // Yield once so changes arriving in the same tick share one reload.
+    await Promise.resolve();
+    while (this.waiters.length > 0) {
+      const keys = this.dirty;
+      const waiters = this.waiters;
+      this.dirty = new Set();
+      this.waiters = [];
+      try {
+        await this.apply(keys);
+        for (const w of waiters) w.done();
+      } catch (error) {
+        // (Read through a method: TypeScript would keep this.dirty narrowed across the await.)
+        const pending = this.pending();
+        if (keys === 'all' || pending === 'all') this.dirty = 'all';
+        else for (const k of keys) pending.add(k);
+        for (const w of waiters) w.fail(error);
+        break;
+      }
+    }
+    this.running = null;
   }
 }

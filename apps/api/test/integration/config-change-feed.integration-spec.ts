@@ -30,28 +30,44 @@ const version = async (): Promise<number> =>
   Number((await t.dataSource.query('SELECT version FROM config_version WHERE id'))[0].version);
 
 describe('configuration change notifications', () => {
-  it('carry the new config_version, one per change', async () => {
+  it('carry the new config_version and what changed, one per change', async () => {
     const before = await version();
     payloads.length = 0;
     expect((await t.admin('POST', '/v1/layers', { key: 'feed-l1', name: 'Feed 1' })).status).toBe(201);
     expect((await t.admin('POST', '/v1/layers', { key: 'feed-l2', name: 'Feed 2' })).status).toBe(201);
     await expect.poll(() => payloads.length, { timeout: 5000, interval: 10 }).toBe(2);
-    expect(payloads).toEqual([String(before + 1), String(before + 2)]);
+    expect(payloads).toEqual([`${before + 1}:layer:feed-l1`, `${before + 2}:layer:feed-l2`]);
     expect(await version()).toBe(before + 2);
+  });
+
+  it('are not sent for changes no process holds in memory (metric definitions)', async () => {
+    const before = await version();
+    payloads.length = 0;
+    expect((await t.admin('POST', '/v1/metrics', { key: 'feed-m1', name: 'Feed metric', type: 'count', eventName: 'feed_m1' })).status).toBe(201);
+    expect((await t.admin('PATCH', '/v1/metrics/feed-m1', { name: 'Feed metric, renamed' })).status).toBe(200);
+    expect((await t.admin('POST', '/v1/experiments', { key: 'feed-e1', name: 'Feed', layer: 'feed-l1', traffic: 10, variants: [{ key: 'a', weight: 0.5 }, { key: 'b', weight: 0.5 }] })).status).toBe(201);
+    await expect.poll(() => payloads.length, { timeout: 5000, interval: 10 }).toBe(1);
+    expect(payloads).toEqual([`${before + 1}:experiment:feed-e1`]);
+    // The audit log still has all three.
+    const audit = await t.admin('GET', '/v1/audit?entityKey=feed-m1');
+    expect((audit.body as { total: number }).total).toBe(2);
   });
 
   it('reach a listening process without waiting for its poll', async () => {
     // A feed whose poll would take a minute: only the notification can tell it in time.
     const feed = new ConfigChangeFeed(t.dataSource, t.databaseUrl, 60_000);
     const seen: number[] = [];
-    feed.subscribe((v) => {
+    const changes: unknown[] = [];
+    feed.subscribe((v, change) => {
       seen.push(v);
+      changes.push(change);
     });
     await feed.start();
     try {
       const before = await version();
       expect((await t.admin('POST', '/v1/layers', { key: 'feed-l3', name: 'Feed 3' })).status).toBe(201);
       await expect.poll(() => seen, { timeout: 5000, interval: 10 }).toEqual([before + 1]);
+      expect(changes).toEqual([[{ entityType: 'layer', key: 'feed-l3' }]]);
     } finally {
       await feed.stop();
     }

@@ -12,7 +12,7 @@ let t: TestApp;
 let base: string;
 let sdkKey: string;
 
-async function scrape(url = `${base}/metrics`, key: string | null = TEST_ADMIN_KEY): Promise<Map<string, PromFamily>> {
+async function scrape(url = `${base}/v1/system/metrics`, key: string | null = TEST_ADMIN_KEY): Promise<Map<string, PromFamily>> {
   const res = await fetch(url, { headers: key ? { authorization: `Bearer ${key}` } : {} });
   expect(res.status).toBe(200);
   expect(res.headers.get('content-type')).toMatch(/^text\/plain; version=0\.0\.4/);
@@ -42,10 +42,16 @@ afterAll(async () => {
   await t?.close();
 });
 
-describe.skipIf(missing !== null && !process.env.CI)('GET /metrics', () => {
+describe.skipIf(missing !== null && !process.env.CI)('GET /v1/system/metrics', () => {
+  it("leaves /metrics on the API port to the dashboard's metrics page", async () => {
+    const res = await fetch(`${base}/metrics`, { headers: { accept: 'text/html' } });
+    expect(res.status).not.toBe(401);
+    expect(await res.text()).not.toMatch(/^# HELP/m);
+  });
+
   it('needs an admin key (401 without a key, 403 with an SDK key)', async () => {
-    expect((await fetch(`${base}/metrics`)).status).toBe(401);
-    expect((await fetch(`${base}/metrics`, { headers: { authorization: `Bearer ${sdkKey}` } })).status).toBe(403);
+    expect((await fetch(`${base}/v1/system/metrics`)).status).toBe(401);
+    expect((await fetch(`${base}/v1/system/metrics`, { headers: { authorization: `Bearer ${sdkKey}` } })).status).toBe(403);
   });
 
   it('counts requests per route template, events accepted and rejected by reason, and writer batches', async () => {

@@ -37,15 +37,28 @@ export function buildQuery(query: Record<string, QueryValue> = {}): string {
 }
 
 /**
- * Thin fetch wrapper for the public `/v1` API: adds the bearer key, sends JSON, and turns
- * the API's `{ error: { code, message, details } }` body into an `ApiError`.
+ * How the dashboard authenticates: an admin API key (automation, development), or the session
+ * cookie of a signed-in person, whose CSRF token goes along on every change.
+ */
+export type Credentials = { key: string } | { csrfToken: string };
+
+const UNSAFE = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/**
+ * Thin fetch wrapper for the public `/v1` API: adds the bearer key (or, for a person, lets the
+ * browser send the session cookie and adds the CSRF token), sends JSON, and turns the API's
+ * `{ error: { code, message, details } }` body into an `ApiError`.
  */
 export class ApiClient {
+  private readonly credentials: Credentials;
+
   constructor(
-    private readonly key: string,
+    credentials: Credentials | string,
     private readonly baseUrl = '',
     private readonly fetchImpl: typeof fetch = (...args) => fetch(...args),
-  ) {}
+  ) {
+    this.credentials = typeof credentials === 'string' ? { key: credentials } : credentials;
+  }
 
   async request<T>(method: string, path: string, options: RequestOptions = {}): Promise<T> {
     const res = await this.send(method, path, options, 'application/json');
@@ -54,14 +67,16 @@ export class ApiClient {
     return (text ? JSON.parse(text) : undefined) as T;
   }
 
-  /** Downloads need the bearer header, so they go through fetch → Blob rather than a plain link. */
+  /** Downloads need the credentials, so they go through fetch → Blob rather than a plain link. */
   async download(path: string, query?: Record<string, QueryValue>): Promise<Blob> {
     const res = await this.send('GET', path, { query }, '*/*');
     return res.blob();
   }
 
   private async send(method: string, path: string, options: RequestOptions, accept: string): Promise<Response> {
-    const headers: Record<string, string> = { authorization: `Bearer ${this.key}`, accept };
+    const headers: Record<string, string> = { accept };
+    if ('key' in this.credentials) headers.authorization = `Bearer ${this.credentials.key}`;
+    else if (UNSAFE.has(method.toUpperCase())) headers['x-csrf-token'] = this.credentials.csrfToken;
     let body: string | undefined;
     if (options.body !== undefined) {
       headers['content-type'] = 'application/json';
@@ -69,7 +84,13 @@ export class ApiClient {
     }
     let res: Response;
     try {
-      res = await this.fetchImpl(`${this.baseUrl}${path}${buildQuery(options.query)}`, { method, headers, body, signal: options.signal });
+      res = await this.fetchImpl(`${this.baseUrl}${path}${buildQuery(options.query)}`, {
+        method,
+        headers,
+        body,
+        signal: options.signal,
+        credentials: 'same-origin',
+      });
     } catch (e) {
       if (e instanceof DOMException && e.name === 'AbortError') throw e;
       throw new ApiError(0, 'network_error', 'Could not reach the Strata API. Is the server running?');

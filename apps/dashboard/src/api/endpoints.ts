@@ -9,12 +9,16 @@ import type {
   CreatedApiKeyDto,
   ExperimentDto,
   ExperimentResultsDto,
+  ExperimentSummaryDto,
   ExperimentStatus,
   ExperimentTimeseriesDto,
   LayerDto,
   MetricDto,
   Page,
+  Role,
   UpdateExperimentRequest,
+  UserDto,
+  WhoAmIDto,
 } from '@strata/contracts';
 import type { ApiClient } from './client';
 
@@ -28,7 +32,7 @@ export interface ExperimentListQuery extends PageQuery {
   search?: string;
 }
 export interface AuditQuery extends PageQuery {
-  entityType?: 'api_key' | 'layer' | 'metric' | 'experiment';
+  entityType?: 'api_key' | 'layer' | 'metric' | 'experiment' | 'user';
   entityKey?: string;
   action?: string;
   since?: string;
@@ -73,14 +77,27 @@ export function endpoints(api: ApiClient) {
       stop: (key: string, reason?: string) =>
         api.request<ExperimentDto>('POST', `/v1/experiments/${enc(key)}/stop`, { body: reason ? { reason } : {} }),
       ship: (key: string, variant: string) => api.request<ExperimentDto>('POST', `/v1/experiments/${enc(key)}/ship`, { body: { variant } }),
+      conclude: (key: string) => api.request<ExperimentDto>('POST', `/v1/experiments/${enc(key)}/conclude`),
       results: (key: string, q: ResultsQuery = {}) =>
         api.request<ExperimentResultsDto>('GET', `/v1/experiments/${enc(key)}/results`, { query: { ...q } }),
+      /** One summary per key, read from the analysis engine's stored state: the list page's one request for all its rows. */
+      summaries: (keys: readonly string[]) =>
+        api.request<ExperimentSummaryDto[]>('GET', '/v1/experiments/summaries', { query: { keys: keys.join(',') } }),
       timeseries: (key: string) => api.request<ExperimentTimeseriesDto>('GET', `/v1/experiments/${enc(key)}/results/timeseries`),
       exportResults: (key: string, format: 'csv' | 'json') => api.download(`/v1/experiments/${enc(key)}/export`, { format }),
       exportUnits: (key: string) => api.download(`/v1/experiments/${enc(key)}/export/units`, { format: 'csv' }),
     },
     audit: {
       list: (q: AuditQuery = {}) => api.request<Page<AuditEntryDto>>('GET', '/v1/audit', { query: { ...q } }),
+    },
+    auth: {
+      me: () => api.request<WhoAmIDto>('GET', '/v1/auth/me'),
+      logout: () => api.request<void>('POST', '/v1/auth/logout'),
+    },
+    users: {
+      list: (q: PageQuery = {}) => api.request<Page<UserDto>>('GET', '/v1/users', { query: { ...q } }),
+      create: (body: { email: string; role: Role; password: string }) => api.request<UserDto>('POST', '/v1/users', { body }),
+      update: (id: string, body: { role?: Role; disabled?: boolean }) => api.request<UserDto>('PATCH', `/v1/users/${enc(id)}`, { body }),
     },
   };
 }

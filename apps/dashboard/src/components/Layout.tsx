@@ -4,16 +4,17 @@ import { NavLink, Outlet, useLocation } from 'react-router-dom';
 import { useSession } from '../hooks/session';
 
 const LINKS = [
-  { to: '/experiments', label: 'Experiments' },
-  { to: '/layers', label: 'Layers' },
-  { to: '/metrics', label: 'Metrics' },
-  { to: '/api-keys', label: 'API keys' },
-  { to: '/audit', label: 'Audit log' },
+  { to: '/experiments', label: 'Experiments', admin: false },
+  { to: '/layers', label: 'Layers', admin: false },
+  { to: '/metrics', label: 'Metrics', admin: false },
+  { to: '/api-keys', label: 'API keys', admin: true },
+  { to: '/users', label: 'Users', admin: true },
+  { to: '/audit', label: 'Audit log', admin: false },
 ];
 
 /** App shell: top bar with navigation that collapses behind a menu button on phones. */
 export function Layout() {
-  const { signOut } = useSession();
+  const { signOut, who, can } = useSession();
   const queryClient = useQueryClient();
   const [open, setOpen] = useState(false);
   const location = useLocation();
@@ -44,11 +45,17 @@ export function Layout() {
           Menu
         </button>
         <nav id="main-nav" className={`nav${open ? ' nav-open' : ''}`} aria-label="Main">
-          {LINKS.map((l) => (
+          {LINKS.filter((l) => can.admin || !l.admin).map((l) => (
             <NavLink key={l.to} to={l.to} className={({ isActive }) => `nav-link${isActive ? ' active' : ''}`}>
               {l.label}
             </NavLink>
           ))}
+          {who && (
+            <span className="nav-user" data-testid="signed-in-as">
+              <span className="visually-hidden">Signed in as </span>
+              {who.name} <span aria-hidden="true">·</span> <span className="role-badge">{who.role}</span>
+            </span>
+          )}
           <button
             type="button"
             className="btn btn-ghost nav-signout"

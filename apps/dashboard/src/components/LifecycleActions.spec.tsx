@@ -91,4 +91,36 @@ describe('lifecycle confirmations', () => {
     await user.click(screen.getByRole('button', { name: 'Start experiment' }));
     expect(await screen.findByRole('alert')).toHaveTextContent('Layer "homepage" has 0 free buckets; 1000 are needed.');
   });
+
+  it('offers Conclude for a shipped experiment, explains that it leaves the payloads, and concludes only on confirm', async () => {
+    const user = userEvent.setup();
+    const shipped = experiment({ status: 'shipped', shippedVariant: 'treatment', ranges: [], stoppedAt: '2026-11-20T10:00:00.000Z' });
+    const calls = mockFetch([
+      { url: '/v1/layers/homepage', body: layer() },
+      { method: 'POST', url: '/v1/experiments/checkout/conclude', body: { ...shipped, status: 'concluded', concludedAt: '2026-11-25T10:00:00.000Z' } },
+    ]);
+    renderPage(<LifecycleActions experiment={shipped} />);
+    expect(screen.queryByRole('button', { name: 'Stop' })).toBeNull();
+    await user.click(screen.getByRole('button', { name: 'Conclude' }));
+    const dialog = screen.getByRole('dialog', { name: 'Conclude “Checkout button”?' });
+    expect(dialog).toHaveTextContent('Conclude once the experiment\'s code is removed from your apps.');
+    expect(dialog).toHaveTextContent('it leaves every /v1/assign reply and the SDK configuration');
+    expect(dialog).toHaveTextContent('Its results, exports and audit history stay readable. This cannot be undone.');
+    expect(calls.filter((c) => c.method === 'POST')).toHaveLength(0);
+    await user.click(screen.getByRole('button', { name: 'Conclude experiment' }));
+    await waitFor(() => expect(screen.queryByRole('dialog')).toBeNull());
+    expect(calls.find((c) => c.method === 'POST')).toMatchObject({ url: '/v1/experiments/checkout/conclude' });
+  });
+
+  it('offers Conclude for stopped experiments but not for running, draft or concluded ones', () => {
+    mockFetch([{ url: '/v1/layers/homepage', body: layer() }]);
+    const { unmount } = renderPage(<LifecycleActions experiment={experiment({ status: 'stopped', ranges: [] })} />);
+    expect(screen.getByRole('button', { name: 'Conclude' })).toBeInTheDocument();
+    unmount();
+    for (const status of ['running', 'draft', 'concluded'] as const) {
+      const r = renderPage(<LifecycleActions experiment={experiment({ status })} />);
+      expect(screen.queryByRole('button', { name: 'Conclude' })).toBeNull();
+      r.unmount();
+    }
+  });
 });

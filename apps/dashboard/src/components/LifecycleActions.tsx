@@ -5,12 +5,12 @@ import { useNavigate } from 'react-router-dom';
 import { errorMessage } from '../api/client';
 import { useLayer } from '../hooks/queries';
 import { useApi } from '../hooks/session';
-import { bucketsFor, describeRamp, describeShip, describeStart, describeStop, formatCount } from '../lib/traffic';
+import { bucketsFor, describeConclude, describeRamp, describeShip, describeStart, describeStop, formatCount } from '../lib/traffic';
 import { ConfirmDialog } from './Dialog';
 
-type Action = 'start' | 'ramp' | 'stop' | 'ship' | 'delete';
+type Action = 'start' | 'ramp' | 'stop' | 'ship' | 'conclude' | 'delete';
 
-/** Start / ramp / stop / ship / delete, each behind a dialog that says what will happen. */
+/** Start / ramp / stop / ship / conclude / delete, each behind a dialog that says what will happen. */
 export function LifecycleActions({ experiment: e }: { experiment: ExperimentDto }) {
   const api = useApi();
   const queryClient = useQueryClient();
@@ -32,6 +32,8 @@ export function LifecycleActions({ experiment: e }: { experiment: ExperimentDto 
           return api.experiments.stop(e.key, reason.trim() || undefined);
         case 'ship':
           return api.experiments.ship(e.key, variant);
+        case 'conclude':
+          return api.experiments.conclude(e.key);
         case 'delete':
           await api.experiments.remove(e.key);
           return null;
@@ -78,6 +80,11 @@ export function LifecycleActions({ experiment: e }: { experiment: ExperimentDto 
             Stop
           </button>
         </>
+      )}
+      {(e.status === 'shipped' || e.status === 'stopped') && (
+        <button type="button" className="btn" onClick={() => openDialog('conclude')}>
+          Conclude
+        </button>
       )}
       {e.status === 'draft' && (
         <button type="button" className="btn btn-ghost" onClick={() => openDialog('delete')}>
@@ -165,6 +172,17 @@ export function LifecycleActions({ experiment: e }: { experiment: ExperimentDto 
             </select>
           </div>
         </ConfirmDialog>
+      )}
+      {open === 'conclude' && (
+        <ConfirmDialog
+          title={`Conclude “${e.name}”?`}
+          description={describeConclude(e.key, e.shippedVariant)}
+          confirmLabel="Conclude experiment"
+          busy={run.isPending}
+          error={error}
+          onConfirm={() => run.mutate('conclude')}
+          onCancel={close}
+        />
       )}
       {open === 'delete' && (
         <ConfirmDialog

@@ -61,11 +61,12 @@ describe('targeting rule builder', () => {
     expect(json()).toEqual({ match: 'all', rules: [{ attribute: 'country', operator: 'in', value: ['US', 'CA', 'GB'] }] });
   });
 
-  it('round-trips stored rules, including booleans and regexes', () => {
+  it('round-trips stored rules, including booleans, regexes and secure conditions', () => {
     const rule = {
       match: 'any' as const,
       rules: [
         { attribute: 'premium', operator: 'eq' as const, value: true },
+        { attribute: 'email', operator: 'in' as const, value: ['ada@example.com'], secure: true },
         { attribute: 'email', operator: 'regex' as const, value: '@acme\\.com$' },
         { match: 'all' as const, rules: [{ attribute: 'plan', operator: 'not_in' as const, value: ['free', 'trial'] }] },
       ],

@@ -129,6 +129,14 @@ function ConditionEditor({ condition: c, root, onChange, path, error }: NodeProp
           <FieldError error={error} path={`${path}.value`} />
         </div>
       )}
+      {(c.secure || ['eq', 'neq', 'in', 'not_in'].includes(c.operator)) && (
+        <div className="field field-narrow">
+          <label htmlFor={`${c.id}-secure`} title="Client (browser) keys receive only salted SHA-256 hashes of the values">
+            <input id={`${c.id}-secure`} type="checkbox" checked={c.secure} onChange={(e) => set({ secure: e.target.checked })} /> Secure
+          </label>
+          <FieldError error={error} path={`${path}.secure`} />
+        </div>
+      )}
       <FieldError error={error} path={path} />
       <button
         type="button"

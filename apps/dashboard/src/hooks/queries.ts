@@ -73,6 +73,19 @@ export function useResults(key: string, q: ResultsQuery = {}, enabled = true) {
   });
 }
 
+/** Summaries of the experiments on one list page, in one request (not one results request per row). */
+export function useSummaries(keys: readonly string[]) {
+  const api = useApi();
+  return useQuery({
+    queryKey: ['summaries', keys],
+    queryFn: () => api.experiments.summaries(keys),
+    enabled: keys.length > 0,
+    retry: retryUnless404,
+    staleTime: 30_000,
+    placeholderData: keepPreviousData,
+  });
+}
+
 export function useTimeseries(key: string, enabled = true) {
   const api = useApi();
   return useQuery({
@@ -82,4 +95,9 @@ export function useTimeseries(key: string, enabled = true) {
     retry: retryUnless404,
     staleTime: 30_000,
   });
+}
+
+export function useUsers(q: PageQuery = { limit: 500 }) {
+  const api = useApi();
+  return useQuery({ queryKey: ['users', q], queryFn: () => api.users.list(q) });
 }

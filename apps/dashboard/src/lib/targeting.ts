@@ -16,6 +16,8 @@ export interface DraftCondition {
   operator: TargetingOperator;
   valueType: ValueType;
   value: string;
+  /** Compared values are private: client keys get them hashed (eq, neq, in, not_in on text). */
+  secure: boolean;
 }
 
 export interface DraftGroup {
@@ -48,7 +50,7 @@ export function isListOperator(op: TargetingOperator): boolean {
 }
 
 export function emptyCondition(): DraftCondition {
-  return { kind: 'condition', id: newId(), attribute: '', operator: 'eq', valueType: 'string', value: '' };
+  return { kind: 'condition', id: newId(), attribute: '', operator: 'eq', valueType: 'string', value: '', secure: false };
 }
 
 export function emptyGroup(match: 'all' | 'any' = 'all'): DraftGroup {
@@ -63,6 +65,11 @@ function convert(text: string, type: ValueType): AttributeValue {
 }
 
 function conditionToRule(c: DraftCondition): TargetingCondition {
+  const rule = plainConditionToRule(c);
+  return c.secure ? { ...rule, secure: true } : rule;
+}
+
+function plainConditionToRule(c: DraftCondition): TargetingCondition {
   if (c.operator === 'exists') return { attribute: c.attribute.trim(), operator: 'exists' };
   if (c.operator === 'regex') return { attribute: c.attribute.trim(), operator: 'regex', value: c.value };
   if (isListOperator(c.operator)) {
@@ -100,7 +107,7 @@ export function ruleToDraft(rule: TargetingRule): DraftNode {
   if (isTargetingGroup(rule)) return { kind: 'group', id: newId(), match: rule.match, rules: rule.rules.map(ruleToDraft) };
   const v = rule.value;
   const text = Array.isArray(v) ? v.map((x) => String(x)).join(', ') : v === undefined || v === null ? '' : String(v);
-  return { kind: 'condition', id: newId(), attribute: rule.attribute, operator: rule.operator, valueType: typeOf(v), value: text };
+  return { kind: 'condition', id: newId(), attribute: rule.attribute, operator: rule.operator, valueType: typeOf(v), value: text, secure: rule.secure === true };
 }
 
 export function targetingToDraft(rule: TargetingRule | null): DraftGroup {

@@ -55,3 +55,13 @@ export function describeShip(variantName: string, variantKey: string): string {
     `releases the experiment's buckets and ends the comparison. This cannot be undone.`
   );
 }
+
+export function describeConclude(experimentKey: string, shippedVariant: string | null): string {
+  const now = shippedVariant
+    ? `Today every unit in targeting gets “${shippedVariant}” from it; after concluding, apps asking for “${experimentKey}” get no variant (their default experience)`
+    : `It assigns nobody already; after concluding, it is also gone from what apps download`;
+  return (
+    `Conclude once the experiment's code is removed from your apps. ${now}: it leaves every /v1/assign reply and the SDK configuration. ` +
+    `Its results, exports and audit history stay readable. This cannot be undone.`
+  );
+}

@@ -73,6 +73,6 @@ describe('revoking the key in use', () => {
     expect(screen.getByRole('dialog')).toHaveTextContent('This is the key you are signed in with: you will be signed out.');
     await user.click(screen.getByRole('button', { name: 'Revoke key' }));
     await waitFor(() => expect(sessionStorage.getItem('strata.adminKey')).toBeNull());
-    expect(screen.getByLabelText('Admin API key')).toBeInTheDocument();
+    expect(screen.getByLabelText('E-mail')).toBeInTheDocument();
   });
 });

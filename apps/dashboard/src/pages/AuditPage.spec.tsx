@@ -21,7 +21,8 @@ describe('audit log', () => {
     const entry = {
       id: '1',
       at: '2026-11-02T10:00:00Z',
-      apiKeyId: 'abcdef0123',
+      actor: { kind: 'user', id: 'u-1', name: 'ada@example.com' },
+      apiKeyId: null,
       action: 'experiment.ramp',
       entityType: 'experiment',
       entityKey: 'checkout',
@@ -31,6 +32,8 @@ describe('audit log', () => {
     const calls = mockFetch([{ url: '/v1/audit', body: { items: [entry], total: 60, limit: 25, offset: 0 } }]);
     renderPage(<AuditPage />, { path: '/audit', route: '/audit?entityType=experiment&entityKey=checkout' });
     await screen.findByText('experiment.ramp');
+    // The person is named, not an id.
+    expect(screen.getByText('ada@example.com')).toBeInTheDocument();
     expect(calls[0]?.url).toBe('/v1/audit?entityType=experiment&entityKey=checkout&limit=25&offset=0');
     await user.click(screen.getByRole('button', { name: 'Show diff' }));
     const diff = screen.getByRole('table', { name: 'Changes of experiment.ramp on checkout' });
@@ -43,5 +46,23 @@ describe('audit log', () => {
     await vi.waitFor(() => expect(calls.at(-1)?.url).toContain('action=x'));
     await user.click(screen.getByRole('button', { name: 'Next' }));
     await vi.waitFor(() => expect(calls.at(-1)?.url).toContain('offset=25'));
+  });
+
+  it('names an API key by its name', async () => {
+    const entry = {
+      id: '2',
+      at: '2026-11-02T10:00:00Z',
+      actor: { kind: 'api_key', id: 'abcdef0123', name: 'deploy bot' },
+      apiKeyId: 'abcdef0123',
+      action: 'layer.create',
+      entityType: 'layer',
+      entityKey: 'home',
+      before: null,
+      after: { key: 'home' },
+    };
+    mockFetch([{ url: '/v1/audit', body: { items: [entry], total: 1, limit: 25, offset: 0 } }]);
+    renderPage(<AuditPage />, { path: '/audit', route: '/audit' });
+    expect(await screen.findByText('deploy bot')).toBeInTheDocument();
+    expect(screen.queryByText('abcdef01')).toBeNull();
   });
 });

@@ -8,7 +8,21 @@ import { useDebounced } from '../hooks/useDebounced';
 import { formatDateTime } from '../lib/format';
 
 const PAGE = 25;
-const ENTITY_TYPES = ['experiment', 'layer', 'metric', 'api_key'] as const;
+const ENTITY_TYPES = ['experiment', 'layer', 'metric', 'api_key', 'user'] as const;
+
+/** The person (e-mail), the API key (its name) or the system behind a change. */
+function Actor({ entry }: { entry: AuditEntryDto }) {
+  const { actor } = entry;
+  if (actor.kind === 'user') return <span>{actor.name}</span>;
+  if (actor.kind === 'api_key') {
+    return (
+      <span>
+        {actor.name} <span className="muted small">(API key)</span>
+      </span>
+    );
+  }
+  return <span className="muted">{actor.name}</span>;
+}
 
 /** `datetime-local` text → ISO-8601 with offset, as the API expects. */
 function toIso(local: string): string | undefined {
@@ -77,7 +91,7 @@ export function AuditPage() {
       <div className="page-head">
         <h1>Audit log</h1>
       </div>
-      <p className="muted">Every configuration change, who made it (by API key) and what it changed.</p>
+      <p className="muted">Every configuration change, who made it (a person, or an API key by its name) and what it changed.</p>
       <div className="filters" role="search">
         <div className="field">
           <label htmlFor="audit-type">Entity type</label>
@@ -129,7 +143,7 @@ export function AuditPage() {
                   <th scope="col">When</th>
                   <th scope="col">Action</th>
                   <th scope="col">Entity</th>
-                  <th scope="col">By key</th>
+                  <th scope="col">By</th>
                   <th scope="col">Changes</th>
                 </tr>
               </thead>
@@ -144,8 +158,8 @@ export function AuditPage() {
                       <td data-label="Entity">
                         {a.entityType} <span className="mono">{a.entityKey}</span>
                       </td>
-                      <td data-label="By key" className="mono">
-                        {a.apiKeyId ? a.apiKeyId.slice(0, 8) : 'system'}
+                      <td data-label="By">
+                        <Actor entry={a} />
                       </td>
                       <td data-label="Changes">
                         <button

@@ -9,10 +9,12 @@ import { StatusBadge } from '../components/StatusBadge';
 import { useAudit, useExperiment, useLayer } from '../hooks/queries';
 import { formatDate, formatDateTime } from '../lib/format';
 import { formatTraffic } from '../lib/traffic';
+import { useCan } from '../hooks/session';
 
 export function ExperimentDetailPage() {
   const { key = '' } = useParams();
   const experiment = useExperiment(key);
+  const can = useCan();
   if (experiment.isLoading) return <Loading label="Loading experiment…" />;
   if (experiment.error) {
     if (experiment.error instanceof ApiError && experiment.error.status === 404) {
@@ -43,12 +45,14 @@ export function ExperimentDetailPage() {
             {e.name} <StatusBadge status={e.status} />
           </h1>
         </div>
-        <div className="actions">
-          <Link to={`/experiments/${e.key}/edit`} className="btn">
-            Edit
-          </Link>
-          <LifecycleActions experiment={e} />
-        </div>
+        {can.write && (
+          <div className="actions">
+            <Link to={`/experiments/${e.key}/edit`} className="btn">
+              Edit
+            </Link>
+            <LifecycleActions experiment={e} />
+          </div>
+        )}
       </div>
       {e.hypothesis && <p className="muted">{e.hypothesis}</p>}
       <div className="card">
@@ -77,8 +81,14 @@ export function ExperimentDetailPage() {
           </div>
           {e.stoppedAt && (
             <div>
-              <dt>{e.status === 'shipped' ? 'Shipped' : 'Stopped'}</dt>
+              <dt>{e.shippedVariant ? 'Shipped' : 'Stopped'}</dt>
               <dd>{formatDate(e.stoppedAt)}</dd>
+            </div>
+          )}
+          {e.concludedAt && (
+            <div>
+              <dt>Concluded</dt>
+              <dd>{formatDate(e.concludedAt)}</dd>
             </div>
           )}
           {e.shippedVariant && (

@@ -1,31 +1,42 @@
 import { screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { experiment, inference, layer, metricResult, results, row } from '../test-fixtures';
+import { experiment, layer, summary } from '../test-fixtures';
 import { mockFetch, page, renderPage } from '../test-utils';
 import { ExperimentsPage } from './ExperimentsPage';
 
 afterEach(() => vi.unstubAllGlobals());
 
 describe('experiments list', () => {
-  it('shows lift, SRM and guardrail badges for running experiments and tolerates a missing results endpoint', async () => {
+  it('makes one list and one summaries request for the rows shown and renders lift, SRM and guardrail badges from the summaries', async () => {
     const calls = mockFetch([
       { url: '/v1/layers', body: page([layer()]) },
       {
-        url: '/v1/experiments/checkout/results',
-        body: results([metricResult([row('control', true, null), row('treatment', false, inference(0.12, [0.05, 0.19], true))])], {
-          srm: { counts: { control: 1, treatment: 2 }, expectedWeights: {}, chiSquare: 9, pValue: 0.001, flagged: true },
-          guardrails: [
-            { metric: 'latency', variant: 'treatment', threshold: 0.02, harmCi: [0.03, 0.05], status: 'harm', message: 'slower' },
-          ],
-        }),
+        url: '/v1/experiments/summaries?',
+        body: [
+          summary('checkout', {
+            primary: { metric: 'purchase', variant: 'treatment', relativeLift: 0.12, ci: [0.05, 0.19], pValue: 0.001, significant: true },
+            srm: { flagged: true, pValue: 0.0001 },
+            guardrails: { ok: 1, harm: 1, insufficientData: 0 },
+            decision: 'stop_for_harm',
+          }),
+          summary('pricing', {
+            primary: { metric: 'purchase', variant: 'b', relativeLift: -0.031, ci: [-0.09, 0.03], pValue: 0.4, significant: false },
+          }),
+          summary('shipped', {
+            primary: { metric: 'purchase', variant: 'treatment', relativeLift: 0.05, ci: [0.01, 0.09], pValue: 0.01, significant: true },
+            decision: 'ship',
+          }),
+        ],
       },
       {
         url: '/v1/experiments?',
         body: page([
           experiment(),
           experiment({ key: 'pricing', name: 'Pricing page', traffic: 25.5 }),
-          experiment({ key: 'old', name: 'Old test', status: 'stopped', startedAt: null }),
+          experiment({ key: 'shipped', name: 'Shipped test', status: 'shipped', shippedVariant: 'treatment' }),
+          experiment({ key: 'fresh', name: 'Fresh start' }),
+          experiment({ key: 'idea', name: 'Just an idea', status: 'draft', startedAt: null }),
         ]),
       },
     ]);
@@ -37,9 +48,36 @@ describe('experiments list', () => {
     expect(within(checkout).getByText('1 guardrail harmed')).toBeInTheDocument();
     const pricing = screen.getByRole('row', { name: /Pricing page/ });
     expect(within(pricing).getByText('25.5%')).toBeInTheDocument();
-    expect(await within(pricing).findByText('no results yet')).toBeInTheDocument();
-    // Stopped experiments are not fetched per row.
-    expect(calls.some((c) => c.url.startsWith('/v1/experiments/old/results'))).toBe(false);
+    expect(within(pricing).getByText('-3.1%')).toBeInTheDocument();
+    expect(within(pricing).getByText('not significant')).toBeInTheDocument();
+    expect(within(pricing).getByText('healthy')).toBeInTheDocument();
+    const shipped = screen.getByRole('row', { name: /Shipped test/ });
+    expect(within(shipped).getByText('+5.0%').closest('span')).toHaveClass('text-ok');
+    // A key the engine has no summary for yet, and a draft that is not asked for.
+    expect(within(screen.getByRole('row', { name: /Fresh start/ })).getByText('no results yet')).toBeInTheDocument();
+    expect(within(screen.getByRole('row', { name: /Just an idea/ })).queryByText('no results yet')).toBeNull();
+
+    const experimentCalls = calls.filter((c) => c.url.startsWith('/v1/experiments'));
+    expect(experimentCalls.map((c) => c.url)).toEqual([
+      '/v1/experiments?limit=25&offset=0',
+      `/v1/experiments/summaries?keys=${encodeURIComponent('checkout,pricing,shipped,fresh')}`,
+    ]);
+    expect(calls.some((c) => c.url.includes('/results'))).toBe(false);
+  });
+
+  it('says "no results yet" on every row while the summaries endpoint is missing, and keeps alert badges', async () => {
+    mockFetch([
+      { url: '/v1/layers', body: page([layer()]) },
+      {
+        url: '/v1/experiments?',
+        body: page([experiment({ alerts: [{ kind: 'srm', message: 'SRM', at: '2026-11-02T00:00:00.000Z' }] }), experiment({ key: 'pricing', name: 'Pricing page' })]),
+      },
+    ]);
+    renderPage(<ExperimentsPage />);
+    const checkout = await screen.findByRole('row', { name: /Checkout button/ });
+    expect(await within(checkout).findByText('no results yet')).toBeInTheDocument();
+    expect(within(checkout).getByText('SRM')).toBeInTheDocument();
+    expect(within(screen.getByRole('row', { name: /Pricing page/ })).getByText('no results yet')).toBeInTheDocument();
   });
 
   it('filters by status and layer and searches, sending them to the API', async () => {

@@ -1,64 +1,56 @@
-import { EXPERIMENT_STATUSES, type ExperimentDto, type ExperimentResultsDto, type ExperimentStatus } from '@strata/contracts';
-import { useState, type ReactNode } from 'react';
+import { EXPERIMENT_STATUSES, type ExperimentDto, type ExperimentStatus, type ExperimentSummaryDto } from '@strata/contracts';
+import { useMemo, useState, type ReactNode } from 'react';
 import { Link } from 'react-router-dom';
 import { ApiError } from '../api/client';
 import { Badge, StatusBadge } from '../components/StatusBadge';
 import { EmptyState, ErrorState, Loading, Pager } from '../components/States';
-import { useExperiments, useLayers, useResults } from '../hooks/queries';
+import { useExperiments, useLayers, useSummaries } from '../hooks/queries';
 import { useDebounced } from '../hooks/useDebounced';
 import { formatDate, formatPct } from '../lib/format';
 import { formatTraffic } from '../lib/traffic';
+import { useCan } from '../hooks/session';
 
 const PAGE = 25;
 
-/** The headline of a results payload for the list: primary metric lift of the best-known treatment. */
-export function primaryLift(
-  results: ExperimentResultsDto,
-): { variant: string; estimate: number; significant: boolean; good: boolean } | null {
-  const metric = results.metrics.find((m) => m.role === 'primary') ?? results.metrics[0];
-  if (!metric) return null;
-  const rows = metric.variants.filter((v) => !v.isControl && v.relative && !v.relative.sequential.reason);
-  if (rows.length === 0) return null;
-  // Prefer a significant row, then the largest absolute lift.
-  const row = [...rows].sort(
-    (a, b) =>
-      Number(b.relative?.sequential.significant) - Number(a.relative?.sequential.significant) ||
-      Math.abs(b.relative?.sequential.estimate ?? 0) - Math.abs(a.relative?.sequential.estimate ?? 0),
-  )[0];
-  if (!row?.relative) return null;
-  const est = row.relative.sequential.estimate;
-  return {
-    variant: row.variant,
-    estimate: est,
-    significant: row.relative.sequential.significant,
-    good: metric.direction === 'increase' ? est > 0 : est < 0,
-  };
+/** The list's lift cell from a summary: the engine already picked the best treatment on the primary metric. */
+export function summaryLift(
+  summary: ExperimentSummaryDto,
+): { variant: string; estimate: number; significant: boolean; tone: 'ok' | 'bad' | 'info' } | null {
+  const p = summary.primary;
+  if (!p || p.relativeLift === null) return null;
+  // The summary carries the decision hint, not the metric's direction: a significant lift is good
+  // when the hint says ship, bad when it says stop for harm, and only "significant" otherwise.
+  const tone = summary.decision === 'ship' ? 'ok' : summary.decision === 'stop_for_harm' ? 'bad' : 'info';
+  return { variant: p.variant, estimate: p.relativeLift, significant: p.significant, tone };
 }
 
-function ResultCells({ experiment }: { experiment: ExperimentDto }) {
-  const live = experiment.status === 'running';
-  const results = useResults(experiment.key, {}, live);
+type SummaryState = { kind: 'loading' } | { kind: 'error'; missing: boolean } | { kind: 'ready'; summary: ExperimentSummaryDto | undefined };
+
+/** Which rows get a summary: every one that has run (drafts have no data). */
+const hasResults = (e: ExperimentDto): boolean => e.status !== 'draft';
+
+function ResultCells({ experiment, state }: { experiment: ExperimentDto; state: SummaryState | null }) {
   const harmAlerts = experiment.alerts.filter((a) => a.kind === 'guardrail_harm').length;
   const srmAlert = experiment.alerts.some((a) => a.kind === 'srm');
+  const summary = state?.kind === 'ready' ? state.summary : undefined;
   let lift: ReactNode = <span className="muted">—</span>;
-  if (live && results.isLoading) lift = <span className="muted">loading…</span>;
-  else if (results.error)
-    lift = (
-      <span className="muted">{results.error instanceof ApiError && results.error.status === 404 ? 'no results yet' : 'unavailable'}</span>
-    );
-  else if (results.data) {
-    const p = primaryLift(results.data);
-    lift = p ? (
-      <span className={p.significant ? (p.good ? 'text-ok' : 'text-bad') : ''}>
+  if (state?.kind === 'loading') lift = <span className="muted">loading…</span>;
+  else if (state?.kind === 'error') lift = <span className="muted">{state.missing ? 'no results yet' : 'unavailable'}</span>;
+  else if (state?.kind === 'ready') {
+    const p = summary ? summaryLift(summary) : null;
+    lift = !summary ? (
+      <span className="muted">no results yet</span>
+    ) : p ? (
+      <span className={p.significant ? (p.tone === 'ok' ? 'text-ok' : p.tone === 'bad' ? 'text-bad' : '') : ''}>
         {formatPct(p.estimate)} <span className="muted">({p.variant})</span>{' '}
-        {p.significant ? <Badge tone={p.good ? 'ok' : 'bad'}>significant</Badge> : <Badge tone="muted">not significant</Badge>}
+        {p.significant ? <Badge tone={p.tone}>significant</Badge> : <Badge tone="muted">not significant</Badge>}
       </span>
     ) : (
       <span className="muted">not enough data</span>
     );
   }
-  const srm = results.data?.srm?.flagged || srmAlert;
-  const harms = results.data ? results.data.guardrails.filter((g) => g.status === 'harm').length : harmAlerts;
+  const srm = !!summary?.srm?.flagged || srmAlert;
+  const harms = summary ? summary.guardrails.harm : harmAlerts;
   return (
     <>
       <td data-label="Primary lift">{lift}</td>
@@ -74,7 +66,7 @@ function ResultCells({ experiment }: { experiment: ExperimentDto }) {
               {harms} guardrail{harms > 1 ? 's' : ''} harmed
             </Badge>
           )}
-          {results.data && !srm && harms === 0 && <Badge tone="ok">healthy</Badge>}
+          {summary && !srm && harms === 0 && <Badge tone="ok">healthy</Badge>}
         </span>
       </td>
     </>
@@ -91,14 +83,27 @@ export function ExperimentsPage() {
   const experiments = useExperiments(query);
   const layers = useLayers();
   const filtered = !!(status || layer || debounced);
+  // One summaries request for the rows shown, not one results request per row.
+  const keys = useMemo(() => (experiments.data?.items ?? []).filter(hasResults).map((e) => e.key), [experiments.data]);
+  const summaries = useSummaries(keys);
+  const byKey = useMemo(() => new Map((summaries.data ?? []).map((x) => [x.experiment, x])), [summaries.data]);
+  const stateOf = (e: ExperimentDto): SummaryState | null => {
+    if (!hasResults(e)) return null;
+    if (summaries.isLoading) return { kind: 'loading' };
+    if (summaries.error) return { kind: 'error', missing: summaries.error instanceof ApiError && summaries.error.status === 404 };
+    return { kind: 'ready', summary: byKey.get(e.key) };
+  };
+  const can = useCan();
 
   return (
     <section>
       <div className="page-head">
         <h1>Experiments</h1>
-        <Link to="/experiments/new" className="btn btn-primary">
-          New experiment
-        </Link>
+        {can.write && (
+          <Link to="/experiments/new" className="btn btn-primary">
+            New experiment
+          </Link>
+        )}
       </div>
       <div className="filters" role="search">
         <div className="field">
@@ -162,9 +167,11 @@ export function ExperimentsPage() {
           <EmptyState
             title="Create a layer first"
             action={
-              <Link to="/layers" className="btn btn-primary">
-                Create a layer
-              </Link>
+              can.write && (
+                <Link to="/layers" className="btn btn-primary">
+                  Create a layer
+                </Link>
+              )
             }
           >
             Experiments live in layers: a layer has 10,000 buckets, and experiments in the same layer never share a unit. Create a layer,
@@ -174,9 +181,11 @@ export function ExperimentsPage() {
           <EmptyState
             title="No experiments yet"
             action={
-              <Link to="/experiments/new" className="btn btn-primary">
-                Create your first experiment
-              </Link>
+              can.write && (
+                <Link to="/experiments/new" className="btn btn-primary">
+                  Create your first experiment
+                </Link>
+              )
             }
           >
             An experiment splits a share of a layer's traffic between variants and measures its metrics. Make sure you have defined a metric
@@ -214,7 +223,7 @@ export function ExperimentsPage() {
                       <td data-label="Layer">{e.layer}</td>
                       <td data-label="Traffic">{formatTraffic(e.traffic)}</td>
                       <td data-label="Started">{formatDate(e.startedAt)}</td>
-                      <ResultCells experiment={e} />
+                      <ResultCells experiment={e} state={stateOf(e)} />
                     </tr>
                   ))}
                 </tbody>

@@ -6,7 +6,7 @@ import { BucketBar } from '../components/BucketBar';
 import { FieldError, FormErrorSummary, hasFieldError } from '../components/FieldError';
 import { EmptyState, ErrorState, Loading, Pager } from '../components/States';
 import { useLayer, useLayers, useLedger } from '../hooks/queries';
-import { useApi } from '../hooks/session';
+import { useApi, useCan } from '../hooks/session';
 import { formatDateTime } from '../lib/format';
 import { formatCount } from '../lib/traffic';
 
@@ -16,13 +16,16 @@ export function LayersPage() {
   const layers = useLayers();
   const [creating, setCreating] = useState(false);
   const others = layers.data?.items.filter((l) => l.key !== key) ?? [];
+  const can = useCan();
   return (
     <section>
       <div className="page-head">
         <h1>Layers</h1>
-        <button type="button" className="btn btn-primary" onClick={() => setCreating((c) => !c)} aria-expanded={creating}>
-          {creating ? 'Close form' : 'New layer'}
-        </button>
+        {can.write && (
+          <button type="button" className="btn btn-primary" onClick={() => setCreating((c) => !c)} aria-expanded={creating}>
+            {creating ? 'Close form' : 'New layer'}
+          </button>
+        )}
       </div>
       <p className="muted">
         A layer holds 10,000 buckets. Each unit hashes to one bucket per layer, and each experiment reserves its own buckets, so experiments
@@ -39,9 +42,11 @@ export function LayersPage() {
           <EmptyState
             title="No layers yet"
             action={
-              <button type="button" className="btn btn-primary" onClick={() => setCreating(true)}>
-                Create your first layer
-              </button>
+              can.write && (
+                <button type="button" className="btn btn-primary" onClick={() => setCreating(true)}>
+                  Create your first layer
+                </button>
+              )
             }
           >
             Create a layer (for example “homepage” or “checkout”) before creating experiments.

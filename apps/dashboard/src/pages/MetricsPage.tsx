@@ -5,7 +5,7 @@ import { FieldError, FormErrorSummary, hasFieldError } from '../components/Field
 import { EmptyState, ErrorState, Loading } from '../components/States';
 import { Badge } from '../components/StatusBadge';
 import { useMetrics } from '../hooks/queries';
-import { useApi } from '../hooks/session';
+import { useApi, useCan } from '../hooks/session';
 
 const TYPE_HELP: Record<MetricType, string> = {
   conversion: 'Share of units that sent the event at least once (e.g. purchase rate).',
@@ -17,13 +17,16 @@ const TYPE_HELP: Record<MetricType, string> = {
 export function MetricsPage() {
   const metrics = useMetrics();
   const [creating, setCreating] = useState(false);
+  const can = useCan();
   return (
     <section>
       <div className="page-head">
         <h1>Metrics</h1>
-        <button type="button" className="btn btn-primary" onClick={() => setCreating((c) => !c)} aria-expanded={creating}>
-          {creating ? 'Close form' : 'New metric'}
-        </button>
+        {can.write && (
+          <button type="button" className="btn btn-primary" onClick={() => setCreating((c) => !c)} aria-expanded={creating}>
+            {creating ? 'Close form' : 'New metric'}
+          </button>
+        )}
       </div>
       {creating && <CreateMetricForm onDone={() => setCreating(false)} />}
       {metrics.isLoading ? (
@@ -35,9 +38,11 @@ export function MetricsPage() {
           <EmptyState
             title="No metrics yet"
             action={
-              <button type="button" className="btn btn-primary" onClick={() => setCreating(true)}>
-                Define your first metric
-              </button>
+              can.write && (
+                <button type="button" className="btn btn-primary" onClick={() => setCreating(true)}>
+                  Define your first metric
+                </button>
+              )
             }
           >
             A metric turns events your app sends (e.g. “purchase”) into a number per unit that experiments compare between variants.

@@ -1,32 +1,66 @@
 import { type CanActivate, type ExecutionContext, Injectable } from '@nestjs/common';
 import { Reflector } from '@nestjs/core';
+import { ROLE_CAN, type Role } from '@strata/contracts';
 import type { FastifyRequest } from 'fastify';
 import { AppException } from '../errors/app.exception';
 import { ApiKeyService } from '../../modules/api-key/api-key.service';
+import { SessionService } from '../../modules/user/session.service';
+import { csrfTokenMatches, CSRF_HEADER, isSameOrigin, sessionTokenOf } from '../../modules/user/session-cookie';
 import { AUTH_SCOPE, type AuthScope } from './auth.decorator';
-import type { Principal } from './principal';
+import { keyPrincipal, type Principal } from './principal';
 
-/** Checks `Authorization: Bearer <key>` against the in-memory key map: 401 without a valid key, 403 with the wrong kind. */
+const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
+
+/**
+ * Authenticates every route marked with @Auth, two ways:
+ * - machines: `Authorization: Bearer <key>` against the in-memory key map (no query). SDK keys
+ *   reach only `sdk`/`any` routes; an admin key reaches everything.
+ * - people: the session cookie (SessionService, one indexed query), with the CSRF token header on
+ *   every unsafe method, and the person's role checked against the route's scope.
+ * A request with an Authorization header is judged by its key alone, even if it carries a cookie.
+ * 401 without valid credentials (429 after too many failures from one address), 403 with too little right.
+ */
 @Injectable()
 export class ApiKeyGuard implements CanActivate {
   constructor(
     private readonly reflector: Reflector,
     private readonly keys: ApiKeyService,
+    private readonly sessions: SessionService,
   ) {}
 
-  canActivate(context: ExecutionContext): boolean {
+  canActivate(context: ExecutionContext): boolean | Promise<boolean> {
     const scope = this.reflector.getAllAndOverride<AuthScope | undefined>(AUTH_SCOPE, [context.getHandler(), context.getClass()]);
     if (!scope) return true;
     const request = context.switchToHttp().getRequest<FastifyRequest & { principal?: Principal }>();
-    const header = request.headers.authorization ?? '';
-    const match = /^Bearer\s+(\S+)\s*$/i.exec(header);
-    if (!match?.[1]) throw new AppException('unauthorized');
-    const key = this.keys.authenticate(match[1]);
-    if (!key) throw new AppException('unauthorized', 'The API key is not valid or has been revoked.');
-    if (scope === 'admin' && key.type !== 'admin') {
-      throw new AppException('forbidden', `This endpoint needs an admin key; this is a ${key.type} key.`);
+    const authorization = request.headers.authorization;
+    if (authorization !== undefined) {
+      const key = this.keys.authenticateBearer(authorization, request.ip);
+      if (scope !== 'sdk' && scope !== 'any' && key.type !== 'admin') {
+        throw new AppException('forbidden', `This endpoint needs an admin key or a signed-in person; this is a ${key.type} key.`);
+      }
+      request.principal = keyPrincipal(key);
+      return true;
     }
-    request.principal = { keyId: key.id, type: key.type };
-    return true;
+    const token = sessionTokenOf(request.headers.cookie);
+    if (token === null) throw new AppException('unauthorized');
+    if (scope === 'sdk')
+      throw new AppException('forbidden', 'This endpoint is for SDKs and servers: send an API key ("Authorization: Bearer <key>").');
+    return this.sessions.authenticate(token).then((principal) => {
+      if (principal === null)
+        throw new AppException('unauthorized', 'Your session has ended (signed out, expired or idle too long): sign in again.');
+      if (!SAFE_METHODS.has(request.method) && (!csrfTokenMatches(token, request.headers[CSRF_HEADER]) || !isSameOrigin(request))) {
+        throw new AppException('csrf_failed');
+      }
+      if (scope !== 'any' && !ROLE_CAN[principal.role][scope]) throw forbiddenFor(principal.role, scope);
+      request.principal = principal;
+      return true;
+    });
   }
+}
+
+function forbiddenFor(role: Role, scope: 'read' | 'write' | 'admin'): AppException {
+  const needs = scope === 'admin' ? 'the admin role' : 'the experimenter or admin role';
+  return new AppException('forbidden', `This needs ${needs}; you are signed in as ${role === 'experimenter' ? 'an' : 'a'} ${role}.`, [
+    { path: '', message: `role ${role} may not ${scope}`, role, needs: scope },
+  ]);
 }

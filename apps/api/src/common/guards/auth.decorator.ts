@@ -1,8 +1,15 @@
 import { createParamDecorator, type ExecutionContext, SetMetadata } from '@nestjs/common';
 import type { Principal } from './principal';
 
-/** `admin`: management routes. `sdk`: assignment and collection (SDK keys, and admin keys too). */
-export type AuthScope = 'admin' | 'sdk';
+/**
+ * Who may call a route:
+ * - `sdk`: assignment and collection: any API key (SDK keys, and admin keys too); not a session.
+ * - `any`: anyone authenticated (any key or session), e.g. `GET /v1/auth/me`.
+ * - `read`: reading configuration and results: every signed-in role, and admin keys.
+ * - `write`: changing experiments, layers and metrics: experimenters and admins, and admin keys.
+ * - `admin`: API keys, users, event imports: admins and admin keys.
+ */
+export type AuthScope = 'sdk' | 'any' | 'read' | 'write' | 'admin';
 export const AUTH_SCOPE = 'strata:auth-scope';
 
 export const Auth = (scope: AuthScope): MethodDecorator & ClassDecorator => SetMetadata(AUTH_SCOPE, scope);

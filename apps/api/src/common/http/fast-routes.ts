@@ -13,6 +13,20 @@ import { renderError } from '../errors/render-error';
 import { missingHost, nodeRefusal } from './framework-errors';
 import type { SdkCors } from './sdk-cors';
 import { JSON_CONTENT_TYPE } from './content-types';
+import { jsonBodyParser, type JsonBodyParser } from './json-body';
+import { Admission, TIMEOUT_CHECK_INTERVAL_MS, type ServerLimits } from './server-limits';
+
+const ARRIVED = Symbol('arrivedAt');
+type Timed = IncomingMessage & { [ARRIVED]?: number };
+
+/**
+ * When the server's handler first saw the request (performance.now()): the access log measures
+ * latency from here, so time spent waiting for the body, in Fastify's queue or behind a busy event
+ * loop counts, not only the route's own time.
+ */
+export function arrivedAt(req: IncomingMessage): number | undefined {
+  return (req as Timed)[ARRIVED];
+}
 
 /** Request content types a fast route reads itself; any other goes on to Fastify (and its 415). */
 const PLAIN_JSON = /^application\/json\s*(?:;\s*charset="?utf-8"?\s*)?$/i;
@@ -21,6 +35,8 @@ export interface FastRequest {
   readonly headers: IncomingHttpHeaders;
   /** The parsed JSON body. */
   readonly body: unknown;
+  /** The client's address (as Fastify's `request.ip`), for limiting failed authentications. */
+  readonly client: string;
 }
 
 /** Returns a 200 response's JSON, or throws what the route's Fastify error handler would get. */
@@ -31,6 +47,8 @@ export interface FastRoutesOptions {
   requestId(given: string | string[] | undefined): string;
   /** The cross-origin headers the `onSend` hook adds for Fastify's requests. */
   cors: SdkCors;
+  /** The security headers the helmet plugin sets on Fastify's responses (security-headers.ts). */
+  securityHeaders: Readonly<Record<string, string>>;
   /** Writes the access log line the `onResponse` hook writes for Fastify's requests; null when access logs are off. */
   accessLog: ((requestId: string, method: string, url: string, status: number, ms: number) => void) | null;
   /** Records the request in the metrics (route, status, seconds); null when metrics are off. */
@@ -46,12 +64,13 @@ interface FactoryOptions {
   maxRequestsPerSocket: number;
 }
 
-type JsonParser = (request: null, body: string, done: (error: Error | null, value?: unknown) => void) => void;
 
 interface Attached {
   options: FastRoutesOptions;
   bodyLimit: number;
-  parseJson: JsonParser;
+  parseJson: JsonBodyParser;
+  /** The security headers and the JSON content type: what every fast answer carries. */
+  securityHeaders: Readonly<Record<string, string>>;
 }
 
 /**
@@ -77,6 +96,11 @@ export class FastRoutes {
   private readonly logger = new Logger('errors');
   private attached: Attached | null = null;
   private closing = false;
+  /** Null until the server exists (its bodyLimit comes from Fastify's options). */
+  admission: Admission | null = null;
+
+  /** `limits` null: Fastify's own timeouts, no connection cap, no admission control (tests of other things). */
+  constructor(private readonly limits: ServerLimits | null = null) {}
 
   /**
    * Fastify's `serverFactory`: the HTTP/1 server Fastify would create, with a look at fast routes
@@ -85,14 +109,35 @@ export class FastRoutes {
    */
   readonly serverFactory: FastifyServerFactory = (fastifyHandler, opts) => {
     const o = opts as unknown as FactoryOptions;
+    const limits = this.limits;
+    const admission = limits === null ? null : new Admission(limits.maxInflightBytes, limits.bodyLimit);
+    this.admission = admission;
     // Node would answer these two itself, with an empty body: here they get the error shape.
-    const server: Server = createServer({ ...o.http, requireHostHeader: false }, (req, res) => {
-      if (missingHost(req)) nodeRefusal(res, 'missing_host');
-      else if (!this.serve(req, res)) fastifyHandler(req, res);
-    });
+    const server: Server = createServer(
+      {
+        ...o.http,
+        requireHostHeader: false,
+        ...(limits === null
+          ? {}
+          : { headersTimeout: limits.headersTimeoutMs, requestTimeout: limits.requestTimeoutMs, connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS }),
+      },
+      (req, res) => {
+        (req as Timed)[ARRIVED] = performance.now();
+        if (missingHost(req)) nodeRefusal(res, 'missing_host');
+        else if (admission !== null && !admission.admit(req, res)) return;
+        else if (!this.serve(req, res)) fastifyHandler(req, res);
+      },
+    );
     server.on('checkExpectation', (_req: IncomingMessage, res: ServerResponse) => nodeRefusal(res, 'expectation_failed'));
-    server.keepAliveTimeout = o.keepAliveTimeout;
-    server.requestTimeout = o.requestTimeout;
+    if (limits === null) {
+      server.keepAliveTimeout = o.keepAliveTimeout;
+      server.requestTimeout = o.requestTimeout;
+    } else {
+      server.keepAliveTimeout = limits.keepAliveTimeoutMs;
+      server.requestTimeout = limits.requestTimeoutMs;
+      server.headersTimeout = limits.headersTimeoutMs;
+      server.maxConnections = limits.maxConnections;
+    }
     server.setTimeout(o.connectionTimeout);
     if (o.maxRequestsPerSocket > 0) server.maxRequestsPerSocket = o.maxRequestsPerSocket;
     return server;
@@ -104,11 +149,9 @@ export class FastRoutes {
     this.attached = {
       options,
       bodyLimit: config.bodyLimit ?? 1024 * 1024,
-      // Fastify's own JSON parser (empty body, bad JSON, __proto__ → the same errors), as Nest's adapter uses it.
-      parseJson: fastify.getDefaultJsonParser(
-        config.onProtoPoisoning ?? 'error',
-        config.onConstructorPoisoning ?? 'error',
-      ) as unknown as JsonParser,
+      // The parser Fastify's routes use (bad JSON, __proto__ → the same errors; an empty body is none).
+      parseJson: jsonBodyParser(fastify),
+      securityHeaders: { ...options.securityHeaders, 'content-type': JSON_CONTENT_TYPE },
     };
     // Once Fastify starts closing, requests go to it: it answers them 503 and closes the connection.
     fastify.addHook('preClose', (done) => {
@@ -138,7 +181,7 @@ export class FastRoutes {
       return false;
     }
     const requestId = app.options.requestId(headers['x-request-id']);
-    const started = app.options.accessLog === null && app.options.observe === null ? 0 : performance.now();
+    const started = app.options.accessLog === null && app.options.observe === null ? 0 : (arrivedAt(req) ?? performance.now());
     // Buffers, decoded once at the end (as Nest's body parser does): no StringDecoder per request.
     const chunks: Buffer[] = [];
     req.on('data', (chunk: Buffer) => chunks.push(chunk));
@@ -166,7 +209,7 @@ export class FastRoutes {
         parsed.value = value;
       });
       if (parsed.error) throw parsed.error;
-      result = handler({ headers: req.headers, body: parsed.value });
+      result = handler({ headers: req.headers, body: parsed.value, client: req.socket.remoteAddress ?? '' });
     } catch (error) {
       this.fail(app, req, res, error, requestId, started);
       return;
@@ -196,7 +239,7 @@ export class FastRoutes {
     started: number,
     headers: Record<string, string> | null,
   ): void {
-    const own = { 'content-type': JSON_CONTENT_TYPE, 'content-length': Buffer.byteLength(json), 'x-request-id': requestId };
+    const own = { ...app.securityHeaders, 'content-length': Buffer.byteLength(json), 'x-request-id': requestId };
     // Server SDKs send no Origin: nothing to look up on the hot path.
     const origin = req.headers.origin;
     const cors = origin === undefined ? null : app.options.cors.responseHeaders(req.url ?? '', origin);

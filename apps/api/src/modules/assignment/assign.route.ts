@@ -1,5 +1,6 @@
 import { Logger } from '@nestjs/common';
 import { assignRequestSchema } from '@strata/contracts';
+import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppException } from '../../common/errors/app.exception';
 import { renderError } from '../../common/errors/render-error';
@@ -8,10 +9,12 @@ import { parseOrThrow } from '../../common/pipes/zod-validation.pipe';
 import type { ApiKeyService } from '../api-key/api-key.service';
 import { assignResponseJson } from './assignment-json';
 import type { AssignmentService } from './assignment.service';
+import { sessionTokenOf } from '../user/session-cookie';
 import { JSON_CONTENT_TYPE } from '../../common/http/content-types';
 
-const BEARER = /^Bearer\s+(\S+)\s*$/i;
 const logger = new Logger('AssignRoute');
+/** As ApiKeyGuard answers a signed-in person on an `sdk` route. */
+const SDK_ONLY = new AppException('forbidden', 'This endpoint is for SDKs and servers: send an API key ("Authorization: Bearer <key>").');
 
 /**
  * `POST /v1/assign`, outside Nest's router, reached two ways with one handler (`answer`):
@@ -35,17 +38,15 @@ export function registerAssignRoute(
   keys: ApiKeyService,
   assignments: AssignmentService,
 ): void {
-  const answer = (authorization: string | undefined, body: unknown): string | Promise<string> => {
-    const match = BEARER.exec(authorization ?? '');
-    if (!match?.[1]) throw new AppException('unauthorized');
-    const key = keys.authenticate(match[1]);
-    if (!key) throw new AppException('unauthorized', 'The API key is not valid or has been revoked.');
+  const answer = (headers: IncomingHttpHeaders, client: string, body: unknown): string | Promise<string> => {
+    if (headers.authorization === undefined) throw sessionTokenOf(headers.cookie) === null ? new AppException('unauthorized') : SDK_ONLY;
+    const key = keys.authenticateBearer(headers.authorization, client);
     const input = parseOrThrow(assignRequestSchema, body);
     if (input.logExposures !== true) return assignResponseJson(assignments.assignmentsFor(input));
     return assignments.assign(input, key.id).then((result) => assignResponseJson(result.assignments));
   };
 
-  fastRoutes.post('/v1/assign', (request) => answer(request.headers.authorization, request.body));
+  fastRoutes.post('/v1/assign', (request) => answer(request.headers, request.client, request.body));
   fastify.route({
     method: 'POST',
     url: '/v1/assign',
@@ -57,7 +58,7 @@ export function registerAssignRoute(
     // Not async: a returned string is sent at once, a thrown error goes to errorHandler above.
     handler: (request: FastifyRequest, reply: FastifyReply): string | Promise<string> => {
       void reply.type(JSON_CONTENT_TYPE);
-      return answer(request.headers.authorization, request.body);
+      return answer(request.headers, request.ip, request.body);
     },
   });
 }

@@ -55,21 +55,26 @@ export class AssignmentController {
     return batchResponseJson(results);
   }
 
-  /** The snapshot SDKs evaluate locally. Serialized once per version; revalidate with If-None-Match. */
+  /**
+   * The snapshot SDKs evaluate locally. Serialized once per version; revalidate with If-None-Match.
+   * `sdk-client` keys (browsers) get the client snapshot: no forced variants, secure values hashed.
+   */
   @Get('sdk/config')
   @Auth('sdk')
-  config(@Headers('if-none-match') ifNoneMatch: string | undefined, @Res() reply: FastifyReply): void {
+  config(@CurrentPrincipal() principal: Principal, @Headers('if-none-match') ifNoneMatch: string | undefined, @Res() reply: FastifyReply): void {
     const state = this.snapshots.current();
-    reply.header('etag', state.etag).header('cache-control', 'no-cache');
-    if (etagMatches(ifNoneMatch, state.etag)) {
+    const client = principal.type === 'sdk-client';
+    const etag = client ? state.clientEtag : state.etag;
+    reply.header('etag', etag).header('cache-control', 'no-cache');
+    if (etagMatches(ifNoneMatch, etag)) {
       reply.code(304).send();
       return;
     }
-    reply.code(200).type(JSON_CONTENT_TYPE).send(state.json);
+    reply.code(200).type(JSON_CONTENT_TYPE).send(client ? state.clientJson : state.json);
   }
 
   @Get('explain')
-  @Auth('admin')
+  @Auth('read')
   @ApiZodQuery(explainQuerySchema)
   explain(@Query() query: unknown): Explanation {
     return this.assignments.explain(parseOrThrow(explainQuerySchema, query, 'query'));

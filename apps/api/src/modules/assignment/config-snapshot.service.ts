@@ -1,10 +1,12 @@
 import { Injectable, Logger, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { compileSnapshot, type CompiledSnapshot } from '@strata/bucketing';
+import { compileRe2 } from '@strata/bucketing/regex';
 import type { ConfigSnapshot } from '@strata/contracts';
 import { DataSource } from 'typeorm';
-import { ConfigChangeFeed } from '../../database/config-change-feed';
-import { buildSnapshot, SNAPSHOT_SQL, type SnapshotRows } from './snapshot-builder';
+import { ChangeBatcher, ConfigChangeFeed } from '../../database/config-change-feed';
+import { SNAPSHOT_SQL, SnapshotAssembler, type SnapshotRows } from './snapshot-builder';
+import { clientSnapshot } from './client-snapshot';
 
 /** What one build produced, swapped in as a whole so readers never see a half-updated state. */
 export interface SnapshotState {
@@ -14,6 +16,9 @@ export interface SnapshotState {
   readonly json: string;
   /** Strong ETag: the quoted content version. */
   readonly etag: string;
+  /** What `sdk-client` keys get (client-snapshot.ts: no forced variants, secure values hashed), serialized once. */
+  readonly clientJson: string;
+  readonly clientEtag: string;
 }
 
 type SnapshotListener = (state: SnapshotState) => void;
@@ -21,21 +26,26 @@ type SnapshotListener = (state: SnapshotState) => void;
 /** setTimeout's ceiling (~24.8 days); later expiries are re-armed by the rebuild it triggers. */
 const MAX_TIMER_MS = 2_147_483_647;
 const RETRY_MS = 1000;
+/** Batcher key of a layer change: the layers are re-read by every build anyway. */
+const LAYERS = 'layers';
+const EXPERIMENT = 'experiment:';
 
 /**
  * Holds the configuration snapshot in memory for assignment and `GET /v1/sdk/config`.
- * Built on start, rebuilt on every configuration change (ConfigChangeFeed: LISTEN + 1 s poll,
+ * Built on start, updated on every configuration change (ConfigChangeFeed: LISTEN + 1 s poll,
  * so processes sharing a database converge within ~1 s) and when the next forced variant
- * expires. Builds are serialized and coalesced; a failed rebuild keeps serving the last good
- * snapshot and retries.
+ * expires. A change re-reads only the experiment it names (SnapshotAssembler keeps the rest),
+ * so its cost does not grow with the number of experiments; an unknown change re-reads all.
+ * Builds are serialized and coalesced (one build for the changes that arrived meanwhile); a
+ * failed build keeps serving the last good snapshot and retries.
  */
 @Injectable()
 export class ConfigSnapshotService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(ConfigSnapshotService.name);
   private state: SnapshotState | null = null;
   private readonly listeners = new Set<SnapshotListener>();
-  private chain: Promise<void> = Promise.resolve();
-  private queued: Promise<void> | null = null;
+  private readonly assembler = new SnapshotAssembler();
+  private readonly batcher = new ChangeBatcher((keys) => this.build(keys));
   private expiryTimer: NodeJS.Timeout | null = null;
   private retryTimer: NodeJS.Timeout | null = null;
   private unsubscribe: (() => void) | null = null;
@@ -49,7 +59,11 @@ export class ConfigSnapshotService implements OnModuleInit, OnApplicationShutdow
   async onModuleInit(): Promise<void> {
     // Subscribe first: a change committed while the first build runs triggers another build.
     // The feed's contract: reject when the rebuild failed, so it keeps its version and retries.
-    this.unsubscribe = this.changes.subscribe(() => this.rebuild());
+    this.unsubscribe = this.changes.subscribe(async (_version, changes) => {
+      if (changes === null) return this.batcher.add('all');
+      const keys = changes.flatMap((c) => (c.entityType === 'experiment' ? [EXPERIMENT + c.key] : c.entityType === 'layer' ? [LAYERS] : []));
+      await Promise.all(keys.map((k) => this.batcher.add(k)));
+    });
     await this.rebuild();
   }
 
@@ -85,44 +99,43 @@ export class ConfigSnapshotService implements OnModuleInit, OnApplicationShutdow
   }
 
   /**
-   * Rebuilds from the database. Resolves once a build that started after this call has
-   * finished; concurrent callers share one queued build.
+   * Rebuilds everything from the database. Resolves once a build that started after this call
+   * has finished; concurrent callers share one queued build.
    */
   rebuild(): Promise<void> {
-    if (this.queued) return this.queued;
-    const next = this.chain.then(() => {
-      this.queued = null;
-      return this.build();
-    });
-    this.queued = next;
-    this.chain = next.catch(() => undefined);
-    return next;
+    return this.batcher.add('all');
   }
 
-  private rebuildInBackground(): Promise<void> {
-    return this.rebuild().catch((error: unknown) => {
+  private rebuildInBackground(key: string | 'all'): Promise<void> {
+    return this.batcher.add(key).catch((error: unknown) => {
       this.logger.warn(`Snapshot rebuild failed; serving version ${this.state?.snapshot.version ?? '(none)'} and retrying: ${String(error)}`);
       if (!this.closed && this.retryTimer === null) {
         this.retryTimer = setTimeout(() => {
           this.retryTimer = null;
-          void this.rebuildInBackground();
+          void this.rebuildInBackground('all');
         }, RETRY_MS);
         this.retryTimer.unref();
       }
     });
   }
 
-  private async build(): Promise<void> {
+  private async build(keys: ReadonlySet<string> | 'all'): Promise<void> {
     if (this.closed) return;
-    const rows: SnapshotRows[] = await this.dataSource.query(SNAPSHOT_SQL);
-    const { snapshot, nextExpiry } = buildSnapshot(rows[0] ?? { layers: [], experiments: [] }, new Date());
+    const experimentKeys = keys === 'all' ? null : [...keys].filter((k) => k.startsWith(EXPERIMENT)).map((k) => k.slice(EXPERIMENT.length));
+    const rows: SnapshotRows[] = await this.dataSource.query(SNAPSHOT_SQL, [experimentKeys]);
+    const now = new Date();
+    this.assembler.apply(rows[0] ?? { layers: [], experiments: [] }, experimentKeys === null ? 'all' : new Set(experimentKeys), now.getTime());
+    const { snapshot, nextExpiry, json } = this.assembler.build(now);
     this.armExpiryTimer(nextExpiry);
     if (this.state !== null && this.state.snapshot.version === snapshot.version) return;
     const state: SnapshotState = {
       snapshot,
-      compiled: compileSnapshot(snapshot),
-      json: JSON.stringify(snapshot),
+      // RE2 (linear time) for `regex` targeting: a pattern can never stall the thread that assigns.
+      compiled: compileSnapshot(snapshot, undefined, { regex: compileRe2 }),
+      json,
       etag: `"${snapshot.version}"`,
+      clientJson: JSON.stringify(clientSnapshot(snapshot)),
+      clientEtag: `"${snapshot.version}-client"`,
     };
     this.state = state;
     for (const listener of this.listeners) {
@@ -142,7 +155,7 @@ export class ConfigSnapshotService implements OnModuleInit, OnApplicationShutdow
     const delay = Math.min(Math.max(nextExpiry - Date.now() + 5, 0), MAX_TIMER_MS);
     this.expiryTimer = setTimeout(() => {
       this.expiryTimer = null;
-      void this.rebuildInBackground();
+      void this.rebuildInBackground('all');
     }, delay);
     this.expiryTimer.unref();
   }

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { buildSnapshot, canonicalJson, mergeRanges, type SnapshotExperimentRow, type SnapshotRows } from './snapshot-builder';
+import { buildSnapshot, canonicalJson, mergeRanges, SnapshotAssembler, type SnapshotExperimentRow, type SnapshotRows } from './snapshot-builder';
 import { etagMatches } from './assignment.controller';
 
 const NOW = new Date('2025-06-01T12:00:00.000Z');
@@ -103,6 +103,42 @@ describe('buildSnapshot', () => {
     const after = buildSnapshot(rows([row({ forcedVariants: forced })]), new Date('2025-06-01T12:00:31.000Z'));
     expect(after.snapshot.version).not.toBe(before.snapshot.version);
     expect(after.nextExpiry).toBeNull();
+  });
+});
+
+describe('SnapshotAssembler', () => {
+  const many = (n: number, ramp = 0): SnapshotExperimentRow[] =>
+    Array.from({ length: n }, (_, i) => row({ key: `exp-${String(i).padStart(3, '0')}`, salt: `s${i}`, ranges: [{ start: i * 10, end: i * 10 + 10 + (i === 7 ? ramp : 0) }] }));
+
+  it('builds exactly what buildSnapshot builds: the same version and the same served JSON', () => {
+    const a = new SnapshotAssembler();
+    a.apply(rows(many(50)), 'all', NOW.getTime());
+    const assembled = a.build(NOW);
+    const full = buildSnapshot(rows(many(50)), NOW);
+    expect(assembled.snapshot).toEqual(full.snapshot);
+    expect(assembled.json).toBe(JSON.stringify(full.snapshot));
+  });
+
+  it('after an update of a few keys equals a full build of the new state (changed, added and removed experiments)', () => {
+    const a = new SnapshotAssembler();
+    a.apply(rows(many(50)), 'all', NOW.getTime());
+    // exp-007 ramped, exp-020 left the snapshot (stopped), exp-999 started.
+    const changed = [many(50, 5)[7], row({ key: 'exp-999', salt: 'new', ranges: [{ start: 9000, end: 9100 }] })];
+    a.apply(rows(changed), new Set(['exp-007', 'exp-020', 'exp-999']), NOW.getTime());
+    const expected = [...many(50, 5).filter((e) => e.key !== 'exp-020'), changed[1]];
+    const full = buildSnapshot(rows(expected), NOW);
+    const assembled = a.build(NOW);
+    expect(assembled.snapshot.version).toBe(full.snapshot.version);
+    expect(assembled.json).toBe(JSON.stringify(full.snapshot));
+    expect(assembled.snapshot.experiments.map((e) => e.key)).not.toContain('exp-020');
+  });
+
+  it('keeps the earliest forced-variant expiry across experiments it did not re-read', () => {
+    const a = new SnapshotAssembler();
+    const soon = '2025-06-01T12:00:30.000Z';
+    a.apply(rows([row({ key: 'a', forcedVariants: [{ unitId: 'u', variant: 'control', expiresAt: soon }] }), row({ key: 'b' })]), 'all', NOW.getTime());
+    a.apply(rows([row({ key: 'b', ranges: [{ start: 0, end: 10 }] })]), new Set(['b']), NOW.getTime());
+    expect(a.build(NOW).nextExpiry).toBe(Date.parse(soon));
   });
 });
 

@@ -22,8 +22,9 @@ export interface SnapshotRows {
 /**
  * Everything the snapshot needs, in one statement so layers, experiments and live bucket
  * ranges come from the same MVCC snapshot (two separate queries could straddle a commit).
- * Stopped and draft experiments are left out: they assign nobody. Shipped experiments hold no
- * buckets (the ledger released them), so their ranges come out empty.
+ * Stopped, concluded and draft experiments are left out: they assign nobody. Shipped experiments
+ * hold no buckets (the ledger released them), so their ranges come out empty.
+ * `$1` limits the experiments to those keys (an incremental update after a change); null reads all.
  */
 export const SNAPSHOT_SQL = `
   SELECT
@@ -45,7 +46,7 @@ export const SNAPSHOT_SQL = `
         ) END
       ) ORDER BY e.key)
       FROM experiments e
-      WHERE e.status IN ('running', 'shipped')
+      WHERE e.status IN ('running', 'shipped') AND ($1::text[] IS NULL OR e.key = ANY($1::text[]))
     ), '[]') AS experiments`;
 
 export interface BuiltSnapshot {
@@ -85,26 +86,20 @@ export function mergeRanges(ranges: readonly BucketRange[]): BucketRange[] {
   return out;
 }
 
-/**
- * Turns query rows into a ConfigSnapshot. Forced variants that expired by `now` are dropped
- * (the snapshot changes, hence its version, when one expires); the earliest expiry still
- * ahead is returned so the caller can schedule the next rebuild.
- */
-export function buildSnapshot(rows: SnapshotRows, now: Date): BuiltSnapshot {
-  const nowMs = now.getTime();
+/** One snapshot experiment from its row; `nextExpiry` is its earliest forced-variant expiry still ahead. */
+export function buildSnapshotExperiment(e: SnapshotExperimentRow, nowMs: number): { experiment: SnapshotExperiment; nextExpiry: number | null } {
   let nextExpiry: number | null = null;
-  const layers: SnapshotLayer[] = rows.layers.map((l) => ({ key: l.key, salt: l.salt }));
-  const experiments: SnapshotExperiment[] = rows.experiments.map((e) => {
-    const forcedVariants = (e.forcedVariants ?? []).flatMap((f): SnapshotForcedVariant[] => {
-      const expiresAt = f.expiresAt ?? null;
-      if (expiresAt === null) return [{ unitId: f.unitId, variant: f.variant, expiresAt }];
-      const at = Date.parse(expiresAt);
-      if (Number.isNaN(at) || at <= nowMs) return [];
-      if (nextExpiry === null || at < nextExpiry) nextExpiry = at;
-      // Normalized so the same instant written with different offsets hashes the same.
-      return [{ unitId: f.unitId, variant: f.variant, expiresAt: new Date(at).toISOString() }];
-    });
-    return {
+  const forcedVariants = (e.forcedVariants ?? []).flatMap((f): SnapshotForcedVariant[] => {
+    const expiresAt = f.expiresAt ?? null;
+    if (expiresAt === null) return [{ unitId: f.unitId, variant: f.variant, expiresAt }];
+    const at = Date.parse(expiresAt);
+    if (Number.isNaN(at) || at <= nowMs) return [];
+    if (nextExpiry === null || at < nextExpiry) nextExpiry = at;
+    // Normalized so the same instant written with different offsets hashes the same.
+    return [{ unitId: f.unitId, variant: f.variant, expiresAt: new Date(at).toISOString() }];
+  });
+  return {
+    experiment: {
       key: e.key,
       layer: e.layer,
       salt: e.salt,
@@ -114,7 +109,77 @@ export function buildSnapshot(rows: SnapshotRows, now: Date): BuiltSnapshot {
       targeting: e.targeting ?? null,
       forcedVariants,
       shippedVariant: e.status === 'shipped' ? e.shippedVariant : null,
-    };
+    },
+    nextExpiry,
+  };
+}
+
+interface AssembledEntry {
+  experiment: SnapshotExperiment;
+  /** canonicalJson(experiment), for the version. */
+  canonical: string;
+  /** JSON.stringify(experiment), for the served body. */
+  json: string;
+  nextExpiry: number | null;
+}
+
+export interface AssembledSnapshot extends BuiltSnapshot {
+  /** JSON.stringify(snapshot), assembled from each experiment's cached serialization. */
+  json: string;
+}
+
+const byKey = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
+/**
+ * Holds the snapshot's experiments between builds so a change re-reads and re-serializes only
+ * the experiments it touched: each experiment's canonical and plain JSON are kept, and the
+ * version and body are joined from them (sha1 and a join over the cached strings instead of
+ * re-serializing every experiment). The result is byte-identical to buildSnapshot's.
+ */
+export class SnapshotAssembler {
+  private layers: SnapshotLayer[] = [];
+  private readonly entries = new Map<string, AssembledEntry>();
+
+  /** Applies one query's rows: all experiments when `keys` is 'all', else only those keys (absent = left the snapshot). */
+  apply(rows: SnapshotRows, keys: ReadonlySet<string> | 'all', nowMs: number): void {
+    this.layers = rows.layers.map((l) => ({ key: l.key, salt: l.salt }));
+    if (keys === 'all') this.entries.clear();
+    else for (const k of keys) this.entries.delete(k);
+    for (const row of rows.experiments) {
+      const { experiment, nextExpiry } = buildSnapshotExperiment(row, nowMs);
+      this.entries.set(experiment.key, { experiment, canonical: canonicalJson(experiment), json: JSON.stringify(experiment), nextExpiry });
+    }
+  }
+
+  build(now: Date): AssembledSnapshot {
+    const entries = [...this.entries.values()].sort((a, b) => byKey(a.experiment.key, b.experiment.key));
+    const layers = [...this.layers].sort((a, b) => byKey(a.key, b.key));
+    let nextExpiry: number | null = null;
+    for (const e of entries) if (e.nextExpiry !== null && (nextExpiry === null || e.nextExpiry < nextExpiry)) nextExpiry = e.nextExpiry;
+    // Equal to contentVersion(layers, experiments): canonicalJson sorts "experiments" before "layers".
+    const version = createHash('sha1')
+      .update(`{"experiments":[${entries.map((e) => e.canonical).join(',')}],"layers":${canonicalJson(layers)}}`)
+      .digest('hex');
+    const generatedAt = now.toISOString();
+    const snapshot: ConfigSnapshot = { version, generatedAt, layers, experiments: entries.map((e) => e.experiment) };
+    const json = `{"version":${JSON.stringify(version)},"generatedAt":${JSON.stringify(generatedAt)},"layers":${JSON.stringify(layers)},"experiments":[${entries.map((e) => e.json).join(',')}]}`;
+    return { snapshot, nextExpiry, json };
+  }
+}
+
+/**
+ * Turns query rows into a ConfigSnapshot. Forced variants that expired by `now` are dropped
+ * (the snapshot changes, hence its version, when one expires); the earliest expiry still
+ * ahead is returned so the caller can schedule the next rebuild.
+ */
+export function buildSnapshot(rows: SnapshotRows, now: Date): BuiltSnapshot {
+  const nowMs = now.getTime();
+  let nextExpiry: number | null = null;
+  const layers: SnapshotLayer[] = rows.layers.map((l) => ({ key: l.key, salt: l.salt }));
+  const experiments: SnapshotExperiment[] = rows.experiments.map((row) => {
+    const built = buildSnapshotExperiment(row, nowMs);
+    if (built.nextExpiry !== null && (nextExpiry === null || built.nextExpiry < nextExpiry)) nextExpiry = built.nextExpiry;
+    return built.experiment;
   });
   return {
     snapshot: { version: contentVersion(layers, experiments), generatedAt: now.toISOString(), layers, experiments },

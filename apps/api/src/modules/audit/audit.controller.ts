@@ -8,7 +8,7 @@ import { AuditService } from './audit.service';
 
 @ApiTags('audit')
 @ApiBearerAuth()
-@Auth('admin')
+@Auth('read')
 @Controller('v1/audit')
 export class AuditController {
   constructor(private readonly audit: AuditService) {}

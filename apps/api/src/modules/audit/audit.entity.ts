@@ -12,6 +12,14 @@ export class AuditEntryEntity {
   @Column({ name: 'api_key_id', type: 'uuid', nullable: true })
   apiKeyId!: string | null;
 
+  /** The person who made the change; null for API keys and the system. */
+  @Column({ name: 'user_id', type: 'uuid', nullable: true })
+  userId!: string | null;
+
+  /** The person's e-mail, the key's name, or "system", as at the time of the change. */
+  @Column({ name: 'actor_name', type: 'text' })
+  actorName!: string;
+
   @Column({ type: 'text' })
   action!: string;
 

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { AuditEntryDto, Page } from '@strata/contracts';
+import type { AuditActorDto, AuditEntryDto, Page } from '@strata/contracts';
 import type { z } from 'zod';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { auditQuerySchema } from '@strata/contracts';
@@ -10,15 +10,28 @@ import { AuditEntryEntity } from './audit.entity';
 
 export interface AuditRecord {
   action: string;
-  entityType: 'api_key' | 'layer' | 'metric' | 'experiment';
+  entityType: 'api_key' | 'layer' | 'metric' | 'experiment' | 'user';
   entityKey: string;
   before: unknown;
   after: unknown;
+  /**
+   * Whether the change alters what API processes hold in memory (assignment snapshot, collector
+   * catalog, API keys). Metric definitions and experiment alerts don't: bumping the version for
+   * them only made every process reload for nothing. Default: false for metrics, true otherwise.
+   */
+  affectsServedConfig?: boolean;
+}
+
+function actorOf(r: AuditEntryEntity): AuditActorDto {
+  if (r.userId !== null) return { kind: 'user', id: r.userId, name: r.actorName };
+  if (r.apiKeyId !== null) return { kind: 'api_key', id: r.apiKeyId, name: r.actorName };
+  return { kind: 'system', id: null, name: r.actorName };
 }
 
 /**
  * Every configuration change is written here in the same transaction as the change, and
- * bumps the configuration version so every API process rebuilds its snapshot.
+ * (when it alters served configuration) bumps the configuration version, naming the changed
+ * entity, so every API process updates that entry of its snapshot, catalog or key map.
  */
 @Injectable()
 export class AuditService {
@@ -26,10 +39,12 @@ export class AuditService {
 
   async record(manager: EntityManager, principal: Principal, entry: AuditRecord): Promise<void> {
     await manager.query(
-      'INSERT INTO audit_log (api_key_id, action, entity_type, entity_key, before, after) VALUES ($1, $2, $3, $4, $5, $6)',
-      [principal.keyId, entry.action, entry.entityType, entry.entityKey, JSON.stringify(entry.before ?? null), JSON.stringify(entry.after ?? null)],
+      'INSERT INTO audit_log (api_key_id, user_id, actor_name, action, entity_type, entity_key, before, after) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
+      [principal.keyId, principal.userId, principal.name, entry.action, entry.entityType, entry.entityKey, JSON.stringify(entry.before ?? null), JSON.stringify(entry.after ?? null)],
     );
-    await bumpConfigVersion(manager);
+    const entityType = entry.entityType;
+    // People are looked up per request (sessions), so a user change has nothing to push to other processes.
+    if (entityType !== 'metric' && entityType !== 'user' && (entry.affectsServedConfig ?? true)) await bumpConfigVersion(manager, { entityType, key: entry.entityKey });
   }
 
   async list(query: z.output<typeof auditQuerySchema>): Promise<Page<AuditEntryDto>> {
@@ -44,6 +59,7 @@ export class AuditService {
       items: rows.map((r) => ({
         id: String(r.id),
         at: r.at.toISOString(),
+        actor: actorOf(r),
         apiKeyId: r.apiKeyId,
         action: r.action,
         entityType: r.entityType,

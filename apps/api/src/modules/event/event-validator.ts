@@ -33,6 +33,20 @@ function reject(index: number, code: EventRejectionCode, message: string): Event
  * exception, so one bad event never costs the good ones. Hot path: no I/O, no database read.
  * `indexes` maps positions to reported indexes (import reports line numbers).
  */
+const own = Object.prototype.hasOwnProperty;
+
+/**
+ * Where an event holds an own `__proto__` key (JSON.parse makes one from `"__proto__": …`), or
+ * null. Copying such an object key by key (zod's record output does) would set its prototype.
+ */
+function protoKeyPath(raw: unknown): string | null {
+  if (typeof raw !== 'object' || raw === null) return null;
+  if (own.call(raw, '__proto__')) return 'event';
+  const attributes = (raw as { attributes?: unknown }).attributes;
+  if (typeof attributes === 'object' && attributes !== null && own.call(attributes, '__proto__')) return 'attributes';
+  return null;
+}
+
 export function validateEvents(raw: readonly unknown[], ctx: ValidationContext, indexes?: readonly number[]): ValidatedEvents {
   const rows: EventRow[] = [];
   const rejected: EventRejection[] = [];
@@ -40,6 +54,11 @@ export function validateEvents(raw: readonly unknown[], ctx: ValidationContext, 
   const maxTs = ctx.now + EVENT_MAX_SKEW_AHEAD_MS;
   for (let i = 0; i < raw.length; i++) {
     const index = indexes ? indexes[i] : i;
+    const poisoned = protoKeyPath(raw[i]);
+    if (poisoned !== null) {
+      rejected.push(reject(index, 'invalid_event', `${poisoned}: a "__proto__" key is not allowed (it would replace the object's prototype)`));
+      continue;
+    }
     let e = fastParseEvent(raw[i]);
     if (e === null) {
       const parsed = eventInputSchema.safeParse(raw[i]);

@@ -44,8 +44,8 @@ export class EventController {
   }
 
   @Get('stats')
-  @Auth('admin')
-  stats(): EventStatsDto {
-    return this.events.snapshot();
+  @Auth('read')
+  stats(): Promise<EventStatsDto> {
+    return this.events.statsWithLog();
   }
 }

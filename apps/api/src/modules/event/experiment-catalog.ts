@@ -3,7 +3,7 @@ import { InjectDataSource } from '@nestjs/typeorm';
 import { hashUnit, pickVariant } from '@strata/bucketing';
 import type { ExperimentStatus, ForcedVariantDto, VariantDto } from '@strata/contracts';
 import type { DataSource } from 'typeorm';
-import { ConfigChangeFeed } from '../../database/config-change-feed';
+import { ChangeBatcher, ConfigChangeFeed, type ConfigChange } from '../../database/config-change-feed';
 
 /** What the collector needs to know about an experiment to check an exposure. */
 export interface CatalogExperiment {
@@ -69,15 +69,26 @@ export function expectedVariant(e: CatalogExperiment, unitId: string, ts: number
   return { variant: e.variantKeys[pickVariant(e.cumulative, u)], forced: false };
 }
 
+const CATALOG_COLUMNS = 'key, status, salt, variants, forced_variants, started_at, stopped_at';
+
+/** The experiments a batch of changes touched, or 'all' when they are not known. */
+export function experimentKeysOf(changes: readonly ConfigChange[] | null): Set<string> | 'all' {
+  if (changes === null) return 'all';
+  return new Set(changes.filter((c) => c.entityType === 'experiment').map((c) => c.key));
+}
+
 /**
- * Every experiment (any status) in memory, rebuilt when configuration changes anywhere
- * (ConfigChangeFeed; a failed reload keeps the last catalog and is retried by the feed).
+ * Every experiment (any status) in memory, kept current by the configuration change feed:
+ * a change to one experiment re-reads that row only, so a change costs the same at 2,000
+ * experiments as at 20; an unknown change (missed notification) re-reads them all. A failed
+ * reload keeps the last catalog and is retried by the feed.
  * Ingestion must not query the database per event; this is what it reads.
  */
 @Injectable()
 export class ExperimentCatalog implements OnModuleInit, OnModuleDestroy {
-  private byKey: ReadonlyMap<string, CatalogExperiment> = new Map();
+  private readonly byKey = new Map<string, CatalogExperiment>();
   private unsubscribe: (() => void) | null = null;
+  private readonly batcher = new ChangeBatcher((keys) => this.load(keys));
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
@@ -85,7 +96,12 @@ export class ExperimentCatalog implements OnModuleInit, OnModuleDestroy {
   ) {}
 
   async onModuleInit(): Promise<void> {
-    this.unsubscribe = this.feed.subscribe(() => this.reload());
+    // Rejects when the rows could not be read: the feed keeps its version and retries.
+    this.unsubscribe = this.feed.subscribe(async (_version, changes) => {
+      const keys = experimentKeysOf(changes);
+      if (keys === 'all') await this.batcher.add('all');
+      else await Promise.all([...keys].map((k) => this.batcher.add(k)));
+    });
     await this.reload();
   }
 
@@ -97,11 +113,23 @@ export class ExperimentCatalog implements OnModuleInit, OnModuleDestroy {
     return this.byKey.get(key);
   }
 
-  /** Rejects when the catalog could not be read (the last one stays); the change feed then retries. */
-  async reload(): Promise<void> {
-    const rows: ExperimentRow[] = await this.dataSource.query(
-      'SELECT key, status, salt, variants, forced_variants, started_at, stopped_at FROM experiments',
-    );
-    this.byKey = new Map(rows.map((r) => [r.key, toCatalogExperiment(r)]));
+  /** Re-reads every experiment; rejects when the catalog could not be read (the last one stays). */
+  reload(): Promise<void> {
+    return this.batcher.add('all');
+  }
+
+  private async load(keys: ReadonlySet<string> | 'all'): Promise<void> {
+    if (keys === 'all') {
+      const rows: ExperimentRow[] = await this.dataSource.query(`SELECT ${CATALOG_COLUMNS} FROM experiments`);
+      this.byKey.clear();
+      for (const r of rows) this.byKey.set(r.key, toCatalogExperiment(r));
+      return;
+    }
+    const wanted = [...keys];
+    if (wanted.length === 0) return;
+    const rows: ExperimentRow[] = await this.dataSource.query(`SELECT ${CATALOG_COLUMNS} FROM experiments WHERE key = ANY($1)`, [wanted]);
+    const found = new Set(rows.map((r) => r.key));
+    for (const k of wanted) if (!found.has(k)) this.byKey.delete(k);
+    for (const r of rows) this.byKey.set(r.key, toCatalogExperiment(r));
   }
 }

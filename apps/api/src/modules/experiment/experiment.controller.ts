@@ -24,11 +24,12 @@ const keyParam = z.object({ key: keySchema });
 
 @ApiTags('experiments')
 @ApiBearerAuth()
-@Auth('admin')
+@Auth('read')
 @Controller('v1/experiments')
 export class ExperimentController {
   constructor(private readonly experiments: ExperimentService) {}
 
+  @Auth('write')
   @Post()
   @ApiZodBody(createExperimentSchema)
   create(@CurrentPrincipal() principal: Principal, @Body() body: unknown): Promise<ExperimentDto> {
@@ -46,18 +47,21 @@ export class ExperimentController {
     return this.experiments.get(parseOrThrow(keyParam, params, 'params').key);
   }
 
+  @Auth('write')
   @Patch(':key')
   @ApiZodBody(updateExperimentSchema)
   update(@CurrentPrincipal() principal: Principal, @Param() params: unknown, @Body() body: unknown): Promise<ExperimentDto> {
     return this.experiments.update(principal, parseOrThrow(keyParam, params, 'params').key, parseOrThrow(updateExperimentSchema, body));
   }
 
+  @Auth('write')
   @Delete(':key')
   @HttpCode(204)
   async remove(@CurrentPrincipal() principal: Principal, @Param() params: unknown): Promise<void> {
     await this.experiments.remove(principal, parseOrThrow(keyParam, params, 'params').key);
   }
 
+  @Auth('write')
   @Post(':key/start')
   @HttpCode(200)
   @ApiZodBody(startExperimentSchema)
@@ -66,6 +70,7 @@ export class ExperimentController {
     return this.experiments.start(principal, parseOrThrow(keyParam, params, 'params').key, startedAt);
   }
 
+  @Auth('write')
   @Post(':key/ramp')
   @HttpCode(200)
   @ApiZodBody(rampExperimentSchema)
@@ -73,6 +78,7 @@ export class ExperimentController {
     return this.experiments.ramp(principal, parseOrThrow(keyParam, params, 'params').key, parseOrThrow(rampExperimentSchema, body).traffic);
   }
 
+  @Auth('write')
   @Post(':key/stop')
   @HttpCode(200)
   @ApiZodBody(stopExperimentSchema)
@@ -80,6 +86,7 @@ export class ExperimentController {
     return this.experiments.stop(principal, parseOrThrow(keyParam, params, 'params').key, parseOrThrow(stopExperimentSchema, body ?? {}).reason);
   }
 
+  @Auth('write')
   @Post(':key/ship')
   @HttpCode(200)
   @ApiZodBody(shipExperimentSchema)
@@ -87,6 +94,15 @@ export class ExperimentController {
     return this.experiments.ship(principal, parseOrThrow(keyParam, params, 'params').key, parseOrThrow(shipExperimentSchema, body).variant);
   }
 
+  /** Shipped (or stopped) → concluded: it leaves assign replies and the SDK config; results and audit stay. */
+  @Auth('write')
+  @Post(':key/conclude')
+  @HttpCode(200)
+  conclude(@CurrentPrincipal() principal: Principal, @Param() params: unknown): Promise<ExperimentDto> {
+    return this.experiments.conclude(principal, parseOrThrow(keyParam, params, 'params').key);
+  }
+
+  @Auth('write')
   @Post(':key/rerandomize')
   @HttpCode(200)
   @ApiZodBody(rerandomizeExperimentSchema)

@@ -62,6 +62,9 @@ export class ExperimentEntity {
   @Column({ name: 'stopped_at', type: 'timestamptz', nullable: true })
   stoppedAt!: Date | null;
 
+  @Column({ name: 'concluded_at', type: 'timestamptz', nullable: true })
+  concludedAt!: Date | null;
+
   @Column({ name: 'stop_reason', type: 'text', nullable: true })
   stopReason!: string | null;
 

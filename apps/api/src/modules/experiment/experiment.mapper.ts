@@ -24,6 +24,7 @@ export function toExperimentDto(e: ExperimentEntity, ranges: BucketRange[]): Exp
     startedAt: e.startedAt?.toISOString() ?? null,
     stoppedAt: e.stoppedAt?.toISOString() ?? null,
     stopReason: e.stopReason,
+    concludedAt: e.concludedAt?.toISOString() ?? null,
     createdAt: e.createdAt.toISOString(),
     updatedAt: e.updatedAt.toISOString(),
   };

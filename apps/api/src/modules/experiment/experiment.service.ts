@@ -28,7 +28,8 @@ type UpdateExperiment = z.output<typeof updateExperimentSchema>;
 type ListQuery = z.output<typeof listExperimentsQuerySchema>;
 
 /**
- * Experiment configuration and lifecycle: draft → running → stopped, or running → shipped.
+ * Experiment configuration and lifecycle: draft → running → stopped, or running → shipped,
+ * then shipped (or stopped) → concluded.
  * Every change is one transaction that also writes the audit entry and bumps the config
  * version, so assignment picks it up everywhere within seconds.
  */
@@ -66,6 +67,7 @@ export class ExperimentService {
           startedAt: null,
           stoppedAt: null,
           stopReason: null,
+          concludedAt: null,
         });
         // The cast: TypeORM's deep-partial insert type can't express the alerts' free-form `details`.
         await manager.insert(ExperimentEntity, entity as QueryDeepPartialEntity<ExperimentEntity>);
@@ -86,7 +88,9 @@ export class ExperimentService {
       });
     }
     const [rows, total] = await qb.orderBy('e.created_at', 'DESC').addOrderBy('e.key', 'ASC').take(query.limit).skip(query.offset).getManyAndCount();
-    const items = await Promise.all(rows.map(async (e) => toExperimentDto(e, await this.ledger.rangesOf(this.dataSource.manager, e.key))));
+    // One ledger query for the whole page, not one per row.
+    const ranges = await this.ledger.rangesOfMany(this.dataSource.manager, rows.map((e) => e.key));
+    const items = rows.map((e) => toExperimentDto(e, ranges.get(e.key) ?? []));
     return { items, total, limit: query.limit, offset: query.offset };
   }
 
@@ -192,6 +196,22 @@ export class ExperimentService {
   }
 
   /**
+   * The experiment's code is gone from the app: it leaves assign replies and the SDK config (the
+   * snapshot holds running and shipped experiments only). Its results, exports and audit stay;
+   * the collector still knows it, so exposures logged before (and arriving up to 7 days late
+   * after a stop) are still checked as before. Final: no lifecycle action leads out of it.
+   */
+  conclude(principal: Principal, key: string): Promise<ExperimentDto> {
+    return this.change(principal, key, 'experiment.conclude', async (manager, e) => {
+      this.expectStatus(e, ['shipped', 'stopped'], 'conclude');
+      // Stopped and shipped experiments hold no buckets; released again in case of an old row.
+      await this.ledger.releaseAll(manager, e.layerKey, e.key);
+      e.status = 'concluded';
+      e.concludedAt = new Date();
+    });
+  }
+
+  /**
    * A new salt re-randomizes who gets which variant: an explicit, audited action, before the start
    * only. Not once stopped either: late exposures (up to 7 days) are validated against the salt
    * they were assigned with, and a stopped experiment never runs again.
@@ -205,9 +225,16 @@ export class ExperimentService {
 
   /** Raised by the guardrail job when auto-stop is off (or alongside an auto-stop). */
   addAlert(principal: Principal, key: string, alert: ExperimentAlertDto): Promise<ExperimentDto> {
-    return this.change(principal, key, 'experiment.alert', async (_manager, e) => {
-      e.alerts = [...e.alerts.filter((a) => !(a.kind === alert.kind && a.message === alert.message)), alert].slice(-50);
-    });
+    // Alerts are not part of what assignment or the collector hold: no config version bump.
+    return this.change(
+      principal,
+      key,
+      'experiment.alert',
+      async (_manager, e) => {
+        e.alerts = [...e.alerts.filter((a) => !(a.kind === alert.kind && a.message === alert.message)), alert].slice(-50);
+      },
+      { affectsServedConfig: false },
+    );
   }
 
   async remove(principal: Principal, key: string): Promise<void> {
@@ -235,6 +262,7 @@ export class ExperimentService {
     key: string,
     action: string,
     mutate: (manager: EntityManager, e: ExperimentEntity) => Promise<void>,
+    options: { affectsServedConfig?: boolean } = {},
   ): Promise<ExperimentDto> {
     return this.dataSource.transaction(async (manager) => {
       const e = await manager.findOne(ExperimentEntity, { where: { key }, lock: { mode: 'pessimistic_write' } });
@@ -243,7 +271,7 @@ export class ExperimentService {
       await mutate(manager, e);
       const saved = await manager.save(e);
       const after = toExperimentDto(saved, await this.ledger.rangesOf(manager, key));
-      await this.audit.record(manager, principal, { action, entityType: 'experiment', entityKey: key, before, after });
+      await this.audit.record(manager, principal, { action, entityType: 'experiment', entityKey: key, before, after, affectsServedConfig: options.affectsServedConfig });
       return after;
     });
   }

@@ -16,7 +16,7 @@ function attachment(filename: string): string {
 
 @ApiTags('exports')
 @ApiBearerAuth()
-@Auth('admin')
+@Auth('read')
 @Controller('v1/experiments/:key/export')
 export class ExportController {
   constructor(private readonly exports: ExportService) {}

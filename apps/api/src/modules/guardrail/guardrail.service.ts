@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleD
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { ExperimentAlertDto, GuardrailStatusDto, SrmDto } from '@strata/contracts';
 import type { DataSource } from 'typeorm';
-import { SYSTEM } from '../../common/guards/principal';
+import { systemActor } from '../../common/guards/principal';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { AuditService } from '../audit/audit.service';
 import { ExperimentService } from '../experiment/experiment.service';
@@ -12,6 +12,9 @@ import type { TickConsumer, TickContext } from '../analysis/tick-consumer';
 import { loadAnalysisDefinition, type AnalysisDefinition } from '../result/analysis-definition';
 import { buildGuardrails, buildSrm } from '../result/results-builder';
 import { WebhookService } from './webhook.service';
+
+/** Named in the audit log for what the guardrail job changes. */
+const GUARDRAILS = systemActor('guardrails');
 
 /** Guardrails use the nominal alpha: one sequential test per guardrail × treatment, valid at every peek. */
 const GUARDRAIL_ALPHA = 0.05;
@@ -139,9 +142,9 @@ export class GuardrailService implements TickConsumer, OnModuleInit, OnApplicati
     const numbers = found.map((f) => (f.kind === 'srm' ? `SRM p = ${Number(f.details.pValue).toExponential(2)} (counts ${JSON.stringify(f.details.counts)})` : String(f.details.summary)));
     const reason = `Auto-stopped by guardrails: ${numbers.join('; ')}`;
     if (current.autoStop) {
-      await this.experiments.stop(SYSTEM, key, reason.slice(0, 1000), 'experiment.auto_stop');
+      await this.experiments.stop(GUARDRAILS, key, reason.slice(0, 1000), 'experiment.auto_stop');
       await this.dataSource.transaction((manager) =>
-        this.audit.record(manager, SYSTEM, {
+        this.audit.record(manager, GUARDRAILS, {
           action: 'experiment.guardrail_finding',
           entityType: 'experiment',
           entityKey: key,
@@ -157,7 +160,7 @@ export class GuardrailService implements TickConsumer, OnModuleInit, OnApplicati
     if (fresh.length === 0) return 'known';
     for (const f of fresh) {
       const alert: ExperimentAlertDto = { kind: f.kind, message: f.message, at: new Date().toISOString(), details: { ...f.details, dataThrough } };
-      await this.experiments.addAlert(SYSTEM, key, alert);
+      await this.experiments.addAlert(GUARDRAILS, key, alert);
     }
     await this.webhook.notify({ type: 'experiment.alert', experiment: key, reason: numbers.join('; '), findings: fresh, at: new Date().toISOString() });
     return 'alerted';

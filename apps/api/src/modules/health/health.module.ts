@@ -1,5 +1,6 @@
 import { Module } from '@nestjs/common';
+import { EventModule } from '../event/event.module';
 import { HealthController } from './health.controller';
 
-@Module({ controllers: [HealthController] })
+@Module({ imports: [EventModule], controllers: [HealthController] })
 export class HealthModule {}

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { BUCKETS_PER_LAYER, type BucketLedgerEntryDto, type BucketRange } from '@strata/contracts';
-import { type EntityManager, IsNull, MoreThan, Not } from 'typeorm';
+import { type EntityManager, In, IsNull, MoreThan, Not } from 'typeorm';
 import { AppException } from '../../common/errors/app.exception';
 import { countBuckets, normalize, planRelease, planReservation, type ReservationHistory } from './bucket-allocator';
 import { BucketAllocationEntity } from './bucket-allocation.entity';
@@ -101,5 +101,20 @@ export class BucketLedgerService {
   async rangesOf(manager: EntityManager, experimentKey: string): Promise<BucketRange[]> {
     const rows = await manager.find(BucketAllocationEntity, { where: { experimentKey, releasedAt: IsNull() } });
     return normalize(rows.map((r) => ({ start: r.start, end: r.end })));
+  }
+
+  /** The live ranges of many experiments in one query (lists must not query per row). */
+  async rangesOfMany(manager: EntityManager, experimentKeys: readonly string[]): Promise<Map<string, BucketRange[]>> {
+    const out = new Map<string, BucketRange[]>();
+    if (experimentKeys.length === 0) return out;
+    const rows = await manager.find(BucketAllocationEntity, { where: { experimentKey: In([...experimentKeys]), releasedAt: IsNull() } });
+    const byKey = new Map<string, { start: number; end: number }[]>();
+    for (const r of rows) {
+      const list = byKey.get(r.experimentKey);
+      if (list) list.push({ start: r.start, end: r.end });
+      else byKey.set(r.experimentKey, [{ start: r.start, end: r.end }]);
+    }
+    for (const [key, list] of byKey) out.set(key, normalize(list));
+    return out;
   }
 }

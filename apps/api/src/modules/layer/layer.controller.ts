@@ -22,11 +22,12 @@ const rerandomizeSchema = z.object({ salt: saltSchema.optional() }).strict();
 
 @ApiTags('layers')
 @ApiBearerAuth()
-@Auth('admin')
+@Auth('read')
 @Controller('v1/layers')
 export class LayerController {
   constructor(private readonly layers: LayerService) {}
 
+  @Auth('write')
   @Post()
   @ApiZodBody(createLayerSchema)
   create(@CurrentPrincipal() principal: Principal, @Body() body: unknown): Promise<LayerDto> {
@@ -45,18 +46,21 @@ export class LayerController {
     return this.layers.get(parseOrThrow(keyParam, params, 'params').key);
   }
 
+  @Auth('write')
   @Patch(':key')
   @ApiZodBody(updateLayerSchema)
   update(@CurrentPrincipal() principal: Principal, @Param() params: unknown, @Body() body: unknown): Promise<LayerDto> {
     return this.layers.update(principal, parseOrThrow(keyParam, params, 'params').key, parseOrThrow(updateLayerSchema, body));
   }
 
+  @Auth('write')
   @Delete(':key')
   @HttpCode(204)
   async remove(@CurrentPrincipal() principal: Principal, @Param() params: unknown): Promise<void> {
     await this.layers.remove(principal, parseOrThrow(keyParam, params, 'params').key);
   }
 
+  @Auth('write')
   @Post(':key/rerandomize')
   @HttpCode(200)
   @ApiZodBody(rerandomizeSchema)

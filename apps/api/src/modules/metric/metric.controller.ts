@@ -12,11 +12,12 @@ const keyParam = z.object({ key: keySchema });
 
 @ApiTags('metrics')
 @ApiBearerAuth()
-@Auth('admin')
+@Auth('read')
 @Controller('v1/metrics')
 export class MetricController {
   constructor(private readonly metrics: MetricService) {}
 
+  @Auth('write')
   @Post()
   @ApiZodBody(createMetricSchema)
   create(@CurrentPrincipal() principal: Principal, @Body() body: unknown): Promise<MetricDto> {
@@ -35,12 +36,14 @@ export class MetricController {
     return this.metrics.get(parseOrThrow(keyParam, params, 'params').key);
   }
 
+  @Auth('write')
   @Patch(':key')
   @ApiZodBody(updateMetricSchema)
   update(@CurrentPrincipal() principal: Principal, @Param() params: unknown, @Body() body: unknown): Promise<MetricDto> {
     return this.metrics.update(principal, parseOrThrow(keyParam, params, 'params').key, parseOrThrow(updateMetricSchema, body));
   }
 
+  @Auth('write')
   @Delete(':key')
   @HttpCode(204)
   async remove(@CurrentPrincipal() principal: Principal, @Param() params: unknown): Promise<void> {

@@ -19,7 +19,7 @@ const keyParam = z.object({ key: keySchema });
 
 @ApiTags('results')
 @ApiBearerAuth()
-@Auth('admin')
+@Auth('read')
 @Controller('v1/experiments/:key/results')
 export class ResultController {
   constructor(private readonly results: ResultService) {}

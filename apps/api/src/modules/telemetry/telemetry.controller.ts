@@ -4,11 +4,14 @@ import type { FastifyReply } from 'fastify';
 import { Auth } from '../../common/guards/auth.decorator';
 import { Telemetry } from './telemetry';
 
-/** `GET /metrics`: Prometheus text format, admin only (or without a key on STRATA_METRICS_PORT). */
+/**
+ * `GET /v1/system/metrics`: Prometheus text format, admin only (or `/metrics` without a key on
+ * STRATA_METRICS_PORT). Not `/metrics` on the API port: that path is the dashboard's metrics page.
+ */
 @ApiTags('operations')
 @ApiBearerAuth()
 @Auth('admin')
-@Controller('metrics')
+@Controller('v1/system/metrics')
 export class TelemetryController {
   constructor(@Inject(Telemetry) private readonly telemetry: Telemetry) {}
 

@@ -16,47 +16,21 @@ const TICK_BUCKETS = [0.01, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10, 30, 60];
 export class Telemetry {
   readonly registry = new Registry();
 
-  private readonly requests = new Histogram({
-    name: 'strata_http_request_duration_seconds',
-    help: 'API request latency by method, route template and status class, from the first byte read to the reply written.',
-    labelNames: ['method', 'route', 'status'] as const,
-    buckets: REQUEST_BUCKETS,
-    registers: [this.registry],
-  });
-
-  private readonly writerRows = new Histogram({
-    name: 'strata_writer_batch_rows',
-    help: 'Rows per collector transaction (group commit).',
-    buckets: BATCH_BUCKETS,
-    registers: [this.registry],
-  });
-
-  private readonly writerSeconds = new Histogram({
-    name: 'strata_writer_batch_duration_seconds',
-    help: 'Duration of one collector transaction, from BEGIN to COMMIT.',
-    buckets: REQUEST_BUCKETS,
-    registers: [this.registry],
-  });
-
-  private readonly writerLag = new Histogram({
-    name: 'strata_writer_commit_lag_seconds',
-    help: 'Time an event batch waited in the collector queue before its transaction committed (queueing + write).',
-    buckets: REQUEST_BUCKETS,
-    registers: [this.registry],
-  });
-
-  private readonly ticks = new Histogram({
-    name: 'strata_analysis_tick_duration_seconds',
-    help: 'Duration of one analysis tick (new events applied to every affected experiment).',
-    buckets: TICK_BUCKETS,
-    registers: [this.registry],
-  });
-
-  private readonly tickEvents = new Counter({
-    name: 'strata_analysis_tick_events_total',
-    help: 'Events (exposures and metric events) applied by analysis ticks.',
-    registers: [this.registry],
-  });
+  private readonly requests = this.histogram(
+    'strata_http_request_duration_seconds',
+    'API request latency by method, route template and status class, from the first byte read to the reply written.',
+    REQUEST_BUCKETS,
+    ['method', 'route', 'status'],
+  );
+  private readonly writerRows = this.histogram('strata_writer_batch_rows', 'Rows per collector transaction (group commit).', BATCH_BUCKETS);
+  private readonly writerSeconds = this.histogram('strata_writer_batch_duration_seconds', 'Duration of one collector transaction, from BEGIN to COMMIT.', REQUEST_BUCKETS);
+  private readonly writerLag = this.histogram(
+    'strata_writer_commit_lag_seconds',
+    'Time an event batch waited in the collector queue before its transaction committed (queueing + write).',
+    REQUEST_BUCKETS,
+  );
+  private readonly ticks = this.histogram('strata_analysis_tick_duration_seconds', 'Duration of one analysis tick (new events applied to every affected experiment).', TICK_BUCKETS);
+  private readonly tickEvents = new Counter({ name: 'strata_analysis_tick_events_total', help: 'Events (exposures and metric events) applied by analysis ticks.', registers: [this.registry] });
 
   private lastWatermark: number | null = null;
 
@@ -125,6 +99,10 @@ export class Telemetry {
     } else {
       const c: Counter<string> = new Counter({ name, help, labelNames, registers: [this.registry], collect: () => fill(c) });
     }
+  }
+
+  private histogram(name: string, help: string, buckets: number[], labelNames: string[] = []): Histogram<string> {
+    return new Histogram({ name, help, buckets, labelNames, registers: [this.registry] });
   }
 
   /** The text exposition (Prometheus format 0.0.4). */
