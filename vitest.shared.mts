@@ -12,6 +12,8 @@ export const aliases = {
   '@strata/bucketing': resolve(root, 'libs/bucketing/src/index.ts'),
   '@strata/stats': resolve(root, 'libs/stats/src/index.ts'),
   '@strata/sdk/react': resolve(root, 'libs/sdk/src/react/index.ts'),
+  '@strata/sdk/openfeature/server': resolve(root, 'libs/sdk/src/openfeature/server.ts'),
+  '@strata/sdk/openfeature/web': resolve(root, 'libs/sdk/src/openfeature/web.ts'),
   '@strata/sdk': resolve(root, 'libs/sdk/src/index.ts'),
 };
 

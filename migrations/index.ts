@@ -21,6 +21,7 @@ import { CreateAnalysisEngine1764100000000 } from './1764100000000-CreateAnalysi
 import { AddConcludedToExperiments1764101000000 } from './1764101000000-AddConcludedToExperiments';
 import { CreateUsers1764103000000 } from './1764103000000-CreateUsers';
 import { AddActorToAuditLog1764103001000 } from './1764103001000-AddActorToAuditLog';
+import { AddValuesToExperiments1764105000000 } from './1764105000000-AddValuesToExperiments';
 
 export const migrations = [
   CreateApiKeys1764000000000,
@@ -42,4 +43,5 @@ export const migrations = [
   AddConcludedToExperiments1764101000000,
   CreateUsers1764103000000,
   AddActorToAuditLog1764103001000,
+  AddValuesToExperiments1764105000000,
 ];

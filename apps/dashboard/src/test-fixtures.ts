@@ -30,6 +30,8 @@ export function experiment(overrides: Partial<ExperimentDto> = {}): ExperimentDt
     autoStop: true,
     salt: 'checkout',
     shippedVariant: null,
+    valueType: null,
+    defaultValue: null,
     ranges: [{ start: 0, end: 1000 }],
     alerts: [],
     startedAt: '2026-11-01T10:00:00.000Z',

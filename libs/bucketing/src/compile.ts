@@ -1,4 +1,4 @@
-import type { Assignment, ConfigSnapshot, SnapshotExperiment, TargetingRule } from '@strata/contracts';
+import type { Assignment, ConfigSnapshot, SnapshotExperiment, TargetingRule, ValueType, VariantValue } from '@strata/contracts';
 import { hashPrefix, type HashPrefix } from './murmur3';
 import type { RegexCompiler } from './regex';
 import { compileTargeting, type Predicate } from './targeting';
@@ -64,6 +64,10 @@ export interface CompiledExperiment {
   readonly layer: CompiledLayer | null;
   /** Index into `layer.running`; -1 for a shipped experiment or a missing layer. */
   readonly slot: number;
+  /** The type of the variants' values, or null when they carry none. */
+  readonly valueType: ValueType | null;
+  /** What a unit not in the experiment gets; undefined without a valueType. */
+  readonly defaultValue: VariantValue | undefined;
 }
 
 /** A snapshot prepared for evaluation: build once per snapshot version, evaluate many times. */
@@ -74,6 +78,8 @@ export interface CompiledSnapshot {
   readonly byKey: ReadonlyMap<string, CompiledExperiment>;
   /** Experiments whose layer is not in the snapshot (only their shipped variant can apply). */
   readonly orphans: readonly CompiledExperiment[];
+  /** Experiments with a valueType, in snapshot order (their defaults go into assignment replies). */
+  readonly valued: readonly CompiledExperiment[];
   /** Current time in epoch ms, read only when a forced variant with an expiry matches. */
   readonly clock: () => number;
   /** The engine `regex` conditions were compiled with (null: they are false), reused by `explain`. */
@@ -122,22 +128,32 @@ function compileExperiment(
     cumulative[i] = sum;
   });
   const base = { experiment: e.key, layer: e.layer };
-  const bucketed = variantKeys.map((variant) => Object.freeze<Assignment>({ ...base, variant, reason: 'bucketed' }));
+  const valueType = e.valueType ?? null;
+  const values = new Map<string, VariantValue | undefined>(e.variants.map((v) => [v.key, v.value === undefined ? undefined : frozenCopy(v.value)]));
+  // The value is part of the frozen assignment (so of its cached JSON): no work per unit. Deep-frozen
+  // too, so an application that mutates a JSON value it was given cannot change what others get.
+  const make = (variant: string, reason: Assignment['reason']): Assignment => {
+    const a: Assignment = { ...base, variant, reason };
+    if (valueType !== null) {
+      const v = values.get(variant);
+      if (v !== undefined) a.value = v;
+    }
+    return Object.freeze(a);
+  };
+  const bucketed = variantKeys.map((variant) => make(variant, 'bucketed'));
   let forced: Map<string, ForcedEntry> | null = null;
   for (const f of e.forcedVariants) {
     const expiresAt = parseExpiry(f.expiresAt);
     if (expiresAt <= nowMs) continue;
     forced ??= new Map();
     forced.set(f.unitId, {
-      assignment: Object.freeze<Assignment>({ ...base, variant: f.variant, reason: 'forced' }),
+      assignment: make(f.variant, 'forced'),
       expiresAt,
       expiresAtIso: f.expiresAt,
     });
   }
   const shipped =
-    e.status === 'shipped' && e.shippedVariant !== null
-      ? Object.freeze<Assignment>({ ...base, variant: e.shippedVariant, reason: 'shipped' })
-      : null;
+    e.status === 'shipped' && e.shippedVariant !== null ? make(e.shippedVariant, 'shipped') : null;
   return {
     key: e.key,
     layerKey: e.layer,
@@ -153,7 +169,22 @@ function compileExperiment(
     rule: e.targeting,
     layer: layer as CompiledLayer | null,
     slot,
+    valueType,
+    defaultValue: valueType !== null && e.defaultValue !== undefined && e.defaultValue !== null ? frozenCopy(e.defaultValue) : undefined,
   };
+}
+
+/** A deep-frozen copy (the snapshot passed in is left as it was). */
+function frozenCopy(value: VariantValue): VariantValue {
+  return typeof value === 'object' && value !== null ? deepFreeze(JSON.parse(JSON.stringify(value)) as VariantValue) : value;
+}
+
+function deepFreeze<T>(value: T): T {
+  if (value !== null && typeof value === 'object' && !Object.isFrozen(value)) {
+    for (const v of Object.values(value)) deepFreeze(v);
+    Object.freeze(value);
+  }
+  return value;
 }
 
 /**
@@ -191,6 +222,7 @@ export function compileSnapshot(snapshot: ConfigSnapshot, now?: Date, options: C
   const experiments: CompiledExperiment[] = [];
   const byKey = new Map<string, CompiledExperiment>();
   const orphans: CompiledExperiment[] = [];
+  const valued: CompiledExperiment[] = [];
   for (const e of snapshot.experiments) {
     if (byKey.has(e.key)) continue;
     const layer = layers.get(e.layer) ?? null;
@@ -198,6 +230,7 @@ export function compileSnapshot(snapshot: ConfigSnapshot, now?: Date, options: C
     const c = compileExperiment(e, layer, slot, nowMs, regex);
     experiments.push(c);
     byKey.set(c.key, c);
+    if (c.defaultValue !== undefined) valued.push(c);
     if (layer === null) {
       orphans.push(c);
       continue;
@@ -228,6 +261,7 @@ export function compileSnapshot(snapshot: ConfigSnapshot, now?: Date, options: C
     experiments,
     byKey,
     orphans,
+    valued,
     clock,
     regex,
   };

@@ -1,4 +1,4 @@
-import type { Assignment, Attributes } from '@strata/contracts';
+import type { Assignment, Attributes, VariantValue } from '@strata/contracts';
 import { BUCKETS, type CompiledExperiment, type CompiledLayer, type CompiledSnapshot } from './compile';
 import { encodeUnit, hashEncoded, hashWithPrefix } from './murmur3';
 
@@ -131,6 +131,37 @@ export function evaluate(
   for (let i = 0; i < orphans.length; i++) {
     const a = decide(compiled, orphans[i], unitId, attributes, -1, len);
     if (a !== null) out.push(a);
+  }
+  return out;
+}
+
+/**
+ * The default values for an assignment reply: each experiment with values that was evaluated
+ * (every one of the snapshot's, or those named in `experimentKeys`) and is not in `assignments`.
+ * Undefined when there is none — always so for a snapshot without values, at the cost of one
+ * length check.
+ */
+export function defaultsFor(
+  compiled: CompiledSnapshot,
+  assignments: readonly Assignment[],
+  experimentKeys?: readonly string[],
+): Record<string, VariantValue> | undefined {
+  const valued = compiled.valued;
+  if (valued.length === 0) return undefined;
+  let out: Record<string, VariantValue> | undefined;
+  const consider = (exp: CompiledExperiment): void => {
+    if (exp.defaultValue === undefined) return;
+    for (let i = 0; i < assignments.length; i++) if (assignments[i].experiment === exp.key) return;
+    out ??= {};
+    out[exp.key] = exp.defaultValue;
+  };
+  if (experimentKeys !== undefined) {
+    for (let i = 0; i < experimentKeys.length; i++) {
+      const exp = compiled.byKey.get(experimentKeys[i]);
+      if (exp !== undefined) consider(exp);
+    }
+  } else {
+    for (let i = 0; i < valued.length; i++) consider(valued[i]);
   }
   return out;
 }

@@ -1,5 +1,5 @@
-import type { Assignment, Attributes, ConfigSnapshot } from '@strata/contracts';
-import { BUCKETS, compileSnapshot, FREE_BUCKET, type CompileOptions, type CompiledSnapshot } from './compile';
+import type { Assignment, Attributes, ConfigSnapshot, VariantValue } from '@strata/contracts';
+import { BUCKETS, compileSnapshot, FREE_BUCKET, type CompiledExperiment, type CompileOptions, type CompiledSnapshot } from './compile';
 import { forcedElsewhere, isActive, pickVariant, variantDraw } from './evaluate';
 import { hashWithPrefix } from './murmur3';
 import { describeRule, findTargetingFailure, type TargetingFailure } from './targeting';
@@ -38,7 +38,13 @@ export interface Explanation {
   targeting?: TargetingFailure;
   /** Expiry of the forced variant, for `forced` (null = never). */
   forcedExpiresAt?: string | null;
-  /** One human sentence. */
+  /**
+   * The value the unit gets, for an experiment with values: its variant's value (`valueSource`
+   * `variant`), or the experiment's default value when it has no assignment (`default`).
+   */
+  value?: VariantValue;
+  valueSource?: 'variant' | 'default';
+  /** One human sentence (for an experiment with values, which value and why). */
   message: string;
 }
 
@@ -61,6 +67,26 @@ export function explain(
   options: CompileOptions = {},
 ): Explanation {
   const c = isCompiled(snapshot) ? snapshot : compileSnapshot(snapshot, undefined, options);
+  const e = explainAssignment(c, unitId, attributes, experimentKey);
+  const exp = c.byKey.get(experimentKey);
+  return exp === undefined || exp.valueType === null ? e : withValue(e, exp);
+}
+
+function show(v: VariantValue): string {
+  const json = JSON.stringify(v);
+  return json.length > 200 ? `${json.slice(0, 200)}…` : json;
+}
+
+function withValue(e: Explanation, exp: CompiledExperiment): Explanation {
+  if (e.assignment !== null && e.assignment.value !== undefined) {
+    const why = e.assignment.reason === 'shipped' ? `the shipped variant "${e.assignment.variant}"` : `variant "${e.assignment.variant}"`;
+    return { ...e, value: e.assignment.value, valueSource: 'variant', message: `${e.message} Value ${show(e.assignment.value)} (the value of ${why}).` };
+  }
+  if (exp.defaultValue === undefined) return e;
+  return { ...e, value: exp.defaultValue, valueSource: 'default', message: `${e.message} Value ${show(exp.defaultValue)}: the default value of "${exp.key}", for units not in it.` };
+}
+
+function explainAssignment(c: CompiledSnapshot, unitId: string, attributes: Attributes, experimentKey: string): Explanation {
   const exp = c.byKey.get(experimentKey);
   const unit = JSON.stringify(unitId);
   if (exp === undefined) {

@@ -15,7 +15,7 @@ export {
   type CompiledExperiment,
   type ForcedEntry,
 } from './compile';
-export { evaluate, evaluateExperiment, layerBucket, variantDraw, pickVariant } from './evaluate';
+export { evaluate, evaluateExperiment, defaultsFor, layerBucket, variantDraw, pickVariant } from './evaluate';
 export { explain, type Explanation, type ExplainOutcome } from './explain';
 export {
   compileTargeting,

@@ -3,6 +3,7 @@ import { keySchema } from './config';
 import type { Assignment } from './snapshot';
 import { attributesSchema, type Attributes } from './targeting';
 import { isStorableText } from './text';
+import type { VariantValue } from './values';
 
 /** Largest number of units one `POST /v1/assign/batch` may carry. */
 export const MAX_BATCH_UNITS = 1000;
@@ -83,11 +84,17 @@ export type ExplainQuery = z.input<typeof explainQuerySchema>;
 
 export interface AssignResponse {
   assignments: Assignment[];
+  /**
+   * Experiments with values that were evaluated (all of the snapshot's, or those of `experiments`)
+   * and gave the unit no assignment → their default value. Absent when there is none.
+   */
+  defaults?: Record<string, VariantValue>;
 }
 
 export interface BatchAssignResult {
   unitId: string;
   assignments: Assignment[];
+  defaults?: Record<string, VariantValue>;
 }
 
 export interface BatchAssignResponse {

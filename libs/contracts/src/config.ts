@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { boundedTargetingSchema, type TargetingRule } from './targeting';
 import { storable } from './text';
 import type { AuditActorDto } from './users';
+import { checkValues, VALUE_TYPES, variantValueSchema, type ValueType, type VariantValue } from './values';
 
 /** Every layer has this many buckets; experiments reserve disjoint ranges of them. */
 export const BUCKETS_PER_LAYER = 10_000;
@@ -165,7 +166,7 @@ export type ExperimentStatus = (typeof EXPERIMENT_STATUSES)[number];
 export const WEIGHT_TOLERANCE = 1e-9;
 
 export const variantSchema = z
-  .object({ key: keySchema, name: nameSchema.optional(), weight: z.number().gt(0).max(1) })
+  .object({ key: keySchema, name: nameSchema.optional(), weight: z.number().gt(0).max(1), value: variantValueSchema.optional() })
   .strict();
 export type VariantInput = z.infer<typeof variantSchema>;
 
@@ -211,6 +212,10 @@ const experimentFields = {
   plannedSampleSize: z.number().int().min(10).max(1_000_000_000).nullable().optional(),
   autoStop: z.boolean().optional(),
   salt: saltSchema.optional(),
+  /** The type of every variant's value and of `defaultValue`; null or absent: variants carry no values. */
+  valueType: z.enum(VALUE_TYPES).nullable().optional(),
+  /** What units not in the experiment get (not targeted, outside its traffic); required with a valueType. */
+  defaultValue: variantValueSchema.nullable().optional(),
 };
 
 function checkForced(e: { variants?: VariantInput[]; forcedVariants?: ForcedVariantInput[] }, ctx: z.RefinementCtx): void {
@@ -224,7 +229,8 @@ function checkForced(e: { variants?: VariantInput[]; forcedVariants?: ForcedVari
 export const createExperimentSchema = z
   .object({ key: keySchema, ...experimentFields })
   .strict()
-  .superRefine(checkForced);
+  .superRefine(checkForced)
+  .superRefine((e, ctx) => checkValues(e, ctx, true));
 export const updateExperimentSchema = z
   .object({
     name: nameSchema.optional(),
@@ -239,8 +245,12 @@ export const updateExperimentSchema = z
     guardrailMetrics: experimentFields.guardrailMetrics,
     plannedSampleSize: experimentFields.plannedSampleSize,
     autoStop: z.boolean().optional(),
+    valueType: experimentFields.valueType,
+    defaultValue: experimentFields.defaultValue,
   })
   .strict()
+  // Values are checked against the experiment as it will be after the change (the stored valueType
+  // when the request does not set one), by the service: checkValues on the merged experiment.
   .superRefine(checkForced);
 /**
  * `startedAt`: when the experiment really started, if earlier than now (the flag went live before
@@ -260,6 +270,8 @@ export interface VariantDto {
   key: string;
   name: string;
   weight: number;
+  /** Present when the experiment has a valueType. */
+  value?: VariantValue;
 }
 export interface ForcedVariantDto {
   unitId: string;
@@ -289,6 +301,10 @@ export interface ExperimentDto {
   autoStop: boolean;
   salt: string;
   shippedVariant: string | null;
+  /** Null: variants carry no values. */
+  valueType: ValueType | null;
+  /** What units not in the experiment get; null without a valueType. */
+  defaultValue: VariantValue | null;
   ranges: BucketRange[];
   alerts: ExperimentAlertDto[];
   startedAt: string | null;

@@ -7,3 +7,4 @@ export * from './assignment';
 export * from './events';
 export * from './text';
 export * from './users';
+export * from './values';

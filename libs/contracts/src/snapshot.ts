@@ -1,5 +1,6 @@
 import type { BucketRange } from './config';
 import type { TargetingRule } from './targeting';
+import type { ValueType, VariantValue } from './values';
 
 /**
  * The configuration snapshot: everything needed to assign units without a database.
@@ -22,6 +23,8 @@ export interface SnapshotLayer {
 export interface SnapshotVariant {
   key: string;
   weight: number;
+  /** Present when the experiment has a `valueType`. */
+  value?: VariantValue;
 }
 
 export interface SnapshotForcedVariant {
@@ -44,6 +47,10 @@ export interface SnapshotExperiment {
   forcedVariants: SnapshotForcedVariant[];
   /** Variant everyone in targeting gets once shipped. */
   shippedVariant: string | null;
+  /** Present only for experiments whose variants carry values (older snapshots have neither field). */
+  valueType?: ValueType;
+  /** What a unit not in the experiment gets; present with `valueType`. */
+  defaultValue?: VariantValue;
 }
 
 export interface Assignment {
@@ -52,4 +59,6 @@ export interface Assignment {
   layer: string;
   /** How the variant was decided; exposures are logged only for `bucketed`. */
   reason: 'forced' | 'bucketed' | 'shipped';
+  /** The variant's value, when the experiment has a `valueType` (a shipped experiment: the winner's). */
+  value?: VariantValue;
 }

@@ -47,11 +47,17 @@ export async function buildSdk(outDir = join(pkgDir, 'dist'), { declarations = t
       minify: true,
       sourcemap: true,
       lib: {
-        entry: { index: join(pkgDir, 'src/index.ts'), react: join(pkgDir, 'src/react/index.ts') },
+        entry: {
+          index: join(pkgDir, 'src/index.ts'),
+          react: join(pkgDir, 'src/react/index.ts'),
+          'openfeature-server': join(pkgDir, 'src/openfeature/server.ts'),
+          'openfeature-web': join(pkgDir, 'src/openfeature/web.ts'),
+        },
         formats: ['es', 'cjs'],
         fileName: (format, name) => `${name}.${format === 'es' ? 'mjs' : 'cjs'}`,
       },
-      rollupOptions: { external: ['react', 'react/jsx-runtime', 'react-dom'] },
+      // The OpenFeature SDKs are the app's (optional peers): never bundled.
+      rollupOptions: { external: ['react', 'react/jsx-runtime', 'react-dom', /^@openfeature\//] },
     },
   });
   if (declarations) emitDeclarations(outDir);
@@ -73,7 +79,7 @@ function emitDeclarations(outDir) {
     );
     const own = join(tmp, 'sdk/src');
     cpSync(own, join(outDir, 'types'), { recursive: true, filter: (p) => !/\.spec\.d\.ts$/.test(p) });
-    for (const f of ['index.d.ts', 'client.d.ts', 'types.d.ts', 'react/index.d.ts']) {
+    for (const f of ['index.d.ts', 'client.d.ts', 'types.d.ts', 'react/index.d.ts', 'openfeature/server.d.ts', 'openfeature/web.d.ts', 'openfeature/resolve.d.ts', 'openfeature/provider-base.d.ts']) {
       const text = readFileSync(join(outDir, 'types', f), 'utf8');
       if (/from ['"]@strata\//.test(text))
         throw new Error(`dist/types/${f} imports a workspace package: the published types would not resolve`);
@@ -96,7 +102,7 @@ export async function sizes(outDir) {
     if (f.endsWith('.mjs')) {
       const result = await build({
         input: join(outDir, f),
-        external: [/^react/],
+        external: [/^react/, /^@openfeature\//],
         write: false,
         logLevel: 'silent',
         output: { format: 'esm', minify: true },

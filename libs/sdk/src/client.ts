@@ -3,9 +3,23 @@ import { EventQueue } from './event-queue';
 import { errorMessage } from './http';
 import { uuid } from './http';
 import { ExposureCache } from './lru';
-import { RemoteAssigner } from './remote-assigner';
+import { RemoteAssigner, type RemoteEntry } from './remote-assigner';
 import { SnapshotSource } from './snapshot-source';
-import { StrataError, type Assignment, type Attributes, type StrataClientOptions, type StrataStats, type WireEvent } from './types';
+import {
+  StrataError,
+  type Assignment,
+  type Attributes,
+  type JsonValue,
+  type Lookup,
+  type StrataClientOptions,
+  type StrataStats,
+  type ValueType,
+  type VariantValue,
+  type WireEvent,
+} from './types';
+
+const NOT_READY: Lookup = Object.freeze({ status: 'not_ready' });
+const UNKNOWN: Lookup = Object.freeze({ status: 'unknown' });
 
 const DEFAULTS = {
   mode: 'local' as const,
@@ -169,6 +183,101 @@ export class StrataClient {
   }
 
   /**
+   * Everything known about one experiment for one unit, without logging an exposure: whether the
+   * client is ready, the experiment exists, the unit is in it, and which value it gets. Local mode
+   * answers from the snapshot; remote mode from the unit's cached reply (a miss starts loading it
+   * and answers `not_ready`).
+   */
+  lookup(experimentKey: string, unitId: string, attributes?: Attributes): Lookup {
+    if (this.source !== null) {
+      const compiled = this.source.compiled;
+      if (compiled === null) return NOT_READY;
+      const exp = compiled.byKey.get(experimentKey);
+      if (exp === undefined) return UNKNOWN;
+      const assignment = evaluateExperiment(compiled, experimentKey, unitId, attributes);
+      if (assignment !== null) return { status: 'assigned', assignment, valueType: exp.valueType, value: assignment.value };
+      const disabled = exp.status === 'shipped' ? exp.shipped === null : exp.layer === null || exp.variantKeys.length === 0;
+      return disabled
+        ? { status: 'default', valueType: exp.valueType, value: exp.defaultValue, disabled: true }
+        : { status: 'default', valueType: exp.valueType, value: exp.defaultValue };
+    }
+    const remote = this.remote as RemoteAssigner;
+    const entry = remote.cachedEntry(unitId, attributes);
+    if (entry === undefined) {
+      void remote.entry(unitId, attributes);
+      return NOT_READY;
+    }
+    return remoteLookup(entry, experimentKey);
+  }
+
+  /** Like lookup, but waits for the snapshot (local) or the unit's reply (remote) at most `timeoutMs`. Never rejects. */
+  async lookupAsync(experimentKey: string, unitId: string, attributes?: Attributes): Promise<Lookup> {
+    try {
+      if (this.remote !== null) {
+        const entry = await withTimeout(this.remote.entry(unitId, attributes), this.timeoutMs, null);
+        return entry === null ? NOT_READY : remoteLookup(entry, experimentKey);
+      }
+      if (!this.isReady()) await this.ready();
+      return this.lookup(experimentKey, unitId, attributes);
+    } catch (error) {
+      this.report(new StrataError('internal', `lookupAsync: ${errorMessage(error)}`));
+      return NOT_READY;
+    }
+  }
+
+  /**
+   * The unit's value in the experiment: its variant's value, the experiment's default value when
+   * the unit is not in it, or `fallback` (unknown experiment, no values, not ready). Logs the
+   * exposure like getVariant. Synchronous, with getVariant's local/remote semantics.
+   */
+  getValue<T extends VariantValue>(experimentKey: string, unitId: string, fallback: T, attributes?: Attributes): VariantValue {
+    return this.typedValue(experimentKey, unitId, fallback, attributes, null);
+  }
+
+  /** getValue for a boolean experiment: a value of another type gives `fallback` (reported as `type_mismatch`). */
+  getBooleanValue(experimentKey: string, unitId: string, fallback: boolean, attributes?: Attributes): boolean {
+    return this.typedValue(experimentKey, unitId, fallback, attributes, 'boolean');
+  }
+
+  getStringValue(experimentKey: string, unitId: string, fallback: string, attributes?: Attributes): string {
+    return this.typedValue(experimentKey, unitId, fallback, attributes, 'string');
+  }
+
+  getNumberValue(experimentKey: string, unitId: string, fallback: number, attributes?: Attributes): number {
+    return this.typedValue(experimentKey, unitId, fallback, attributes, 'number');
+  }
+
+  getJsonValue<T extends JsonValue = JsonValue>(experimentKey: string, unitId: string, fallback: T, attributes?: Attributes): T {
+    return this.typedValue(experimentKey, unitId, fallback, attributes, 'json');
+  }
+
+  /** Like getValue, but waits for the configuration (local) or the API (remote), at most `timeoutMs`. Never rejects. */
+  async getValueAsync<T extends VariantValue>(experimentKey: string, unitId: string, fallback: T, attributes?: Attributes): Promise<VariantValue> {
+    const found = await this.lookupAsync(experimentKey, unitId, attributes);
+    return this.resolveValue(found, experimentKey, unitId, fallback, attributes, null);
+  }
+
+  private typedValue<T extends VariantValue>(experimentKey: string, unitId: string, fallback: T, attributes: Attributes | undefined, type: ValueType | null): T {
+    try {
+      return this.resolveValue(this.lookup(experimentKey, unitId, attributes), experimentKey, unitId, fallback, attributes, type);
+    } catch (error) {
+      this.report(new StrataError('internal', `getValue: ${errorMessage(error)}`));
+      return fallback;
+    }
+  }
+
+  private resolveValue<T extends VariantValue>(found: Lookup, experimentKey: string, unitId: string, fallback: T, attributes: Attributes | undefined, type: ValueType | null): T {
+    if (found.status !== 'assigned' && found.status !== 'default') return fallback;
+    if (found.value === undefined) return fallback;
+    if (type !== null && !hasType(found.value, type)) {
+      this.report(new StrataError('type_mismatch', `"${experimentKey}" has ${describeType(found.value)} values, not ${type}`));
+      return fallback;
+    }
+    if (found.status === 'assigned' && found.assignment.reason === 'bucketed' && this.logExposures) this.logExposure(found.assignment, unitId, attributes);
+    return found.value as T;
+  }
+
+  /**
    * Queues an exposure for a bucketed assignment unless this (experiment, unit) was already
    * exposed to this variant by this client. Hot path on a hit: two Map lookups, no allocation.
    */
@@ -282,6 +391,34 @@ export class StrataClient {
 /** Creates a client and starts loading configuration (local mode). See StrataClientOptions. */
 export function createClient(options: StrataClientOptions): StrataClient {
   return new StrataClient(options);
+}
+
+/** The type a value is of, as experiments declare it. */
+export function valueTypeOf(value: VariantValue): ValueType {
+  if (typeof value === 'boolean') return 'boolean';
+  if (typeof value === 'number') return 'number';
+  if (typeof value === 'string') return 'string';
+  return 'json';
+}
+
+/** `json` takes any JSON value (a string is valid JSON); the others their own primitive. */
+function hasType(value: VariantValue, type: ValueType): boolean {
+  return type === 'json' || valueTypeOf(value) === type;
+}
+
+function describeType(value: VariantValue): string {
+  return valueTypeOf(value);
+}
+
+/** A remote reply carries no value types: they are read off the values themselves. */
+function remoteLookup(entry: RemoteEntry, experimentKey: string): Lookup {
+  const assignment = entry.byExperiment.get(experimentKey);
+  if (assignment !== undefined) {
+    const value = assignment.value;
+    return { status: 'assigned', assignment, valueType: value === undefined ? null : valueTypeOf(value), value };
+  }
+  const value = entry.defaults.get(experimentKey);
+  return value === undefined ? UNKNOWN : { status: 'default', valueType: valueTypeOf(value), value };
 }
 
 function definedOnly<T extends object>(o: T): T {

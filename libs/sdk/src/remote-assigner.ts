@@ -1,5 +1,5 @@
 import { errorMessage, request } from './http';
-import { StrataError, type Assignment, type Attributes } from './types';
+import { StrataError, type Assignment, type Attributes, type VariantValue } from './types';
 
 export interface RemoteAssignerOptions {
   url: string;
@@ -13,10 +13,13 @@ export interface RemoteAssignerOptions {
   onChange: () => void;
 }
 
-interface Entry {
+export interface RemoteEntry {
   byExperiment: Map<string, Assignment>;
+  /** Experiments with values the unit is not in → their default value. */
+  defaults: Map<string, VariantValue>;
   expiresAt: number;
 }
+type Entry = RemoteEntry;
 
 /**
  * Remote mode: one `POST /v1/assign` per unit (all of its assignments), cached for `ttlMs` in a
@@ -34,6 +37,17 @@ export class RemoteAssigner {
     const entry = this.cache.get(cacheKey(unitId, attributes));
     if (entry === undefined || entry.expiresAt <= this.o.now()) return undefined;
     return entry.byExperiment.get(experimentKey) ?? null;
+  }
+
+  /** The unit's cached reply, or undefined when it is not cached (or expired). */
+  cachedEntry(unitId: string, attributes: Attributes | undefined): RemoteEntry | undefined {
+    const entry = this.cache.get(cacheKey(unitId, attributes));
+    return entry === undefined || entry.expiresAt <= this.o.now() ? undefined : entry;
+  }
+
+  /** The unit's reply, cached or loaded (null when the request failed). */
+  async entry(unitId: string, attributes: Attributes | undefined): Promise<RemoteEntry | null> {
+    return this.cachedEntry(unitId, attributes) ?? this.load(unitId, attributes);
   }
 
   async assign(experimentKey: string, unitId: string, attributes: Attributes | undefined): Promise<Assignment | null> {
@@ -66,10 +80,16 @@ export class RemoteAssigner {
         },
         this.o.timeoutMs,
       );
-      const assignments = (res.body as { assignments?: Assignment[] } | undefined)?.assignments;
+      const reply = res.body as { assignments?: Assignment[]; defaults?: Record<string, VariantValue> } | undefined;
+      const assignments = reply?.assignments;
       if (res.status !== 200 || !Array.isArray(assignments))
         throw new StrataError('http', `POST ${this.o.url}: HTTP ${res.status}`, res.status, res.body);
-      const entry: Entry = { byExperiment: new Map(assignments.map((a) => [a.experiment, a])), expiresAt: this.o.now() + this.o.ttlMs };
+      const defaults = reply?.defaults !== null && typeof reply?.defaults === 'object' ? Object.entries(reply.defaults) : [];
+      const entry: Entry = {
+        byExperiment: new Map(assignments.map((a) => [a.experiment, a])),
+        defaults: new Map(defaults),
+        expiresAt: this.o.now() + this.o.ttlMs,
+      };
       if (this.cache.size >= this.o.capacity) {
         const oldest = this.cache.keys().next();
         if (oldest.done !== true) this.cache.delete(oldest.value);

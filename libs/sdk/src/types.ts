@@ -7,6 +7,12 @@ export type AttributeValue = string | number | boolean | null;
 /** Unit attributes used by targeting rules, e.g. `{ country: 'DE', plan: 'pro' }`. */
 export type Attributes = Record<string, AttributeValue | AttributeValue[]>;
 
+/** The type of an experiment's variant values (one per experiment). */
+export type ValueType = 'boolean' | 'string' | 'number' | 'json';
+export type JsonValue = string | number | boolean | null | JsonValue[] | { [key: string]: JsonValue };
+/** A variant's value (JSON values are deep-frozen: treat them as read-only). */
+export type VariantValue = JsonValue;
+
 /** One assignment, as returned by the API and by local evaluation. */
 export interface Assignment {
   experiment: string;
@@ -14,7 +20,26 @@ export interface Assignment {
   layer: string;
   /** Exposures are logged only for `bucketed` assignments. */
   reason: 'forced' | 'bucketed' | 'shipped';
+  /** The variant's value, when the experiment's variants carry values. */
+  value?: VariantValue;
 }
+
+/**
+ * What the client knows about one experiment for one unit (no exposure logged), for integrations
+ * such as the OpenFeature providers:
+ * - `not_ready`: no configuration yet (local), or the unit's answer is still loading (remote);
+ * - `unknown`: not in the configuration (unknown key, draft or stopped). In remote mode also an
+ *   experiment without values that gave the unit no assignment: the reply cannot tell those apart;
+ * - `assigned`: the unit has a variant (`value` is its value, if the experiment has values);
+ * - `default`: the experiment exists but the unit is not in it (`value`: its default value, if any);
+ *   `disabled` when the experiment, as configured, assigns nobody (shipped without a winner, its
+ *   layer or its variants missing).
+ */
+export type Lookup =
+  | { status: 'not_ready' }
+  | { status: 'unknown' }
+  | { status: 'assigned'; assignment: Assignment; valueType: ValueType | null; value: VariantValue | undefined }
+  | { status: 'default'; valueType: ValueType | null; value: VariantValue | undefined; disabled?: true };
 
 export type StrataErrorKind =
   /** The request could not be sent or no answer came (DNS, refused, reset, timeout). */
@@ -27,6 +52,8 @@ export type StrataErrorKind =
   | 'delivery'
   /** The configuration snapshot could not be read or compiled. */
   | 'config'
+  /** A typed getter met a value of another type; the app got its fallback. */
+  | 'type_mismatch'
   /** A bug or bad input caught at the SDK's boundary; the app got a safe default instead. */
   | 'internal';
 

@@ -1,5 +1,5 @@
-import type { CreateExperimentRequest, ExperimentDto, UpdateExperimentRequest } from '@strata/contracts';
-import { newVariant, type DraftVariant } from '../components/VariantsEditor';
+import { formatValueInput, parseValueInput, type CreateExperimentRequest, type ExperimentDto, type UpdateExperimentRequest, type ValueType, type VariantValue } from '@strata/contracts';
+import { newVariant, type DraftValues, type DraftVariant } from '../components/VariantsEditor';
 import { draftToTargeting, targetingToDraft, type DraftGroup } from './targeting';
 
 export interface DraftForced {
@@ -25,6 +25,7 @@ export interface ExperimentDraft {
   guardrailMetrics: string[];
   plannedSampleSize: string;
   autoStop: boolean;
+  values: DraftValues;
 }
 
 let seq = 0;
@@ -45,6 +46,7 @@ export function emptyDraft(): ExperimentDraft {
     guardrailMetrics: [],
     plannedSampleSize: '',
     autoStop: true,
+    values: { valueType: '', defaultValue: '' },
   };
 }
 
@@ -54,7 +56,10 @@ export function draftFromExperiment(e: ExperimentDto): ExperimentDraft {
     name: e.name,
     hypothesis: e.hypothesis,
     layer: e.layer,
-    variants: e.variants.map((v) => ({ ...newVariant(v.key, String(v.weight)), name: v.name === v.key ? '' : v.name })),
+    variants: e.variants.map((v) => ({
+      ...newVariant(v.key, String(v.weight), e.valueType === null ? '' : formatValueInput(e.valueType, v.value)),
+      name: v.name === v.key ? '' : v.name,
+    })),
     traffic: String(e.traffic),
     targeting: targetingToDraft(e.targeting),
     forced: e.forcedVariants.map((f) => ({
@@ -67,7 +72,14 @@ export function draftFromExperiment(e: ExperimentDto): ExperimentDraft {
     guardrailMetrics: e.guardrailMetrics,
     plannedSampleSize: e.plannedSampleSize === null ? '' : String(e.plannedSampleSize),
     autoStop: e.autoStop,
+    values: { valueType: e.valueType ?? '', defaultValue: e.valueType === null || e.defaultValue === null ? '' : formatValueInput(e.valueType, e.defaultValue) },
   };
+}
+
+/** A typed value as the API takes it; what does not parse goes as typed text so the API names the field. */
+function value(type: ValueType, text: string): VariantValue {
+  const parsed = parseValueInput(type, text);
+  return 'value' in parsed ? parsed.value : text;
 }
 
 function toLocalInput(iso: string): string {
@@ -83,11 +95,19 @@ function num(text: string): number {
 
 function shared(d: ExperimentDraft) {
   const planned = d.plannedSampleSize.trim();
+  const type = d.values.valueType === '' ? null : d.values.valueType;
   return {
     name: d.name,
     hypothesis: d.hypothesis,
     layer: d.layer,
-    variants: d.variants.map((v) => ({ key: v.key.trim(), ...(v.name.trim() ? { name: v.name.trim() } : {}), weight: num(v.weight) })),
+    variants: d.variants.map((v) => ({
+      key: v.key.trim(),
+      ...(v.name.trim() ? { name: v.name.trim() } : {}),
+      weight: num(v.weight),
+      ...(type !== null ? { value: value(type, v.value) } : {}),
+    })),
+    valueType: type,
+    defaultValue: type === null ? null : value(type, d.values.defaultValue),
     targeting: draftToTargeting(d.targeting),
     forcedVariants: d.forced.map((f) => ({
       unitId: f.unitId.trim(),
@@ -103,7 +123,12 @@ function shared(d: ExperimentDraft) {
 }
 
 export function buildCreateRequest(d: ExperimentDraft): CreateExperimentRequest {
-  return { key: d.key.trim(), ...shared(d), traffic: num(d.traffic) };
+  const body: CreateExperimentRequest = { key: d.key.trim(), ...shared(d), traffic: num(d.traffic) };
+  if (body.valueType === null) {
+    delete body.valueType;
+    delete body.defaultValue;
+  }
+  return body;
 }
 
 /**
@@ -113,8 +138,10 @@ export function buildCreateRequest(d: ExperimentDraft): CreateExperimentRequest 
 export function buildUpdateRequest(d: ExperimentDraft, original: ExperimentDto): UpdateExperimentRequest {
   const body: UpdateExperimentRequest = shared(d);
   if (original.status !== 'draft') {
+    // Values are locked with the variants; the default value is not (see DefaultValueEditor).
     delete body.variants;
     delete body.layer;
+    delete body.valueType;
   } else {
     body.traffic = num(d.traffic);
   }

@@ -7,7 +7,7 @@ import { FieldError, FormErrorSummary, hasFieldError } from '../components/Field
 import { PowerCalculator } from '../components/PowerCalculator';
 import { RuleBuilder } from '../components/RuleBuilder';
 import { EmptyState, ErrorState, Loading } from '../components/States';
-import { VariantsEditor, weightsProblem } from '../components/VariantsEditor';
+import { DefaultValueEditor, valuesProblem, VariantsEditor, weightsProblem } from '../components/VariantsEditor';
 import { useExperiment, useLayers, useMetrics } from '../hooks/queries';
 import { useApi } from '../hooks/session';
 import {
@@ -27,6 +27,8 @@ const CLAIMED = [
   'hypothesis',
   'layer',
   'variants',
+  'valueType',
+  'defaultValue',
   'traffic',
   'targeting',
   'forcedVariants',
@@ -75,7 +77,7 @@ export function ExperimentForm({ original }: { original: ExperimentDto | null })
 
   const submit = (e: FormEvent) => {
     e.preventDefault();
-    const problem = started ? null : weightsProblem(draft.variants);
+    const problem = (started ? null : weightsProblem(draft.variants)) ?? valuesProblem(draft.variants, draft.values);
     setClientProblem(problem);
     if (problem) return;
     save.mutate(draft);
@@ -176,7 +178,15 @@ export function ExperimentForm({ original }: { original: ExperimentDto | null })
           />
         </div>
 
-        <VariantsEditor variants={draft.variants} onChange={(v) => set({ variants: v })} error={error} disabled={started} />
+        <VariantsEditor
+          variants={draft.variants}
+          onChange={(v) => set({ variants: v })}
+          error={error}
+          disabled={started}
+          values={draft.values}
+          onValuesChange={(values) => set({ values })}
+        />
+        <DefaultValueEditor values={draft.values} onValuesChange={(values) => set({ values })} error={error} />
         {clientProblem && (
           <p className="field-error" role="alert">
             {clientProblem}

@@ -42,8 +42,11 @@ export function registerAssignRoute(
     if (headers.authorization === undefined) throw sessionTokenOf(headers.cookie) === null ? new AppException('unauthorized') : SDK_ONLY;
     const key = keys.authenticateBearer(headers.authorization, client);
     const input = parseOrThrow(assignRequestSchema, body);
-    if (input.logExposures !== true) return assignResponseJson(assignments.assignmentsFor(input));
-    return assignments.assign(input, key.id).then((result) => assignResponseJson(result.assignments));
+    if (input.logExposures !== true) {
+      const reply = assignments.assignmentsFor(input);
+      return assignResponseJson(reply.assignments, reply.defaults);
+    }
+    return assignments.assign(input, key.id).then((result) => assignResponseJson(result.assignments, result.defaults));
   };
 
   fastRoutes.post('/v1/assign', (request) => answer(request.headers, request.client, request.body));

@@ -1,4 +1,4 @@
-import type { Assignment, BatchAssignResult } from '@strata/contracts';
+import type { Assignment, BatchAssignResult, VariantValue } from '@strata/contracts';
 
 /*
  * Hot path: response bodies built from cached JSON fragments. The compiled snapshot shares one
@@ -27,9 +27,14 @@ function list(assignments: readonly Assignment[]): string {
   return `${out}]`;
 }
 
-/** `{"assignments":[…]}`, byte-identical to JSON.stringify of the AssignResponse. */
-export function assignResponseJson(assignments: readonly Assignment[]): string {
-  return `{"assignments":${list(assignments)}}`;
+/** `,"defaults":{…}` or nothing. Defaults are few (experiments with values the unit is not in). */
+function defaultsJson(defaults: Record<string, VariantValue> | undefined): string {
+  return defaults === undefined ? '' : `,"defaults":${JSON.stringify(defaults)}`;
+}
+
+/** `{"assignments":[…]}` (and `"defaults"` when given), byte-identical to JSON.stringify of the AssignResponse. */
+export function assignResponseJson(assignments: readonly Assignment[], defaults?: Record<string, VariantValue>): string {
+  return `{"assignments":${list(assignments)}${defaultsJson(defaults)}}`;
 }
 
 /** `{"results":[{"unitId","assignments"}…]}`, byte-identical to JSON.stringify of the BatchAssignResponse. */
@@ -37,7 +42,7 @@ export function batchResponseJson(results: readonly BatchAssignResult[]): string
   let out = '{"results":[';
   for (let i = 0; i < results.length; i++) {
     if (i > 0) out += ',';
-    out += `{"unitId":${JSON.stringify(results[i].unitId)},"assignments":${list(results[i].assignments)}}`;
+    out += `{"unitId":${JSON.stringify(results[i].unitId)},"assignments":${list(results[i].assignments)}${defaultsJson(results[i].defaults)}}`;
   }
   return `${out}]}`;
 }

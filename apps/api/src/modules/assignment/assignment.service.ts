@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { evaluate, explain, type Explanation } from '@strata/bucketing';
+import { defaultsFor, evaluate, explain, type Explanation } from '@strata/bucketing';
 import type {
   Assignment,
   assignRequestSchema,
@@ -38,21 +38,24 @@ export class AssignmentService {
   ) {}
 
   async assign(request: AssignInput, apiKeyId: string | null = null): Promise<AssignResponse> {
-    const assignments = this.assignmentsFor(request);
+    const response = this.assignmentsFor(request);
     if (request.logExposures === true) {
       const exposures: ExposureRecord[] = [];
-      collectExposures(exposures, request.unitId, request.attributes ?? NO_ATTRIBUTES, assignments, new Date().toISOString());
+      collectExposures(exposures, request.unitId, request.attributes ?? NO_ATTRIBUTES, response.assignments, new Date().toISOString());
       await this.record(exposures, apiKeyId);
     }
-    return { assignments };
+    return response;
   }
 
   /**
-   * The assignments of one request without logging exposures: synchronous, so the plain
+   * The reply to one request without logging exposures: synchronous, so the plain
    * `POST /v1/assign` route answers without a promise when `logExposures` is not set.
    */
-  assignmentsFor(request: AssignInput): Assignment[] {
-    return evaluate(this.snapshots.compiled, request.unitId, request.attributes ?? NO_ATTRIBUTES, request.experiments);
+  assignmentsFor(request: AssignInput): AssignResponse {
+    const compiled = this.snapshots.compiled;
+    const assignments = evaluate(compiled, request.unitId, request.attributes ?? NO_ATTRIBUTES, request.experiments);
+    const defaults = defaultsFor(compiled, assignments, request.experiments);
+    return defaults === undefined ? { assignments } : { assignments, defaults };
   }
 
   async assignBatch(request: BatchAssignInput, apiKeyId: string | null = null): Promise<BatchAssignResponse> {
@@ -61,7 +64,9 @@ export class AssignmentService {
     const results: BatchAssignResult[] = new Array<BatchAssignResult>(request.units.length);
     for (let i = 0; i < request.units.length; i++) {
       const unit = request.units[i];
-      results[i] = { unitId: unit.unitId, assignments: evaluate(compiled, unit.unitId, unit.attributes ?? NO_ATTRIBUTES, request.experiments) };
+      const assignments = evaluate(compiled, unit.unitId, unit.attributes ?? NO_ATTRIBUTES, request.experiments);
+      const defaults = defaultsFor(compiled, assignments, request.experiments);
+      results[i] = defaults === undefined ? { unitId: unit.unitId, assignments } : { unitId: unit.unitId, assignments, defaults };
     }
     if (request.logExposures === true) {
       const exposures: ExposureRecord[] = [];

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { BucketRange, ConfigSnapshot, SnapshotExperiment, SnapshotForcedVariant, SnapshotLayer, TargetingRule } from '@strata/contracts';
+import type { BucketRange, ConfigSnapshot, SnapshotExperiment, SnapshotForcedVariant, SnapshotLayer, SnapshotVariant, TargetingRule, ValueType, VariantValue } from '@strata/contracts';
 
 /** One row of the snapshot query (see SNAPSHOT_SQL), as node-postgres returns it. */
 export interface SnapshotExperimentRow {
@@ -7,11 +7,14 @@ export interface SnapshotExperimentRow {
   layer: string;
   salt: string;
   status: 'running' | 'shipped';
-  variants: { key: string; name?: string; weight: number }[];
+  variants: { key: string; name?: string; weight: number; value?: VariantValue }[];
   targeting: TargetingRule | null;
   forcedVariants: { unitId: string; variant: string; expiresAt: string | null }[] | null;
   shippedVariant: string | null;
   ranges: BucketRange[] | null;
+  /** Absent in rows built before variant values existed (tests). */
+  valueType?: ValueType | null;
+  defaultValue?: VariantValue | null;
 }
 
 export interface SnapshotRows {
@@ -39,6 +42,8 @@ export const SNAPSHOT_SQL = `
         'targeting', e.targeting,
         'forcedVariants', e.forced_variants,
         'shippedVariant', e.shipped_variant,
+        'valueType', e.value_type,
+        'defaultValue', e.default_value,
         'ranges', CASE WHEN e.status = 'running' THEN (
           SELECT json_agg(json_build_object('start', a.start_bucket, 'end', a.end_bucket) ORDER BY a.start_bucket)
           FROM bucket_allocations a
@@ -98,20 +103,24 @@ export function buildSnapshotExperiment(e: SnapshotExperimentRow, nowMs: number)
     // Normalized so the same instant written with different offsets hashes the same.
     return [{ unitId: f.unitId, variant: f.variant, expiresAt: new Date(at).toISOString() }];
   });
-  return {
-    experiment: {
-      key: e.key,
-      layer: e.layer,
-      salt: e.salt,
-      status: e.status,
-      variants: e.variants.map((v) => ({ key: v.key, weight: v.weight })),
-      ranges: e.status === 'running' ? mergeRanges(e.ranges ?? []) : [],
-      targeting: e.targeting ?? null,
-      forcedVariants,
-      shippedVariant: e.status === 'shipped' ? e.shippedVariant : null,
-    },
-    nextExpiry,
+  const valueType = e.valueType ?? null;
+  const experiment: SnapshotExperiment = {
+    key: e.key,
+    layer: e.layer,
+    salt: e.salt,
+    status: e.status,
+    variants: e.variants.map((v): SnapshotVariant => (valueType !== null && v.value !== undefined ? { key: v.key, weight: v.weight, value: v.value } : { key: v.key, weight: v.weight })),
+    ranges: e.status === 'running' ? mergeRanges(e.ranges ?? []) : [],
+    targeting: e.targeting ?? null,
+    forcedVariants,
+    shippedVariant: e.status === 'shipped' ? e.shippedVariant : null,
   };
+  // Only experiments with values carry the two fields, so snapshots without values are unchanged.
+  if (valueType !== null && e.defaultValue !== undefined && e.defaultValue !== null) {
+    experiment.valueType = valueType;
+    experiment.defaultValue = e.defaultValue;
+  }
+  return { experiment, nextExpiry };
 }
 
 interface AssembledEntry {

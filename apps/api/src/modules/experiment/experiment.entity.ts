@@ -1,5 +1,5 @@
 import { Column, CreateDateColumn, Entity, Index, PrimaryColumn, UpdateDateColumn, VersionColumn } from 'typeorm';
-import type { ExperimentAlertDto, ExperimentStatus, ForcedVariantDto, TargetingRule, VariantDto } from '@strata/contracts';
+import type { ExperimentAlertDto, ExperimentStatus, ForcedVariantDto, TargetingRule, ValueType, VariantDto, VariantValue } from '@strata/contracts';
 
 @Entity({ name: 'experiments' })
 @Index('experiments_layer_status_idx', ['layerKey', 'status'])
@@ -52,6 +52,13 @@ export class ExperimentEntity {
 
   @Column({ name: 'shipped_variant', type: 'text', nullable: true })
   shippedVariant!: string | null;
+
+  /** Null: the variants carry no values. */
+  @Column({ name: 'value_type', type: 'text', nullable: true })
+  valueType!: ValueType | null;
+
+  @Column({ name: 'default_value', type: 'jsonb', nullable: true })
+  defaultValue!: VariantValue | null;
 
   @Column({ type: 'jsonb', default: () => "'[]'" })
   alerts!: ExperimentAlertDto[];

@@ -19,6 +19,8 @@ export function toExperimentDto(e: ExperimentEntity, ranges: BucketRange[]): Exp
     autoStop: e.autoStop,
     salt: e.salt,
     shippedVariant: e.shippedVariant,
+    valueType: e.valueType ?? null,
+    defaultValue: e.defaultValue ?? null,
     ranges,
     alerts: e.alerts,
     startedAt: e.startedAt?.toISOString() ?? null,

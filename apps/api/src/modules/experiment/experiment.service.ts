@@ -6,10 +6,14 @@ import {
   EVENT_MAX_AGE_MS,
   listExperimentsQuerySchema,
   updateExperimentSchema,
+  valueProblem,
   type ErrorDetail,
   type ExperimentAlertDto,
   type ExperimentDto,
   type Page,
+  type ValueType,
+  type VariantDto,
+  type VariantValue,
 } from '@strata/contracts';
 import { DataSource, type EntityManager, In, type QueryDeepPartialEntity } from 'typeorm';
 import type { z } from 'zod';
@@ -26,6 +30,32 @@ import { toExperimentDto, trafficToBuckets } from './experiment.mapper';
 type CreateExperiment = z.output<typeof createExperimentSchema>;
 type UpdateExperiment = z.output<typeof updateExperimentSchema>;
 type ListQuery = z.output<typeof listExperimentsQuerySchema>;
+
+function toVariants(variants: readonly { key: string; name?: string; weight: number; value?: VariantValue }[], valueType: ValueType | null): VariantDto[] {
+  return variants.map((v) => {
+    const out: VariantDto = { key: v.key, name: v.name ?? v.key, weight: v.weight };
+    if (valueType !== null && v.value !== undefined) out.value = v.value;
+    return out;
+  });
+}
+
+/** Variants as compared for the running lock: key, name, weight and value, in order. */
+function variantsSignature(variants: readonly VariantDto[]): string {
+  return JSON.stringify(variants.map((v) => [v.key, v.name, v.weight, v.value ?? null]));
+}
+
+/** The experiment as it will be saved: every variant and the default carry a value of `valueType`. */
+function checkStoredValues(valueType: ValueType | null, defaultValue: VariantValue | null, variants: readonly VariantDto[], variantsSent: boolean): void {
+  if (valueType === null) return;
+  const details: ErrorDetail[] = [];
+  variants.forEach((v, i) => {
+    const p = valueProblem(valueType, v.value);
+    if (p !== null) details.push({ path: variantsSent ? `variants.${i}.value` : 'variants', message: variantsSent ? p : `variant "${v.key}": ${p} (send the variants with values of type ${valueType})` });
+  });
+  const p = valueProblem(valueType, defaultValue);
+  if (p !== null) details.push({ path: 'defaultValue', message: p });
+  if (details.length) throw new AppException('validation_failed', `The values do not fit valueType "${valueType}".`, details);
+}
 
 /**
  * Experiment configuration and lifecycle: draft → running → stopped, or running → shipped,
@@ -52,7 +82,7 @@ export class ExperimentService {
           hypothesis: request.hypothesis ?? '',
           layerKey: request.layer,
           status: 'draft',
-          variants: request.variants.map((v) => ({ key: v.key, name: v.name ?? v.key, weight: v.weight })),
+          variants: toVariants(request.variants, request.valueType ?? null),
           trafficBuckets: trafficToBuckets(request.traffic),
           targeting: request.targeting ?? null,
           forcedVariants: (request.forcedVariants ?? []).map((f) => ({ unitId: f.unitId, variant: f.variant, expiresAt: f.expiresAt ?? null })),
@@ -63,14 +93,17 @@ export class ExperimentService {
           autoStop: request.autoStop ?? false,
           salt: request.salt ?? request.key,
           shippedVariant: null,
+          valueType: request.valueType ?? null,
+          defaultValue: request.valueType ? (request.defaultValue ?? null) : null,
           alerts: [],
           startedAt: null,
           stoppedAt: null,
           stopReason: null,
           concludedAt: null,
         });
-        // The cast: TypeORM's deep-partial insert type can't express the alerts' free-form `details`.
-        await manager.insert(ExperimentEntity, entity as QueryDeepPartialEntity<ExperimentEntity>);
+        // The cast: TypeORM's deep-partial insert type can't express the alerts' free-form `details`
+        // nor recurse through a JSON value's type.
+        await manager.insert(ExperimentEntity, entity as unknown as QueryDeepPartialEntity<Omit<ExperimentEntity, 'defaultValue' | 'variants' | 'alerts'>>);
         const dto = toExperimentDto(entity, []);
         await this.audit.record(manager, principal, { action: 'experiment.create', entityType: 'experiment', entityKey: entity.key, before: null, after: dto });
         return dto;
@@ -103,10 +136,15 @@ export class ExperimentService {
   async update(principal: Principal, key: string, request: UpdateExperiment): Promise<ExperimentDto> {
     return this.change(principal, key, 'experiment.update', async (manager, e) => {
       const locked: ErrorDetail[] = [];
+      const valueType = request.valueType !== undefined ? request.valueType : e.valueType;
       if (e.status !== 'draft') {
-        if (request.variants !== undefined && JSON.stringify(request.variants) !== JSON.stringify(e.variants.map((v) => ({ key: v.key, name: v.name, weight: v.weight })))) {
-          locked.push({ path: 'variants', message: `variants and weights cannot change once an experiment has started (status: ${e.status})` });
+        // A variant's value is its treatment: changing it mid-run would mix two treatments in one
+        // arm of the analysis, so values are locked with the variants (and so is their type). The
+        // default value is not: units that get it are not in the experiment's sample.
+        if (request.variants !== undefined && variantsSignature(toVariants(request.variants, valueType)) !== variantsSignature(e.variants)) {
+          locked.push({ path: 'variants', message: `variants, weights and values cannot change once an experiment has started (status: ${e.status})` });
         }
+        if (request.valueType !== undefined && request.valueType !== e.valueType) locked.push({ path: 'valueType', message: `the value type cannot change once an experiment has started (status: ${e.status})` });
         if (request.layer !== undefined && request.layer !== e.layerKey) locked.push({ path: 'layer', message: `the layer cannot change once an experiment has started (status: ${e.status})` });
         if (request.traffic !== undefined && e.status !== 'running') locked.push({ path: 'traffic', message: `traffic cannot change on a ${e.status} experiment` });
       }
@@ -118,7 +156,18 @@ export class ExperimentService {
       if (request.name !== undefined) e.name = request.name;
       if (request.hypothesis !== undefined) e.hypothesis = request.hypothesis;
       if (request.layer !== undefined) e.layerKey = request.layer;
-      if (request.variants !== undefined) e.variants = request.variants.map((v) => ({ key: v.key, name: v.name ?? v.key, weight: v.weight }));
+      if (request.variants !== undefined) e.variants = toVariants(request.variants, valueType);
+      if (request.valueType !== undefined) e.valueType = request.valueType;
+      if (request.defaultValue !== undefined) e.defaultValue = request.defaultValue;
+      if (e.valueType === null) {
+        // No type, no values: what was stored goes, so the experiment reads back consistent.
+        if (request.defaultValue !== undefined && request.defaultValue !== null) {
+          throw new AppException('validation_failed', 'A default value needs a valueType.', [{ path: 'defaultValue', message: 'set valueType to give a default value' }]);
+        }
+        e.defaultValue = null;
+        e.variants = e.variants.map(({ value: _value, ...v }) => v);
+      }
+      checkStoredValues(e.valueType, e.defaultValue, e.variants, request.variants !== undefined);
       if (request.targeting !== undefined) e.targeting = request.targeting;
       if (request.forcedVariants !== undefined) e.forcedVariants = request.forcedVariants.map((f) => ({ unitId: f.unitId, variant: f.variant, expiresAt: f.expiresAt ?? null }));
       if (request.primaryMetric !== undefined) e.primaryMetric = request.primaryMetric;

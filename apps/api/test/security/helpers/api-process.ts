@@ -11,6 +11,8 @@ export interface ApiProcess {
   /** The server's process id (its RSS is in /proc/<pid>/status). */
   pid: number;
   adminKey: string;
+  /** The process's database (dropped by `close`), for reading what it stored. */
+  databaseUrl: string;
   /** What the process printed so far (for failure messages). */
   output(): string;
   /** JSON request with the admin key unless `key` says otherwise (null: none). */
@@ -84,6 +86,7 @@ export async function startApiProcess(env: Record<string, string> = {}): Promise
     port,
     pid: child.pid ?? 0,
     adminKey,
+    databaseUrl: db.url,
     output: () => out,
     async request(method, path, options = {}) {
       const headers: Record<string, string> = { ...(options.headers ?? {}) };
