@@ -17,6 +17,7 @@ import { ChangeEventReceivedAtIndexesToBrin1764004000000 } from './1764004000000
 import { ChangeEventMetricIndexToUnitId1764005000000 } from './1764005000000-ChangeEventMetricIndexToUnitId';
 import { RemoveEventExposureIndex1764005001000 } from './1764005001000-RemoveEventExposureIndex';
 import { RemoveFirstExposureTimeIndex1764005002000 } from './1764005002000-RemoveFirstExposureTimeIndex';
+import { CreateAnalysisEngine1764100000000 } from './1764100000000-CreateAnalysisEngine';
 import { AddConcludedToExperiments1764101000000 } from './1764101000000-AddConcludedToExperiments';
 import { CreateUsers1764103000000 } from './1764103000000-CreateUsers';
 import { AddActorToAuditLog1764103001000 } from './1764103001000-AddActorToAuditLog';
@@ -38,6 +39,7 @@ export const migrations = [
   ChangeEventMetricIndexToUnitId1764005000000,
   RemoveEventExposureIndex1764005001000,
   RemoveFirstExposureTimeIndex1764005002000,
+  CreateAnalysisEngine1764100000000,
   AddConcludedToExperiments1764101000000,
   CreateUsers1764103000000,
   AddActorToAuditLog1764103001000,

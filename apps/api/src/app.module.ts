@@ -6,6 +6,7 @@ import { FastRoutes } from './common/http/fast-routes';
 import { ApiKeyGuard } from './common/guards/api-key.guard';
 import { APP_CONFIG, type AppConfig } from './config/app-config';
 import { DatabaseModule } from './database/database.module';
+import { AnalysisModule } from './modules/analysis/analysis.module';
 import { ApiKeyModule } from './modules/api-key/api-key.module';
 import { AssignmentModule } from './modules/assignment/assignment.module';
 import { AuditModule } from './modules/audit/audit.module';
@@ -24,7 +25,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Feature modules, in one list so a newcomer sees every capability at a glance. */
-export const FEATURE_MODULES = [HealthModule, ApiKeyModule, UserModule, AuditModule, LayerModule, MetricModule, ExperimentModule, AssignmentModule, EventModule, ResultModule, GuardrailModule, ExportModule, TelemetryModule];
+export const FEATURE_MODULES = [HealthModule, ApiKeyModule, UserModule, AuditModule, LayerModule, MetricModule, ExperimentModule, AssignmentModule, EventModule, AnalysisModule, ResultModule, GuardrailModule, ExportModule, TelemetryModule];
 
 @Module({})
 export class AppModule {

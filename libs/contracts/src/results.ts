@@ -97,6 +97,11 @@ export interface MetricResultDto {
   direction: MetricDirection;
   role: 'primary' | 'secondary' | 'guardrail';
   variants: VariantComparisonDto[];
+  /**
+   * Winsorized metrics: the caps the statistics use. They are recomputed on a schedule (hourly by
+   * default, or on request) and frozen in between; `computedAt` is null before the first computation.
+   */
+  winsorization?: { percentile: number; cap: number | null; covariateCap: number | null; units: number; computedAt: string | null };
 }
 
 export interface SrmDto {

@@ -88,8 +88,12 @@ const envSchema = z.object({
   STRATA_GUARDRAIL_INTERVAL_SECONDS: z.coerce.number().int().min(5).default(300),
   /** Webhook notified when an experiment is auto-stopped or alerted. */
   STRATA_WEBHOOK_URL: z.string().url().optional(),
-  /** How often the analysis rollup job advances its watermark. */
-  STRATA_ROLLUP_INTERVAL_SECONDS: z.coerce.number().int().min(1).default(60),
+  /** Seconds between two ticks of the analysis engine (one pass over the new events for every experiment). */
+  STRATA_ANALYSIS_TICK_SECONDS: z.coerce.number().min(0.5).max(3600).optional(),
+  /** Former name of STRATA_ANALYSIS_TICK_SECONDS, still read when the new one is not set. */
+  STRATA_ROLLUP_INTERVAL_SECONDS: z.coerce.number().int().min(1).optional(),
+  /** How often winsorization caps are recomputed (they stay frozen in between). */
+  STRATA_ANALYSIS_CAPS_INTERVAL_SECONDS: z.coerce.number().int().min(60).max(7 * 86_400).default(3600),
   /** The rollup watermark stays this far behind the clock: events stamped received_at but still queued for commit. */
   STRATA_ROLLUP_LAG_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
   /** Serve the dashboard from this folder (built by `vite build`). */
@@ -155,7 +159,10 @@ export type AppConfig = {
   events: { queueMax: number; batchMax: number; writers: number; firstExposureCache: number };
   shutdownGraceMs: number;
   guardrailIntervalSeconds: number;
-  rollupIntervalSeconds: number;
+  /** Seconds between analysis engine ticks (default 10). */
+  analysisTickSeconds: number;
+  /** Seconds between winsorization cap recomputations (default 3600). */
+  capsIntervalSeconds: number;
   rollupLagMs: number;
   webhookUrl: string | undefined;
   dashboardDir: string;
@@ -257,7 +264,8 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly 
     },
     shutdownGraceMs: e.STRATA_SHUTDOWN_GRACE_SECONDS * 1000,
     guardrailIntervalSeconds: e.STRATA_GUARDRAIL_INTERVAL_SECONDS,
-    rollupIntervalSeconds: e.STRATA_ROLLUP_INTERVAL_SECONDS,
+    analysisTickSeconds: e.STRATA_ANALYSIS_TICK_SECONDS ?? e.STRATA_ROLLUP_INTERVAL_SECONDS ?? 10,
+    capsIntervalSeconds: e.STRATA_ANALYSIS_CAPS_INTERVAL_SECONDS,
     rollupLagMs: e.STRATA_ROLLUP_LAG_MS,
     webhookUrl: e.STRATA_WEBHOOK_URL,
     dashboardDir: resolve(e.STRATA_DASHBOARD_DIR ?? resolve(__dirname, '../../../dashboard/dist')),

@@ -177,9 +177,22 @@ describe('results equal libs/stats on the raw events', () => {
     expect(firstThrough).not.toBeNull();
     await sendEvents(t, sdkKey, late);
     sent.push(...late);
+    const frozen = await t.admin('GET', `/v1/experiments/${KEY}/results`);
+    expect(frozen.status).toBe(200);
+    expect(Date.parse(frozen.body.dataThrough)).toBeGreaterThan(Date.parse(firstThrough));
+    // Winsorization caps stay frozen between recomputations: still the ones of the first read.
+    const firstCap = first.body.metrics.find((x: any) => x.metric === 'x_rev').winsorization;
+    expect(firstCap.computedAt).not.toBeNull();
+    expect(frozen.body.metrics.find((x: any) => x.metric === 'x_rev').winsorization).toEqual(firstCap);
+    // Recomputed on request, the caps (and statistics) are those of all the data.
+    const recompute = await t.admin('POST', '/v1/analysis/caps', { experiments: [KEY] });
+    expect(recompute.status, JSON.stringify(recompute.body)).toBe(200);
+    expect(recompute.body.changed).toContain(KEY);
     const res = await t.admin('GET', `/v1/experiments/${KEY}/results`);
     expect(res.status).toBe(200);
-    expect(Date.parse(res.body.dataThrough)).toBeGreaterThan(Date.parse(firstThrough));
+    const cap = res.body.metrics.find((x: any) => x.metric === 'x_rev').winsorization;
+    expect(Date.parse(cap.computedAt)).toBeGreaterThan(Date.parse(firstCap.computedAt));
+    expect(cap.units).toBe(3000);
 
     const { units, values } = inMemory(sent);
     // Population and SRM counts: forced units are left out.

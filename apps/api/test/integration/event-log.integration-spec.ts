@@ -1,7 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { findFreePort } from '../../src/database/embedded-postgres';
-import { RollupService } from '../../src/modules/result/rollup.service';
+import { AnalysisEngineService } from '../../src/modules/analysis/analysis-engine.service';
 import { hashedVariant, runningExperiment, type FixtureExperiment } from '../helpers/event-fixtures';
 import { natsServerAvailable, startTestNatsCluster } from '../helpers/nats';
 import { createTestApp, type TestApp } from '../helpers/test-app';
@@ -57,8 +57,8 @@ suite('events through the log (NATS JetStream)', () => {
       { id: ids[1], type: 'metric', unitId: unit, name: 'purchase', value: 3 },
     ]);
     expect(res.status).toBe(202);
-    const rollup = api.app.get(RollupService);
-    const before = (await rollup.advanceUntilCurrent(exp.key)).watermark as Date;
+    const engine = api.app.get(AnalysisEngineService);
+    const before = (await engine.tick()).dataThrough as Date;
     expect(before.getTime()).toBeGreaterThan(Date.now() - 5000);
     expect(await storedCount(ids)).toBe(0);
     // …and the writer, started later, stamps the rows after it (its transaction's start), so the next step still reads them.
@@ -66,7 +66,7 @@ suite('events through the log (NATS JetStream)', () => {
     expect(await waitStored(ids)).toBe(2);
     const rows: { received_at: Date }[] = await api.dataSource.query('SELECT received_at FROM events WHERE id = ANY($1::uuid[])', [ids]);
     for (const r of rows) expect(r.received_at.getTime()).toBeGreaterThan(before.getTime());
-    const after = (await rollup.advanceUntilCurrent(exp.key)).watermark as Date;
+    const after = (await engine.tick()).dataThrough as Date;
     expect(after.getTime()).toBeGreaterThanOrEqual(Math.max(...rows.map((r) => r.received_at.getTime())));
   });
 

@@ -5,7 +5,7 @@ import { resultsQuerySchema, type ExperimentResultsDto, type InferenceDto } from
 import type { DataSource, QueryRunner } from 'typeorm';
 import { loadAnalysisDefinition, type AnalysisDefinition } from '../result/analysis-definition';
 import { ResultService } from '../result/result.service';
-import { RollupService } from '../result/rollup.service';
+import { AnalysisEngineService } from '../analysis/analysis-engine.service';
 import { standaloneAggregateSql, unitValueExpressions } from '../result/rollup-sql';
 import { csvStream, csvString, ndjsonStream } from './csv';
 import { parquetStream, type ParquetColumn } from './parquet';
@@ -79,7 +79,7 @@ export class ExportService {
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly results: ResultService,
-    private readonly rollups: RollupService,
+    private readonly engine: AnalysisEngineService,
   ) {}
 
   async resultsTable(key: string, format: 'csv' | 'json' | 'parquet'): Promise<{ body: string | Buffer; type: string; filename: string }> {
@@ -133,7 +133,8 @@ export class ExportService {
   /** One row per counted unit, at the rollup watermark, as CSV, NDJSON or Parquet. */
   async units(key: string, format: 'csv' | 'ndjson' | 'parquet'): Promise<ExportFile> {
     const def = await loadAnalysisDefinition(this.dataSource.manager, key);
-    const watermark = def.status === 'draft' ? await this.rollups.watermark(key) : (await this.rollups.advance(key)).watermark;
+    if (def.status !== 'draft') await this.engine.catchUp();
+    const watermark = await this.engine.dataThrough(def);
     const { sql, params } = this.unitSql(def);
     params[1] = watermark ?? new Date(0);
     const rows = await this.cursorStream(sql, params);
@@ -210,12 +211,12 @@ export class ExportService {
   /** The SQL that produces each metric's per-variant aggregates from raw events, literals inlined. */
   async sql(key: string): Promise<string> {
     const def = await loadAnalysisDefinition(this.dataSource.manager, key);
-    const watermark = await this.rollups.watermark(key);
+    const watermark = await this.engine.dataThrough(def);
     const header = [
       `-- Strata analysis SQL for experiment ${def.key}, events received through ${watermark?.toISOString() ?? '(no data yet)'}.`,
       '-- Each statement returns per variant: n, Σy, Σy², the CUPED covariate sums (Σc, Σc², Σcy) and the',
       '-- ratio denominator sums (Σx, Σx², Σxy). Feed them to @strata/stats (see docs/analysis.md).',
-      '-- The API reads the same numbers from per-unit rollups (unit_metric_rollups) kept current by a job.',
+      '-- The API keeps the same numbers in analysis_stats, updated by exact deltas every engine tick.',
     ];
     return [...header, ...def.metrics.map((m) => standaloneAggregateSql(def, m, watermark))].join('\n') + '\n';
   }

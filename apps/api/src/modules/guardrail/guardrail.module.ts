@@ -5,7 +5,7 @@ import { ResultModule } from '../result/result.module';
 import { GuardrailService } from './guardrail.service';
 import { WebhookService } from './webhook.service';
 
-/** The guardrail job: auto-stop or alert on guardrail harm and SRM, audit and webhook. */
+/** Guardrails on every tick: auto-stop or alert on guardrail harm and SRM, audit and webhook. */
 @Module({
   imports: [AuditModule, ExperimentModule, ResultModule],
   providers: [GuardrailService, WebhookService],

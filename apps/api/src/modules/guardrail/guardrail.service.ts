@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { ExperimentAlertDto, GuardrailStatusDto, SrmDto } from '@strata/contracts';
 import type { DataSource } from 'typeorm';
@@ -6,9 +6,11 @@ import { systemActor } from '../../common/guards/principal';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { AuditService } from '../audit/audit.service';
 import { ExperimentService } from '../experiment/experiment.service';
+import { AnalysisEngineService } from '../analysis/analysis-engine.service';
+import { readStats, EMPTY_SLICE, type SliceStats } from '../analysis/stats-store';
+import type { TickConsumer, TickContext } from '../analysis/tick-consumer';
+import { loadAnalysisDefinition, type AnalysisDefinition } from '../result/analysis-definition';
 import { buildGuardrails, buildSrm } from '../result/results-builder';
-import { ResultService } from '../result/result.service';
-import { RollupService } from '../result/rollup.service';
 import { WebhookService } from './webhook.service';
 
 /** Named in the audit log for what the guardrail job changes. */
@@ -50,13 +52,17 @@ export function findings(guardrails: GuardrailStatusDto[], srm: SrmDto | null): 
 }
 
 /**
- * Checks running experiments every STRATA_GUARDRAIL_INTERVAL_SECONDS. With auto-stop on, a
- * finding stops the experiment (assignment stops at once), is written to the audit log with
- * its numbers and posted to the webhook; with auto-stop off it becomes an alert on the
- * experiment, added once per finding.
+ * Guardrails and SRM on the analysis engine's fresh statistics: a per-tick consumer, so every
+ * running experiment a tick changed is checked right after that tick (a harmful one is stopped
+ * within one tick of the evidence). `runOnce()` sweeps every running experiment from the stored
+ * statistics too (every STRATA_GUARDRAIL_INTERVAL_SECONDS): a safety net for findings that need
+ * no new data, e.g. auto-stop switched on. With auto-stop on, a finding stops the experiment
+ * (assignment stops at once), is written to the audit log with its numbers and posted to the
+ * webhook; with auto-stop off it becomes an alert on the experiment, added once per finding.
  */
 @Injectable()
-export class GuardrailService implements OnApplicationBootstrap, OnModuleDestroy {
+export class GuardrailService implements TickConsumer, OnModuleInit, OnApplicationBootstrap, OnModuleDestroy {
+  readonly name = 'guardrails';
   private readonly logger = new Logger(GuardrailService.name);
   private timer: NodeJS.Timeout | null = null;
   private running = false;
@@ -64,12 +70,15 @@ export class GuardrailService implements OnApplicationBootstrap, OnModuleDestroy
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
-    private readonly results: ResultService,
-    private readonly rollups: RollupService,
+    private readonly engine: AnalysisEngineService,
     private readonly experiments: ExperimentService,
     private readonly audit: AuditService,
     private readonly webhook: WebhookService,
   ) {}
+
+  onModuleInit(): void {
+    this.engine.register(this);
+  }
 
   onApplicationBootstrap(): void {
     if (!this.config.jobsEnabled) return;
@@ -82,15 +91,33 @@ export class GuardrailService implements OnApplicationBootstrap, OnModuleDestroy
     this.timer = null;
   }
 
+  /** Per tick: the changed running experiments, on the statistics the tick just wrote. */
+  async onTick(tick: TickContext): Promise<void> {
+    for (const c of tick.changed) {
+      if (c.definition.status !== 'running') continue;
+      try {
+        await this.check(c.definition, c.stats, tick.dataThrough);
+      } catch (err) {
+        this.logger.error(`guardrail check of ${c.definition.key} failed: ${String(err)}`);
+      }
+    }
+  }
+
+  /** Every running experiment, from the stored statistics (after one catch-up tick). */
   async runOnce(): Promise<GuardrailRunReport> {
     const report: GuardrailRunReport = { checked: 0, stopped: [], alerted: [] };
     if (this.running) return report;
     this.running = true;
     try {
+      const tick = await this.engine.catchUp();
+      await this.engine.settled();
       const rows: { key: string }[] = await this.dataSource.query(`SELECT key FROM experiments WHERE status = 'running' ORDER BY key`);
+      const stats = await readStats(this.dataSource, rows.map((r) => r.key), '');
       for (const { key } of rows) {
         try {
-          const outcome = await this.check(key);
+          const def = await loadAnalysisDefinition(this.dataSource.manager, key);
+          if (def.status !== 'running') continue;
+          const outcome = await this.check(def, stats.get(key)?.get('') ?? EMPTY_SLICE, tick.dataThrough);
           report.checked++;
           if (outcome === 'stopped') report.stopped.push(key);
           if (outcome === 'alerted') report.alerted.push(key);
@@ -104,17 +131,17 @@ export class GuardrailService implements OnApplicationBootstrap, OnModuleDestroy
     }
   }
 
-  private async check(key: string): Promise<'ok' | 'stopped' | 'alerted' | 'known'> {
-    await this.rollups.advanceUntilCurrent(key);
-    const snap = await this.results.snapshot(key);
-    const def = snap.definition;
-    if (def.status !== 'running') return 'ok';
-    const found = findings(buildGuardrails(def, snap.aggregates, GUARDRAIL_ALPHA), buildSrm(def, snap.units));
+  private async check(def: AnalysisDefinition, stats: SliceStats, through: Date | null): Promise<'ok' | 'stopped' | 'alerted' | 'known'> {
+    const key = def.key;
+    const found = findings(buildGuardrails(def, stats.aggregates, GUARDRAIL_ALPHA), buildSrm(def, stats.units));
     if (found.length === 0) return 'ok';
-    const dataThrough = snap.dataThrough?.toISOString() ?? null;
+    // The definition may be a tick old: act only on the experiment as it is now.
+    const current = await loadAnalysisDefinition(this.dataSource.manager, key);
+    if (current.status !== 'running') return 'ok';
+    const dataThrough = through?.toISOString() ?? null;
     const numbers = found.map((f) => (f.kind === 'srm' ? `SRM p = ${Number(f.details.pValue).toExponential(2)} (counts ${JSON.stringify(f.details.counts)})` : String(f.details.summary)));
     const reason = `Auto-stopped by guardrails: ${numbers.join('; ')}`;
-    if (def.autoStop) {
+    if (current.autoStop) {
       await this.experiments.stop(GUARDRAILS, key, reason.slice(0, 1000), 'experiment.auto_stop');
       await this.dataSource.transaction((manager) =>
         this.audit.record(manager, GUARDRAILS, {
@@ -129,7 +156,7 @@ export class GuardrailService implements OnApplicationBootstrap, OnModuleDestroy
       await this.webhook.notify({ type: 'experiment.auto_stopped', experiment: key, reason, findings: found, at: new Date().toISOString() });
       return 'stopped';
     }
-    const fresh = found.filter((f) => !def.alerts.some((a) => a.kind === f.kind && a.message === f.message));
+    const fresh = found.filter((f) => !current.alerts.some((a) => a.kind === f.kind && a.message === f.message));
     if (fresh.length === 0) return 'known';
     for (const f of fresh) {
       const alert: ExperimentAlertDto = { kind: f.kind, message: f.message, at: new Date().toISOString(), details: { ...f.details, dataThrough } };

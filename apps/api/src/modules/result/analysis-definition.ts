@@ -36,14 +36,37 @@ export interface AnalysisDefinition {
   autoStop: boolean;
   alerts: ExperimentEntity['alerts'];
   metrics: AnalysisMetric[];
+  /** Exposure attributes (or `day_of_week`) whose per-value statistics the engine keeps. */
+  segmentDimensions: string[];
 }
 
 /** Bump when the per-unit SQL changes meaning, so every rollup is rebuilt once. */
-const ROLLUP_SQL_VERSION = 1;
+const ROLLUP_SQL_VERSION = 2;
+
+/** Segment dimensions every experiment is analysed by unless it declares its own. */
+export const DEFAULT_SEGMENT_DIMENSIONS = ['country', 'platform', 'day_of_week'];
 
 export async function loadAnalysisDefinition(manager: EntityManager, key: string): Promise<AnalysisDefinition> {
   const e = await manager.findOne(ExperimentEntity, { where: { key } });
   if (!e) throw new NotFoundException('experiment', key);
+  const keys = metricKeysOf(e);
+  const rows = keys.length ? await manager.find(MetricEntity, { where: { key: In(keys) } }) : [];
+  return toDefinition(e, new Map(rows.map((m) => [m.key, m])));
+}
+
+/** Definitions of many experiments in two queries (the engine's tick and the summaries). */
+export async function loadAnalysisDefinitions(manager: EntityManager, experiments: ExperimentEntity[]): Promise<AnalysisDefinition[]> {
+  const keys = [...new Set(experiments.flatMap(metricKeysOf))];
+  const rows = keys.length ? await manager.find(MetricEntity, { where: { key: In(keys) } }) : [];
+  const byKey = new Map(rows.map((m) => [m.key, m]));
+  return experiments.map((e) => toDefinition(e, byKey));
+}
+
+function metricKeysOf(e: ExperimentEntity): string[] {
+  return [...(e.primaryMetric ? [e.primaryMetric] : []), ...e.secondaryMetrics, ...e.guardrailMetrics];
+}
+
+function toDefinition(e: ExperimentEntity, byKey: Map<string, MetricEntity>): AnalysisDefinition {
   const ordered: { key: string; role: MetricRole }[] = [];
   const seen = new Set<string>();
   const push = (k: string | null, role: MetricRole) => {
@@ -55,8 +78,6 @@ export async function loadAnalysisDefinition(manager: EntityManager, key: string
   push(e.primaryMetric, 'primary');
   e.secondaryMetrics.forEach((k) => push(k, 'secondary'));
   e.guardrailMetrics.forEach((k) => push(k, 'guardrail'));
-  const rows = ordered.length ? await manager.find(MetricEntity, { where: { key: In(ordered.map((o) => o.key)) } }) : [];
-  const byKey = new Map(rows.map((m) => [m.key, m]));
   const guardrails = new Set(e.guardrailMetrics);
   const metrics: AnalysisMetric[] = [];
   for (const o of ordered) {
@@ -87,18 +108,20 @@ export async function loadAnalysisDefinition(manager: EntityManager, key: string
     autoStop: e.autoStop,
     alerts: e.alerts,
     metrics,
+    segmentDimensions: DEFAULT_SEGMENT_DIMENSIONS,
   };
 }
 
 /**
  * What the stored per-unit values depend on. When it changes (a metric's events, attribution
- * window or lookback, the metric list, the stop time) the experiment's rollup is rebuilt.
- * Winsorization and directions are applied at read time and are deliberately not part of it.
+ * window or lookback, the metric list, the stop time, the segment dimensions) the experiment is
+ * rebuilt. Winsorization caps (analysis_caps) and directions are deliberately not part of it.
  */
 export function rollupDefinitionHash(def: AnalysisDefinition): string {
   const parts = {
     v: ROLLUP_SQL_VERSION,
     stoppedAt: def.stoppedAt?.toISOString() ?? null,
+    segments: def.segmentDimensions,
     metrics: def.metrics
       .map((m) => [m.key, m.type, m.eventName, m.denominatorEventName, m.attributionWindowHours, m.cupedLookbackDays])
       .sort((a, b) => String(a[0]).localeCompare(String(b[0]))),

@@ -1,6 +1,14 @@
 import { Controller, Get, Param, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { keySchema, resultsQuerySchema, timeseriesQuerySchema, type ExperimentResultsDto, type ExperimentTimeseriesDto } from '@strata/contracts';
+import {
+  experimentSummariesQuerySchema,
+  keySchema,
+  resultsQuerySchema,
+  timeseriesQuerySchema,
+  type ExperimentResultsDto,
+  type ExperimentSummaryDto,
+  type ExperimentTimeseriesDto,
+} from '@strata/contracts';
 import { z } from 'zod';
 import { Auth } from '../../common/guards/auth.decorator';
 import { ApiZodQuery } from '../../common/http/openapi';
@@ -26,5 +34,20 @@ export class ResultController {
   @ApiZodQuery(timeseriesQuerySchema)
   timeseries(@Param() params: unknown, @Query() query: unknown): Promise<ExperimentTimeseriesDto> {
     return this.results.timeseries(parseOrThrow(keyParam, params, 'params').key, parseOrThrow(timeseriesQuerySchema, query, 'query').alpha);
+  }
+}
+
+/** The experiments list's rows from stored state (one request for a page, not one per row). */
+@ApiTags('results')
+@ApiBearerAuth()
+@Auth('admin')
+@Controller('v1/experiments/summaries')
+export class SummaryController {
+  constructor(private readonly results: ResultService) {}
+
+  @Get()
+  @ApiZodQuery(experimentSummariesQuerySchema)
+  list(@Query() query: unknown): Promise<ExperimentSummaryDto[]> {
+    return this.results.summaries(parseOrThrow(experimentSummariesQuerySchema, query, 'query').keys);
   }
 }

@@ -1,12 +1,13 @@
 import { Module } from '@nestjs/common';
-import { ResultController } from './result.controller';
+import { AnalysisModule } from '../analysis/analysis.module';
+import { ResultController, SummaryController } from './result.controller';
 import { ResultService } from './result.service';
-import { RollupService } from './rollup.service';
 
-/** Experiment results: incremental per-unit rollups, sufficient statistics in SQL, libs/stats on top. */
+/** Experiment results, time series and list summaries: keyed reads of the engine's statistics, libs/stats on top. */
 @Module({
-  controllers: [ResultController],
-  providers: [ResultService, RollupService],
-  exports: [ResultService, RollupService],
+  imports: [AnalysisModule],
+  controllers: [SummaryController, ResultController],
+  providers: [ResultService],
+  exports: [ResultService, AnalysisModule],
 })
 export class ResultModule {}

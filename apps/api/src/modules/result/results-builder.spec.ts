@@ -10,7 +10,7 @@ const metric = (over: Partial<AnalysisMetric> = {}): AnalysisMetric => ({
 });
 const def = (metrics: AnalysisMetric[]): AnalysisDefinition => ({
   key: 'x', status: 'running', variants: [{ key: 'control', name: 'control', weight: 0.5 }, { key: 'treatment', name: 'treatment', weight: 0.5 }],
-  startedAt: new Date(), stoppedAt: null, plannedSampleSize: null, autoStop: false, alerts: [], metrics,
+  startedAt: new Date(), stoppedAt: null, plannedSampleSize: null, autoStop: false, alerts: [], metrics, segmentDimensions: [],
 });
 const conv = (n: number, rate: number): ArmAggregate => ({ ...EMPTY_ARM, n, sum: Math.round(n * rate), sumSq: Math.round(n * rate) });
 const aggs = (key: string, c: ArmAggregate, t: ArmAggregate): MetricAggregates => new Map([[key, new Map([['control', c], ['treatment', t]])]]);
