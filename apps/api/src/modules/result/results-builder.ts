@@ -22,6 +22,7 @@ import {
   type MetricInput,
 } from '@strata/stats';
 import type { AnalysisDefinition, AnalysisMetric } from './analysis-definition';
+import type { SequentialFold, SequentialScale } from './sequential-fold';
 
 /**
  * Pure core of the results endpoint: per-variant sufficient statistics in, ExperimentResultsDto
@@ -73,7 +74,7 @@ function inference(e: Estimate): InferenceDto {
   return out;
 }
 
-function plannedN(def: AnalysisDefinition): number {
+export function plannedN(def: AnalysisDefinition): number {
   return def.plannedSampleSize && def.plannedSampleSize > 0 ? def.plannedSampleSize : DEFAULT_PLANNED_SAMPLE_SIZE;
 }
 
@@ -81,8 +82,12 @@ function armsOf(def: AnalysisDefinition, metric: AnalysisMetric, aggregates: Map
   return def.variants.map((v) => toArmStats(metric, aggregates?.get(v.key) ?? EMPTY_ARM));
 }
 
-/** Builds the metric tables (one per metric, variants in configuration order, control first). */
-export function buildMetricResults(def: AnalysisDefinition, aggregates: MetricAggregates, query: ResultsQuery): MetricResultDto[] {
+/**
+ * Builds the metric tables (one per metric, variants in configuration order, control first).
+ * With a `fold`, every sequential number is folded into its persisted monotone sequence (running
+ * minimum p, running intersection CI) and carries `sequence`; without one it is today's alone.
+ */
+export function buildMetricResults(def: AnalysisDefinition, aggregates: MetricAggregates, query: ResultsQuery, fold?: SequentialFold): MetricResultDto[] {
   if (def.variants.length < 2) return [];
   const inputs: MetricInput[] = def.metrics.map((metric) => {
     const arms = armsOf(def, metric, aggregates.get(metric.key));
@@ -117,15 +122,20 @@ export function buildMetricResults(def: AnalysisDefinition, aggregates: MetricAg
       const c = find(main.comparisons, metric.key, v.key);
       const cc = find(cuped.comparisons, metric.key, v.key);
       if (!c) throw new Error(`missing comparison ${metric.key}/${v.key}`);
+      const seq = (e: Estimate, scale: SequentialScale, withCuped: boolean): InferenceDto => {
+        if (!fold) return inference(e);
+        const r = fold.fold(metric, v.key, scale, withCuped, e, query);
+        return { ...inference(r.estimate), sequence: r.sequence };
+      };
       return {
         ...base,
         isControl: false,
-        absolute: { fixed: inference(c.fixed.absolute), sequential: inference(c.sequential.absolute) },
-        relative: { fixed: inference(c.fixed.relative), sequential: inference(c.sequential.relative) },
-        msprt: inference(c.sequential.msprt),
+        absolute: { fixed: inference(c.fixed.absolute), sequential: seq(c.sequential.absolute, 'absolute', false) },
+        relative: { fixed: inference(c.fixed.relative), sequential: seq(c.sequential.relative, 'relative', false) },
+        msprt: seq(c.sequential.msprt, 'msprt', false),
         cuped:
           cc && cc.cuped.applied
-            ? { theta: cc.cuped.theta, varianceReduction: cc.cuped.varianceReduction, absolute: inference(cc.sequential.absolute), relative: inference(cc.sequential.relative) }
+            ? { theta: cc.cuped.theta, varianceReduction: cc.cuped.varianceReduction, absolute: seq(cc.sequential.absolute, 'absolute', true), relative: seq(cc.sequential.relative, 'relative', true) }
             : null,
         adjustedPValue: c.sequential.relative.adjustedPValue ?? c.sequential.relative.pValue,
       };
@@ -219,8 +229,9 @@ export function buildResults(
   query: ResultsQuery,
   dataThrough: Date | null,
   now: Date = new Date(),
+  fold?: SequentialFold,
 ): ExperimentResultsDto {
-  const metrics = buildMetricResults(def, aggregates, query);
+  const metrics = buildMetricResults(def, aggregates, query, fold);
   const srm = buildSrm(def, units);
   const guardrails = buildGuardrails(def, aggregates, query.alpha);
   return {
