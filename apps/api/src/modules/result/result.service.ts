@@ -16,6 +16,7 @@ import { ExperimentEntity } from '../experiment/experiment.entity';
 import { loadAnalysisDefinition, loadAnalysisDefinitions, type AnalysisDefinition, type AnalysisMetric } from './analysis-definition';
 import { buildMetricResults, buildResults, plannedN, type ArmAggregate, type MetricAggregates } from './results-builder';
 import { withSequentialFold } from './sequential-fold';
+import { readSrmState, withSequentialSrm } from '../guardrail/guardrail.service';
 import { isWinsorized, MAX_SEGMENT_VALUES, segmentAggregateSql } from './rollup-sql';
 import { buildTimeseries, utcDays, type DailyDelta, type DailyUnits } from './timeseries-builder';
 
@@ -98,6 +99,8 @@ export class ResultService {
             buildResults(snap.definition, snap.aggregates, snap.units, query, snap.dataThrough, now, fold),
           );
     dto.metrics = withCaps(snap.definition, dto.metrics, snap.caps);
+    // The anytime-valid SRM the guardrail consumer advances after every tick (read here, not advanced).
+    dto.srm = withSequentialSrm(dto.srm, await readSrmState(this.dataSource, key));
     if (snap.segments && query.segment) {
       const segments: SegmentResultDto[] = [];
       for (const [value, aggregates] of snap.segments) {
