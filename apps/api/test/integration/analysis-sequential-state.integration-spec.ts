@@ -101,7 +101,7 @@ describe('persisted monotone sequential state', () => {
     expect(tr.relative.sequential.ci[1]).toBeLessThanOrEqual(fresh.relative.ci?.[1] as number);
     expect(tr.relative.sequential.estimate).toBeCloseTo(fresh.relative.estimate, 10);
     // Stored, one row per (metric, variant, configuration) and number.
-    const rows = await t.dataSource.query('SELECT config_hash, state FROM analysis_sequential_state WHERE experiment_key = $1', [KEY]);
+    const rows = await t.dataSource.query("SELECT config_hash, state FROM analysis_sequential_state WHERE experiment_key = $1 AND metric_key <> ''", [KEY]);
     expect(rows.map((r: any) => r.config_hash.split('#')[0]).sort()).toEqual(['absolute', 'msprt', 'relative']);
     expect(rows.find((r: any) => r.config_hash.startsWith('relative#')).state.pValue).toBe(tr.relative.sequential.pValue);
   });
@@ -125,5 +125,16 @@ describe('persisted monotone sequential state', () => {
     expect(back.sequence.reads).toBeGreaterThan(before.sequence.reads);
     expect(back.pValue).toBe(before.pValue);
     expect(back.ci).toEqual(before.ci);
+  });
+
+  it('answers a corrupt stored state with 400 invalid_statistics_input, never a 500 or a silently repaired number', async () => {
+    await t.dataSource.query(
+      `UPDATE analysis_sequential_state SET state = jsonb_set(state, '{pValue}', '2') WHERE experiment_key = $1 AND config_hash LIKE 'relative#%' AND state->>'sequence' = '1'`,
+      [KEY],
+    );
+    const res = await t.admin('GET', `/v1/experiments/${KEY}/results`);
+    expect(res.status, JSON.stringify(res.body)).toBe(400);
+    expect(res.body.error.code).toBe('invalid_statistics_input');
+    expect(res.body.error.message).toMatch(/pValue/);
   });
 });
