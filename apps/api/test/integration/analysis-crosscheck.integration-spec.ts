@@ -220,7 +220,7 @@ describe('results equal libs/stats on the raw events', () => {
       return { name: m.key, kind: m.type === 'conversion' ? 'proportion' : 'mean', control: a.control, variants: [{ name: 'treatment', stats: a.treatment }] };
     });
     // The results endpoint's settings (results-builder.ts) until the issue-15 wiring switches them.
-    const options = { alpha: 0.05, plannedSampleSize: 5000, correction: 'benjamini-hochberg' as const, relativeInterval: 'delta' as const, varianceFloor: false };
+    const options = { alpha: 0.05, plannedSampleSize: 5000, correction: 'e-bh' as const, relativeInterval: 'delta' as const, varianceFloor: false };
     const main = resultsTable(inputs, { ...options, cuped: false });
     const cuped = resultsTable(inputs, { ...options, cuped: true });
     for (const m of METRICS) {
