@@ -38,6 +38,8 @@ beforeAll(async () => {
   await createMetric(t, { key: 'srm_signup', type: 'conversion', eventName: 'srm_signup', cupedLookbackDays: 0 });
   await startExperiment(t, { key: 'srm-healthy', primary: 'srm_signup', autoStop: true });
   await startExperiment(t, { key: 'srm-skewed', primary: 'srm_signup', autoStop: true });
+  await createMetric(t, { key: 'crashes', type: 'conversion', eventName: 'crash', direction: 'decrease', cupedLookbackDays: 0 });
+  await startExperiment(t, { key: 'zero-base', primary: 'srm_signup', guardrails: ['crashes'], autoStop: true });
 }, 180_000);
 afterAll(async () => {
   await t?.close();
@@ -76,4 +78,35 @@ describe('anytime-valid SRM in the guardrail consumer', () => {
     expect(audit).toHaveLength(1);
     expect(audit[0].after.findings[0]).toMatchObject({ kind: 'srm', details: { method: 'srm-dirichlet-multinomial' } });
   });
+
+  it('stops for harm on a zero baseline: 0 crashes in control vs 60 in treatment (about 50,000 units each)', async () => {
+    const unitIds = Array.from({ length: 100_000 }, (_, i) => `zb-u${i}`);
+    const variants = await assignedVariants(t, sdkKey, 'zero-base', unitIds);
+    const now = Date.now();
+    const events: SentEvent[] = [];
+    let crashes = 0;
+    for (const unitId of unitIds) {
+      const variant = variants.get(unitId) as string;
+      events.push({ type: 'exposure', unitId, experiment: 'zero-base', variant, timestamp: isoAgo(120_000, now) });
+      if (variant === 'treatment' && crashes < 60) {
+        crashes++;
+        events.push({ type: 'metric', unitId, name: 'crash', timestamp: isoAgo(60_000, now) });
+      }
+    }
+    await sendEvents(t, sdkKey, events);
+    const res = await t.admin('GET', '/v1/experiments/zero-base/results');
+    expect(res.status).toBe(200);
+    await t.app.get(AnalysisEngineService).settled();
+    const crash = res.body.metrics.find((m: any) => m.metric === 'crashes');
+    expect(crash.variants[0].sum).toBe(0);
+    expect(crash.variants[1].sum).toBe(60);
+    // The relative lift is undefined (no baseline); the absolute interval decides, with the right sign.
+    expect(crash.variants[1].relative.sequential.reason).toBeDefined();
+    const g = res.body.guardrails.find((x: any) => x.metric === 'crashes');
+    expect(g.status).toBe('harm');
+    expect(g.harmCi[0]).toBeGreaterThan(0);
+    expect(g.message).toMatch(/absolute/);
+    expect(res.body.decision.hint).toBe('stop_for_harm');
+    expect((await t.admin('GET', '/v1/experiments/zero-base')).body.status).toBe('stopped');
+  }, 120_000);
 });

@@ -10,6 +10,7 @@ import type {
 } from '@strata/contracts';
 import {
   DEFAULT_PLANNED_SAMPLE_SIZE,
+  guardrailVerdict,
   ratioArmMoments,
   resultsTable,
   sequentialConfidenceSequence,
@@ -171,16 +172,22 @@ export function buildGuardrails(def: AnalysisDefinition, aggregates: MetricAggre
     const arms = armsOf(def, metric, aggregates.get(metric.key));
     const threshold = metric.harmThreshold ?? 0;
     def.variants.slice(1).forEach((v, i) => {
-      const e = sequentialConfidenceSequence(arms[0], arms[i + 1], { alpha, plannedSampleSize: plannedN(def), relative: true });
-      if (!e.defined || !e.ci) {
-        out.push({ metric: metric.key, variant: v.key, threshold, harmCi: null, status: 'insufficient_data', message: e.reason ?? 'not enough data' });
+      const opts = { alpha, plannedSampleSize: plannedN(def) };
+      // Absolute and relative: the absolute interval decides when the relative lift is undefined (a zero baseline).
+      const pair = {
+        absolute: sequentialConfidenceSequence(arms[0], arms[i + 1], { ...opts, relative: false }),
+        relative: sequentialConfidenceSequence(arms[0], arms[i + 1], { ...opts, relative: true }),
+      };
+      const verdict = guardrailVerdict(pair, metric.direction, threshold);
+      if (verdict.status === 'insufficient_data' || !verdict.harmCi) {
+        out.push({ metric: metric.key, variant: v.key, threshold, harmCi: null, status: 'insufficient_data', message: verdict.message || 'not enough data' });
         return;
       }
-      const sign = metric.direction === 'increase' ? -1 : 1;
-      const harmCi: [number, number] = sign === 1 ? [e.ci[0], e.ci[1]] : [-e.ci[1], -e.ci[0]];
-      const harmEstimate = sign * e.estimate;
-      const harm = harmCi[0] > 0 && harmEstimate > threshold;
+      const { harmCi, harmEstimate } = verdict;
+      const harm = verdict.status === 'harm';
+      const fmt = verdict.basis === 'relative' ? (x: number) => `${(x * 100).toFixed(2)}%` : (x: number) => `${x.toPrecision(3)} per unit`;
       const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
+      const scale = verdict.basis === 'relative' ? '' : ' (absolute: no baseline for a relative change, threshold not applied)';
       out.push({
         metric: metric.key,
         variant: v.key,
@@ -188,8 +195,8 @@ export function buildGuardrails(def: AnalysisDefinition, aggregates: MetricAggre
         harmCi,
         status: harm ? 'harm' : 'ok',
         message: harm
-          ? `${metric.key} is worse in ${v.key} by ${pct(harmEstimate)} (sequential ${Math.round((1 - alpha) * 100)}% CI of harm ${pct(harmCi[0])} to ${pct(harmCi[1])}, threshold ${pct(threshold)})`
-          : `no harm shown for ${metric.key} in ${v.key} (harm estimate ${pct(harmEstimate)}, CI ${pct(harmCi[0])} to ${pct(harmCi[1])})`,
+          ? `${metric.key} is worse in ${v.key} by ${fmt(harmEstimate)}${scale} (sequential ${Math.round((1 - alpha) * 100)}% CI of harm ${fmt(harmCi[0])} to ${fmt(harmCi[1])}, threshold ${pct(threshold)})`
+          : `no harm shown for ${metric.key} in ${v.key}${scale} (harm estimate ${fmt(harmEstimate)}, CI ${fmt(harmCi[0])} to ${fmt(harmCi[1])})`,
       });
     });
   }
