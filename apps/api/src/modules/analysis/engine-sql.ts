@@ -211,9 +211,13 @@ function cExpr(type: string, r: string): string {
   return `CASE ${type} WHEN 'conversion' THEN CASE WHEN ${r}.pre_event_count > 0 THEN 1::float8 ELSE 0::float8 END
                        WHEN 'count' THEN ${r}.pre_event_count::float8 ELSE ${r}.pre_value END`;
 }
+/**
+ * The same value as `cExpr`/`yExpr` of a running total, in numeric: counts stay integers (the
+ * window's sum of bigint is numeric already; a detour through float8 would format and parse it).
+ */
 function cumExpr(type: string, v: string, cnt: string): string {
-  return `CASE ${type} WHEN 'conversion' THEN CASE WHEN ${cnt} > 0 THEN 1::float8 ELSE 0::float8 END
-                       WHEN 'count' THEN (${cnt})::float8 ELSE ${v} END`;
+  return `CASE ${type} WHEN 'conversion' THEN CASE WHEN ${cnt} > 0 THEN 1::numeric ELSE 0::numeric END
+                       WHEN 'count' THEN (${cnt})::numeric ELSE (${v})::numeric END`;
 }
 
 /** The slices a group of units with the same segment values `g.segments` adds to: the whole experiment and each segment value. */
@@ -300,7 +304,7 @@ export function contributionsSql(scope: ContributionScope, parts: ContributionPa
         WINDOW w AS (PARTITION BY d.experiment_key, d.metric_key, d.unit_id ORDER BY d.day ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW),
                wp AS (PARTITION BY d.experiment_key, d.metric_key, d.unit_id ORDER BY d.day ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
       ) c
-     CROSS JOIN LATERAL (SELECT (${cumExpr('c.type', 'c.cv', 'c.cc')})::numeric AS y1, (${cumExpr('c.type', 'c.pv', 'c.pc')})::numeric AS y0,
+     CROSS JOIN LATERAL (SELECT ${cumExpr('c.type', 'c.cv', 'c.cc')} AS y1, ${cumExpr('c.type', 'c.pv', 'c.pc')} AS y0,
                                 c.cx::numeric AS x1, c.px::numeric AS x0) v`);
   }
   return `
