@@ -1,8 +1,9 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, QueryRunner } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { COLLECTOR_APPLICATION_NAME } from '../event/event-store';
+import { Telemetry } from '../telemetry/telemetry';
 import { ExperimentEntity } from '../experiment/experiment.entity';
 import { loadAnalysisDefinitions, rollupDefinitionHash, type AnalysisDefinition } from '../result/analysis-definition';
 import { isWinsorized } from '../result/rollup-sql';
@@ -103,6 +104,7 @@ export class AnalysisEngineService implements OnApplicationBootstrap, OnModuleDe
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Optional() @Inject(Telemetry) private readonly telemetry: Telemetry | null = null,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -148,6 +150,8 @@ export class AnalysisEngineService implements OnApplicationBootstrap, OnModuleDe
       .then(() => {
         this.queued = null;
         const run = this.runTick(maxEvents);
+        // Idle ticks too: the histogram shows how cheap they are; the watermark age how fresh results are.
+        run.then((r) => this.telemetry?.observeAnalysisTick(r.ms / 1000, r.touchedUnits, r.dataThrough), () => undefined);
         this.running = run;
         return run.finally(() => {
           if (this.running === run) this.running = null;
