@@ -6,6 +6,8 @@
 // Run: npm run bench -- analysis              both scales (< 15 min on the 2-core machine)
 //      BENCH_ONLY=1m npm run bench -- analysis  one scale (or: node scripts/run-ts.js bench/analysis.ts --only=10m)
 //      DATABASE_URL=… BENCH_LOAD_ONLY=1 …       load into an existing database and exit (for EXPLAIN sessions)
+//      BENCH_EXPLAIN=1 …                        print EXPLAIN (ANALYZE, BUFFERS) of the 10k tick's statements over 50 ms
+//      BENCH_QUICK=1 …                          only the first build, the 10k tick and the read after it (profiling)
 //
 // Events and first exposures are loaded with COPY FROM STDIN from a generated stream, in
 // transactions of 1M rows, then ANALYZEd (as autovacuum would soon do after a bulk load).
@@ -186,6 +188,8 @@ async function main(): Promise<void> {
         [key, units, n],
       );
     const engine = app.get(AnalysisEngineService);
+    const explain = process.env.BENCH_EXPLAIN === '1';
+    if (explain) explainTicks(ds);
     // The job's tick (10,000 new events), then the first read after it: a keyed read.
     await addEvents(10_000);
     t0 = performance.now();
@@ -196,6 +200,10 @@ async function main(): Promise<void> {
     const after = await call('GET', `/v1/experiments/${key}/results`);
     const incremental = ms(t0);
     if (!after.dataThrough || Date.parse(String(after.dataThrough)) < Date.parse(String(first.dataThrough))) throw new Error('dataThrough did not advance');
+    if (process.env.BENCH_QUICK === '1') {
+      console.log(`${String(events / 1e6)}M events ${units} units: first build ${firstMs} ms, tick of 10k new events ${tick10kMs} ms ${JSON.stringify(tick10k.steps)}, first read after it ${incremental} ms`);
+      continue;
+    }
     // Tick cost follows the new events: 100,000 of them, and a read that pays a 10,000-event catch-up itself.
     await addEvents(100_000);
     t0 = performance.now();
@@ -247,6 +255,31 @@ async function main(): Promise<void> {
   if (ds.isInitialized) await ds.destroy();
   if (stopPg) await stopPg();
   rmSync(dataDir, { recursive: true, force: true });
+}
+
+/**
+ * Every query runner the engine opens from now on loads auto_explain and sends the plans of its
+ * statements over 50 ms (nested ones included) to the client as notices, printed here.
+ */
+function explainTicks(ds: ReturnType<typeof createDataSource>): void {
+  const create = ds.createQueryRunner.bind(ds);
+  const prepared = new WeakSet<Client>();
+  ds.createQueryRunner = (...args: Parameters<typeof create>) => {
+    const qr = create(...args);
+    const connect = qr.connect.bind(qr);
+    qr.connect = async () => {
+      const conn = (await connect()) as Client;
+      if (prepared.has(conn)) return conn;
+      prepared.add(conn);
+      conn.on('notice', (n) => console.log(n.message));
+      await conn.query(
+        "LOAD 'auto_explain'; SET auto_explain.log_min_duration = 50; SET auto_explain.log_analyze = on; SET auto_explain.log_buffers = on; " +
+          "SET auto_explain.log_nested_statements = on; SET auto_explain.log_level = notice; SET client_min_messages = notice",
+      );
+      return conn;
+    };
+    return qr;
+  };
 }
 
 main().catch((error: unknown) => {

@@ -1,4 +1,4 @@
-import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -56,9 +56,12 @@ describeInBrowser('the SDK in a browser page on another origin', () => {
     sdkDir = mkdtempSync(join(tmpdir(), 'strata-sdk-e2e-'));
     const { buildSdk } = await import(pathToFileURL(join(__dirname, '../../../libs/sdk/scripts/build.mjs')).href);
     await buildSdk(sdkDir, { declarations: false });
-    const sdk = readFileSync(join(sdkDir, 'index.mjs'));
+    // Every module file of the bundle (the entry imports shared chunks since the SDK has several entries).
+    const modules = new Map(readdirSync(sdkDir).filter((f) => f.endsWith('.mjs')).map((f) => [`/${f}`, readFileSync(join(sdkDir, f))]));
+    expect(modules.has('/index.mjs')).toBe(true);
     pageServer = createServer((req, res) => {
-      if (req.url === '/index.mjs') res.writeHead(200, { 'content-type': 'text/javascript' }).end(sdk);
+      const file = modules.get(req.url ?? '');
+      if (file) res.writeHead(200, { 'content-type': 'text/javascript' }).end(file);
       else res.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(PAGE_HTML);
     });
     await new Promise<void>((resolve) => pageServer.listen(0, '127.0.0.1', resolve));

@@ -1,6 +1,7 @@
 import { randomUUID } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { ConfigChangeFeed } from '../../src/database/config-change-feed';
+import { WebhookService } from '../../src/modules/guardrail/webhook.service';
 import { MetricsServer } from '../../src/modules/telemetry/metrics-server';
 import { createMetric, isoAgo, startExperiment } from '../helpers/analysis-fixtures';
 import { parseProm, promParserMissing, sample, type PromFamily } from '../helpers/prometheus';
@@ -102,10 +103,26 @@ describe.skipIf(missing !== null && !process.env.CI)('GET /v1/system/metrics', (
     expect(delta('strata_writer_batch_rows_count')).toBeGreaterThanOrEqual(1);
     expect(delta('strata_writer_batch_rows_sum')).toBe(5);
     expect(delta('strata_writer_rows_total')).toBe(5);
+    // Each results read first runs the engine's catch-up tick: ticks are timed, the data time is known.
+    expect(delta('strata_analysis_tick_duration_seconds_count')).toBeGreaterThanOrEqual(1);
+    expect(after.get('strata_analysis_watermark_age_seconds')?.samples[0]?.value).toBeGreaterThanOrEqual(0);
     // The label set is templates only: no URL with a key in it.
     const routes = new Set(after.get('strata_http_request_duration_seconds')?.samples.map((s) => s.labels.route));
     expect(routes.has('/v1/assign')).toBe(true);
     expect([...routes].filter((r) => r.includes('prom-exp'))).toEqual([]);
+  });
+
+  it('counts guardrail actions (auto-stops and alerts), with or without a webhook URL', async () => {
+    const before = await scrape();
+    const webhook = t.app.get(WebhookService);
+    const notice = { experiment: 'prom-exp', reason: 'test', findings: [], at: new Date().toISOString() };
+    await webhook.notify({ type: 'experiment.auto_stopped', ...notice });
+    await webhook.notify({ type: 'experiment.alert', ...notice });
+    await webhook.notify({ type: 'experiment.alert', ...notice });
+    const after = await scrape();
+    const delta = (action: string): number => sample(after, 'strata_guardrail_actions_total', { action }) - sample(before, 'strata_guardrail_actions_total', { action });
+    expect(delta('auto_stop')).toBe(1);
+    expect(delta('alert')).toBe(2);
   });
 
   it('is also served without a key on STRATA_METRICS_PORT, and only GET /metrics there', async () => {

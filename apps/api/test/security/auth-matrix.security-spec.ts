@@ -47,6 +47,10 @@ const ROUTES: Record<string, Scope> = {
   'POST /v1/experiments/{key}/conclude': 'write',
   'POST /v1/experiments/{key}/rerandomize': 'write',
   'GET /v1/experiments/{key}/results': 'read',
+  // The experiments list's rows: everyone who may read the list.
+  'GET /v1/experiments/summaries': 'read',
+  // Recompute winsorization caps now (an operation on the analysis engine).
+  'POST /v1/analysis/caps': 'admin',
   'GET /v1/experiments/{key}/results/timeseries': 'read',
   'GET /v1/experiments/{key}/export': 'read',
   'GET /v1/experiments/{key}/export/units': 'read',

@@ -1,8 +1,9 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, QueryRunner } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { COLLECTOR_APPLICATION_NAME } from '../event/event-store';
+import { Telemetry } from '../telemetry/telemetry';
 import { ExperimentEntity } from '../experiment/experiment.entity';
 import { loadAnalysisDefinitions, rollupDefinitionHash, type AnalysisDefinition } from '../result/analysis-definition';
 import { isWinsorized } from '../result/rollup-sql';
@@ -103,6 +104,7 @@ export class AnalysisEngineService implements OnApplicationBootstrap, OnModuleDe
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Optional() @Inject(Telemetry) private readonly telemetry: Telemetry | null = null,
   ) {}
 
   onApplicationBootstrap(): void {
@@ -148,6 +150,8 @@ export class AnalysisEngineService implements OnApplicationBootstrap, OnModuleDe
       .then(() => {
         this.queued = null;
         const run = this.runTick(maxEvents);
+        // Idle ticks too: the histogram shows how cheap they are; the watermark age how fresh results are.
+        run.then((r) => this.telemetry?.observeAnalysisTick(r.ms / 1000, r.touchedUnits, r.dataThrough), () => undefined);
         this.running = run;
         return run.finally(() => {
           if (this.running === run) this.running = null;
@@ -358,7 +362,7 @@ export class AnalysisEngineService implements OnApplicationBootstrap, OnModuleDe
       await run('touch-exposed', TOUCH_EXPOSED);
       await run('touch-events', TOUCH_EVENTS);
       // The touched units' contributions as they stand, before any of their rows change.
-      await run('subtract', contributionsSql('tick', parts), { sign: -1 });
+      await run('subtract', contributionsSql('tick', parts, true), { sign: -1 });
     }
     // Changed units of incremental experiments lose their rows; rebuilt experiments have none left.
     const [{ n: exposed }]: { n: number }[] = await qr.query('SELECT count(*) FILTER (WHERE changed)::int AS n FROM tick_units');
@@ -380,7 +384,8 @@ export class AnalysisEngineService implements OnApplicationBootstrap, OnModuleDe
     // Caps of rebuilt experiments come from their fresh rollups, before their statistics are added.
     const rebuiltCaps = rebuild.flatMap((d) => d.metrics.filter(isWinsorized).map((m) => ({ exp: d.key, metric: m.key, type: m.type, p: m.winsorizePercentile ?? 1 })));
     if (rebuiltCaps.length) await this.computeCaps(qr, rebuiltCaps);
-    if (touched > 0) await run('add', contributionsSql('tick', parts), { sign: 1 });
+    // Keyed lookups per touched unit unless the tick builds experiments (then it reads them all: joins).
+    if (touched > 0) await run('add', contributionsSql('tick', parts, rebuildKeys.length === 0), { sign: 1 });
     // Scheduled or requested caps: new caps, then the metric's statistics again over every unit.
     const due = caps.filter((c) => defs.byKey.has(c.exp) && !rebuildKeys.includes(c.exp));
     if (due.length) {

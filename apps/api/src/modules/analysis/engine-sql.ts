@@ -75,6 +75,15 @@ export const DELETE_EXPERIMENT_STATE = [
 ];
 
 /**
+ * The metric events received in (wm, target] (BRIN on received_at), read once and first: every
+ * tick statement over new events is driven by them, with keyed lookups (`OFFSET 0` keeps the
+ * LATERAL subqueries parameterized, so the plan never turns into a scan of every unit's rows
+ * when the planner's statistics lag behind a build).
+ */
+const NEW_EVENTS = `SELECT e.unit_id, e.name, e.value, e.ts FROM events e
+ WHERE e.received_at > {{wm}} AND e.received_at <= {{target}} AND e.type = 'metric' AND e.name = ANY({{names}}::text[])`;
+
+/**
  * Units whose exposure row arrived in (wm, target] — new units, an earlier exposure arriving
  * late, or a forced one — in the incremental experiments (`first_exposures (experiment_key,
  * received_at)`, one index range per experiment). They are recomputed from raw events.
@@ -90,12 +99,12 @@ ON CONFLICT DO NOTHING`;
  * the new events (BRIN on received_at) joined by unit to every experiment's units at once.
  */
 export const TOUCH_EVENTS = `
+WITH ne AS MATERIALIZED (${NEW_EVENTS})
 INSERT INTO tick_units (experiment_key, unit_id, changed)
 SELECT DISTINCT a.experiment_key, a.unit_id, false
-  FROM events e
-  JOIN analysis_units a ON a.unit_id = e.unit_id
+  FROM (SELECT DISTINCT unit_id, name FROM ne) e
+ CROSS JOIN LATERAL (SELECT a.experiment_key, a.unit_id FROM analysis_units a WHERE a.unit_id = e.unit_id OFFSET 0) a
   JOIN (SELECT DISTINCT m.experiment_key, m.event_name FROM ${METRIC_ROWS}) m ON m.experiment_key = a.experiment_key AND m.event_name = e.name
- WHERE e.received_at > {{wm}} AND e.received_at <= {{target}} AND e.type = 'metric' AND e.name = ANY({{names}}::text[])
 ON CONFLICT DO NOTHING`;
 
 /** Every counted unit of the rebuilt experiments, as of the target. */
@@ -166,14 +175,16 @@ SELECT count(*)::int AS n FROM u`;
  * units in place: per-day sums upserted (+=), per-unit totals and covariates incremented.
  */
 export const ADD_NEW_EVENTS = `
-WITH agg AS MATERIALIZED (
+WITH e AS MATERIALIZED (${NEW_EVENTS}
+), agg AS MATERIALIZED (
   SELECT ${EVENT_SUMS}
-    FROM events e
-    JOIN analysis_units u ON u.unit_id = e.unit_id
-    JOIN tick_units t ON t.experiment_key = u.experiment_key AND t.unit_id = u.unit_id AND NOT t.changed
+    FROM e
+   CROSS JOIN LATERAL (SELECT u.experiment_key, u.unit_id, u.variant_key, u.first_ts FROM analysis_units u
+                        WHERE u.unit_id = e.unit_id
+                          AND EXISTS (SELECT 1 FROM tick_units t WHERE t.experiment_key = u.experiment_key AND t.unit_id = u.unit_id AND NOT t.changed)
+                       OFFSET 0) u
     JOIN ${METRIC_ROWS} ON m.experiment_key = u.experiment_key AND m.event_name = e.name
-   WHERE e.received_at > {{wm}} AND e.received_at <= {{target}} AND e.type = 'metric' AND e.name = ANY({{names}}::text[])
-     AND ${COUNTED_EVENT}
+   WHERE ${COUNTED_EVENT}
    GROUP BY 1, 2, 3, 4, 5, 6
 ), daily AS (
   INSERT INTO unit_metric_daily AS d (experiment_key, metric_key, unit_id, day, variant_key, value, value_den, event_count)
@@ -200,9 +211,13 @@ function cExpr(type: string, r: string): string {
   return `CASE ${type} WHEN 'conversion' THEN CASE WHEN ${r}.pre_event_count > 0 THEN 1::float8 ELSE 0::float8 END
                        WHEN 'count' THEN ${r}.pre_event_count::float8 ELSE ${r}.pre_value END`;
 }
+/**
+ * The same value as `cExpr`/`yExpr` of a running total, in numeric: counts stay integers (the
+ * window's sum of bigint is numeric already; a detour through float8 would format and parse it).
+ */
 function cumExpr(type: string, v: string, cnt: string): string {
-  return `CASE ${type} WHEN 'conversion' THEN CASE WHEN ${cnt} > 0 THEN 1::float8 ELSE 0::float8 END
-                       WHEN 'count' THEN (${cnt})::float8 ELSE ${v} END`;
+  return `CASE ${type} WHEN 'conversion' THEN CASE WHEN ${cnt} > 0 THEN 1::numeric ELSE 0::numeric END
+                       WHEN 'count' THEN (${cnt})::numeric ELSE (${v})::numeric END`;
 }
 
 /** The slices a group of units with the same segment values `g.segments` adds to: the whole experiment and each segment value. */
@@ -227,11 +242,19 @@ const SUMS = 'n, sum, sum_sq, cov_sum, cov_sum_sq, cross_sum, sum_den, sum_den_s
  * a change and adding it after applies the exact delta. Units are summed per combination of
  * segment values first (few groups), and only those groups are spread over the slices.
  */
-export function contributionsSql(scope: ContributionScope, parts: ContributionParts): string {
-  const units =
-    scope === 'tick'
+export function contributionsSql(scope: ContributionScope, parts: ContributionParts, keyed = false): string {
+  const units = !keyed
+    ? scope === 'tick'
       ? 'tick_units t JOIN analysis_units a ON a.unit_id = t.unit_id AND a.experiment_key = t.experiment_key'
-      : 'analysis_units a';
+      : 'analysis_units a'
+    : `tick_units t CROSS JOIN LATERAL (SELECT a.experiment_key, a.unit_id, a.variant_key, a.first_ts, a.segments FROM analysis_units a
+                                          WHERE a.unit_id = t.unit_id AND a.experiment_key = t.experiment_key OFFSET 0) a`;
+  // Keyed (a tick's few units): every row read by primary key from the touched units, never a scan
+  // of the experiment's rows joined back (what the planner picks when a build left stale statistics).
+  const rollup = (table: string, alias: string, cols: string) =>
+    keyed
+      ? `CROSS JOIN LATERAL (SELECT ${cols} FROM ${table} x WHERE x.experiment_key = a.experiment_key AND x.metric_key = k.metric_key AND x.unit_id = a.unit_id OFFSET 0) ${alias}`
+      : `JOIN ${table} ${alias} ON ${alias}.experiment_key = a.experiment_key AND ${alias}.metric_key = k.metric_key AND ${alias}.unit_id = a.unit_id`;
   const where = scope === 'tick' ? '' : 'WHERE a.experiment_key = ANY({{exps}}::text[])';
   const zero = '0::numeric';
   const selects: string[] = [];
@@ -244,7 +267,7 @@ export function contributionsSql(scope: ContributionScope, parts: ContributionPa
                sum(v.x) AS sum_den, sum(v.x * v.x) AS sum_den_sq, sum(v.x * v.y) AS sum_num_den
           FROM ${units}
           JOIN ${METRIC_TYPES} ON k.experiment_key = a.experiment_key
-          JOIN unit_metric_rollups r ON r.experiment_key = a.experiment_key AND r.metric_key = k.metric_key AND r.unit_id = a.unit_id
+          ${rollup('unit_metric_rollups', 'r', 'x.value, x.value_den, x.event_count, x.pre_value, x.pre_event_count')}
           LEFT JOIN analysis_caps cap ON cap.experiment_key = a.experiment_key AND cap.metric_key = k.metric_key
          CROSS JOIN LATERAL (SELECT LEAST(${yExpr('k.type', 'r')}, cap.y_cap)::numeric AS y,
                                     LEAST(${cExpr('k.type', 'r')}, cap.c_cap)::numeric AS c, r.value_den::numeric AS x) v
@@ -276,12 +299,12 @@ export function contributionsSql(scope: ContributionScope, parts: ContributionPa
                coalesce(sum(d.value) OVER wp, 0) AS pv, coalesce(sum(d.value_den) OVER wp, 0) AS px, coalesce(sum(d.event_count) OVER wp, 0) AS pc
           FROM ${units}
           JOIN ${METRIC_TYPES} ON k.experiment_key = a.experiment_key
-          JOIN unit_metric_daily d ON d.experiment_key = a.experiment_key AND d.metric_key = k.metric_key AND d.unit_id = a.unit_id
+          ${rollup('unit_metric_daily', 'd', 'x.experiment_key, x.metric_key, x.unit_id, x.day, x.value, x.value_den, x.event_count')}
           ${where}
         WINDOW w AS (PARTITION BY d.experiment_key, d.metric_key, d.unit_id ORDER BY d.day ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW),
                wp AS (PARTITION BY d.experiment_key, d.metric_key, d.unit_id ORDER BY d.day ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
       ) c
-     CROSS JOIN LATERAL (SELECT (${cumExpr('c.type', 'c.cv', 'c.cc')})::numeric AS y1, (${cumExpr('c.type', 'c.pv', 'c.pc')})::numeric AS y0,
+     CROSS JOIN LATERAL (SELECT ${cumExpr('c.type', 'c.cv', 'c.cc')} AS y1, ${cumExpr('c.type', 'c.pv', 'c.pc')} AS y0,
                                 c.cx::numeric AS x1, c.px::numeric AS x0) v`);
   }
   return `

@@ -1,5 +1,6 @@
-import { Inject, Injectable, Logger } from '@nestjs/common';
+import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
+import { Telemetry } from '../telemetry/telemetry';
 
 export interface WebhookNotice {
   type: 'experiment.auto_stopped' | 'experiment.alert';
@@ -23,9 +24,14 @@ export class WebhookService {
   /** Base backoff; tests shorten it. */
   backoffMs = 500;
 
-  constructor(@Inject(APP_CONFIG) private readonly config: AppConfig) {}
+  constructor(
+    @Inject(APP_CONFIG) private readonly config: AppConfig,
+    @Optional() @Inject(Telemetry) private readonly telemetry: Telemetry | null = null,
+  ) {}
 
+  /** Every guardrail action passes here (with or without a webhook URL): the metrics count it. */
   async notify(notice: WebhookNotice, url = this.config.webhookUrl): Promise<boolean> {
+    this.telemetry?.observeGuardrailAction(notice.type === 'experiment.auto_stopped' ? 'auto_stop' : 'alert');
     if (!url) return false;
     const body = JSON.stringify(notice);
     for (let attempt = 1; attempt <= WEBHOOK_ATTEMPTS; attempt++) {

@@ -40,7 +40,7 @@ export class ResultController {
 /** The experiments list's rows from stored state (one request for a page, not one per row). */
 @ApiTags('results')
 @ApiBearerAuth()
-@Auth('admin')
+@Auth('read')
 @Controller('v1/experiments/summaries')
 export class SummaryController {
   constructor(private readonly results: ResultService) {}

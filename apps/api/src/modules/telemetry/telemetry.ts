@@ -30,7 +30,7 @@ export class Telemetry {
     REQUEST_BUCKETS,
   );
   private readonly ticks = this.histogram('strata_analysis_tick_duration_seconds', 'Duration of one analysis tick (new events applied to every affected experiment).', TICK_BUCKETS);
-  private readonly tickEvents = new Counter({ name: 'strata_analysis_tick_events_total', help: 'Events (exposures and metric events) applied by analysis ticks.', registers: [this.registry] });
+  private readonly tickUnits = new Counter({ name: 'strata_analysis_tick_units_total', help: 'Units whose contribution analysis ticks replaced (work done by new events).', registers: [this.registry] });
 
   private lastWatermark: number | null = null;
 
@@ -69,10 +69,10 @@ export class Telemetry {
     this.writerLag.observe(lagSeconds);
   }
 
-  /** One analysis tick: how long it took, how many new events it applied, and the watermark it reached. */
-  observeAnalysisTick(seconds: number, events: number, watermark: Date | null): void {
+  /** One analysis tick: how long it took, how many units' contributions it replaced, and the data time it reached. */
+  observeAnalysisTick(seconds: number, units: number, watermark: Date | null): void {
     this.ticks.observe(seconds);
-    if (events > 0) this.tickEvents.inc(events);
+    if (units > 0) this.tickUnits.inc(units);
     if (watermark !== null) this.lastWatermark = watermark.getTime();
   }
 
