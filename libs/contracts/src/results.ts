@@ -7,12 +7,13 @@ export const resultsQuerySchema = z
     /** Break down by an exposure attribute (e.g. `country`) or `day_of_week`. */
     segment: z.string().min(1).max(100).regex(/^[A-Za-z0-9_.-]+$/).optional(),
     /**
-     * Correction across metrics × variants. `e_bh`: e-BH on the sequential e-values (FDR under
+     * Correction across metrics × variants; default `e_bh` (the results are sequential).
+     * `e_bh`: e-BH on the sequential e-values (FDR under
      * arbitrary dependence at any stopping time) and BH on fixed-horizon p-values; `bh`:
      * Benjamini–Hochberg everywhere (FDR under positive dependence, at a fixed time); `bonferroni`:
      * family-wise error. See docs/statistics-methods.md.
      */
-    correction: z.enum(['e_bh', 'bh', 'bonferroni', 'none']).default('bh'),
+    correction: z.enum(['e_bh', 'bh', 'bonferroni', 'none']).default('e_bh'),
     alpha: z.coerce.number().gt(0).lt(0.5).default(0.05),
   })
   .strict();

@@ -1,4 +1,5 @@
 import { describe, expect, it } from 'vitest';
+import { StatsInputError } from '@strata/stats';
 import { renderError } from './render-error';
 
 describe('renderError', () => {
@@ -23,6 +24,12 @@ describe('renderError', () => {
       const rendered = renderError(error, 'req-3');
       expect([rendered.status, rendered.body.error.code, rendered.headers['retry-after'], rendered.unexpected], error.message).toEqual([503, 'unavailable', '1', false]);
     }
+  });
+
+  it('answers inputs libs/stats refuses with 400 invalid_statistics_input and its message', () => {
+    const r = renderError(new StatsInputError('previous pValue must be a p-value in [0, 1], got 2'), 'req-1');
+    expect(r.status).toBe(400);
+    expect(r.body.error).toMatchObject({ code: 'invalid_statistics_input', message: 'previous pValue must be a p-value in [0, 1], got 2', details: [] });
   });
 
   it('still answers other database errors with a plain 500', () => {

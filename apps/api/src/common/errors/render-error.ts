@@ -1,5 +1,6 @@
 import { HttpException } from '@nestjs/common';
 import { ERROR_CODES, type ErrorBody, type ErrorCode } from '@strata/contracts';
+import { StatsInputError } from '@strata/stats';
 import { AppException } from './app.exception';
 import { isDatabaseUnavailable, isForeignKeyViolation, isUniqueViolation } from './postgres-errors';
 
@@ -85,6 +86,11 @@ export function renderError(error: unknown, requestId?: string): RenderedError {
       message = `${ERROR_CODES.unsupported_media_type.message} Send application/json.`;
     }
     return { status, body: body(code, message, [], requestId), headers: {}, unexpected: false };
+  }
+  if (error instanceof StatsInputError) {
+    // Inputs libs/stats refuses (a p outside [0, 1], an inverted interval, ...): named, not a 500; logged, as
+    // stored state can be the cause.
+    return { status: 400, body: body('invalid_statistics_input', error.message, [], requestId), headers: {}, unexpected: true };
   }
   if (isDatabaseUnavailable(error)) {
     // Every pooled connection busy past the pool's timeout, or the database down: retry, not a bug.

@@ -1,7 +1,8 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { ExperimentAlertDto, GuardrailStatusDto, SrmDto } from '@strata/contracts';
-import type { DataSource } from 'typeorm';
+import { advanceSrmState, type SrmState } from '@strata/stats';
+import type { DataSource, EntityManager } from 'typeorm';
 import { systemActor } from '../../common/guards/principal';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { AuditService } from '../audit/audit.service';
@@ -32,7 +33,30 @@ export interface GuardrailRunReport {
   alerted: string[];
 }
 
-/** Findings of one experiment: guardrail harm (see buildGuardrails) and SRM (p < 0.001). */
+/** Where the anytime-valid SRM state of an experiment is kept (analysis_sequential_state). */
+export const SRM_STATE_ROW = { metric: '', variant: '', configHash: 'srm#dirichlet-multinomial' } as const;
+
+/** The stored anytime-valid SRM state of an experiment, or null before its first check. */
+export async function readSrmState(db: DataSource | EntityManager, experiment: string): Promise<SrmState | null> {
+  const rows: { state: SrmState }[] = await db.query(
+    'SELECT state FROM analysis_sequential_state WHERE experiment_key = $1 AND metric_key = $2 AND variant_key = $3 AND config_hash = $4',
+    [experiment, SRM_STATE_ROW.metric, SRM_STATE_ROW.variant, SRM_STATE_ROW.configHash],
+  );
+  return rows[0]?.state ?? null;
+}
+
+/** The results' SRM with the anytime-valid test's numbers (method, params, sequentialPValue). */
+export function withSequentialSrm(srm: SrmDto | null, state: SrmState | null): SrmDto | null {
+  if (!srm || !state) return srm;
+  return {
+    ...srm,
+    method: state.method,
+    params: { level: state.level, concentration: state.concentration, maxLogE: state.maxLogE, logE: state.logE, checks: state.checks, sequentialFlagged: state.flagged ? 1 : 0 },
+    sequentialPValue: state.pValue,
+  };
+}
+
+/** Findings of one experiment: guardrail harm (see buildGuardrails) and SRM (flagged by the anytime-valid test when it ran). */
 export function findings(guardrails: GuardrailStatusDto[], srm: SrmDto | null): GuardrailFinding[] {
   const out: GuardrailFinding[] = guardrails
     .filter((g) => g.status === 'harm')
@@ -45,7 +69,7 @@ export function findings(guardrails: GuardrailStatusDto[], srm: SrmDto | null): 
     out.push({
       kind: 'srm',
       message: 'Sample ratio mismatch: the observed split does not match the configured weights',
-      details: { counts: srm.counts, expectedWeights: srm.expectedWeights, chiSquare: srm.chiSquare, pValue: srm.pValue },
+      details: { counts: srm.counts, expectedWeights: srm.expectedWeights, chiSquare: srm.chiSquare, pValue: srm.pValue, method: srm.method ?? 'srm-chi-square', sequentialPValue: srm.sequentialPValue ?? null },
     });
   }
   return out;
@@ -133,13 +157,21 @@ export class GuardrailService implements TickConsumer, OnModuleInit, OnApplicati
 
   private async check(def: AnalysisDefinition, stats: SliceStats, through: Date | null): Promise<'ok' | 'stopped' | 'alerted' | 'known'> {
     const key = def.key;
-    const found = findings(buildGuardrails(def, stats.aggregates, GUARDRAIL_ALPHA), buildSrm(def, stats.units));
+    const srm = buildSrm(def, stats.units);
+    const srmState = srm ? await this.advanceSrm(def, srm) : null;
+    // Checked after every tick: only the anytime-valid test keeps its 0.001 false-alarm rate over all those peeks.
+    const sequentialSrm = withSequentialSrm(srm, srmState);
+    const found = findings(buildGuardrails(def, stats.aggregates, GUARDRAIL_ALPHA), sequentialSrm && srmState ? { ...sequentialSrm, flagged: srmState.flagged } : srm);
     if (found.length === 0) return 'ok';
     // The definition may be a tick old: act only on the experiment as it is now.
     const current = await loadAnalysisDefinition(this.dataSource.manager, key);
     if (current.status !== 'running') return 'ok';
     const dataThrough = through?.toISOString() ?? null;
-    const numbers = found.map((f) => (f.kind === 'srm' ? `SRM p = ${Number(f.details.pValue).toExponential(2)} (counts ${JSON.stringify(f.details.counts)})` : String(f.details.summary)));
+    const numbers = found.map((f) =>
+      f.kind === 'srm'
+        ? `SRM ${f.details.sequentialPValue === null ? 'chi-square' : 'anytime-valid'} p = ${Number(f.details.sequentialPValue ?? f.details.pValue).toExponential(2)} (counts ${JSON.stringify(f.details.counts)})`
+        : String(f.details.summary),
+    );
     const reason = `Auto-stopped by guardrails: ${numbers.join('; ')}`;
     if (current.autoStop) {
       await this.experiments.stop(GUARDRAILS, key, reason.slice(0, 1000), 'experiment.auto_stop');
@@ -164,5 +196,24 @@ export class GuardrailService implements TickConsumer, OnModuleInit, OnApplicati
     }
     await this.webhook.notify({ type: 'experiment.alert', experiment: key, reason: numbers.join('; '), findings: fresh, at: new Date().toISOString() });
     return 'alerted';
+  }
+
+  /** Folds the current counts into the experiment's anytime-valid SRM state and stores it. */
+  private async advanceSrm(def: AnalysisDefinition, srm: SrmDto): Promise<SrmState> {
+    const counts = def.variants.map((v) => srm.counts[v.key] ?? 0);
+    const weights = def.variants.map((v) => v.weight);
+    return this.dataSource.transaction(async (m) => {
+      await m.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`sequential:${def.key}`]);
+      let prev = await readSrmState(m, def.key);
+      // Counts that went down (a rebuild from raw events) cannot continue the sequence: start a new one.
+      if (prev && prev.counts.length === counts.length && prev.counts.some((c, i) => counts[i] < c)) prev = null;
+      const state = advanceSrmState(prev, counts, weights);
+      await m.query(
+        `INSERT INTO analysis_sequential_state (experiment_key, metric_key, variant_key, config_hash, state) VALUES ($1, $2, $3, $4, $5)
+         ON CONFLICT (experiment_key, metric_key, variant_key, config_hash) DO UPDATE SET state = EXCLUDED.state, updated_at = now()`,
+        [def.key, SRM_STATE_ROW.metric, SRM_STATE_ROW.variant, SRM_STATE_ROW.configHash, JSON.stringify(state)],
+      );
+      return state;
+    });
   }
 }

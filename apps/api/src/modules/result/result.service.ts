@@ -14,7 +14,9 @@ import { AnalysisEngineService } from '../analysis/analysis-engine.service';
 import { EMPTY_SLICE, readCaps, readStats, type SliceStats, type StoredCap } from '../analysis/stats-store';
 import { ExperimentEntity } from '../experiment/experiment.entity';
 import { loadAnalysisDefinition, loadAnalysisDefinitions, type AnalysisDefinition, type AnalysisMetric } from './analysis-definition';
-import { buildMetricResults, buildResults, type ArmAggregate, type MetricAggregates } from './results-builder';
+import { buildMetricResults, buildResults, plannedN, type ArmAggregate, type MetricAggregates } from './results-builder';
+import { withSequentialFold } from './sequential-fold';
+import { readSrmState, withSequentialSrm } from '../guardrail/guardrail.service';
 import { isWinsorized, MAX_SEGMENT_VALUES, segmentAggregateSql } from './rollup-sql';
 import { buildTimeseries, utcDays, type DailyDelta, type DailyUnits } from './timeseries-builder';
 
@@ -88,8 +90,17 @@ export class ResultService {
 
   async results(key: string, query: ResultsQuery): Promise<ExperimentResultsDto> {
     const snap = await this.snapshot(key, query.segment);
-    const dto = buildResults(snap.definition, snap.aggregates, snap.units, query, snap.dataThrough);
+    const now = new Date();
+    // Every read of a started experiment advances its monotone sequences for this configuration.
+    const dto =
+      snap.definition.status === 'draft'
+        ? buildResults(snap.definition, snap.aggregates, snap.units, query, snap.dataThrough, now)
+        : await withSequentialFold(this.dataSource.manager, key, snap.caps, plannedN(snap.definition), (snap.dataThrough ?? now).toISOString(), (fold) =>
+            buildResults(snap.definition, snap.aggregates, snap.units, query, snap.dataThrough, now, fold),
+          );
     dto.metrics = withCaps(snap.definition, dto.metrics, snap.caps);
+    // The anytime-valid SRM the guardrail consumer advances after every tick (read here, not advanced).
+    dto.srm = withSequentialSrm(dto.srm, await readSrmState(this.dataSource, key));
     if (snap.segments && query.segment) {
       const segments: SegmentResultDto[] = [];
       for (const [value, aggregates] of snap.segments) {

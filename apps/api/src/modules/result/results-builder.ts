@@ -10,6 +10,7 @@ import type {
 } from '@strata/contracts';
 import {
   DEFAULT_PLANNED_SAMPLE_SIZE,
+  guardrailVerdict,
   ratioArmMoments,
   resultsTable,
   sequentialConfidenceSequence,
@@ -22,6 +23,7 @@ import {
   type MetricInput,
 } from '@strata/stats';
 import type { AnalysisDefinition, AnalysisMetric } from './analysis-definition';
+import type { SequentialFold, SequentialScale } from './sequential-fold';
 
 /**
  * Pure core of the results endpoint: per-variant sufficient statistics in, ExperimentResultsDto
@@ -73,7 +75,7 @@ function inference(e: Estimate): InferenceDto {
   return out;
 }
 
-function plannedN(def: AnalysisDefinition): number {
+export function plannedN(def: AnalysisDefinition): number {
   return def.plannedSampleSize && def.plannedSampleSize > 0 ? def.plannedSampleSize : DEFAULT_PLANNED_SAMPLE_SIZE;
 }
 
@@ -81,8 +83,12 @@ function armsOf(def: AnalysisDefinition, metric: AnalysisMetric, aggregates: Map
   return def.variants.map((v) => toArmStats(metric, aggregates?.get(v.key) ?? EMPTY_ARM));
 }
 
-/** Builds the metric tables (one per metric, variants in configuration order, control first). */
-export function buildMetricResults(def: AnalysisDefinition, aggregates: MetricAggregates, query: ResultsQuery): MetricResultDto[] {
+/**
+ * Builds the metric tables (one per metric, variants in configuration order, control first).
+ * With a `fold`, every sequential number is folded into its persisted monotone sequence (running
+ * minimum p, running intersection CI) and carries `sequence`; without one it is today's alone.
+ */
+export function buildMetricResults(def: AnalysisDefinition, aggregates: MetricAggregates, query: ResultsQuery, fold?: SequentialFold): MetricResultDto[] {
   if (def.variants.length < 2) return [];
   const inputs: MetricInput[] = def.metrics.map((metric) => {
     const arms = armsOf(def, metric, aggregates.get(metric.key));
@@ -117,15 +123,20 @@ export function buildMetricResults(def: AnalysisDefinition, aggregates: MetricAg
       const c = find(main.comparisons, metric.key, v.key);
       const cc = find(cuped.comparisons, metric.key, v.key);
       if (!c) throw new Error(`missing comparison ${metric.key}/${v.key}`);
+      const seq = (e: Estimate, scale: SequentialScale, withCuped: boolean): InferenceDto => {
+        if (!fold) return inference(e);
+        const r = fold.fold(metric, v.key, scale, withCuped, e, query);
+        return { ...inference(r.estimate), sequence: r.sequence };
+      };
       return {
         ...base,
         isControl: false,
-        absolute: { fixed: inference(c.fixed.absolute), sequential: inference(c.sequential.absolute) },
-        relative: { fixed: inference(c.fixed.relative), sequential: inference(c.sequential.relative) },
-        msprt: inference(c.sequential.msprt),
+        absolute: { fixed: inference(c.fixed.absolute), sequential: seq(c.sequential.absolute, 'absolute', false) },
+        relative: { fixed: inference(c.fixed.relative), sequential: seq(c.sequential.relative, 'relative', false) },
+        msprt: seq(c.sequential.msprt, 'msprt', false),
         cuped:
           cc && cc.cuped.applied
-            ? { theta: cc.cuped.theta, varianceReduction: cc.cuped.varianceReduction, absolute: inference(cc.sequential.absolute), relative: inference(cc.sequential.relative) }
+            ? { theta: cc.cuped.theta, varianceReduction: cc.cuped.varianceReduction, absolute: seq(cc.sequential.absolute, 'absolute', true), relative: seq(cc.sequential.relative, 'relative', true) }
             : null,
         adjustedPValue: c.sequential.relative.adjustedPValue ?? c.sequential.relative.pValue,
       };
@@ -161,16 +172,22 @@ export function buildGuardrails(def: AnalysisDefinition, aggregates: MetricAggre
     const arms = armsOf(def, metric, aggregates.get(metric.key));
     const threshold = metric.harmThreshold ?? 0;
     def.variants.slice(1).forEach((v, i) => {
-      const e = sequentialConfidenceSequence(arms[0], arms[i + 1], { alpha, plannedSampleSize: plannedN(def), relative: true });
-      if (!e.defined || !e.ci) {
-        out.push({ metric: metric.key, variant: v.key, threshold, harmCi: null, status: 'insufficient_data', message: e.reason ?? 'not enough data' });
+      const opts = { alpha, plannedSampleSize: plannedN(def) };
+      // Absolute and relative: the absolute interval decides when the relative lift is undefined (a zero baseline).
+      const pair = {
+        absolute: sequentialConfidenceSequence(arms[0], arms[i + 1], { ...opts, relative: false }),
+        relative: sequentialConfidenceSequence(arms[0], arms[i + 1], { ...opts, relative: true }),
+      };
+      const verdict = guardrailVerdict(pair, metric.direction, threshold);
+      if (verdict.status === 'insufficient_data' || !verdict.harmCi) {
+        out.push({ metric: metric.key, variant: v.key, threshold, harmCi: null, status: 'insufficient_data', message: verdict.message || 'not enough data' });
         return;
       }
-      const sign = metric.direction === 'increase' ? -1 : 1;
-      const harmCi: [number, number] = sign === 1 ? [e.ci[0], e.ci[1]] : [-e.ci[1], -e.ci[0]];
-      const harmEstimate = sign * e.estimate;
-      const harm = harmCi[0] > 0 && harmEstimate > threshold;
+      const { harmCi, harmEstimate } = verdict;
+      const harm = verdict.status === 'harm';
+      const fmt = verdict.basis === 'relative' ? (x: number) => `${(x * 100).toFixed(2)}%` : (x: number) => `${x.toPrecision(3)} per unit`;
       const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
+      const scale = verdict.basis === 'relative' ? '' : ' (absolute: no baseline for a relative change, threshold not applied)';
       out.push({
         metric: metric.key,
         variant: v.key,
@@ -178,8 +195,8 @@ export function buildGuardrails(def: AnalysisDefinition, aggregates: MetricAggre
         harmCi,
         status: harm ? 'harm' : 'ok',
         message: harm
-          ? `${metric.key} is worse in ${v.key} by ${pct(harmEstimate)} (sequential ${Math.round((1 - alpha) * 100)}% CI of harm ${pct(harmCi[0])} to ${pct(harmCi[1])}, threshold ${pct(threshold)})`
-          : `no harm shown for ${metric.key} in ${v.key} (harm estimate ${pct(harmEstimate)}, CI ${pct(harmCi[0])} to ${pct(harmCi[1])})`,
+          ? `${metric.key} is worse in ${v.key} by ${fmt(harmEstimate)}${scale} (sequential ${Math.round((1 - alpha) * 100)}% CI of harm ${fmt(harmCi[0])} to ${fmt(harmCi[1])}, threshold ${pct(threshold)})`
+          : `no harm shown for ${metric.key} in ${v.key}${scale} (harm estimate ${fmt(harmEstimate)}, CI ${fmt(harmCi[0])} to ${fmt(harmCi[1])})`,
       });
     });
   }
@@ -219,8 +236,9 @@ export function buildResults(
   query: ResultsQuery,
   dataThrough: Date | null,
   now: Date = new Date(),
+  fold?: SequentialFold,
 ): ExperimentResultsDto {
-  const metrics = buildMetricResults(def, aggregates, query);
+  const metrics = buildMetricResults(def, aggregates, query, fold);
   const srm = buildSrm(def, units);
   const guardrails = buildGuardrails(def, aggregates, query.alpha);
   return {

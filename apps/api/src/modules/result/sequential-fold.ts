@@ -1,0 +1,143 @@
+import { createHash } from 'node:crypto';
+import type { ResultsQuery, SequenceInfoDto } from '@strata/contracts';
+import {
+  advanceSequentialState,
+  applySequentialState,
+  sequentialObservation,
+  sequentialStateKey,
+  type Estimate,
+  type SequentialState,
+} from '@strata/stats';
+import type { EntityManager } from 'typeorm';
+import type { StoredCap } from '../analysis/stats-store';
+import type { AnalysisMetric } from './analysis-definition';
+
+/**
+ * Persisted monotone sequential state (issue 15) around the stateless results table: per
+ * experiment × metric × variant × analysis configuration, the running minimum of the always-valid
+ * p-value and the running intersection of the confidence sequence, advanced by every tick (for the
+ * default configuration) and every results read (for the requested one), stored in
+ * `analysis_sequential_state`. See libs/stats/src/sequential-state.ts for why this stays valid.
+ *
+ * A row's `config_hash` is `<slot>#<sha256(key)[0..32]>`: the slot (scale, CUPED) groups the
+ * sequences of one number, so a new configuration continues the slot's numbering ("sequence 2,
+ * alpha changed") while going back to an earlier configuration resumes that one's sequence.
+ */
+
+export type SequentialScale = 'absolute' | 'relative' | 'msprt';
+
+/** Everything that defines a metric's per-unit values, including the frozen winsorization caps. */
+export function metricDefinitionHash(metric: AnalysisMetric, cap: StoredCap | null): string {
+  const parts = {
+    type: metric.type,
+    event: metric.eventName,
+    denominator: metric.denominatorEventName,
+    winsorize: metric.winsorizePercentile,
+    window: metric.attributionWindowHours,
+    cuped: metric.cupedLookbackDays,
+    cap: cap?.cap ?? null,
+    covariateCap: cap?.covariateCap ?? null,
+  };
+  return createHash('sha256').update(JSON.stringify(parts)).digest('hex').slice(0, 32);
+}
+
+export interface SequentialWrite {
+  metric: string;
+  variant: string;
+  configHash: string;
+  state: SequentialState;
+}
+
+/** The stored states of one experiment, and the writes one computation produces. */
+export class SequentialFold {
+  readonly writes: SequentialWrite[] = [];
+  /** By `metric \0 variant \0 configHash`. */
+  private readonly exact = new Map<string, SequentialState>();
+  /** Highest-numbered sequence per `metric \0 variant \0 slot`. */
+  private readonly latest = new Map<string, SequentialState>();
+
+  constructor(
+    rows: { metric: string; variant: string; configHash: string; state: SequentialState }[],
+    private readonly caps: Map<string, StoredCap>,
+    private readonly plannedSampleSize: number,
+    private readonly at: string,
+  ) {
+    for (const r of rows) {
+      this.exact.set(`${r.metric}\0${r.variant}\0${r.configHash}`, r.state);
+      const slot = `${r.metric}\0${r.variant}\0${r.configHash.split('#')[0]}`;
+      const prev = this.latest.get(slot);
+      if (!prev || r.state.sequence > prev.sequence) this.latest.set(slot, r.state);
+    }
+  }
+
+  /** Folds one fresh sequential estimate into its sequence; returns the monotone estimate and its label. */
+  fold(metric: AnalysisMetric, variant: string, scale: SequentialScale, cuped: boolean, e: Estimate, query: ResultsQuery): { estimate: Estimate; sequence: SequenceInfoDto } {
+    const key = sequentialStateKey({
+      alpha: query.alpha,
+      correction: query.correction,
+      cuped,
+      scale,
+      plannedSampleSize: this.plannedSampleSize,
+      metricDefinitionHash: metricDefinitionHash(metric, this.caps.get(metric.key) ?? null),
+    });
+    const slot = `${cuped ? 'cuped-' : ''}${scale}`;
+    const configHash = `${slot}#${createHash('sha256').update(key).digest('hex').slice(0, 32)}`;
+    const id = `${metric.key}\0${variant}\0${configHash}`;
+    const prev = this.exact.get(id) ?? this.latest.get(`${metric.key}\0${variant}\0${slot}`) ?? null;
+    const state = advanceSequentialState(prev, sequentialObservation(e, key, query.alpha, this.at));
+    this.exact.set(id, state);
+    this.writes.push({ metric: metric.key, variant, configHash, state });
+    return {
+      estimate: applySequentialState(e, state, query.alpha),
+      sequence: { key, sequence: state.sequence, startedAt: state.startedAt, restartReason: state.restartReason, reads: state.reads, emptyIntersection: state.emptyIntersection },
+    };
+  }
+}
+
+interface StateRow {
+  metric_key: string;
+  variant_key: string;
+  config_hash: string;
+  state: SequentialState;
+}
+
+/**
+ * Runs `compute` with the experiment's stored states under a per-experiment transaction lock
+ * (concurrent reads and ticks fold one after another, so none is lost) and writes what it folded.
+ */
+export async function withSequentialFold<T>(
+  manager: EntityManager,
+  experiment: string,
+  caps: Map<string, StoredCap>,
+  plannedSampleSize: number,
+  at: string,
+  compute: (fold: SequentialFold) => T,
+): Promise<T> {
+  return manager.transaction(async (m) => {
+    await m.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`sequential:${experiment}`]);
+    const rows: StateRow[] = await m.query('SELECT metric_key, variant_key, config_hash, state FROM analysis_sequential_state WHERE experiment_key = $1', [experiment]);
+    const fold = new SequentialFold(
+      rows.map((r) => ({ metric: r.metric_key, variant: r.variant_key, configHash: r.config_hash, state: r.state })),
+      caps,
+      plannedSampleSize,
+      at,
+    );
+    const out = compute(fold);
+    if (fold.writes.length > 0) {
+      await m.query(
+        `INSERT INTO analysis_sequential_state (experiment_key, metric_key, variant_key, config_hash, state)
+         SELECT $1, w.metric, w.variant, w.config_hash, w.state
+           FROM unnest($2::text[], $3::text[], $4::text[], $5::jsonb[]) AS w(metric, variant, config_hash, state)
+         ON CONFLICT (experiment_key, metric_key, variant_key, config_hash) DO UPDATE SET state = EXCLUDED.state, updated_at = now()`,
+        [
+          experiment,
+          fold.writes.map((w) => w.metric),
+          fold.writes.map((w) => w.variant),
+          fold.writes.map((w) => w.configHash),
+          fold.writes.map((w) => JSON.stringify(w.state)),
+        ],
+      );
+    }
+    return out;
+  });
+}

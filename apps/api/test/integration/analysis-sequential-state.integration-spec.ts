@@ -1,0 +1,140 @@
+import { createRng, resultsTable } from '@strata/stats';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { AnalysisEngineService } from '../../src/modules/analysis/analysis-engine.service';
+import { assignedVariants, createMetric, isoAgo, sendEvents, startExperiment, type SentEvent } from '../helpers/analysis-fixtures';
+import { createTestApp, type TestApp } from '../helpers/test-app';
+
+/**
+ * Persisted monotone sequential state through the HTTP API on real PostgreSQL (issue 15): reads
+ * with data added between them, where today's stateless always-valid p rises, show a
+ * non-increasing p and nested intervals; another alpha or correction is another, labelled sequence.
+ */
+
+let t: TestApp;
+let sdkKey: string;
+const KEY = 'seq-state';
+let next = 0;
+
+/** Exposes `n` new units, converting with probability `rate(variant)`. */
+async function seed(n: number, seedValue: number, rate: (variant: string) => number): Promise<void> {
+  const rng = createRng(seedValue);
+  const unitIds = Array.from({ length: n }, () => `${KEY}-u${next++}`);
+  const variants = await assignedVariants(t, sdkKey, KEY, unitIds);
+  const now = Date.now();
+  const events: SentEvent[] = [];
+  for (const unitId of unitIds) {
+    const variant = variants.get(unitId) as string;
+    events.push({ type: 'exposure', unitId, experiment: KEY, variant, timestamp: isoAgo(120_000, now) });
+    if (rng.uniform() < rate(variant)) events.push({ type: 'metric', unitId, name: 'seq_signup', timestamp: isoAgo(60_000, now) });
+  }
+  await sendEvents(t, sdkKey, events);
+}
+
+/** What the stateless code (before the wiring) shows for the same sums: the builder's settings. */
+function stateless(body: any, alpha = 0.05) {
+  const [c, tr] = body.metrics[0].variants;
+  const table = resultsTable(
+    [{ name: 'seq_signup', kind: 'proportion', control: { n: c.units, sum: c.sum, sumSq: c.sum }, variants: [{ name: 'treatment', stats: { n: tr.units, sum: tr.sum, sumSq: tr.sum } }] }],
+    { alpha, plannedSampleSize: 5000, correction: 'benjamini-hochberg', relativeInterval: 'delta', varianceFloor: false },
+  );
+  return table.comparisons[0].sequential;
+}
+
+async function read(query = ''): Promise<any> {
+  const res = await t.admin('GET', `/v1/experiments/${KEY}/results${query}`);
+  expect(res.status, JSON.stringify(res.body)).toBe(200);
+  await t.app.get(AnalysisEngineService).settled();
+  return res.body;
+}
+
+beforeAll(async () => {
+  t = await createTestApp({ STRATA_ROLLUP_LAG_MS: '0' });
+  sdkKey = (await t.admin('POST', '/v1/api-keys', { name: 'sdk', type: 'sdk-server' })).body.secret;
+  await createMetric(t, { key: 'seq_signup', type: 'conversion', eventName: 'seq_signup', cupedLookbackDays: 0 });
+  await startExperiment(t, { key: KEY, primary: 'seq_signup' });
+}, 180_000);
+afterAll(async () => {
+  await t?.close();
+});
+
+describe('persisted monotone sequential state', () => {
+  it('keeps the always-valid p non-increasing and the intervals nested across reads while the stateless p rises', async () => {
+    // A strong early effect (13% vs 10%), then much more data with none: the stateless p rises.
+    await seed(6000, 1, (v) => (v === 'treatment' ? 0.13 : 0.1));
+    const first = await read();
+    const firstTr = first.metrics[0].variants[1];
+    const fresh1 = stateless(first);
+    expect(firstTr.relative.sequential.pValue).toBeLessThanOrEqual(fresh1.relative.pValue + 1e-12);
+    expect(firstTr.relative.sequential.pValue).toBeLessThan(0.05);
+    expect(firstTr.relative.sequential.sequence).toMatchObject({ sequence: 1, restartReason: null, emptyIntersection: false });
+
+    const seen: any[] = [first];
+    for (let round = 0; round < 3; round++) {
+      await seed(6000, 10 + round, () => 0.1);
+      seen.push(await read());
+    }
+    const last = seen[seen.length - 1];
+    const fresh = stateless(last);
+    // Precondition: the code before this wiring would show a higher p now than at the first read.
+    expect(fresh.relative.pValue).toBeGreaterThan(fresh1.relative.pValue * 2);
+    expect(fresh.msprt.pValue).toBeGreaterThan(stateless(first).msprt.pValue);
+    for (let i = 1; i < seen.length; i++) {
+      const prev = seen[i - 1].metrics[0].variants[1];
+      const cur = seen[i].metrics[0].variants[1];
+      expect(seen[i].totalUnits).toBeGreaterThan(seen[i - 1].totalUnits);
+      for (const pick of [(x: any) => x.relative.sequential, (x: any) => x.absolute.sequential, (x: any) => x.msprt]) {
+        expect(pick(cur).pValue).toBeLessThanOrEqual(pick(prev).pValue);
+        expect(pick(cur).sequence.sequence).toBe(1);
+        expect(pick(cur).sequence.reads).toBeGreaterThan(pick(prev).sequence.reads);
+      }
+      for (const pick of [(x: any) => x.relative.sequential, (x: any) => x.absolute.sequential]) {
+        expect(pick(cur).ci[0]).toBeGreaterThanOrEqual(pick(prev).ci[0]);
+        expect(pick(cur).ci[1]).toBeLessThanOrEqual(pick(prev).ci[1]);
+      }
+    }
+    const tr = last.metrics[0].variants[1];
+    // Still significant: once significant, always (the running p is the first read's or lower).
+    expect(tr.relative.sequential.pValue).toBeLessThanOrEqual(firstTr.relative.sequential.pValue);
+    expect(tr.relative.sequential.significant).toBe(true);
+    // The interval is inside today's own interval (an intersection), and today's point estimate.
+    expect(tr.relative.sequential.ci[0]).toBeGreaterThanOrEqual(fresh.relative.ci?.[0] as number);
+    expect(tr.relative.sequential.ci[1]).toBeLessThanOrEqual(fresh.relative.ci?.[1] as number);
+    expect(tr.relative.sequential.estimate).toBeCloseTo(fresh.relative.estimate, 10);
+    // Stored, one row per (metric, variant, configuration) and number.
+    const rows = await t.dataSource.query("SELECT config_hash, state FROM analysis_sequential_state WHERE experiment_key = $1 AND metric_key <> ''", [KEY]);
+    expect(rows.map((r: any) => r.config_hash.split('#')[0]).sort()).toEqual(['absolute', 'msprt', 'relative']);
+    expect(rows.find((r: any) => r.config_hash.startsWith('relative#')).state.pValue).toBe(tr.relative.sequential.pValue);
+  });
+
+  it('starts a new labelled sequence when alpha or the correction changes, and resumes the old one when it comes back', async () => {
+    const before = (await read()).metrics[0].variants[1].relative.sequential;
+    const a10 = await read('?alpha=0.1');
+    const seq10 = a10.metrics[0].variants[1].relative.sequential;
+    expect(seq10.sequence).toMatchObject({ sequence: 2, restartReason: 'alpha changed', reads: 1 });
+    expect(seq10.sequence.key).toContain('alpha=0.1');
+    // A new sequence starts from today's numbers alone.
+    const fresh10 = stateless(a10, 0.1).relative;
+    expect(seq10.pValue).toBeCloseTo(fresh10.pValue, 12);
+    expect(seq10.pValue).toBeGreaterThan(before.pValue);
+    const bonf = (await read('?alpha=0.1&correction=bonferroni')).metrics[0].variants[1].relative.sequential;
+    expect(bonf.sequence).toMatchObject({ sequence: 3, restartReason: 'correction changed', reads: 1 });
+    const again = (await read('?alpha=0.1')).metrics[0].variants[1].relative.sequential;
+    expect(again.sequence).toMatchObject({ sequence: 2, reads: 2 });
+    const back = (await read()).metrics[0].variants[1].relative.sequential;
+    expect(back.sequence.sequence).toBe(1);
+    expect(back.sequence.reads).toBeGreaterThan(before.sequence.reads);
+    expect(back.pValue).toBe(before.pValue);
+    expect(back.ci).toEqual(before.ci);
+  });
+
+  it('answers a corrupt stored state with 400 invalid_statistics_input, never a 500 or a silently repaired number', async () => {
+    await t.dataSource.query(
+      `UPDATE analysis_sequential_state SET state = jsonb_set(state, '{pValue}', '2') WHERE experiment_key = $1 AND config_hash LIKE 'relative#%' AND state->>'sequence' = '1'`,
+      [KEY],
+    );
+    const res = await t.admin('GET', `/v1/experiments/${KEY}/results`);
+    expect(res.status, JSON.stringify(res.body)).toBe(400);
+    expect(res.body.error.code).toBe('invalid_statistics_input');
+    expect(res.body.error.message).toMatch(/pValue/);
+  });
+});
