@@ -1,5 +1,6 @@
 import { createRng, resultsTable } from '@strata/stats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { MAX_SEQUENCES_PER_EXPERIMENT } from '../../src/modules/result/sequential-fold';
 import { AnalysisEngineService } from '../../src/modules/analysis/analysis-engine.service';
 import { assignedVariants, createMetric, isoAgo, sendEvents, startExperiment, type SentEvent } from '../helpers/analysis-fixtures';
 import { createTestApp, type TestApp } from '../helpers/test-app';
@@ -125,6 +126,15 @@ describe('persisted monotone sequential state', () => {
     expect(back.sequence.reads).toBeGreaterThan(before.sequence.reads);
     expect(back.pValue).toBe(before.pValue);
     expect(back.ci).toEqual(before.ci);
+  });
+
+  it('remembers a bounded number of configurations per experiment, and still answers the ones past the cap', async () => {
+    for (let i = 0; i < 70; i++) await read(`?alpha=${(0.01 + i * 0.0005).toFixed(4)}`);
+    const [{ n }]: { n: string }[] = await t.dataSource.query('SELECT count(DISTINCT config_hash) AS n FROM analysis_sequential_state WHERE experiment_key = $1', [KEY]);
+    expect(Number(n)).toBeLessThanOrEqual(MAX_SEQUENCES_PER_EXPERIMENT);
+    expect(Number(n)).toBeGreaterThan(MAX_SEQUENCES_PER_EXPERIMENT / 2);
+    const past = await read('?alpha=0.4321');
+    expect(past.alpha).toBe(0.4321);
   });
 
   it('answers a corrupt stored state with 400 invalid_statistics_input, never a 500 or a silently repaired number', async () => {

@@ -94,6 +94,12 @@ export class SequentialFold {
   }
 }
 
+/**
+ * Configuration keys (one per estimate kind and analysis configuration: about five per alpha ×
+ * correction × CUPED choice) remembered per experiment.
+ */
+export const MAX_SEQUENCES_PER_EXPERIMENT = 256;
+
 interface StateRow {
   metric_key: string;
   variant_key: string;
@@ -123,7 +129,13 @@ export async function withSequentialFold<T>(
       at,
     );
     const out = compute(fold);
-    if (fold.writes.length > 0) {
+    // Every distinct alpha/correction/CUPED choice a reader asks for is its own sequence: at most
+    // MAX_SEQUENCES_PER_EXPERIMENT of them are kept, so a reader cannot grow the table without
+    // bound. A configuration past the cap is still answered (always valid at that read), only not
+    // remembered across reads.
+    const known = new Set(rows.map((r) => r.config_hash));
+    const writes = fold.writes.filter((w) => known.has(w.configHash) || (known.size < MAX_SEQUENCES_PER_EXPERIMENT && known.add(w.configHash)));
+    if (writes.length > 0) {
       await m.query(
         `INSERT INTO analysis_sequential_state (experiment_key, metric_key, variant_key, config_hash, state)
          SELECT $1, w.metric, w.variant, w.config_hash, w.state
@@ -131,10 +143,10 @@ export async function withSequentialFold<T>(
          ON CONFLICT (experiment_key, metric_key, variant_key, config_hash) DO UPDATE SET state = EXCLUDED.state, updated_at = now()`,
         [
           experiment,
-          fold.writes.map((w) => w.metric),
-          fold.writes.map((w) => w.variant),
-          fold.writes.map((w) => w.configHash),
-          fold.writes.map((w) => JSON.stringify(w.state)),
+          writes.map((w) => w.metric),
+          writes.map((w) => w.variant),
+          writes.map((w) => w.configHash),
+          writes.map((w) => JSON.stringify(w.state)),
         ],
       );
     }
