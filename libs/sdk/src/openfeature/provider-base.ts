@@ -1,7 +1,7 @@
-import type { EvaluationContext, FlagMetadata } from '@openfeature/core';
+import type { ErrorCode, EvaluationContext, FlagMetadata, ResolutionDetails } from '@openfeature/core';
 import { createClient, type StrataClient } from '../client';
 import type { StrataClientOptions } from '../types';
-import { contextAttributes, exposureOf, trackEvent } from './resolve';
+import { contextAttributes, exposureOf, type NeutralDetails } from './resolve';
 
 export interface StrataProviderOptions {
   /**
@@ -40,8 +40,20 @@ export function exposureHook(client: StrataClient, enabled: boolean): ExposureHo
   };
 }
 
-export const contextAttributesOf = contextAttributes;
+/**
+ * Details in OpenFeature's shape (core's type, which both SDKs re-export). Core's ErrorCode is a
+ * string enum whose values are its names, so Strata's codes are the values themselves.
+ */
+export function toDetails<T>(d: NeutralDetails<T>): ResolutionDetails<T> {
+  const out: ResolutionDetails<T> = { value: d.value, reason: d.reason, flagMetadata: d.flagMetadata };
+  if (d.variant !== undefined) out.variant = d.variant;
+  if (d.errorCode !== undefined) out.errorCode = d.errorCode as ErrorCode;
+  if (d.errorMessage !== undefined) out.errorMessage = d.errorMessage;
+  return out;
+}
 
-export function track(client: StrataClient, name: string, context: EvaluationContext, details: Record<string, unknown> | undefined): void {
-  trackEvent(client, name, context, details);
+/** A provider's close: ends a client it made, flushes one the app owns (the app closes that). */
+export async function releaseClient(client: StrataClient, owned: boolean): Promise<void> {
+  if (owned) await client.close();
+  else await client.flush();
 }

@@ -1,5 +1,4 @@
 import {
-  ErrorCode,
   OpenFeatureEventEmitter,
   ProviderEvents,
   type EvaluationContext,
@@ -11,18 +10,10 @@ import {
 } from '@openfeature/server-sdk';
 import type { StrataClient } from '../client';
 import type { StrataClientOptions } from '../types';
-import { clientFrom, exposureHook, track, type StrataProviderOptions } from './provider-base';
-import { resolveAsync, type NeutralDetails } from './resolve';
+import { clientFrom, exposureHook, releaseClient, toDetails, type StrataProviderOptions } from './provider-base';
+import { resolveAsync, trackEvent } from './resolve';
 
 export type { StrataProviderOptions } from './provider-base';
-
-function toDetails<T>(d: NeutralDetails<T>): ResolutionDetails<T> {
-  const out: ResolutionDetails<T> = { value: d.value, reason: d.reason, flagMetadata: d.flagMetadata };
-  if (d.variant !== undefined) out.variant = d.variant;
-  if (d.errorCode !== undefined) out.errorCode = ErrorCode[d.errorCode];
-  if (d.errorMessage !== undefined) out.errorMessage = d.errorMessage;
-  return out;
-}
 
 /**
  * OpenFeature provider for `@openfeature/server-sdk`: local evaluation from the Strata
@@ -69,8 +60,7 @@ export class StrataServerProvider implements Provider {
   async onClose(): Promise<void> {
     this.unsubscribe?.();
     this.unsubscribe = null;
-    if (this.owned) await this.client.close();
-    else await this.client.flush();
+    await releaseClient(this.client, this.owned);
   }
 
   async resolveBooleanEvaluation(flagKey: string, defaultValue: boolean, context: EvaluationContext): Promise<ResolutionDetails<boolean>> {
@@ -94,6 +84,6 @@ export class StrataServerProvider implements Provider {
   }
 
   track(trackingEventName: string, context: EvaluationContext, details: TrackingEventDetails): void {
-    track(this.client, trackingEventName, context, details);
+    trackEvent(this.client, trackingEventName, context, details);
   }
 }

@@ -1,5 +1,4 @@
 import {
-  ErrorCode,
   OpenFeatureEventEmitter,
   ProviderEvents,
   type EvaluationContext,
@@ -11,18 +10,10 @@ import {
 } from '@openfeature/web-sdk';
 import type { StrataClient } from '../client';
 import type { StrataClientOptions } from '../types';
-import { clientFrom, contextAttributesOf, exposureHook, track, type StrataProviderOptions } from './provider-base';
-import { resolveSync, type NeutralDetails } from './resolve';
+import { clientFrom, exposureHook, releaseClient, toDetails, type StrataProviderOptions } from './provider-base';
+import { contextAttributes, resolveSync, trackEvent } from './resolve';
 
 export type { StrataProviderOptions } from './provider-base';
-
-function toDetails<T>(d: NeutralDetails<T>): ResolutionDetails<T> {
-  const out: ResolutionDetails<T> = { value: d.value, reason: d.reason, flagMetadata: d.flagMetadata };
-  if (d.variant !== undefined) out.variant = d.variant;
-  if (d.errorCode !== undefined) out.errorCode = ErrorCode[d.errorCode];
-  if (d.errorMessage !== undefined) out.errorMessage = d.errorMessage;
-  return out;
-}
 
 /**
  * OpenFeature provider for `@openfeature/web-sdk` (static context: one user per page), with an
@@ -67,8 +58,7 @@ export class StrataWebProvider implements Provider {
   async onClose(): Promise<void> {
     this.unsubscribe?.();
     this.unsubscribe = null;
-    if (this.owned) await this.client.close();
-    else await this.client.flush();
+    await releaseClient(this.client, this.owned);
   }
 
   resolveBooleanEvaluation(flagKey: string, defaultValue: boolean, context: EvaluationContext): ResolutionDetails<boolean> {
@@ -88,7 +78,7 @@ export class StrataWebProvider implements Provider {
   }
 
   track(trackingEventName: string, context: EvaluationContext, details: TrackingEventDetails): void {
-    track(this.client, trackingEventName, context, details);
+    trackEvent(this.client, trackingEventName, context, details);
   }
 
   private async load(context: EvaluationContext): Promise<boolean> {
@@ -96,7 +86,7 @@ export class StrataWebProvider implements Provider {
     const unitId = context.targetingKey;
     // No unit yet: nothing to load; evaluations answer TARGETING_KEY_MISSING until a context has one.
     if (typeof unitId !== 'string' || unitId === '') return true;
-    const found = await this.client.lookupAsync('', unitId, contextAttributesOf(context));
+    const found = await this.client.lookupAsync('', unitId, contextAttributes(context));
     return found.status !== 'not_ready';
   }
 }
