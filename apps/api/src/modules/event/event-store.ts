@@ -184,7 +184,7 @@ export class WriterConnection {
       try {
         // received_at is this transaction's start on PostgreSQL's clock (rounded up to the ms), not
         // the moment Node accepted the event: the analysis watermark stays behind the start of every
-        // open collector transaction (RollupService.safeNow), so no row can commit behind it.
+        // open collector transaction (the safe time of AnalysisEngineService.probe), so no row can commit behind it.
         const began = await client.query<{ ms: number }>(RECEIVED_AT_SQL);
         const receivedAt = began.rows[0].ms;
         for (const r of rows) r.receivedAt = receivedAt;

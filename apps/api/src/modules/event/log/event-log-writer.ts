@@ -31,7 +31,7 @@ function percentile(sorted: readonly number[], p: number): number {
  *
  * received_at: the EventWriter stamps each row with its transaction's start (event-store.ts),
  * so however long a batch waited in the log, its rows are stamped after every watermark already
- * taken, and the analysis watermark (RollupService.safeNow) cannot pass a batch in flight.
+ * taken, and the analysis watermark (the safe time of AnalysisEngineService.probe) cannot pass a batch in flight.
  */
 @Injectable()
 export class EventLogWriter implements OnApplicationBootstrap, BeforeApplicationShutdown {
