@@ -1,5 +1,6 @@
 import {
   advanceSequentialState,
+  benjaminiHochberg,
   applySequentialState,
   sequentialObservation,
   type SequentialState,
@@ -239,7 +240,10 @@ describe('results equal libs/stats on the raw events', () => {
       closeEstimate(treatment.absolute.sequential, monotone(c.sequential.absolute, before.absolute.sequential, treatment.absolute.sequential), `${m.key} sequential.absolute`);
       closeEstimate(treatment.relative.sequential, monotone(c.sequential.relative, before.relative.sequential, treatment.relative.sequential), `${m.key} sequential.relative`);
       closeEstimate(treatment.msprt, monotone(c.sequential.msprt, before.msprt, treatment.msprt), `${m.key} msprt`);
-      close(treatment.adjustedPValue, c.sequential.relative.adjustedPValue, `${m.key} adjusted p`);
+      // The correction runs on the folded (running-min) p-values of every metric's relative sequence:
+      // e-BH on e = 1/p, i.e. BH on the folded p (issue 15: the decision is a function of the stored state).
+      const foldedPs = res.body.metrics.map((x: any) => x.variants[1].relative.sequential).map((e: any) => (e.reason === undefined && e.insufficient === undefined ? e.pValue : 1));
+      close(treatment.adjustedPValue, benjaminiHochberg(foldedPs).adjustedPValues[res.body.metrics.findIndex((x: any) => x.metric === m.key)], `${m.key} adjusted p`);
       const cc = cuped.comparisons.find((x) => x.metric === m.key) as (typeof main.comparisons)[number];
       if (cc.cuped.applied) {
         close(treatment.cuped.theta, cc.cuped.theta, `${m.key} theta`);

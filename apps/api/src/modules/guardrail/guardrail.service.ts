@@ -45,6 +45,16 @@ export async function readSrmState(db: DataSource | EntityManager, experiment: s
   return rows[0]?.state ?? null;
 }
 
+/** The stored anytime-valid SRM states of many experiments (one query). */
+export async function readSrmStates(db: DataSource | EntityManager, experiments: string[]): Promise<Map<string, SrmState>> {
+  if (experiments.length === 0) return new Map();
+  const rows: { experiment_key: string; state: SrmState }[] = await db.query(
+    'SELECT experiment_key, state FROM analysis_sequential_state WHERE experiment_key = ANY($1::text[]) AND metric_key = $2 AND variant_key = $3 AND config_hash = $4',
+    [experiments, SRM_STATE_ROW.metric, SRM_STATE_ROW.variant, SRM_STATE_ROW.configHash],
+  );
+  return new Map(rows.map((r) => [r.experiment_key, r.state]));
+}
+
 /** The results' SRM with the anytime-valid test's numbers (method, params, sequentialPValue). */
 export function withSequentialSrm(srm: SrmDto | null, state: SrmState | null): SrmDto | null {
   if (!srm || !state) return srm;
