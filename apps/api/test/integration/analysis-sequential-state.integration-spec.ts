@@ -1,6 +1,7 @@
 import { createRng, resultsTable } from '@strata/stats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_SEQUENCES_PER_EXPERIMENT } from '../../src/modules/result/sequential-fold';
+import { STATS_OPTIONS } from '../../src/modules/result/results-builder';
 import { AnalysisEngineService } from '../../src/modules/analysis/analysis-engine.service';
 import { assignedVariants, createMetric, isoAgo, sendEvents, startExperiment, type SentEvent } from '../helpers/analysis-fixtures';
 import { createTestApp, type TestApp } from '../helpers/test-app';
@@ -36,7 +37,7 @@ function stateless(body: any, alpha = 0.05) {
   const [c, tr] = body.metrics[0].variants;
   const table = resultsTable(
     [{ name: 'seq_signup', kind: 'proportion', control: { n: c.units, sum: c.sum, sumSq: c.sum }, variants: [{ name: 'treatment', stats: { n: tr.units, sum: tr.sum, sumSq: tr.sum } }] }],
-    { alpha, plannedSampleSize: 5000, correction: 'benjamini-hochberg', relativeInterval: 'delta', varianceFloor: false },
+    { ...STATS_OPTIONS, alpha, plannedSampleSize: 5000, correction: 'benjamini-hochberg' },
   );
   return table.comparisons[0].sequential;
 }
@@ -125,6 +126,18 @@ describe('persisted monotone sequential state', () => {
     expect(row.primary.pValue).toBe(tr.adjustedPValue);
     expect(row.primary.ci).toEqual(tr.relative.sequential.ci);
     expect(row.srm).toEqual({ flagged: page.srm.flagged, pValue: page.srm.pValue });
+    // The time series' last day shows the table's persisted interval (same sequence, same data).
+    const ts = await t.admin('GET', `/v1/experiments/${KEY}/results/timeseries`);
+    expect(ts.status, JSON.stringify(ts.body)).toBe(200);
+    const lastDay = ts.body.points.at(-1).lift.seq_signup.treatment;
+    const after = (await read()).metrics[0].variants[1].relative.sequential;
+    expect(lastDay.ci).toEqual(after.ci);
+    // Earlier days are the running intersection of the day-end intervals: nested.
+    const cis = ts.body.points.map((p: any) => p.lift.seq_signup.treatment.ci).filter((c: any) => c !== null);
+    for (let i = 1; i < cis.length; i++) {
+      expect(cis[i][0]).toBeGreaterThanOrEqual(cis[i - 1][0]);
+      expect(cis[i][1]).toBeLessThanOrEqual(cis[i - 1][1]);
+    }
     // The results' SRM is the anytime-valid test; the chi-square p is only a labelled extra.
     expect(page.srm.method).toBe('srm-dirichlet-multinomial');
     expect(typeof page.srm.chiSquarePValue).toBe('number');

@@ -118,6 +118,42 @@ interface StateRow {
   state: SequentialState;
 }
 
+/**
+ * The writes of a fold that are stored. Every distinct alpha/correction/CUPED choice a reader asks
+ * for is its own sequence: at most MAX_SEQUENCES_PER_EXPERIMENT of them are kept, so a reader
+ * cannot grow the table without bound. A configuration past the cap is still answered (always
+ * valid at that read), only not remembered across reads.
+ */
+export function keptWrites(storedConfigHashes: string[], fold: SequentialFold): SequentialWrite[] {
+  const known = new Set(storedConfigHashes);
+  // The last write per row wins (a time series folds many days into one sequence): one upsert per row.
+  const last = new Map<string, SequentialWrite>();
+  for (const w of fold.writes) last.set(`${w.metric}\0${w.variant}\0${w.configHash}`, w);
+  return [...last.values()].filter((w) => known.has(w.configHash) || (known.size < MAX_SEQUENCES_PER_EXPERIMENT && known.add(w.configHash)));
+}
+
+/**
+ * One read against in-memory "rows" exactly as withSequentialFold does against the table: the
+ * stored rows in, `compute`, the kept writes upserted as JSON text (what the jsonb column holds
+ * and gives back). For the seeded simulations of the results path; no I/O.
+ */
+export function foldInMemory<T>(
+  stored: Map<string, string>,
+  caps: Map<string, StoredCap>,
+  plannedSampleSize: number,
+  at: string,
+  compute: (fold: SequentialFold) => T,
+): T {
+  const rows: StateRow[] = [...stored].map(([id, json]) => {
+    const [metric_key, variant_key, config_hash] = id.split('\0');
+    return { metric_key, variant_key, config_hash, state: JSON.parse(json) as SequentialState };
+  });
+  const fold = new SequentialFold(toFoldRows(rows), caps, plannedSampleSize, at);
+  const out = compute(fold);
+  for (const w of keptWrites(rows.map((r) => r.config_hash), fold)) stored.set(`${w.metric}\0${w.variant}\0${w.configHash}`, JSON.stringify(w.state));
+  return out;
+}
+
 function toFoldRows(rows: StateRow[]): { metric: string; variant: string; configHash: string; state: SequentialState }[] {
   return rows.map((r) => ({ metric: r.metric_key, variant: r.variant_key, configHash: r.config_hash, state: r.state }));
 }
@@ -163,12 +199,7 @@ export async function withSequentialFold<T>(
     const rows: StateRow[] = await m.query('SELECT metric_key, variant_key, config_hash, state FROM analysis_sequential_state WHERE experiment_key = $1', [experiment]);
     const fold = new SequentialFold(toFoldRows(rows), caps, plannedSampleSize, at);
     const out = compute(fold);
-    // Every distinct alpha/correction/CUPED choice a reader asks for is its own sequence: at most
-    // MAX_SEQUENCES_PER_EXPERIMENT of them are kept, so a reader cannot grow the table without
-    // bound. A configuration past the cap is still answered (always valid at that read), only not
-    // remembered across reads.
-    const known = new Set(rows.map((r) => r.config_hash));
-    const writes = fold.writes.filter((w) => known.has(w.configHash) || (known.size < MAX_SEQUENCES_PER_EXPERIMENT && known.add(w.configHash)));
+    const writes = keptWrites(rows.map((r) => r.config_hash), fold);
     if (writes.length > 0) {
       await m.query(
         `INSERT INTO analysis_sequential_state (experiment_key, metric_key, variant_key, config_hash, state)
