@@ -1,7 +1,11 @@
 import { createRng, resultsTable } from '@strata/stats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_SEQUENCES_PER_EXPERIMENT } from '../../src/modules/result/sequential-fold';
-import { STATS_OPTIONS } from '../../src/modules/result/results-builder';
+import { EMPTY_ARM, plannedN, STATS_OPTIONS } from '../../src/modules/result/results-builder';
+import { buildResults } from '../../src/modules/result/results-decision';
+import { foldInMemory } from '../../src/modules/result/sequential-fold';
+import { DEFAULT_RESULTS_QUERY } from '../../src/modules/result/sequential-state.service';
+import { loadAnalysisDefinition } from '../../src/modules/result/analysis-definition';
 import { AnalysisEngineService } from '../../src/modules/analysis/analysis-engine.service';
 import { assignedVariants, createMetric, isoAgo, sendEvents, startExperiment, type SentEvent } from '../helpers/analysis-fixtures';
 import { createTestApp, type TestApp } from '../helpers/test-app';
@@ -142,6 +146,36 @@ describe('persisted monotone sequential state', () => {
     expect(page.srm.method).toBe('srm-dirichlet-multinomial');
     expect(typeof page.srm.chiSquarePValue).toBe('number');
     expect(page.srm.pValue).toBe(page.srm.sequentialPValue);
+  });
+
+  it('gives exactly the numbers of the in-memory results path (foldInMemory, as the simulations run it) from the same stored state', async () => {
+    const def = await loadAnalysisDefinition(t.dataSource.manager, KEY);
+    for (let peek = 0; peek < 3; peek++) {
+      await seed(1500, 40 + peek, (v) => (v === 'treatment' ? 0.105 : 0.1));
+      await t.app.get(AnalysisEngineService).settled();
+      const rows: { metric_key: string; variant_key: string; config_hash: string; state: unknown }[] = await t.dataSource.query(
+        "SELECT metric_key, variant_key, config_hash, state FROM analysis_sequential_state WHERE experiment_key = $1 AND metric_key <> ''",
+        [KEY],
+      );
+      const stored = new Map(rows.map((r) => [`${r.metric_key}\0${r.variant_key}\0${r.config_hash}`, JSON.stringify(r.state)]));
+      const body = await read();
+      const [c, tr] = body.metrics[0].variants;
+      const arm = (v: any) => ({ ...EMPTY_ARM, n: v.units, sum: v.sum, sumSq: v.sum });
+      const aggregates = new Map([['seq_signup', new Map([['control', arm(c)], ['treatment', arm(tr)]])]]);
+      const units = new Map([['control', c.units], ['treatment', tr.units]]);
+      const now = new Date(body.computedAt);
+      const replay = foldInMemory(stored, new Map(), plannedN(def), body.dataThrough, (fold) =>
+        buildResults(def, aggregates, units, DEFAULT_RESULTS_QUERY, new Date(body.dataThrough), now, fold),
+      );
+      const mine = replay.metrics[0].variants[1];
+      for (const pick of [(x: any) => x.relative.sequential, (x: any) => x.absolute.sequential, (x: any) => x.msprt]) {
+        expect(pick(mine).pValue).toBe(pick(tr).pValue);
+        expect(pick(mine).adjustedPValue).toBe(pick(tr).adjustedPValue);
+        expect(pick(mine).ci).toEqual(pick(tr).ci);
+        expect(pick(mine).significant).toBe(pick(tr).significant);
+      }
+      expect(replay.decision).toEqual(body.decision);
+    }
   });
 
   it('holds "Ready to ship" until the minimum duration (default 7 days) has passed, and the reason says what it waits for', async () => {
