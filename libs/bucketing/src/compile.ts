@@ -33,6 +33,8 @@ export interface CompiledHoldout {
   readonly layers: readonly string[] | null;
   /** `holdout:<key>`: the experiment key its exposures carry. */
   readonly exposureKey: string;
+  /** Its index in `CompiledSnapshot.holdouts`. */
+  readonly index: number;
 }
 
 export interface CompiledLayer {
@@ -97,6 +99,12 @@ export interface CompiledSnapshot {
   readonly valued: readonly CompiledExperiment[];
   /** Every holdout of the snapshot, in snapshot order. */
   readonly holdouts: readonly CompiledHoldout[];
+  /**
+   * Scratch for `evaluate`: per holdout, whether the unit being evaluated is held out (1), not
+   * (0) or not hashed yet (-1), so a holdout covering many layers is hashed once per call.
+   * Evaluation is synchronous and single-threaded, so one buffer per snapshot is safe.
+   */
+  readonly holdoutMemo: Int8Array;
   /** Current time in epoch ms, read only when a forced variant with an expiry matches. */
   readonly clock: () => number;
   /** The engine `regex` conditions were compiled with (null: they are false), reused by `explain`. */
@@ -289,6 +297,7 @@ export function compileSnapshot(snapshot: ConfigSnapshot, now?: Date, options: C
     orphans,
     valued,
     holdouts,
+    holdoutMemo: new Int8Array(holdouts.length),
     clock,
     regex,
   };
@@ -304,7 +313,9 @@ function compileHoldouts(list: readonly SnapshotHoldout[]): CompiledHoldout[] {
     if (seen.has(h.key)) continue;
     seen.add(h.key);
     const share = Number.isFinite(h.share) ? Math.min(1, Math.max(0, h.share)) : 0;
-    out.push(Object.freeze({ key: h.key, salt: h.salt, prefix: hashPrefix(`${h.salt}:`), share, layers: h.layers === null ? null : [...h.layers], exposureKey: HOLDOUT_PREFIX + h.key }));
+    out.push(
+      Object.freeze({ key: h.key, salt: h.salt, prefix: hashPrefix(`${h.salt}:`), share, layers: h.layers === null ? null : [...h.layers], exposureKey: HOLDOUT_PREFIX + h.key, index: out.length }),
+    );
   }
   return out;
 }

@@ -5,7 +5,7 @@ import { encodeUnit, hashEncoded, hashWithPrefix } from './murmur3';
 /**
  * Hot path. Everything in this file runs per unit per request (API) or per getVariant (SDK):
  * no allocation beyond the result array, no I/O, no clock read unless a forced variant with an
- * expiry matches, at most two hashes per layer (plus one per holdout covering it). Assignment objects are frozen and shared.
+ * expiry matches, at most two hashes per layer (plus one per holdout, once per call in `evaluate`). Assignment objects are frozen and shared.
  * The unit id is UTF-8-encoded once per call (`encodeUnit`) and every hash reads those bytes.
  */
 
@@ -38,6 +38,17 @@ export function inHoldout(h: CompiledHoldout, unitId: string): boolean {
 function holdingOut(holdouts: readonly CompiledHoldout[], len: number): CompiledHoldout | null {
   for (let i = 0; i < holdouts.length; i++) if (hashEncoded(holdouts[i].prefix, len) / TWO_TO_32 < holdouts[i].share) return holdouts[i];
   return null;
+}
+
+/** Like holdingOut, remembering each holdout's answer for this call in `memo` (reset per unit by `evaluate`). */
+function heldOutMemo(memo: Int8Array, holdouts: readonly CompiledHoldout[], len: number): boolean {
+  for (let i = 0; i < holdouts.length; i++) {
+    const h = holdouts[i];
+    let m = memo[h.index];
+    if (m < 0) memo[h.index] = m = hashEncoded(h.prefix, len) / TWO_TO_32 < h.share ? 1 : 0;
+    if (m === 1) return true;
+  }
+  return false;
 }
 
 /** The holdout keeping the unit out of `layer`, or null (no holdout covers the layer, or the unit is in none). */
@@ -131,10 +142,13 @@ export function evaluate(
   }
   const len = encodeUnit(unitId);
   const layers = compiled.layers;
+  const memo = compiled.holdoutMemo;
+  if (memo.length > 0) memo.fill(-1);
   for (let i = 0; i < layers.length; i++) {
     const layer = layers[i];
     // Held out and no forced variant to honour: nothing in this layer (decide checks it otherwise).
-    if (layer.holdouts !== null && layer.simple && holdingOut(layer.holdouts, len) !== null) continue;
+    // Each holdout is hashed at most once per call, however many layers it covers.
+    if (layer.holdouts !== null && layer.simple && heldOutMemo(memo, layer.holdouts, len)) continue;
     const bucket = layer.running.length > 0 ? hashEncoded(layer.prefix, len) % BUCKETS : -1;
     if (layer.simple) {
       // No shipped experiment and no forced variant in this layer: only the bucket's holder can apply.
