@@ -18,6 +18,7 @@ import { buildMetricResults, buildResults, plannedN, type ArmAggregate, type Met
 import { withSequentialFold } from './sequential-fold';
 import { readSrmState, withSequentialSrm } from '../guardrail/guardrail.service';
 import { isWinsorized, MAX_SEGMENT_VALUES, segmentAggregateSql } from './rollup-sql';
+import { readFlaggedInteractions } from '../interaction/interaction-store';
 import { buildTimeseries, utcDays, type DailyDelta, type DailyUnits } from './timeseries-builder';
 
 interface AggregateRow {
@@ -101,6 +102,8 @@ export class ResultService {
     dto.metrics = withCaps(snap.definition, dto.metrics, snap.caps);
     // The anytime-valid SRM the guardrail consumer advances after every tick (read here, not advanced).
     dto.srm = withSequentialSrm(dto.srm, await readSrmState(this.dataSource, key));
+    // Significant interactions with experiments of other layers, from the last interaction refresh (a keyed read).
+    dto.interactions = await readFlaggedInteractions(this.dataSource, key);
     if (snap.segments && query.segment) {
       const segments: SegmentResultDto[] = [];
       for (const [value, aggregates] of snap.segments) {
