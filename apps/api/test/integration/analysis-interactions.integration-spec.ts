@@ -1,6 +1,7 @@
 import { createRng } from '@strata/stats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { AnalysisEngineService } from '../../src/modules/analysis/analysis-engine.service';
+import { InteractionService } from '../../src/modules/interaction/interaction.service';
 import { backdatedStart, createMetric, isoAgo, sendEvents, type SentEvent } from '../helpers/analysis-fixtures';
 import { createTestApp, type TestApp } from '../helpers/test-app';
 
@@ -179,7 +180,6 @@ describe('interaction checks across layers', () => {
 
   it('writes nothing on a scheduled refresh when no experiment changed, and rejects bad input with 4xx', async () => {
     const before = await t.dataSource.query(`SELECT xmin::text AS x FROM analysis_interactions ORDER BY subject, other LIMIT 1`);
-    const { InteractionService } = await import('../../src/modules/interaction/interaction.service');
     const again = await t.app.get(InteractionService).refresh(false);
     expect(again.worked).toBe(false);
     const after = await t.dataSource.query(`SELECT xmin::text AS x FROM analysis_interactions ORDER BY subject, other LIMIT 1`);
