@@ -111,11 +111,11 @@ describe('BH over all pairs (seeded simulation)', () => {
     // SE of a 5 % rate over 1,000 reps is 0.69 %: 3 SE above q, and not absurdly conservative.
     expect(anyFlag).toBeLessThanOrEqual(0.05 + 3 * 0.0069);
     expect(anyFlag).toBeGreaterThan(0.02);
-  });
+  }, 60_000);
 
   it('keeps the false discovery proportion at most q with 20 real interactions among 200 pairs, and finds them', () => {
     const { meanFdp, power } = simulate(300, 200, 20, 0.05, 4242);
     expect(meanFdp).toBeLessThanOrEqual(0.05 * 0.9 + 3 * 0.01);
     expect(power).toBeGreaterThan(0.5);
-  });
+  }, 60_000);
 });
