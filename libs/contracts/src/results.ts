@@ -1,3 +1,4 @@
+import type { InteractionDto } from './interactions';
 import { z } from 'zod';
 import type { MetricDirection, MetricType } from './config';
 
@@ -211,6 +212,8 @@ export interface ExperimentResultsDto {
   guardrails: GuardrailStatusDto[];
   decision: { hint: DecisionHint; reason: string };
   segments?: SegmentResultDto[];
+  /** Significant interactions with experiments in other layers (either experiment's metric), from the last refresh. */
+  interactions?: InteractionDto[];
 }
 
 export interface TimeseriesPointDto {

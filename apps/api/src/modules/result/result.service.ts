@@ -19,6 +19,7 @@ import { readSequentialFolds, withSequentialFold, type SequentialFold } from './
 import { DEFAULT_RESULTS_QUERY } from './sequential-state.service';
 import { readSrmState, readSrmStates } from '../guardrail/guardrail.service';
 import { isWinsorized, MAX_SEGMENT_VALUES, segmentAggregateSql } from './rollup-sql';
+import { readFlaggedInteractions } from '../interaction/interaction-store';
 import { buildTimeseries, utcDays, type DailyDelta, type DailyUnits } from './timeseries-builder';
 
 interface AggregateRow {
@@ -115,6 +116,8 @@ export class ResultService {
         ? compute()
         : await withSequentialFold(this.dataSource.manager, key, snap.caps, plannedN(def), (snap.dataThrough ?? now).toISOString(), compute);
     dto.metrics = withCaps(def, dto.metrics, snap.caps);
+    // Significant interactions with experiments of other layers, from the last interaction refresh (a keyed read).
+    dto.interactions = await readFlaggedInteractions(this.dataSource, key);
     return dto;
   }
 

@@ -9,6 +9,7 @@ import { formatCi, formatDate, formatDateTime, formatInt, formatPct, formatP } f
 import { pickInference, type InferenceMode } from '../../lib/verdict';
 import { Badge } from '../StatusBadge';
 import { EmptyState, ErrorState, Loading } from '../States';
+import { InteractionsBanner } from './InteractionsBanner';
 import { LiftTimeline } from './LiftTimeline';
 import { MetricResultCard } from './MetricResultCard';
 
@@ -160,6 +161,7 @@ export function ResultsPanel({ experiment }: { experiment: ExperimentDto }) {
           </p>
         </div>
       )}
+      <InteractionsBanner experiment={experiment.key} interactions={r.interactions} />
       {experiment.shippedVariant ? (
         <ShippedBanner experiment={experiment} results={r} mode={mode} cuped={cuped} />
       ) : (
