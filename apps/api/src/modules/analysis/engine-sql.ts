@@ -39,13 +39,13 @@ CREATE TEMP TABLE IF NOT EXISTS tick_units (
   PRIMARY KEY (experiment_key, unit_id)
 ) ON COMMIT DELETE ROWS`;
 
-const METRIC_ROWS = `unnest({{m_exp}}::text[], {{m_metric}}::text[], {{m_event}}::text[], {{m_role}}::text[], {{m_window}}::int[], {{m_lookback}}::int[], {{m_stop}}::timestamptz[])
+export const METRIC_ROWS = `unnest({{m_exp}}::text[], {{m_metric}}::text[], {{m_event}}::text[], {{m_role}}::text[], {{m_window}}::int[], {{m_lookback}}::int[], {{m_stop}}::timestamptz[])
   AS m(experiment_key, metric_key, event_name, role, window_hours, lookback_days, stop_ts)`;
 
-const METRIC_TYPES = `unnest({{k_exp}}::text[], {{k_metric}}::text[], {{k_type}}::text[]) AS k(experiment_key, metric_key, type)`;
+export const METRIC_TYPES = `unnest({{k_exp}}::text[], {{k_metric}}::text[], {{k_type}}::text[]) AS k(experiment_key, metric_key, type)`;
 
 /** Which of a unit's events count (post-exposure window, or the numerator's CUPED lookback); see rollup-sql.ts. */
-const COUNTED_EVENT = `
+export const COUNTED_EVENT = `
      ((e.ts >= u.first_ts AND (m.stop_ts IS NULL OR e.ts < m.stop_ts)
        AND (m.window_hours IS NULL OR e.ts < u.first_ts + m.window_hours * interval '1 hour'))
    OR (m.role = 'num' AND m.lookback_days > 0
@@ -56,7 +56,7 @@ const EVENT_SUMS = `m.experiment_key, m.metric_key, u.unit_id, u.variant_key, (e
          sum(CASE WHEN m.role = 'den' THEN coalesce(e.value, 1) ELSE 0 END) AS value_den,
          count(*) FILTER (WHERE m.role = 'num') AS event_count`;
 
-const UNIT_TOTALS = `
+export const UNIT_TOTALS = `
   SELECT experiment_key, metric_key, unit_id,
          coalesce(sum(value) FILTER (WHERE post), 0) AS value,
          coalesce(sum(value_den) FILTER (WHERE post), 0) AS value_den,
@@ -80,7 +80,7 @@ export const DELETE_EXPERIMENT_STATE = [
  * LATERAL subqueries parameterized, so the plan never turns into a scan of every unit's rows
  * when the planner's statistics lag behind a build).
  */
-const NEW_EVENTS = `SELECT e.unit_id, e.name, e.value, e.ts FROM events e
+export const NEW_EVENTS = `SELECT e.unit_id, e.name, e.value, e.ts FROM events e
  WHERE e.received_at > {{wm}} AND e.received_at <= {{target}} AND e.type = 'metric' AND e.name = ANY({{names}}::text[])`;
 
 /**
@@ -92,19 +92,6 @@ export const TOUCH_EXPOSED = `
 INSERT INTO tick_units (experiment_key, unit_id, changed)
 SELECT f.experiment_key, f.unit_id, true FROM first_exposures f
  WHERE f.experiment_key = ANY({{exps}}::text[]) AND f.received_at > {{wm}} AND f.received_at <= {{target}}
-ON CONFLICT DO NOTHING`;
-
-/**
- * Counted units (as of wm) with a new metric event one of their experiment's metrics reads:
- * the new events (BRIN on received_at) joined by unit to every experiment's units at once.
- */
-export const TOUCH_EVENTS = `
-WITH ne AS MATERIALIZED (${NEW_EVENTS})
-INSERT INTO tick_units (experiment_key, unit_id, changed)
-SELECT DISTINCT a.experiment_key, a.unit_id, false
-  FROM (SELECT DISTINCT unit_id, name FROM ne) e
- CROSS JOIN LATERAL (SELECT a.experiment_key, a.unit_id FROM analysis_units a WHERE a.unit_id = e.unit_id OFFSET 0) a
-  JOIN (SELECT DISTINCT m.experiment_key, m.event_name FROM ${METRIC_ROWS}) m ON m.experiment_key = a.experiment_key AND m.event_name = e.name
 ON CONFLICT DO NOTHING`;
 
 /** Every counted unit of the rebuilt experiments, as of the target. */
@@ -170,44 +157,12 @@ WITH u AS MATERIALIZED (
 )
 SELECT count(*)::int AS n FROM u`;
 
-/**
- * Adds the metric events received in (wm, target] to the rollups of the touched, unchanged
- * units in place: per-day sums upserted (+=), per-unit totals and covariates incremented.
- */
-export const ADD_NEW_EVENTS = `
-WITH e AS MATERIALIZED (${NEW_EVENTS}
-), agg AS MATERIALIZED (
-  SELECT ${EVENT_SUMS}
-    FROM e
-   CROSS JOIN LATERAL (SELECT u.experiment_key, u.unit_id, u.variant_key, u.first_ts FROM analysis_units u
-                        WHERE u.unit_id = e.unit_id
-                          AND EXISTS (SELECT 1 FROM tick_units t WHERE t.experiment_key = u.experiment_key AND t.unit_id = u.unit_id AND NOT t.changed)
-                       OFFSET 0) u
-    JOIN ${METRIC_ROWS} ON m.experiment_key = u.experiment_key AND m.event_name = e.name
-   WHERE ${COUNTED_EVENT}
-   GROUP BY 1, 2, 3, 4, 5, 6
-), daily AS (
-  INSERT INTO unit_metric_daily AS d (experiment_key, metric_key, unit_id, day, variant_key, value, value_den, event_count)
-  SELECT experiment_key, metric_key, unit_id, day, variant_key, value, value_den, event_count FROM agg WHERE post
-  ON CONFLICT (experiment_key, metric_key, unit_id, day) DO UPDATE
-     SET value = d.value + EXCLUDED.value, value_den = d.value_den + EXCLUDED.value_den, event_count = d.event_count + EXCLUDED.event_count
-), totals AS (${UNIT_TOTALS}
-), upd AS (
-  UPDATE unit_metric_rollups r
-     SET value = r.value + t.value, value_den = r.value_den + t.value_den, event_count = r.event_count + t.event_count,
-         pre_value = r.pre_value + t.pre_value, pre_event_count = r.pre_event_count + t.pre_event_count
-    FROM totals t
-   WHERE r.experiment_key = t.experiment_key AND r.metric_key = t.metric_key AND r.unit_id = t.unit_id
-  RETURNING 1
-)
-SELECT count(*)::int AS n FROM upd`;
-
 /** Per-unit outcome y and covariate c by metric type, over a rollup row `r` and a type column. */
-function yExpr(type: string, r: string): string {
+export function yExpr(type: string, r: string): string {
   return `CASE ${type} WHEN 'conversion' THEN CASE WHEN ${r}.event_count > 0 THEN 1::float8 ELSE 0::float8 END
                        WHEN 'count' THEN ${r}.event_count::float8 ELSE ${r}.value END`;
 }
-function cExpr(type: string, r: string): string {
+export function cExpr(type: string, r: string): string {
   return `CASE ${type} WHEN 'conversion' THEN CASE WHEN ${r}.pre_event_count > 0 THEN 1::float8 ELSE 0::float8 END
                        WHEN 'count' THEN ${r}.pre_event_count::float8 ELSE ${r}.pre_value END`;
 }
@@ -221,7 +176,7 @@ function cumExpr(type: string, v: string, cnt: string): string {
 }
 
 /** The slices a group of units with the same segment values `g.segments` adds to: the whole experiment and each segment value. */
-const SEGMENT_SLICES = `SELECT '' AS dim, '' AS val UNION ALL SELECT s.key, s.value FROM jsonb_each_text(g.segments) s`;
+export const SEGMENT_SLICES = `SELECT '' AS dim, '' AS val UNION ALL SELECT s.key, s.value FROM jsonb_each_text(g.segments) s`;
 
 export type ContributionScope = 'tick' | 'experiments';
 export interface ContributionParts {
@@ -233,7 +188,7 @@ export interface ContributionParts {
   daily: boolean;
 }
 
-const SUMS = 'n, sum, sum_sq, cov_sum, cov_sum_sq, cross_sum, sum_den, sum_den_sq, sum_num_den';
+export const SUMS = 'n, sum, sum_sq, cov_sum, cov_sum_sq, cross_sum, sum_den, sum_den_sq, sum_num_den';
 
 /**
  * Adds `{{sign}}` × the contribution of a set of units to analysis_stats. Scope `tick`: the
