@@ -225,7 +225,7 @@ export function contributionsSql(scope: ContributionScope, parts: ContributionPa
           ${rollup('unit_metric_rollups', 'r', 'x.value, x.value_den, x.event_count, x.pre_value, x.pre_event_count')}
           LEFT JOIN analysis_caps cap ON cap.experiment_key = a.experiment_key AND cap.metric_key = k.metric_key
          CROSS JOIN LATERAL (SELECT LEAST(${yExpr('k.type', 'r')}, cap.y_cap)::numeric AS y,
-                                    LEAST(${cExpr('k.type', 'r')}, cap.c_cap)::numeric AS c, r.value_den::numeric AS x) v
+                                    LEAST(${cExpr('k.type', 'r')}, cap.c_cap)::numeric AS c, r.value_den::numeric AS x OFFSET 0) v
          ${where}
          GROUP BY 1, 2, 3, 4
       ) g
@@ -260,7 +260,7 @@ export function contributionsSql(scope: ContributionScope, parts: ContributionPa
                wp AS (PARTITION BY d.experiment_key, d.metric_key, d.unit_id ORDER BY d.day ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
       ) c
      CROSS JOIN LATERAL (SELECT ${cumExpr('c.type', 'c.cv', 'c.cc')} AS y1, ${cumExpr('c.type', 'c.pv', 'c.pc')} AS y0,
-                                c.cx::numeric AS x1, c.px::numeric AS x0) v`);
+                                c.cx::numeric AS x1, c.px::numeric AS x0 OFFSET 0) v`);
   }
   return `
 INSERT INTO analysis_stats AS s (experiment_key, dim, val, metric_key, variant_key, ${SUMS})

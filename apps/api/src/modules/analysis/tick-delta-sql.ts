@@ -164,9 +164,9 @@ WITH e AS MATERIALIZED (${NEW_EVENTS}
    CROSS JOIN LATERAL (SELECT ${neu}) n
    CROSS JOIN LATERAL (SELECT LEAST(${yExpr('k.type', 'o')}, cap.y_cap) AS y0, LEAST(${yExpr('k.type', 'n')}, cap.y_cap) AS y1,
                               LEAST(${cExpr('k.type', 'o')}, cap.c_cap) AS c0, LEAST(${cExpr('k.type', 'n')}, cap.c_cap) AS c1,
-                              CASE WHEN k.type = 'ratio' THEN u.x0 END AS x0, CASE WHEN k.type = 'ratio' THEN u.x1 END AS x1) f
-   CROSS JOIN LATERAL (SELECT ${intsCondition('k.type', METRIC_POINTS)} AS ints) g
-   CROSS JOIN LATERAL (SELECT ${pointCasts(METRIC_POINTS, 'g.ints')}) w
+                              CASE WHEN k.type = 'ratio' THEN u.x0 END AS x0, CASE WHEN k.type = 'ratio' THEN u.x1 END AS x1 OFFSET 0) f
+   CROSS JOIN LATERAL (SELECT ${intsCondition('k.type', METRIC_POINTS)} AS ints OFFSET 0) g
+   CROSS JOIN LATERAL (SELECT ${pointCasts(METRIC_POINTS, 'g.ints')} OFFSET 0) w
    WHERE (f.y0, f.c0, f.x0) IS DISTINCT FROM (f.y1, f.c1, f.x1)
    GROUP BY 1, 2, 3, 4
 ), pairs AS (
@@ -206,9 +206,9 @@ WITH e AS MATERIALIZED (${NEW_EVENTS}
    CROSS JOIN LATERAL (SELECT ${runningY('k.type', 'coalesce(c.cv1, 0)', 'coalesce(c.cc1, 0)')} AS yc1, ${runningY('k.type', 'coalesce(c.pv1, 0)', 'coalesce(c.pc1, 0)')} AS yp1,
                               ${runningY('k.type', 'coalesce(c.cv0, 0)', 'coalesce(c.cc0, 0)')} AS yc0, ${runningY('k.type', 'coalesce(c.pv0, 0)', 'coalesce(c.pc0, 0)')} AS yp0,
                               CASE WHEN k.type = 'ratio' THEN coalesce(c.cx1, 0) END AS xc1, CASE WHEN k.type = 'ratio' THEN coalesce(c.px1, 0) END AS xp1,
-                              CASE WHEN k.type = 'ratio' THEN coalesce(c.cx0, 0) END AS xc0, CASE WHEN k.type = 'ratio' THEN coalesce(c.px0, 0) END AS xp0) f
-   CROSS JOIN LATERAL (SELECT ${intsCondition('k.type', DAY_POINTS)} AS ints) g
-   CROSS JOIN LATERAL (SELECT ${pointCasts(DAY_POINTS, 'g.ints')}) w
+                              CASE WHEN k.type = 'ratio' THEN coalesce(c.cx0, 0) END AS xc0, CASE WHEN k.type = 'ratio' THEN coalesce(c.px0, 0) END AS xp0 OFFSET 0) f
+   CROSS JOIN LATERAL (SELECT ${intsCondition('k.type', DAY_POINTS)} AS ints OFFSET 0) g
+   CROSS JOIN LATERAL (SELECT ${pointCasts(DAY_POINTS, 'g.ints')} OFFSET 0) w
    WHERE c.day >= c.first_added
    GROUP BY 1, 2, 3, 4
 ), stats AS (
