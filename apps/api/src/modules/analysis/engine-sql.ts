@@ -18,6 +18,8 @@
  * added after (numeric, so a sum of deltas equals the sum over units exactly).
  */
 
+import { deltaSums, intsCondition, pointCasts, type Point } from './delta-sums';
+
 /** Replaces `{{name}}` with `$n` and returns the parameter list in order. */
 export function bind(sql: string, values: Record<string, unknown>): [string, unknown[]] {
   const order: string[] = [];
@@ -166,14 +168,18 @@ export function cExpr(type: string, r: string): string {
   return `CASE ${type} WHEN 'conversion' THEN CASE WHEN ${r}.pre_event_count > 0 THEN 1::float8 ELSE 0::float8 END
                        WHEN 'count' THEN ${r}.pre_event_count::float8 ELSE ${r}.pre_value END`;
 }
-/**
- * The same value as `cExpr`/`yExpr` of a running total, in numeric: counts stay integers (the
- * window's sum of bigint is numeric already; a detour through float8 would format and parse it).
- */
-function cumExpr(type: string, v: string, cnt: string): string {
-  return `CASE ${type} WHEN 'conversion' THEN CASE WHEN ${cnt} > 0 THEN 1::numeric ELSE 0::numeric END
-                       WHEN 'count' THEN (${cnt})::numeric ELSE (${v})::numeric END`;
+/** y of a running total (value, count as float8) by type: counts are exact integers in float8 below 2^53. */
+export function runningY(type: string, v: string, cnt: string): string {
+  return `CASE ${type} WHEN 'conversion' THEN CASE WHEN ${cnt} > 0 THEN 1::float8 ELSE 0::float8 END WHEN 'count' THEN ${cnt} ELSE ${v} END`;
 }
+
+/** One unit's values (build and cap recomputation). */
+const BUILD_POINTS: Point[] = [{ sign: 1, y: 'f.y', c: 'f.c', x: 'f.x' }];
+/** A day's change of a unit's running total. */
+const DAY_BUILD_POINTS: Point[] = [
+  { sign: 1, y: 'f.y1', x: 'f.x1' },
+  { sign: -1, y: 'f.y0', x: 'f.x0' },
+];
 
 /** The slices a group of units with the same segment values `g.segments` adds to: the whole experiment and each segment value. */
 export const SEGMENT_SLICES = `SELECT '' AS dim, '' AS val UNION ALL SELECT s.key, s.value FROM jsonb_each_text(g.segments) s`;
@@ -218,14 +224,15 @@ export function contributionsSql(scope: ContributionScope, parts: ContributionPa
     SELECT g.experiment_key, sl.dim, sl.val, g.metric_key, g.variant_key, ${SUMS}
       FROM (
         SELECT a.experiment_key, a.segments, k.metric_key, a.variant_key, count(*) AS n,
-               sum(v.y) AS sum, sum(v.y * v.y) AS sum_sq, sum(v.c) AS cov_sum, sum(v.c * v.c) AS cov_sum_sq, sum(v.c * v.y) AS cross_sum,
-               sum(v.x) AS sum_den, sum(v.x * v.x) AS sum_den_sq, sum(v.x * v.y) AS sum_num_den
+               ${deltaSums(BUILD_POINTS, 'v')}
           FROM ${units}
           JOIN ${METRIC_TYPES} ON k.experiment_key = a.experiment_key
           ${rollup('unit_metric_rollups', 'r', 'x.value, x.value_den, x.event_count, x.pre_value, x.pre_event_count')}
           LEFT JOIN analysis_caps cap ON cap.experiment_key = a.experiment_key AND cap.metric_key = k.metric_key
-         CROSS JOIN LATERAL (SELECT LEAST(${yExpr('k.type', 'r')}, cap.y_cap)::numeric AS y,
-                                    LEAST(${cExpr('k.type', 'r')}, cap.c_cap)::numeric AS c, r.value_den::numeric AS x OFFSET 0) v
+         CROSS JOIN LATERAL (SELECT LEAST(${yExpr('k.type', 'r')}, cap.y_cap) AS y, LEAST(${cExpr('k.type', 'r')}, cap.c_cap) AS c,
+                                    CASE WHEN k.type = 'ratio' THEN r.value_den END AS x OFFSET 0) f
+         CROSS JOIN LATERAL (SELECT ${intsCondition('k.type', BUILD_POINTS)} AS ints OFFSET 0) i
+         CROSS JOIN LATERAL (SELECT ${pointCasts(BUILD_POINTS, 'i.ints')} OFFSET 0) v
          ${where}
          GROUP BY 1, 2, 3, 4
       ) g
@@ -246,21 +253,24 @@ export function contributionsSql(scope: ContributionScope, parts: ContributionPa
     // running total to this day's (the previous one summed by the window, never by subtraction).
     selects.push(`
     SELECT c.experiment_key, 'day', to_char(c.day, 'YYYY-MM-DD'), c.metric_key, c.variant_key, 0::bigint,
-           v.y1 - v.y0, v.y1 * v.y1 - v.y0 * v.y0, ${zero}, ${zero}, ${zero},
-           v.x1 - v.x0, v.x1 * v.x1 - v.x0 * v.x0, v.x1 * v.y1 - v.x0 * v.y0
+           ${deltaSums(DAY_BUILD_POINTS, 'v')}
       FROM (
         SELECT d.experiment_key, d.metric_key, d.day, a.variant_key, k.type,
-               sum(d.value) OVER w AS cv, sum(d.value_den) OVER w AS cx, sum(d.event_count) OVER w AS cc,
-               coalesce(sum(d.value) OVER wp, 0) AS pv, coalesce(sum(d.value_den) OVER wp, 0) AS px, coalesce(sum(d.event_count) OVER wp, 0) AS pc
+               sum(d.value) OVER w AS cv, sum(d.value_den) OVER w AS cx, sum(d.event_count::float8) OVER w AS cc,
+               coalesce(sum(d.value) OVER wp, 0) AS pv, coalesce(sum(d.value_den) OVER wp, 0) AS px, coalesce(sum(d.event_count::float8) OVER wp, 0) AS pc
           FROM ${units}
           JOIN ${METRIC_TYPES} ON k.experiment_key = a.experiment_key
           ${rollup('unit_metric_daily', 'd', 'x.experiment_key, x.metric_key, x.unit_id, x.day, x.value, x.value_den, x.event_count')}
           ${where}
-        WINDOW w AS (PARTITION BY d.experiment_key, d.metric_key, d.unit_id ORDER BY d.day ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW),
-               wp AS (PARTITION BY d.experiment_key, d.metric_key, d.unit_id ORDER BY d.day ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+        WINDOW pk AS (PARTITION BY d.experiment_key COLLATE "C", d.metric_key COLLATE "C", d.unit_id COLLATE "C"),
+               w AS (pk ORDER BY d.day ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW),
+               wp AS (pk ORDER BY d.day ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
       ) c
-     CROSS JOIN LATERAL (SELECT ${cumExpr('c.type', 'c.cv', 'c.cc')} AS y1, ${cumExpr('c.type', 'c.pv', 'c.pc')} AS y0,
-                                c.cx::numeric AS x1, c.px::numeric AS x0 OFFSET 0) v`);
+     CROSS JOIN LATERAL (SELECT ${runningY('c.type', 'c.cv', 'c.cc')} AS y1, ${runningY('c.type', 'c.pv', 'c.pc')} AS y0,
+                                CASE WHEN c.type = 'ratio' THEN c.cx END AS x1, CASE WHEN c.type = 'ratio' THEN c.px END AS x0 OFFSET 0) f
+     CROSS JOIN LATERAL (SELECT ${intsCondition('c.type', DAY_BUILD_POINTS)} AS ints OFFSET 0) i
+     CROSS JOIN LATERAL (SELECT ${pointCasts(DAY_BUILD_POINTS, 'i.ints')} OFFSET 0) v
+     GROUP BY 1, 2, 3, 4, 5`);
   }
   return `
 INSERT INTO analysis_stats AS s (experiment_key, dim, val, metric_key, variant_key, ${SUMS})

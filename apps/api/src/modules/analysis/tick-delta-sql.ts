@@ -18,81 +18,8 @@
  * new values are computed with the same float additions as the upserts, so the contribution
  * added equals the one a later subtraction or a rebuild computes.
  */
-import { COUNTED_EVENT, cExpr, METRIC_ROWS, METRIC_TYPES, NEW_EVENTS, SEGMENT_SLICES, SUMS, yExpr } from './engine-sql';
-
-/** Below 2^30 a value's square and a sum of four of them stay inside int8. */
-const INT_LIMIT = 1073741824;
-
-interface Point {
-  sign: 1 | -1;
-  /** Outcome y (float8 expression). */
-  y: string;
-  /** CUPED covariate c (float8), when the point has one. */
-  c?: string;
-  /** Ratio denominator x (float8), when the point has one. */
-  x?: string;
-  /** When true, the point's numeric values are taken as 0 (it cancels exactly against another point). */
-  skip?: string;
-}
-
-/**
- * Whether every y and c of the points is an integer inside INT_LIMIT: then the int8 path gives
- * exactly the numbers numeric would (a float8 integer below 2^30 converts to numeric exactly), and
- * float8 → numeric (a print and a parse, ~2 µs) is the tick's most expensive operation. Conversion
- * and count values always are; mean values often are (whole amounts). Ratio rows stay numeric.
- */
-function intsCondition(type: string, points: Point[]): string {
-  const vals = points.flatMap((p) => [p.y, ...(p.c ? [p.c] : [])]);
-  return `(${type} <> 'ratio' AND ${vals.map((v) => `${v} = trunc(${v}) AND abs(${v}) < ${INT_LIMIT}`).join(' AND ')})`;
-}
-
-/** Per point: its values as int8 (integer rows) or numeric (the others), one of the two NULL. */
-function pointCasts(points: Point[], ints: string): string {
-  return points
-    .flatMap((p, i) => {
-      const num = (v: string) => (p.skip ? `CASE WHEN ${p.skip} THEN 0::numeric ELSE (${v})::numeric END` : `(${v})::numeric`);
-      return [
-      `CASE WHEN ${ints} THEN (${p.y})::int8 END AS yi${i}`,
-      `CASE WHEN NOT ${ints} THEN ${num(p.y)} END AS yn${i}`,
-      ...(p.c ? [`CASE WHEN ${ints} THEN (${p.c})::int8 END AS ci${i}`, `CASE WHEN NOT ${ints} THEN ${num(p.c)} END AS cn${i}`] : []),
-      ...(p.x ? [`${num(p.x)} AS xn${i}`] : []),
-      ];
-    })
-    .join(', ');
-}
-
-/** The eight sums (sum … sum_num_den) of Σ sign × (y, y², c, c², cy, x, x², xy) over the points, int8 and numeric parts added. */
-function deltaSums(points: Point[], w: string): string {
-  const term = (f: (i: number, p: Point) => string | null) =>
-    points
-      .map((p, i) => {
-        const e = f(i, p);
-        return e === null ? null : `${p.sign < 0 ? '-' : '+'} ${e}`;
-      })
-      .filter((e): e is string => e !== null)
-      .join(' ');
-  const both = (f: (s: string, i: number, p: Point) => string | null) => {
-    const ti = term((i, p) => f('i', i, p));
-    const tn = term((i, p) => f('n', i, p));
-    return ti ? `coalesce(sum(${ti}), 0) + coalesce(sum(${tn}), 0)` : '0::numeric';
-  };
-  const num = (f: (i: number, p: Point) => string | null) => {
-    const t = term(f);
-    return t ? `coalesce(sum(${t}), 0)` : '0::numeric';
-  };
-  return [
-    both((s, i) => `${w}.y${s}${i}`),
-    both((s, i) => `${w}.y${s}${i} * ${w}.y${s}${i}`),
-    both((s, i, p) => (p.c ? `${w}.c${s}${i}` : null)),
-    both((s, i, p) => (p.c ? `${w}.c${s}${i} * ${w}.c${s}${i}` : null)),
-    both((s, i, p) => (p.c ? `${w}.c${s}${i} * ${w}.y${s}${i}` : null)),
-    num((i, p) => (p.x ? `${w}.xn${i}` : null)),
-    num((i, p) => (p.x ? `${w}.xn${i} * ${w}.xn${i}` : null)),
-    num((i, p) => (p.x ? `${w}.xn${i} * ${w}.yn${i}` : null)),
-  ]
-    .map((e, i) => `${e} AS ${SUMS.split(', ')[i + 1]}`)
-    .join(',\n           ');
-}
+import { deltaSums, intsCondition, pointCasts, type Point } from './delta-sums';
+import { COUNTED_EVENT, cExpr, METRIC_ROWS, METRIC_TYPES, NEW_EVENTS, runningY, SEGMENT_SLICES, SUMS, yExpr } from './engine-sql';
 
 const METRIC_POINTS: Point[] = [
   { sign: 1, y: 'f.y1', c: 'f.c1', x: 'f.x1' },
@@ -109,11 +36,6 @@ const DAY_POINTS: Point[] = [
   { sign: -1, y: 'f.yc0', x: 'f.xc0' },
   { sign: 1, y: 'f.yp0', x: 'f.xp0', skip: SAME_BEFORE },
 ];
-
-/** y of a running total (value, count) by type, float8 (counts are exact integers in float8 below 2^53). */
-function runningY(type: string, v: string, cnt: string): string {
-  return `CASE ${type} WHEN 'conversion' THEN CASE WHEN ${cnt} > 0 THEN 1::float8 ELSE 0::float8 END WHEN 'count' THEN ${cnt} ELSE ${v} END`;
-}
 
 /**
  * The statement. `{{exclude}}`-free variant when no unit's exposure changed this tick (then no
