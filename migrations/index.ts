@@ -22,6 +22,7 @@ import { AddConcludedToExperiments1764101000000 } from './1764101000000-AddConcl
 import { CreateUsers1764103000000 } from './1764103000000-CreateUsers';
 import { AddActorToAuditLog1764103001000 } from './1764103001000-AddActorToAuditLog';
 import { AddValuesToExperiments1764105000000 } from './1764105000000-AddValuesToExperiments';
+import { AddSegmentDimensionsToExperiments1764150000000 } from './1764150000000-AddSegmentDimensionsToExperiments';
 
 export const migrations = [
   CreateApiKeys1764000000000,
@@ -44,4 +45,5 @@ export const migrations = [
   CreateUsers1764103000000,
   AddActorToAuditLog1764103001000,
   AddValuesToExperiments1764105000000,
+  AddSegmentDimensionsToExperiments1764150000000,
 ];

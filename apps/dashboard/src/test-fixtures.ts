@@ -28,6 +28,7 @@ export function experiment(overrides: Partial<ExperimentDto> = {}): ExperimentDt
     guardrailMetrics: [],
     plannedSampleSize: null,
     autoStop: true,
+    segmentDimensions: ['country', 'platform', 'day_of_week'],
     salt: 'checkout',
     shippedVariant: null,
     valueType: null,

@@ -44,6 +44,10 @@ export class ExperimentEntity {
   @Column({ name: 'planned_sample_size', type: 'int', nullable: true })
   plannedSampleSize!: number | null;
 
+  /** Declared segment dimensions; null: DEFAULT_SEGMENT_DIMENSIONS (result/analysis-definition.ts). */
+  @Column({ name: 'segment_dimensions', type: 'text', array: true, nullable: true })
+  segmentDimensions!: string[] | null;
+
   @Column({ name: 'auto_stop', type: 'boolean', default: false })
   autoStop!: boolean;
 

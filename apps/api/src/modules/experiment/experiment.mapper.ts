@@ -1,4 +1,4 @@
-import type { BucketRange, ExperimentDto } from '@strata/contracts';
+import { DEFAULT_SEGMENT_DIMENSIONS, type BucketRange, type ExperimentDto } from '@strata/contracts';
 import type { ExperimentEntity } from './experiment.entity';
 
 export function toExperimentDto(e: ExperimentEntity, ranges: BucketRange[]): ExperimentDto {
@@ -17,6 +17,7 @@ export function toExperimentDto(e: ExperimentEntity, ranges: BucketRange[]): Exp
     guardrailMetrics: e.guardrailMetrics,
     plannedSampleSize: e.plannedSampleSize,
     autoStop: e.autoStop,
+    segmentDimensions: e.segmentDimensions ?? DEFAULT_SEGMENT_DIMENSIONS,
     salt: e.salt,
     shippedVariant: e.shippedVariant,
     valueType: e.valueType ?? null,
