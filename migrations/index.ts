@@ -22,6 +22,7 @@ import { AddConcludedToExperiments1764101000000 } from './1764101000000-AddConcl
 import { CreateUsers1764103000000 } from './1764103000000-CreateUsers';
 import { AddActorToAuditLog1764103001000 } from './1764103001000-AddActorToAuditLog';
 import { AddValuesToExperiments1764105000000 } from './1764105000000-AddValuesToExperiments';
+import { CreateHoldouts1764120000000 } from './1764120000000-CreateHoldouts';
 import { AddSegmentDimensionsToExperiments1764150000000 } from './1764150000000-AddSegmentDimensionsToExperiments';
 
 export const migrations = [
@@ -45,5 +46,6 @@ export const migrations = [
   CreateUsers1764103000000,
   AddActorToAuditLog1764103001000,
   AddValuesToExperiments1764105000000,
+  CreateHoldouts1764120000000,
   AddSegmentDimensionsToExperiments1764150000000,
 ];

@@ -5,6 +5,7 @@ import type {
   BucketLedgerEntryDto,
   CreateExperimentRequest,
   CreateLayerRequest,
+  CreateHoldoutRequest,
   CreateMetricRequest,
   CreatedApiKeyDto,
   ExperimentDto,
@@ -12,6 +13,8 @@ import type {
   ExperimentSummaryDto,
   ExperimentStatus,
   ExperimentTimeseriesDto,
+  HoldoutDto,
+  HoldoutResultsDto,
   LayerDto,
   MetricDto,
   Page,
@@ -32,7 +35,7 @@ export interface ExperimentListQuery extends PageQuery {
   search?: string;
 }
 export interface AuditQuery extends PageQuery {
-  entityType?: 'api_key' | 'layer' | 'metric' | 'experiment' | 'user';
+  entityType?: 'api_key' | 'layer' | 'metric' | 'experiment' | 'user' | 'holdout';
   entityKey?: string;
   action?: string;
   since?: string;
@@ -86,6 +89,13 @@ export function endpoints(api: ApiClient) {
       timeseries: (key: string) => api.request<ExperimentTimeseriesDto>('GET', `/v1/experiments/${enc(key)}/results/timeseries`),
       exportResults: (key: string, format: 'csv' | 'json') => api.download(`/v1/experiments/${enc(key)}/export`, { format }),
       exportUnits: (key: string) => api.download(`/v1/experiments/${enc(key)}/export/units`, { format: 'csv' }),
+    },
+    holdouts: {
+      list: (q: PageQuery = {}) => api.request<Page<HoldoutDto>>('GET', '/v1/holdouts', { query: { ...q } }),
+      get: (key: string) => api.request<HoldoutDto>('GET', `/v1/holdouts/${enc(key)}`),
+      create: (body: CreateHoldoutRequest) => api.request<HoldoutDto>('POST', '/v1/holdouts', { body }),
+      remove: (key: string) => api.request<void>('DELETE', `/v1/holdouts/${enc(key)}`),
+      results: (key: string) => api.request<HoldoutResultsDto>('GET', `/v1/holdouts/${enc(key)}/results`),
     },
     audit: {
       list: (q: AuditQuery = {}) => api.request<Page<AuditEntryDto>>('GET', '/v1/audit', { query: { ...q } }),
