@@ -379,11 +379,7 @@ export class AnalysisEngineService implements OnApplicationBootstrap, OnModuleDe
     // Everybody else with new events: only the changed rows and their deltas (tick-delta-sql.ts).
     let applied: { experiment_key: string; units: number }[] = [];
     if (applyEvents) {
-      await qr.query('SET LOCAL enable_hashjoin = off');
-      await qr.query('SET LOCAL enable_mergejoin = off');
       applied = (await run('apply-events', applyEventsSql(touched > 0), metricArrays(incremental))) as unknown as { experiment_key: string; units: number }[];
-      await qr.query('SET LOCAL enable_hashjoin = on');
-      await qr.query('SET LOCAL enable_mergejoin = on');
     }
     const changedRows: { experiment_key: string }[] = touched > 0 ? await qr.query('SELECT DISTINCT experiment_key FROM tick_units') : [];
     const changed = [...new Set([...changedRows.map((r) => r.experiment_key), ...applied.map((r) => r.experiment_key), ...rebuildKeys])].sort();
