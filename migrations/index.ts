@@ -23,6 +23,7 @@ import { CreateUsers1764103000000 } from './1764103000000-CreateUsers';
 import { AddActorToAuditLog1764103001000 } from './1764103001000-AddActorToAuditLog';
 import { AddValuesToExperiments1764105000000 } from './1764105000000-AddValuesToExperiments';
 import { CreateHoldouts1764120000000 } from './1764120000000-CreateHoldouts';
+import { AddMinDurationDaysToExperiments1764140000000 } from './1764140000000-AddMinDurationDaysToExperiments';
 import { AddSegmentDimensionsToExperiments1764150000000 } from './1764150000000-AddSegmentDimensionsToExperiments';
 
 export const migrations = [
@@ -47,5 +48,6 @@ export const migrations = [
   AddActorToAuditLog1764103001000,
   AddValuesToExperiments1764105000000,
   CreateHoldouts1764120000000,
+  AddMinDurationDaysToExperiments1764140000000,
   AddSegmentDimensionsToExperiments1764150000000,
 ];

@@ -235,6 +235,8 @@ const experimentFields = {
    * returns and the sequential tuning N* reads. Not the total over arms.
    */
   plannedSampleSize: z.number().int().min(10).max(1_000_000_000).nullable().optional().describe('Planned units per arm (not the total over arms)'),
+  /** Days before "Ready to ship" may show (default 7: a full weekly cycle); 0 disables the rule. */
+  minDurationDays: z.number().int().min(0).max(365).nullable().optional().describe('Minimum days before ship (default 7)'),
   autoStop: z.boolean().optional(),
   segmentDimensions: segmentDimensionsSchema.nullable().optional(),
   salt: saltSchema.optional(),
@@ -270,6 +272,7 @@ export const updateExperimentSchema = z
     secondaryMetrics: experimentFields.secondaryMetrics,
     guardrailMetrics: experimentFields.guardrailMetrics,
     plannedSampleSize: experimentFields.plannedSampleSize,
+    minDurationDays: experimentFields.minDurationDays,
     autoStop: z.boolean().optional(),
     segmentDimensions: experimentFields.segmentDimensions,
     valueType: experimentFields.valueType,
@@ -325,6 +328,8 @@ export interface ExperimentDto {
   secondaryMetrics: string[];
   guardrailMetrics: string[];
   plannedSampleSize: number | null;
+  /** Null: the default minimum duration (7 days). */
+  minDurationDays: number | null;
   autoStop: boolean;
   /** The segment dimensions the results are broken down by (the defaults when none were declared). */
   segmentDimensions: string[];

@@ -47,6 +47,9 @@ export class ExperimentEntity {
   /** Declared segment dimensions; null: DEFAULT_SEGMENT_DIMENSIONS (result/analysis-definition.ts). */
   @Column({ name: 'segment_dimensions', type: 'text', array: true, nullable: true })
   segmentDimensions!: string[] | null;
+  /** Days before "Ready to ship" may show; null: DEFAULT_MIN_DURATION_DAYS (a weekly cycle). */
+  @Column({ name: 'min_duration_days', type: 'int', nullable: true })
+  minDurationDays!: number | null;
 
   @Column({ name: 'auto_stop', type: 'boolean', default: false })
   autoStop!: boolean;

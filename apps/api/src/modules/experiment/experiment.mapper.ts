@@ -16,6 +16,7 @@ export function toExperimentDto(e: ExperimentEntity, ranges: BucketRange[]): Exp
     secondaryMetrics: e.secondaryMetrics,
     guardrailMetrics: e.guardrailMetrics,
     plannedSampleSize: e.plannedSampleSize,
+    minDurationDays: e.minDurationDays ?? null,
     autoStop: e.autoStop,
     segmentDimensions: e.segmentDimensions ?? DEFAULT_SEGMENT_DIMENSIONS,
     salt: e.salt,

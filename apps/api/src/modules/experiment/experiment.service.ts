@@ -91,6 +91,7 @@ export class ExperimentService {
           guardrailMetrics: request.guardrailMetrics ?? [],
           plannedSampleSize: request.plannedSampleSize ?? null,
           segmentDimensions: request.segmentDimensions ?? null,
+          minDurationDays: request.minDurationDays ?? null,
           autoStop: request.autoStop ?? false,
           salt: request.salt ?? request.key,
           shippedVariant: null,
@@ -188,6 +189,7 @@ export class ExperimentService {
       if (request.plannedSampleSize !== undefined) e.plannedSampleSize = request.plannedSampleSize;
       // Allowed while running: the definition hash changes, so the engine rebuilds this experiment once (docs/analysis.md).
       if (request.segmentDimensions !== undefined) e.segmentDimensions = request.segmentDimensions;
+      if (request.minDurationDays !== undefined) e.minDurationDays = request.minDurationDays;
       if (request.autoStop !== undefined) e.autoStop = request.autoStop;
       if (request.traffic !== undefined) {
         e.trafficBuckets = trafficToBuckets(request.traffic);
