@@ -25,6 +25,7 @@ import { AddValuesToExperiments1764105000000 } from './1764105000000-AddValuesTo
 import { CreateHoldouts1764120000000 } from './1764120000000-CreateHoldouts';
 import { CreateAnalysisInteractions1764130000000 } from './1764130000000-CreateAnalysisInteractions';
 import { AddMinDurationDaysToExperiments1764140000000 } from './1764140000000-AddMinDurationDaysToExperiments';
+import { AddSegmentDimensionsToExperiments1764150000000 } from './1764150000000-AddSegmentDimensionsToExperiments';
 
 export const migrations = [
   CreateApiKeys1764000000000,
@@ -50,4 +51,5 @@ export const migrations = [
   CreateHoldouts1764120000000,
   CreateAnalysisInteractions1764130000000,
   AddMinDurationDaysToExperiments1764140000000,
+  AddSegmentDimensionsToExperiments1764150000000,
 ];

@@ -29,6 +29,7 @@ export function experiment(overrides: Partial<ExperimentDto> = {}): ExperimentDt
     plannedSampleSize: null,
     minDurationDays: null,
     autoStop: true,
+    segmentDimensions: ['country', 'platform', 'day_of_week'],
     salt: 'checkout',
     shippedVariant: null,
     valueType: null,

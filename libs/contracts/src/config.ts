@@ -198,6 +198,27 @@ export const forcedVariantSchema = z
   .strict();
 export type ForcedVariantInput = z.infer<typeof forcedVariantSchema>;
 
+/** What a segment dimension may not be named: `day` holds the engine's time series. */
+const RESERVED_SEGMENT_DIMENSIONS = ['day'];
+/** Segment dimensions of an experiment that declares none. */
+export const DEFAULT_SEGMENT_DIMENSIONS = ['country', 'platform', 'day_of_week'];
+/** Most segment dimensions an experiment declares: each keeps metrics × variants rows per value. */
+export const MAX_SEGMENT_DIMENSIONS = 5;
+/**
+ * The exposure attributes (or `day_of_week`, the UTC weekday of the first exposure) an experiment
+ * is broken down by: the engine keeps their statistics incrementally, and `?segment=` answers only
+ * these. Absent or null: country, platform, day_of_week.
+ */
+export const segmentDimensionsSchema = z
+  .array(z.string().min(1).max(100).regex(/^[A-Za-z0-9_.-]+$/, 'letters, digits, "_", "." or "-"'))
+  .max(MAX_SEGMENT_DIMENSIONS)
+  .superRefine((dims, ctx) => {
+    dims.forEach((d, i) => {
+      if (RESERVED_SEGMENT_DIMENSIONS.includes(d)) ctx.addIssue({ code: 'custom', path: [i], message: `"${d}" is reserved (the time series); use day_of_week` });
+      if (dims.indexOf(d) !== i) ctx.addIssue({ code: 'custom', path: [i], message: `"${d}" is listed twice` });
+    });
+  });
+
 const experimentFields = {
   name: nameSchema,
   hypothesis: descriptionSchema.optional(),
@@ -217,6 +238,7 @@ const experimentFields = {
   /** Days before "Ready to ship" may show (default 7: a full weekly cycle); 0 disables the rule. */
   minDurationDays: z.number().int().min(0).max(365).nullable().optional().describe('Minimum days before ship (default 7)'),
   autoStop: z.boolean().optional(),
+  segmentDimensions: segmentDimensionsSchema.nullable().optional(),
   salt: saltSchema.optional(),
   /** The type of every variant's value and of `defaultValue`; null or absent: variants carry no values. */
   valueType: z.enum(VALUE_TYPES).nullable().optional(),
@@ -252,6 +274,7 @@ export const updateExperimentSchema = z
     plannedSampleSize: experimentFields.plannedSampleSize,
     minDurationDays: experimentFields.minDurationDays,
     autoStop: z.boolean().optional(),
+    segmentDimensions: experimentFields.segmentDimensions,
     valueType: experimentFields.valueType,
     defaultValue: experimentFields.defaultValue,
   })
@@ -308,6 +331,8 @@ export interface ExperimentDto {
   /** Null: the default minimum duration (7 days). */
   minDurationDays: number | null;
   autoStop: boolean;
+  /** The segment dimensions the results are broken down by (the defaults when none were declared). */
+  segmentDimensions: string[];
   salt: string;
   shippedVariant: string | null;
   /** Null: variants carry no values. */

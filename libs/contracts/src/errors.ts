@@ -24,6 +24,7 @@ export const ERROR_CODES = {
   payload_too_large: { status: 413, message: 'The request body is too large.' },
   unsupported_media_type: { status: 415, message: 'Unsupported content type.' },
   uri_too_long: { status: 414, message: 'A path parameter is too long.' },
+  segment_not_declared: { status: 400, message: 'The experiment does not declare that segment dimension.' },
   invalid_statistics_input: { status: 400, message: 'The statistics could not be computed from these inputs.' },
   request_timeout: { status: 408, message: 'The request was not received in time.' },
   expectation_failed: { status: 417, message: 'Only "Expect: 100-continue" is supported.' },

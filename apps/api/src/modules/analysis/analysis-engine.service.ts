@@ -8,7 +8,6 @@ import { ExperimentEntity } from '../experiment/experiment.entity';
 import { loadAnalysisDefinitions, rollupDefinitionHash, type AnalysisDefinition } from '../result/analysis-definition';
 import { isWinsorized } from '../result/rollup-sql';
 import {
-  ADD_NEW_EVENTS,
   bind,
   COMPUTE_CAPS,
   contributionsSql,
@@ -20,11 +19,11 @@ import {
   RECOMPUTE_CHANGED,
   SAVE_ENGINE_STATE,
   SAVE_EXPERIMENT_STATE,
-  TOUCH_EVENTS,
   TOUCH_EXPOSED,
   TOUCH_REBUILT,
 } from './engine-sql';
 import { EMPTY_SLICE, readStats } from './stats-store';
+import { applyEventsSql } from './tick-delta-sql';
 import { isAnalysed, LATE_EVENT_DAYS, metricArrays } from './tick-inputs';
 import { loadHoldoutDefinitions } from '../holdout/holdout-definition';
 import type { ChangedExperiment, TickConsumer } from './tick-consumer';
@@ -360,17 +359,15 @@ export class AnalysisEngineService implements OnApplicationBootstrap, OnModuleDe
     const rebuildKeys = rebuild.map((d) => d.key);
     if (rebuildKeys.length) for (const sql of DELETE_EXPERIMENT_STATE) await q(sql, [rebuildKeys]);
     const parts = { metrics: true, units: true, daily: true };
-    if (news && incremental.length) {
-      await run('touch-exposed', TOUCH_EXPOSED);
-      await run('touch-events', TOUCH_EVENTS);
-      // The touched units' contributions as they stand, before any of their rows change.
-      await run('subtract', contributionsSql('tick', parts, true), { sign: -1 });
-    }
-    // Changed units of incremental experiments lose their rows; rebuilt experiments have none left.
-    const [{ n: exposed }]: { n: number }[] = await qr.query('SELECT count(*) FILTER (WHERE changed)::int AS n FROM tick_units');
+    const applyEvents = news && incremental.length > 0;
+    // Units whose exposure row changed (new, earlier, forced) are recomputed from raw events:
+    // their whole contribution goes out before their rows change and comes back after.
+    if (applyEvents) await run('touch-exposed', TOUCH_EXPOSED);
+    const [{ n: exposed }]: { n: number }[] = await qr.query('SELECT count(*)::int AS n FROM tick_units');
+    if (exposed > 0) await run('subtract', contributionsSql('tick', parts, true), { sign: -1 });
     if (rebuildKeys.length) await run('touch-rebuilt', TOUCH_REBUILT, { exps: rebuildKeys });
     const [{ n: touched }]: { n: number }[] = await qr.query('SELECT count(*)::int AS n FROM tick_units');
-    if (touched > ANALYZE_TICK_UNITS) await qr.query('ANALYZE tick_units');
+    if (touched > ANALYZE_TICK_UNITS || (touched > 0 && applyEvents)) await qr.query('ANALYZE tick_units');
     if (touched > 0) {
       if (exposed > 0) for (const sql of DELETE_CHANGED) await run('delete-changed', sql);
       const [{ lo }]: { lo: Date | null }[] = await qr.query(MIN_CHANGED_FIRST_TS, [target]);
@@ -378,10 +375,14 @@ export class AnalysisEngineService implements OnApplicationBootstrap, OnModuleDe
         const maxLookback = Math.max(0, ...all.flatMap((d) => d.metrics.map((m) => m.cupedLookbackDays)));
         await run('recompute', RECOMPUTE_CHANGED, { lo: new Date(lo.getTime() - (maxLookback + 1) * 86_400_000) });
       }
-      if (news && incremental.length) await run('add-events', ADD_NEW_EVENTS);
+    }
+    // Everybody else with new events: only the changed rows and their deltas (tick-delta-sql.ts).
+    let applied: { experiment_key: string; units: number }[] = [];
+    if (applyEvents) {
+      applied = (await run('apply-events', applyEventsSql(touched > 0), metricArrays(incremental))) as unknown as { experiment_key: string; units: number }[];
     }
     const changedRows: { experiment_key: string }[] = touched > 0 ? await qr.query('SELECT DISTINCT experiment_key FROM tick_units') : [];
-    const changed = [...new Set([...changedRows.map((r) => r.experiment_key), ...rebuildKeys])].sort();
+    const changed = [...new Set([...changedRows.map((r) => r.experiment_key), ...applied.map((r) => r.experiment_key), ...rebuildKeys])].sort();
     if (changed.length) await q(SAVE_EXPERIMENT_STATE, [changed, changed.map((k) => defs.hashes.get(k) ?? ''), target]);
     // Caps of rebuilt experiments come from their fresh rollups, before their statistics are added.
     const rebuiltCaps = rebuild.flatMap((d) => d.metrics.filter(isWinsorized).map((m) => ({ exp: d.key, metric: m.key, type: m.type, p: m.winsorizePercentile ?? 1 })));
@@ -409,7 +410,8 @@ export class AnalysisEngineService implements OnApplicationBootstrap, OnModuleDe
       for (const table of ['analysis_units', 'unit_metric_rollups', 'unit_metric_daily', 'analysis_stats']) await qr.query(`ANALYZE ${table}`);
     }
     for (const k of changed) if (defs.hashes.has(k)) this.stateHashes.set(k, defs.hashes.get(k) ?? '');
-    return { worked: true, dataThrough: target, changed, rebuilt: rebuildKeys, touchedUnits: touched, current: target >= safe, ms: 0, steps };
+    const touchedUnits = touched + applied.reduce((a, r) => a + r.units, 0);
+    return { worked: true, dataThrough: target, changed, rebuilt: rebuildKeys, touchedUnits, current: target >= safe, ms: 0, steps };
   }
 
   private async computeCaps(qr: QueryRunner, caps: { exp: string; metric: string; type: string; p: number }[]): Promise<void> {

@@ -18,6 +18,8 @@
  * added after (numeric, so a sum of deltas equals the sum over units exactly).
  */
 
+import { deltaSums, intsCondition, pointCasts, type Point } from './delta-sums';
+
 /** Replaces `{{name}}` with `$n` and returns the parameter list in order. */
 export function bind(sql: string, values: Record<string, unknown>): [string, unknown[]] {
   const order: string[] = [];
@@ -39,13 +41,13 @@ CREATE TEMP TABLE IF NOT EXISTS tick_units (
   PRIMARY KEY (experiment_key, unit_id)
 ) ON COMMIT DELETE ROWS`;
 
-const METRIC_ROWS = `unnest({{m_exp}}::text[], {{m_metric}}::text[], {{m_event}}::text[], {{m_role}}::text[], {{m_window}}::int[], {{m_lookback}}::int[], {{m_stop}}::timestamptz[])
+export const METRIC_ROWS = `unnest({{m_exp}}::text[], {{m_metric}}::text[], {{m_event}}::text[], {{m_role}}::text[], {{m_window}}::int[], {{m_lookback}}::int[], {{m_stop}}::timestamptz[])
   AS m(experiment_key, metric_key, event_name, role, window_hours, lookback_days, stop_ts)`;
 
-const METRIC_TYPES = `unnest({{k_exp}}::text[], {{k_metric}}::text[], {{k_type}}::text[]) AS k(experiment_key, metric_key, type)`;
+export const METRIC_TYPES = `unnest({{k_exp}}::text[], {{k_metric}}::text[], {{k_type}}::text[]) AS k(experiment_key, metric_key, type)`;
 
 /** Which of a unit's events count (post-exposure window, or the numerator's CUPED lookback); see rollup-sql.ts. */
-const COUNTED_EVENT = `
+export const COUNTED_EVENT = `
      ((e.ts >= u.first_ts AND (m.stop_ts IS NULL OR e.ts < m.stop_ts)
        AND (m.window_hours IS NULL OR e.ts < u.first_ts + m.window_hours * interval '1 hour'))
    OR (m.role = 'num' AND m.lookback_days > 0
@@ -56,7 +58,7 @@ const EVENT_SUMS = `m.experiment_key, m.metric_key, u.unit_id, u.variant_key, (e
          sum(CASE WHEN m.role = 'den' THEN coalesce(e.value, 1) ELSE 0 END) AS value_den,
          count(*) FILTER (WHERE m.role = 'num') AS event_count`;
 
-const UNIT_TOTALS = `
+export const UNIT_TOTALS = `
   SELECT experiment_key, metric_key, unit_id,
          coalesce(sum(value) FILTER (WHERE post), 0) AS value,
          coalesce(sum(value_den) FILTER (WHERE post), 0) AS value_den,
@@ -80,7 +82,7 @@ export const DELETE_EXPERIMENT_STATE = [
  * LATERAL subqueries parameterized, so the plan never turns into a scan of every unit's rows
  * when the planner's statistics lag behind a build).
  */
-const NEW_EVENTS = `SELECT e.unit_id, e.name, e.value, e.ts FROM events e
+export const NEW_EVENTS = `SELECT e.unit_id, e.name, e.value, e.ts FROM events e
  WHERE e.received_at > {{wm}} AND e.received_at <= {{target}} AND e.type = 'metric' AND e.name = ANY({{names}}::text[])`;
 
 /**
@@ -92,19 +94,6 @@ export const TOUCH_EXPOSED = `
 INSERT INTO tick_units (experiment_key, unit_id, changed)
 SELECT f.experiment_key, f.unit_id, true FROM first_exposures f
  WHERE f.experiment_key = ANY({{exps}}::text[]) AND f.received_at > {{wm}} AND f.received_at <= {{target}}
-ON CONFLICT DO NOTHING`;
-
-/**
- * Counted units (as of wm) with a new metric event one of their experiment's metrics reads:
- * the new events (BRIN on received_at) joined by unit to every experiment's units at once.
- */
-export const TOUCH_EVENTS = `
-WITH ne AS MATERIALIZED (${NEW_EVENTS})
-INSERT INTO tick_units (experiment_key, unit_id, changed)
-SELECT DISTINCT a.experiment_key, a.unit_id, false
-  FROM (SELECT DISTINCT unit_id, name FROM ne) e
- CROSS JOIN LATERAL (SELECT a.experiment_key, a.unit_id FROM analysis_units a WHERE a.unit_id = e.unit_id OFFSET 0) a
-  JOIN (SELECT DISTINCT m.experiment_key, m.event_name FROM ${METRIC_ROWS}) m ON m.experiment_key = a.experiment_key AND m.event_name = e.name
 ON CONFLICT DO NOTHING`;
 
 /** Every counted unit of the rebuilt experiments, as of the target. */
@@ -170,58 +159,30 @@ WITH u AS MATERIALIZED (
 )
 SELECT count(*)::int AS n FROM u`;
 
-/**
- * Adds the metric events received in (wm, target] to the rollups of the touched, unchanged
- * units in place: per-day sums upserted (+=), per-unit totals and covariates incremented.
- */
-export const ADD_NEW_EVENTS = `
-WITH e AS MATERIALIZED (${NEW_EVENTS}
-), agg AS MATERIALIZED (
-  SELECT ${EVENT_SUMS}
-    FROM e
-   CROSS JOIN LATERAL (SELECT u.experiment_key, u.unit_id, u.variant_key, u.first_ts FROM analysis_units u
-                        WHERE u.unit_id = e.unit_id
-                          AND EXISTS (SELECT 1 FROM tick_units t WHERE t.experiment_key = u.experiment_key AND t.unit_id = u.unit_id AND NOT t.changed)
-                       OFFSET 0) u
-    JOIN ${METRIC_ROWS} ON m.experiment_key = u.experiment_key AND m.event_name = e.name
-   WHERE ${COUNTED_EVENT}
-   GROUP BY 1, 2, 3, 4, 5, 6
-), daily AS (
-  INSERT INTO unit_metric_daily AS d (experiment_key, metric_key, unit_id, day, variant_key, value, value_den, event_count)
-  SELECT experiment_key, metric_key, unit_id, day, variant_key, value, value_den, event_count FROM agg WHERE post
-  ON CONFLICT (experiment_key, metric_key, unit_id, day) DO UPDATE
-     SET value = d.value + EXCLUDED.value, value_den = d.value_den + EXCLUDED.value_den, event_count = d.event_count + EXCLUDED.event_count
-), totals AS (${UNIT_TOTALS}
-), upd AS (
-  UPDATE unit_metric_rollups r
-     SET value = r.value + t.value, value_den = r.value_den + t.value_den, event_count = r.event_count + t.event_count,
-         pre_value = r.pre_value + t.pre_value, pre_event_count = r.pre_event_count + t.pre_event_count
-    FROM totals t
-   WHERE r.experiment_key = t.experiment_key AND r.metric_key = t.metric_key AND r.unit_id = t.unit_id
-  RETURNING 1
-)
-SELECT count(*)::int AS n FROM upd`;
-
 /** Per-unit outcome y and covariate c by metric type, over a rollup row `r` and a type column. */
-function yExpr(type: string, r: string): string {
+export function yExpr(type: string, r: string): string {
   return `CASE ${type} WHEN 'conversion' THEN CASE WHEN ${r}.event_count > 0 THEN 1::float8 ELSE 0::float8 END
                        WHEN 'count' THEN ${r}.event_count::float8 ELSE ${r}.value END`;
 }
-function cExpr(type: string, r: string): string {
+export function cExpr(type: string, r: string): string {
   return `CASE ${type} WHEN 'conversion' THEN CASE WHEN ${r}.pre_event_count > 0 THEN 1::float8 ELSE 0::float8 END
                        WHEN 'count' THEN ${r}.pre_event_count::float8 ELSE ${r}.pre_value END`;
 }
-/**
- * The same value as `cExpr`/`yExpr` of a running total, in numeric: counts stay integers (the
- * window's sum of bigint is numeric already; a detour through float8 would format and parse it).
- */
-function cumExpr(type: string, v: string, cnt: string): string {
-  return `CASE ${type} WHEN 'conversion' THEN CASE WHEN ${cnt} > 0 THEN 1::numeric ELSE 0::numeric END
-                       WHEN 'count' THEN (${cnt})::numeric ELSE (${v})::numeric END`;
+/** y of a running total (value, count as float8) by type: counts are exact integers in float8 below 2^53. */
+export function runningY(type: string, v: string, cnt: string): string {
+  return `CASE ${type} WHEN 'conversion' THEN CASE WHEN ${cnt} > 0 THEN 1::float8 ELSE 0::float8 END WHEN 'count' THEN ${cnt} ELSE ${v} END`;
 }
 
+/** One unit's values (build and cap recomputation). */
+const BUILD_POINTS: Point[] = [{ sign: 1, y: 'f.y', c: 'f.c', x: 'f.x' }];
+/** A day's change of a unit's running total. */
+const DAY_BUILD_POINTS: Point[] = [
+  { sign: 1, y: 'f.y1', x: 'f.x1' },
+  { sign: -1, y: 'f.y0', x: 'f.x0' },
+];
+
 /** The slices a group of units with the same segment values `g.segments` adds to: the whole experiment and each segment value. */
-const SEGMENT_SLICES = `SELECT '' AS dim, '' AS val UNION ALL SELECT s.key, s.value FROM jsonb_each_text(g.segments) s`;
+export const SEGMENT_SLICES = `SELECT '' AS dim, '' AS val UNION ALL SELECT s.key, s.value FROM jsonb_each_text(g.segments) s`;
 
 export type ContributionScope = 'tick' | 'experiments';
 export interface ContributionParts {
@@ -233,7 +194,7 @@ export interface ContributionParts {
   daily: boolean;
 }
 
-const SUMS = 'n, sum, sum_sq, cov_sum, cov_sum_sq, cross_sum, sum_den, sum_den_sq, sum_num_den';
+export const SUMS = 'n, sum, sum_sq, cov_sum, cov_sum_sq, cross_sum, sum_den, sum_den_sq, sum_num_den';
 
 /**
  * Adds `{{sign}}` × the contribution of a set of units to analysis_stats. Scope `tick`: the
@@ -263,14 +224,15 @@ export function contributionsSql(scope: ContributionScope, parts: ContributionPa
     SELECT g.experiment_key, sl.dim, sl.val, g.metric_key, g.variant_key, ${SUMS}
       FROM (
         SELECT a.experiment_key, a.segments, k.metric_key, a.variant_key, count(*) AS n,
-               sum(v.y) AS sum, sum(v.y * v.y) AS sum_sq, sum(v.c) AS cov_sum, sum(v.c * v.c) AS cov_sum_sq, sum(v.c * v.y) AS cross_sum,
-               sum(v.x) AS sum_den, sum(v.x * v.x) AS sum_den_sq, sum(v.x * v.y) AS sum_num_den
+               ${deltaSums(BUILD_POINTS, 'v')}
           FROM ${units}
           JOIN ${METRIC_TYPES} ON k.experiment_key = a.experiment_key
           ${rollup('unit_metric_rollups', 'r', 'x.value, x.value_den, x.event_count, x.pre_value, x.pre_event_count')}
           LEFT JOIN analysis_caps cap ON cap.experiment_key = a.experiment_key AND cap.metric_key = k.metric_key
-         CROSS JOIN LATERAL (SELECT LEAST(${yExpr('k.type', 'r')}, cap.y_cap)::numeric AS y,
-                                    LEAST(${cExpr('k.type', 'r')}, cap.c_cap)::numeric AS c, r.value_den::numeric AS x) v
+         CROSS JOIN LATERAL (SELECT LEAST(${yExpr('k.type', 'r')}, cap.y_cap) AS y, LEAST(${cExpr('k.type', 'r')}, cap.c_cap) AS c,
+                                    CASE WHEN k.type = 'ratio' THEN r.value_den END AS x OFFSET 0) f
+         CROSS JOIN LATERAL (SELECT ${intsCondition('k.type', BUILD_POINTS)} AS ints OFFSET 0) i
+         CROSS JOIN LATERAL (SELECT ${pointCasts(BUILD_POINTS, 'i.ints')} OFFSET 0) v
          ${where}
          GROUP BY 1, 2, 3, 4
       ) g
@@ -291,21 +253,24 @@ export function contributionsSql(scope: ContributionScope, parts: ContributionPa
     // running total to this day's (the previous one summed by the window, never by subtraction).
     selects.push(`
     SELECT c.experiment_key, 'day', to_char(c.day, 'YYYY-MM-DD'), c.metric_key, c.variant_key, 0::bigint,
-           v.y1 - v.y0, v.y1 * v.y1 - v.y0 * v.y0, ${zero}, ${zero}, ${zero},
-           v.x1 - v.x0, v.x1 * v.x1 - v.x0 * v.x0, v.x1 * v.y1 - v.x0 * v.y0
+           ${deltaSums(DAY_BUILD_POINTS, 'v')}
       FROM (
         SELECT d.experiment_key, d.metric_key, d.day, a.variant_key, k.type,
-               sum(d.value) OVER w AS cv, sum(d.value_den) OVER w AS cx, sum(d.event_count) OVER w AS cc,
-               coalesce(sum(d.value) OVER wp, 0) AS pv, coalesce(sum(d.value_den) OVER wp, 0) AS px, coalesce(sum(d.event_count) OVER wp, 0) AS pc
+               sum(d.value) OVER w AS cv, sum(d.value_den) OVER w AS cx, sum(d.event_count::float8) OVER w AS cc,
+               coalesce(sum(d.value) OVER wp, 0) AS pv, coalesce(sum(d.value_den) OVER wp, 0) AS px, coalesce(sum(d.event_count::float8) OVER wp, 0) AS pc
           FROM ${units}
           JOIN ${METRIC_TYPES} ON k.experiment_key = a.experiment_key
           ${rollup('unit_metric_daily', 'd', 'x.experiment_key, x.metric_key, x.unit_id, x.day, x.value, x.value_den, x.event_count')}
           ${where}
-        WINDOW w AS (PARTITION BY d.experiment_key, d.metric_key, d.unit_id ORDER BY d.day ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW),
-               wp AS (PARTITION BY d.experiment_key, d.metric_key, d.unit_id ORDER BY d.day ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
+        WINDOW pk AS (PARTITION BY d.experiment_key COLLATE "C", d.metric_key COLLATE "C", d.unit_id COLLATE "C"),
+               w AS (pk ORDER BY d.day ROWS BETWEEN UNBOUNDED PRECEDING AND CURRENT ROW),
+               wp AS (pk ORDER BY d.day ROWS BETWEEN UNBOUNDED PRECEDING AND 1 PRECEDING)
       ) c
-     CROSS JOIN LATERAL (SELECT ${cumExpr('c.type', 'c.cv', 'c.cc')} AS y1, ${cumExpr('c.type', 'c.pv', 'c.pc')} AS y0,
-                                c.cx::numeric AS x1, c.px::numeric AS x0) v`);
+     CROSS JOIN LATERAL (SELECT ${runningY('c.type', 'c.cv', 'c.cc')} AS y1, ${runningY('c.type', 'c.pv', 'c.pc')} AS y0,
+                                CASE WHEN c.type = 'ratio' THEN c.cx END AS x1, CASE WHEN c.type = 'ratio' THEN c.px END AS x0 OFFSET 0) f
+     CROSS JOIN LATERAL (SELECT ${intsCondition('c.type', DAY_BUILD_POINTS)} AS ints OFFSET 0) i
+     CROSS JOIN LATERAL (SELECT ${pointCasts(DAY_BUILD_POINTS, 'i.ints')} OFFSET 0) v
+     GROUP BY 1, 2, 3, 4, 5`);
   }
   return `
 INSERT INTO analysis_stats AS s (experiment_key, dim, val, metric_key, variant_key, ${SUMS})

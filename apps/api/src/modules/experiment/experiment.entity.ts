@@ -44,6 +44,9 @@ export class ExperimentEntity {
   @Column({ name: 'planned_sample_size', type: 'int', nullable: true })
   plannedSampleSize!: number | null;
 
+  /** Declared segment dimensions; null: DEFAULT_SEGMENT_DIMENSIONS (result/analysis-definition.ts). */
+  @Column({ name: 'segment_dimensions', type: 'text', array: true, nullable: true })
+  segmentDimensions!: string[] | null;
   /** Days before "Ready to ship" may show; null: DEFAULT_MIN_DURATION_DAYS (a weekly cycle). */
   @Column({ name: 'min_duration_days', type: 'int', nullable: true })
   minDurationDays!: number | null;

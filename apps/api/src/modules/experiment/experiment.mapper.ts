@@ -1,4 +1,4 @@
-import type { BucketRange, ExperimentDto } from '@strata/contracts';
+import { DEFAULT_SEGMENT_DIMENSIONS, type BucketRange, type ExperimentDto } from '@strata/contracts';
 import type { ExperimentEntity } from './experiment.entity';
 
 export function toExperimentDto(e: ExperimentEntity, ranges: BucketRange[]): ExperimentDto {
@@ -18,6 +18,7 @@ export function toExperimentDto(e: ExperimentEntity, ranges: BucketRange[]): Exp
     plannedSampleSize: e.plannedSampleSize,
     minDurationDays: e.minDurationDays ?? null,
     autoStop: e.autoStop,
+    segmentDimensions: e.segmentDimensions ?? DEFAULT_SEGMENT_DIMENSIONS,
     salt: e.salt,
     shippedVariant: e.shippedVariant,
     valueType: e.valueType ?? null,

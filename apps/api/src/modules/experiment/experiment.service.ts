@@ -90,6 +90,7 @@ export class ExperimentService {
           secondaryMetrics: request.secondaryMetrics ?? [],
           guardrailMetrics: request.guardrailMetrics ?? [],
           plannedSampleSize: request.plannedSampleSize ?? null,
+          segmentDimensions: request.segmentDimensions ?? null,
           minDurationDays: request.minDurationDays ?? null,
           autoStop: request.autoStop ?? false,
           salt: request.salt ?? request.key,
@@ -186,6 +187,8 @@ export class ExperimentService {
       if (request.secondaryMetrics !== undefined) e.secondaryMetrics = request.secondaryMetrics;
       if (request.guardrailMetrics !== undefined) e.guardrailMetrics = request.guardrailMetrics;
       if (request.plannedSampleSize !== undefined) e.plannedSampleSize = request.plannedSampleSize;
+      // Allowed while running: the definition hash changes, so the engine rebuilds this experiment once (docs/analysis.md).
+      if (request.segmentDimensions !== undefined) e.segmentDimensions = request.segmentDimensions;
       if (request.minDurationDays !== undefined) e.minDurationDays = request.minDurationDays;
       if (request.autoStop !== undefined) e.autoStop = request.autoStop;
       if (request.traffic !== undefined) {

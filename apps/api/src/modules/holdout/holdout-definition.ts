@@ -1,7 +1,7 @@
-import { HOLDOUT_ARM, holdoutExposureKey, REST_ARM, type HoldoutDto } from '@strata/contracts';
+import { DEFAULT_SEGMENT_DIMENSIONS, HOLDOUT_ARM, holdoutExposureKey, REST_ARM, type HoldoutDto } from '@strata/contracts';
 import { In, type EntityManager } from 'typeorm';
 import { MetricEntity } from '../metric/metric.entity';
-import { DEFAULT_SEGMENT_DIMENSIONS, type AnalysisDefinition, type AnalysisMetric } from '../result/analysis-definition';
+import type { AnalysisDefinition, AnalysisMetric } from '../result/analysis-definition';
 import { HoldoutEntity } from './holdout.entity';
 
 export function toHoldoutDto(h: HoldoutEntity): HoldoutDto {

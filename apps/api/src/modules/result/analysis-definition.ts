@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { ExperimentStatus, MetricDirection, MetricType, VariantDto } from '@strata/contracts';
+import { DEFAULT_SEGMENT_DIMENSIONS, type ExperimentStatus, type MetricDirection, type MetricType, type VariantDto } from '@strata/contracts';
 import { In, type EntityManager } from 'typeorm';
 import { NotFoundException } from '../../common/errors/app.exception';
 import { ExperimentEntity } from '../experiment/experiment.entity';
@@ -45,8 +45,6 @@ export interface AnalysisDefinition {
 /** Bump when the per-unit SQL changes meaning, so every rollup is rebuilt once. */
 const ROLLUP_SQL_VERSION = 2;
 
-/** Segment dimensions every experiment is analysed by unless it declares its own. */
-export const DEFAULT_SEGMENT_DIMENSIONS = ['country', 'platform', 'day_of_week'];
 
 export async function loadAnalysisDefinition(manager: EntityManager, key: string): Promise<AnalysisDefinition> {
   const e = await manager.findOne(ExperimentEntity, { where: { key } });
@@ -111,7 +109,7 @@ function toDefinition(e: ExperimentEntity, byKey: Map<string, MetricEntity>): An
     autoStop: e.autoStop,
     alerts: e.alerts,
     metrics,
-    segmentDimensions: DEFAULT_SEGMENT_DIMENSIONS,
+    segmentDimensions: e.segmentDimensions ?? DEFAULT_SEGMENT_DIMENSIONS,
   };
 }
 

@@ -9,46 +9,19 @@ import type {
   SegmentResultDto,
 } from '@strata/contracts';
 import { In, type DataSource } from 'typeorm';
+import { AppException } from '../../common/errors/app.exception';
 import { AnalysisEngineService } from '../analysis/analysis-engine.service';
 import { EMPTY_SLICE, readCaps, readStats, type SliceStats, type StoredCap } from '../analysis/stats-store';
 import { ExperimentEntity } from '../experiment/experiment.entity';
-import { loadAnalysisDefinition, loadAnalysisDefinitions, type AnalysisDefinition, type AnalysisMetric } from './analysis-definition';
-import { buildMetricResults, plannedN, type ArmAggregate, type MetricAggregates } from './results-builder';
+import { loadAnalysisDefinition, loadAnalysisDefinitions, type AnalysisDefinition } from './analysis-definition';
+import { buildMetricResults, plannedN, type MetricAggregates } from './results-builder';
 import { buildResults } from './results-decision';
 import { readSequentialFolds, withSequentialFold, type SequentialFold } from './sequential-fold';
 import { DEFAULT_RESULTS_QUERY } from './sequential-state.service';
 import { readSrmState, readSrmStates } from '../guardrail/guardrail.service';
-import { isWinsorized, MAX_SEGMENT_VALUES, segmentAggregateSql } from './rollup-sql';
+import { isWinsorized, MAX_SEGMENT_VALUES } from './rollup-sql';
 import { readFlaggedInteractions } from '../interaction/interaction-store';
 import { buildTimeseries, utcDays, type DailyDelta, type DailyUnits } from './timeseries-builder';
-
-interface AggregateRow {
-  segment?: string;
-  variant_key: string;
-  n: number;
-  sum: number | null;
-  sum_sq: number | null;
-  cov_sum: number | null;
-  cov_sum_sq: number | null;
-  cross_sum: number | null;
-  sum_den: number | null;
-  sum_den_sq: number | null;
-  sum_num_den: number | null;
-}
-
-function toArm(r: AggregateRow): ArmAggregate {
-  return {
-    n: Number(r.n),
-    sum: Number(r.sum ?? 0),
-    sumSq: Number(r.sum_sq ?? 0),
-    covSum: Number(r.cov_sum ?? 0),
-    covSumSq: Number(r.cov_sum_sq ?? 0),
-    crossSum: Number(r.cross_sum ?? 0),
-    sumDen: Number(r.sum_den ?? 0),
-    sumDenSq: Number(r.sum_den_sq ?? 0),
-    sumNumDen: Number(r.sum_num_den ?? 0),
-  };
-}
 
 /** Everything the results are computed from, at one watermark. */
 export interface AnalysisSnapshot {
@@ -134,46 +107,25 @@ export class ResultService {
     const all = whole.get(key)?.get('') ?? EMPTY_SLICE;
     const experimentCaps = caps.get(key) ?? new Map<string, StoredCap>();
     let segments: Map<string, MetricAggregates> | null = null;
-    if (segment) segments = await this.segments(def, segment, experimentCaps);
+    if (segment) segments = await this.segments(def, segment);
     return { definition: def, dataThrough, units: all.units, aggregates: all.aggregates, segments, caps: experimentCaps };
   }
 
   /**
-   * Per segment value (top MAX_SEGMENT_VALUES by units): from the engine's store for a declared
-   * segment dimension, else aggregated from the rollups for this request (an undeclared attribute).
+   * Per segment value (top MAX_SEGMENT_VALUES by units), from the engine's store: only the
+   * experiment's declared segment dimensions are kept, any other is a 400 (no per-request scan).
    */
-  private async segments(def: AnalysisDefinition, segment: string, caps: Map<string, StoredCap>): Promise<Map<string, MetricAggregates>> {
+  private async segments(def: AnalysisDefinition, segment: string): Promise<Map<string, MetricAggregates>> {
+    if (!def.segmentDimensions.includes(segment)) {
+      throw new AppException('segment_not_declared', `The experiment "${def.key}" does not declare the segment dimension "${segment}".`, [
+        { path: 'segment', message: `declared: ${def.segmentDimensions.join(', ') || '(none)'}; set segmentDimensions on the experiment to add one` },
+      ]);
+    }
     const out = new Map<string, MetricAggregates>();
-    if (def.segmentDimensions.includes(segment)) {
-      const slices = (await readStats(this.dataSource, [def.key], segment)).get(def.key) ?? new Map<string, SliceStats>();
-      const total = (s: SliceStats) => [...s.units.values()].reduce((a, b) => a + b, 0);
-      const top = [...slices].filter(([, s]) => total(s) > 0).sort((a, b) => total(b[1]) - total(a[1]) || (a[0] < b[0] ? -1 : 1)).slice(0, MAX_SEGMENT_VALUES);
-      for (const [value, s] of top.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) out.set(value, s.aggregates);
-      return out;
-    }
-    const bySegment = await Promise.all(def.metrics.map((m) => this.segmentAggregate(def.key, m, segment, caps.get(m.key) ?? null)));
-    def.metrics.forEach((m, i) => {
-      for (const [value, arms] of bySegment[i]) {
-        let metrics = out.get(value);
-        if (!metrics) out.set(value, (metrics = new Map()));
-        metrics.set(m.key, arms);
-      }
-    });
-    return out;
-  }
-
-  private async segmentAggregate(key: string, metric: AnalysisMetric, segment: string, cap: StoredCap | null): Promise<Map<string, Map<string, ArmAggregate>>> {
-    const { sql, segmentParam } = segmentAggregateSql(metric, segment);
-    const capped = isWinsorized(metric) && cap;
-    const params: unknown[] = [key, metric.key, capped ? cap.cap : null, capped ? cap.covariateCap : null];
-    if (segmentParam !== null) params.push(segmentParam);
-    const rows: AggregateRow[] = await this.dataSource.query(sql, params);
-    const out = new Map<string, Map<string, ArmAggregate>>();
-    for (const r of rows) {
-      const value = r.segment ?? '';
-      if (!out.has(value)) out.set(value, new Map());
-      out.get(value)?.set(r.variant_key, toArm(r));
-    }
+    const slices = (await readStats(this.dataSource, [def.key], segment)).get(def.key) ?? new Map<string, SliceStats>();
+    const total = (s: SliceStats) => [...s.units.values()].reduce((a, b) => a + b, 0);
+    const top = [...slices].filter(([, s]) => total(s) > 0).sort((a, b) => total(b[1]) - total(a[1]) || (a[0] < b[0] ? -1 : 1)).slice(0, MAX_SEGMENT_VALUES);
+    for (const [value, s] of top.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) out.set(value, s.aggregates);
     return out;
   }
 
