@@ -18,6 +18,7 @@ import { HealthModule } from './modules/health/health.module';
 import { LayerModule } from './modules/layer/layer.module';
 import { MetricModule } from './modules/metric/metric.module';
 import { ResultModule } from './modules/result/result.module';
+import { RolloutModule } from './modules/rollout/rollout.module';
 import { Telemetry } from './modules/telemetry/telemetry';
 import { TelemetryModule } from './modules/telemetry/telemetry.module';
 import { UserModule } from './modules/user/user.module';
@@ -25,7 +26,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Feature modules, in one list so a newcomer sees every capability at a glance. */
-export const FEATURE_MODULES = [HealthModule, ApiKeyModule, UserModule, AuditModule, LayerModule, MetricModule, ExperimentModule, AssignmentModule, EventModule, AnalysisModule, ResultModule, GuardrailModule, ExportModule, TelemetryModule];
+export const FEATURE_MODULES = [HealthModule, ApiKeyModule, UserModule, AuditModule, LayerModule, MetricModule, ExperimentModule, AssignmentModule, EventModule, AnalysisModule, ResultModule, GuardrailModule, RolloutModule, ExportModule, TelemetryModule];
 
 @Module({})
 export class AppModule {

@@ -19,6 +19,8 @@ export const ERROR_CODES = {
   invalid_transition: { status: 409, message: 'That lifecycle transition is not allowed.' },
   locked_while_running: { status: 409, message: 'That field cannot change while the experiment is running.' },
   insufficient_capacity: { status: 409, message: 'The layer does not have enough free buckets.' },
+  rollout_exists: { status: 409, message: 'The experiment already has a rollout plan.' },
+  rollout_conflict: { status: 409, message: "That rollout command does not fit the plan's current state." },
   payload_too_large: { status: 413, message: 'The request body is too large.' },
   unsupported_media_type: { status: 415, message: 'Unsupported content type.' },
   uri_too_long: { status: 414, message: 'A path parameter is too long.' },

@@ -9,3 +9,4 @@ export * from './text';
 export * from './issue-messages';
 export * from './users';
 export * from './values';
+export * from './rollouts';
