@@ -42,14 +42,22 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliArgs {
     parsed = parseArgs({
       args: argv,
       allowPositionals: true,
-      options: { experiment: { type: 'string' }, reason: { type: 'string' }, to: { type: 'string' }, json: { type: 'boolean', default: false }, url: { type: 'string' }, key: { type: 'string' } },
+      options: {
+        experiment: { type: 'string' },
+        reason: { type: 'string' },
+        to: { type: 'string' },
+        json: { type: 'boolean', default: false },
+        url: { type: 'string' },
+        key: { type: 'string' },
+      },
     });
   } catch (err) {
     throw new UsageError(err instanceof Error ? err.message : String(err));
   }
   const { values, positionals } = parsed;
   const command = positionals[0];
-  if (positionals.length !== 1 || !COMMANDS.includes(command as Command)) throw new UsageError(`give one command of ${COMMANDS.join(', ')}${command ? ` (not "${positionals.join(' ')}")` : ''}`);
+  if (positionals.length !== 1 || !COMMANDS.includes(command as Command))
+    throw new UsageError(`give one command of ${COMMANDS.join(', ')}${command ? ` (not "${positionals.join(' ')}")` : ''}`);
   if (!values.experiment) throw new UsageError('--experiment KEY is needed');
   if (values.to !== undefined && values.to !== 'last_safe' && values.to !== 'zero') throw new UsageError('--to must be last_safe or zero');
   if (values.to !== undefined && command !== 'revert') throw new UsageError('--to goes with revert only');
@@ -57,12 +65,21 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliArgs {
   if (!url) throw new UsageError('the API address is needed: --url or STRATA_URL (e.g. http://localhost:3000)');
   const key = values.key ?? env.STRATA_API_KEY;
   if (!key) throw new UsageError('an API key is needed: --key or STRATA_API_KEY (a ci key is enough)');
-  return { command: command as Command, experiment: values.experiment, reason: values.reason, to: values.to as CliArgs['to'], json: values.json, url: url.replace(/\/$/, ''), key };
+  return {
+    command: command as Command,
+    experiment: values.experiment,
+    reason: values.reason,
+    to: values.to as CliArgs['to'],
+    json: values.json,
+    url: url.replace(/\/$/, ''),
+    key,
+  };
 }
 
 /** A few lines a person reads in a pipeline log. */
 export function describePlan(p: RolloutPlanDto): string {
-  const step = p.currentStep === null ? 'at 0 % (reverted to zero)' : `step ${p.currentStep + 1} of ${p.steps.length} (${p.traffic} % of the layer)`;
+  const step =
+    p.currentStep === null ? 'at 0 % (reverted to zero)' : `step ${p.currentStep + 1} of ${p.steps.length} (${p.traffic} % of the layer)`;
   const lines = [`${p.experiment}: ${p.health.toUpperCase()} — rollout ${p.status}, ${step}, since ${p.stepStartedAt}`];
   lines.push(`  exposed units: ${p.exposedUnits} (${p.exposedUnits - p.unitsAtStepStart} in this step)`);
   for (const m of p.waiting.messages) lines.push(`  waiting for: ${m}`);
@@ -81,7 +98,9 @@ async function call(args: CliArgs, method: 'GET' | 'POST', path: string, body?: 
       signal: AbortSignal.timeout(30_000),
     });
   } catch (err) {
-    throw new Error(`cannot reach ${args.url}: ${err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err)}`);
+    throw new Error(
+      `cannot reach ${args.url}: ${err instanceof Error ? (err.cause instanceof Error ? err.cause.message : err.message) : String(err)}`,
+    );
   }
   const text = await res.text();
   if (!res.ok) {
@@ -127,7 +146,12 @@ export async function run(argv: string[], env: NodeJS.ProcessEnv, out: (s: strin
 
 // Run as a program (npm run rollout, via scripts/run-ts.js, which requires this file), not when a test imports it.
 if (require.main === module || process.argv[1] === __filename) {
-  run(process.argv.slice(2), process.env, (s) => console.log(s), (s) => console.error(s)).then(
+  run(
+    process.argv.slice(2),
+    process.env,
+    (s) => console.log(s),
+    (s) => console.error(s),
+  ).then(
     (code) => process.exit(code),
     (e: unknown) => {
       console.error(e instanceof Error ? (e.stack ?? e.message) : String(e));
