@@ -24,6 +24,7 @@ import { AddActorToAuditLog1764103001000 } from './1764103001000-AddActorToAudit
 import { AddValuesToExperiments1764105000000 } from './1764105000000-AddValuesToExperiments';
 import { CreateRolloutPlans1764110000000 } from './1764110000000-CreateRolloutPlans';
 import { AddCiToApiKeyTypes1764110001000 } from './1764110001000-AddCiToApiKeyTypes';
+import { CreateHoldouts1764120000000 } from './1764120000000-CreateHoldouts';
 
 export const migrations = [
   CreateApiKeys1764000000000,
@@ -48,4 +49,5 @@ export const migrations = [
   AddValuesToExperiments1764105000000,
   CreateRolloutPlans1764110000000,
   AddCiToApiKeyTypes1764110001000,
+  CreateHoldouts1764120000000,
 ];

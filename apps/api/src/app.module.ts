@@ -15,6 +15,7 @@ import { ExperimentModule } from './modules/experiment/experiment.module';
 import { ExportModule } from './modules/export/export.module';
 import { GuardrailModule } from './modules/guardrail/guardrail.module';
 import { HealthModule } from './modules/health/health.module';
+import { HoldoutModule } from './modules/holdout/holdout.module';
 import { LayerModule } from './modules/layer/layer.module';
 import { MetricModule } from './modules/metric/metric.module';
 import { ResultModule } from './modules/result/result.module';
@@ -26,7 +27,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Feature modules, in one list so a newcomer sees every capability at a glance. */
-export const FEATURE_MODULES = [HealthModule, ApiKeyModule, UserModule, AuditModule, LayerModule, MetricModule, ExperimentModule, AssignmentModule, EventModule, AnalysisModule, ResultModule, GuardrailModule, RolloutModule, ExportModule, TelemetryModule];
+export const FEATURE_MODULES = [HealthModule, ApiKeyModule, UserModule, AuditModule, LayerModule, MetricModule, ExperimentModule, AssignmentModule, EventModule, AnalysisModule, ResultModule, GuardrailModule, RolloutModule, ExportModule, TelemetryModule, HoldoutModule];
 
 @Module({})
 export class AppModule {

@@ -7,6 +7,7 @@ import { SessionProvider, useSession } from './hooks/session';
 import { ApiKeysPage } from './pages/ApiKeysPage';
 import { AuditPage } from './pages/AuditPage';
 import { ExperimentsPage } from './pages/ExperimentsPage';
+import { HoldoutsPage } from './pages/HoldoutsPage';
 import { LayersPage } from './pages/LayersPage';
 import { MetricsPage } from './pages/MetricsPage';
 import { NotAllowedPage, NotFoundPage } from './pages/NotFoundPage';
@@ -17,6 +18,7 @@ import { UsersPage } from './pages/UsersPage';
 // (libs/stats): each is loaded when first opened, so signing in and the lists don't wait for them.
 // `.js`: the repo-wide type check resolves like node16; Vite and Vitest map it to the .tsx file.
 const ExperimentDetailPage = lazy(() => import('./pages/ExperimentDetailPage.js').then((m) => ({ default: m.ExperimentDetailPage })));
+const HoldoutDetailPage = lazy(() => import('./pages/HoldoutDetailPage.js').then((m) => ({ default: m.HoldoutDetailPage })));
 const ExperimentFormPage = lazy(() => import('./pages/ExperimentFormPage.js').then((m) => ({ default: m.ExperimentFormPage })));
 
 /** A page loaded on first use, with the usual loading state meanwhile. */
@@ -70,6 +72,15 @@ export function AppRoutes() {
         <Route path="layers" element={<LayersPage />} />
         <Route path="layers/:key" element={<LayersPage />} />
         <Route path="metrics" element={<MetricsPage />} />
+        <Route path="holdouts" element={<HoldoutsPage />} />
+        <Route
+          path="holdouts/:key"
+          element={
+            <Deferred>
+              <HoldoutDetailPage />
+            </Deferred>
+          }
+        />
         <Route
           path="api-keys"
           element={

@@ -345,7 +345,7 @@ export interface Page<T> {
 // ---------- Audit ----------
 export const auditQuerySchema = listQuerySchema
   .extend({
-    entityType: z.enum(['api_key', 'layer', 'metric', 'experiment', 'user']).optional(),
+    entityType: z.enum(['api_key', 'layer', 'metric', 'experiment', 'user', 'holdout']).optional(),
     entityKey: storable(z.string().max(200)).optional(),
     action: storable(z.string().max(100)).optional(),
     since: z.iso.datetime({ offset: true }).optional(),

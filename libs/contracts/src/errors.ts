@@ -18,6 +18,8 @@ export const ERROR_CODES = {
   already_exists: { status: 409, message: 'A resource with that key already exists.' },
   invalid_transition: { status: 409, message: 'That lifecycle transition is not allowed.' },
   locked_while_running: { status: 409, message: 'That field cannot change while the experiment is running.' },
+  holdout_locked: { status: 409, message: "A holdout's share and salt cannot change: units would move between the holdout and the rest." },
+  too_many_holdouts: { status: 409, message: 'The number of holdouts is at its limit; delete one first.' },
   insufficient_capacity: { status: 409, message: 'The layer does not have enough free buckets.' },
   rollout_exists: { status: 409, message: 'The experiment already has a rollout plan.' },
   rollout_conflict: { status: 409, message: "That rollout command does not fit the plan's current state." },

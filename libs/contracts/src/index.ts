@@ -10,3 +10,4 @@ export * from './issue-messages';
 export * from './users';
 export * from './values';
 export * from './rollouts';
+export * from './holdouts';

@@ -7,6 +7,7 @@ import type {
   BucketLedgerEntryDto,
   CreateExperimentRequest,
   CreateLayerRequest,
+  CreateHoldoutRequest,
   CreateMetricRequest,
   CreatedApiKeyDto,
   ExperimentDto,
@@ -14,6 +15,8 @@ import type {
   ExperimentSummaryDto,
   ExperimentStatus,
   ExperimentTimeseriesDto,
+  HoldoutDto,
+  HoldoutResultsDto,
   LayerDto,
   MetricDto,
   Page,
@@ -34,7 +37,7 @@ export interface ExperimentListQuery extends PageQuery {
   search?: string;
 }
 export interface AuditQuery extends PageQuery {
-  entityType?: 'api_key' | 'layer' | 'metric' | 'experiment' | 'user';
+  entityType?: 'api_key' | 'layer' | 'metric' | 'experiment' | 'user' | 'holdout';
   entityKey?: string;
   action?: string;
   since?: string;
@@ -94,6 +97,13 @@ export function endpoints(api: ApiClient) {
       create: (key: string, body: CreateRolloutRequest) => api.request<RolloutPlanDto>('POST', `/v1/experiments/${enc(key)}/rollout`, { body }),
       command: (key: string, command: 'pause' | 'resume' | 'advance' | 'revert', body: { reason?: string; to?: 'last_safe' | 'zero' } = {}) =>
         api.request<RolloutPlanDto>('POST', `/v1/experiments/${enc(key)}/rollout/${command}`, { body }),
+    },
+    holdouts: {
+      list: (q: PageQuery = {}) => api.request<Page<HoldoutDto>>('GET', '/v1/holdouts', { query: { ...q } }),
+      get: (key: string) => api.request<HoldoutDto>('GET', `/v1/holdouts/${enc(key)}`),
+      create: (body: CreateHoldoutRequest) => api.request<HoldoutDto>('POST', '/v1/holdouts', { body }),
+      remove: (key: string) => api.request<void>('DELETE', `/v1/holdouts/${enc(key)}`),
+      results: (key: string) => api.request<HoldoutResultsDto>('GET', `/v1/holdouts/${enc(key)}/results`),
     },
     audit: {
       list: (q: AuditQuery = {}) => api.request<Page<AuditEntryDto>>('GET', '/v1/audit', { query: { ...q } }),

@@ -10,7 +10,7 @@ import { AuditEntryEntity } from './audit.entity';
 
 export interface AuditRecord {
   action: string;
-  entityType: 'api_key' | 'layer' | 'metric' | 'experiment' | 'user';
+  entityType: 'api_key' | 'layer' | 'metric' | 'experiment' | 'user' | 'holdout';
   entityKey: string;
   before: unknown;
   after: unknown;
