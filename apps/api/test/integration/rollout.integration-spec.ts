@@ -402,6 +402,25 @@ describe('rollout plans', () => {
     expect(hooks.length).toBeGreaterThanOrEqual(6);
   }, 180_000);
 
+  it('skips to a named step by hand (not with a ci key) and deletes a plan, leaving the traffic', async () => {
+    await create('skip-exp', 1);
+    const steps = [{ traffic: 5, minDurationSeconds: 86_400 }, { traffic: 10, minDurationSeconds: 86_400 }, { traffic: 40 }];
+    expect((await t.admin('POST', '/v1/experiments/skip-exp/rollout', { steps })).status).toBe(201);
+    expect((await t.request('POST', '/v1/experiments/skip-exp/rollout/skip', { key: ciKey, body: { toStep: 2 } })).status).toBe(403);
+    const skipped = await t.admin('POST', '/v1/experiments/skip-exp/rollout/skip', { toStep: 2, reason: 'hotfix verified' });
+    expect(skipped.status, JSON.stringify(skipped.body)).toBe(200);
+    expect(skipped.body).toMatchObject({ currentStep: 2, traffic: 40, lastSafeStep: null });
+    expect(skipped.body.history.at(-1)).toMatchObject({ action: 'skip', fromStep: 0, toStep: 2, reason: 'hotfix verified' });
+    expect((await t.request('DELETE', '/v1/experiments/skip-exp/rollout', { key: ciKey })).status).toBe(403);
+    expect((await t.admin('DELETE', '/v1/experiments/skip-exp/rollout')).status).toBe(204);
+    expect((await t.admin('GET', '/v1/experiments/skip-exp/rollout')).status).toBe(404);
+    expect((await t.admin('GET', '/v1/experiments/skip-exp')).body.traffic).toBe(40);
+    const audit = await t.dataSource.query(
+      `SELECT action FROM audit_log WHERE entity_key = 'skip-exp' AND action LIKE 'rollout.%' ORDER BY id`,
+    );
+    expect(audit.map((a: { action: string }) => a.action)).toEqual(['rollout.create', 'rollout.skip', 'rollout.delete']);
+  });
+
   it('answers 403 to a ci key on every other route of the API (iterating the OpenAPI route table)', async () => {
     const allowed = new Set([
       'GET /v1/experiments/{key}',
