@@ -144,6 +144,32 @@ describe('rollout panel', () => {
     });
   });
 
+  it('asks before a revert, says where the traffic goes, and reverts only on confirm', async () => {
+    const user = userEvent.setup();
+    const running = plan({
+      status: 'running',
+      health: 'waiting',
+      currentStep: 1,
+      lastSafeStep: 0,
+      traffic: 5,
+      revertReason: null,
+      findings: [],
+    });
+    const calls = mockFetch([
+      { url: '/v1/experiments/checkout/rollout/revert', method: 'POST', body: plan() },
+      { url: '/v1/experiments/checkout/rollout', body: running },
+    ]);
+    renderPage(<RolloutPanel experiment={experiment()} />);
+    await user.click(await screen.findByRole('button', { name: 'Revert' }));
+    const dialog = screen.getByRole('dialog', { name: 'Revert the rollout?' });
+    expect(dialog).toHaveTextContent('The traffic goes back to step 1 (1%)');
+    expect(calls.filter((c) => c.method === 'POST')).toHaveLength(0);
+    await user.click(within(dialog).getByRole('button', { name: 'Revert' }));
+    await waitFor(() => expect(screen.queryByRole('dialog')).toBeNull());
+    expect(calls.find((c) => c.method === 'POST')).toMatchObject({ url: '/v1/experiments/checkout/rollout/revert' });
+    expect(await screen.findByText('Why it reverted')).toBeInTheDocument();
+  });
+
   it('parses step lists', () => {
     expect(parseSteps('1, 5, 20%, 100')).toEqual([1, 5, 20, 100]);
     expect(parseSteps('')).toMatch(/at least one/);

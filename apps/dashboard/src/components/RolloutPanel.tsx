@@ -4,6 +4,7 @@ import { useState } from 'react';
 import { ApiError, errorMessage } from '../api/client';
 import { useApi, useCan } from '../hooks/session';
 import { formatDateTime } from '../lib/format';
+import { ConfirmDialog } from './Dialog';
 
 type StepState = 'done' | 'current' | 'pending';
 
@@ -124,9 +125,11 @@ export function RolloutPanel({ experiment }: { experiment: ExperimentDto }) {
     retry: false,
     refetchInterval: 10_000,
   });
+  const [confirmRevert, setConfirmRevert] = useState(false);
   const command = useMutation({
     mutationFn: (c: 'pause' | 'resume' | 'advance' | 'revert') => api.rollouts.command(experiment.key, c),
     onSuccess: (p) => {
+      setConfirmRevert(false);
       queryClient.setQueryData(['rollout', experiment.key], p);
       void queryClient.invalidateQueries({ queryKey: ['experiment', experiment.key] });
       void queryClient.invalidateQueries({ queryKey: ['audit'] });
@@ -163,13 +166,32 @@ export function RolloutPanel({ experiment }: { experiment: ExperimentDto }) {
             Advance now
           </button>
           {!(plan.data.status === 'reverted' && plan.data.currentStep === null) && (
-            <button type="button" className="btn btn-danger" onClick={() => command.mutate('revert')} disabled={command.isPending}>
+            <button type="button" className="btn btn-danger" onClick={() => setConfirmRevert(true)} disabled={command.isPending}>
               Revert
             </button>
           )}
         </div>
       )}
-      {command.error && (
+      {confirmRevert && plan.data && (
+        <ConfirmDialog
+          title="Revert the rollout?"
+          description={
+            plan.data.onHarm === 'zero' ||
+            plan.data.lastSafeStep === null ||
+            plan.data.currentStep === null ||
+            plan.data.lastSafeStep >= plan.data.currentStep
+              ? 'The traffic goes to 0 %: nobody new is assigned; the buckets return to the layer, and a later resume takes the same ones back.'
+              : `The traffic goes back to step ${plan.data.lastSafeStep + 1} (${plan.data.steps[plan.data.lastSafeStep].traffic}%): the newest buckets are released; units in the kept ones stay, in their variant.`
+          }
+          confirmLabel="Revert"
+          danger
+          busy={command.isPending}
+          error={command.error ? errorMessage(command.error) : null}
+          onConfirm={() => command.mutate('revert')}
+          onCancel={() => setConfirmRevert(false)}
+        />
+      )}
+      {command.error && !confirmRevert && (
         <p className="field-error" role="alert">
           {errorMessage(command.error)}
         </p>
