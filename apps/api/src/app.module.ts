@@ -20,6 +20,7 @@ import { HoldoutModule } from './modules/holdout/holdout.module';
 import { LayerModule } from './modules/layer/layer.module';
 import { MetricModule } from './modules/metric/metric.module';
 import { ResultModule } from './modules/result/result.module';
+import { RolloutModule } from './modules/rollout/rollout.module';
 import { Telemetry } from './modules/telemetry/telemetry';
 import { TelemetryModule } from './modules/telemetry/telemetry.module';
 import { UserModule } from './modules/user/user.module';
@@ -27,7 +28,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Feature modules, in one list so a newcomer sees every capability at a glance. */
-export const FEATURE_MODULES = [HealthModule, ApiKeyModule, UserModule, AuditModule, LayerModule, MetricModule, ExperimentModule, AssignmentModule, EventModule, AnalysisModule, ResultModule, GuardrailModule, InteractionModule, ExportModule, TelemetryModule, HoldoutModule];
+export const FEATURE_MODULES = [HealthModule, ApiKeyModule, UserModule, AuditModule, LayerModule, MetricModule, ExperimentModule, AssignmentModule, EventModule, AnalysisModule, ResultModule, GuardrailModule, RolloutModule, InteractionModule, ExportModule, TelemetryModule, HoldoutModule];
 
 @Module({})
 export class AppModule {

@@ -19,7 +19,8 @@ const nameSchema = storable(z.string().trim().min(1).max(200));
 const descriptionSchema = storable(z.string().max(5000));
 
 // ---------- API keys ----------
-export const API_KEY_TYPES = ['admin', 'sdk-server', 'sdk-client'] as const;
+/** `ci`: deployment pipelines — may only read an experiment's state and advance, pause, resume or revert its rollout. */
+export const API_KEY_TYPES = ['admin', 'sdk-server', 'sdk-client', 'ci'] as const;
 export type ApiKeyType = (typeof API_KEY_TYPES)[number];
 
 export const createApiKeySchema = z.object({ name: nameSchema, type: z.enum(API_KEY_TYPES) }).strict();

@@ -21,6 +21,8 @@ export const ERROR_CODES = {
   holdout_locked: { status: 409, message: "A holdout's share and salt cannot change: units would move between the holdout and the rest." },
   too_many_holdouts: { status: 409, message: 'The number of holdouts is at its limit; delete one first.' },
   insufficient_capacity: { status: 409, message: 'The layer does not have enough free buckets.' },
+  rollout_exists: { status: 409, message: 'The experiment already has a rollout plan.' },
+  rollout_conflict: { status: 409, message: "That rollout command does not fit the plan's current state." },
   payload_too_large: { status: 413, message: 'The request body is too large.' },
   unsupported_media_type: { status: 415, message: 'Unsupported content type.' },
   uri_too_long: { status: 414, message: 'A path parameter is too long.' },

@@ -9,5 +9,6 @@ export * from './text';
 export * from './issue-messages';
 export * from './users';
 export * from './values';
+export * from './rollouts';
 export * from './holdouts';
 export * from './interactions';

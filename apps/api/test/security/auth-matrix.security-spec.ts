@@ -47,6 +47,15 @@ const ROUTES: Record<string, Scope> = {
   'POST /v1/experiments/{key}/conclude': 'write',
   'POST /v1/experiments/{key}/rerandomize': 'write',
   'GET /v1/experiments/{key}/results': 'read',
+  // Rollout plans (docs/rollouts.md); the ci-key rows are in CI_ROUTES.
+  'POST /v1/experiments/{key}/rollout': 'write',
+  'GET /v1/experiments/{key}/rollout': 'read',
+  'DELETE /v1/experiments/{key}/rollout': 'write',
+  'POST /v1/experiments/{key}/rollout/pause': 'write',
+  'POST /v1/experiments/{key}/rollout/resume': 'write',
+  'POST /v1/experiments/{key}/rollout/advance': 'write',
+  'POST /v1/experiments/{key}/rollout/revert': 'write',
+  'POST /v1/experiments/{key}/rollout/skip': 'write',
   // The experiments list's rows: everyone who may read the list.
   'GET /v1/experiments/summaries': 'read',
   // Recompute winsorization caps now (an operation on the analysis engine).
@@ -73,13 +82,24 @@ const ROUTES: Record<string, Scope> = {
   'POST /v1/users/{id}/password': 'admin',
 };
 
-type Caller = 'no auth' | 'sdk-client key' | 'sdk-server key' | 'admin key' | 'viewer' | 'experimenter' | 'admin';
-const CALLERS: Caller[] = ['no auth', 'sdk-client key', 'sdk-server key', 'admin key', 'viewer', 'experimenter', 'admin'];
+/** The only routes a `ci` key (deployment pipelines) reaches, besides the public ones. */
+const CI_ROUTES = new Set([
+  'GET /v1/experiments/{key}',
+  'GET /v1/experiments/{key}/rollout',
+  'POST /v1/experiments/{key}/rollout/pause',
+  'POST /v1/experiments/{key}/rollout/resume',
+  'POST /v1/experiments/{key}/rollout/advance',
+  'POST /v1/experiments/{key}/rollout/revert',
+]);
+
+type Caller = 'no auth' | 'sdk-client key' | 'sdk-server key' | 'ci key' | 'admin key' | 'viewer' | 'experimenter' | 'admin';
+const CALLERS: Caller[] = ['no auth', 'sdk-client key', 'sdk-server key', 'ci key', 'admin key', 'viewer', 'experimenter', 'admin'];
 
 /** What the caller gets from a route of this scope: through (any answer but 401/403), or refused with 401/403. */
-function expected(scope: Scope, caller: Caller): 'through' | 401 | 403 {
+function expected(route: string, scope: Scope, caller: Caller): 'through' | 401 | 403 {
   if (scope === 'public') return 'through';
   if (caller === 'no auth') return 401;
+  if (caller === 'ci key') return CI_ROUTES.has(route) ? 'through' : 403;
   const isKey = caller.endsWith('key');
   // SDK routes are for machines: every key, no person (not even an admin).
   if (scope === 'sdk') return isKey ? 'through' : 403;
@@ -100,7 +120,7 @@ beforeAll(async () => {
   t = await createTestApp();
   await t.listen();
   keys['admin key'] = TEST_ADMIN_KEY;
-  for (const type of ['sdk-client', 'sdk-server'] as const) {
+  for (const type of ['sdk-client', 'sdk-server', 'ci'] as const) {
     keys[`${type} key`] = (
       await http(t, 'POST', '/v1/api-keys', { key: TEST_ADMIN_KEY, body: { name: `matrix ${type}`, type } })
     ).body.secret;
@@ -142,7 +162,7 @@ describe('auth matrix', () => {
       for (const caller of CALLERS) {
         // No body: routes refuse it after authentication (400), so what is seen here is the guard's verdict.
         const res = await http(t, method, fill(path), { key: keys[caller], session: people[caller] });
-        const want = expected(ROUTES[route], caller);
+        const want = expected(route, ROUTES[route], caller);
         const got = res.status === 401 || res.status === 403 ? res.status : 'through';
         if (got !== want)
           wrong.push(`${route} as ${caller}: expected ${want}, got ${res.status} ${JSON.stringify(res.body).slice(0, 160)}`);

@@ -1,6 +1,8 @@
 import type {
   ApiKeyDto,
   ApiKeyType,
+  CreateRolloutRequest,
+  RolloutPlanDto,
   AuditEntryDto,
   BucketLedgerEntryDto,
   CreateExperimentRequest,
@@ -89,6 +91,12 @@ export function endpoints(api: ApiClient) {
       timeseries: (key: string) => api.request<ExperimentTimeseriesDto>('GET', `/v1/experiments/${enc(key)}/results/timeseries`),
       exportResults: (key: string, format: 'csv' | 'json') => api.download(`/v1/experiments/${enc(key)}/export`, { format }),
       exportUnits: (key: string) => api.download(`/v1/experiments/${enc(key)}/export/units`, { format: 'csv' }),
+    },
+    rollouts: {
+      get: (key: string) => api.request<RolloutPlanDto>('GET', `/v1/experiments/${enc(key)}/rollout`),
+      create: (key: string, body: CreateRolloutRequest) => api.request<RolloutPlanDto>('POST', `/v1/experiments/${enc(key)}/rollout`, { body }),
+      command: (key: string, command: 'pause' | 'resume' | 'advance' | 'revert', body: { reason?: string; to?: 'last_safe' | 'zero' } = {}) =>
+        api.request<RolloutPlanDto>('POST', `/v1/experiments/${enc(key)}/rollout/${command}`, { body }),
     },
     holdouts: {
       list: (q: PageQuery = {}) => api.request<Page<HoldoutDto>>('GET', '/v1/holdouts', { query: { ...q } }),

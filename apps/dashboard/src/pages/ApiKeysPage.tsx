@@ -14,6 +14,7 @@ const TYPE_HELP: Record<ApiKeyType, string> = {
   admin: 'Full access to configuration and this dashboard. Keep it secret.',
   'sdk-server': 'For server-side SDKs: assignment and events. Keep it on your servers.',
   'sdk-client': 'For browsers and mobile apps: assignment and events only.',
+  ci: "For deployment pipelines: reads an experiment's state and advances, pauses, resumes or reverts its rollout — nothing else.",
 };
 
 export function ApiKeysPage() {

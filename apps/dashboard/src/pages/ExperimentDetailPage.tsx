@@ -4,6 +4,7 @@ import { ApiError } from '../api/client';
 import { BucketBar } from '../components/BucketBar';
 import { LifecycleActions } from '../components/LifecycleActions';
 import { ResultsPanel } from '../components/results/ResultsPanel';
+import { RolloutPanel } from '../components/RolloutPanel';
 import { EmptyState, ErrorState, Loading } from '../components/States';
 import { StatusBadge } from '../components/StatusBadge';
 import { useAudit, useExperiment, useLayer, useMetrics } from '../hooks/queries';
@@ -115,6 +116,7 @@ export function ExperimentDetailPage() {
           <ResultsPanel experiment={e} />
         </div>
       )}
+      {e.status !== 'draft' && <RolloutPanel experiment={e} />}
       <History experiment={e} />
     </section>
   );

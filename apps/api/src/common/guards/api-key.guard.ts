@@ -6,7 +6,8 @@ import { AppException } from '../errors/app.exception';
 import { ApiKeyService } from '../../modules/api-key/api-key.service';
 import { SessionService } from '../../modules/user/session.service';
 import { csrfTokenMatches, CSRF_HEADER, isSameOrigin, sessionTokenOf } from '../../modules/user/session-cookie';
-import { AUTH_SCOPE, type AuthScope } from './auth.decorator';
+import { AUTH_SCOPE, CI_ALLOWED, type AuthScope } from './auth.decorator';
+import { CI_ONLY } from './ci-only';
 import { keyPrincipal, type Principal } from './principal';
 
 const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -14,7 +15,7 @@ const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
 /**
  * Authenticates every route marked with @Auth, two ways:
  * - machines: `Authorization: Bearer <key>` against the in-memory key map (no query). SDK keys
- *   reach only `sdk`/`any` routes; an admin key reaches everything.
+ *   reach only `sdk`/`any` routes; a `ci` key only routes marked @CiAllowed; an admin key reaches everything.
  * - people: the session cookie (SessionService, one indexed query), with the CSRF token header on
  *   every unsafe method, and the person's role checked against the route's scope.
  * A request with an Authorization header is judged by its key alone, even if it carries a cookie.
@@ -35,7 +36,9 @@ export class ApiKeyGuard implements CanActivate {
     const authorization = request.headers.authorization;
     if (authorization !== undefined) {
       const key = this.keys.authenticateBearer(authorization, request.ip);
-      if (scope !== 'sdk' && scope !== 'any' && key.type !== 'admin') {
+      if (key.type === 'ci') {
+        if (this.reflector.get<boolean | undefined>(CI_ALLOWED, context.getHandler()) !== true) throw CI_ONLY;
+      } else if (scope !== 'sdk' && scope !== 'any' && key.type !== 'admin') {
         throw new AppException('forbidden', `This endpoint needs an admin key or a signed-in person; this is a ${key.type} key.`);
       }
       request.principal = keyPrincipal(key);

@@ -14,6 +14,13 @@ export const AUTH_SCOPE = 'strata:auth-scope';
 
 export const Auth = (scope: AuthScope): MethodDecorator & ClassDecorator => SetMetadata(AUTH_SCOPE, scope);
 
+export const CI_ALLOWED = 'strata:ci-allowed';
+/**
+ * Also open to `ci` keys (deployment pipelines), which reach nothing else: reading an
+ * experiment's state and its rollout, and advancing, pausing, resuming or reverting the rollout.
+ */
+export const CiAllowed = (): MethodDecorator => SetMetadata(CI_ALLOWED, true);
+
 export const CurrentPrincipal = createParamDecorator((_: unknown, ctx: ExecutionContext): Principal => {
   const request = ctx.switchToHttp().getRequest<{ principal?: Principal }>();
   if (!request.principal) throw new Error('CurrentPrincipal used on a route without @Auth');

@@ -21,7 +21,8 @@ export interface TickContext {
  * one after another, outside the tick's transaction and after its commit, in a chain of their
  * own so a slow consumer (a webhook) never delays the next tick or a results read.
  *
- * Today: the guardrail and SRM checks (GuardrailService). Next: sequential SRM
+ * Today: the guardrail and SRM checks (GuardrailService), then progressive rollouts
+ * (RolloutService: advance or revert a plan's step on the same statistics, docs/rollouts.md). Next: sequential SRM
  * (Dirichlet-multinomial e-value) and persisted monotone sequential state (running minimum
  * p-value, running intersection of confidence sequences) per experiment × metric × variant ×
  * analysis configuration, kept in `analysis_sequential_state` (migration 1764100000000): a

@@ -1,7 +1,7 @@
 import { createHash, randomBytes } from 'node:crypto';
 import type { ApiKeyType } from '@strata/contracts';
 
-const PREFIXES: Record<ApiKeyType, string> = { admin: 'sk_admin_', 'sdk-server': 'sk_server_', 'sdk-client': 'pk_client_' };
+const PREFIXES: Record<ApiKeyType, string> = { admin: 'sk_admin_', 'sdk-server': 'sk_server_', 'sdk-client': 'pk_client_', ci: 'sk_ci_' };
 
 export function generateSecret(type: ApiKeyType): string {
   return `${PREFIXES[type]}${randomBytes(24).toString('base64url')}`;

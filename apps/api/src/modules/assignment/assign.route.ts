@@ -4,6 +4,7 @@ import type { IncomingHttpHeaders } from 'node:http';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { AppException } from '../../common/errors/app.exception';
 import { renderError } from '../../common/errors/render-error';
+import { CI_ONLY } from '../../common/guards/ci-only';
 import type { FastRoutes } from '../../common/http/fast-routes';
 import { parseOrThrow } from '../../common/pipes/zod-validation.pipe';
 import type { ApiKeyService } from '../api-key/api-key.service';
@@ -41,6 +42,7 @@ export function registerAssignRoute(
   const answer = (headers: IncomingHttpHeaders, client: string, body: unknown): string | Promise<string> => {
     if (headers.authorization === undefined) throw sessionTokenOf(headers.cookie) === null ? new AppException('unauthorized') : SDK_ONLY;
     const key = keys.authenticateBearer(headers.authorization, client);
+    if (key.type === 'ci') throw CI_ONLY;
     const input = parseOrThrow(assignRequestSchema, body);
     if (input.logExposures !== true) {
       const reply = assignments.assignmentsFor(input);

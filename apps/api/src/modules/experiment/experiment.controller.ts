@@ -14,7 +14,7 @@ import {
   type Page,
 } from '@strata/contracts';
 import { z } from 'zod';
-import { Auth, CurrentPrincipal } from '../../common/guards/auth.decorator';
+import { Auth, CiAllowed, CurrentPrincipal } from '../../common/guards/auth.decorator';
 import type { Principal } from '../../common/guards/principal';
 import { ApiZodBody, ApiZodQuery } from '../../common/http/openapi';
 import { parseOrThrow } from '../../common/pipes/zod-validation.pipe';
@@ -42,6 +42,7 @@ export class ExperimentController {
     return this.experiments.list(parseOrThrow(listExperimentsQuerySchema, query, 'query'));
   }
 
+  @CiAllowed()
   @Get(':key')
   get(@Param() params: unknown): Promise<ExperimentDto> {
     return this.experiments.get(parseOrThrow(keyParam, params, 'params').key);

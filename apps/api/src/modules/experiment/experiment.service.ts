@@ -229,10 +229,15 @@ export class ExperimentService {
 
   /** Ramping up only adds buckets (units already in stay in); ramping down releases the newest. */
   ramp(principal: Principal, key: string, traffic: number): Promise<ExperimentDto> {
-    return this.change(principal, key, 'experiment.ramp', async (manager, e) => {
+    return this.dataSource.transaction((manager) => this.rampIn(manager, principal, key, traffic));
+  }
+
+  /** `ramp` inside the caller's transaction (a rollout step change commits with its plan and history). */
+  rampIn(manager: EntityManager, principal: Principal, key: string, traffic: number, action = 'experiment.ramp'): Promise<ExperimentDto> {
+    return this.changeIn(manager, principal, key, action, async (m, e) => {
       this.expectStatus(e, ['draft', 'running'], 'ramp');
       e.trafficBuckets = trafficToBuckets(traffic);
-      if (e.status === 'running') await this.ledger.resize(manager, e.layerKey, e.key, e.trafficBuckets);
+      if (e.status === 'running') await this.ledger.resize(m, e.layerKey, e.key, e.trafficBuckets);
     });
   }
 
@@ -329,16 +334,25 @@ export class ExperimentService {
     mutate: (manager: EntityManager, e: ExperimentEntity) => Promise<void>,
     options: { affectsServedConfig?: boolean } = {},
   ): Promise<ExperimentDto> {
-    return this.dataSource.transaction(async (manager) => {
-      const e = await manager.findOne(ExperimentEntity, { where: { key }, lock: { mode: 'pessimistic_write' } });
-      if (!e) throw new NotFoundException('experiment', key);
-      const before = toExperimentDto(e, await this.ledger.rangesOf(manager, key));
-      await mutate(manager, e);
-      const saved = await manager.save(e);
-      const after = toExperimentDto(saved, await this.ledger.rangesOf(manager, key));
-      await this.audit.record(manager, principal, { action, entityType: 'experiment', entityKey: key, before, after, affectsServedConfig: options.affectsServedConfig });
-      return after;
-    });
+    return this.dataSource.transaction((manager) => this.changeIn(manager, principal, key, action, mutate, options));
+  }
+
+  private async changeIn(
+    manager: EntityManager,
+    principal: Principal,
+    key: string,
+    action: string,
+    mutate: (manager: EntityManager, e: ExperimentEntity) => Promise<void>,
+    options: { affectsServedConfig?: boolean } = {},
+  ): Promise<ExperimentDto> {
+    const e = await manager.findOne(ExperimentEntity, { where: { key }, lock: { mode: 'pessimistic_write' } });
+    if (!e) throw new NotFoundException('experiment', key);
+    const before = toExperimentDto(e, await this.ledger.rangesOf(manager, key));
+    await mutate(manager, e);
+    const saved = await manager.save(e);
+    const after = toExperimentDto(saved, await this.ledger.rangesOf(manager, key));
+    await this.audit.record(manager, principal, { action, entityType: 'experiment', entityKey: key, before, after, affectsServedConfig: options.affectsServedConfig });
+    return after;
   }
 
   private async checkReferences(

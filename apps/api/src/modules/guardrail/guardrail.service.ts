@@ -18,7 +18,7 @@ import { WebhookService } from './webhook.service';
 const GUARDRAILS = systemActor('guardrails');
 
 /** Guardrails use the nominal alpha: one sequential test per guardrail × treatment, valid at every peek. */
-const GUARDRAIL_ALPHA = 0.05;
+export const GUARDRAIL_ALPHA = 0.05;
 
 export interface GuardrailFinding {
   kind: 'guardrail_harm' | 'srm';

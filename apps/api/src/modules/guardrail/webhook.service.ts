@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, Optional } from '@nestjs/common';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { Telemetry } from '../telemetry/telemetry';
 
-export interface WebhookNotice {
+export interface GuardrailNotice {
   type: 'experiment.auto_stopped' | 'experiment.alert';
   experiment: string;
   reason: string;
@@ -10,12 +10,30 @@ export interface WebhookNotice {
   at: string;
 }
 
+/** Every rollout step change (modules/rollout): a revert, or any other move of the plan. */
+export interface RolloutNotice {
+  type: 'rollout.reverted' | 'rollout.step_changed';
+  experiment: string;
+  action: string;
+  fromStep: number | null;
+  toStep: number | null;
+  /** The experiment's traffic after the change, percent. */
+  traffic: number;
+  status: string;
+  reason: string;
+  actor: string;
+  details: Record<string, unknown>;
+  at: string;
+}
+
+export type WebhookNotice = GuardrailNotice | RolloutNotice;
+
 /** Bounded retries: 1 try + 4 retries with exponential backoff (base, 2×, 4×, 8×), 5 s timeout each. */
 export const WEBHOOK_ATTEMPTS = 5;
 export const WEBHOOK_TIMEOUT_MS = 5000;
 
 /**
- * Posts guardrail notices to STRATA_WEBHOOK_URL. Never throws: a webhook outage must not stop
+ * Posts guardrail and rollout notices to STRATA_WEBHOOK_URL. Never throws: a webhook outage must not stop
  * the guardrail job from protecting the next experiment.
  */
 @Injectable()
@@ -31,7 +49,9 @@ export class WebhookService {
 
   /** Every guardrail action passes here (with or without a webhook URL): the metrics count it. */
   async notify(notice: WebhookNotice, url = this.config.webhookUrl): Promise<boolean> {
-    this.telemetry?.observeGuardrailAction(notice.type === 'experiment.auto_stopped' ? 'auto_stop' : 'alert');
+    if (notice.type === 'experiment.auto_stopped' || notice.type === 'experiment.alert')
+      this.telemetry?.observeGuardrailAction(notice.type === 'experiment.auto_stopped' ? 'auto_stop' : 'alert');
+    else if (notice.type === 'rollout.reverted') this.telemetry?.observeGuardrailAction('rollout_revert');
     if (!url) return false;
     const body = JSON.stringify(notice);
     for (let attempt = 1; attempt <= WEBHOOK_ATTEMPTS; attempt++) {
