@@ -1,6 +1,6 @@
 import { EXPERIMENT_STATUSES, type ExperimentDto, type ExperimentStatus, type ExperimentSummaryDto } from '@strata/contracts';
-import { useMemo, useState } from 'react';
-import { Link } from 'react-router-dom';
+import { useMemo } from 'react';
+import { Link, useSearchParams } from 'react-router-dom';
 import { ApiError } from '../api/client';
 import { DataTable, type Column } from '../components/DataTable';
 import { Badge, StatusBadge } from '../components/StatusBadge';
@@ -93,10 +93,24 @@ function experimentColumns(stateOf: (e: ExperimentDto) => SummaryState | null): 
 }
 
 export function ExperimentsPage() {
-  const [status, setStatus] = useState<ExperimentStatus | ''>('');
-  const [layer, setLayer] = useState('');
-  const [search, setSearch] = useState('');
-  const [offset, setOffset] = useState(0);
+  // Page, search and filters live in the URL: a reload, a shared link or Back shows the same list.
+  const [params, setParams] = useSearchParams();
+  const status: ExperimentStatus | '' = EXPERIMENT_STATUSES.find((x) => x === params.get('status')) ?? '';
+  const layer = params.get('layer') ?? '';
+  const search = params.get('q') ?? '';
+  const offset = Math.max(0, Number(params.get('offset')) || 0);
+  /** Sets one parameter; a new search or filter starts again at the first page. */
+  const setParam = (name: 'status' | 'layer' | 'q' | 'offset', value: string) => {
+    const next = new URLSearchParams(params);
+    if (value) next.set(name, value);
+    else next.delete(name);
+    if (name !== 'offset') next.delete('offset');
+    setParams(next, { replace: name !== 'offset' });
+  };
+  const setStatus = (v: ExperimentStatus | '') => setParam('status', v);
+  const setLayer = (v: string) => setParam('layer', v);
+  const setSearch = (v: string) => setParam('q', v);
+  const setOffset = (o: number) => setParam('offset', o > 0 ? String(o) : '');
   const debounced = useDebounced(search.trim());
   const query = { status: status || undefined, layer: layer || undefined, search: debounced || undefined, limit: PAGE, offset };
   const experiments = useExperiments(query);
@@ -135,7 +149,6 @@ export function ExperimentsPage() {
             value={search}
             onChange={(e) => {
               setSearch(e.target.value);
-              setOffset(0);
             }}
           />
         </div>
@@ -146,7 +159,6 @@ export function ExperimentsPage() {
             value={status}
             onChange={(e) => {
               setStatus(e.target.value as ExperimentStatus | '');
-              setOffset(0);
             }}
           >
             <option value="">All statuses</option>
@@ -164,7 +176,6 @@ export function ExperimentsPage() {
             value={layer}
             onChange={(e) => {
               setLayer(e.target.value);
-              setOffset(0);
             }}
           >
             <option value="">All layers</option>
