@@ -149,6 +149,24 @@ const [strataOne, , gbOne] = measure(
   },
 );
 
+console.log('\n(d) the same snapshot with a 5 % holdout covering every layer (issue 17): one more hash per layer');
+const withHoldout = compileSnapshot({ ...snapshot, holdouts: [{ key: 'h', salt: 'bench-holdout', share: 0.05, layers: null }] }, undefined, { regex: compileRe2 });
+measure(
+  {
+    name: 'strata evaluate(compiled + holdout, id, attributes)',
+    iterations: 200_000,
+    body: (i) => evaluate(withHoldout, ids[i & mask], attrs[i & mask]).length,
+  },
+  {
+    name: 'strata evaluateExperiment(compiled + holdout, key, id, attributes)',
+    iterations: 1_000_000,
+    body: (i) => {
+      const a = evaluateExperiment(withHoldout, 'exp-1', ids[i & mask], attrs[i & mask]);
+      return a === null ? 0 : a.variant.length;
+    },
+  },
+);
+
 console.log(
   `\nall layers: strata ${(strataAll / 1000).toFixed(2)} µs vs growthbook ${(gbAll / 1000).toFixed(2)} µs (${(gbAll / strataAll).toFixed(1)}× faster); target ≤ 3 µs: ${strataAll <= 3000 ? 'met' : 'MISSED'}`,
 );

@@ -22,6 +22,9 @@ import { AddConcludedToExperiments1764101000000 } from './1764101000000-AddConcl
 import { CreateUsers1764103000000 } from './1764103000000-CreateUsers';
 import { AddActorToAuditLog1764103001000 } from './1764103001000-AddActorToAuditLog';
 import { AddValuesToExperiments1764105000000 } from './1764105000000-AddValuesToExperiments';
+import { CreateHoldouts1764120000000 } from './1764120000000-CreateHoldouts';
+import { CreateAnalysisInteractions1764130000000 } from './1764130000000-CreateAnalysisInteractions';
+import { AddMinDurationDaysToExperiments1764140000000 } from './1764140000000-AddMinDurationDaysToExperiments';
 
 export const migrations = [
   CreateApiKeys1764000000000,
@@ -44,4 +47,7 @@ export const migrations = [
   CreateUsers1764103000000,
   AddActorToAuditLog1764103001000,
   AddValuesToExperiments1764105000000,
+  CreateHoldouts1764120000000,
+  CreateAnalysisInteractions1764130000000,
+  AddMinDurationDaysToExperiments1764140000000,
 ];

@@ -14,7 +14,9 @@ import { EventModule } from './modules/event/event.module';
 import { ExperimentModule } from './modules/experiment/experiment.module';
 import { ExportModule } from './modules/export/export.module';
 import { GuardrailModule } from './modules/guardrail/guardrail.module';
+import { InteractionModule } from './modules/interaction/interaction.module';
 import { HealthModule } from './modules/health/health.module';
+import { HoldoutModule } from './modules/holdout/holdout.module';
 import { LayerModule } from './modules/layer/layer.module';
 import { MetricModule } from './modules/metric/metric.module';
 import { ResultModule } from './modules/result/result.module';
@@ -25,7 +27,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Feature modules, in one list so a newcomer sees every capability at a glance. */
-export const FEATURE_MODULES = [HealthModule, ApiKeyModule, UserModule, AuditModule, LayerModule, MetricModule, ExperimentModule, AssignmentModule, EventModule, AnalysisModule, ResultModule, GuardrailModule, ExportModule, TelemetryModule];
+export const FEATURE_MODULES = [HealthModule, ApiKeyModule, UserModule, AuditModule, LayerModule, MetricModule, ExperimentModule, AssignmentModule, EventModule, AnalysisModule, ResultModule, GuardrailModule, InteractionModule, ExportModule, TelemetryModule, HoldoutModule];
 
 @Module({})
 export class AppModule {

@@ -5,6 +5,7 @@ import { Layout } from './components/Layout';
 import { Loading } from './components/States';
 import { SessionProvider, useSession } from './hooks/session';
 import { ExperimentsPage } from './pages/ExperimentsPage';
+import { HoldoutsPage } from './pages/HoldoutsPage';
 import { NotAllowedPage, NotFoundPage } from './pages/NotFoundPage';
 import { SignInPage } from './pages/SignInPage';
 
@@ -14,6 +15,7 @@ import { SignInPage } from './pages/SignInPage';
 // (the entry's budget is checked by e2e/bundle-budget.e2e-spec.ts).
 // `.js`: the repo-wide type check resolves like node16; Vite and Vitest map it to the .tsx file.
 const ExperimentDetailPage = lazy(() => import('./pages/ExperimentDetailPage.js').then((m) => ({ default: m.ExperimentDetailPage })));
+const HoldoutDetailPage = lazy(() => import('./pages/HoldoutDetailPage.js').then((m) => ({ default: m.HoldoutDetailPage })));
 const ExperimentFormPage = lazy(() => import('./pages/ExperimentFormPage.js').then((m) => ({ default: m.ExperimentFormPage })));
 const LayersPage = lazy(() => import('./pages/LayersPage.js').then((m) => ({ default: m.LayersPage })));
 const MetricsPage = lazy(() => import('./pages/MetricsPage.js').then((m) => ({ default: m.MetricsPage })));
@@ -90,6 +92,15 @@ export function AppRoutes() {
           element={
             <Deferred>
               <MetricsPage />
+            </Deferred>
+          }
+        />
+        <Route path="holdouts" element={<HoldoutsPage />} />
+        <Route
+          path="holdouts/:key"
+          element={
+            <Deferred>
+              <HoldoutDetailPage />
             </Deferred>
           }
         />

@@ -27,6 +27,7 @@ export function experiment(overrides: Partial<ExperimentDto> = {}): ExperimentDt
     secondaryMetrics: [],
     guardrailMetrics: [],
     plannedSampleSize: null,
+    minDurationDays: null,
     autoStop: true,
     salt: 'checkout',
     shippedVariant: null,

@@ -1,4 +1,4 @@
-import type { Assignment, ConfigSnapshot, SnapshotExperiment, TargetingRule, ValueType, VariantValue } from '@strata/contracts';
+import type { Assignment, ConfigSnapshot, SnapshotExperiment, SnapshotHoldout, TargetingRule, ValueType, VariantValue } from '@strata/contracts';
 import { hashPrefix, type HashPrefix } from './murmur3';
 import type { RegexCompiler } from './regex';
 import { compileTargeting, type Predicate } from './targeting';
@@ -22,6 +22,21 @@ export interface ForcedEntry {
   readonly expiresAtIso: string | null;
 }
 
+/** A holdout: units with MurmurHash3(`${salt}:${unitId}`) / 2^32 < share get nothing in its layers. */
+export interface CompiledHoldout {
+  readonly key: string;
+  readonly salt: string;
+  /** Hash state after `${salt}:`. */
+  readonly prefix: HashPrefix;
+  readonly share: number;
+  /** null = every layer. */
+  readonly layers: readonly string[] | null;
+  /** `holdout:<key>`: the experiment key its exposures carry. */
+  readonly exposureKey: string;
+  /** Its index in `CompiledSnapshot.holdouts`. */
+  readonly index: number;
+}
+
 export interface CompiledLayer {
   readonly key: string;
   readonly salt: string;
@@ -41,6 +56,8 @@ export interface CompiledLayer {
    * so layer exclusivity holds for forced units too. Null when the layer has no forced variants.
    */
   readonly forcedUnits: ReadonlyMap<string, readonly { slot: number; expiresAt: number }[]> | null;
+  /** Holdouts covering this layer (their units get no assignment here, not even a shipped one); null when none. */
+  readonly holdouts: readonly CompiledHoldout[] | null;
 }
 
 export interface CompiledExperiment {
@@ -80,6 +97,14 @@ export interface CompiledSnapshot {
   readonly orphans: readonly CompiledExperiment[];
   /** Experiments with a valueType, in snapshot order (their defaults go into assignment replies). */
   readonly valued: readonly CompiledExperiment[];
+  /** Every holdout of the snapshot, in snapshot order. */
+  readonly holdouts: readonly CompiledHoldout[];
+  /**
+   * Scratch for `evaluate`: per holdout, whether the unit being evaluated is held out (1), not
+   * (0) or not hashed yet (-1), so a holdout covering many layers is hashed once per call.
+   * Evaluation is synchronous and single-threaded, so one buffer per snapshot is safe.
+   */
+  readonly holdoutMemo: Int8Array;
   /** Current time in epoch ms, read only when a forced variant with an expiry matches. */
   readonly clock: () => number;
   /** The engine `regex` conditions were compiled with (null: they are false), reused by `explain`. */
@@ -104,6 +129,7 @@ interface MutableLayer {
   experiments: CompiledExperiment[];
   simple: boolean;
   forcedUnits: Map<string, { slot: number; expiresAt: number }[]> | null;
+  holdouts: CompiledHoldout[] | null;
 }
 
 function parseExpiry(iso: string | null): number {
@@ -216,7 +242,15 @@ export function compileSnapshot(snapshot: ConfigSnapshot, now?: Date, options: C
       experiments: [],
       simple: true,
       forcedUnits: null,
+      holdouts: null,
     });
+  }
+
+  const holdouts = compileHoldouts(snapshot.holdouts ?? []);
+  for (const h of holdouts) {
+    for (const layer of layers.values()) {
+      if (h.layers === null || h.layers.includes(layer.key)) (layer.holdouts ??= []).push(h);
+    }
   }
 
   const experiments: CompiledExperiment[] = [];
@@ -262,7 +296,26 @@ export function compileSnapshot(snapshot: ConfigSnapshot, now?: Date, options: C
     byKey,
     orphans,
     valued,
+    holdouts,
+    holdoutMemo: new Int8Array(holdouts.length),
     clock,
     regex,
   };
+}
+
+const HOLDOUT_PREFIX = 'holdout:';
+
+/** First of each key wins; a share outside [0, 1] is clipped (tolerated, never thrown on). */
+function compileHoldouts(list: readonly SnapshotHoldout[]): CompiledHoldout[] {
+  const seen = new Set<string>();
+  const out: CompiledHoldout[] = [];
+  for (const h of list) {
+    if (seen.has(h.key)) continue;
+    seen.add(h.key);
+    const share = Number.isFinite(h.share) ? Math.min(1, Math.max(0, h.share)) : 0;
+    out.push(
+      Object.freeze({ key: h.key, salt: h.salt, prefix: hashPrefix(`${h.salt}:`), share, layers: h.layers === null ? null : [...h.layers], exposureKey: HOLDOUT_PREFIX + h.key, index: out.length }),
+    );
+  }
+  return out;
 }

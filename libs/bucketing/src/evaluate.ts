@@ -1,11 +1,11 @@
 import type { Assignment, Attributes, VariantValue } from '@strata/contracts';
-import { BUCKETS, type CompiledExperiment, type CompiledLayer, type CompiledSnapshot } from './compile';
+import { BUCKETS, type CompiledExperiment, type CompiledHoldout, type CompiledLayer, type CompiledSnapshot } from './compile';
 import { encodeUnit, hashEncoded, hashWithPrefix } from './murmur3';
 
 /**
  * Hot path. Everything in this file runs per unit per request (API) or per getVariant (SDK):
  * no allocation beyond the result array, no I/O, no clock read unless a forced variant with an
- * expiry matches, at most two hashes per layer. Assignment objects are frozen and shared.
+ * expiry matches, at most two hashes per layer (plus one per holdout, once per call in `evaluate`). Assignment objects are frozen and shared.
  * The unit id is UTF-8-encoded once per call (`encodeUnit`) and every hash reads those bytes.
  */
 
@@ -27,6 +27,36 @@ export function pickVariant(cumulative: Float64Array, u: number): number {
   const last = cumulative.length - 1;
   for (let i = 0; i < last; i++) if (u < cumulative[i]) return i;
   return last;
+}
+
+/** Whether the unit is held out by `h`: MurmurHash3(`${h.salt}:${unitId}`) / 2^32 < h.share. */
+export function inHoldout(h: CompiledHoldout, unitId: string): boolean {
+  return hashWithPrefix(h.prefix, unitId) / TWO_TO_32 < h.share;
+}
+
+/** The first of `holdouts` holding the encoded unit out, or null. One hash per holdout. */
+function holdingOut(holdouts: readonly CompiledHoldout[], len: number): CompiledHoldout | null {
+  for (let i = 0; i < holdouts.length; i++) if (hashEncoded(holdouts[i].prefix, len) / TWO_TO_32 < holdouts[i].share) return holdouts[i];
+  return null;
+}
+
+/** Like holdingOut, remembering each holdout's answer for this call in `memo` (reset per unit by `evaluate`). */
+function heldOutMemo(memo: Int8Array, holdouts: readonly CompiledHoldout[], len: number): boolean {
+  for (let i = 0; i < holdouts.length; i++) {
+    const h = holdouts[i];
+    let m = memo[h.index];
+    if (m < 0) memo[h.index] = m = hashEncoded(h.prefix, len) / TWO_TO_32 < h.share ? 1 : 0;
+    if (m === 1) return true;
+  }
+  return false;
+}
+
+/** The holdout keeping the unit out of `layer`, or null (no holdout covers the layer, or the unit is in none). */
+export function holdoutOf(layer: CompiledLayer, unitId: string): CompiledHoldout | null {
+  const hs = layer.holdouts;
+  if (hs === null) return null;
+  for (let i = 0; i < hs.length; i++) if (inHoldout(hs[i], unitId)) return hs[i];
+  return null;
 }
 
 export function isActive(c: CompiledSnapshot, expiresAt: number): boolean {
@@ -53,16 +83,21 @@ function bucketedVariant(exp: CompiledExperiment, len: number): Assignment | nul
 /**
  * One experiment for one unit. `bucket` is the unit's bucket in the experiment's layer when the
  * caller already has it, or -1; `len` is the encoded id's byte length when the caller already
- * encoded it, or -1. The result equals the spec order forced → targeting → bucket → variant; the
- * bucket is tested before targeting only because it is cheaper and both must pass.
+ * encoded it, or -1. The result equals the spec order forced → holdout → targeting → bucket →
+ * variant; the bucket is tested before targeting only because it is cheaper and both must pass.
+ * A held-out unit gets nothing in the layer, not even a shipped winner: it sees the defaults.
  */
 function decide(c: CompiledSnapshot, exp: CompiledExperiment, unitId: string, attributes: Attributes, bucket: number, len: number): Assignment | null {
   if (exp.forced !== null) {
     const f = exp.forced.get(unitId);
     if (f !== undefined && isActive(c, f.expiresAt)) return f.assignment;
   }
-  if (exp.status === 'shipped') return exp.shipped !== null && exp.targeting(attributes) ? exp.shipped : null;
   const layer = exp.layer;
+  if (layer !== null && layer.holdouts !== null) {
+    if (len < 0) len = encodeUnit(unitId);
+    if (holdingOut(layer.holdouts, len) !== null) return null;
+  }
+  if (exp.status === 'shipped') return exp.shipped !== null && exp.targeting(attributes) ? exp.shipped : null;
   if (layer === null || exp.slot < 0) return null;
   if (len < 0) len = encodeUnit(unitId);
   const b = bucket >= 0 ? bucket : hashEncoded(layer.prefix, len) % BUCKETS;
@@ -107,8 +142,13 @@ export function evaluate(
   }
   const len = encodeUnit(unitId);
   const layers = compiled.layers;
+  const memo = compiled.holdoutMemo;
+  if (memo.length > 0) memo.fill(-1);
   for (let i = 0; i < layers.length; i++) {
     const layer = layers[i];
+    // Held out and no forced variant to honour: nothing in this layer (decide checks it otherwise).
+    // Each holdout is hashed at most once per call, however many layers it covers.
+    if (layer.holdouts !== null && layer.simple && heldOutMemo(memo, layer.holdouts, len)) continue;
     const bucket = layer.running.length > 0 ? hashEncoded(layer.prefix, len) % BUCKETS : -1;
     if (layer.simple) {
       // No shipped experiment and no forced variant in this layer: only the bucket's holder can apply.

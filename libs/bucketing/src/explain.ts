@@ -1,6 +1,6 @@
 import type { Assignment, Attributes, ConfigSnapshot, VariantValue } from '@strata/contracts';
 import { BUCKETS, compileSnapshot, FREE_BUCKET, type CompiledExperiment, type CompileOptions, type CompiledSnapshot } from './compile';
-import { forcedElsewhere, isActive, pickVariant, variantDraw } from './evaluate';
+import { forcedElsewhere, holdoutOf, isActive, pickVariant, variantDraw } from './evaluate';
 import { hashWithPrefix } from './murmur3';
 import { describeRule, findTargetingFailure, type TargetingFailure } from './targeting';
 
@@ -11,6 +11,8 @@ export type ExplainOutcome =
   /** In the snapshot but cannot assign: its layer is missing, it has no variants, or it is shipped without a shipped variant. */
   | 'not_running'
   | 'forced'
+  /** The unit is in a holdout covering the experiment's layer: no assignment there, not even a shipped one. */
+  | 'in_holdout'
   | 'targeting_failed'
   | 'shipped'
   /** The unit's bucket is held by no running experiment of the layer. */
@@ -28,6 +30,8 @@ export interface Explanation {
   assignment: Assignment | null;
   /** The unit's bucket in the layer, once the bucket step was reached. */
   bucket?: number;
+  /** The holdout keeping the unit out, for `in_holdout`. */
+  holdout?: string;
   /** The experiment holding `bucket`, when it is another one. */
   heldBy?: string;
   /** The variant draw in [0, 1), for `bucketed`. */
@@ -54,7 +58,7 @@ function isCompiled(s: ConfigSnapshot | CompiledSnapshot): s is CompiledSnapshot
 
 /**
  * Explains the assignment of one unit in one experiment, following the evaluation order:
- * forced → targeting → (shipped) → layer bucket → variant. Its `assignment` always equals
+ * forced → holdout → targeting → (shipped) → layer bucket → variant. Its `assignment` always equals
  * `evaluateExperiment` for the same input. Accepts a raw snapshot for convenience (compiled on
  * each call with `options`, so pass a compiled one in loops; `regex` conditions need
  * `options.regex` or a snapshot compiled with it).
@@ -108,6 +112,17 @@ function explainAssignment(c: CompiledSnapshot, unitId: string, attributes: Attr
       assignment: f.assignment,
       forcedExpiresAt: f.expiresAtIso,
       message: `Unit ${unit} is forced into variant "${f.assignment.variant}" of "${exp.key}"${f.expiresAtIso ? ` until ${f.expiresAtIso}` : ''}.`,
+    };
+  }
+
+  const held = exp.layer === null ? null : holdoutOf(exp.layer, unitId);
+  if (held !== null) {
+    return {
+      ...base,
+      outcome: 'in_holdout',
+      assignment: null,
+      holdout: held.key,
+      message: `Unit ${unit} is in holdout "${held.key}" (${+(held.share * 100).toFixed(2)} % of units), which covers layer "${exp.layerKey}": no assignment in "${exp.key}"; it sees the default.`,
     };
   }
 

@@ -13,9 +13,11 @@ export {
   type CompiledSnapshot,
   type CompiledLayer,
   type CompiledExperiment,
+  type CompiledHoldout,
   type ForcedEntry,
 } from './compile';
-export { evaluate, evaluateExperiment, defaultsFor, layerBucket, variantDraw, pickVariant } from './evaluate';
+export { evaluate, evaluateExperiment, defaultsFor, layerBucket, variantDraw, pickVariant, inHoldout, holdoutOf } from './evaluate';
+export { holdoutArm, holdoutExposures, holdoutsOfExperiment, type HoldoutArm, type HoldoutExposure } from './holdout';
 export { explain, type Explanation, type ExplainOutcome } from './explain';
 export {
   compileTargeting,

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { compileSnapshot, evaluateExperiment, hashUnit, layerBucket, murmur3, pickVariant, variantDraw } from '../src';
+import { compileSnapshot, evaluateExperiment, hashUnit, inHoldout, layerBucket, murmur3, pickVariant, variantDraw } from '../src';
 import { experiment, layer, snapshot } from './snapshot-builder';
-import { BUCKETING_VECTORS, rawUnitId } from './vectors';
+import { BUCKETING_VECTORS, HOLDOUT_VECTORS, rawUnitId } from './vectors';
 
 describe('published vectors', () => {
   it('covers ASCII, unicode, emoji, empty, lone-surrogate and 1 KB ids', () => {
@@ -28,5 +28,25 @@ describe('published vectors', () => {
     expect(variantDraw(c.experiments[0], v.unitId)).toBe(v.u);
     expect(pickVariant(c.experiments[0].cumulative, v.u)).toBe(v.variantIndex);
     expect(evaluateExperiment(c, 'e', v.unitId)).toEqual({ experiment: 'e', layer: 'L', variant: v.variant, reason: 'bucketed' });
+  });
+});
+
+describe('published holdout vectors', () => {
+  it('hold some ids out and leave others in', () => {
+    expect(HOLDOUT_VECTORS.some((v) => v.inHoldout)).toBe(true);
+    expect(HOLDOUT_VECTORS.some((v) => !v.inHoldout)).toBe(true);
+  });
+
+  it.each(HOLDOUT_VECTORS.map((v, i) => [i, v.note, v] as const))('holdout vector %i (%s): hash, draw and membership agree, and evaluation honours it', (_i, _note, v) => {
+    const unitId = rawUnitId(v);
+    expect(hashUnit(v.holdoutSalt, unitId)).toBe(v.holdoutHash);
+    const c = compileSnapshot({
+      ...snapshot([layer('L'), layer('free')], [experiment('e', 'L'), experiment('f', 'free')]),
+      holdouts: [{ key: 'h', salt: v.holdoutSalt, share: v.share, layers: ['L'] }],
+    });
+    expect(inHoldout(c.holdouts[0], unitId)).toBe(v.inHoldout);
+    expect(evaluateExperiment(c, 'e', unitId) === null).toBe(v.inHoldout);
+    // A layer the holdout does not cover is unaffected.
+    expect(evaluateExperiment(c, 'f', unitId)).not.toBeNull();
   });
 });

@@ -31,7 +31,23 @@ export interface BucketingVector {
 
 export const BUCKETING_VECTORS: readonly BucketingVector[] = data.vectors;
 
+export interface HoldoutVector {
+  note: string;
+  unitId: string;
+  unitIdUtf16?: number[];
+  holdoutSalt: string;
+  share: number;
+  /** MurmurHash3 x86 32 (seed 0) of UTF-8 `${holdoutSalt}:${unitId}`. */
+  holdoutHash: number;
+  /** holdoutHash / 2^32. */
+  u: number;
+  /** u < share: the unit gets no assignment in the holdout's layers. */
+  inHoldout: boolean;
+}
+
+export const HOLDOUT_VECTORS: readonly HoldoutVector[] = data.holdouts;
+
 /** The id exactly as a JavaScript caller would pass it (with its lone surrogates, if any). */
-export function rawUnitId(v: BucketingVector): string {
+export function rawUnitId(v: { unitId: string; unitIdUtf16?: number[] }): string {
   return v.unitIdUtf16 ? String.fromCharCode(...v.unitIdUtf16) : v.unitId;
 }

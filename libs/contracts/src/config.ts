@@ -214,6 +214,8 @@ const experimentFields = {
    * returns and the sequential tuning N* reads. Not the total over arms.
    */
   plannedSampleSize: z.number().int().min(10).max(1_000_000_000).nullable().optional().describe('Planned units per arm (not the total over arms)'),
+  /** Days before "Ready to ship" may show (default 7: a full weekly cycle); 0 disables the rule. */
+  minDurationDays: z.number().int().min(0).max(365).nullable().optional().describe('Minimum days before ship (default 7)'),
   autoStop: z.boolean().optional(),
   salt: saltSchema.optional(),
   /** The type of every variant's value and of `defaultValue`; null or absent: variants carry no values. */
@@ -248,6 +250,7 @@ export const updateExperimentSchema = z
     secondaryMetrics: experimentFields.secondaryMetrics,
     guardrailMetrics: experimentFields.guardrailMetrics,
     plannedSampleSize: experimentFields.plannedSampleSize,
+    minDurationDays: experimentFields.minDurationDays,
     autoStop: z.boolean().optional(),
     valueType: experimentFields.valueType,
     defaultValue: experimentFields.defaultValue,
@@ -302,6 +305,8 @@ export interface ExperimentDto {
   secondaryMetrics: string[];
   guardrailMetrics: string[];
   plannedSampleSize: number | null;
+  /** Null: the default minimum duration (7 days). */
+  minDurationDays: number | null;
   autoStop: boolean;
   salt: string;
   shippedVariant: string | null;
@@ -346,7 +351,7 @@ export interface Page<T> {
 
 // ---------- Audit ----------
 /** What an audit entry can be about. */
-export const AUDIT_ENTITY_TYPES = ['experiment', 'layer', 'metric', 'api_key', 'user'] as const;
+export const AUDIT_ENTITY_TYPES = ['experiment', 'layer', 'metric', 'api_key', 'user', 'holdout'] as const;
 export type AuditEntityType = (typeof AUDIT_ENTITY_TYPES)[number];
 export const auditQuerySchema = listQuerySchema
   .extend({

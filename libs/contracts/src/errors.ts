@@ -18,6 +18,8 @@ export const ERROR_CODES = {
   already_exists: { status: 409, message: 'A resource with that key already exists.' },
   invalid_transition: { status: 409, message: 'That lifecycle transition is not allowed.' },
   locked_while_running: { status: 409, message: 'That field cannot change while the experiment is running.' },
+  holdout_locked: { status: 409, message: "A holdout's share and salt cannot change: units would move between the holdout and the rest." },
+  too_many_holdouts: { status: 409, message: 'The number of holdouts is at its limit; delete one first.' },
   insufficient_capacity: { status: 409, message: 'The layer does not have enough free buckets.' },
   payload_too_large: { status: 413, message: 'The request body is too large.' },
   unsupported_media_type: { status: 415, message: 'Unsupported content type.' },

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { keySchema } from './config';
+import { holdoutExposureKeySchema } from './holdouts';
 import { storable } from './text';
 
 /**
@@ -55,7 +56,8 @@ export const eventInputSchema = z
     id: z.string().regex(EVENT_ID_PATTERN, 'must be a UUID').nullish(),
     type: z.enum(EVENT_TYPES),
     unitId: boundedString(256).min(1),
-    experiment: keySchema.nullish(),
+    /** An experiment key, or `holdout:<key>` for the exposure of a unit to a holdout's comparison. */
+    experiment: z.union([keySchema, holdoutExposureKeySchema]).nullish(),
     variant: keySchema.nullish(),
     name: boundedString(200).min(1).nullish(),
     value: z.number().finite().refine(isAnalyzableValue, EVENT_VALUE_MESSAGE).nullish(),

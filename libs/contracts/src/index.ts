@@ -9,3 +9,5 @@ export * from './text';
 export * from './issue-messages';
 export * from './users';
 export * from './values';
+export * from './holdouts';
+export * from './interactions';

@@ -1,3 +1,4 @@
+import type { InteractionDto } from './interactions';
 import { z } from 'zod';
 import type { MetricDirection, MetricType } from './config';
 
@@ -34,6 +35,11 @@ export interface InferenceDto {
   estimate: number;
   ci: Interval;
   pValue: number;
+  /**
+   * Sequential results: the multiple-comparison adjusted p of the running p-values (the correction
+   * in `corrections`); `significant` is adjusted p ≤ alpha.
+   */
+  adjustedPValue?: number;
   significant: boolean;
   /** Present when the result is not defined (too few units, zero variance, …). */
   reason?: string;
@@ -110,7 +116,12 @@ export interface MetricResultDto {
 export interface SrmDto {
   counts: Record<string, number>;
   expectedWeights: Record<string, number>;
+  /** Pearson chi-square statistic of today's counts (fixed horizon; informational). */
   chiSquare: number;
+  /**
+   * In the results: the anytime-valid p = min(1, 1/max E) of the Dirichlet-multinomial test
+   * (`method`), valid however often it is checked; `flagged` is pValue ≤ params.level.
+   */
   pValue: number;
   flagged: boolean;
   /** `srm-chi-square` (fixed horizon) or `srm-dirichlet-multinomial` (anytime-valid, Lindon & Malek 2022). */
@@ -119,6 +130,11 @@ export interface SrmDto {
   params?: Record<string, number | string>;
   /** Anytime-valid p = min(1, 1/max E) when the sequential test ran. */
   sequentialPValue?: number;
+  /**
+   * The fixed-horizon chi-square p of today's counts, for reference only: re-tested at every read
+   * it flags healthy experiments far more often than its level, so it decides nothing.
+   */
+  chiSquarePValue?: number;
 }
 
 /** Novelty: trend of the effect over exposure-day cohorts (noveltyTrend). */
@@ -198,13 +214,18 @@ export interface ExperimentResultsDto {
   guardrails: GuardrailStatusDto[];
   decision: { hint: DecisionHint; reason: string };
   segments?: SegmentResultDto[];
+  /** Significant interactions with experiments in other layers (either experiment's metric), from the last refresh. */
+  interactions?: InteractionDto[];
 }
 
 export interface TimeseriesPointDto {
   /** UTC day, YYYY-MM-DD; values are cumulative up to the end of that day. */
   date: string;
   unitsByVariant: Record<string, number>;
-  /** Per metric, per treatment variant: cumulative sequential CI of the relative lift. */
+  /**
+   * Per metric, per treatment variant: the relative lift's sequential interval, as the running
+   * intersection of the day-end intervals so far (the last day: the results table's interval).
+   */
   lift: Record<string, Record<string, { estimate: number; ci: Interval }>>;
 }
 
@@ -212,6 +233,8 @@ export interface ExperimentTimeseriesDto {
   experiment: string;
   control: string;
   metrics: string[];
+  /** How the intervals were built (monotone series; the last day is the results table's persisted sequence). */
+  method?: MethodDto;
   points: TimeseriesPointDto[];
 }
 

@@ -1,4 +1,5 @@
 import type { BucketRange } from './config';
+import type { SnapshotHoldout } from './holdouts';
 import type { TargetingRule } from './targeting';
 import type { ValueType, VariantValue } from './values';
 
@@ -13,6 +14,8 @@ export interface ConfigSnapshot {
   generatedAt: string;
   layers: SnapshotLayer[];
   experiments: SnapshotExperiment[];
+  /** Units held out of covered layers (absent in snapshots without holdouts, and in older ones). */
+  holdouts?: SnapshotHoldout[];
 }
 
 export interface SnapshotLayer {

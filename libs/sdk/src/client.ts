@@ -1,4 +1,4 @@
-import { evaluateExperiment } from '@strata/bucketing';
+import { evaluateExperiment, holdoutArm, holdoutsOfExperiment } from '@strata/bucketing';
 import { EventQueue } from './event-queue';
 import { errorMessage } from './http';
 import { uuid } from './http';
@@ -135,6 +135,7 @@ export class StrataClient {
   getVariant(experimentKey: string, unitId: string, attributes?: Attributes): string | null {
     try {
       const a = this.getAssignment(experimentKey, unitId, attributes);
+      if (this.logExposures) this.logHoldoutExposures(experimentKey, unitId, attributes);
       if (a === null) return null;
       if (a.reason === 'bucketed' && this.logExposures) this.logExposure(a, unitId, attributes);
       return a.variant;
@@ -156,6 +157,7 @@ export class StrataClient {
       } else {
         if (!this.isReady()) await this.ready();
         a = this.getAssignment(experimentKey, unitId, attributes);
+        if (this.logExposures) this.logHoldoutExposures(experimentKey, unitId, attributes);
       }
       if (a === null) return null;
       if (a.reason === 'bucketed' && this.logExposures) this.logExposure(a, unitId, attributes);
@@ -268,6 +270,7 @@ export class StrataClient {
 
   private resolveValue<T extends VariantValue>(found: Lookup, experimentKey: string, unitId: string, fallback: T, attributes: Attributes | undefined, type: ValueType | null): T {
     if (found.status !== 'assigned' && found.status !== 'default') return fallback;
+    if (this.logExposures) this.logHoldoutExposures(experimentKey, unitId, attributes);
     if (found.value === undefined) return fallback;
     if (type !== null && !hasType(found.value, type)) {
       this.report(new StrataError('type_mismatch', `"${experimentKey}" has ${describeType(found.value)} values, not ${type}`));
@@ -294,6 +297,28 @@ export class StrataClient {
     };
     if (attributes !== undefined) event.attributes = attributes;
     this.events.enqueue(event);
+  }
+
+  /**
+   * Queues the unit's exposure to every holdout covering the experiment's layer, in whichever arm
+   * it is (`holdout:<key>`, variant `holdout` or `rest`), once per (holdout, unit): both arms are
+   * recorded alike, so the holdout comparison sees every unit evaluated in its layers. Local mode
+   * only (remote mode: /v1/assign with logExposures records them). No holdouts: one length check.
+   * getVariant, getValue and the OpenFeature providers' hook call it; call it yourself only with
+   * getAssignment/lookup when you log exposures by hand.
+   */
+  logHoldoutExposures(experimentKey: string, unitId: string, attributes?: Attributes): void {
+    const compiled = this.source?.compiled ?? null;
+    if (compiled === null || compiled.holdouts.length === 0) return;
+    const holdouts = holdoutsOfExperiment(compiled.byKey.get(experimentKey));
+    for (let i = 0; i < holdouts.length; i++) {
+      const h = holdouts[i];
+      const arm = holdoutArm(h, unitId);
+      if (!this.exposures.add(h.exposureKey, unitId, arm)) continue;
+      const event: WireEvent = { id: uuid(), type: 'exposure', unitId, experiment: h.exposureKey, variant: arm, timestamp: new Date(this.now()).toISOString() };
+      if (attributes !== undefined) event.attributes = attributes;
+      this.events.enqueue(event);
+    }
   }
 
   /** Records a metric event (a conversion, a purchase amount…) for the unit. */

@@ -154,6 +154,22 @@ export function bucketingVectors(): BucketingVector[] {
 }
 
 /** The id as a JavaScript caller passes it (lone surrogates restored from their code units). */
-export function rawUnitId(v: BucketingVector): string {
+export function rawUnitId(v: { unitId: string; unitIdUtf16?: number[] }): string {
   return v.unitIdUtf16 ? String.fromCharCode(...v.unitIdUtf16) : v.unitId;
+}
+
+export interface HoldoutVector {
+  note: string;
+  unitId: string;
+  unitIdUtf16?: number[];
+  holdoutSalt: string;
+  share: number;
+  holdoutHash: number;
+  u: number;
+  inHoldout: boolean;
+}
+
+/** The published holdout vectors (same file as bucketingVectors). */
+export function holdoutVectors(): HoldoutVector[] {
+  return JSON.parse(readFileSync(join(__dirname, '../../bucketing/test/vectors.json'), 'utf8')).holdouts;
 }

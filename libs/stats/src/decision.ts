@@ -32,6 +32,12 @@ function deciding(pair: SequentialPair): { e: Estimate; basis: 'relative' | 'abs
   return null;
 }
 
+/** +1 / −1 when the estimate's interval lies wholly above / below 0, else 0. */
+function side(e: Estimate): number {
+  if (!e.defined || e.ci === null) return 0;
+  return e.ci[0] > 0 ? 1 : e.ci[1] < 0 ? -1 : 0;
+}
+
 /** Benefit / harm / nothing shown for a primary or secondary metric. */
 export function effectVerdict(pair: SequentialPair, direction: MetricDirectionInput): EffectVerdict {
   const d = deciding(pair);
@@ -48,8 +54,10 @@ export function effectVerdict(pair: SequentialPair, direction: MetricDirectionIn
   const basisNote =
     d.basis === 'absolute' ? ` (relative lift undefined: ${pair.relative.reason ?? 'no baseline'}; absolute test used)` : '';
   if (!d.e.significant) return { outcome: 'no_effect_shown', basis: d.basis, pValue: p, reason: `not significant${basisNote}` };
-  // The sign of the absolute difference, not of the relative lift, says which way the metric moved.
-  const diff = pair.absolute.defined ? pair.absolute.estimate : d.e.estimate;
+  // The sign of the absolute difference, not of the relative lift, says which way the metric moved:
+  // the side of 0 its interval lies on when it excludes 0 (with monotone state that is the running
+  // intersection, so a latched significance keeps its direction), else its point estimate.
+  const diff = side(pair.absolute) || side(d.e) || (pair.absolute.defined ? pair.absolute.estimate : d.e.estimate);
   const good = direction === 'increase' ? diff > 0 : diff < 0;
   return {
     outcome: good ? 'benefit' : 'harm',

@@ -99,3 +99,4 @@ export {
   type SegmentEffect,
   type Stratum,
 } from './seasonality';
+export { interactionTest, interactionFdr, type InteractionCell, type InteractionContrast, type InteractionCorrection, type InteractionInput, type InteractionResult } from './interaction';

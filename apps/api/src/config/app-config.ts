@@ -94,6 +94,16 @@ const envSchema = z.object({
   STRATA_ROLLUP_INTERVAL_SECONDS: z.coerce.number().int().min(1).optional(),
   /** How often winsorization caps are recomputed (they stay frozen in between). */
   STRATA_ANALYSIS_CAPS_INTERVAL_SECONDS: z.coerce.number().int().min(60).max(7 * 86_400).default(3600),
+  /** Interaction checks across layers (docs/analysis.md): seconds between two refreshes of every pair's test. */
+  STRATA_INTERACTION_INTERVAL_SECONDS: z.coerce.number().int().min(10).max(86_400).default(300),
+  /** A pair of experiments in different layers is tested once it shares at least this many analysed units. */
+  STRATA_INTERACTION_MIN_UNITS: z.coerce.number().int().min(10).max(100_000_000).default(1000),
+  /** False discovery rate over all interaction tests. */
+  STRATA_INTERACTION_FDR: z.coerce.number().gt(0).lt(0.5).default(0.05),
+  /** `bh` (Benjamini–Hochberg, independence/PRDS) or `by` (Benjamini–Yekutieli, any dependence). */
+  STRATA_INTERACTION_CORRECTION: z.enum(['bh', 'by']).default('bh'),
+  /** Budget of joined (unit, pair) rows per refresh: above it units are sampled by a hash of their id. */
+  STRATA_INTERACTION_MAX_ROWS: z.coerce.number().int().min(1000).max(2_000_000_000).default(20_000_000),
   /** The rollup watermark stays this far behind the clock: events stamped received_at but still queued for commit. */
   STRATA_ROLLUP_LAG_MS: z.coerce.number().int().min(0).max(600_000).default(10_000),
   /** Serve the dashboard from this folder (built by `vite build`). */
@@ -164,6 +174,7 @@ export type AppConfig = {
   /** Seconds between winsorization cap recomputations (default 3600). */
   capsIntervalSeconds: number;
   rollupLagMs: number;
+  interactions: { intervalSeconds: number; minUnits: number; fdr: number; correction: 'bh' | 'by'; maxRows: number };
   webhookUrl: string | undefined;
   dashboardDir: string;
   jobsEnabled: boolean;
@@ -267,6 +278,13 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly 
     analysisTickSeconds: e.STRATA_ANALYSIS_TICK_SECONDS ?? e.STRATA_ROLLUP_INTERVAL_SECONDS ?? 10,
     capsIntervalSeconds: e.STRATA_ANALYSIS_CAPS_INTERVAL_SECONDS,
     rollupLagMs: e.STRATA_ROLLUP_LAG_MS,
+    interactions: {
+      intervalSeconds: e.STRATA_INTERACTION_INTERVAL_SECONDS,
+      minUnits: e.STRATA_INTERACTION_MIN_UNITS,
+      fdr: e.STRATA_INTERACTION_FDR,
+      correction: e.STRATA_INTERACTION_CORRECTION,
+      maxRows: e.STRATA_INTERACTION_MAX_ROWS,
+    },
     webhookUrl: e.STRATA_WEBHOOK_URL,
     dashboardDir: resolve(e.STRATA_DASHBOARD_DIR ?? resolve(__dirname, '../../../dashboard/dist')),
     jobsEnabled: roles.jobs && !e.STRATA_DISABLE_JOBS,

@@ -3,7 +3,7 @@ import type { DataSource, EntityManager } from 'typeorm';
 
 export const CONFIG_CHANNEL = 'strata_config';
 
-const CHANGE_TYPES = ['api_key', 'layer', 'experiment'] as const;
+const CHANGE_TYPES = ['api_key', 'layer', 'experiment', 'holdout'] as const;
 
 /** What one configuration change touched: subscribers reload just that (keys never contain ':'). */
 export interface ConfigChange {

@@ -52,6 +52,16 @@ export async function startExperiment(t: TestApp, e: ExperimentSpec): Promise<vo
   // Started (nearly) 7 days back, so exposures timed anywhere in the collector's window are admitted.
   const started = await t.admin('POST', `/v1/experiments/${e.key}/start`, { startedAt: backdatedStart() });
   expect(started.status, JSON.stringify(started.body)).toBe(200);
+  await coverWeeklyCycle(t, e.key);
+}
+
+/**
+ * Moves a fixture's start a day further back, past the 7-day minimum duration (the API accepts a
+ * start at most 7 days back), so "Ready to ship" expectations hold; tests of the duration rule
+ * set their own start. Only admits more exposures, never fewer.
+ */
+export async function coverWeeklyCycle(t: TestApp, key: string): Promise<void> {
+  await t.dataSource.query("UPDATE experiments SET started_at = started_at - interval '1 day' WHERE key = $1", [key]);
 }
 
 /** The variant the API assigns each unit (POST /v1/assign/batch), waiting for the snapshot to see the start. */

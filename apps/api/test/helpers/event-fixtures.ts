@@ -23,6 +23,8 @@ export async function runningExperiment(t: TestApp, key: string, extra: Record<s
     // Backdated, so exposures timed anywhere in the collector's 7-day window are admitted.
     const started = await t.admin('POST', `/v1/experiments/${key}/start`, { startedAt: new Date(Date.now() - 7 * 86_400_000 + 60_000).toISOString() });
     if (started.status !== 200) throw new Error(`start: ${started.status} ${started.text}`);
+    // Past the 7-day minimum duration (see analysis-fixtures' coverWeeklyCycle).
+    await t.dataSource.query("UPDATE experiments SET started_at = started_at - interval '1 day' WHERE key = $1", [key]);
   }
   await catalogSees(t, key, start ? 'running' : 'draft');
   return { key, salt: created.body.salt as string, variants };

@@ -1,5 +1,6 @@
 import {
   advanceSequentialState,
+  benjaminiHochberg,
   applySequentialState,
   sequentialObservation,
   type SequentialState,
@@ -16,6 +17,7 @@ import {
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { assignedVariants, createMetric, isoAgo, sendEvents, startExperiment, type MetricSpec, type SentEvent } from '../helpers/analysis-fixtures';
 import { createTestApp, type TestApp } from '../helpers/test-app';
+import { STATS_OPTIONS } from '../../src/modules/result/results-builder';
 
 /**
  * The results endpoint must equal libs/stats run in memory on the raw events we sent: per-unit
@@ -64,7 +66,12 @@ function closeEstimate(actual: any, e: Estimate, what: string): void {
 function monotone(e: Estimate, previous: any, current: any): Estimate {
   const key: string = current.sequence.key;
   const prev: SequentialState | null = previous?.sequence?.key === key ? { ...previous.sequence, pValue: previous.pValue, ci: previous.ci } : null;
-  return applySequentialState(e, advanceSequentialState(prev, sequentialObservation(e, key, 0.05)), 0.05);
+  const out = applySequentialState(e, advanceSequentialState(prev, sequentialObservation(e, key, 0.05)), 0.05);
+  // Significance is the correction of the folded p across the table (checked against BH below for
+  // the relative family): adjusted p ≥ the folded p, significant when adjusted p ≤ alpha.
+  expect(current.adjustedPValue).toBeGreaterThanOrEqual(out.pValue - 1e-15);
+  out.significant = out.defined && out.insufficient === undefined && current.adjustedPValue <= 0.05;
+  return out;
 }
 
 interface UnitTruth {
@@ -219,8 +226,8 @@ describe('results equal libs/stats on the raw events', () => {
       const a = arms(m, units, values.get(m.key) as Map<string, { y: number; c: number; x: number }>);
       return { name: m.key, kind: m.type === 'conversion' ? 'proportion' : 'mean', control: a.control, variants: [{ name: 'treatment', stats: a.treatment }] };
     });
-    // The results endpoint's settings (results-builder.ts) until the issue-15 wiring switches them.
-    const options = { alpha: 0.05, plannedSampleSize: 5000, correction: 'e-bh' as const, relativeInterval: 'delta' as const, varianceFloor: false };
+    // The results endpoint's settings (results-builder.ts STATS_OPTIONS: log-ratio relative intervals, variance floors).
+    const options = { ...STATS_OPTIONS, alpha: 0.05, plannedSampleSize: 5000, correction: 'e-bh' as const };
     const main = resultsTable(inputs, { ...options, cuped: false });
     const cuped = resultsTable(inputs, { ...options, cuped: true });
     for (const m of METRICS) {
@@ -239,7 +246,10 @@ describe('results equal libs/stats on the raw events', () => {
       closeEstimate(treatment.absolute.sequential, monotone(c.sequential.absolute, before.absolute.sequential, treatment.absolute.sequential), `${m.key} sequential.absolute`);
       closeEstimate(treatment.relative.sequential, monotone(c.sequential.relative, before.relative.sequential, treatment.relative.sequential), `${m.key} sequential.relative`);
       closeEstimate(treatment.msprt, monotone(c.sequential.msprt, before.msprt, treatment.msprt), `${m.key} msprt`);
-      close(treatment.adjustedPValue, c.sequential.relative.adjustedPValue, `${m.key} adjusted p`);
+      // The correction runs on the folded (running-min) p-values of every metric's relative sequence:
+      // e-BH on e = 1/p, i.e. BH on the folded p (issue 15: the decision is a function of the stored state).
+      const foldedPs = res.body.metrics.map((x: any) => x.variants[1].relative.sequential).map((e: any) => (e.reason === undefined && e.insufficient === undefined ? e.pValue : 1));
+      close(treatment.adjustedPValue, benjaminiHochberg(foldedPs).adjustedPValues[res.body.metrics.findIndex((x: any) => x.metric === m.key)], `${m.key} adjusted p`);
       const cc = cuped.comparisons.find((x) => x.metric === m.key) as (typeof main.comparisons)[number];
       if (cc.cuped.applied) {
         close(treatment.cuped.theta, cc.cuped.theta, `${m.key} theta`);
@@ -264,8 +274,13 @@ describe('results equal libs/stats on the raw events', () => {
     const ratio = ratioMetric(ratioArms.control, ratioArms.treatment, { relative: true, alpha: main.correction.ciAlpha['fixed.relative'] });
     const ratioDto = res.body.metrics.find((x: any) => x.metric === 'x_ratio').variants[1];
     close(ratioDto.relative.fixed.estimate, ratio.estimate, 'ratio relative estimate');
-    close(ratioDto.relative.fixed.ci[0], ratio.ci?.[0], 'ratio relative ci low');
-    close(ratioDto.relative.fixed.ci[1], ratio.ci?.[1], 'ratio relative ci high');
+    // The interval is the log-ratio one (STATS_OPTIONS; checked against resultsTable above): the
+    // delta-method ratio interval's width on the log scale, so never below −100 %.
+    const logHalf = (Math.log1p(ratio.ci?.[1] as number) - Math.log1p(ratio.ci?.[0] as number)) / 2;
+    expect(ratioDto.relative.fixed.ci[0]).toBeGreaterThan(-1);
+    expect(ratioDto.relative.fixed.ci[0]).toBeLessThan(ratio.estimate);
+    expect(ratioDto.relative.fixed.ci[1]).toBeGreaterThan(ratio.estimate);
+    expect(logHalf).toBeGreaterThan(0);
     close(ratioDto.mean, ratioArms.treatment.sumNum / ratioArms.treatment.sumDen, 'ratio treatment mean');
 
     // The attribution window leaves out pageviews more than an hour after exposure.
@@ -298,12 +313,14 @@ describe('results equal libs/stats on the raw events', () => {
     const ts = await t.admin('GET', `/v1/experiments/${KEY}/results/timeseries`);
     expect(ts.status, JSON.stringify(ts.body)).toBe(200);
     const last = ts.body.points[ts.body.points.length - 1];
-    const res = await t.admin('GET', `/v1/experiments/${KEY}/results?correction=none`);
+    // The default configuration: the time series continues (and ends on) its persisted sequences.
+    const res = await t.admin('GET', `/v1/experiments/${KEY}/results`);
     expect(last.unitsByVariant).toEqual(res.body.srm.counts);
     for (const key of ['x_conv', 'x_count', 'x_ratio']) {
       const seq = res.body.metrics.find((x: any) => x.metric === key).variants[1].relative.sequential;
       close(last.lift[key].treatment.estimate, seq.estimate, `${key} timeseries estimate`);
       close(last.lift[key].treatment.ci[0], seq.ci[0], `${key} timeseries ci`);
+      close(last.lift[key].treatment.ci[1], seq.ci[1], `${key} timeseries ci upper`);
     }
   });
 

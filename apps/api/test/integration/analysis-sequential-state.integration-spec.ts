@@ -1,6 +1,11 @@
 import { createRng, resultsTable } from '@strata/stats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { MAX_SEQUENCES_PER_EXPERIMENT } from '../../src/modules/result/sequential-fold';
+import { EMPTY_ARM, plannedN, STATS_OPTIONS } from '../../src/modules/result/results-builder';
+import { buildResults } from '../../src/modules/result/results-decision';
+import { foldInMemory } from '../../src/modules/result/sequential-fold';
+import { DEFAULT_RESULTS_QUERY } from '../../src/modules/result/sequential-state.service';
+import { loadAnalysisDefinition } from '../../src/modules/result/analysis-definition';
 import { AnalysisEngineService } from '../../src/modules/analysis/analysis-engine.service';
 import { assignedVariants, createMetric, isoAgo, sendEvents, startExperiment, type SentEvent } from '../helpers/analysis-fixtures';
 import { createTestApp, type TestApp } from '../helpers/test-app';
@@ -17,15 +22,15 @@ const KEY = 'seq-state';
 let next = 0;
 
 /** Exposes `n` new units, converting with probability `rate(variant)`. */
-async function seed(n: number, seedValue: number, rate: (variant: string) => number): Promise<void> {
+async function seed(n: number, seedValue: number, rate: (variant: string) => number, key = KEY): Promise<void> {
   const rng = createRng(seedValue);
-  const unitIds = Array.from({ length: n }, () => `${KEY}-u${next++}`);
-  const variants = await assignedVariants(t, sdkKey, KEY, unitIds);
+  const unitIds = Array.from({ length: n }, () => `${key}-u${next++}`);
+  const variants = await assignedVariants(t, sdkKey, key, unitIds);
   const now = Date.now();
   const events: SentEvent[] = [];
   for (const unitId of unitIds) {
     const variant = variants.get(unitId) as string;
-    events.push({ type: 'exposure', unitId, experiment: KEY, variant, timestamp: isoAgo(120_000, now) });
+    events.push({ type: 'exposure', unitId, experiment: key, variant, timestamp: isoAgo(120_000, now) });
     if (rng.uniform() < rate(variant)) events.push({ type: 'metric', unitId, name: 'seq_signup', timestamp: isoAgo(60_000, now) });
   }
   await sendEvents(t, sdkKey, events);
@@ -36,7 +41,7 @@ function stateless(body: any, alpha = 0.05) {
   const [c, tr] = body.metrics[0].variants;
   const table = resultsTable(
     [{ name: 'seq_signup', kind: 'proportion', control: { n: c.units, sum: c.sum, sumSq: c.sum }, variants: [{ name: 'treatment', stats: { n: tr.units, sum: tr.sum, sumSq: tr.sum } }] }],
-    { alpha, plannedSampleSize: 5000, correction: 'benjamini-hochberg', relativeInterval: 'delta', varianceFloor: false },
+    { ...STATS_OPTIONS, alpha, plannedSampleSize: 5000, correction: 'benjamini-hochberg' },
   );
   return table.comparisons[0].sequential;
 }
@@ -105,6 +110,96 @@ describe('persisted monotone sequential state', () => {
     const rows = await t.dataSource.query("SELECT config_hash, state FROM analysis_sequential_state WHERE experiment_key = $1 AND metric_key <> ''", [KEY]);
     expect(rows.map((r: any) => r.config_hash.split('#')[0]).sort()).toEqual(['absolute', 'msprt', 'relative']);
     expect(rows.find((r: any) => r.config_hash.startsWith('relative#')).state.pValue).toBe(tr.relative.sequential.pValue);
+  });
+
+  it('keeps the decision from the persisted state: once "Ready to ship", the page and the list say so at every later read', async () => {
+    const page = await read();
+    const tr = page.metrics[0].variants[1];
+    // Precondition: today's stateless relative test alone is no longer significant (it flipped).
+    expect(stateless(page).relative.pValue).toBeGreaterThan(0.05);
+    expect(tr.relative.sequential.significant).toBe(true);
+    expect(tr.relative.sequential.adjustedPValue).toBeLessThanOrEqual(0.05);
+    expect(page.decision.hint).toBe('ship');
+    expect(page.readiness).toMatchObject({ ready: true, minDurationDays: 7 });
+    // The list row reads the same stored state (read-only) and agrees with the page, number for number.
+    const list = await t.admin('GET', `/v1/experiments/summaries?keys=${KEY}`);
+    expect(list.status, JSON.stringify(list.body)).toBe(200);
+    const row = list.body[0];
+    expect(row.decision).toBe('ship');
+    expect(row.primary.significant).toBe(true);
+    expect(row.primary.pValue).toBe(tr.adjustedPValue);
+    expect(row.primary.ci).toEqual(tr.relative.sequential.ci);
+    expect(row.srm).toEqual({ flagged: page.srm.flagged, pValue: page.srm.pValue });
+    // The time series' last day shows the table's persisted interval (same sequence, same data).
+    const ts = await t.admin('GET', `/v1/experiments/${KEY}/results/timeseries`);
+    expect(ts.status, JSON.stringify(ts.body)).toBe(200);
+    const lastDay = ts.body.points.at(-1).lift.seq_signup.treatment;
+    const after = (await read()).metrics[0].variants[1].relative.sequential;
+    expect(lastDay.ci).toEqual(after.ci);
+    // Earlier days are the running intersection of the day-end intervals: nested.
+    const cis = ts.body.points.map((p: any) => p.lift.seq_signup.treatment.ci).filter((c: any) => c !== null);
+    for (let i = 1; i < cis.length; i++) {
+      expect(cis[i][0]).toBeGreaterThanOrEqual(cis[i - 1][0]);
+      expect(cis[i][1]).toBeLessThanOrEqual(cis[i - 1][1]);
+    }
+    // The results' SRM is the anytime-valid test; the chi-square p is only a labelled extra.
+    expect(page.srm.method).toBe('srm-dirichlet-multinomial');
+    expect(typeof page.srm.chiSquarePValue).toBe('number');
+    expect(page.srm.pValue).toBe(page.srm.sequentialPValue);
+  });
+
+  it('gives exactly the numbers of the in-memory results path (foldInMemory, as the simulations run it) from the same stored state', async () => {
+    const def = await loadAnalysisDefinition(t.dataSource.manager, KEY);
+    for (let peek = 0; peek < 3; peek++) {
+      await seed(1500, 40 + peek, (v) => (v === 'treatment' ? 0.105 : 0.1));
+      await t.app.get(AnalysisEngineService).settled();
+      const rows: { metric_key: string; variant_key: string; config_hash: string; state: unknown }[] = await t.dataSource.query(
+        "SELECT metric_key, variant_key, config_hash, state FROM analysis_sequential_state WHERE experiment_key = $1 AND metric_key <> ''",
+        [KEY],
+      );
+      const stored = new Map(rows.map((r) => [`${r.metric_key}\0${r.variant_key}\0${r.config_hash}`, JSON.stringify(r.state)]));
+      const body = await read();
+      const [c, tr] = body.metrics[0].variants;
+      const arm = (v: any) => ({ ...EMPTY_ARM, n: v.units, sum: v.sum, sumSq: v.sum });
+      const aggregates = new Map([['seq_signup', new Map([['control', arm(c)], ['treatment', arm(tr)]])]]);
+      const units = new Map([['control', c.units], ['treatment', tr.units]]);
+      const now = new Date(body.computedAt);
+      const replay = foldInMemory(stored, new Map(), plannedN(def), body.dataThrough, (fold) =>
+        buildResults(def, aggregates, units, DEFAULT_RESULTS_QUERY, new Date(body.dataThrough), now, fold),
+      );
+      const mine = replay.metrics[0].variants[1];
+      for (const pick of [(x: any) => x.relative.sequential, (x: any) => x.absolute.sequential, (x: any) => x.msprt]) {
+        expect(pick(mine).pValue).toBe(pick(tr).pValue);
+        expect(pick(mine).adjustedPValue).toBe(pick(tr).adjustedPValue);
+        expect(pick(mine).ci).toEqual(pick(tr).ci);
+        expect(pick(mine).significant).toBe(pick(tr).significant);
+      }
+      expect(replay.decision).toEqual(body.decision);
+    }
+  });
+
+  it('holds "Ready to ship" until the minimum duration (default 7 days) has passed, and the reason says what it waits for', async () => {
+    const layer = await t.admin('POST', '/v1/layers', { key: 'young-layer', name: 'young' });
+    expect(layer.status).toBe(201);
+    const variants = [{ key: 'control', weight: 0.5 }, { key: 'treatment', weight: 0.5 }];
+    const created = await t.admin('POST', '/v1/experiments', { key: 'young', name: 'young', layer: 'young-layer', variants, traffic: 100, primaryMetric: 'seq_signup' });
+    expect(created.status, JSON.stringify(created.body)).toBe(201);
+    const started = await t.admin('POST', '/v1/experiments/young/start', { startedAt: isoAgo(3 * 86_400_000) });
+    expect(started.status, JSON.stringify(started.body)).toBe(200);
+    await seed(8000, 77, (v) => (v === 'treatment' ? 0.14 : 0.1), 'young');
+    const res = await t.admin('GET', '/v1/experiments/young/results');
+    expect(res.status).toBe(200);
+    expect(res.body.metrics[0].variants[1].relative.sequential.significant).toBe(true);
+    expect(res.body.readiness.ready).toBe(false);
+    expect(res.body.readiness.daysRun).toBeGreaterThan(2.99);
+    expect(res.body.readiness.daysRun).toBeLessThan(3.1);
+    expect(res.body.decision.hint).toBe('keep_running');
+    expect(res.body.decision.reason).toMatch(/waits for a full weekly cycle: 3\.0 of 7 days run/);
+    // Per experiment: a 2-day minimum lets it ship now.
+    expect((await t.admin('PATCH', '/v1/experiments/young', { minDurationDays: 2 })).status).toBe(200);
+    const again = await t.admin('GET', '/v1/experiments/young/results');
+    expect(again.body.readiness).toMatchObject({ ready: true, minDurationDays: 2 });
+    expect(again.body.decision.hint).toBe('ship');
   });
 
   it('starts a new labelled sequence when alpha or the correction changes, and resumes the old one when it comes back', async () => {

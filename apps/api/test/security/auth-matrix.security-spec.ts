@@ -56,6 +56,13 @@ const ROUTES: Record<string, Scope> = {
   'GET /v1/experiments/{key}/export/units': 'read',
   'GET /v1/experiments/{key}/export/sql': 'read',
   'GET /v1/audit': 'read',
+  // Holdouts (#17): they change what every covered experiment assigns, so changing them is for admins.
+  'GET /v1/holdouts': 'read',
+  'POST /v1/holdouts': 'admin',
+  'GET /v1/holdouts/{key}': 'read',
+  'PATCH /v1/holdouts/{key}': 'admin',
+  'DELETE /v1/holdouts/{key}': 'admin',
+  'GET /v1/holdouts/{key}/results': 'read',
   'GET /v1/api-keys': 'admin',
   'POST /v1/api-keys': 'admin',
   'POST /v1/api-keys/{id}/revoke': 'admin',

@@ -7,6 +7,7 @@ const LINKS = [
   { to: '/experiments', label: 'Experiments', admin: false },
   { to: '/layers', label: 'Layers', admin: false },
   { to: '/metrics', label: 'Metrics', admin: false },
+  { to: '/holdouts', label: 'Holdouts', admin: false },
   { to: '/api-keys', label: 'API keys', admin: true },
   { to: '/users', label: 'Users', admin: true },
   { to: '/audit', label: 'Audit log', admin: false },

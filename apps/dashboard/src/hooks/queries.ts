@@ -101,3 +101,18 @@ export function useUsers(q: ListQuery = { limit: 500 }) {
   const api = useApi();
   return useQuery({ queryKey: ['users', q], queryFn: () => api.users.list(q) });
 }
+
+export function useHoldouts(q: ListQuery = { limit: 500 }) {
+  const api = useApi();
+  return useQuery({ queryKey: ['holdouts', q], queryFn: () => api.holdouts.list(q) });
+}
+
+export function useHoldout(key: string | undefined) {
+  const api = useApi();
+  return useQuery({ queryKey: ['holdout', key], queryFn: () => api.holdouts.get(key as string), enabled: !!key, retry: retryUnless404 });
+}
+
+export function useHoldoutResults(key: string | undefined) {
+  const api = useApi();
+  return useQuery({ queryKey: ['holdout-results', key], queryFn: () => api.holdouts.results(key as string), enabled: !!key, retry: retryUnless404 });
+}

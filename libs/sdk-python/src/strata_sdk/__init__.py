@@ -1,6 +1,6 @@
 """Strata SDK for Python (standard library only). See README.md."""
 
-from .bucketing import BUCKETS, Assignment, CompiledSnapshot, layer_bucket, pick_variant, variant_draw
+from .bucketing import BUCKETS, Assignment, CompiledHoldout, CompiledSnapshot, layer_bucket, pick_variant, variant_draw
 from .client import StrataClient
 from .events import Stats
 from .murmur3 import hash_unit, murmur3
@@ -9,6 +9,7 @@ from .targeting import PatternError, compile_pattern, compile_targeting
 __all__ = [
     "BUCKETS",
     "Assignment",
+    "CompiledHoldout",
     "CompiledSnapshot",
     "PatternError",
     "Stats",

@@ -1,6 +1,7 @@
 """Assignment from a configuration snapshot, as libs/bucketing specifies (its README is the spec).
 
-Order per experiment: forced variant → (shipped: targeting → the winner) → layer bucket held by
+Order per experiment: forced variant → holdout (a held-out unit gets nothing in a covered layer,
+not even a shipped winner) → (shipped: targeting → the winner) → layer bucket held by
 the experiment → targeting → not forced into another running experiment of the layer → variant
 draw. `evaluate` lists a unit's assignments in layer order, then snapshot order, then experiments
 whose layer is missing (only a shipped variant can apply), exactly as the TypeScript `evaluate`.
@@ -67,6 +68,25 @@ class CompiledExperiment:
     slot: int = -1
 
 
+@dataclass(frozen=True)
+class CompiledHoldout:
+    """Units with murmur3(f"{salt}:{unit_id}") / 2^32 < share get no assignment in its layers."""
+
+    key: str
+    salt_prefix: bytes
+    share: float
+    #: None = every layer.
+    layers: Optional[List[str]]
+    #: `holdout:<key>`, the experiment key its exposures carry.
+    exposure_key: str
+
+    def holds(self, data: bytes) -> bool:
+        return murmur3_bytes(self.salt_prefix + data) / _TWO_TO_32 < self.share
+
+    def arm(self, unit_id: str) -> str:
+        return "holdout" if self.holds(utf8(unit_id)) else "rest"
+
+
 @dataclass
 class CompiledLayer:
     key: str
@@ -75,6 +95,7 @@ class CompiledLayer:
     running: List[CompiledExperiment] = field(default_factory=list)
     experiments: List[CompiledExperiment] = field(default_factory=list)
     forced_units: Dict[str, List["tuple[int, float]"]] = field(default_factory=dict)
+    holdouts: List[CompiledHoldout] = field(default_factory=list)
 
 
 class CompiledSnapshot:
@@ -94,6 +115,19 @@ class CompiledSnapshot:
             cl = CompiledLayer(key=l["key"], salt_prefix=utf8(f"{l['salt']}:"))
             layers[cl.key] = cl
             self.layers.append(cl)
+        self.holdouts: List[CompiledHoldout] = []
+        seen = set()
+        for h in snapshot.get("holdouts") or []:
+            if h["key"] in seen:
+                continue
+            seen.add(h["key"])
+            share = float(h["share"])
+            share = min(1.0, max(0.0, share)) if math.isfinite(share) else 0.0
+            ch = CompiledHoldout(h["key"], utf8(f"{h['salt']}:"), share, None if h.get("layers") is None else list(h["layers"]), "holdout:" + h["key"])
+            self.holdouts.append(ch)
+            for cl in self.layers:
+                if ch.layers is None or cl.key in ch.layers:
+                    cl.holdouts.append(ch)
         self.by_key: Dict[str, CompiledExperiment] = {}
         self.experiments: List[CompiledExperiment] = []
         self.orphans: List[CompiledExperiment] = []
@@ -140,12 +174,14 @@ class CompiledSnapshot:
         f = exp.forced.get(unit_id)
         if f is not None and self._active(f[1]):
             return f[0]
+        layer = exp.layer
+        data = unit if unit is not None else utf8(unit_id)
+        if layer is not None and any(h.holds(data) for h in layer.holdouts):
+            return None
         if exp.status == "shipped":
             return exp.shipped if exp.shipped is not None and exp.targeting(attributes) else None
-        layer = exp.layer
         if layer is None or exp.slot < 0:
             return None
-        data = unit if unit is not None else utf8(unit_id)
         bucket = murmur3_bytes(layer.salt_prefix + data) % BUCKETS
         if layer.table[bucket] != exp.slot:
             return None
@@ -178,6 +214,19 @@ class CompiledSnapshot:
             if a is not None:
                 out.append(a)
         return out
+
+    def holdout_of(self, key: str, unit_id: str) -> Optional[CompiledHoldout]:
+        """The holdout keeping the unit out of the experiment's layer (an explain answer: "in holdout H"), or None."""
+        exp = self.by_key.get(key)
+        if exp is None or exp.layer is None:
+            return None
+        data = utf8(unit_id)
+        return next((h for h in exp.layer.holdouts if h.holds(data)), None)
+
+    def holdouts_of(self, key: str) -> List[CompiledHoldout]:
+        """The holdouts covering an experiment's layer (their exposures are logged with its evaluation)."""
+        exp = self.by_key.get(key)
+        return [] if exp is None or exp.layer is None else exp.layer.holdouts
 
     def defaults_for(self, assignments: Sequence[Assignment], keys: Optional[Sequence[str]] = None) -> Dict[str, Any]:
         """Default values of the evaluated experiments with values that gave no assignment (as /v1/assign's `defaults`)."""

@@ -158,6 +158,7 @@ class StrataClient:
     def get_variant(self, experiment: str, unit_id: str, attributes: Optional[Dict[str, Any]] = None) -> Optional[str]:
         """The unit's variant key, or None (not in it, unknown, not ready): show the default. Logs the exposure once."""
         a = self.get_assignment(experiment, unit_id, attributes)
+        self._expose_holdouts(experiment, unit_id, attributes)
         if a is None:
             return None
         self._expose(a, unit_id, attributes)
@@ -195,6 +196,7 @@ class StrataClient:
             found, value, assignment = self._lookup_value(experiment, unit_id, attributes)
             if not found:
                 return fallback
+            self._expose_holdouts(experiment, unit_id, attributes)
             if value_type is not None and not VALUE_CHECKS[value_type](value):
                 self._report("type_mismatch", f'"{experiment}" has a value of type {type(value).__name__}, not {value_type}')
                 return fallback
@@ -273,6 +275,14 @@ class StrataClient:
         if a.reason != "bucketed" or not self._log_exposures:
             return
         self.log_exposure(a, unit_id, attributes)
+
+    def _expose_holdouts(self, experiment: str, unit_id: str, attributes: Optional[Dict[str, Any]]) -> None:
+        """The unit's exposure to each holdout covering the experiment's layer, in either arm, once (local mode)."""
+        compiled = self._compiled
+        if not self._log_exposures or self.mode != "local" or compiled is None or not compiled.holdouts:
+            return
+        for h in compiled.holdouts_of(experiment):
+            self.log_exposure(Assignment(h.exposure_key, h.arm(unit_id), "", "bucketed"), unit_id, attributes)
 
     def log_exposure(self, a: Assignment, unit_id: str, attributes: Optional[Dict[str, Any]] = None) -> None:
         """Queues the exposure of a bucketed assignment unless this client already logged it (LRU-bounded)."""

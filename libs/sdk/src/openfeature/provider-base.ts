@@ -34,7 +34,10 @@ export function exposureHook(client: StrataClient, enabled: boolean): ExposureHo
       if (!enabled) return;
       const exposure = exposureOf(hookContext.flagKey, details);
       const unitId = hookContext.context.targetingKey;
-      if (exposure === null || typeof unitId !== 'string') return;
+      if (typeof unitId !== 'string') return;
+      // Holdout exposures whatever the outcome: a held-out unit resolves to the default, and counts.
+      client.logHoldoutExposures(hookContext.flagKey, unitId, contextAttributes(hookContext.context));
+      if (exposure === null) return;
       client.logExposure(exposure, unitId, contextAttributes(hookContext.context));
     },
   };

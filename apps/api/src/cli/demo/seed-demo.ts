@@ -138,7 +138,8 @@ export async function seedDemoIfEmpty(o: SeedDemoOptions): Promise<boolean> {
     await api.call('POST', '/v1/layers', { key: 'onboarding', name: 'Onboarding' });
     for (const m of METRICS) await api.call('POST', '/v1/metrics', m);
     for (const e of EXPERIMENTS) {
-      await api.call('POST', '/v1/experiments', e.body);
+      // Six simulated days: a minimum duration of five lets the winner show "Ready to ship" (the default is 7).
+      await api.call('POST', '/v1/experiments', { ...e.body, minDurationDays: DAYS - 1 });
       // Backdated to the first simulated day: the collector rejects exposures before the start.
       await api.call('POST', `/v1/experiments/${e.body.key}/start`, { startedAt: new Date(started - DAYS * 86_400_000).toISOString() });
     }

@@ -26,6 +26,7 @@ import {
 } from './engine-sql';
 import { EMPTY_SLICE, readStats } from './stats-store';
 import { isAnalysed, LATE_EVENT_DAYS, metricArrays } from './tick-inputs';
+import { loadHoldoutDefinitions } from '../holdout/holdout-definition';
 import type { ChangedExperiment, TickConsumer } from './tick-consumer';
 
 /** Events a results read may fold in before answering (the job does the rest). */
@@ -205,7 +206,8 @@ export class AnalysisEngineService implements OnApplicationBootstrap, OnModuleDe
       .where(`e.status = 'running' OR (e.status <> 'draft' AND e.stopped_at > now() - :days * interval '1 day')`, { days: LATE_EVENT_DAYS })
       .orderBy('e.key')
       .getMany();
-    const list = await loadAnalysisDefinitions(this.dataSource.manager, experiments);
+    // Holdouts are analysed like experiments, under `holdout:<key>` (their exposures carry that key).
+    const list = [...(await loadAnalysisDefinitions(this.dataSource.manager, experiments)), ...(await loadHoldoutDefinitions(this.dataSource.manager))];
     const hashes = new Map(list.map((x) => [x.key, rollupDefinitionHash(x)]));
     const rows: { experiment_key: string; definition_hash: string }[] = await this.dataSource.query(
       'SELECT experiment_key, definition_hash FROM analysis_watermarks WHERE experiment_key = ANY($1::text[])',

@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { defaultsFor, evaluate, explain, type Explanation } from '@strata/bucketing';
+import { defaultsFor, evaluate, explain, holdoutExposures, type CompiledSnapshot, type Explanation } from '@strata/bucketing';
 import type {
   Assignment,
   assignRequestSchema,
@@ -38,10 +38,14 @@ export class AssignmentService {
   ) {}
 
   async assign(request: AssignInput, apiKeyId: string | null = null): Promise<AssignResponse> {
-    const response = this.assignmentsFor(request);
+    const compiled = this.snapshots.compiled;
+    const response = this.assignmentsIn(compiled, request);
     if (request.logExposures === true) {
       const exposures: ExposureRecord[] = [];
-      collectExposures(exposures, request.unitId, request.attributes ?? NO_ATTRIBUTES, response.assignments, new Date().toISOString());
+      const attributes = request.attributes ?? NO_ATTRIBUTES;
+      const timestamp = new Date().toISOString();
+      collectExposures(exposures, request.unitId, attributes, response.assignments, timestamp);
+      collectHoldoutExposures(exposures, compiled, request.unitId, attributes, request.experiments, timestamp);
       await this.record(exposures, apiKeyId);
     }
     return response;
@@ -52,7 +56,10 @@ export class AssignmentService {
    * `POST /v1/assign` route answers without a promise when `logExposures` is not set.
    */
   assignmentsFor(request: AssignInput): AssignResponse {
-    const compiled = this.snapshots.compiled;
+    return this.assignmentsIn(this.snapshots.compiled, request);
+  }
+
+  private assignmentsIn(compiled: CompiledSnapshot, request: AssignInput): AssignResponse {
     const assignments = evaluate(compiled, request.unitId, request.attributes ?? NO_ATTRIBUTES, request.experiments);
     const defaults = defaultsFor(compiled, assignments, request.experiments);
     return defaults === undefined ? { assignments } : { assignments, defaults };
@@ -72,7 +79,9 @@ export class AssignmentService {
       const exposures: ExposureRecord[] = [];
       const timestamp = new Date().toISOString();
       for (let i = 0; i < results.length; i++) {
-        collectExposures(exposures, results[i].unitId, request.units[i].attributes ?? NO_ATTRIBUTES, results[i].assignments, timestamp);
+        const attributes = request.units[i].attributes ?? NO_ATTRIBUTES;
+        collectExposures(exposures, results[i].unitId, attributes, results[i].assignments, timestamp);
+        collectHoldoutExposures(exposures, compiled, results[i].unitId, attributes, request.experiments, timestamp);
       }
       await this.record(exposures, apiKeyId);
     }
@@ -104,4 +113,20 @@ function collectExposures(out: ExposureRecord[], unitId: string, attributes: Att
     const a = assignments[i];
     if (a.reason === 'bucketed') out.push({ unitId, experiment: a.experiment, variant: a.variant, attributes, timestamp });
   }
+}
+
+/**
+ * One exposure per holdout covering a layer this evaluation looked at, for both arms alike
+ * (`holdout:<key>`, variant `holdout` or `rest`): the comparison's sample is every unit evaluated
+ * in the covered layers, whichever arm it fell in. Only when exposures are logged.
+ */
+function collectHoldoutExposures(
+  out: ExposureRecord[],
+  compiled: CompiledSnapshot,
+  unitId: string,
+  attributes: Attributes,
+  experimentKeys: readonly string[] | undefined,
+  timestamp: string,
+): void {
+  for (const h of holdoutExposures(compiled, unitId, experimentKeys)) out.push({ unitId, experiment: h.holdout.exposureKey, variant: h.arm, attributes, timestamp });
 }

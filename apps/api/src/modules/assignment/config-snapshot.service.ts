@@ -61,7 +61,8 @@ export class ConfigSnapshotService implements OnModuleInit, OnApplicationShutdow
     // The feed's contract: reject when the rebuild failed, so it keeps its version and retries.
     this.unsubscribe = this.changes.subscribe(async (_version, changes) => {
       if (changes === null) return this.batcher.add('all');
-      const keys = changes.flatMap((c) => (c.entityType === 'experiment' ? [EXPERIMENT + c.key] : c.entityType === 'layer' ? [LAYERS] : []));
+      // Layers and holdouts are re-read by every build: a change to either just needs one.
+      const keys = changes.flatMap((c) => (c.entityType === 'experiment' ? [EXPERIMENT + c.key] : c.entityType === 'layer' || c.entityType === 'holdout' ? [LAYERS] : []));
       await Promise.all(keys.map((k) => this.batcher.add(k)));
     });
     await this.rebuild();

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { BucketRange, ConfigSnapshot, SnapshotExperiment, SnapshotForcedVariant, SnapshotLayer, SnapshotVariant, TargetingRule, ValueType, VariantValue } from '@strata/contracts';
+import type { BucketRange, ConfigSnapshot, SnapshotExperiment, SnapshotForcedVariant, SnapshotHoldout, SnapshotLayer, SnapshotVariant, TargetingRule, ValueType, VariantValue } from '@strata/contracts';
 
 /** One row of the snapshot query (see SNAPSHOT_SQL), as node-postgres returns it. */
 export interface SnapshotExperimentRow {
@@ -20,6 +20,8 @@ export interface SnapshotExperimentRow {
 export interface SnapshotRows {
   layers: SnapshotLayer[];
   experiments: SnapshotExperimentRow[];
+  /** Absent in rows built before holdouts existed (tests). */
+  holdouts?: SnapshotHoldout[];
 }
 
 /**
@@ -32,6 +34,7 @@ export interface SnapshotRows {
 export const SNAPSHOT_SQL = `
   SELECT
     COALESCE((SELECT json_agg(json_build_object('key', l.key, 'salt', l.salt) ORDER BY l.key) FROM layers l), '[]') AS layers,
+    COALESCE((SELECT json_agg(json_build_object('key', h.key, 'salt', h.salt, 'share', h.share, 'layers', h.layer_keys) ORDER BY h.key) FROM holdouts h), '[]') AS holdouts,
     COALESCE((
       SELECT json_agg(json_build_object(
         'key', e.key,
@@ -60,6 +63,8 @@ export interface BuiltSnapshot {
   nextExpiry: number | null;
 }
 
+const byKey = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
+
 /** JSON with object keys sorted at every level, so equal content always serializes identically. */
 export function canonicalJson(value: unknown): string {
   if (value === null || typeof value !== 'object') return JSON.stringify(value) ?? 'null';
@@ -75,8 +80,16 @@ export function canonicalJson(value: unknown): string {
  * content only (not on when or where it was built), so every process on the same
  * configuration serves the same ETag.
  */
-export function contentVersion(layers: readonly SnapshotLayer[], experiments: readonly SnapshotExperiment[]): string {
-  return createHash('sha1').update(canonicalJson({ layers, experiments })).digest('hex');
+export function contentVersion(layers: readonly SnapshotLayer[], experiments: readonly SnapshotExperiment[], holdouts: readonly SnapshotHoldout[] = []): string {
+  // Without holdouts the version is what it was before they existed.
+  return createHash('sha1').update(canonicalJson(holdouts.length ? { layers, experiments, holdouts } : { layers, experiments })).digest('hex');
+}
+
+/** Holdouts as the snapshot carries them, in key order (layers sorted: the same set gives the same version). */
+export function snapshotHoldouts(rows: readonly SnapshotHoldout[] | undefined): SnapshotHoldout[] {
+  return [...(rows ?? [])]
+    .map((h) => ({ key: h.key, salt: h.salt, share: Number(h.share), layers: h.layers === null ? null : [...h.layers].sort(byKey) }))
+    .sort((a, b) => byKey(a.key, b.key));
 }
 
 /** Sorted, with touching ranges joined: the same buckets always give the same ranges (and version). */
@@ -137,7 +150,6 @@ export interface AssembledSnapshot extends BuiltSnapshot {
   json: string;
 }
 
-const byKey = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
 
 /**
  * Holds the snapshot's experiments between builds so a change re-reads and re-serializes only
@@ -147,11 +159,13 @@ const byKey = (a: string, b: string): number => (a < b ? -1 : a > b ? 1 : 0);
  */
 export class SnapshotAssembler {
   private layers: SnapshotLayer[] = [];
+  private holdouts: SnapshotHoldout[] = [];
   private readonly entries = new Map<string, AssembledEntry>();
 
   /** Applies one query's rows: all experiments when `keys` is 'all', else only those keys (absent = left the snapshot). */
   apply(rows: SnapshotRows, keys: ReadonlySet<string> | 'all', nowMs: number): void {
     this.layers = rows.layers.map((l) => ({ key: l.key, salt: l.salt }));
+    this.holdouts = snapshotHoldouts(rows.holdouts);
     if (keys === 'all') this.entries.clear();
     else for (const k of keys) this.entries.delete(k);
     for (const row of rows.experiments) {
@@ -165,13 +179,16 @@ export class SnapshotAssembler {
     const layers = [...this.layers].sort((a, b) => byKey(a.key, b.key));
     let nextExpiry: number | null = null;
     for (const e of entries) if (e.nextExpiry !== null && (nextExpiry === null || e.nextExpiry < nextExpiry)) nextExpiry = e.nextExpiry;
-    // Equal to contentVersion(layers, experiments): canonicalJson sorts "experiments" before "layers".
+    const holdouts = this.holdouts;
+    // Equal to contentVersion(layers, experiments, holdouts): canonicalJson sorts "experiments" before "holdouts" before "layers".
+    const held = holdouts.length ? `"holdouts":${canonicalJson(holdouts)},` : '';
     const version = createHash('sha1')
-      .update(`{"experiments":[${entries.map((e) => e.canonical).join(',')}],"layers":${canonicalJson(layers)}}`)
+      .update(`{"experiments":[${entries.map((e) => e.canonical).join(',')}],${held}"layers":${canonicalJson(layers)}}`)
       .digest('hex');
     const generatedAt = now.toISOString();
     const snapshot: ConfigSnapshot = { version, generatedAt, layers, experiments: entries.map((e) => e.experiment) };
-    const json = `{"version":${JSON.stringify(version)},"generatedAt":${JSON.stringify(generatedAt)},"layers":${JSON.stringify(layers)},"experiments":[${entries.map((e) => e.json).join(',')}]}`;
+    if (holdouts.length) snapshot.holdouts = holdouts;
+    const json = `{"version":${JSON.stringify(version)},"generatedAt":${JSON.stringify(generatedAt)},"layers":${JSON.stringify(layers)},"experiments":[${entries.map((e) => e.json).join(',')}]${holdouts.length ? `,"holdouts":${JSON.stringify(holdouts)}` : ''}}`;
     return { snapshot, nextExpiry, json };
   }
 }
@@ -190,8 +207,8 @@ export function buildSnapshot(rows: SnapshotRows, now: Date): BuiltSnapshot {
     if (built.nextExpiry !== null && (nextExpiry === null || built.nextExpiry < nextExpiry)) nextExpiry = built.nextExpiry;
     return built.experiment;
   });
-  return {
-    snapshot: { version: contentVersion(layers, experiments), generatedAt: now.toISOString(), layers, experiments },
-    nextExpiry,
-  };
+  const holdouts = snapshotHoldouts(rows.holdouts);
+  const snapshot: ConfigSnapshot = { version: contentVersion(layers, experiments, holdouts), generatedAt: now.toISOString(), layers, experiments };
+  if (holdouts.length) snapshot.holdouts = holdouts;
+  return { snapshot, nextExpiry };
 }

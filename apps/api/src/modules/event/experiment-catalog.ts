@@ -1,7 +1,7 @@
 import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { hashUnit, pickVariant } from '@strata/bucketing';
-import type { ExperimentStatus, ForcedVariantDto, VariantDto } from '@strata/contracts';
+import { HOLDOUT_ARM, HOLDOUT_EXPOSURE_PREFIX, REST_ARM, type ExperimentStatus, type ForcedVariantDto, type VariantDto } from '@strata/contracts';
 import type { DataSource } from 'typeorm';
 import { ChangeBatcher, ConfigChangeFeed, type ConfigChange } from '../../database/config-change-feed';
 
@@ -71,6 +71,26 @@ export function expectedVariant(e: CatalogExperiment, unitId: string, ts: number
 
 const CATALOG_COLUMNS = 'key, status, salt, variants, forced_variants, started_at, stopped_at';
 
+/** Batcher key of a holdout change (":" is in no experiment key): the holdouts are few and re-read together. */
+const HOLDOUTS = ':holdouts';
+
+/**
+ * A holdout as the collector checks its exposures (`holdout:<key>`): two "variants", `holdout`
+ * (u < share) and `rest`, by the holdout's salt, so `expectedVariant` applies unchanged.
+ */
+export function holdoutCatalogEntry(row: { key: string; salt: string; share: number; created_at: Date | string }): CatalogExperiment {
+  return {
+    key: HOLDOUT_EXPOSURE_PREFIX + row.key,
+    status: 'running',
+    salt: row.salt,
+    variantKeys: [HOLDOUT_ARM, REST_ARM],
+    cumulative: Float64Array.of(Number(row.share), 1),
+    forced: new Map(),
+    startedAt: new Date(row.created_at).getTime(),
+    stoppedAt: null,
+  };
+}
+
 /** The experiments a batch of changes touched, or 'all' when they are not known. */
 export function experimentKeysOf(changes: readonly ConfigChange[] | null): Set<string> | 'all' {
   if (changes === null) return 'all';
@@ -87,6 +107,7 @@ export function experimentKeysOf(changes: readonly ConfigChange[] | null): Set<s
 @Injectable()
 export class ExperimentCatalog implements OnModuleInit, OnModuleDestroy {
   private readonly byKey = new Map<string, CatalogExperiment>();
+  private holdouts = new Map<string, CatalogExperiment>();
   private unsubscribe: (() => void) | null = null;
   private readonly batcher = new ChangeBatcher((keys) => this.load(keys));
 
@@ -100,7 +121,10 @@ export class ExperimentCatalog implements OnModuleInit, OnModuleDestroy {
     this.unsubscribe = this.feed.subscribe(async (_version, changes) => {
       const keys = experimentKeysOf(changes);
       if (keys === 'all') await this.batcher.add('all');
-      else await Promise.all([...keys].map((k) => this.batcher.add(k)));
+      else {
+        if (changes?.some((c) => c.entityType === 'holdout')) keys.add(HOLDOUTS);
+        await Promise.all([...keys].map((k) => this.batcher.add(k)));
+      }
     });
     await this.reload();
   }
@@ -109,8 +133,9 @@ export class ExperimentCatalog implements OnModuleInit, OnModuleDestroy {
     this.unsubscribe?.();
   }
 
+  /** An experiment, or a holdout by `holdout:<key>`. */
   get(key: string): CatalogExperiment | undefined {
-    return this.byKey.get(key);
+    return this.byKey.get(key) ?? this.holdouts.get(key);
   }
 
   /** Re-reads every experiment; rejects when the catalog could not be read (the last one stays). */
@@ -119,13 +144,17 @@ export class ExperimentCatalog implements OnModuleInit, OnModuleDestroy {
   }
 
   private async load(keys: ReadonlySet<string> | 'all'): Promise<void> {
+    if (keys === 'all' || keys.has(HOLDOUTS)) {
+      const rows: { key: string; salt: string; share: number; created_at: Date }[] = await this.dataSource.query('SELECT key, salt, share, created_at FROM holdouts');
+      this.holdouts = new Map(rows.map((r) => [HOLDOUT_EXPOSURE_PREFIX + r.key, holdoutCatalogEntry(r)]));
+    }
     if (keys === 'all') {
       const rows: ExperimentRow[] = await this.dataSource.query(`SELECT ${CATALOG_COLUMNS} FROM experiments`);
       this.byKey.clear();
       for (const r of rows) this.byKey.set(r.key, toCatalogExperiment(r));
       return;
     }
-    const wanted = [...keys];
+    const wanted = [...keys].filter((k) => k !== HOLDOUTS);
     if (wanted.length === 0) return;
     const rows: ExperimentRow[] = await this.dataSource.query(`SELECT ${CATALOG_COLUMNS} FROM experiments WHERE key = ANY($1)`, [wanted]);
     const found = new Set(rows.map((r) => r.key));

@@ -44,6 +44,10 @@ export class ExperimentEntity {
   @Column({ name: 'planned_sample_size', type: 'int', nullable: true })
   plannedSampleSize!: number | null;
 
+  /** Days before "Ready to ship" may show; null: DEFAULT_MIN_DURATION_DAYS (a weekly cycle). */
+  @Column({ name: 'min_duration_days', type: 'int', nullable: true })
+  minDurationDays!: number | null;
+
   @Column({ name: 'auto_stop', type: 'boolean', default: false })
   autoStop!: boolean;
 

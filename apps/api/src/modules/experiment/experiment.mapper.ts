@@ -16,6 +16,7 @@ export function toExperimentDto(e: ExperimentEntity, ranges: BucketRange[]): Exp
     secondaryMetrics: e.secondaryMetrics,
     guardrailMetrics: e.guardrailMetrics,
     plannedSampleSize: e.plannedSampleSize,
+    minDurationDays: e.minDurationDays ?? null,
     autoStop: e.autoStop,
     salt: e.salt,
     shippedVariant: e.shippedVariant,

@@ -90,6 +90,7 @@ export class ExperimentService {
           secondaryMetrics: request.secondaryMetrics ?? [],
           guardrailMetrics: request.guardrailMetrics ?? [],
           plannedSampleSize: request.plannedSampleSize ?? null,
+          minDurationDays: request.minDurationDays ?? null,
           autoStop: request.autoStop ?? false,
           salt: request.salt ?? request.key,
           shippedVariant: null,
@@ -185,6 +186,7 @@ export class ExperimentService {
       if (request.secondaryMetrics !== undefined) e.secondaryMetrics = request.secondaryMetrics;
       if (request.guardrailMetrics !== undefined) e.guardrailMetrics = request.guardrailMetrics;
       if (request.plannedSampleSize !== undefined) e.plannedSampleSize = request.plannedSampleSize;
+      if (request.minDurationDays !== undefined) e.minDurationDays = request.minDurationDays;
       if (request.autoStop !== undefined) e.autoStop = request.autoStop;
       if (request.traffic !== undefined) {
         e.trafficBuckets = trafficToBuckets(request.traffic);

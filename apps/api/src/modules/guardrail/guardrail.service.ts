@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { ExperimentAlertDto, GuardrailStatusDto, SrmDto } from '@strata/contracts';
+import { HOLDOUT_EXPOSURE_PREFIX, type ExperimentAlertDto, type GuardrailStatusDto, type SrmDto } from '@strata/contracts';
 import { advanceSrmState, type SrmState } from '@strata/stats';
 import type { DataSource, EntityManager } from 'typeorm';
 import { systemActor } from '../../common/guards/principal';
@@ -43,6 +43,27 @@ export async function readSrmState(db: DataSource | EntityManager, experiment: s
     [experiment, SRM_STATE_ROW.metric, SRM_STATE_ROW.variant, SRM_STATE_ROW.configHash],
   );
   return rows[0]?.state ?? null;
+}
+
+/** The stored anytime-valid SRM states of many experiments (one query). */
+export async function readSrmStates(db: DataSource | EntityManager, experiments: string[]): Promise<Map<string, SrmState>> {
+  if (experiments.length === 0) return new Map();
+  const rows: { experiment_key: string; state: SrmState }[] = await db.query(
+    'SELECT experiment_key, state FROM analysis_sequential_state WHERE experiment_key = ANY($1::text[]) AND metric_key = $2 AND variant_key = $3 AND config_hash = $4',
+    [experiments, SRM_STATE_ROW.metric, SRM_STATE_ROW.variant, SRM_STATE_ROW.configHash],
+  );
+  return new Map(rows.map((r) => [r.experiment_key, r.state]));
+}
+
+/**
+ * One guardrail SRM check: today's counts folded into the stored state. Counts that went down (a
+ * rebuild from raw events) cannot continue the sequence: a new one starts.
+ */
+export function nextSrmState(prev: SrmState | null, def: AnalysisDefinition, srm: SrmDto): SrmState {
+  const counts = def.variants.map((v) => srm.counts[v.key] ?? 0);
+  const weights = def.variants.map((v) => v.weight);
+  const continued = prev && prev.counts.length === counts.length && prev.counts.some((c, i) => counts[i] < c) ? null : prev;
+  return advanceSrmState(continued, counts, weights);
 }
 
 /** The results' SRM with the anytime-valid test's numbers (method, params, sequentialPValue). */
@@ -118,7 +139,8 @@ export class GuardrailService implements TickConsumer, OnModuleInit, OnApplicati
   /** Per tick: the changed running experiments, on the statistics the tick just wrote. */
   async onTick(tick: TickContext): Promise<void> {
     for (const c of tick.changed) {
-      if (c.definition.status !== 'running') continue;
+      // A holdout's comparison (`holdout:<key>`) is read, never stopped: it is no experiment.
+      if (c.definition.status !== 'running' || c.definition.key.startsWith(HOLDOUT_EXPOSURE_PREFIX)) continue;
       try {
         await this.check(c.definition, c.stats, tick.dataThrough);
       } catch (err) {
@@ -200,14 +222,9 @@ export class GuardrailService implements TickConsumer, OnModuleInit, OnApplicati
 
   /** Folds the current counts into the experiment's anytime-valid SRM state and stores it. */
   private async advanceSrm(def: AnalysisDefinition, srm: SrmDto): Promise<SrmState> {
-    const counts = def.variants.map((v) => srm.counts[v.key] ?? 0);
-    const weights = def.variants.map((v) => v.weight);
     return this.dataSource.transaction(async (m) => {
       await m.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`sequential:${def.key}`]);
-      let prev = await readSrmState(m, def.key);
-      // Counts that went down (a rebuild from raw events) cannot continue the sequence: start a new one.
-      if (prev && prev.counts.length === counts.length && prev.counts.some((c, i) => counts[i] < c)) prev = null;
-      const state = advanceSrmState(prev, counts, weights);
+      const state = nextSrmState(await readSrmState(m, def.key), def, srm);
       await m.query(
         `INSERT INTO analysis_sequential_state (experiment_key, metric_key, variant_key, config_hash, state) VALUES ($1, $2, $3, $4, $5)
          ON CONFLICT (experiment_key, metric_key, variant_key, config_hash) DO UPDATE SET state = EXCLUDED.state, updated_at = now()`,

@@ -33,6 +33,8 @@ export interface AnalysisDefinition {
   startedAt: Date | null;
   stoppedAt: Date | null;
   plannedSampleSize: number | null;
+  /** Null: DEFAULT_MIN_DURATION_DAYS. */
+  minDurationDays: number | null;
   autoStop: boolean;
   alerts: ExperimentEntity['alerts'];
   metrics: AnalysisMetric[];
@@ -105,6 +107,7 @@ function toDefinition(e: ExperimentEntity, byKey: Map<string, MetricEntity>): An
     startedAt: e.startedAt,
     stoppedAt: e.stoppedAt,
     plannedSampleSize: e.plannedSampleSize,
+    minDurationDays: e.minDurationDays ?? null,
     autoStop: e.autoStop,
     alerts: e.alerts,
     metrics,

@@ -8,16 +8,18 @@ import type {
   ResultsQuery,
   SegmentResultDto,
 } from '@strata/contracts';
-import { DEFAULT_PLANNED_SAMPLE_SIZE } from '@strata/stats';
 import { In, type DataSource } from 'typeorm';
 import { AnalysisEngineService } from '../analysis/analysis-engine.service';
 import { EMPTY_SLICE, readCaps, readStats, type SliceStats, type StoredCap } from '../analysis/stats-store';
 import { ExperimentEntity } from '../experiment/experiment.entity';
 import { loadAnalysisDefinition, loadAnalysisDefinitions, type AnalysisDefinition, type AnalysisMetric } from './analysis-definition';
-import { buildMetricResults, buildResults, plannedN, type ArmAggregate, type MetricAggregates } from './results-builder';
-import { withSequentialFold } from './sequential-fold';
-import { readSrmState, withSequentialSrm } from '../guardrail/guardrail.service';
+import { buildMetricResults, plannedN, type ArmAggregate, type MetricAggregates } from './results-builder';
+import { buildResults } from './results-decision';
+import { readSequentialFolds, withSequentialFold, type SequentialFold } from './sequential-fold';
+import { DEFAULT_RESULTS_QUERY } from './sequential-state.service';
+import { readSrmState, readSrmStates } from '../guardrail/guardrail.service';
 import { isWinsorized, MAX_SEGMENT_VALUES, segmentAggregateSql } from './rollup-sql';
+import { readFlaggedInteractions } from '../interaction/interaction-store';
 import { buildTimeseries, utcDays, type DailyDelta, type DailyUnits } from './timeseries-builder';
 
 interface AggregateRow {
@@ -91,23 +93,31 @@ export class ResultService {
   async results(key: string, query: ResultsQuery): Promise<ExperimentResultsDto> {
     const snap = await this.snapshot(key, query.segment);
     const now = new Date();
+    const def = snap.definition;
+    // The anytime-valid SRM state the guardrail consumer advances after every tick (folded here, not stored).
+    const srmState = def.status === 'draft' ? null : await readSrmState(this.dataSource, key);
+    const compute = (fold?: SequentialFold): ExperimentResultsDto => {
+      const dto = buildResults(def, snap.aggregates, snap.units, query, snap.dataThrough, now, fold, srmState);
+      if (snap.segments && query.segment) {
+        // A declared dimension's segments keep their own monotone sequences (bounded: MAX_SEGMENT_VALUES
+        // values of the declared dimensions); an ad-hoc attribute's are read-only, nothing is stored.
+        const segmentFold = def.segmentDimensions.includes(query.segment) ? fold : undefined;
+        const segments: SegmentResultDto[] = [];
+        for (const [value, aggregates] of snap.segments) {
+          segments.push({ segment: query.segment, value, metrics: withCaps(def, buildMetricResults(def, aggregates, query, segmentFold, `${query.segment}=${value}`), snap.caps) });
+        }
+        dto.segments = segments;
+      }
+      return dto;
+    };
     // Every read of a started experiment advances its monotone sequences for this configuration.
     const dto =
-      snap.definition.status === 'draft'
-        ? buildResults(snap.definition, snap.aggregates, snap.units, query, snap.dataThrough, now)
-        : await withSequentialFold(this.dataSource.manager, key, snap.caps, plannedN(snap.definition), (snap.dataThrough ?? now).toISOString(), (fold) =>
-            buildResults(snap.definition, snap.aggregates, snap.units, query, snap.dataThrough, now, fold),
-          );
-    dto.metrics = withCaps(snap.definition, dto.metrics, snap.caps);
-    // The anytime-valid SRM the guardrail consumer advances after every tick (read here, not advanced).
-    dto.srm = withSequentialSrm(dto.srm, await readSrmState(this.dataSource, key));
-    if (snap.segments && query.segment) {
-      const segments: SegmentResultDto[] = [];
-      for (const [value, aggregates] of snap.segments) {
-        segments.push({ segment: query.segment, value, metrics: withCaps(snap.definition, buildMetricResults(snap.definition, aggregates, query), snap.caps) });
-      }
-      dto.segments = segments;
-    }
+      def.status === 'draft'
+        ? compute()
+        : await withSequentialFold(this.dataSource.manager, key, snap.caps, plannedN(def), (snap.dataThrough ?? now).toISOString(), compute);
+    dto.metrics = withCaps(def, dto.metrics, snap.caps);
+    // Significant interactions with experiments of other layers, from the last interaction refresh (a keyed read).
+    dto.interactions = await readFlaggedInteractions(this.dataSource, key);
     return dto;
   }
 
@@ -171,7 +181,8 @@ export class ResultService {
     const def = await loadAnalysisDefinition(this.dataSource.manager, key);
     if (def.status !== 'draft') await this.engine.catchUp();
     const dataThrough = await this.engine.dataThrough(def);
-    if (!dataThrough || !def.startedAt) return buildTimeseries(def, [], [], new Map(), alpha, 1);
+    const query: ResultsQuery = { ...DEFAULT_RESULTS_QUERY, alpha };
+    if (!dataThrough || !def.startedAt) return buildTimeseries(def, [], [], new Map(), query, plannedN(def));
     const days = (await readStats(this.dataSource, [key], 'day')).get(key) ?? new Map<string, SliceStats>();
     const units: DailyUnits[] = [];
     const deltas = new Map<string, DailyDelta[]>(def.metrics.map((m) => [m.key, []]));
@@ -182,8 +193,11 @@ export class ResultService {
       }
     }
     const end = new Date(Math.min(dataThrough.getTime(), def.stoppedAt?.getTime() ?? Infinity));
-    const planned = def.plannedSampleSize && def.plannedSampleSize > 0 ? def.plannedSampleSize : DEFAULT_PLANNED_SAMPLE_SIZE;
-    return buildTimeseries(def, utcDays(def.startedAt, end), units, deltas, alpha, planned);
+    const caps = (await readCaps(this.dataSource, [key])).get(key) ?? new Map<string, StoredCap>();
+    // The day-end reads continue the table's persisted relative sequences (same configuration key).
+    return withSequentialFold(this.dataSource.manager, key, caps, plannedN(def), dataThrough.toISOString(), (fold) =>
+      buildTimeseries(def, utcDays(def.startedAt as Date, end), units, deltas, query, plannedN(def), fold),
+    );
   }
 
   /**
@@ -198,12 +212,25 @@ export class ResultService {
     const defs = await loadAnalysisDefinitions(this.dataSource.manager, experiments);
     const byKey = new Map(defs.map((d) => [d.key, d]));
     const found = unique.filter((k) => byKey.has(k));
-    const [stats, through] = await Promise.all([readStats(this.dataSource, found, ''), this.dataThroughMany(found)]);
-    const query: ResultsQuery = { correction: 'bh', alpha: 0.05 };
+    const [stats, through, caps, srmStates] = await Promise.all([
+      readStats(this.dataSource, found, ''),
+      this.dataThroughMany(found),
+      readCaps(this.dataSource, found),
+      readSrmStates(this.dataSource, found),
+    ]);
+    // The page's default configuration, folded into the stored monotone states (read-only): the
+    // list shows what the experiment's page shows, and cannot flip against it.
+    const query = DEFAULT_RESULTS_QUERY;
+    const now = new Date();
+    const folds = await readSequentialFolds(
+      this.dataSource.manager,
+      found.map((k) => ({ key: k, caps: caps.get(k) ?? new Map<string, StoredCap>(), plannedSampleSize: plannedN(byKey.get(k) as AnalysisDefinition) })),
+      now.toISOString(),
+    );
     return found.map((key) => {
       const def = byKey.get(key) as AnalysisDefinition;
       const s = stats.get(key)?.get('') ?? EMPTY_SLICE;
-      const r = buildResults(def, s.aggregates, s.units, query, through.get(key) ?? null);
+      const r = buildResults(def, s.aggregates, s.units, query, through.get(key) ?? null, now, def.status === 'draft' ? undefined : folds.get(key), srmStates.get(key) ?? null);
       const primary = r.metrics.find((m) => m.role === 'primary');
       let best: ExperimentSummaryDto['primary'] = null;
       if (primary) {
@@ -218,7 +245,7 @@ export class ResultService {
             relativeLift: defined ? seq.estimate : null,
             ci: defined ? seq.ci : null,
             pValue: defined ? (v.adjustedPValue ?? seq.pValue) : null,
-            significant: defined && v.adjustedPValue !== null && v.adjustedPValue <= query.alpha,
+            significant: defined && seq.significant,
           };
           if (!best || (row.relativeLift !== null && (best.relativeLift === null || good * row.relativeLift > good * best.relativeLift))) best = row;
         }

@@ -1,14 +1,16 @@
 import type {
-  DecisionHint,
-  ExperimentResultsDto,
   GuardrailStatusDto,
   InferenceDto,
   MetricResultDto,
   ResultsQuery,
+  SequenceInfoDto,
   SrmDto,
   VariantComparisonDto,
 } from '@strata/contracts';
 import {
+  benjaminiHochberg,
+  bonferroni,
+  eBenjaminiHochberg,
   DEFAULT_PLANNED_SAMPLE_SIZE,
   guardrailVerdict,
   ratioArmMoments,
@@ -21,9 +23,10 @@ import {
   type CovariateArmStats,
   type Estimate,
   type MetricInput,
+  type SequentialPair,
 } from '@strata/stats';
 import type { AnalysisDefinition, AnalysisMetric } from './analysis-definition';
-import type { SequentialFold, SequentialScale } from './sequential-fold';
+import { SequentialFold, type SequentialScale } from './sequential-fold';
 
 /**
  * Pure core of the results endpoint: per-variant sufficient statistics in, ExperimentResultsDto
@@ -48,7 +51,18 @@ export const EMPTY_ARM: ArmAggregate = { n: 0, sum: 0, sumSq: 0, covSum: 0, covS
 
 export type MetricAggregates = Map<string, Map<string, ArmAggregate>>;
 
-const CORRECTIONS: Record<ResultsQuery['correction'], CorrectionMethod> = { e_bh: 'e-bh', bh: 'benjamini-hochberg', bonferroni: 'bonferroni', none: 'none' };
+export const CORRECTIONS: Record<ResultsQuery['correction'], CorrectionMethod> = { e_bh: 'e-bh', bh: 'benjamini-hochberg', bonferroni: 'bonferroni', none: 'none' };
+
+/**
+ * Interval settings of every number the results API shows (table, time series, the results'
+ * guardrails): the library defaults — log-ratio relative intervals (never below −100%) and
+ * variance floors (add-one / Agresti–Caffo for proportions, a floored per-arm variance for means),
+ * so a small or zero-event arm is not treated as zero variance. With the old delta-method /
+ * textbook variances the seeded lognormal σ = 2, 90/10 simulation had a 20% false positive rate
+ * (results-simulation.spec.ts); with these it stays under 5%. The guardrail tick still calls
+ * sequentialConfidenceSequence directly (delta method) — see docs/analysis.md.
+ */
+export const STATS_OPTIONS = { relativeInterval: 'log-ratio' as const, varianceFloor: true };
 
 /**
  * The arm the statistics see. Ratio metrics are linearised: an arm with mean R = Σnum/Σden and
@@ -83,12 +97,50 @@ function armsOf(def: AnalysisDefinition, metric: AnalysisMetric, aggregates: Map
   return def.variants.map((v) => toArmStats(metric, aggregates?.get(v.key) ?? EMPTY_ARM));
 }
 
+/** One sequential family of the table (each gets its own correction, as in resultsTable). */
+const FAMILIES = ['absolute', 'relative', 'msprt', 'cupedAbsolute', 'cupedRelative'] as const;
+type Family = (typeof FAMILIES)[number];
+
+/**
+ * The correction on the FOLDED (running-minimum) p-values, so the adjusted p and `significant` are
+ * functions of the persisted monotone state and cannot flip back: every adjusted p of BH, e-BH
+ * and Bonferroni is a coordinatewise non-decreasing function of the p-vector, and each running p
+ * only goes down. e-BH on e = 1/p (the running maximum of each comparison's mixture likelihood
+ * ratio, p = min(1, 1/e) for the confidence sequence and the mSPRT). See docs/analysis.md for the
+ * guarantee this gives (FWER over all reads for Bonferroni; e-BH/BH: FDR at the read of each decision).
+ */
+export function correctFolded(method: CorrectionMethod, estimates: Estimate[], alpha: number): void {
+  const ps = estimates.map((e) => (e.defined && e.insufficient === undefined ? e.pValue : 1));
+  const adjusted =
+    method === 'none'
+      ? ps
+      : method === 'bonferroni'
+        ? bonferroni(ps, alpha).adjustedPValues
+        : method === 'e-bh'
+          ? eBenjaminiHochberg(ps.map((p) => (p > 0 ? 1 / p : Number.POSITIVE_INFINITY)), alpha).adjustedPValues
+          : benjaminiHochberg(ps, alpha).adjustedPValues;
+  estimates.forEach((e, i) => {
+    e.adjustedPValue = adjusted[i];
+    e.params.correction = method;
+    e.params.correctedOn = 'running-min-p';
+    e.significant = e.defined && e.insufficient === undefined && adjusted[i] <= alpha;
+  });
+}
+
+/** Row key of a segment's sequences: `metric|segment=value` (the whole population: the metric key). */
+export function scopedMetricKey(metric: string, scope?: string): string {
+  return scope === undefined ? metric : `${metric}|${scope}`;
+}
+
 /**
  * Builds the metric tables (one per metric, variants in configuration order, control first).
- * With a `fold`, every sequential number is folded into its persisted monotone sequence (running
- * minimum p, running intersection CI) and carries `sequence`; without one it is today's alone.
+ * Every sequential number is folded into its monotone sequence (running minimum p, running
+ * intersection CI): with a `fold` over the stored states it continues the persisted sequence and
+ * carries `sequence`; without one it is today's read alone. The correction is then applied to the
+ * folded p-values (correctFolded), so significance is a function of the persisted state.
+ * `scope` (e.g. `country=DE`) keeps a segment's sequences apart from the whole population's.
  */
-export function buildMetricResults(def: AnalysisDefinition, aggregates: MetricAggregates, query: ResultsQuery, fold?: SequentialFold): MetricResultDto[] {
+export function buildMetricResults(def: AnalysisDefinition, aggregates: MetricAggregates, query: ResultsQuery, fold?: SequentialFold, scope?: string): MetricResultDto[] {
   if (def.variants.length < 2) return [];
   const inputs: MetricInput[] = def.metrics.map((metric) => {
     const arms = armsOf(def, metric, aggregates.get(metric.key));
@@ -99,19 +151,41 @@ export function buildMetricResults(def: AnalysisDefinition, aggregates: MetricAg
       variants: def.variants.slice(1).map((v, i) => ({ name: v.key, stats: arms[i + 1] })),
     };
   });
-  // Delta-method relative intervals and textbook variances until the timeseries and guardrails go
-  // through the same path (issue 15 wiring): the log-ratio / floored numbers would disagree with them.
-  const options = {
-    alpha: query.alpha,
-    plannedSampleSize: plannedN(def),
-    correction: CORRECTIONS[query.correction],
-    relativeInterval: 'delta' as const,
-    varianceFloor: false,
-  };
+  const options = { ...STATS_OPTIONS, alpha: query.alpha, plannedSampleSize: plannedN(def), correction: CORRECTIONS[query.correction] };
   const main = resultsTable(inputs, { ...options, cuped: false });
-  const cuped = resultsTable(inputs, { ...options, cuped: true });
+  // The CUPED table only when some metric has a covariate (otherwise every CUPED cell is null).
+  const cuped = def.metrics.some((m) => m.cupedLookbackDays > 0) ? resultsTable(inputs, { ...options, cuped: true }) : { comparisons: [] };
   const find = (table: ComparisonResult[], metric: string, variant: string) => table.find((c) => c.metric === metric && c.variant === variant);
-  return def.metrics.map((metric) => {
+  const folder = fold ?? new SequentialFold([], new Map(), plannedN(def), '');
+  const families = new Map<Family, Estimate[]>(FAMILIES.map((f) => [f, []]));
+  const sequenceOf = new Map<Estimate, SequenceInfoDto>();
+  const seq = (metric: AnalysisMetric, variant: string, family: Family, e: Estimate): Estimate => {
+    const scale: SequentialScale = family === 'msprt' ? 'msprt' : family === 'absolute' || family === 'cupedAbsolute' ? 'absolute' : 'relative';
+    const r = folder.fold(metric, variant, scale, family.startsWith('cuped'), e, query, scopedMetricKey(metric.key, scope));
+    families.get(family)?.push(r.estimate);
+    if (fold) sequenceOf.set(r.estimate, r.sequence);
+    return r.estimate;
+  };
+  const folded = def.metrics.map((metric) =>
+    def.variants.slice(1).map((v) => {
+      const c = find(main.comparisons, metric.key, v.key);
+      const cc = find(cuped.comparisons, metric.key, v.key);
+      if (!c) throw new Error(`missing comparison ${metric.key}/${v.key}`);
+      return {
+        c,
+        absolute: seq(metric, v.key, 'absolute', c.sequential.absolute),
+        relative: seq(metric, v.key, 'relative', c.sequential.relative),
+        msprt: seq(metric, v.key, 'msprt', c.sequential.msprt),
+        cuped: cc && cc.cuped.applied ? { summary: cc.cuped, absolute: seq(metric, v.key, 'cupedAbsolute', cc.sequential.absolute), relative: seq(metric, v.key, 'cupedRelative', cc.sequential.relative) } : null,
+      };
+    }),
+  );
+  for (const list of families.values()) correctFolded(CORRECTIONS[query.correction], list, query.alpha);
+  const dto = (e: Estimate): InferenceDto => {
+    const s = sequenceOf.get(e);
+    return { ...inference(e), ...(e.adjustedPValue === undefined ? {} : { adjustedPValue: e.adjustedPValue }), ...(s ? { sequence: s } : {}) };
+  };
+  return def.metrics.map((metric, mi) => {
     const agg = aggregates.get(metric.key);
     const variants: VariantComparisonDto[] = def.variants.map((v, i) => {
       const raw = agg?.get(v.key) ?? EMPTY_ARM;
@@ -120,25 +194,15 @@ export function buildMetricResults(def: AnalysisDefinition, aggregates: MetricAg
       const variance = arm.n > 1 ? Math.max(0, (arm.sumSq - arm.n * mean * mean) / (arm.n - 1)) : 0;
       const base = { variant: v.key, units: raw.n, mean, sum: raw.sum, sd: Math.sqrt(variance) };
       if (i === 0) return { ...base, isControl: true, absolute: null, relative: null, msprt: null, cuped: null, adjustedPValue: null };
-      const c = find(main.comparisons, metric.key, v.key);
-      const cc = find(cuped.comparisons, metric.key, v.key);
-      if (!c) throw new Error(`missing comparison ${metric.key}/${v.key}`);
-      const seq = (e: Estimate, scale: SequentialScale, withCuped: boolean): InferenceDto => {
-        if (!fold) return inference(e);
-        const r = fold.fold(metric, v.key, scale, withCuped, e, query);
-        return { ...inference(r.estimate), sequence: r.sequence };
-      };
+      const f = folded[mi][i - 1];
       return {
         ...base,
         isControl: false,
-        absolute: { fixed: inference(c.fixed.absolute), sequential: seq(c.sequential.absolute, 'absolute', false) },
-        relative: { fixed: inference(c.fixed.relative), sequential: seq(c.sequential.relative, 'relative', false) },
-        msprt: seq(c.sequential.msprt, 'msprt', false),
-        cuped:
-          cc && cc.cuped.applied
-            ? { theta: cc.cuped.theta, varianceReduction: cc.cuped.varianceReduction, absolute: seq(cc.sequential.absolute, 'absolute', true), relative: seq(cc.sequential.relative, 'relative', true) }
-            : null,
-        adjustedPValue: c.sequential.relative.adjustedPValue ?? c.sequential.relative.pValue,
+        absolute: { fixed: inference(f.c.fixed.absolute), sequential: dto(f.absolute) },
+        relative: { fixed: inference(f.c.fixed.relative), sequential: dto(f.relative) },
+        msprt: dto(f.msprt),
+        cuped: f.cuped ? { theta: f.cuped.summary.theta, varianceReduction: f.cuped.summary.varianceReduction, absolute: dto(f.cuped.absolute), relative: dto(f.cuped.relative) } : null,
+        adjustedPValue: f.relative.adjustedPValue ?? f.relative.pValue,
       };
     });
     return { metric: metric.key, name: metric.name, type: metric.type, direction: metric.direction, role: metric.role, variants };
@@ -170,7 +234,6 @@ export function buildGuardrails(def: AnalysisDefinition, aggregates: MetricAggre
   const out: GuardrailStatusDto[] = [];
   for (const metric of def.metrics.filter((m) => m.isGuardrail)) {
     const arms = armsOf(def, metric, aggregates.get(metric.key));
-    const threshold = metric.harmThreshold ?? 0;
     def.variants.slice(1).forEach((v, i) => {
       const opts = { alpha, plannedSampleSize: plannedN(def) };
       // Absolute and relative: the absolute interval decides when the relative lift is undefined (a zero baseline).
@@ -178,84 +241,70 @@ export function buildGuardrails(def: AnalysisDefinition, aggregates: MetricAggre
         absolute: sequentialConfidenceSequence(arms[0], arms[i + 1], { ...opts, relative: false }),
         relative: sequentialConfidenceSequence(arms[0], arms[i + 1], { ...opts, relative: true }),
       };
-      const verdict = guardrailVerdict(pair, metric.direction, threshold);
-      if (verdict.status === 'insufficient_data' || !verdict.harmCi) {
-        out.push({ metric: metric.key, variant: v.key, threshold, harmCi: null, status: 'insufficient_data', message: verdict.message || 'not enough data' });
-        return;
-      }
-      const { harmCi, harmEstimate } = verdict;
-      const harm = verdict.status === 'harm';
-      const fmt = verdict.basis === 'relative' ? (x: number) => `${(x * 100).toFixed(2)}%` : (x: number) => `${x.toPrecision(3)} per unit`;
-      const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
-      const scale = verdict.basis === 'relative' ? '' : ' (absolute: no baseline for a relative change, threshold not applied)';
-      out.push({
-        metric: metric.key,
-        variant: v.key,
-        threshold,
-        harmCi,
-        status: harm ? 'harm' : 'ok',
-        message: harm
-          ? `${metric.key} is worse in ${v.key} by ${fmt(harmEstimate)}${scale} (sequential ${Math.round((1 - alpha) * 100)}% CI of harm ${fmt(harmCi[0])} to ${fmt(harmCi[1])}, threshold ${pct(threshold)})`
-          : `no harm shown for ${metric.key} in ${v.key}${scale} (harm estimate ${fmt(harmEstimate)}, CI ${fmt(harmCi[0])} to ${fmt(harmCi[1])})`,
-      });
+      out.push(guardrailStatus(metric, v.key, pair, alpha));
     });
   }
   return out;
 }
 
-/** A hint, never an automatic action (except the guardrail job's auto-stop). */
-export function decide(def: AnalysisDefinition, metrics: MetricResultDto[], srm: SrmDto | null, guardrails: GuardrailStatusDto[], alpha: number): { hint: DecisionHint; reason: string } {
-  const harmed = guardrails.filter((g) => g.status === 'harm');
-  if (harmed.length) return { hint: 'stop_for_harm', reason: `Guardrail harm: ${harmed.map((g) => g.message).join('; ')}.` };
-  if (srm?.flagged) {
-    return { hint: 'inconclusive', reason: `Sample ratio mismatch (chi-square p = ${srm.pValue.toExponential(2)} < 0.001): the split does not match the weights, so the results are not trustworthy; check assignment and exposure logging.` };
-  }
-  const primary = metrics.find((m) => m.role === 'primary');
-  if (!primary) return { hint: 'inconclusive', reason: 'The experiment has no primary metric.' };
-  const good = primary.direction === 'increase' ? 1 : -1;
-  let best: { variant: string; lift: number } | null = null;
-  for (const v of primary.variants) {
-    const seq = v.relative?.sequential;
-    if (!seq || v.adjustedPValue === null || v.adjustedPValue > alpha) continue;
-    if (good * seq.estimate < 0) {
-      return { hint: 'stop_for_harm', reason: `The primary metric ${primary.metric} is significantly worse in ${v.variant} (relative ${(seq.estimate * 100).toFixed(2)}%, adjusted always-valid p = ${v.adjustedPValue.toPrecision(3)}).` };
-    }
-    if (!best || good * seq.estimate > good * best.lift) best = { variant: v.variant, lift: seq.estimate };
-  }
-  if (best) return { hint: 'ship', reason: `${best.variant} improves ${primary.metric} by ${(best.lift * 100).toFixed(2)}% (sequential test, adjusted p ≤ ${alpha}); no guardrail harm.` };
-  const planned = plannedN(def);
-  const smallest = Math.min(...primary.variants.map((v) => v.units));
-  if (smallest >= planned) return { hint: 'inconclusive', reason: `No significant difference in ${primary.metric} at the planned sample size (${planned} units per variant).` };
-  return { hint: 'keep_running', reason: `No significant difference in ${primary.metric} yet; ${smallest} of ${planned} planned units in the smallest variant.` };
+/** The Estimate an InferenceDto was made from (enough of it for the verdict functions). */
+export function estimateOf(d: InferenceDto): Estimate {
+  return {
+    method: d.method,
+    params: d.params,
+    defined: d.reason === undefined,
+    estimate: d.estimate,
+    standardError: Number.NaN,
+    ci: d.ci,
+    pValue: d.pValue,
+    significant: d.significant,
+    ...(d.adjustedPValue === undefined ? {} : { adjustedPValue: d.adjustedPValue }),
+    ...(d.reason === undefined ? {} : { reason: d.reason }),
+    ...(d.insufficient === undefined ? {} : { insufficient: d.insufficient }),
+  };
 }
 
-export function buildResults(
-  def: AnalysisDefinition,
-  aggregates: MetricAggregates,
-  units: Map<string, number>,
-  query: ResultsQuery,
-  dataThrough: Date | null,
-  now: Date = new Date(),
-  fold?: SequentialFold,
-): ExperimentResultsDto {
-  const metrics = buildMetricResults(def, aggregates, query, fold);
-  const srm = buildSrm(def, units);
-  const guardrails = buildGuardrails(def, aggregates, query.alpha);
+/**
+ * The results' guardrails from the folded (monotone) sequential numbers of the table: the
+ * harm-oriented interval is the running intersection, so once it lies wholly above 0 it stays there.
+ */
+export function guardrailsFromMetrics(def: AnalysisDefinition, metrics: MetricResultDto[], alpha: number): GuardrailStatusDto[] {
+  const out: GuardrailStatusDto[] = [];
+  for (const metric of def.metrics.filter((m) => m.isGuardrail)) {
+    const table = metrics.find((m) => m.metric === metric.key);
+    for (const v of table?.variants ?? []) {
+      if (v.isControl || !v.absolute || !v.relative) continue;
+      out.push(guardrailStatus(metric, v.variant, { absolute: estimateOf(v.absolute.sequential), relative: estimateOf(v.relative.sequential) }, alpha));
+    }
+  }
+  return out;
+}
+
+/**
+ * Guardrail rule for one guardrail metric and treatment: the sequential (always-valid) CI of the
+ * relative change at `alpha`, oriented so that positive means harm (negated for metrics whose
+ * good direction is `increase`). Harm when the whole interval lies above 0 — the data exclude
+ * "no harm" at every peek — AND the point estimate of harm exceeds the metric's harm_threshold.
+ */
+function guardrailStatus(metric: AnalysisMetric, variant: string, pair: SequentialPair, alpha: number): GuardrailStatusDto {
+  const threshold = metric.harmThreshold ?? 0;
+  const verdict = guardrailVerdict(pair, metric.direction, threshold);
+  if (verdict.status === 'insufficient_data' || !verdict.harmCi) {
+    return { metric: metric.key, variant, threshold, harmCi: null, status: 'insufficient_data', message: verdict.message || 'not enough data' };
+  }
+  const { harmCi, harmEstimate } = verdict;
+  const harm = verdict.status === 'harm';
+  const fmt = verdict.basis === 'relative' ? (x: number) => `${(x * 100).toFixed(2)}%` : (x: number) => `${x.toPrecision(3)} per unit`;
+  const pct = (x: number) => `${(x * 100).toFixed(2)}%`;
+  const scale = verdict.basis === 'relative' ? '' : ' (absolute: no baseline for a relative change, threshold not applied)';
   return {
-    experiment: def.key,
-    status: def.status,
-    computedAt: now.toISOString(),
-    dataThrough: dataThrough?.toISOString() ?? null,
-    alpha: query.alpha,
-    correction: query.correction,
-    sequential: {
-      method: 'asymptotic-confidence-sequence + msprt',
-      params: { plannedSampleSize: plannedN(def), plannedSampleSizeSource: def.plannedSampleSize ? 'experiment' : 'default' },
-    },
-    totalUnits: [...units.values()].reduce((a, b) => a + b, 0),
-    metrics,
-    srm,
-    guardrails,
-    decision: decide(def, metrics, srm, guardrails, query.alpha),
+    metric: metric.key,
+    variant,
+    threshold,
+    harmCi,
+    status: harm ? 'harm' : 'ok',
+    message: harm
+      ? `${metric.key} is worse in ${variant} by ${fmt(harmEstimate)}${scale} (sequential ${Math.round((1 - alpha) * 100)}% CI of harm ${fmt(harmCi[0])} to ${fmt(harmCi[1])}, threshold ${pct(threshold)})`
+      : `no harm shown for ${metric.key} in ${variant}${scale} (harm estimate ${fmt(harmEstimate)}, CI ${fmt(harmCi[0])} to ${fmt(harmCi[1])})`,
   };
 }

@@ -70,8 +70,19 @@ export class SequentialFold {
     }
   }
 
-  /** Folds one fresh sequential estimate into its sequence; returns the monotone estimate and its label. */
-  fold(metric: AnalysisMetric, variant: string, scale: SequentialScale, cuped: boolean, e: Estimate, query: ResultsQuery): { estimate: Estimate; sequence: SequenceInfoDto } {
+  /**
+   * Folds one fresh sequential estimate into its sequence; returns the monotone estimate and its
+   * label. `rowKey` (default the metric's key) names the stored row, e.g. `signup|country=DE`.
+   */
+  fold(
+    metric: AnalysisMetric,
+    variant: string,
+    scale: SequentialScale,
+    cuped: boolean,
+    e: Estimate,
+    query: ResultsQuery,
+    rowKey: string = metric.key,
+  ): { estimate: Estimate; sequence: SequenceInfoDto } {
     const key = sequentialStateKey({
       alpha: query.alpha,
       correction: query.correction,
@@ -82,11 +93,11 @@ export class SequentialFold {
     });
     const slot = `${cuped ? 'cuped-' : ''}${scale}`;
     const configHash = `${slot}#${createHash('sha256').update(key).digest('hex').slice(0, 32)}`;
-    const id = `${metric.key}\0${variant}\0${configHash}`;
-    const prev = this.exact.get(id) ?? this.latest.get(`${metric.key}\0${variant}\0${slot}`) ?? null;
+    const id = `${rowKey}\0${variant}\0${configHash}`;
+    const prev = this.exact.get(id) ?? this.latest.get(`${rowKey}\0${variant}\0${slot}`) ?? null;
     const state = advanceSequentialState(prev, sequentialObservation(e, key, query.alpha, this.at));
     this.exact.set(id, state);
-    this.writes.push({ metric: metric.key, variant, configHash, state });
+    this.writes.push({ metric: rowKey, variant, configHash, state });
     return {
       estimate: applySequentialState(e, state, query.alpha),
       sequence: { key, sequence: state.sequence, startedAt: state.startedAt, restartReason: state.restartReason, reads: state.reads, emptyIntersection: state.emptyIntersection },
@@ -108,6 +119,70 @@ interface StateRow {
 }
 
 /**
+ * The writes of a fold that are stored. Every distinct alpha/correction/CUPED choice a reader asks
+ * for is its own sequence: at most MAX_SEQUENCES_PER_EXPERIMENT of them are kept, so a reader
+ * cannot grow the table without bound. A configuration past the cap is still answered (always
+ * valid at that read), only not remembered across reads.
+ */
+export function keptWrites(storedConfigHashes: string[], fold: SequentialFold): SequentialWrite[] {
+  const known = new Set(storedConfigHashes);
+  // The last write per row wins (a time series folds many days into one sequence): one upsert per row.
+  const last = new Map<string, SequentialWrite>();
+  for (const w of fold.writes) last.set(`${w.metric}\0${w.variant}\0${w.configHash}`, w);
+  return [...last.values()].filter((w) => known.has(w.configHash) || (known.size < MAX_SEQUENCES_PER_EXPERIMENT && known.add(w.configHash)));
+}
+
+/**
+ * One read against in-memory "rows" exactly as withSequentialFold does against the table: the
+ * stored rows in, `compute`, the kept writes upserted as JSON text (what the jsonb column holds
+ * and gives back). For the seeded simulations of the results path; no I/O.
+ */
+export function foldInMemory<T>(
+  stored: Map<string, string>,
+  caps: Map<string, StoredCap>,
+  plannedSampleSize: number,
+  at: string,
+  compute: (fold: SequentialFold) => T,
+): T {
+  const rows: StateRow[] = [...stored].map(([id, json]) => {
+    const [metric_key, variant_key, config_hash] = id.split('\0');
+    return { metric_key, variant_key, config_hash, state: JSON.parse(json) as SequentialState };
+  });
+  const fold = new SequentialFold(toFoldRows(rows), caps, plannedSampleSize, at);
+  const out = compute(fold);
+  for (const w of keptWrites(rows.map((r) => r.config_hash), fold)) stored.set(`${w.metric}\0${w.variant}\0${w.configHash}`, JSON.stringify(w.state));
+  return out;
+}
+
+function toFoldRows(rows: StateRow[]): { metric: string; variant: string; configHash: string; state: SequentialState }[] {
+  return rows.map((r) => ({ metric: r.metric_key, variant: r.variant_key, configHash: r.config_hash, state: r.state }));
+}
+
+/**
+ * Read-only folds of many experiments (the summaries): the stored states in one query; what they
+ * fold is not written, so a list read changes nothing, yet shows what the page shows.
+ */
+export async function readSequentialFolds(
+  db: EntityManager,
+  experiments: { key: string; caps: Map<string, StoredCap>; plannedSampleSize: number }[],
+  at: string,
+): Promise<Map<string, SequentialFold>> {
+  const rows: (StateRow & { experiment_key: string })[] = experiments.length
+    ? await db.query(
+        "SELECT experiment_key, metric_key, variant_key, config_hash, state FROM analysis_sequential_state WHERE experiment_key = ANY($1::text[]) AND metric_key <> '' AND position('|' in metric_key) = 0",
+        [experiments.map((e) => e.key)],
+      )
+    : [];
+  const by = new Map<string, StateRow[]>();
+  for (const r of rows) {
+    const list = by.get(r.experiment_key);
+    if (list) list.push(r);
+    else by.set(r.experiment_key, [r]);
+  }
+  return new Map(experiments.map((e) => [e.key, new SequentialFold(toFoldRows(by.get(e.key) ?? []), e.caps, e.plannedSampleSize, at)]));
+}
+
+/**
  * Runs `compute` with the experiment's stored states under a per-experiment transaction lock
  * (concurrent reads and ticks fold one after another, so none is lost) and writes what it folded.
  */
@@ -122,19 +197,9 @@ export async function withSequentialFold<T>(
   return manager.transaction(async (m) => {
     await m.query('SELECT pg_advisory_xact_lock(hashtext($1))', [`sequential:${experiment}`]);
     const rows: StateRow[] = await m.query('SELECT metric_key, variant_key, config_hash, state FROM analysis_sequential_state WHERE experiment_key = $1', [experiment]);
-    const fold = new SequentialFold(
-      rows.map((r) => ({ metric: r.metric_key, variant: r.variant_key, configHash: r.config_hash, state: r.state })),
-      caps,
-      plannedSampleSize,
-      at,
-    );
+    const fold = new SequentialFold(toFoldRows(rows), caps, plannedSampleSize, at);
     const out = compute(fold);
-    // Every distinct alpha/correction/CUPED choice a reader asks for is its own sequence: at most
-    // MAX_SEQUENCES_PER_EXPERIMENT of them are kept, so a reader cannot grow the table without
-    // bound. A configuration past the cap is still answered (always valid at that read), only not
-    // remembered across reads.
-    const known = new Set(rows.map((r) => r.config_hash));
-    const writes = fold.writes.filter((w) => known.has(w.configHash) || (known.size < MAX_SEQUENCES_PER_EXPERIMENT && known.add(w.configHash)));
+    const writes = keptWrites(rows.map((r) => r.config_hash), fold);
     if (writes.length > 0) {
       await m.query(
         `INSERT INTO analysis_sequential_state (experiment_key, metric_key, variant_key, config_hash, state)

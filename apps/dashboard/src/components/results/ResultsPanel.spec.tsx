@@ -40,6 +40,24 @@ describe('results panel', () => {
     expect(screen.getByTestId('metric-purchase')).toHaveTextContent('this is a significant improvement');
   });
 
+  it('says in the decision banner what "Ready to ship" waits for (the minimum duration)', async () => {
+    mockFetch([
+      { url: '/v1/experiments/checkout/results/timeseries', body: { experiment: 'checkout', control: 'control', metrics: ['purchase'], points: [] } },
+      {
+        url: '/v1/experiments/checkout/results',
+        body: results([m], {
+          readiness: { ready: false, minDurationDays: 7, daysRun: 3.04, reason: 'waits for a full weekly cycle: 3.0 of 7 days run, ready to ship no earlier than 2026-11-08T10:00:00.000Z' },
+          decision: { hint: 'keep_running', reason: 'treatment improves purchase (relative 12.00%), but the experiment waits for a full weekly cycle: 3.0 of 7 days run.' },
+        }),
+      },
+    ]);
+    renderPage(<ResultsPanel experiment={experiment()} />);
+    const banner = await screen.findByTestId('decision');
+    expect(banner).toHaveTextContent('Keep running');
+    expect(banner).toHaveTextContent('waits for a full weekly cycle: 3.0 of 7 days run');
+    expect(screen.getByTestId('readiness')).toHaveTextContent('Minimum duration: 3.0 of 7 days run');
+  });
+
   it('asks for the segment breakdown and the correction method from the API', async () => {
     const user = userEvent.setup();
     const calls = mockFetch([

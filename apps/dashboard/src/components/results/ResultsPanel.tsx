@@ -10,6 +10,7 @@ import { pickInference, type InferenceMode } from '../../lib/verdict';
 import { DataTable, type Column } from '../DataTable';
 import { Badge } from '../StatusBadge';
 import { EmptyState, ErrorState, Loading } from '../States';
+import { InteractionsBanner } from './InteractionsBanner';
 import { LiftTimeline } from './LiftTimeline';
 import { MetricResultCard } from './MetricResultCard';
 
@@ -152,7 +153,7 @@ export function ResultsPanel({ experiment }: { experiment: ExperimentDto }) {
         <div className="banner banner-bad" role="alert" data-testid="srm-banner">
           <h3>Sample ratio mismatch</h3>
           <p>
-            The split of units does not match the weights (p = {formatP(r.srm.pValue)}), so the results may be biased — check for bugs in
+            The split of units does not match the weights (anytime-valid p = {formatP(r.srm.pValue)}, checked after every update), so the results may be biased — check for bugs in
             assignment or exposure logging before trusting them. Observed:{' '}
             {Object.entries(r.srm.counts)
               .map(([v, n]) => `${v} ${formatInt(n)} (expected ${formatPct(r.srm?.expectedWeights[v] ?? 0, 0, false)})`)
@@ -161,6 +162,7 @@ export function ResultsPanel({ experiment }: { experiment: ExperimentDto }) {
           </p>
         </div>
       )}
+      <InteractionsBanner experiment={experiment.key} interactions={r.interactions} />
       {experiment.shippedVariant ? (
         <ShippedBanner experiment={experiment} results={r} mode={mode} cuped={cuped} />
       ) : (
@@ -170,6 +172,12 @@ export function ResultsPanel({ experiment }: { experiment: ExperimentDto }) {
         >
           <h3>{DECISION_TITLE[r.decision.hint]}</h3>
           <p>{r.decision.reason}</p>
+          {r.readiness && !r.readiness.ready ? (
+            <p className="small" data-testid="readiness">
+              Minimum duration: {r.readiness.daysRun.toFixed(1)} of {r.readiness.minDurationDays} days run. &ldquo;Ready to ship&rdquo; waits for a full weekly
+              cycle, so a weekday-heavy start cannot decide for the weekend.
+            </p>
+          ) : null}
           <p className="small" data-testid="decision-test">
             This recommendation uses the sequential (always-valid) test, which stays correct however often you look
             {mode === 'fixed'
