@@ -7,6 +7,7 @@ const root = fileURLToPath(new URL('.', import.meta.url));
 
 /** Path aliases shared by every Vitest project: libraries are consumed from source. */
 export const aliases = {
+  '@strata/contracts/regex': resolve(root, 'libs/contracts/src/regex-pattern.ts'),
   '@strata/contracts': resolve(root, 'libs/contracts/src/index.ts'),
   '@strata/bucketing/regex': resolve(root, 'libs/bucketing/src/regex.ts'),
   '@strata/bucketing': resolve(root, 'libs/bucketing/src/index.ts'),

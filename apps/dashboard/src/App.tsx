@@ -4,22 +4,24 @@ import { BrowserRouter, Navigate, Route, Routes } from 'react-router-dom';
 import { Layout } from './components/Layout';
 import { Loading } from './components/States';
 import { SessionProvider, useSession } from './hooks/session';
-import { ApiKeysPage } from './pages/ApiKeysPage';
-import { AuditPage } from './pages/AuditPage';
 import { ExperimentsPage } from './pages/ExperimentsPage';
 import { HoldoutsPage } from './pages/HoldoutsPage';
-import { LayersPage } from './pages/LayersPage';
-import { MetricsPage } from './pages/MetricsPage';
 import { NotAllowedPage, NotFoundPage } from './pages/NotFoundPage';
 import { SignInPage } from './pages/SignInPage';
-import { UsersPage } from './pages/UsersPage';
 
 // The results page carries the charts (recharts) and the form the sample-size calculator
-// (libs/stats): each is loaded when first opened, so signing in and the lists don't wait for them.
+// (libs/stats); layers, metrics, audit and the admin pages (users, API keys) are visited less:
+// each is loaded when first opened, so signing in and the experiment list don't wait for them
+// (the entry's budget is checked by e2e/bundle-budget.e2e-spec.ts).
 // `.js`: the repo-wide type check resolves like node16; Vite and Vitest map it to the .tsx file.
 const ExperimentDetailPage = lazy(() => import('./pages/ExperimentDetailPage.js').then((m) => ({ default: m.ExperimentDetailPage })));
 const HoldoutDetailPage = lazy(() => import('./pages/HoldoutDetailPage.js').then((m) => ({ default: m.HoldoutDetailPage })));
 const ExperimentFormPage = lazy(() => import('./pages/ExperimentFormPage.js').then((m) => ({ default: m.ExperimentFormPage })));
+const LayersPage = lazy(() => import('./pages/LayersPage.js').then((m) => ({ default: m.LayersPage })));
+const MetricsPage = lazy(() => import('./pages/MetricsPage.js').then((m) => ({ default: m.MetricsPage })));
+const AuditPage = lazy(() => import('./pages/AuditPage.js').then((m) => ({ default: m.AuditPage })));
+const ApiKeysPage = lazy(() => import('./pages/ApiKeysPage.js').then((m) => ({ default: m.ApiKeysPage })));
+const UsersPage = lazy(() => import('./pages/UsersPage.js').then((m) => ({ default: m.UsersPage })));
 
 /** A page loaded on first use, with the usual loading state meanwhile. */
 function Deferred({ children }: { children: ReactNode }) {
@@ -69,9 +71,30 @@ export function AppRoutes() {
             </Needs>
           }
         />
-        <Route path="layers" element={<LayersPage />} />
-        <Route path="layers/:key" element={<LayersPage />} />
-        <Route path="metrics" element={<MetricsPage />} />
+        <Route
+          path="layers"
+          element={
+            <Deferred>
+              <LayersPage />
+            </Deferred>
+          }
+        />
+        <Route
+          path="layers/:key"
+          element={
+            <Deferred>
+              <LayersPage />
+            </Deferred>
+          }
+        />
+        <Route
+          path="metrics"
+          element={
+            <Deferred>
+              <MetricsPage />
+            </Deferred>
+          }
+        />
         <Route path="holdouts" element={<HoldoutsPage />} />
         <Route
           path="holdouts/:key"
@@ -85,7 +108,9 @@ export function AppRoutes() {
           path="api-keys"
           element={
             <Needs allowed={can.admin}>
-              <ApiKeysPage />
+              <Deferred>
+                <ApiKeysPage />
+              </Deferred>
             </Needs>
           }
         />
@@ -93,11 +118,20 @@ export function AppRoutes() {
           path="users"
           element={
             <Needs allowed={can.admin}>
-              <UsersPage />
+              <Deferred>
+                <UsersPage />
+              </Deferred>
             </Needs>
           }
         />
-        <Route path="audit" element={<AuditPage />} />
+        <Route
+          path="audit"
+          element={
+            <Deferred>
+              <AuditPage />
+            </Deferred>
+          }
+        />
         <Route path="*" element={<NotFoundPage />} />
       </Route>
     </Routes>

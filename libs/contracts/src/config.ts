@@ -365,6 +365,9 @@ export const listExperimentsQuerySchema = listQuerySchema
     search: storable(z.string().max(200)).optional(),
   })
   .strict();
+/** A list query as a client writes it: every field optional, the server fills the defaults. */
+export type ListQuery = Partial<z.output<typeof listQuerySchema>>;
+export type ListExperimentsQuery = Partial<z.output<typeof listExperimentsQuerySchema>>;
 export interface Page<T> {
   items: T[];
   total: number;
@@ -373,15 +376,19 @@ export interface Page<T> {
 }
 
 // ---------- Audit ----------
+/** What an audit entry can be about. */
+export const AUDIT_ENTITY_TYPES = ['experiment', 'layer', 'metric', 'api_key', 'user', 'holdout'] as const;
+export type AuditEntityType = (typeof AUDIT_ENTITY_TYPES)[number];
 export const auditQuerySchema = listQuerySchema
   .extend({
-    entityType: z.enum(['api_key', 'layer', 'metric', 'experiment', 'user', 'holdout']).optional(),
+    entityType: z.enum(AUDIT_ENTITY_TYPES).optional(),
     entityKey: storable(z.string().max(200)).optional(),
     action: storable(z.string().max(100)).optional(),
     since: z.iso.datetime({ offset: true }).optional(),
     until: z.iso.datetime({ offset: true }).optional(),
   })
   .strict();
+export type AuditQuery = Partial<z.output<typeof auditQuerySchema>>;
 export interface AuditEntryDto {
   id: string;
   at: string;
@@ -390,7 +397,7 @@ export interface AuditEntryDto {
   /** The API key that made the change, when a key did; kept for existing readers (see `actor`). */
   apiKeyId: string | null;
   action: string;
-  entityType: string;
+  entityType: AuditEntityType;
   entityKey: string;
   before: unknown;
   after: unknown;

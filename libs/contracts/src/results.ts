@@ -19,6 +19,8 @@ export const resultsQuerySchema = z
   })
   .strict();
 export type ResultsQuery = z.output<typeof resultsQuerySchema>;
+/** The results query as a client writes it (defaults filled by the server). */
+export type ResultsQueryParams = Partial<ResultsQuery>;
 
 export const exportFormatSchema = z.object({ format: z.enum(['csv', 'json', 'parquet']).default('csv') }).strict();
 export const unitExportFormatSchema = z.object({ format: z.enum(['csv', 'ndjson', 'parquet']).default('csv') }).strict();

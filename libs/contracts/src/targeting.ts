@@ -1,6 +1,7 @@
-import { RE2JS } from 're2js';
 import { z } from 'zod';
+import { re2PatternProblem } from './regex-pattern';
 import { storable } from './text';
+
 
 /** Operators a targeting condition may use on a unit attribute. */
 export const TARGETING_OPERATORS = ['eq', 'neq', 'in', 'not_in', 'gt', 'gte', 'lt', 'lte', 'exists', 'regex'] as const;
@@ -38,40 +39,20 @@ export const MAX_TARGETING_RULES = 50;
 export const MAX_ATTRIBUTE_LENGTH = 1000;
 export const MAX_REGEX_PATTERN = 200;
 
-const scalar = z.union([storable(z.string().max(MAX_ATTRIBUTE_LENGTH)), z.number().finite(), z.boolean(), z.null()]);
-
-/** Constructs RE2 leaves out (they need backtracking), named in the 400 instead of RE2's own message. */
-const UNSUPPORTED: readonly { escapes: boolean; test: RegExp; name: string }[] = [
-  { escapes: true, test: /\\[1-9]/, name: 'backreferences (\\1 … \\9)' },
-  { escapes: false, test: /\(\?<[=!]/, name: 'lookbehind ((?<= …) or (?<! …))' },
-  { escapes: false, test: /\(\?[=!]/, name: 'lookahead ((?= …) or (?! …))' },
-  { escapes: true, test: /\\k</, name: 'named backreferences (\\k<name>)' },
-  { escapes: false, test: /(?:[*+?]|\{\d+(?:,\d*)?\})\+/, name: 'possessive quantifiers (a++)' },
-  { escapes: false, test: /\(\?>/, name: 'atomic groups ((?> …))' },
-];
-
 /**
  * Why a `regex` pattern cannot be saved, or null. Patterns are RE2 syntax (https://github.com/google/re2/wiki/Syntax),
  * the engine the API and the SDK evaluate them with (re2js, linear time): everything JavaScript's
  * RegExp offers except backreferences, lookaround, possessive quantifiers and atomic groups.
+ *
+ * The RE2 part is its own module (re2js is ~150 kB minified): the dashboard's build swaps it for
+ * one that loads the engine on demand, out of its entry chunk (apps/dashboard/vite.config.mts).
  */
 export function regexPatternProblem(pattern: string): string | null {
   if (pattern.length > MAX_REGEX_PATTERN) return `regex needs a pattern of at most ${MAX_REGEX_PATTERN} characters`;
-  try {
-    RE2JS.compile(pattern);
-    return null;
-  } catch (error) {
-    // RE2's messages name the token (`(?=`, `\1`), not the feature: name it where we can. An
-    // escaped backslash cannot start a construct and an escaped character (`\(`, `\+`) is a
-    // literal: look for escapes with `\\` dropped, for the rest with every escape replaced.
-    const escapes = pattern.replace(/\\\\/g, '');
-    const literals = escapes.replace(/\\./g, '_');
-    const unsupported = UNSUPPORTED.find((u) => u.test.test(u.escapes ? escapes : literals));
-    if (unsupported) return `regex uses ${unsupported.name}, which the RE2 engine does not support (it matches in linear time)`;
-    const reason = error instanceof Error ? error.message.replace(/^error parsing regexp: /, '') : String(error);
-    return `regex is not a valid RE2 pattern: ${reason}`;
-  }
+  return re2PatternProblem(pattern);
 }
+
+const scalar = z.union([storable(z.string().max(MAX_ATTRIBUTE_LENGTH)), z.number().finite(), z.boolean(), z.null()]);
 
 export const targetingConditionSchema = z
   .object({

@@ -1,5 +1,9 @@
 import type {
   ApiKeyDto,
+  AuditQuery,
+  ListExperimentsQuery,
+  ListQuery,
+  ResultsQueryParams,
   ApiKeyType,
   CreateRolloutRequest,
   RolloutPlanDto,
@@ -13,7 +17,6 @@ import type {
   ExperimentDto,
   ExperimentResultsDto,
   ExperimentSummaryDto,
-  ExperimentStatus,
   ExperimentTimeseriesDto,
   HoldoutDto,
   HoldoutResultsDto,
@@ -27,52 +30,31 @@ import type {
 } from '@strata/contracts';
 import type { ApiClient } from './client';
 
-export interface PageQuery {
-  limit?: number;
-  offset?: number;
-}
-export interface ExperimentListQuery extends PageQuery {
-  status?: ExperimentStatus;
-  layer?: string;
-  search?: string;
-}
-export interface AuditQuery extends PageQuery {
-  entityType?: 'api_key' | 'layer' | 'metric' | 'experiment' | 'user' | 'holdout';
-  entityKey?: string;
-  action?: string;
-  since?: string;
-  until?: string;
-}
-export interface ResultsQuery {
-  segment?: string;
-  correction?: 'bh' | 'bonferroni' | 'none';
-}
-
 const enc = encodeURIComponent;
 
 /** Every `/v1` endpoint the dashboard uses, typed with `@strata/contracts`. */
 export function endpoints(api: ApiClient) {
   return {
     apiKeys: {
-      list: (q: PageQuery = {}) => api.request<Page<ApiKeyDto>>('GET', '/v1/api-keys', { query: { ...q } }),
+      list: (q: ListQuery = {}) => api.request<Page<ApiKeyDto>>('GET', '/v1/api-keys', { query: { ...q } }),
       create: (body: { name: string; type: ApiKeyType }) => api.request<CreatedApiKeyDto>('POST', '/v1/api-keys', { body }),
       revoke: (id: string) => api.request<ApiKeyDto>('POST', `/v1/api-keys/${enc(id)}/revoke`),
     },
     layers: {
-      list: (q: PageQuery = {}) => api.request<Page<LayerDto>>('GET', '/v1/layers', { query: { ...q } }),
+      list: (q: ListQuery = {}) => api.request<Page<LayerDto>>('GET', '/v1/layers', { query: { ...q } }),
       get: (key: string) => api.request<LayerDto>('GET', `/v1/layers/${enc(key)}`),
       create: (body: CreateLayerRequest) => api.request<LayerDto>('POST', '/v1/layers', { body }),
       remove: (key: string) => api.request<void>('DELETE', `/v1/layers/${enc(key)}`),
-      ledger: (key: string, q: PageQuery = {}) =>
+      ledger: (key: string, q: ListQuery = {}) =>
         api.request<Page<BucketLedgerEntryDto>>('GET', `/v1/layers/${enc(key)}/ledger`, { query: { ...q } }),
     },
     metrics: {
-      list: (q: PageQuery = {}) => api.request<Page<MetricDto>>('GET', '/v1/metrics', { query: { ...q } }),
+      list: (q: ListQuery = {}) => api.request<Page<MetricDto>>('GET', '/v1/metrics', { query: { ...q } }),
       create: (body: CreateMetricRequest) => api.request<MetricDto>('POST', '/v1/metrics', { body }),
       remove: (key: string) => api.request<void>('DELETE', `/v1/metrics/${enc(key)}`),
     },
     experiments: {
-      list: (q: ExperimentListQuery = {}) => api.request<Page<ExperimentDto>>('GET', '/v1/experiments', { query: { ...q } }),
+      list: (q: ListExperimentsQuery = {}) => api.request<Page<ExperimentDto>>('GET', '/v1/experiments', { query: { ...q } }),
       get: (key: string) => api.request<ExperimentDto>('GET', `/v1/experiments/${enc(key)}`),
       create: (body: CreateExperimentRequest) => api.request<ExperimentDto>('POST', '/v1/experiments', { body }),
       update: (key: string, body: UpdateExperimentRequest) => api.request<ExperimentDto>('PATCH', `/v1/experiments/${enc(key)}`, { body }),
@@ -83,7 +65,7 @@ export function endpoints(api: ApiClient) {
         api.request<ExperimentDto>('POST', `/v1/experiments/${enc(key)}/stop`, { body: reason ? { reason } : {} }),
       ship: (key: string, variant: string) => api.request<ExperimentDto>('POST', `/v1/experiments/${enc(key)}/ship`, { body: { variant } }),
       conclude: (key: string) => api.request<ExperimentDto>('POST', `/v1/experiments/${enc(key)}/conclude`),
-      results: (key: string, q: ResultsQuery = {}) =>
+      results: (key: string, q: ResultsQueryParams = {}) =>
         api.request<ExperimentResultsDto>('GET', `/v1/experiments/${enc(key)}/results`, { query: { ...q } }),
       /** One summary per key, read from the analysis engine's stored state: the list page's one request for all its rows. */
       summaries: (keys: readonly string[]) =>
@@ -99,7 +81,7 @@ export function endpoints(api: ApiClient) {
         api.request<RolloutPlanDto>('POST', `/v1/experiments/${enc(key)}/rollout/${command}`, { body }),
     },
     holdouts: {
-      list: (q: PageQuery = {}) => api.request<Page<HoldoutDto>>('GET', '/v1/holdouts', { query: { ...q } }),
+      list: (q: ListQuery = {}) => api.request<Page<HoldoutDto>>('GET', '/v1/holdouts', { query: { ...q } }),
       get: (key: string) => api.request<HoldoutDto>('GET', `/v1/holdouts/${enc(key)}`),
       create: (body: CreateHoldoutRequest) => api.request<HoldoutDto>('POST', '/v1/holdouts', { body }),
       remove: (key: string) => api.request<void>('DELETE', `/v1/holdouts/${enc(key)}`),
@@ -113,7 +95,7 @@ export function endpoints(api: ApiClient) {
       logout: () => api.request<void>('POST', '/v1/auth/logout'),
     },
     users: {
-      list: (q: PageQuery = {}) => api.request<Page<UserDto>>('GET', '/v1/users', { query: { ...q } }),
+      list: (q: ListQuery = {}) => api.request<Page<UserDto>>('GET', '/v1/users', { query: { ...q } }),
       create: (body: { email: string; role: Role; password: string }) => api.request<UserDto>('POST', '/v1/users', { body }),
       update: (id: string, body: { role?: Role; disabled?: boolean }) => api.request<UserDto>('PATCH', `/v1/users/${enc(id)}`, { body }),
     },

@@ -18,6 +18,19 @@ function Harness() {
 const json = () => JSON.parse(screen.getByTestId('json').textContent ?? 'null') as unknown;
 
 describe('targeting rule builder', () => {
+  it('says beside the pattern what RE2 refuses, once its engine has loaded', async () => {
+    const user = userEvent.setup();
+    render(<Harness />);
+    await user.click(screen.getAllByRole('button', { name: 'Add condition' })[0] as HTMLElement);
+    await user.selectOptions(screen.getByLabelText('Operator'), 'regex');
+    await user.type(screen.getByLabelText('Value'), 'a(?=b)');
+    expect(await screen.findByText(/regex uses lookahead/)).toBeInTheDocument();
+    expect(screen.getByLabelText('Value')).toHaveAccessibleDescription(/lookahead/);
+    await user.clear(screen.getByLabelText('Value'));
+    await user.type(screen.getByLabelText('Value'), '^pro-');
+    expect(screen.queryByText(/regex uses/)).toBeNull();
+  });
+
   it('targets everyone (null) until a rule is added', () => {
     render(<Harness />);
     expect(json()).toBeNull();

@@ -1,5 +1,7 @@
-import { MAX_TARGETING_DEPTH, TARGETING_OPERATORS, type TargetingOperator } from '@strata/contracts';
-import { FieldError } from './FieldError';
+import { MAX_TARGETING_DEPTH, TARGETING_OPERATORS, regexPatternProblem, type TargetingOperator } from '@strata/contracts';
+import { useEffect, useState } from 'react';
+import { FieldError, hasFieldError } from './FieldError';
+import { loadRe2Check } from '../lib/regex-check';
 import {
   OPERATOR_LABELS,
   emptyCondition,
@@ -87,9 +89,29 @@ function GroupEditor({ group, root, onChange, depth, path, error }: NodeProps & 
   );
 }
 
+/**
+ * What RE2 says about a `regex` pattern while it is typed, or null. The engine loads on the first
+ * regex condition (out of the entry chunk); until then, and for other operators, nothing is shown.
+ */
+function useRegexProblem(operator: TargetingOperator, pattern: string): string | null {
+  const [ready, setReady] = useState(false);
+  useEffect(() => {
+    if (operator !== 'regex') return;
+    let live = true;
+    void loadRe2Check().then(() => live && setReady(true));
+    return () => {
+      live = false;
+    };
+  }, [operator]);
+  return ready && operator === 'regex' && pattern !== '' ? regexPatternProblem(pattern) : null;
+}
+
 function ConditionEditor({ condition: c, root, onChange, path, error }: NodeProps & { condition: DraftCondition }) {
   const set = (p: Partial<DraftCondition>) => onChange(updateNode(root, c.id, (n) => ({ ...(n as DraftCondition), ...p })));
   const needsValue = c.operator !== 'exists';
+  const regexProblem = useRegexProblem(c.operator, c.value);
+  // The API's message for the value, when there is one, replaces the local check (each error once).
+  const localProblem = regexProblem !== null && !hasFieldError(error, `${path}.value`) ? regexProblem : null;
   return (
     <div className="rule-condition">
       <div className="field">
@@ -124,9 +146,15 @@ function ConditionEditor({ condition: c, root, onChange, path, error }: NodeProp
             id={`${c.id}-value`}
             value={c.value}
             placeholder={isListOperator(c.operator) ? 'US, CA, GB' : c.operator === 'regex' ? '^pro-' : ''}
+            aria-describedby={localProblem ? `${c.id}-value-problem` : undefined}
             onChange={(e) => set({ value: e.target.value })}
           />
           <FieldError error={error} path={`${path}.value`} />
+          {localProblem && (
+            <p className="field-error" id={`${c.id}-value-problem`}>
+              {localProblem}
+            </p>
+          )}
         </div>
       )}
       {(c.secure || ['eq', 'neq', 'in', 'not_in'].includes(c.operator)) && (

@@ -1,5 +1,6 @@
 import type { ReactNode } from 'react';
 import { errorMessage } from '../api/client';
+import { formatInt } from '../lib/format';
 
 export function Loading({ label = 'Loading…' }: { label?: string }) {
   return (
@@ -53,7 +54,7 @@ export function Pager({
         Previous
       </button>
       <span>
-        Page {page} of {pages} ({total.toLocaleString('en-US')} total)
+        Page {page} of {pages} ({formatInt(total)} total)
       </span>
       <button type="button" className="btn" disabled={offset + limit >= total} onClick={() => onChange(offset + limit)}>
         Next

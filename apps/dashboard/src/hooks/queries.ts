@@ -1,5 +1,5 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
-import type { AuditQuery, ExperimentListQuery, PageQuery, ResultsQuery } from '../api/endpoints';
+import type { AuditQuery, ListExperimentsQuery, ListQuery, ResultsQueryParams } from '@strata/contracts';
 import { ApiError } from '../api/client';
 import { useApi } from './session';
 
@@ -10,7 +10,7 @@ function retryUnless404(failureCount: number, error: unknown): boolean {
   return failureCount < 2;
 }
 
-export function useExperiments(q: ExperimentListQuery) {
+export function useExperiments(q: ListExperimentsQuery) {
   const api = useApi();
   return useQuery({ queryKey: ['experiments', q], queryFn: () => api.experiments.list(q), placeholderData: keepPreviousData });
 }
@@ -25,7 +25,7 @@ export function useExperiment(key: string | undefined) {
   });
 }
 
-export function useLayers(q: PageQuery = { limit: 500 }) {
+export function useLayers(q: ListQuery = { limit: 500 }) {
   const api = useApi();
   return useQuery({ queryKey: ['layers', q], queryFn: () => api.layers.list(q) });
 }
@@ -35,7 +35,7 @@ export function useLayer(key: string | undefined) {
   return useQuery({ queryKey: ['layer', key], queryFn: () => api.layers.get(key as string), enabled: !!key, retry: retryUnless404 });
 }
 
-export function useLedger(key: string | undefined, q: PageQuery) {
+export function useLedger(key: string | undefined, q: ListQuery) {
   const api = useApi();
   return useQuery({
     queryKey: ['ledger', key, q],
@@ -45,12 +45,12 @@ export function useLedger(key: string | undefined, q: PageQuery) {
   });
 }
 
-export function useMetrics(q: PageQuery = { limit: 500 }) {
+export function useMetrics(q: ListQuery = { limit: 500 }) {
   const api = useApi();
   return useQuery({ queryKey: ['metrics', q], queryFn: () => api.metrics.list(q) });
 }
 
-export function useApiKeys(q: PageQuery = { limit: 500 }) {
+export function useApiKeys(q: ListQuery = { limit: 500 }) {
   const api = useApi();
   return useQuery({ queryKey: ['api-keys', q], queryFn: () => api.apiKeys.list(q) });
 }
@@ -61,7 +61,7 @@ export function useAudit(q: AuditQuery) {
 }
 
 /** Results of one experiment; `enabled` lets list rows fetch lazily (only running ones). */
-export function useResults(key: string, q: ResultsQuery = {}, enabled = true) {
+export function useResults(key: string, q: ResultsQueryParams = {}, enabled = true) {
   const api = useApi();
   return useQuery({
     queryKey: ['results', key, q],
@@ -97,12 +97,12 @@ export function useTimeseries(key: string, enabled = true) {
   });
 }
 
-export function useUsers(q: PageQuery = { limit: 500 }) {
+export function useUsers(q: ListQuery = { limit: 500 }) {
   const api = useApi();
   return useQuery({ queryKey: ['users', q], queryFn: () => api.users.list(q) });
 }
 
-export function useHoldouts(q: PageQuery = { limit: 500 }) {
+export function useHoldouts(q: ListQuery = { limit: 500 }) {
   const api = useApi();
   return useQuery({ queryKey: ['holdouts', q], queryFn: () => api.holdouts.list(q) });
 }

@@ -1,4 +1,5 @@
 import { BUCKETS_PER_LAYER } from '@strata/contracts';
+import { formatInt } from './format';
 
 /** Traffic is a percent of the layer's 10,000 buckets: 1% = 100 buckets, 0.01% = one bucket. */
 export function bucketsFor(trafficPercent: number): number {
@@ -6,7 +7,7 @@ export function bucketsFor(trafficPercent: number): number {
 }
 
 export function formatCount(n: number): string {
-  return n.toLocaleString('en-US');
+  return formatInt(n);
 }
 
 export function formatTraffic(trafficPercent: number): string {

@@ -2,13 +2,14 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { API_KEY_TYPES, type ApiKeyDto, type ApiKeyType, type CreatedApiKeyDto } from '@strata/contracts';
 import { useState, type FormEvent } from 'react';
 import { errorMessage } from '../api/client';
+import { DataTable, type Column } from '../components/DataTable';
 import { ConfirmDialog, Dialog } from '../components/Dialog';
 import { FieldError, FormErrorSummary, hasFieldError } from '../components/FieldError';
 import { EmptyState, ErrorState, Loading } from '../components/States';
 import { Badge } from '../components/StatusBadge';
 import { useApiKeys } from '../hooks/queries';
 import { useApi, useSession } from '../hooks/session';
-import { formatDateTime } from '../lib/format';
+import { formatDateTime, formatRelative } from '../lib/format';
 
 const TYPE_HELP: Record<ApiKeyType, string> = {
   admin: 'Full access to configuration and this dashboard. Keep it secret.',
@@ -16,6 +17,37 @@ const TYPE_HELP: Record<ApiKeyType, string> = {
   'sdk-client': 'For browsers and mobile apps: assignment and events only.',
   ci: "For deployment pipelines: reads an experiment's state and advances, pauses, resumes or reverts its rollout — nothing else.",
 };
+
+function keyColumns(onRevoke: (k: ApiKeyDto) => void): Column<ApiKeyDto>[] {
+  return [
+    { header: 'Name', className: 'strong', cell: (k) => k.name },
+    { header: 'Type', cell: (k) => <Badge tone={k.type === 'admin' ? 'warn' : 'info'}>{k.type}</Badge> },
+    { header: 'Prefix', className: 'mono', cell: (k) => `${k.prefix}…` },
+    { header: 'Created', cell: (k) => formatDateTime(k.createdAt) },
+    { header: 'Last used', cell: (k) => <LastUsed at={k.lastUsedAt} /> },
+    {
+      header: 'Status',
+      cell: (k) =>
+        k.revokedAt ? (
+          <Badge tone="muted">revoked {formatDateTime(k.revokedAt)}</Badge>
+        ) : (
+          <button type="button" className="btn btn-small" onClick={() => onRevoke(k)} aria-label={`Revoke ${k.name}`}>
+            Revoke
+          </button>
+        ),
+    },
+  ];
+}
+
+/** When a key was last used, relative ("3 minutes ago"), the exact time on hover; "never" for unused keys. */
+function LastUsed({ at }: { at: string | null }) {
+  if (!at) return <span className="muted">never</span>;
+  return (
+    <time dateTime={at} title={formatDateTime(at)}>
+      {formatRelative(at)}
+    </time>
+  );
+}
 
 export function ApiKeysPage() {
   const keys = useApiKeys();
@@ -37,46 +69,7 @@ export function ApiKeysPage() {
         ) : keys.data && keys.data.items.length === 0 ? (
           <EmptyState title="No API keys">Create an SDK key above so your app can fetch assignments and send events.</EmptyState>
         ) : (
-          <div className="table-wrap">
-            <table className="table table-stack">
-              <thead>
-                <tr>
-                  <th scope="col">Name</th>
-                  <th scope="col">Type</th>
-                  <th scope="col">Prefix</th>
-                  <th scope="col">Created</th>
-                  <th scope="col">Last used</th>
-                  <th scope="col">Status</th>
-                </tr>
-              </thead>
-              <tbody>
-                {keys.data?.items.map((k) => (
-                  <tr key={k.id}>
-                    <td data-label="Name" className="strong">
-                      {k.name}
-                    </td>
-                    <td data-label="Type">
-                      <Badge tone={k.type === 'admin' ? 'warn' : 'info'}>{k.type}</Badge>
-                    </td>
-                    <td data-label="Prefix" className="mono">
-                      {k.prefix}…
-                    </td>
-                    <td data-label="Created">{formatDateTime(k.createdAt)}</td>
-                    <td data-label="Last used">{formatDateTime(k.lastUsedAt)}</td>
-                    <td data-label="Status">
-                      {k.revokedAt ? (
-                        <Badge tone="muted">revoked {formatDateTime(k.revokedAt)}</Badge>
-                      ) : (
-                        <button type="button" className="btn btn-small" onClick={() => setRevoking(k)} aria-label={`Revoke ${k.name}`}>
-                          Revoke
-                        </button>
-                      )}
-                    </td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable columns={keyColumns(setRevoking)} rows={keys.data?.items ?? []} rowKey={(k) => k.id} />
         )}
       </div>
     </section>

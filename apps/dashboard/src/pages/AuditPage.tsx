@@ -1,14 +1,13 @@
-import type { AuditEntryDto } from '@strata/contracts';
+import { AUDIT_ENTITY_TYPES, type AuditEntityType, type AuditEntryDto, type AuditQuery } from '@strata/contracts';
 import { Fragment, useState } from 'react';
 import { Link, useSearchParams } from 'react-router-dom';
-import type { AuditQuery } from '../api/endpoints';
+import { DataTable, type Column } from '../components/DataTable';
 import { EmptyState, ErrorState, Loading, Pager } from '../components/States';
 import { useAudit } from '../hooks/queries';
 import { useDebounced } from '../hooks/useDebounced';
 import { formatDateTime } from '../lib/format';
 
 const PAGE = 25;
-const ENTITY_TYPES = ['experiment', 'layer', 'metric', 'api_key', 'user'] as const;
 
 /** The person (e-mail), the API key (its name) or the system behind a change. */
 function Actor({ entry }: { entry: AuditEntryDto }) {
@@ -22,6 +21,11 @@ function Actor({ entry }: { entry: AuditEntryDto }) {
     );
   }
   return <span className="muted">{actor.name}</span>;
+}
+
+/** The entity-type filter from the URL: a known type, or none. */
+function entityTypeOf(value: string): AuditEntityType | undefined {
+  return AUDIT_ENTITY_TYPES.find((t) => t === value);
 }
 
 /** `datetime-local` text → ISO-8601 with offset, as the API expects. */
@@ -54,6 +58,36 @@ export function diffRows(before: unknown, after: unknown): DiffRow[] {
     .sort((x, y) => Number(y.changed) - Number(x.changed));
 }
 
+function auditColumns(open: string | null, setOpen: (id: string | null) => void): Column<AuditEntryDto>[] {
+  return [
+    { header: 'When', cell: (a) => formatDateTime(a.at) },
+    { header: 'Action', className: 'mono', cell: (a) => a.action },
+    {
+      header: 'Entity',
+      cell: (a) => (
+        <>
+          {a.entityType} <EntityLink type={a.entityType} entityKey={a.entityKey} />
+        </>
+      ),
+    },
+    { header: 'By', cell: (a) => <Actor entry={a} /> },
+    {
+      header: 'Changes',
+      cell: (a) => (
+        <button
+          type="button"
+          className="btn btn-small"
+          aria-expanded={open === a.id}
+          aria-controls={`diff-${a.id}`}
+          onClick={() => setOpen(open === a.id ? null : a.id)}
+        >
+          {open === a.id ? 'Hide' : 'Show'} diff
+        </button>
+      ),
+    },
+  ];
+}
+
 export function AuditPage() {
   const [params, setParams] = useSearchParams();
   const filters = {
@@ -75,7 +109,7 @@ export function AuditPage() {
   const entityKey = useDebounced(filters.entityKey.trim());
   const action = useDebounced(filters.action.trim());
   const query: AuditQuery = {
-    entityType: (filters.entityType || undefined) as AuditQuery['entityType'],
+    entityType: entityTypeOf(filters.entityType),
     entityKey: entityKey || undefined,
     action: action || undefined,
     since: toIso(filters.since),
@@ -98,7 +132,7 @@ export function AuditPage() {
           <label htmlFor="audit-type">Entity type</label>
           <select id="audit-type" value={filters.entityType} onChange={(e) => setFilter('entityType', e.target.value)}>
             <option value="">All</option>
-            {ENTITY_TYPES.map((t) => (
+            {AUDIT_ENTITY_TYPES.map((t) => (
               <option key={t} value={t}>
                 {t}
               </option>
@@ -137,55 +171,12 @@ export function AuditPage() {
         </EmptyState>
       ) : (
         <>
-          <div className="table-wrap">
-            <table className="table table-stack">
-              <thead>
-                <tr>
-                  <th scope="col">When</th>
-                  <th scope="col">Action</th>
-                  <th scope="col">Entity</th>
-                  <th scope="col">By</th>
-                  <th scope="col">Changes</th>
-                </tr>
-              </thead>
-              <tbody>
-                {audit.data?.items.map((a) => (
-                  <Fragment key={a.id}>
-                    <tr>
-                      <td data-label="When">{formatDateTime(a.at)}</td>
-                      <td data-label="Action" className="mono">
-                        {a.action}
-                      </td>
-                      <td data-label="Entity">
-                        {a.entityType} <EntityLink type={a.entityType} entityKey={a.entityKey} />
-                      </td>
-                      <td data-label="By">
-                        <Actor entry={a} />
-                      </td>
-                      <td data-label="Changes">
-                        <button
-                          type="button"
-                          className="btn btn-small"
-                          aria-expanded={open === a.id}
-                          aria-controls={`diff-${a.id}`}
-                          onClick={() => setOpen(open === a.id ? null : a.id)}
-                        >
-                          {open === a.id ? 'Hide' : 'Show'} diff
-                        </button>
-                      </td>
-                    </tr>
-                    {open === a.id && (
-                      <tr>
-                        <td colSpan={5} id={`diff-${a.id}`}>
-                          <Diff entry={a} />
-                        </td>
-                      </tr>
-                    )}
-                  </Fragment>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable
+            columns={auditColumns(open, setOpen)}
+            rows={audit.data?.items ?? []}
+            rowKey={(a) => a.id}
+            detail={(a) => (open === a.id ? { id: `diff-${a.id}`, content: <Diff entry={a} /> } : null)}
+          />
           {audit.data && (
             <Pager
               total={audit.data.total}
@@ -246,7 +237,7 @@ function Diff({ entry }: { entry: AuditEntryDto }) {
 }
 
 /** Experiments and layers have a page: link to it; other entities (keys, metrics) show their key. */
-function EntityLink({ type, entityKey }: { type: string; entityKey: string }) {
+function EntityLink({ type, entityKey }: { type: AuditEntityType; entityKey: string }) {
   const to = type === 'experiment' ? `/experiments/${entityKey}` : type === 'layer' ? `/layers/${entityKey}` : null;
   return to ? (
     <Link to={to} className="mono">

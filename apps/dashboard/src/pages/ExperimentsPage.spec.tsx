@@ -97,6 +97,19 @@ describe('experiments list', () => {
     expect(await screen.findByRole('heading', { name: 'No experiments match these filters' })).toBeInTheDocument();
   });
 
+  it('keeps page, search and filters in the URL: a shared link opens the same list', async () => {
+    const calls = mockFetch([
+      { url: '/v1/layers', body: page([layer()]) },
+      { url: '/v1/experiments?', body: page([]) },
+    ]);
+    renderPage(<ExperimentsPage />, { path: '/experiments', route: '/experiments?status=running&layer=homepage&q=check&offset=25' });
+    await vi.waitFor(() =>
+      expect(calls.map((c) => c.url)).toContain('/v1/experiments?status=running&layer=homepage&search=check&limit=25&offset=25'),
+    );
+    expect(screen.getByLabelText('Search')).toHaveValue('check');
+    expect(screen.getByLabelText('Status')).toHaveValue('running');
+  });
+
   it('tells a newcomer to create a layer first', async () => {
     mockFetch([
       { url: '/v1/layers', body: page([]) },

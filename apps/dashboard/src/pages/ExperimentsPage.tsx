@@ -1,7 +1,8 @@
 import { EXPERIMENT_STATUSES, type ExperimentDto, type ExperimentStatus, type ExperimentSummaryDto } from '@strata/contracts';
-import { useMemo, useState, type ReactNode } from 'react';
-import { Link } from 'react-router-dom';
+import { useMemo } from 'react';
+import { Link, useSearchParams } from 'react-router-dom';
 import { ApiError } from '../api/client';
+import { DataTable, type Column } from '../components/DataTable';
 import { Badge, StatusBadge } from '../components/StatusBadge';
 import { EmptyState, ErrorState, Loading, Pager } from '../components/States';
 import { useExperiments, useLayers, useSummaries } from '../hooks/queries';
@@ -24,60 +25,92 @@ export function summaryLift(
   return { variant: p.variant, estimate: p.relativeLift, significant: p.significant, tone };
 }
 
-type SummaryState = { kind: 'loading' } | { kind: 'error'; missing: boolean } | { kind: 'ready'; summary: ExperimentSummaryDto | undefined };
+type SummaryState =
+  { kind: 'loading' } | { kind: 'error'; missing: boolean } | { kind: 'ready'; summary: ExperimentSummaryDto | undefined };
 
 /** Which rows get a summary: every one that has run (drafts have no data). */
 const hasResults = (e: ExperimentDto): boolean => e.status !== 'draft';
 
-function ResultCells({ experiment, state }: { experiment: ExperimentDto; state: SummaryState | null }) {
-  const harmAlerts = experiment.alerts.filter((a) => a.kind === 'guardrail_harm').length;
-  const srmAlert = experiment.alerts.some((a) => a.kind === 'srm');
-  const summary = state?.kind === 'ready' ? state.summary : undefined;
-  let lift: ReactNode = <span className="muted">—</span>;
-  if (state?.kind === 'loading') lift = <span className="muted">loading…</span>;
-  else if (state?.kind === 'error') lift = <span className="muted">{state.missing ? 'no results yet' : 'unavailable'}</span>;
-  else if (state?.kind === 'ready') {
-    const p = summary ? summaryLift(summary) : null;
-    lift = !summary ? (
-      <span className="muted">no results yet</span>
-    ) : p ? (
-      <span className={p.significant ? (p.tone === 'ok' ? 'text-ok' : p.tone === 'bad' ? 'text-bad' : '') : ''}>
-        {formatPct(p.estimate)} <span className="muted">({p.variant})</span>{' '}
-        {p.significant ? <Badge tone={p.tone}>significant</Badge> : <Badge tone="muted">not significant</Badge>}
-      </span>
-    ) : (
-      <span className="muted">not enough data</span>
-    );
-  }
-  const srm = !!summary?.srm?.flagged || srmAlert;
-  const harms = summary ? summary.guardrails.harm : harmAlerts;
+function LiftCell({ state }: { state: SummaryState | null }) {
+  if (state?.kind === 'loading') return <span className="muted">loading…</span>;
+  if (state?.kind === 'error') return <span className="muted">{state.missing ? 'no results yet' : 'unavailable'}</span>;
+  if (state?.kind !== 'ready') return <span className="muted">—</span>;
+  const summary = state.summary;
+  if (!summary) return <span className="muted">no results yet</span>;
+  const p = summaryLift(summary);
+  if (!p) return <span className="muted">not enough data</span>;
   return (
-    <>
-      <td data-label="Primary lift">{lift}</td>
-      <td data-label="Health">
-        <span className="badges">
-          {srm && (
-            <Badge tone="bad" title="Sample ratio mismatch: the split of units does not match the weights">
-              SRM
-            </Badge>
-          )}
-          {harms > 0 && (
-            <Badge tone="bad">
-              {harms} guardrail{harms > 1 ? 's' : ''} harmed
-            </Badge>
-          )}
-          {summary && !srm && harms === 0 && <Badge tone="ok">healthy</Badge>}
-        </span>
-      </td>
-    </>
+    <span className={p.significant ? (p.tone === 'ok' ? 'text-ok' : p.tone === 'bad' ? 'text-bad' : '') : ''}>
+      {formatPct(p.estimate)} <span className="muted">({p.variant})</span>{' '}
+      {p.significant ? <Badge tone={p.tone}>significant</Badge> : <Badge tone="muted">not significant</Badge>}
+    </span>
   );
 }
 
+function HealthCell({ experiment, state }: { experiment: ExperimentDto; state: SummaryState | null }) {
+  const harmAlerts = experiment.alerts.filter((a) => a.kind === 'guardrail_harm').length;
+  const srmAlert = experiment.alerts.some((a) => a.kind === 'srm');
+  const summary = state?.kind === 'ready' ? state.summary : undefined;
+  const srm = !!summary?.srm?.flagged || srmAlert;
+  const harms = summary ? summary.guardrails.harm : harmAlerts;
+  return (
+    <span className="badges">
+      {srm && (
+        <Badge tone="bad" title="Sample ratio mismatch: the split of units does not match the weights">
+          SRM
+        </Badge>
+      )}
+      {harms > 0 && (
+        <Badge tone="bad">
+          {harms} guardrail{harms > 1 ? 's' : ''} harmed
+        </Badge>
+      )}
+      {summary && !srm && harms === 0 && <Badge tone="ok">healthy</Badge>}
+    </span>
+  );
+}
+
+function experimentColumns(stateOf: (e: ExperimentDto) => SummaryState | null): Column<ExperimentDto>[] {
+  return [
+    {
+      header: 'Experiment',
+      cell: (e) => (
+        <>
+          <Link to={`/experiments/${e.key}`} className="strong">
+            {e.name}
+          </Link>
+          <div className="muted small mono">{e.key}</div>
+        </>
+      ),
+    },
+    { header: 'Status', cell: (e) => <StatusBadge status={e.status} /> },
+    { header: 'Layer', cell: (e) => e.layer },
+    { header: 'Traffic', cell: (e) => formatTraffic(e.traffic) },
+    { header: 'Started', cell: (e) => formatDate(e.startedAt) },
+    { header: 'Primary lift', cell: (e) => <LiftCell state={stateOf(e)} /> },
+    { header: 'Health', cell: (e) => <HealthCell experiment={e} state={stateOf(e)} /> },
+  ];
+}
+
 export function ExperimentsPage() {
-  const [status, setStatus] = useState<ExperimentStatus | ''>('');
-  const [layer, setLayer] = useState('');
-  const [search, setSearch] = useState('');
-  const [offset, setOffset] = useState(0);
+  // Page, search and filters live in the URL: a reload, a shared link or Back shows the same list.
+  const [params, setParams] = useSearchParams();
+  const status: ExperimentStatus | '' = EXPERIMENT_STATUSES.find((x) => x === params.get('status')) ?? '';
+  const layer = params.get('layer') ?? '';
+  const search = params.get('q') ?? '';
+  const offset = Math.max(0, Number(params.get('offset')) || 0);
+  /** Sets one parameter; a new search or filter starts again at the first page. */
+  const setParam = (name: 'status' | 'layer' | 'q' | 'offset', value: string) => {
+    const next = new URLSearchParams(params);
+    if (value) next.set(name, value);
+    else next.delete(name);
+    if (name !== 'offset') next.delete('offset');
+    setParams(next, { replace: name !== 'offset' });
+  };
+  const setStatus = (v: ExperimentStatus | '') => setParam('status', v);
+  const setLayer = (v: string) => setParam('layer', v);
+  const setSearch = (v: string) => setParam('q', v);
+  const setOffset = (o: number) => setParam('offset', o > 0 ? String(o) : '');
   const debounced = useDebounced(search.trim());
   const query = { status: status || undefined, layer: layer || undefined, search: debounced || undefined, limit: PAGE, offset };
   const experiments = useExperiments(query);
@@ -93,6 +126,7 @@ export function ExperimentsPage() {
     if (summaries.error) return { kind: 'error', missing: summaries.error instanceof ApiError && summaries.error.status === 404 };
     return { kind: 'ready', summary: byKey.get(e.key) };
   };
+  const columns = experimentColumns(stateOf);
   const can = useCan();
 
   return (
@@ -115,7 +149,6 @@ export function ExperimentsPage() {
             value={search}
             onChange={(e) => {
               setSearch(e.target.value);
-              setOffset(0);
             }}
           />
         </div>
@@ -126,7 +159,6 @@ export function ExperimentsPage() {
             value={status}
             onChange={(e) => {
               setStatus(e.target.value as ExperimentStatus | '');
-              setOffset(0);
             }}
           >
             <option value="">All statuses</option>
@@ -144,7 +176,6 @@ export function ExperimentsPage() {
             value={layer}
             onChange={(e) => {
               setLayer(e.target.value);
-              setOffset(0);
             }}
           >
             <option value="">All layers</option>
@@ -195,40 +226,7 @@ export function ExperimentsPage() {
       ) : (
         experiments.data && (
           <>
-            <div className="table-wrap">
-              <table className="table table-stack">
-                <thead>
-                  <tr>
-                    <th scope="col">Experiment</th>
-                    <th scope="col">Status</th>
-                    <th scope="col">Layer</th>
-                    <th scope="col">Traffic</th>
-                    <th scope="col">Started</th>
-                    <th scope="col">Primary lift</th>
-                    <th scope="col">Health</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {experiments.data.items.map((e) => (
-                    <tr key={e.key}>
-                      <td data-label="Experiment">
-                        <Link to={`/experiments/${e.key}`} className="strong">
-                          {e.name}
-                        </Link>
-                        <div className="muted small mono">{e.key}</div>
-                      </td>
-                      <td data-label="Status">
-                        <StatusBadge status={e.status} />
-                      </td>
-                      <td data-label="Layer">{e.layer}</td>
-                      <td data-label="Traffic">{formatTraffic(e.traffic)}</td>
-                      <td data-label="Started">{formatDate(e.startedAt)}</td>
-                      <ResultCells experiment={e} state={stateOf(e)} />
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <DataTable columns={columns} rows={experiments.data.items} rowKey={(e) => e.key} />
             <Pager total={experiments.data.total} limit={PAGE} offset={offset} onChange={setOffset} />
           </>
         )

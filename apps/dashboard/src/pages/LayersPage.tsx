@@ -1,8 +1,9 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import type { LayerDto } from '@strata/contracts';
+import type { BucketLedgerEntryDto, LayerDto } from '@strata/contracts';
 import { useState, type FormEvent } from 'react';
 import { Link, useParams } from 'react-router-dom';
 import { BucketBar } from '../components/BucketBar';
+import { DataTable, type Column } from '../components/DataTable';
 import { FieldError, FormErrorSummary, hasFieldError } from '../components/FieldError';
 import { EmptyState, ErrorState, Loading, Pager } from '../components/States';
 import { useLayer, useLayers, useLedger } from '../hooks/queries';
@@ -11,6 +12,13 @@ import { formatDateTime } from '../lib/format';
 import { formatCount } from '../lib/traffic';
 
 /** Every layer with its bucket map; `/layers/:key` adds that layer's allocation ledger. */
+const LEDGER_COLUMNS: readonly Column<BucketLedgerEntryDto>[] = [
+  { header: 'Experiment', cell: (r) => <Link to={`/experiments/${r.experiment}`}>{r.experiment}</Link> },
+  { header: 'Buckets', className: 'mono', cell: (r) => `${r.start}–${r.end - 1} (${formatCount(r.end - r.start)})` },
+  { header: 'Reserved', cell: (r) => formatDateTime(r.reservedAt) },
+  { header: 'Released', cell: (r) => (r.releasedAt ? formatDateTime(r.releasedAt) : <span className="text-ok">held</span>) },
+];
+
 export function LayersPage() {
   const { key } = useParams();
   const layers = useLayers();
@@ -104,32 +112,7 @@ function LayerDetail({ layerKey }: { layerKey: string }) {
           <p className="muted">No buckets have been reserved yet. Starting an experiment in this layer reserves its buckets.</p>
         ) : (
           <>
-            <div className="table-wrap">
-              <table className="table table-stack">
-                <thead>
-                  <tr>
-                    <th scope="col">Experiment</th>
-                    <th scope="col">Buckets</th>
-                    <th scope="col">Reserved</th>
-                    <th scope="col">Released</th>
-                  </tr>
-                </thead>
-                <tbody>
-                  {ledger.data?.items.map((r) => (
-                    <tr key={r.id}>
-                      <td data-label="Experiment">
-                        <Link to={`/experiments/${r.experiment}`}>{r.experiment}</Link>
-                      </td>
-                      <td data-label="Buckets" className="mono">
-                        {r.start}–{r.end - 1} ({formatCount(r.end - r.start)})
-                      </td>
-                      <td data-label="Reserved">{formatDateTime(r.reservedAt)}</td>
-                      <td data-label="Released">{r.releasedAt ? formatDateTime(r.releasedAt) : <span className="text-ok">held</span>}</td>
-                    </tr>
-                  ))}
-                </tbody>
-              </table>
-            </div>
+            <DataTable columns={LEDGER_COLUMNS} rows={ledger.data?.items ?? []} rowKey={(r) => r.id} />
             {ledger.data && <Pager total={ledger.data.total} limit={25} offset={offset} onChange={setOffset} />}
           </>
         )}

@@ -1,10 +1,19 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { METRIC_DIRECTIONS, METRIC_TYPES, type CreateMetricRequest, type MetricDirection, type MetricType } from '@strata/contracts';
+import {
+  METRIC_DIRECTIONS,
+  METRIC_TYPES,
+  type CreateMetricRequest,
+  type MetricDto,
+  type MetricDirection,
+  type MetricType,
+} from '@strata/contracts';
 import { useState, type FormEvent } from 'react';
+import { DataTable, type Column } from '../components/DataTable';
 import { FieldError, FormErrorSummary, hasFieldError } from '../components/FieldError';
 import { EmptyState, ErrorState, Loading } from '../components/States';
 import { Badge } from '../components/StatusBadge';
 import { useMetrics } from '../hooks/queries';
+import { formatPct } from '../lib/format';
 import { useApi, useCan } from '../hooks/session';
 
 const TYPE_HELP: Record<MetricType, string> = {
@@ -13,6 +22,23 @@ const TYPE_HELP: Record<MetricType, string> = {
   mean: 'Average of the event value per unit (e.g. revenue per user).',
   ratio: 'Sum of one event over the sum of another, per variant (e.g. clicks per session).',
 };
+
+const METRIC_COLUMNS: readonly Column<MetricDto>[] = [
+  {
+    header: 'Metric',
+    cell: (m) => (
+      <>
+        <span className="strong">{m.name}</span>
+        <div className="muted small mono">{m.key}</div>
+      </>
+    ),
+  },
+  { header: 'Type', cell: (m) => <Badge tone="info">{m.type}</Badge> },
+  { header: 'Event', className: 'mono', cell: (m) => `${m.eventName}${m.denominatorEventName ? ` / ${m.denominatorEventName}` : ''}` },
+  { header: 'Good direction', cell: (m) => (m.direction === 'increase' ? 'higher is better' : 'lower is better') },
+  { header: 'Guardrail harm threshold', cell: (m) => (m.harmThreshold !== null ? formatPct(m.harmThreshold, 1, false) : '—') },
+  { header: 'CUPED lookback', cell: (m) => (m.cupedLookbackDays ? `${m.cupedLookbackDays} days` : 'off') },
+];
 
 export function MetricsPage() {
   const metrics = useMetrics();
@@ -49,40 +75,7 @@ export function MetricsPage() {
           </EmptyState>
         )
       ) : (
-        <div className="table-wrap section">
-          <table className="table table-stack">
-            <thead>
-              <tr>
-                <th scope="col">Metric</th>
-                <th scope="col">Type</th>
-                <th scope="col">Event</th>
-                <th scope="col">Good direction</th>
-                <th scope="col">Guardrail harm threshold</th>
-                <th scope="col">CUPED lookback</th>
-              </tr>
-            </thead>
-            <tbody>
-              {metrics.data?.items.map((m) => (
-                <tr key={m.key}>
-                  <td data-label="Metric">
-                    <span className="strong">{m.name}</span>
-                    <div className="muted small mono">{m.key}</div>
-                  </td>
-                  <td data-label="Type">
-                    <Badge tone="info">{m.type}</Badge>
-                  </td>
-                  <td data-label="Event" className="mono">
-                    {m.eventName}
-                    {m.denominatorEventName ? ` / ${m.denominatorEventName}` : ''}
-                  </td>
-                  <td data-label="Good direction">{m.direction === 'increase' ? 'higher is better' : 'lower is better'}</td>
-                  <td data-label="Guardrail harm threshold">{m.harmThreshold !== null ? `${(m.harmThreshold * 100).toFixed(1)}%` : '—'}</td>
-                  <td data-label="CUPED lookback">{m.cupedLookbackDays ? `${m.cupedLookbackDays} days` : 'off'}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable className="section" columns={METRIC_COLUMNS} rows={metrics.data?.items ?? []} rowKey={(m) => m.key} />
       )}
     </section>
   );

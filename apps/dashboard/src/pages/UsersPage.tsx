@@ -2,6 +2,7 @@ import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { PASSWORD_MIN_LENGTH, ROLES, type Role, type UserDto } from '@strata/contracts';
 import { useState, type FormEvent } from 'react';
 import { errorMessage } from '../api/client';
+import { DataTable, type Column } from '../components/DataTable';
 import { FieldError, FormErrorSummary, hasFieldError } from '../components/FieldError';
 import { EmptyState, ErrorState, Loading } from '../components/States';
 import { Badge } from '../components/StatusBadge';
@@ -32,84 +33,100 @@ export function UsersPage() {
         ) : users.data && users.data.items.length === 0 ? (
           <EmptyState title="No users yet">Add the people who use this dashboard above, each with the role they need.</EmptyState>
         ) : (
-          <div className="table-wrap">
-            <table className="table table-stack">
-              <thead>
-                <tr>
-                  <th scope="col">E-mail</th>
-                  <th scope="col">Role</th>
-                  <th scope="col">Last sign-in</th>
-                  <th scope="col">Status</th>
-                </tr>
-              </thead>
-              <tbody>
-                {users.data?.items.map((u) => (
-                  <UserRow key={u.id} user={u} />
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable columns={USER_COLUMNS} rows={users.data?.items ?? []} rowKey={(u) => u.id} />
         )}
       </div>
     </section>
   );
 }
 
-function UserRow({ user }: { user: UserDto }) {
-  const api = useApi();
+/** The signed-in user's own row cannot change its role or disable itself. */
+function useIsSelf(user: UserDto): boolean {
   const { who } = useSession();
+  return who?.kind === 'user' && who.name === user.email;
+}
+
+/** One user's role or status change; each cell has its own, so its error shows beside it. */
+function useUserUpdate(user: UserDto) {
+  const api = useApi();
   const queryClient = useQueryClient();
-  const update = useMutation({
+  return useMutation({
     mutationFn: (body: { role?: Role; disabled?: boolean }) => api.users.update(user.id, body),
     onSuccess: () => void queryClient.invalidateQueries({ queryKey: ['users'] }),
   });
-  const self = who?.kind === 'user' && who.name === user.email;
+}
+
+function UserEmail({ user }: { user: UserDto }) {
+  const self = useIsSelf(user);
   return (
-    <tr>
-      <td data-label="E-mail" className="strong">
-        {user.email}
-        {self && <span className="muted small"> (you)</span>}
-      </td>
-      <td data-label="Role">
-        <label className="visually-hidden" htmlFor={`role-${user.id}`}>
-          Role of {user.email}
-        </label>
-        <select
-          id={`role-${user.id}`}
-          value={user.role}
-          disabled={self || update.isPending}
-          onChange={(e) => update.mutate({ role: e.target.value as Role })}
-        >
-          {ROLES.map((r) => (
-            <option key={r} value={r}>
-              {r}
-            </option>
-          ))}
-        </select>
-        {update.error && (
-          <p className="field-error" role="alert">
-            {errorMessage(update.error)}
-          </p>
-        )}
-      </td>
-      <td data-label="Last sign-in">{user.lastLoginAt ? formatDateTime(user.lastLoginAt) : '—'}</td>
-      <td data-label="Status">
-        {user.disabledAt ? <Badge tone="muted">disabled</Badge> : <Badge tone="info">active</Badge>}{' '}
-        {!self && (
-          <button
-            type="button"
-            className="btn btn-small"
-            disabled={update.isPending}
-            onClick={() => update.mutate({ disabled: !user.disabledAt })}
-            aria-label={`${user.disabledAt ? 'Enable' : 'Disable'} ${user.email}`}
-          >
-            {user.disabledAt ? 'Enable' : 'Disable'}
-          </button>
-        )}
-      </td>
-    </tr>
+    <>
+      {user.email}
+      {self && <span className="muted small"> (you)</span>}
+    </>
   );
 }
+
+function UserRole({ user }: { user: UserDto }) {
+  const self = useIsSelf(user);
+  const update = useUserUpdate(user);
+  return (
+    <>
+      <label className="visually-hidden" htmlFor={`role-${user.id}`}>
+        Role of {user.email}
+      </label>
+      <select
+        id={`role-${user.id}`}
+        value={user.role}
+        disabled={self || update.isPending}
+        onChange={(e) => update.mutate({ role: e.target.value as Role })}
+      >
+        {ROLES.map((r) => (
+          <option key={r} value={r}>
+            {r}
+          </option>
+        ))}
+      </select>
+      {update.error && (
+        <p className="field-error" role="alert">
+          {errorMessage(update.error)}
+        </p>
+      )}
+    </>
+  );
+}
+
+function UserStatus({ user }: { user: UserDto }) {
+  const self = useIsSelf(user);
+  const update = useUserUpdate(user);
+  return (
+    <>
+      {user.disabledAt ? <Badge tone="muted">disabled</Badge> : <Badge tone="info">active</Badge>}{' '}
+      {!self && (
+        <button
+          type="button"
+          className="btn btn-small"
+          disabled={update.isPending}
+          onClick={() => update.mutate({ disabled: !user.disabledAt })}
+          aria-label={`${user.disabledAt ? 'Enable' : 'Disable'} ${user.email}`}
+        >
+          {user.disabledAt ? 'Enable' : 'Disable'}
+        </button>
+      )}
+      {update.error && (
+        <p className="field-error" role="alert">
+          {errorMessage(update.error)}
+        </p>
+      )}
+    </>
+  );
+}
+
+const USER_COLUMNS: readonly Column<UserDto>[] = [
+  { header: 'E-mail', className: 'strong', cell: (u) => <UserEmail user={u} /> },
+  { header: 'Role', cell: (u) => <UserRole user={u} /> },
+  { header: 'Last sign-in', cell: (u) => (u.lastLoginAt ? formatDateTime(u.lastLoginAt) : '—') },
+  { header: 'Status', cell: (u) => <UserStatus user={u} /> },
+];
 
 function CreateUserForm() {
   const api = useApi();

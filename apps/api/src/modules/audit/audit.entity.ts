@@ -1,3 +1,4 @@
+import type { AuditEntityType } from '@strata/contracts';
 import { Column, Entity, PrimaryGeneratedColumn } from 'typeorm';
 
 @Entity({ name: 'audit_log' })
@@ -23,8 +24,9 @@ export class AuditEntryEntity {
   @Column({ type: 'text' })
   action!: string;
 
+  /** Written only through AuditService.record, whose type names the entity types. */
   @Column({ name: 'entity_type', type: 'text' })
-  entityType!: string;
+  entityType!: AuditEntityType;
 
   @Column({ name: 'entity_key', type: 'text' })
   entityKey!: string;

@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { AuditActorDto, AuditEntryDto, Page } from '@strata/contracts';
+import type { AuditActorDto, AuditEntityType, AuditEntryDto, Page } from '@strata/contracts';
 import type { z } from 'zod';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { auditQuerySchema } from '@strata/contracts';
@@ -10,7 +10,7 @@ import { AuditEntryEntity } from './audit.entity';
 
 export interface AuditRecord {
   action: string;
-  entityType: 'api_key' | 'layer' | 'metric' | 'experiment' | 'user' | 'holdout';
+  entityType: AuditEntityType;
   entityKey: string;
   before: unknown;
   after: unknown;

@@ -1,6 +1,7 @@
 import type { MetricResultDto } from '@strata/contracts';
 import { formatCi, formatInt, formatNum, formatP, formatPct } from '../../lib/format';
 import { pickInference, verdictFor, type InferenceMode } from '../../lib/verdict';
+import { DataTable, type Column } from '../DataTable';
 import { Badge } from '../StatusBadge';
 import { CiChart, type CiRow } from './CiChart';
 
@@ -22,10 +23,41 @@ export function MetricResultCard({
     const inf = pickInference(row, mode, cuped);
     const verdict = verdictFor(metric, row, inf);
     if (!row.isControl && inf?.ci && !inf.reason)
-      chartRows.push({ variant: row.variant, label: variantNames[row.variant] ?? row.variant, estimate: inf.estimate, ci: inf.ci, tone: verdict.tone });
+      chartRows.push({
+        variant: row.variant,
+        label: variantNames[row.variant] ?? row.variant,
+        estimate: inf.estimate,
+        ci: inf.ci,
+        tone: verdict.tone,
+      });
     return { row, inf, verdict };
   });
   const usedCuped = cuped && metric.variants.some((v) => v.cuped);
+  const columns: Column<(typeof rows)[number]>[] = [
+    {
+      header: 'Variant',
+      cell: ({ row }) => (
+        <>
+          <span className="strong">{row.variant}</span> {row.isControl && <Badge tone="muted">control</Badge>}
+        </>
+      ),
+    },
+    { header: 'Units (n)', numeric: true, cell: ({ row }) => formatInt(row.units) },
+    {
+      header: 'Mean',
+      numeric: true,
+      cell: ({ row }) => (metric.type === 'conversion' ? formatPct(row.mean, 2, false) : formatNum(row.mean, 4)),
+    },
+    { header: 'Lift', numeric: true, cell: ({ row, inf }) => (row.isControl ? '—' : formatPct(inf?.estimate)) },
+    { header: 'Interval', cell: ({ row, inf }) => (row.isControl ? '—' : formatCi(inf?.ci ?? null)) },
+    {
+      header: 'p-value',
+      numeric: true,
+      cell: ({ row, inf }) =>
+        row.isControl ? '—' : formatP(mode === 'sequential' && !usedCuped ? (row.adjustedPValue ?? inf?.pValue) : inf?.pValue),
+    },
+    { header: 'Verdict', className: ({ verdict }) => `verdict verdict-${verdict.tone}`, cell: ({ verdict }) => verdict.text },
+  ];
   return (
     <div className="card metric-card" data-testid={`metric-${metric.metric}`}>
       <div className="card-head">
@@ -40,54 +72,7 @@ export function MetricResultCard({
           {usedCuped ? ', CUPED-adjusted' : cuped ? ' (no CUPED covariate for this metric)' : ''}
         </span>
       </div>
-      <div className="table-wrap">
-        <table className="table table-stack">
-          <thead>
-            <tr>
-              <th scope="col">Variant</th>
-              <th scope="col" className="num">
-                Units (n)
-              </th>
-              <th scope="col" className="num">
-                Mean
-              </th>
-              <th scope="col" className="num">
-                Lift
-              </th>
-              <th scope="col">Interval</th>
-              <th scope="col" className="num">
-                p-value
-              </th>
-              <th scope="col">Verdict</th>
-            </tr>
-          </thead>
-          <tbody>
-            {rows.map(({ row, inf, verdict }) => (
-              <tr key={row.variant}>
-                <td data-label="Variant">
-                  <span className="strong">{row.variant}</span> {row.isControl && <Badge tone="muted">control</Badge>}
-                </td>
-                <td data-label="Units (n)" className="num">
-                  {formatInt(row.units)}
-                </td>
-                <td data-label="Mean" className="num">
-                  {metric.type === 'conversion' ? formatPct(row.mean, 2, false) : formatNum(row.mean, 4)}
-                </td>
-                <td data-label="Lift" className="num">
-                  {row.isControl ? '—' : formatPct(inf?.estimate)}
-                </td>
-                <td data-label="Interval">{row.isControl ? '—' : formatCi(inf?.ci ?? null)}</td>
-                <td data-label="p-value" className="num">
-                  {row.isControl ? '—' : formatP(mode === 'sequential' && !usedCuped ? (row.adjustedPValue ?? inf?.pValue) : inf?.pValue)}
-                </td>
-                <td data-label="Verdict" className={`verdict verdict-${verdict.tone}`}>
-                  {verdict.text}
-                </td>
-              </tr>
-            ))}
-          </tbody>
-        </table>
-      </div>
+      <DataTable columns={columns} rows={rows} rowKey={(r) => r.row.variant} />
       <CiChart rows={chartRows} label={`Confidence intervals of the lift of ${metric.name} against zero`} />
     </div>
   );

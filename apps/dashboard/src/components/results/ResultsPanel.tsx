@@ -7,6 +7,7 @@ import { useApi } from '../../hooks/session';
 import { useDebounced } from '../../hooks/useDebounced';
 import { formatCi, formatDate, formatDateTime, formatInt, formatPct, formatP } from '../../lib/format';
 import { pickInference, type InferenceMode } from '../../lib/verdict';
+import { DataTable, type Column } from '../DataTable';
 import { Badge } from '../StatusBadge';
 import { EmptyState, ErrorState, Loading } from '../States';
 import { InteractionsBanner } from './InteractionsBanner';
@@ -84,10 +85,10 @@ export function ResultsPanel({ experiment }: { experiment: ExperimentDto }) {
         ) : (
           <>
             The experiment is running but no exposures have arrived yet
-            {r.dataThrough ? ` (data through ${formatDateTime(r.dataThrough)})` : ''}. Call the SDK’s <code>getVariant</code> in your
-            app with an SDK key (create one on <Link to="/api-keys">API keys</Link>), or send test traffic with{' '}
-            <code>npm run simulate -- --experiment {experiment.key}</code>. Results appear here about a minute after the first
-            exposures; check the targeting if units arrive but none qualify.
+            {r.dataThrough ? ` (data through ${formatDateTime(r.dataThrough)})` : ''}. Call the SDK’s <code>getVariant</code> in your app
+            with an SDK key (create one on <Link to="/api-keys">API keys</Link>), or send test traffic with{' '}
+            <code>npm run simulate -- --experiment {experiment.key}</code>. Results appear here about a minute after the first exposures;
+            check the targeting if units arrive but none qualify.
           </>
         )}
       </EmptyState>
@@ -196,38 +197,10 @@ export function ResultsPanel({ experiment }: { experiment: ExperimentDto }) {
         <div className="card">
           <h2>Guardrails</h2>
           <p className="muted small">
-            Sequential intervals of the change in the harmful direction, corrected for multiple comparisons ({r.correction}); harm is flagged
-            when the whole interval is beyond the threshold.
+            Sequential intervals of the change in the harmful direction, corrected for multiple comparisons ({r.correction}); harm is
+            flagged when the whole interval is beyond the threshold.
           </p>
-          <div className="table-wrap">
-            <table className="table table-stack">
-              <thead>
-                <tr>
-                  <th scope="col">Metric</th>
-                  <th scope="col">Variant</th>
-                  <th scope="col">Status</th>
-                  <th scope="col">Harm interval</th>
-                  <th scope="col">Details</th>
-                </tr>
-              </thead>
-              <tbody>
-                {r.guardrails.map((g) => (
-                  <tr key={`${g.metric}-${g.variant}`}>
-                    <td data-label="Metric">{metricName(g.metric)}</td>
-                    <td data-label="Variant">{g.variant}</td>
-                    <td data-label="Status">
-                      <Badge tone={g.status === 'harm' ? 'bad' : g.status === 'ok' ? 'ok' : 'muted'}>{g.status.replace('_', ' ')}</Badge>
-                    </td>
-                    <td data-label="Harm interval">
-                      {g.harmCi ? `${formatPct(g.harmCi[0])} to ${formatPct(g.harmCi[1])}` : '—'} (threshold{' '}
-                      {formatPct(g.threshold, 1, false)})
-                    </td>
-                    <td data-label="Details">{g.message}</td>
-                  </tr>
-                ))}
-              </tbody>
-            </table>
-          </div>
+          <DataTable columns={guardrailColumns(metricName)} rows={r.guardrails} rowKey={(g) => `${g.metric}-${g.variant}`} />
         </div>
       )}
 
@@ -320,54 +293,67 @@ function ShippedBanner({
   );
 }
 
+type GuardrailDto = ExperimentResultsDto['guardrails'][number];
+
+function guardrailColumns(metricName: (key: string) => string): Column<GuardrailDto>[] {
+  return [
+    { header: 'Metric', cell: (g) => metricName(g.metric) },
+    { header: 'Variant', cell: (g) => g.variant },
+    {
+      header: 'Status',
+      cell: (g) => <Badge tone={g.status === 'harm' ? 'bad' : g.status === 'ok' ? 'ok' : 'muted'}>{g.status.replace('_', ' ')}</Badge>,
+    },
+    {
+      header: 'Harm interval',
+      cell: (g) => (
+        <>
+          {g.harmCi ? `${formatPct(g.harmCi[0])} to ${formatPct(g.harmCi[1])}` : '—'} (threshold {formatPct(g.threshold, 1, false)})
+        </>
+      ),
+    },
+    { header: 'Details', cell: (g) => g.message },
+  ];
+}
+
+type SegmentDto = NonNullable<ExperimentResultsDto['segments']>[number];
+interface SegmentRow {
+  segment: SegmentDto;
+  metric: SegmentDto['metrics'][number];
+  variant: SegmentDto['metrics'][number]['variants'][number];
+  inf: ReturnType<typeof pickInference>;
+}
+
+const segmentColumns: readonly Column<SegmentRow>[] = [
+  {
+    header: 'Segment',
+    cell: ({ segment }) => (
+      <>
+        {segment.segment} = <strong>{segment.value}</strong>
+      </>
+    ),
+  },
+  { header: 'Metric', cell: ({ metric }) => metric.name },
+  { header: 'Variant', cell: ({ variant }) => variant.variant },
+  { header: 'Units', numeric: true, cell: ({ variant }) => formatInt(variant.units) },
+  { header: 'Lift', numeric: true, cell: ({ inf }) => formatPct(inf?.estimate) },
+  { header: 'Interval', cell: ({ metric, inf }) => formatCi(clampLift(inf?.ci ?? null, metric.type)) },
+];
+
 function SegmentTable({ results, mode }: { results: ExperimentResultsDto; mode: InferenceMode }) {
+  const rows: SegmentRow[] = (results.segments ?? []).flatMap((segment) =>
+    segment.metrics.flatMap((metric) =>
+      metric.variants
+        .filter((v) => !v.isControl)
+        .map((variant) => ({ segment, metric, variant, inf: pickInference(variant, mode, false) })),
+    ),
+  );
   return (
     <div className="card">
       <h2>Segments</h2>
-      <p className="muted small">{mode === 'sequential' ? 'Always-valid (sequential) intervals' : 'Fixed-horizon intervals'}, uncorrected.</p>
-      <div className="table-wrap">
-        <table className="table table-stack">
-          <thead>
-            <tr>
-              <th scope="col">Segment</th>
-              <th scope="col">Metric</th>
-              <th scope="col">Variant</th>
-              <th scope="col" className="num">
-                Units
-              </th>
-              <th scope="col" className="num">
-                Lift
-              </th>
-              <th scope="col">Interval</th>
-            </tr>
-          </thead>
-          <tbody>
-            {results.segments?.flatMap((s) =>
-              s.metrics.flatMap((m) =>
-                m.variants
-                  .filter((v) => !v.isControl)
-                  .map((v) => ({ v, inf: pickInference(v, mode, false) }))
-                  .map(({ v, inf }) => (
-                    <tr key={`${s.value}-${m.metric}-${v.variant}`}>
-                      <td data-label="Segment">
-                        {s.segment} = <strong>{s.value}</strong>
-                      </td>
-                      <td data-label="Metric">{m.name}</td>
-                      <td data-label="Variant">{v.variant}</td>
-                      <td data-label="Units" className="num">
-                        {formatInt(v.units)}
-                      </td>
-                      <td data-label="Lift" className="num">
-                        {formatPct(inf?.estimate)}
-                      </td>
-                      <td data-label="Interval">{formatCi(clampLift(inf?.ci ?? null, m.type))}</td>
-                    </tr>
-                  )),
-              ),
-            )}
-          </tbody>
-        </table>
-      </div>
+      <p className="muted small">
+        {mode === 'sequential' ? 'Always-valid (sequential) intervals' : 'Fixed-horizon intervals'}, uncorrected.
+      </p>
+      <DataTable columns={segmentColumns} rows={rows} rowKey={(x) => `${x.segment.value}-${x.metric.metric}-${x.variant.variant}`} />
     </div>
   );
 }
