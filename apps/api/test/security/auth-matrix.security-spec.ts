@@ -60,6 +60,8 @@ const ROUTES: Record<string, Scope> = {
   'GET /v1/experiments/summaries': 'read',
   // Recompute winsorization caps now (an operation on the analysis engine).
   'POST /v1/analysis/caps': 'admin',
+  'GET /v1/analysis/interactions': 'admin',
+  'POST /v1/analysis/interactions/refresh': 'admin',
   'GET /v1/experiments/{key}/results/timeseries': 'read',
   'GET /v1/experiments/{key}/export': 'read',
   'GET /v1/experiments/{key}/export/units': 'read',

@@ -75,7 +75,9 @@ export function endpoints(api: ApiClient) {
       exportUnits: (key: string) => api.download(`/v1/experiments/${enc(key)}/export/units`, { format: 'csv' }),
     },
     rollouts: {
-      get: (key: string) => api.request<RolloutPlanDto>('GET', `/v1/experiments/${enc(key)}/rollout`),
+      /** The plan, or undefined (204) when the experiment has none: no failed request on every experiment page. */
+      get: async (key: string): Promise<RolloutPlanDto | null> =>
+        (await api.request<RolloutPlanDto | undefined>('GET', `/v1/experiments/${enc(key)}/rollout?ifPresent=true`)) ?? null,
       create: (key: string, body: CreateRolloutRequest) => api.request<RolloutPlanDto>('POST', `/v1/experiments/${enc(key)}/rollout`, { body }),
       command: (key: string, command: 'pause' | 'resume' | 'advance' | 'revert', body: { reason?: string; to?: 'last_safe' | 'zero' } = {}) =>
         api.request<RolloutPlanDto>('POST', `/v1/experiments/${enc(key)}/rollout/${command}`, { body }),

@@ -135,7 +135,7 @@ export function RolloutPanel({ experiment }: { experiment: ExperimentDto }) {
       void queryClient.invalidateQueries({ queryKey: ['audit'] });
     },
   });
-  const missing = plan.error instanceof ApiError && plan.error.status === 404;
+  const missing = plan.data === null || (plan.error instanceof ApiError && plan.error.status === 404);
   return (
     <div className="card section">
       <h2>Rollout</h2>

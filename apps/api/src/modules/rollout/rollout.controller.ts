@@ -1,4 +1,5 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post } from '@nestjs/common';
+import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import type { FastifyReply } from 'fastify';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   createRolloutSchema,
@@ -16,6 +17,8 @@ import { parseOrThrow } from '../../common/pipes/zod-validation.pipe';
 import { RolloutService } from './rollout.service';
 
 const keyParam = z.object({ key: keySchema });
+/** `?ifPresent=true`: 204 instead of 404 when the experiment has no plan (the dashboard asks on every page). */
+const getQuery = z.object({ ifPresent: z.enum(['true', 'false']).optional() }).strict();
 
 /** The rollout plan of an experiment (docs/rollouts.md). `ci` keys reach the routes marked @CiAllowed. */
 @ApiTags('rollouts')
@@ -36,8 +39,16 @@ export class RolloutController {
   @CiAllowed()
   @Get()
   @ApiOperation({ summary: 'The plan: steps, status, health (healthy / waiting / reverted), what the step waits for, history' })
-  get(@Param() params: unknown): Promise<RolloutPlanDto> {
-    return this.rollouts.get(parseOrThrow(keyParam, params, 'params').key);
+  async get(
+    @Param() params: unknown,
+    @Query() query: unknown,
+    @Res({ passthrough: true }) reply: FastifyReply,
+  ): Promise<RolloutPlanDto | undefined> {
+    const key = parseOrThrow(keyParam, params, 'params').key;
+    if (parseOrThrow(getQuery, query, 'query').ifPresent !== 'true') return this.rollouts.get(key);
+    const plan = await this.rollouts.find(key);
+    if (!plan) void reply.status(204);
+    return plan ?? undefined;
   }
 
   @Auth('write')

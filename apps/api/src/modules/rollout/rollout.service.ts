@@ -176,8 +176,15 @@ export class RolloutService implements TickConsumer, OnModuleInit, OnApplication
   }
 
   async get(key: string): Promise<RolloutPlanDto> {
-    const plan = await loadPlan(this.dataSource, key);
+    const plan = await this.find(key);
     if (!plan) throw new NotFoundException('rollout plan', key);
+    return plan;
+  }
+
+  /** The plan, or null when the experiment has none. */
+  async find(key: string): Promise<RolloutPlanDto | null> {
+    const plan = await loadPlan(this.dataSource, key);
+    if (!plan) return null;
     const rows: { traffic_buckets: number }[] = await this.dataSource.query('SELECT traffic_buckets FROM experiments WHERE key = $1', [
       key,
     ]);
