@@ -40,8 +40,9 @@ function requestIds(): (given: string | string[] | undefined) => string {
 const roundMs = (ms: number): number => Math.round(ms * 100) / 100;
 
 /**
- * A request's latency from the server's first sight of it (fast-routes.ts' handler: queueing behind
- * other work, the body upload and every hook included), not from Fastify's routing (`elapsedTime`).
+ * A request's latency from its arrival at the socket (fast-routes.ts' handler, less any wait behind
+ * a busy event loop: loop-clock.ts; the body upload and every hook included), not from Fastify's
+ * routing (`elapsedTime`).
  */
 function latencyMs(raw: IncomingMessage, elapsedTime: number): number {
   const arrived = arrivedAt(raw);

@@ -15,14 +15,16 @@ import type { SdkCors } from './sdk-cors';
 import { JSON_CONTENT_TYPE } from './content-types';
 import { jsonBodyParser, type JsonBodyParser } from './json-body';
 import { Admission, TIMEOUT_CHECK_INTERVAL_MS, type ServerLimits } from './server-limits';
+import { LoopClock } from './loop-clock';
 
 const ARRIVED = Symbol('arrivedAt');
 type Timed = IncomingMessage & { [ARRIVED]?: number };
 
 /**
- * When the server's handler first saw the request (performance.now()): the access log measures
- * latency from here, so time spent waiting for the body, in Fastify's queue or behind a busy event
- * loop counts, not only the route's own time.
+ * When the request reached the server (performance.now()): when the handler first saw it, less the
+ * time it waited in the socket behind a busy event loop (loop-clock.ts). The access log and the
+ * latency metric measure from here, so waiting behind other work, the body upload and every hook
+ * count, not only the route's own time.
  */
 export function arrivedAt(req: IncomingMessage): number | undefined {
   return (req as Timed)[ARRIVED];
@@ -112,6 +114,7 @@ export class FastRoutes {
     const limits = this.limits;
     const admission = limits === null ? null : new Admission(limits.maxInflightBytes, limits.bodyLimit);
     this.admission = admission;
+    const clock = new LoopClock();
     // Node would answer these two itself, with an empty body: here they get the error shape.
     const server: Server = createServer(
       {
@@ -122,12 +125,15 @@ export class FastRoutes {
           : { headersTimeout: limits.headersTimeoutMs, requestTimeout: limits.requestTimeoutMs, connectionsCheckingInterval: TIMEOUT_CHECK_INTERVAL_MS }),
       },
       (req, res) => {
-        (req as Timed)[ARRIVED] = performance.now();
+        const now = performance.now();
+        (req as Timed)[ARRIVED] = clock.arrivedAt(now);
         if (missingHost(req)) nodeRefusal(res, 'missing_host');
         else if (admission !== null && !admission.admit(req, res)) return;
         else if (!this.serve(req, res)) fastifyHandler(req, res);
       },
     );
+    server.on('listening', () => clock.start());
+    server.on('close', () => clock.stop());
     server.on('checkExpectation', (_req: IncomingMessage, res: ServerResponse) => nodeRefusal(res, 'expectation_failed'));
     if (limits === null) {
       server.keepAliveTimeout = o.keepAliveTimeout;

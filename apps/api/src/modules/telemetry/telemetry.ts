@@ -18,7 +18,7 @@ export class Telemetry {
 
   private readonly requests = this.histogram(
     'strata_http_request_duration_seconds',
-    'API request latency by method, route template and status class, from the first byte read to the reply written.',
+    'API request latency by method, route template and status class, from its arrival at the socket (waiting behind a busy event loop included) to the reply written.',
     REQUEST_BUCKETS,
     ['method', 'route', 'status'],
   );
