@@ -12,3 +12,4 @@ export * from './values';
 export * from './rollouts';
 export * from './holdouts';
 export * from './interactions';
+export * from './metric-baseline';

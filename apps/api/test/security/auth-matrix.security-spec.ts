@@ -33,6 +33,7 @@ const ROUTES: Record<string, Scope> = {
   'GET /v1/metrics': 'read',
   'POST /v1/metrics': 'write',
   'GET /v1/metrics/{key}': 'read',
+  'GET /v1/metrics/{key}/baseline': 'read',
   'PATCH /v1/metrics/{key}': 'write',
   'DELETE /v1/metrics/{key}': 'write',
   'GET /v1/experiments': 'read',

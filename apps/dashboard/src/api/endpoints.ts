@@ -21,6 +21,7 @@ import type {
   HoldoutDto,
   HoldoutResultsDto,
   LayerDto,
+  MetricBaselineDto,
   MetricDto,
   Page,
   Role,
@@ -52,6 +53,8 @@ export function endpoints(api: ApiClient) {
       list: (q: ListQuery = {}) => api.request<Page<MetricDto>>('GET', '/v1/metrics', { query: { ...q } }),
       create: (body: CreateMetricRequest) => api.request<MetricDto>('POST', '/v1/metrics', { body }),
       remove: (key: string) => api.request<void>('DELETE', `/v1/metrics/${enc(key)}`),
+      /** Observed baseline for the power calculator; `observed: null` (not a 404) when no experiment has data. */
+      baseline: (key: string) => api.request<MetricBaselineDto>('GET', `/v1/metrics/${enc(key)}/baseline`),
     },
     experiments: {
       list: (q: ListExperimentsQuery = {}) => api.request<Page<ExperimentDto>>('GET', '/v1/experiments', { query: { ...q } }),

@@ -42,4 +42,21 @@ describe('power calculator', () => {
     await user.type(screen.getByLabelText('Baseline rate (0–1)'), '1.5');
     expect(screen.getByTestId('power-fixed')).toHaveTextContent('baselineRate must be in (0, 1)');
   });
+
+  it('pre-fills mean and SD from an observed baseline, and leaves the fields empty with a hint when there is none', () => {
+    const source = { basis: 'control-of-most-recent-experiment' as const, experiments: ['basket-test'], variant: 'control' };
+    const { rerender } = render(
+      <PowerCalculator
+        baseline={{ metric: 'basket', type: 'mean', observed: { kind: 'mean', mean: 42.123456, sd: 17.5, n: 1200 }, source, reason: null }}
+      />,
+    );
+    expect(screen.getByLabelText('Metric kind')).toHaveValue('mean');
+    expect(screen.getByLabelText('Baseline mean')).toHaveValue(42.12);
+    expect(screen.getByLabelText('Standard deviation')).toHaveValue(17.5);
+    expect(screen.getByTestId('power-baseline-source')).toHaveTextContent('Pre-filled from 1,200 units in experiment basket-test');
+
+    rerender(<PowerCalculator baseline={{ metric: 'new', type: 'conversion', observed: null, source: null, reason: 'No data yet.' }} />);
+    expect(screen.getByLabelText('Baseline rate (0–1)')).toHaveValue(null);
+    expect(screen.getByTestId('power-baseline-source')).toHaveTextContent('No observed baseline for “new” yet');
+  });
 });

@@ -1,5 +1,6 @@
 import { sampleSizeFixed, sampleSizeSequential, type SampleSizeOptions } from '@strata/stats';
-import { useMemo, useState } from 'react';
+import type { MetricBaselineDto } from '@strata/contracts';
+import { useEffect, useMemo, useState } from 'react';
 import { formatInt } from '../lib/format';
 
 interface Props {
@@ -7,13 +8,23 @@ interface Props {
   onUse?: (plannedSampleSize: number) => void;
   /** Arms of the experiment, only to show the total traffic the plan needs. */
   arms?: number;
+  /**
+   * The chosen metric's observed baseline (GET /v1/metrics/:key/baseline). Each new one pre-fills
+   * the baseline fields (empty when it has no data); the user may overwrite them.
+   */
+  baseline?: MetricBaselineDto;
+}
+
+/** A pre-filled value: 4 significant digits, enough for a sample size and easy to read. */
+function prefill(x: number): string {
+  return String(Number(x.toPrecision(4)));
 }
 
 /**
  * Planned sample size from `@strata/stats` (the same functions the API uses), computed in the
  * browser as the inputs change.
  */
-export function PowerCalculator({ onUse, arms = 2 }: Props) {
+export function PowerCalculator({ onUse, arms = 2, baseline }: Props) {
   const [kind, setKind] = useState<'rate' | 'mean'>('rate');
   const [rate, setRate] = useState('0.1');
   const [mean, setMean] = useState('50');
@@ -21,6 +32,23 @@ export function PowerCalculator({ onUse, arms = 2 }: Props) {
   const [mde, setMde] = useState('5');
   const [alpha, setAlpha] = useState('0.05');
   const [power, setPower] = useState('0.8');
+
+  // Pre-fill once per answer (not on every render), so what the user types afterwards stays.
+  useEffect(() => {
+    if (!baseline) return;
+    const o = baseline.observed;
+    setKind(o ? o.kind : baseline.type === 'conversion' ? 'rate' : 'mean');
+    if (o?.kind === 'rate') {
+      setRate(prefill(o.rate));
+    } else if (o?.kind === 'mean') {
+      setMean(prefill(o.mean));
+      setSd(prefill(o.sd));
+    } else {
+      setRate('');
+      setMean('');
+      setSd('');
+    }
+  }, [baseline]);
 
   const options: SampleSizeOptions = useMemo(
     () => ({
@@ -74,6 +102,7 @@ export function PowerCalculator({ onUse, arms = 2 }: Props) {
           <input id="power-power" type="number" step="0.05" min="0" max="1" value={power} onChange={(e) => setPower(e.target.value)} />
         </div>
       </div>
+      {baseline && <BaselineSource baseline={baseline} />}
       <dl className="power-results" aria-live="polite">
         <div>
           <dt>Fixed horizon (look once, at the end)</dt>
@@ -91,5 +120,23 @@ export function PowerCalculator({ onUse, arms = 2 }: Props) {
         </button>
       )}
     </div>
+  );
+}
+
+function BaselineSource({ baseline }: { baseline: MetricBaselineDto }) {
+  const { observed, source } = baseline;
+  if (!observed || !source) {
+    return (
+      <p className="hint" data-testid="power-baseline-source">
+        No observed baseline for “{baseline.metric}” yet ({baseline.reason}). Enter your own estimate.
+      </p>
+    );
+  }
+  const values = observed.kind === 'rate' ? `rate ${prefill(observed.rate)}` : `mean ${prefill(observed.mean)}, SD ${prefill(observed.sd)}`;
+  return (
+    <p className="hint" data-testid="power-baseline-source">
+      Pre-filled from {formatInt(observed.n)} units in experiment {source.experiments.join(', ')} ({source.variant}, {values}); edit to
+      override.
+    </p>
   );
 }

@@ -50,6 +50,16 @@ export function useMetrics(q: ListQuery = { limit: 500 }) {
   return useQuery({ queryKey: ['metrics', q], queryFn: () => api.metrics.list(q) });
 }
 
+export function useMetricBaseline(key: string | undefined) {
+  const api = useApi();
+  return useQuery({
+    queryKey: ['metric-baseline', key],
+    queryFn: () => api.metrics.baseline(key as string),
+    enabled: !!key,
+    retry: retryUnless404,
+  });
+}
+
 export function useApiKeys(q: ListQuery = { limit: 500 }) {
   const api = useApi();
   return useQuery({ queryKey: ['api-keys', q], queryFn: () => api.apiKeys.list(q) });

@@ -1,4 +1,4 @@
-import { sampleSizeSequential } from '@strata/stats';
+import { sampleSizeFixed, sampleSizeSequential } from '@strata/stats';
 import { screen, waitFor } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it, vi } from 'vitest';
@@ -114,6 +114,10 @@ describe('experiment form', () => {
     const user = userEvent.setup();
     const calls = mockFetch([
       { url: '/v1/layers', body: page([layer()]) },
+      {
+        url: '/v1/metrics/purchase/baseline',
+        body: { metric: 'purchase', type: 'conversion', observed: null, source: null, reason: 'No data.' },
+      },
       { url: '/v1/metrics', body: page([metric()]) },
       { method: 'POST', url: '/v1/experiments', body: { key: 'checkout-2' } },
     ]);
@@ -139,5 +143,35 @@ describe('experiment form', () => {
       plannedSampleSize: planned,
       primaryMetric: 'purchase',
     });
+  });
+
+  it("pre-fills the power calculator from the primary metric's observed baseline and names its source", async () => {
+    const user = userEvent.setup();
+    const calls = mockFetch([
+      { url: '/v1/layers', body: page([layer()]) },
+      {
+        url: '/v1/metrics/purchase/baseline',
+        body: {
+          metric: 'purchase',
+          type: 'conversion',
+          observed: { kind: 'rate', rate: 0.123456, n: 4321 },
+          source: { basis: 'control-of-most-recent-experiment', experiments: ['checkout-old'], variant: 'control' },
+          reason: null,
+        },
+      },
+      { url: '/v1/metrics', body: page([metric()]) },
+    ]);
+    renderPage(<ExperimentFormPage />, { path: '/experiments/new', route: '/experiments/new' });
+    await screen.findByRole('heading', { name: 'New experiment' });
+    expect(calls.some((c) => c.url.includes('/baseline'))).toBe(false);
+    await user.selectOptions(screen.getByLabelText('Primary metric'), 'purchase');
+    await waitFor(() => expect(screen.getByLabelText('Baseline rate (0–1)')).toHaveValue(0.1235));
+    expect(screen.getByTestId('power-baseline-source')).toHaveTextContent('Pre-filled from 4,321 units in experiment checkout-old');
+    const fixed = sampleSizeFixed({ baselineRate: 0.1235, mde: 0.05, alpha: 0.05, power: 0.8 });
+    expect(screen.getByTestId('power-fixed')).toHaveTextContent(`${fixed.perArm.toLocaleString('en-US')} units per arm`);
+    // The user may overwrite it.
+    await user.clear(screen.getByLabelText('Baseline rate (0–1)'));
+    await user.type(screen.getByLabelText('Baseline rate (0–1)'), '0.2');
+    expect(screen.getByLabelText('Baseline rate (0–1)')).toHaveValue(0.2);
   });
 });

@@ -8,7 +8,7 @@ import { PowerCalculator } from '../components/PowerCalculator';
 import { RuleBuilder } from '../components/RuleBuilder';
 import { EmptyState, ErrorState, Loading } from '../components/States';
 import { DefaultValueEditor, valuesProblem, VariantsEditor, weightsProblem } from '../components/VariantsEditor';
-import { useExperiment, useLayers, useMetrics } from '../hooks/queries';
+import { useExperiment, useLayers, useMetricBaseline, useMetrics } from '../hooks/queries';
 import { useApi } from '../hooks/session';
 import {
   buildCreateRequest,
@@ -58,6 +58,7 @@ export function ExperimentForm({ original }: { original: ExperimentDto | null })
   const [clientProblem, setClientProblem] = useState<string | null>(null);
   const set = (patch: Partial<ExperimentDraft>) => setDraft((d) => ({ ...d, ...patch }));
   const started = !!original && original.status !== 'draft';
+  const baseline = useMetricBaseline(draft.primaryMetric || undefined);
 
   // A new experiment goes into the first layer unless the person picks another.
   const firstLayer = layers.data?.items[0]?.key;
@@ -234,7 +235,11 @@ export function ExperimentForm({ original }: { original: ExperimentDto | null })
           </div>
           <details open={!original}>
             <summary>Power calculator</summary>
-            <PowerCalculator arms={draft.variants.length} onUse={(n) => set({ plannedSampleSize: String(n) })} />
+            <PowerCalculator
+              arms={draft.variants.length}
+              baseline={draft.primaryMetric ? baseline.data : undefined}
+              onUse={(n) => set({ plannedSampleSize: String(n) })}
+            />
           </details>
           <label className="checkbox">
             <input type="checkbox" checked={draft.autoStop} onChange={(e) => set({ autoStop: e.target.checked })} />

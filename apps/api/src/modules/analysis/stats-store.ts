@@ -97,3 +97,30 @@ export async function readCaps(db: Queryable, keys: string[]): Promise<Map<strin
   }
   return out;
 }
+
+/** The control arm's stored sums of one metric in one experiment (dim '' = the whole experiment). */
+export interface ControlStats {
+  experimentKey: string;
+  variantKey: string;
+  arm: ArmAggregate;
+}
+
+/**
+ * The control arm (the first variant) of the most recent experiment that measures `metricKey`
+ * (primary, secondary or guardrail) and has units in it, or null. One keyed read of the
+ * analysis_stats primary key per candidate experiment; no recomputation.
+ */
+export async function readLatestControlStats(db: Queryable, metricKey: string): Promise<ControlStats | null> {
+  const rows = (await db.query(
+    `SELECT s.experiment_key, s.val, s.metric_key, s.variant_key, s.n, s.sum, s.sum_sq, s.cov_sum, s.cov_sum_sq, s.cross_sum, s.sum_den, s.sum_den_sq, s.sum_num_den
+       FROM experiments e
+       JOIN analysis_stats s
+         ON s.experiment_key = e.key AND s.dim = '' AND s.val = '' AND s.metric_key = $1 AND s.variant_key = e.variants->0->>'key'
+      WHERE (e.primary_metric = $1 OR e.secondary_metrics ? $1 OR e.guardrail_metrics ? $1) AND s.n > 0
+      ORDER BY e.started_at DESC NULLS LAST, e.created_at DESC, e.key
+      LIMIT 1`,
+    [metricKey],
+  )) as StatsRow[];
+  const r = rows[0];
+  return r ? { experimentKey: r.experiment_key, variantKey: r.variant_key, arm: toArmAggregate(r) } : null;
+}

@@ -1,6 +1,6 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { createMetricSchema, keySchema, listQuerySchema, updateMetricSchema, type MetricDto, type Page } from '@strata/contracts';
+import { createMetricSchema, keySchema, listQuerySchema, updateMetricSchema, type MetricBaselineDto, type MetricDto, type Page } from '@strata/contracts';
 import { z } from 'zod';
 import { Auth, CurrentPrincipal } from '../../common/guards/auth.decorator';
 import type { Principal } from '../../common/guards/principal';
@@ -34,6 +34,12 @@ export class MetricController {
   @Get(':key')
   get(@Param() params: unknown): Promise<MetricDto> {
     return this.metrics.get(parseOrThrow(keyParam, params, 'params').key);
+  }
+
+  /** Observed baseline (control of the most recent experiment measuring it), for the power calculator. */
+  @Get(':key/baseline')
+  baseline(@Param() params: unknown): Promise<MetricBaselineDto> {
+    return this.metrics.baseline(parseOrThrow(keyParam, params, 'params').key);
   }
 
   @Auth('write')

@@ -1,12 +1,14 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { createMetricSchema, type MetricDto, type Page, type UpdateMetricRequest } from '@strata/contracts';
+import { createMetricSchema, METRIC_BASELINE_BASIS, type MetricBaselineDto, type MetricDto, type Page, type UpdateMetricRequest } from '@strata/contracts';
 import { DataSource } from 'typeorm';
 import type { z } from 'zod';
 import { AppException, NotFoundException } from '../../common/errors/app.exception';
 import { createWithUniqueKey } from '../../common/errors/postgres-errors';
 import type { Principal } from '../../common/guards/principal';
+import { readLatestControlStats } from '../analysis/stats-store';
 import { AuditService } from '../audit/audit.service';
+import { observedBaseline } from './metric-baseline';
 import { MetricEntity } from './metric.entity';
 
 export function toMetricDto(m: MetricEntity): MetricDto {
@@ -68,6 +70,24 @@ export class MetricService {
     const metric = await this.dataSource.manager.findOne(MetricEntity, { where: { key } });
     if (!metric) throw new NotFoundException('metric', key);
     return toMetricDto(metric);
+  }
+
+  /** The observed baseline for the power calculator (see metric-baseline.ts); 404 only for an unknown metric. */
+  async baseline(key: string): Promise<MetricBaselineDto> {
+    const metric = await this.dataSource.manager.findOne(MetricEntity, { where: { key } });
+    if (!metric) throw new NotFoundException('metric', key);
+    const none = (reason: string): MetricBaselineDto => ({ metric: key, type: metric.type, observed: null, source: null, reason });
+    const control = await readLatestControlStats(this.dataSource, key);
+    if (!control) return none('No experiment measuring this metric has analysed units yet.');
+    const observed = observedBaseline(metric.type, control.arm);
+    if (!observed) return none(`Too little data in the control of experiment "${control.experimentKey}" for a baseline.`);
+    return {
+      metric: key,
+      type: metric.type,
+      observed,
+      source: { basis: METRIC_BASELINE_BASIS, experiments: [control.experimentKey], variant: control.variantKey },
+      reason: null,
+    };
   }
 
   async update(principal: Principal, key: string, request: UpdateMetricRequest): Promise<MetricDto> {
