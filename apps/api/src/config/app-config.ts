@@ -29,6 +29,8 @@ const envSchema = z.object({
   /** Failed authentications (bad API keys, wrong passwords) allowed per client address per window before 429; 0 disables. */
   STRATA_AUTH_FAILURE_LIMIT: z.coerce.number().int().min(0).max(100_000).default(10),
   STRATA_AUTH_FAILURE_WINDOW_SECONDS: z.coerce.number().int().min(1).max(86_400).default(300),
+  /** How often the API keys' last use (the dashboard's "Last used") is written: one UPDATE per interval, at most one write per key. */
+  STRATA_API_KEY_USAGE_FLUSH_MS: z.coerce.number().int().min(10).max(3_600_000).default(60_000),
   /** A dashboard session ends after this long without a request… */
   STRATA_SESSION_IDLE_MINUTES: z.coerce.number().int().min(1).max(7 * 24 * 60).default(60),
   /** …and at the latest this long after sign-in. */
@@ -159,7 +161,15 @@ export type AppConfig = {
   logLevel: z.infer<typeof envSchema>['LOG_LEVEL'];
   /** Reverse proxies trusted for X-Forwarded-For (Fastify's trustProxy), or null for none. */
   trustProxy: string | null;
-  auth: { failureLimit: number; failureWindowMs: number; sessionIdleMs: number; sessionMaxMs: number; cookieSecure: 'auto' | boolean };
+  auth: {
+    failureLimit: number;
+    failureWindowMs: number;
+    sessionIdleMs: number;
+    sessionMaxMs: number;
+    cookieSecure: 'auto' | boolean;
+    /** Milliseconds between two writes of the keys' last use (ApiKeyUsage). */
+    keyUsageFlushMs: number;
+  };
   bodyLimit: number;
   /** Timeouts, connection cap and admission by bytes in flight of the HTTP server (common/http/server-limits.ts). */
   server: { headersTimeoutMs: number; requestTimeoutMs: number; keepAliveTimeoutMs: number; maxConnections: number; maxInflightBytes: number };
@@ -255,6 +265,7 @@ export function loadConfig(env: NodeJS.ProcessEnv = process.env, argv: readonly 
       sessionIdleMs: e.STRATA_SESSION_IDLE_MINUTES * 60_000,
       sessionMaxMs: e.STRATA_SESSION_MAX_HOURS * 3_600_000,
       cookieSecure: e.STRATA_COOKIE_SECURE === 'auto' ? 'auto' : e.STRATA_COOKIE_SECURE === 'true',
+      keyUsageFlushMs: e.STRATA_API_KEY_USAGE_FLUSH_MS,
     },
     bodyLimit: e.STRATA_BODY_LIMIT,
     server: {

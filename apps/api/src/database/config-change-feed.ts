@@ -125,17 +125,6 @@ export class ConfigChangeFeed {
     this.timer.unref();
   }
 
-  /** Call after a local change so this process converges at once. */
-  async refresh(): Promise<void> {
-    let version: number;
-    try {
-      version = await readConfigVersion(this.dataSource);
-    } catch {
-      return;
-    }
-    await this.advance(version, true);
-  }
-
   status(): ConfigFeedStatus {
     return {
       version: this.appliedVersion,

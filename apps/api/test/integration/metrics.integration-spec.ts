@@ -91,7 +91,7 @@ describe.skipIf(missing !== null && !process.env.CI)('GET /v1/system/metrics', (
     // A configuration change reaches this process's feed and its gauge.
     const version = sample(before, 'strata_config_version');
     expect((await t.admin('POST', '/v1/layers', { key: 'prom-extra', name: 'extra' })).status).toBe(201);
-    await t.app.get(ConfigChangeFeed).refresh();
+    await expect.poll(() => t.app.get(ConfigChangeFeed).status().version, { timeout: 5000, interval: 20 }).toBeGreaterThan(version);
     const after = await scrape();
     expect(sample(after, 'strata_config_version')).toBeGreaterThan(version);
     expect(sample(after, 'strata_config_behind')).toBe(0);

@@ -4,7 +4,7 @@ import { keySchema } from '@strata/contracts';
 import { z } from 'zod';
 import { Auth } from '../../common/guards/auth.decorator';
 import { ApiZodBody } from '../../common/http/openapi';
-import { parseOrThrow } from '../../common/pipes/zod-validation.pipe';
+import { parseOrThrow } from '../../common/validation/parse-or-throw';
 import { AnalysisEngineService, type TickReport } from './analysis-engine.service';
 
 /** Body of `POST /v1/analysis/caps`: the experiments whose caps to recompute now (all when omitted). */

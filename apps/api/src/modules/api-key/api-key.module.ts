@@ -4,6 +4,7 @@ import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { AuditModule } from '../audit/audit.module';
 import { ApiKeyController } from './api-key.controller';
 import { ApiKeyService } from './api-key.service';
+import { ApiKeyUsage } from './api-key-usage';
 
 @Global()
 @Module({
@@ -11,6 +12,7 @@ import { ApiKeyService } from './api-key.service';
   controllers: [ApiKeyController],
   providers: [
     ApiKeyService,
+    ApiKeyUsage,
     {
       // One count of failed authentications per process, shared by API keys and passwords.
       provide: AuthFailures,

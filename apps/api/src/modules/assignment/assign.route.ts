@@ -6,7 +6,7 @@ import { AppException } from '../../common/errors/app.exception';
 import { renderError } from '../../common/errors/render-error';
 import { CI_ONLY } from '../../common/guards/ci-only';
 import type { FastRoutes } from '../../common/http/fast-routes';
-import { parseOrThrow } from '../../common/pipes/zod-validation.pipe';
+import { parseOrThrow } from '../../common/validation/parse-or-throw';
 import type { ApiKeyService } from '../api-key/api-key.service';
 import { assignResponseJson } from './assignment-json';
 import type { AssignmentService } from './assignment.service';

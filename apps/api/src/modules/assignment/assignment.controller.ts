@@ -11,7 +11,7 @@ import { AppException } from '../../common/errors/app.exception';
 import { Auth, CurrentPrincipal } from '../../common/guards/auth.decorator';
 import type { Principal } from '../../common/guards/principal';
 import { ApiZodBody, ApiZodQuery } from '../../common/http/openapi';
-import { parseOrThrow } from '../../common/pipes/zod-validation.pipe';
+import { parseOrThrow } from '../../common/validation/parse-or-throw';
 import { batchResponseJson } from './assignment-json';
 import { AssignmentService } from './assignment.service';
 import { ConfigSnapshotService } from './config-snapshot.service';

@@ -21,8 +21,6 @@ export interface SnapshotState {
   readonly clientEtag: string;
 }
 
-type SnapshotListener = (state: SnapshotState) => void;
-
 /** setTimeout's ceiling (~24.8 days); later expiries are re-armed by the rebuild it triggers. */
 const MAX_TIMER_MS = 2_147_483_647;
 const RETRY_MS = 1000;
@@ -43,7 +41,6 @@ const EXPERIMENT = 'experiment:';
 export class ConfigSnapshotService implements OnModuleInit, OnApplicationShutdown {
   private readonly logger = new Logger(ConfigSnapshotService.name);
   private state: SnapshotState | null = null;
-  private readonly listeners = new Set<SnapshotListener>();
   private readonly assembler = new SnapshotAssembler();
   private readonly batcher = new ChangeBatcher((keys) => this.build(keys));
   private expiryTimer: NodeJS.Timeout | null = null;
@@ -93,12 +90,6 @@ export class ConfigSnapshotService implements OnModuleInit, OnApplicationShutdow
     return this.current().snapshot.version;
   }
 
-  /** Called after each build that changed the version (not for rebuilds with identical content). */
-  onChange(listener: SnapshotListener): () => void {
-    this.listeners.add(listener);
-    return () => this.listeners.delete(listener);
-  }
-
   /**
    * Rebuilds everything from the database. Resolves once a build that started after this call
    * has finished; concurrent callers share one queued build.
@@ -129,7 +120,7 @@ export class ConfigSnapshotService implements OnModuleInit, OnApplicationShutdow
     const { snapshot, nextExpiry, json } = this.assembler.build(now);
     this.armExpiryTimer(nextExpiry);
     if (this.state !== null && this.state.snapshot.version === snapshot.version) return;
-    const state: SnapshotState = {
+    this.state = {
       snapshot,
       // RE2 (linear time) for `regex` targeting: a pattern can never stall the thread that assigns.
       compiled: compileSnapshot(snapshot, undefined, { regex: compileRe2 }),
@@ -138,14 +129,6 @@ export class ConfigSnapshotService implements OnModuleInit, OnApplicationShutdow
       clientJson: JSON.stringify(clientSnapshot(snapshot)),
       clientEtag: `"${snapshot.version}-client"`,
     };
-    this.state = state;
-    for (const listener of this.listeners) {
-      try {
-        listener(state);
-      } catch (error) {
-        this.logger.warn(`Snapshot listener failed: ${String(error)}`);
-      }
-    }
   }
 
   private armExpiryTimer(nextExpiry: number | null): void {

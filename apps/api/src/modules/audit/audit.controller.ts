@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { auditQuerySchema, type AuditEntryDto, type Page } from '@strata/contracts';
 import { Auth } from '../../common/guards/auth.decorator';
 import { ApiZodQuery } from '../../common/http/openapi';
-import { parseOrThrow } from '../../common/pipes/zod-validation.pipe';
+import { parseOrThrow } from '../../common/validation/parse-or-throw';
 import { AuditService } from './audit.service';
 
 @ApiTags('audit')

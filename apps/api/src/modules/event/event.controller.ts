@@ -7,7 +7,7 @@ import { AppException } from '../../common/errors/app.exception';
 import { Auth, CurrentPrincipal } from '../../common/guards/auth.decorator';
 import type { Principal } from '../../common/guards/principal';
 import { ApiZodBody } from '../../common/http/openapi';
-import { parseOrThrow } from '../../common/pipes/zod-validation.pipe';
+import { parseOrThrow } from '../../common/validation/parse-or-throw';
 import { EventImportService } from './event-import.service';
 import { EventService } from './event.service';
 

@@ -5,7 +5,7 @@ import type { FastifyReply } from 'fastify';
 import { z } from 'zod';
 import { Auth } from '../../common/guards/auth.decorator';
 import { ApiZodQuery } from '../../common/http/openapi';
-import { parseOrThrow } from '../../common/pipes/zod-validation.pipe';
+import { parseOrThrow } from '../../common/validation/parse-or-throw';
 import { ExportService } from './export.service';
 
 const keyParam = z.object({ key: keySchema });

@@ -3,7 +3,7 @@ import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { interactionRefreshSchema, interactionsQuerySchema, type InteractionDto, type InteractionRefreshDto } from '@strata/contracts';
 import { Auth } from '../../common/guards/auth.decorator';
 import { ApiZodBody, ApiZodQuery } from '../../common/http/openapi';
-import { parseOrThrow } from '../../common/pipes/zod-validation.pipe';
+import { parseOrThrow } from '../../common/validation/parse-or-throw';
 import { InteractionService } from './interaction.service';
 
 @ApiTags('analysis')

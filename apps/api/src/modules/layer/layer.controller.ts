@@ -14,7 +14,7 @@ import { z } from 'zod';
 import { Auth, CurrentPrincipal } from '../../common/guards/auth.decorator';
 import type { Principal } from '../../common/guards/principal';
 import { ApiZodBody, ApiZodQuery } from '../../common/http/openapi';
-import { parseOrThrow } from '../../common/pipes/zod-validation.pipe';
+import { parseOrThrow } from '../../common/validation/parse-or-throw';
 import { LayerService } from './layer.service';
 
 const keyParam = z.object({ key: keySchema });

@@ -12,7 +12,7 @@ import {
 import { z } from 'zod';
 import { Auth } from '../../common/guards/auth.decorator';
 import { ApiZodQuery } from '../../common/http/openapi';
-import { parseOrThrow } from '../../common/pipes/zod-validation.pipe';
+import { parseOrThrow } from '../../common/validation/parse-or-throw';
 import { ResultService } from './result.service';
 
 const keyParam = z.object({ key: keySchema });

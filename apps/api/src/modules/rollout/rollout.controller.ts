@@ -13,7 +13,7 @@ import { z } from 'zod';
 import { Auth, CiAllowed, CurrentPrincipal } from '../../common/guards/auth.decorator';
 import type { Principal } from '../../common/guards/principal';
 import { ApiZodBody } from '../../common/http/openapi';
-import { parseOrThrow } from '../../common/pipes/zod-validation.pipe';
+import { parseOrThrow } from '../../common/validation/parse-or-throw';
 import { RolloutService } from './rollout.service';
 
 const keyParam = z.object({ key: keySchema });

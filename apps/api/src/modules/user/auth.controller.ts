@@ -6,7 +6,7 @@ import { AppException } from '../../common/errors/app.exception';
 import { Auth, CurrentPrincipal } from '../../common/guards/auth.decorator';
 import type { Principal } from '../../common/guards/principal';
 import { ApiZodBody } from '../../common/http/openapi';
-import { parseOrThrow } from '../../common/pipes/zod-validation.pipe';
+import { parseOrThrow } from '../../common/validation/parse-or-throw';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { AuthFailures } from '../../common/guards/auth-failures';
 import { rateLimited } from '../api-key/api-key.service';

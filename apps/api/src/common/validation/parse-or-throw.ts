@@ -1,4 +1,3 @@
-import { Injectable, type PipeTransform } from '@nestjs/common';
 import { humanIssueMessage, type ErrorDetail } from '@strata/contracts';
 import type { z } from 'zod';
 import { AppException } from '../errors/app.exception';
@@ -19,16 +18,4 @@ export function parseOrThrow<S extends z.ZodType>(schema: S, value: unknown, wha
     throw new AppException('validation_failed', `The request ${what} is not valid: ${details.map((d) => `${d.path || what}: ${d.message}`).join('; ')}`, details);
   }
   return result.data;
-}
-
-@Injectable()
-export class ZodValidationPipe<S extends z.ZodType> implements PipeTransform<unknown, z.output<S>> {
-  constructor(
-    private readonly schema: S,
-    private readonly what: 'body' | 'query' | 'params' = 'body',
-  ) {}
-
-  transform(value: unknown): z.output<S> {
-    return parseOrThrow(this.schema, value, this.what);
-  }
 }
