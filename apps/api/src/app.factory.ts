@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { ConsoleLogger, type LogLevel } from '@nestjs/common';
 import { NestFactory } from '@nestjs/core';
 import { FastifyAdapter, type NestFastifyApplication } from '@nestjs/platform-fastify';
-import { DocumentBuilder, SwaggerModule } from '@nestjs/swagger';
+import { DocumentBuilder, SwaggerModule, type OpenAPIObject } from '@nestjs/swagger';
 import { LogController } from 'fastify';
 import type { DataSource } from 'typeorm';
 import { existsSync } from 'node:fs';
@@ -14,7 +14,6 @@ import { performance } from 'node:perf_hooks';
 import { arrivedAt, FastRoutes } from './common/http/fast-routes';
 import { clientErrorHandler, frameworkErrors } from './common/http/framework-errors';
 import { SDK_CORS_PATHS, SdkCors } from './common/http/sdk-cors';
-import { documentPlainRoutes } from './common/http/plain-routes.openapi';
 import { AppException } from './common/errors/app.exception';
 import { renderError } from './common/errors/render-error';
 import { JSON_CONTENT_TYPE } from './common/http/content-types';
@@ -153,16 +152,20 @@ export async function createApp(config: AppConfig, dataSource: DataSource, datab
     app.useStaticAssets({ root: config.dashboardDir, prefix: '/', index: ['index.html'] });
   }
 
-  const document = SwaggerModule.createDocument(
-    app,
-    new DocumentBuilder()
-      .setTitle('Strata API')
-      .setDescription('Experimentation platform: configuration, assignment, event collection and analysis.')
-      .setVersion('1')
-      .addBearerAuth()
-      .build(),
-  );
-  documentPlainRoutes(document);
+  // Built on the first request for it, once every module registered its routes (fast routes too).
+  const document = (): OpenAPIObject => {
+    const built = SwaggerModule.createDocument(
+      app,
+      new DocumentBuilder()
+        .setTitle('Strata API')
+        .setDescription('Experimentation platform: configuration, assignment, event collection and analysis.')
+        .setVersion('1')
+        .addBearerAuth()
+        .build(),
+    );
+    fastRoutes.document(built);
+    return built;
+  };
   SwaggerModule.setup('docs', app, document, { jsonDocumentUrl: 'docs/json', yamlDocumentUrl: 'docs/yaml' });
   return app;
 }

@@ -7,7 +7,7 @@ import { ApiKeyService } from '../../modules/api-key/api-key.service';
 import { SessionService } from '../../modules/user/session.service';
 import { csrfTokenMatches, CSRF_HEADER, isSameOrigin, sessionTokenOf } from '../../modules/user/session-cookie';
 import { AUTH_SCOPE, CI_ALLOWED, type AuthScope } from './auth.decorator';
-import { CI_ONLY } from './ci-only';
+import { CI_ONLY, SDK_ONLY } from './ci-only';
 import { keyPrincipal, type Principal } from './principal';
 
 const SAFE_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
@@ -46,8 +46,7 @@ export class ApiKeyGuard implements CanActivate {
     }
     const token = sessionTokenOf(request.headers.cookie);
     if (token === null) throw new AppException('unauthorized');
-    if (scope === 'sdk')
-      throw new AppException('forbidden', 'This endpoint is for SDKs and servers: send an API key ("Authorization: Bearer <key>").');
+    if (scope === 'sdk') throw SDK_ONLY;
     return this.sessions.authenticate(token).then((principal) => {
       if (principal === null)
         throw new AppException('unauthorized', 'Your session has ended (signed out, expired or idle too long): sign in again.');

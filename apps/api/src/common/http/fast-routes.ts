@@ -8,7 +8,8 @@ import {
 } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { Logger } from '@nestjs/common';
-import type { FastifyInstance, FastifyServerFactory } from 'fastify';
+import type { OpenAPIObject } from '@nestjs/swagger';
+import type { FastifyInstance, FastifyReply, FastifyRequest, FastifyServerFactory } from 'fastify';
 import { renderError } from '../errors/render-error';
 import { missingHost, nodeRefusal } from './framework-errors';
 import type { SdkCors } from './sdk-cors';
@@ -57,6 +58,42 @@ export interface FastRoutesOptions {
   observe: ((route: string, status: number, seconds: number) => void) | null;
 }
 
+/** One operation of the OpenAPI document (Nest's scanner sees only controllers, not fast routes). */
+export type FastRouteOperation = NonNullable<OpenAPIObject['paths'][string]['post']>;
+
+/**
+ * Every hook on Fastify's root instance that runs for a request, and how a fast route does the same
+ * without it (with the access log on: LOG_LEVEL info). A fast route skips Fastify's hook chain, so a
+ * hook added there must be mirrored in `send`/`serve` here, or be shown not to matter: the hooks
+ * spec (fast-route-hooks.integration-spec.ts) fails when the instance's hooks and this table differ.
+ */
+export const MIRRORED_HOOKS = {
+  onRequest: [
+    "Nest adapter: app.setOnRequestHook — not used by the API",
+    "Nest adapter: 503 while closing — `closing` hands requests to Fastify once preClose ran",
+    "Nest adapter: enableCors — not used (SdkCors; the fast route sends `cors.responseHeaders`)",
+    "Nest adapter: security hook — not used",
+    "Nest adapter: middleware routing — no Nest middleware in the API",
+    "Nest adapter: versioning errors — the API does not version by header",
+    "middie (Nest's middleware runner) — no middleware registered",
+    "helmet: per-route options — none on fast routes",
+    "helmet: headers — `securityHeaders` on every fast answer",
+  ],
+  preParsing: [],
+  preValidation: [],
+  preHandler: [],
+  preSerialization: [],
+  onSend: ['x-request-id and SDK CORS headers — `send` writes both'],
+  onResponse: [
+    "Nest adapter: app.setOnResponseHook — not used by the API",
+    'latency metric — `options.observe`',
+    'access log line — `options.accessLog`',
+  ],
+  onError: [],
+  onTimeout: [],
+  onRequestAbort: [],
+} as const satisfies Record<string, readonly string[]>;
+
 /** The options Fastify hands a server factory, once it has filled in its defaults. */
 interface FactoryOptions {
   http?: ServerOptions | null;
@@ -95,6 +132,7 @@ interface Attached {
  */
 export class FastRoutes {
   private readonly posts = new Map<string, FastRouteHandler>();
+  private readonly operations = new Map<string, FastRouteOperation>();
   private readonly logger = new Logger('errors');
   private attached: Attached | null = null;
   private closing = false;
@@ -166,8 +204,34 @@ export class FastRoutes {
     });
   }
 
-  post(path: string, handler: FastRouteHandler): void {
+  /**
+   * Serves `POST path` with `handler`, twice over: as a fast route, and as a plain Fastify route
+   * (same handler, same error shape) for whatever the fast route hands on — `inject()`, requests
+   * during shutdown, other content types, chunked or compressed bodies, bodies over the limit.
+   * `operation` documents it in the OpenAPI document (`document`).
+   */
+  post(fastify: FastifyInstance, path: string, handler: FastRouteHandler, operation: FastRouteOperation): void {
     this.posts.set(path, handler);
+    this.operations.set(path, operation);
+    fastify.route({
+      method: 'POST',
+      url: path,
+      errorHandler: (error: unknown, request: FastifyRequest, reply: FastifyReply) => {
+        const rendered = renderError(error, request.id);
+        if (rendered.unexpected) this.logger.error({ requestId: request.id, err: error instanceof Error ? error.stack : String(error) });
+        void reply.headers(rendered.headers).code(rendered.status).type(JSON_CONTENT_TYPE).send(JSON.stringify(rendered.body));
+      },
+      // Not async: a returned string is sent at once, a thrown error goes to errorHandler above.
+      handler: (request: FastifyRequest, reply: FastifyReply): string | Promise<string> => {
+        void reply.type(JSON_CONTENT_TYPE);
+        return handler({ headers: request.headers, body: request.body, client: request.ip });
+      },
+    });
+  }
+
+  /** Adds every fast route's operation to the OpenAPI document. */
+  document(document: OpenAPIObject): void {
+    for (const [path, operation] of this.operations) document.paths[path] = { post: operation };
   }
 
   /** Takes the request (true) or leaves it to Fastify (false), before reading any of the body. */
