@@ -1,14 +1,20 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Patch, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { createMetricSchema, keySchema, listQuerySchema, updateMetricSchema, type MetricBaselineDto, type MetricDto, type Page } from '@strata/contracts';
-import { z } from 'zod';
+import {
+  createMetricSchema,
+  keyParamsSchema,
+  listQuerySchema,
+  updateMetricSchema,
+  type KeyParams,
+  type MetricBaselineDto,
+  type MetricDto,
+  type Page,
+} from '@strata/contracts';
+import type { z } from 'zod';
 import { Auth, CurrentPrincipal } from '../../common/guards/auth.decorator';
 import type { Principal } from '../../common/guards/principal';
-import { ApiZodBody, ApiZodQuery } from '../../common/http/openapi';
-import { parseOrThrow } from '../../common/validation/parse-or-throw';
+import { ZodBody, ZodParams, ZodQuery } from '../../common/http/zod-route';
 import { MetricService } from './metric.service';
-
-const keyParam = z.object({ key: keySchema });
 
 @ApiTags('metrics')
 @ApiBearerAuth()
@@ -19,40 +25,40 @@ export class MetricController {
 
   @Auth('write')
   @Post()
-  @ApiZodBody(createMetricSchema)
-  create(@CurrentPrincipal() principal: Principal, @Body() body: unknown): Promise<MetricDto> {
-    return this.metrics.create(principal, parseOrThrow(createMetricSchema, body));
+  create(@CurrentPrincipal() principal: Principal, @ZodBody(createMetricSchema) body: z.output<typeof createMetricSchema>): Promise<MetricDto> {
+    return this.metrics.create(principal, body);
   }
 
   @Get()
-  @ApiZodQuery(listQuerySchema)
-  list(@Query() query: unknown): Promise<Page<MetricDto>> {
-    const { limit, offset } = parseOrThrow(listQuerySchema, query, 'query');
-    return this.metrics.list(limit, offset);
+  list(@ZodQuery(listQuerySchema) query: z.output<typeof listQuerySchema>): Promise<Page<MetricDto>> {
+    return this.metrics.list(query.limit, query.offset);
   }
 
   @Get(':key')
-  get(@Param() params: unknown): Promise<MetricDto> {
-    return this.metrics.get(parseOrThrow(keyParam, params, 'params').key);
+  get(@ZodParams(keyParamsSchema) params: KeyParams): Promise<MetricDto> {
+    return this.metrics.get(params.key);
   }
 
   /** Observed baseline (control of the most recent experiment measuring it), for the power calculator. */
   @Get(':key/baseline')
-  baseline(@Param() params: unknown): Promise<MetricBaselineDto> {
-    return this.metrics.baseline(parseOrThrow(keyParam, params, 'params').key);
+  baseline(@ZodParams(keyParamsSchema) params: KeyParams): Promise<MetricBaselineDto> {
+    return this.metrics.baseline(params.key);
   }
 
   @Auth('write')
   @Patch(':key')
-  @ApiZodBody(updateMetricSchema)
-  update(@CurrentPrincipal() principal: Principal, @Param() params: unknown, @Body() body: unknown): Promise<MetricDto> {
-    return this.metrics.update(principal, parseOrThrow(keyParam, params, 'params').key, parseOrThrow(updateMetricSchema, body));
+  update(
+    @CurrentPrincipal() principal: Principal,
+    @ZodParams(keyParamsSchema) params: KeyParams,
+    @ZodBody(updateMetricSchema) body: z.output<typeof updateMetricSchema>,
+  ): Promise<MetricDto> {
+    return this.metrics.update(principal, params.key, body);
   }
 
   @Auth('write')
   @Delete(':key')
   @HttpCode(204)
-  async remove(@CurrentPrincipal() principal: Principal, @Param() params: unknown): Promise<void> {
-    await this.metrics.remove(principal, parseOrThrow(keyParam, params, 'params').key);
+  async remove(@CurrentPrincipal() principal: Principal, @ZodParams(keyParamsSchema) params: KeyParams): Promise<void> {
+    await this.metrics.remove(principal, params.key);
   }
 }
