@@ -45,7 +45,9 @@ export function ZodQuery(schema: z.ZodObject): ParameterDecorator {
     onMethod(
       target,
       key,
-      fieldsOf(schema).map(([name, field]) => ApiQuery({ name, required: !field.safeParse(undefined).success, schema: toSchema(field) as never })),
+      fieldsOf(schema).map(([name, field]) =>
+        ApiQuery({ name, required: !field.safeParse(undefined).success, schema: toSchema(field) as never }),
+      ),
     );
   };
 }

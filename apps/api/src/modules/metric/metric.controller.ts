@@ -25,7 +25,10 @@ export class MetricController {
 
   @Auth('write')
   @Post()
-  create(@CurrentPrincipal() principal: Principal, @ZodBody(createMetricSchema) body: z.output<typeof createMetricSchema>): Promise<MetricDto> {
+  create(
+    @CurrentPrincipal() principal: Principal,
+    @ZodBody(createMetricSchema) body: z.output<typeof createMetricSchema>,
+  ): Promise<MetricDto> {
     return this.metrics.create(principal, body);
   }
 
