@@ -34,7 +34,7 @@ function fieldsOf(schema: z.ZodObject): [string, z.ZodType][] {
 export function ZodBody(schema: z.ZodType, options: { orEmpty?: boolean } = {}): ParameterDecorator {
   return (target, key, index) => {
     Body(parsePipe(schema, 'body', options.orEmpty))(target, key, index);
-    onMethod(target, key, [ApiBody({ schema: toSchema(schema) as never })]);
+    onMethod(target, key, [ApiBody({ required: !options.orEmpty, schema: toSchema(schema) as never })]);
   };
 }
 
@@ -62,4 +62,12 @@ export function ZodParams(schema: z.ZodObject): ParameterDecorator {
       fieldsOf(schema).map(([name, field]) => ApiParam({ name, schema: toSchema(field) as never })),
     );
   };
+}
+
+/**
+ * Documents a body without parsing it, for the few routes that must check something first
+ * (the origin of a sign-in, a batch's size) and then call `parseOrThrow` with the same schema.
+ */
+export function DocumentZodBody(schema: z.ZodType): MethodDecorator {
+  return ApiBody({ schema: toSchema(schema) as never });
 }

@@ -7,8 +7,7 @@ import type { z } from 'zod';
 import { AppException } from '../../common/errors/app.exception';
 import { Auth, CurrentPrincipal } from '../../common/guards/auth.decorator';
 import type { Principal } from '../../common/guards/principal';
-import { ApiZodBody } from '../../common/http/openapi';
-import { ZodQuery } from '../../common/http/zod-route';
+import { DocumentZodBody, ZodQuery } from '../../common/http/zod-route';
 import { parseOrThrow } from '../../common/validation/parse-or-throw';
 import { batchResponseJson } from './assignment-json';
 import { AssignmentService } from './assignment.service';
@@ -40,7 +39,7 @@ export class AssignmentController {
   @Auth('sdk')
   @HttpCode(200)
   @Header('content-type', JSON_CONTENT_TYPE)
-  @ApiZodBody(batchAssignRequestSchema)
+  @DocumentZodBody(batchAssignRequestSchema)
   async assignBatch(@CurrentPrincipal() principal: Principal, @Body() body: unknown): Promise<string> {
     const units = (body as { units?: unknown } | null)?.units;
     if (Array.isArray(units) && units.length > MAX_BATCH_UNITS) {

@@ -6,8 +6,7 @@ import type { z } from 'zod';
 import { AppException } from '../../common/errors/app.exception';
 import { Auth, CurrentPrincipal } from '../../common/guards/auth.decorator';
 import type { Principal } from '../../common/guards/principal';
-import { ApiZodBody } from '../../common/http/openapi';
-import { ZodBody } from '../../common/http/zod-route';
+import { DocumentZodBody, ZodBody } from '../../common/http/zod-route';
 import { parseOrThrow } from '../../common/validation/parse-or-throw';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { AuthFailures } from '../../common/guards/auth-failures';
@@ -44,7 +43,7 @@ export class AuthController {
 
   @Post('login')
   @HttpCode(200)
-  @ApiZodBody(loginSchema)
+  @DocumentZodBody(loginSchema)
   async login(@Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply, @Body() body: unknown): Promise<WhoAmIDto> {
     // Login CSRF: another site must not sign a visitor in to an account of its choosing.
     if (!isSameOrigin(request))
