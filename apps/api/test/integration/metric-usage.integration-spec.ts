@@ -74,11 +74,19 @@ describe('GET /v1/metrics/event-names', () => {
     await sendEvents(t, sdkKey, events);
     // Older than the window (stored directly: the collector would refuse it): never suggested.
     const old = new Date(Date.now() - 10 * 86_400_000);
-    await t.dataSource.query(`INSERT INTO events (id, type, unit_id, name, value, ts, received_at) VALUES ($1, 'metric', 'u-old', 'checkout_old', 1, $2, $2)`, [randomUUID(), old]);
+    await t.dataSource.query(
+      `INSERT INTO events (id, type, unit_id, name, value, ts, received_at) VALUES ($1, 'metric', 'u-old', 'checkout_old', 1, $2, $2)`,
+      [randomUUID(), old],
+    );
   });
 
   it('returns names of the last 7 days, most frequent first, filtered by prefix and limited', async () => {
-    await expect.poll(async () => (await t.dataSource.query(`SELECT count(*)::int AS n FROM events WHERE type = 'metric'`))[0].n, { timeout: 10_000, interval: 50 }).toBe(14);
+    await expect
+      .poll(async () => (await t.dataSource.query(`SELECT count(*)::int AS n FROM events WHERE type = 'metric'`))[0].n, {
+        timeout: 10_000,
+        interval: 50,
+      })
+      .toBe(14);
     const all = await t.admin('GET', '/v1/metrics/event-names');
     expect(all.status).toBe(200);
     expect(all.body.items).toEqual([
