@@ -359,6 +359,7 @@ describeInBrowser('dashboard in a real browser against the real API', () => {
       ['experiment-new', '/experiments/new'],
       ['layers', '/layers/homepage'],
       ['metrics', '/metrics'],
+      ['metric', '/metrics/purchase'],
       ['api-keys', '/api-keys'],
       ['users', '/users'],
       ['audit', '/audit'],

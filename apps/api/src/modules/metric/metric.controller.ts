@@ -1,6 +1,17 @@
 import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { createMetricSchema, keySchema, listQuerySchema, updateMetricSchema, type MetricBaselineDto, type MetricDto, type Page } from '@strata/contracts';
+import {
+  createMetricSchema,
+  eventNameSuggestionsQuerySchema,
+  keySchema,
+  listQuerySchema,
+  updateMetricSchema,
+  type EventNameSuggestionsDto,
+  type MetricBaselineDto,
+  type MetricDto,
+  type MetricUsageDto,
+  type Page,
+} from '@strata/contracts';
 import { z } from 'zod';
 import { Auth, CurrentPrincipal } from '../../common/guards/auth.decorator';
 import type { Principal } from '../../common/guards/principal';
@@ -31,6 +42,14 @@ export class MetricController {
     return this.metrics.list(limit, offset);
   }
 
+  /** Event-name suggestions for the metric form: names received in the last 7 days, most frequent first. */
+  @Get('event-names')
+  @ApiZodQuery(eventNameSuggestionsQuerySchema)
+  eventNames(@Query() query: unknown): Promise<EventNameSuggestionsDto> {
+    const { prefix, limit } = parseOrThrow(eventNameSuggestionsQuerySchema, query, 'query');
+    return this.metrics.eventNames(prefix, limit);
+  }
+
   @Get(':key')
   get(@Param() params: unknown): Promise<MetricDto> {
     return this.metrics.get(parseOrThrow(keyParam, params, 'params').key);
@@ -40,6 +59,12 @@ export class MetricController {
   @Get(':key/baseline')
   baseline(@Param() params: unknown): Promise<MetricBaselineDto> {
     return this.metrics.baseline(parseOrThrow(keyParam, params, 'params').key);
+  }
+
+  /** The experiments using the metric as primary, secondary or guardrail metric. */
+  @Get(':key/usage')
+  usage(@Param() params: unknown): Promise<MetricUsageDto> {
+    return this.metrics.usage(parseOrThrow(keyParam, params, 'params').key);
   }
 
   @Auth('write')
