@@ -39,6 +39,9 @@ export function toMetricDto(m: MetricEntity): MetricDto {
   };
 }
 
+/** Metric events counted for the event-name suggestions at most (a bounded sample of the window). */
+const EVENT_NAME_SAMPLE_ROWS = 200_000;
+
 @Injectable()
 export class MetricService {
   constructor(
@@ -120,16 +123,21 @@ export class MetricService {
   /**
    * Distinct metric-event names received in the last EVENT_NAME_SUGGESTIONS_DAYS days, most
    * frequent first. Bounded: `ts` (the partition key) prunes to the last days' partitions, the
-   * received_at BRIN narrows the blocks read, and the reply has at most `limit` rows.
+   * received_at BRIN narrows the blocks read, at most EVENT_NAME_SAMPLE_ROWS rows are counted (a
+   * suggestion list wants the common names, not exact counts: without the cap a busy week, tens of
+   * millions of events, would be scanned on every keystroke), and the reply has at most `limit` rows.
    */
   async eventNames(prefix: string, limit: number): Promise<EventNameSuggestionsDto> {
     const since = new Date(Date.now() - EVENT_NAME_SUGGESTIONS_DAYS * 86_400_000);
     const pattern = `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
     const rows: { name: string; count: string }[] = await this.dataSource.query(
-      `SELECT name, count(*) AS count FROM events
-        WHERE type = 'metric' AND ts >= $1 AND received_at >= $1 AND name LIKE $2
+      `SELECT name, count(*) AS count FROM (
+         SELECT name FROM events
+          WHERE type = 'metric' AND ts >= $1 AND received_at >= $1 AND name LIKE $2
+          LIMIT $4
+       ) sample
         GROUP BY name ORDER BY count(*) DESC, name LIMIT $3`,
-      [since, pattern, limit],
+      [since, pattern, limit, EVENT_NAME_SAMPLE_ROWS],
     );
     return { since: since.toISOString(), items: rows.map((r) => ({ name: r.name, count: Number(r.count) })) };
   }
