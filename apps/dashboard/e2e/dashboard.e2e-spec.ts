@@ -1,4 +1,6 @@
+import { spawn } from 'node:child_process';
 import { rmSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
 import type { BatchAssignResponse, ExperimentResultsDto } from '@strata/contracts';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
@@ -9,6 +11,34 @@ import { DESKTOP, PHONE, describeInBrowser, launchBrowser, seriousA11yViolations
 import { buildDashboard } from './build-dashboard';
 
 const UNITS = 4000;
+const ROOT = fileURLToPath(new URL('../../..', import.meta.url));
+
+/** Runs `npm run simulate -- …` as a child in its own process group, killed (with its children) if it outlives the test. */
+async function simulateCli(args: string[]): Promise<{ code: number | null; output: string }> {
+  const child = spawn(process.execPath, ['scripts/run-ts.js', 'apps/api/src/cli/simulate.ts', ...args], {
+    cwd: ROOT,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  let output = '';
+  child.stdout.on('data', (d: Buffer) => (output += d.toString()));
+  child.stderr.on('data', (d: Buffer) => (output += d.toString()));
+  try {
+    const code = await new Promise<number | null>((done, fail) => {
+      child.on('error', fail);
+      child.on('close', done);
+    });
+    return { code, output };
+  } finally {
+    if (child.exitCode === null && child.signalCode === null && child.pid) {
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // Already gone.
+      }
+    }
+  }
+}
 
 describeInBrowser('dashboard in a real browser against the real API', () => {
   let t: TestApp;
@@ -106,6 +136,7 @@ describeInBrowser('dashboard in a real browser against the real API', () => {
     const keyError = page.locator('.field-error[data-path="key"]');
     await keyError.waitFor();
     expect(await keyError.textContent()).toContain('must be lowercase letters');
+    await expect.poll(() => page.evaluate(() => document.activeElement?.id)).toBe('exp-key');
     await snap(page, 'experiment-form-invalid-1280');
 
     await page.getByLabel('Key', { exact: true }).fill('checkout-button');
@@ -208,16 +239,134 @@ describeInBrowser('dashboard in a real browser against the real API', () => {
     await dialog.waitFor({ state: 'detached' });
   });
 
+  it('creates a targeted experiment through the form, feeds it with npm run simulate --attributes and shows both arms exposed', async () => {
+    expect((await t.admin('POST', '/v1/layers', { key: 'checkout', name: 'Checkout' })).status).toBe(201);
+    await page.goto(`${base}/experiments/new`);
+    await page.getByLabel('Key', { exact: true }).fill('geo-banner');
+    await page.getByLabel('Name', { exact: true }).fill('Banner for Germany and France');
+    await page.getByLabel('Layer', { exact: true }).selectOption('checkout');
+    await page.getByLabel('Primary metric').selectOption('purchase');
+    await page.getByRole('button', { name: 'Add condition' }).click();
+    await page.getByLabel('Attribute', { exact: true }).fill('country');
+    await page.getByLabel('Operator', { exact: true }).selectOption('in');
+    await page.getByLabel('Values (comma-separated)').fill('DE, FR');
+    await page.getByRole('button', { name: 'Create experiment' }).click();
+    await page.getByRole('heading', { name: /Banner for Germany and France/ }).waitFor();
+    const created = await t.admin('GET', '/v1/experiments/geo-banner');
+    expect(created.body).toMatchObject({
+      layer: 'checkout',
+      status: 'draft',
+      targeting: { match: 'all', rules: [{ attribute: 'country', operator: 'in', value: ['DE', 'FR'] }] },
+    });
+
+    // Started through the API, backdated an hour: the simulator spreads arrivals from the start to
+    // now and refuses a start less than a minute old (the dashboard's own Start is covered above).
+    const started = await t.admin('POST', '/v1/experiments/geo-banner/start', {
+      startedAt: new Date(Date.now() - 3_600_000).toISOString(),
+    });
+    expect(started.status, JSON.stringify(started.body)).toBe(200);
+    await page.reload();
+    await page.locator('.badge-running').first().waitFor();
+
+    const key = await t.admin('POST', '/v1/api-keys', { name: 'e2e simulate', type: 'sdk-server' });
+    const sdk = key.body.secret as string;
+    // Wait for the assignment snapshot to carry the new experiment before traffic arrives.
+    await expect
+      .poll(
+        async () =>
+          (
+            await t.request('POST', '/v1/assign', {
+              key: sdk,
+              body: { unitId: 'probe', attributes: { country: 'DE' }, experiments: ['geo-banner'] },
+            })
+          ).body.assignments?.length,
+        { timeout: 15_000, interval: 250 },
+      )
+      .toBe(1);
+    const run = await simulateCli([
+      '--experiment',
+      'geo-banner',
+      '--units',
+      '600',
+      '--days',
+      '1',
+      '--seed',
+      '7',
+      '--unit-prefix',
+      'geo',
+      '--attributes',
+      'country=DE,FR',
+      '--sdk-key',
+      sdk,
+      '--url',
+      base,
+      '--key',
+      TEST_ADMIN_KEY,
+    ]);
+    expect(run.code, run.output).toBe(0);
+    await expect
+      .poll(async () => (await t.admin<ExperimentResultsDto>('GET', '/v1/experiments/geo-banner/results')).body.totalUnits, {
+        timeout: 60_000,
+        interval: 1000,
+      })
+      .toBe(600);
+
+    await page.reload();
+    const card = page.getByTestId('metric-purchase');
+    await card.waitFor({ timeout: 30_000 });
+    expect(await page.getByTestId('targeting-summary').textContent()).toContain('country');
+    expect(await page.getByTestId('freshness').textContent()).toContain('600 units');
+    // One row per arm, each with units in its "Units (n)" column.
+    const rows = card.locator('tbody tr');
+    expect(await rows.count()).toBe(2);
+    for (const row of await rows.all()) {
+      expect(Number((await row.locator('td').nth(1).textContent())?.replace(/,/g, ''))).toBeGreaterThan(0);
+    }
+    await snap(page, 'targeted-results-1280');
+  });
+
+  it('ships the winning variant through the ship dialog and shows the shipped state', async () => {
+    await page.goto(`${base}/experiments/checkout-button`);
+    await page.getByRole('button', { name: 'Ship a variant' }).click();
+    const dialog = page.getByRole('dialog');
+    await dialog.getByLabel('Variant to ship').selectOption('treatment');
+    await dialog.getByRole('button', { name: 'Ship treatment' }).click();
+    await dialog.waitFor({ state: 'detached' });
+    await page.locator('.badge-shipped').first().waitFor();
+    const shipped = page.locator('dt', { hasText: 'Shipped variant' }).locator('xpath=following-sibling::dd');
+    expect(await shipped.textContent()).toBe('treatment');
+    await expect.poll(() => page.getByTestId('decision').textContent()).toContain('Shipped treatment on');
+    expect(await page.getByRole('button', { name: 'Conclude' }).count()).toBe(1);
+    expect((await t.admin('GET', '/v1/experiments/checkout-button')).body).toMatchObject({
+      status: 'shipped',
+      shippedVariant: 'treatment',
+    });
+    expect(await seriousA11yViolations(page), 'axe on the shipped experiment').toEqual([]);
+    await snap(page, 'shipped-1280');
+  });
+
   it('renders every page at desktop and phone widths without console errors', async () => {
+    const holdout = await t.admin('POST', '/v1/holdouts', {
+      key: 'global-2027',
+      name: 'Global holdout 2027',
+      share: 0.05,
+      metrics: ['purchase'],
+    });
+    expect(holdout.status).toBe(201);
     const pages: [string, string][] = [
       ['experiments', '/experiments'],
       ['experiment-edit', '/experiments/checkout-button/edit'],
       ['experiment-new', '/experiments/new'],
       ['layers', '/layers/homepage'],
       ['metrics', '/metrics'],
+      ['metric', '/metrics/purchase'],
       ['api-keys', '/api-keys'],
       ['users', '/users'],
       ['audit', '/audit'],
+      ['experiment-shipped', '/experiments/checkout-button'],
+      ['experiment-targeted', '/experiments/geo-banner'],
+      ['holdouts', '/holdouts'],
+      ['holdout', '/holdouts/global-2027'],
     ];
     const a11y: string[] = [];
     for (const [name, path] of pages) {
@@ -238,7 +387,8 @@ describeInBrowser('dashboard in a real browser against the real API', () => {
     await page.setViewportSize(DESKTOP);
     await page.goto(`${base}/audit?entityType=experiment&entityKey=checkout-button`);
     await page.getByText('experiment.start').waitFor();
-    await page.getByRole('button', { name: 'Show diff' }).first().click();
+    // The ship is newer and listed first: open the start's diff.
+    await page.getByRole('row').filter({ hasText: 'experiment.start' }).getByRole('button', { name: 'Show diff' }).click();
     const diff = page.getByRole('table', { name: 'Changes of experiment.start on checkout-button' });
     expect(await diff.textContent()).toContain('running');
     await snap(page, 'audit-diff-1280');

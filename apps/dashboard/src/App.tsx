@@ -18,6 +18,7 @@ const ExperimentDetailPage = lazy(() => import('./pages/ExperimentDetailPage.js'
 const HoldoutDetailPage = lazy(() => import('./pages/HoldoutDetailPage.js').then((m) => ({ default: m.HoldoutDetailPage })));
 const ExperimentFormPage = lazy(() => import('./pages/ExperimentFormPage.js').then((m) => ({ default: m.ExperimentFormPage })));
 const LayersPage = lazy(() => import('./pages/LayersPage.js').then((m) => ({ default: m.LayersPage })));
+const MetricDetailPage = lazy(() => import('./pages/MetricDetailPage.js').then((m) => ({ default: m.MetricDetailPage })));
 const MetricsPage = lazy(() => import('./pages/MetricsPage.js').then((m) => ({ default: m.MetricsPage })));
 const AuditPage = lazy(() => import('./pages/AuditPage.js').then((m) => ({ default: m.AuditPage })));
 const ApiKeysPage = lazy(() => import('./pages/ApiKeysPage.js').then((m) => ({ default: m.ApiKeysPage })));
@@ -92,6 +93,14 @@ export function AppRoutes() {
           element={
             <Deferred>
               <MetricsPage />
+            </Deferred>
+          }
+        />
+        <Route
+          path="metrics/:key"
+          element={
+            <Deferred>
+              <MetricDetailPage />
             </Deferred>
           }
         />

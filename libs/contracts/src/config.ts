@@ -155,6 +155,31 @@ export interface MetricDto {
   updatedAt: string;
 }
 
+export const METRIC_USAGE_ROLES = ['primary', 'secondary', 'guardrail'] as const;
+export type MetricUsageRole = (typeof METRIC_USAGE_ROLES)[number];
+
+/** GET /v1/metrics/:key/usage: the experiments measuring the metric, one row per role. */
+export interface MetricUsageDto {
+  metric: string;
+  usedBy: { key: string; name: string; status: ExperimentStatus; role: MetricUsageRole }[];
+}
+
+/** Most event names one suggestion query returns. */
+export const EVENT_NAME_SUGGESTIONS_MAX = 50;
+/** Days back the event-name suggestions look (partitions of the events table read). */
+export const EVENT_NAME_SUGGESTIONS_DAYS = 7;
+export const eventNameSuggestionsQuerySchema = z
+  .object({
+    prefix: z.string().max(100).default(''),
+    limit: z.coerce.number().int().min(1).max(EVENT_NAME_SUGGESTIONS_MAX).default(20),
+  })
+  .strict();
+/** GET /v1/metrics/event-names: metric-event names received since `since`, most frequent first. */
+export interface EventNameSuggestionsDto {
+  since: string;
+  items: { name: string; count: number }[];
+}
+
 // ---------- Experiments ----------
 /**
  * draft → running → stopped, or running → shipped; shipped (or stopped) → concluded once the

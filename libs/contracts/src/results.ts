@@ -146,6 +146,8 @@ export interface NoveltyDto extends MethodDto {
   pValue: number;
   flagged: boolean;
   pattern: 'fading' | 'growing' | 'none';
+  /** Present when the trend is not defined (e.g. fewer than 3 days with data). */
+  reason?: string;
 }
 
 /** Heterogeneity of the effect across one declared segment dimension (Cochran's Q, Holm across dimensions). */
@@ -161,6 +163,8 @@ export interface HeterogeneityDto extends MethodDto {
   flagged: boolean;
   /** Segments whose effect differs from the others' (Bonferroni within the dimension). */
   highlighted: string[];
+  /** Present when the test is not defined (e.g. fewer than 2 segments with data). */
+  reason?: string;
 }
 
 /** Whether "Ready to ship" may show yet, and what it waits for. */

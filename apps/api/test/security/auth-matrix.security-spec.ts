@@ -34,6 +34,8 @@ const ROUTES: Record<string, Scope> = {
   'POST /v1/metrics': 'write',
   'GET /v1/metrics/{key}': 'read',
   'GET /v1/metrics/{key}/baseline': 'read',
+  'GET /v1/metrics/{key}/usage': 'read',
+  'GET /v1/metrics/event-names': 'read',
   'PATCH /v1/metrics/{key}': 'write',
   'DELETE /v1/metrics/{key}': 'write',
   'GET /v1/experiments': 'read',

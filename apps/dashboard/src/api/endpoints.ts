@@ -13,6 +13,7 @@ import type {
   CreateLayerRequest,
   CreateHoldoutRequest,
   CreateMetricRequest,
+  EventNameSuggestionsDto,
   CreatedApiKeyDto,
   ExperimentDto,
   ExperimentResultsDto,
@@ -23,9 +24,11 @@ import type {
   LayerDto,
   MetricBaselineDto,
   MetricDto,
+  MetricUsageDto,
   Page,
   Role,
   UpdateExperimentRequest,
+  UpdateMetricRequest,
   UserDto,
   WhoAmIDto,
 } from '@strata/contracts';
@@ -51,8 +54,14 @@ export function endpoints(api: ApiClient) {
     },
     metrics: {
       list: (q: ListQuery = {}) => api.request<Page<MetricDto>>('GET', '/v1/metrics', { query: { ...q } }),
+      get: (key: string) => api.request<MetricDto>('GET', `/v1/metrics/${enc(key)}`),
       create: (body: CreateMetricRequest) => api.request<MetricDto>('POST', '/v1/metrics', { body }),
+      update: (key: string, body: UpdateMetricRequest) => api.request<MetricDto>('PATCH', `/v1/metrics/${enc(key)}`, { body }),
       remove: (key: string) => api.request<void>('DELETE', `/v1/metrics/${enc(key)}`),
+      /** Experiments using the metric as primary, secondary or guardrail metric. */
+      usage: (key: string) => api.request<MetricUsageDto>('GET', `/v1/metrics/${enc(key)}/usage`),
+      /** Metric-event names received in the last 7 days, most frequent first. */
+      eventNames: (prefix = '', limit = 20) => api.request<EventNameSuggestionsDto>('GET', '/v1/metrics/event-names', { query: { prefix, limit } }),
       /** Observed baseline for the power calculator; `observed: null` (not a 404) when no experiment has data. */
       baseline: (key: string) => api.request<MetricBaselineDto>('GET', `/v1/metrics/${enc(key)}/baseline`),
     },

@@ -126,3 +126,24 @@ export function useHoldoutResults(key: string | undefined) {
   const api = useApi();
   return useQuery({ queryKey: ['holdout-results', key], queryFn: () => api.holdouts.results(key as string), enabled: !!key, retry: retryUnless404 });
 }
+
+export function useMetric(key: string | undefined) {
+  const api = useApi();
+  return useQuery({ queryKey: ['metric', key], queryFn: () => api.metrics.get(key as string), enabled: !!key, retry: retryUnless404 });
+}
+
+export function useMetricUsage(key: string | undefined) {
+  const api = useApi();
+  return useQuery({ queryKey: ['metric-usage', key], queryFn: () => api.metrics.usage(key as string), enabled: !!key, retry: retryUnless404 });
+}
+
+/** Event-name suggestions for the metric form (names received in the last 7 days); cached a minute. */
+export function useEventNameSuggestions(prefix: string) {
+  const api = useApi();
+  return useQuery({
+    queryKey: ['event-names', prefix],
+    queryFn: () => api.metrics.eventNames(prefix, 20),
+    placeholderData: keepPreviousData,
+    staleTime: 60_000,
+  });
+}

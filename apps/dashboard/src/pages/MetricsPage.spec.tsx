@@ -47,4 +47,50 @@ describe('metrics', () => {
       cupedLookbackDays: 14,
     });
   });
+
+  it('links names to the detail page, shows descriptions and suggests recently received event names', async () => {
+    const user = userEvent.setup();
+    const calls = mockFetch([
+      {
+        url: '/v1/metrics/event-names',
+        body: {
+          since: '2026-11-27T00:00:00.000Z',
+          items: [
+            { name: 'checkout_done', count: 1200 },
+            { name: 'checkout_start', count: 80 },
+          ],
+        },
+      },
+      {
+        url: '/v1/metrics',
+        body: page([
+          {
+            key: 'checkout',
+            name: 'Checkout rate',
+            description: 'Share of users who complete a checkout.',
+            type: 'conversion',
+            eventName: 'checkout_done',
+            denominatorEventName: null,
+            direction: 'increase',
+            winsorizePercentile: null,
+            harmThreshold: null,
+            attributionWindowHours: null,
+            cupedLookbackDays: 14,
+            createdAt: '2026-12-01T00:00:00.000Z',
+            updatedAt: '2026-12-01T00:00:00.000Z',
+          },
+        ]),
+      },
+    ]);
+    renderPage(<MetricsPage />);
+    expect(await screen.findByRole('link', { name: 'Checkout rate' })).toHaveAttribute('href', '/metrics/checkout');
+    expect(screen.getByText('Share of users who complete a checkout.')).toBeInTheDocument();
+    await user.click(screen.getByRole('button', { name: 'New metric' }));
+    const eventInput = screen.getByLabelText('Event name');
+    expect(eventInput).toHaveAttribute('list', 'metric-event-names');
+    await user.type(eventInput, 'check');
+    const list = screen.getByTestId('metric-event-names');
+    await vi.waitFor(() => expect([...list.querySelectorAll('option')].map((o) => o.value)).toEqual(['checkout_done', 'checkout_start']));
+    expect(calls.some((c) => c.url.startsWith('/v1/metrics/event-names') && c.url.includes('prefix=check&'))).toBe(true);
+  });
 });

@@ -8,15 +8,16 @@ import {
   type MetricType,
 } from '@strata/contracts';
 import { useState, type FormEvent } from 'react';
+import { Link } from 'react-router-dom';
 import { DataTable, type Column } from '../components/DataTable';
 import { FieldError, FormErrorSummary, hasFieldError } from '../components/FieldError';
 import { EmptyState, ErrorState, Loading } from '../components/States';
 import { Badge } from '../components/StatusBadge';
-import { useMetrics } from '../hooks/queries';
+import { useEventNameSuggestions, useMetrics } from '../hooks/queries';
 import { formatPct } from '../lib/format';
 import { useApi, useCan } from '../hooks/session';
 
-const TYPE_HELP: Record<MetricType, string> = {
+export const TYPE_HELP: Record<MetricType, string> = {
   conversion: 'Share of units that sent the event at least once (e.g. purchase rate).',
   count: 'Events per unit (e.g. page views per user).',
   mean: 'Average of the event value per unit (e.g. revenue per user).',
@@ -28,8 +29,11 @@ const METRIC_COLUMNS: readonly Column<MetricDto>[] = [
     header: 'Metric',
     cell: (m) => (
       <>
-        <span className="strong">{m.name}</span>
+        <Link className="strong" to={`/metrics/${encodeURIComponent(m.key)}`}>
+          {m.name}
+        </Link>
         <div className="muted small mono">{m.key}</div>
+        {m.description && <div className="muted small">{m.description}</div>}
       </>
     ),
   },
@@ -146,6 +150,7 @@ function CreateMetricForm({ onDone }: { onDone: () => void }) {
     cupedLookbackDays: '14',
   });
   const set = (p: Partial<MetricForm>) => setF((x) => ({ ...x, ...p }));
+  const [focused, setFocused] = useState<keyof MetricForm | null>(null);
   const create = useMutation({
     mutationFn: () => api.metrics.create(toCreateMetricRequest(f)),
     onSuccess: () => {
@@ -165,6 +170,7 @@ function CreateMetricForm({ onDone }: { onDone: () => void }) {
         id={`metric-${id}`}
         value={f[id]}
         onChange={(e) => set({ [id]: e.target.value })}
+        onFocus={() => setFocused(id)}
         aria-invalid={hasFieldError(error, id)}
         {...props}
       />
@@ -193,8 +199,21 @@ function CreateMetricForm({ onDone }: { onDone: () => void }) {
           <p className="hint">{TYPE_HELP[f.type]}</p>
           <FieldError error={error} path="type" />
         </div>
-        {input('eventName', f.type === 'ratio' ? 'Numerator event' : 'Event name', { placeholder: 'purchase' })}
-        {f.type === 'ratio' && input('denominatorEventName', 'Denominator event', { placeholder: 'session_start' })}
+        {input('eventName', f.type === 'ratio' ? 'Numerator event' : 'Event name', {
+          placeholder: 'purchase',
+          list: 'metric-event-names',
+          autoComplete: 'off',
+        })}
+        {f.type === 'ratio' &&
+          input('denominatorEventName', 'Denominator event', {
+            placeholder: 'session_start',
+            list: 'metric-event-names',
+            autoComplete: 'off',
+          })}
+        <EventNameSuggestions
+          id="metric-event-names"
+          prefix={f.type === 'ratio' && focused === 'denominatorEventName' ? f.denominatorEventName : f.eventName}
+        />
         <div className="field">
           <label htmlFor="metric-direction">Good direction</label>
           <select id="metric-direction" value={f.direction} onChange={(e) => set({ direction: e.target.value as MetricDirection })}>
@@ -236,5 +255,19 @@ function CreateMetricForm({ onDone }: { onDone: () => void }) {
         </button>
       </div>
     </form>
+  );
+}
+
+/** A `<datalist>` of metric-event names received in the last 7 days starting with `prefix`, most frequent first. */
+export function EventNameSuggestions({ id, prefix }: { id: string; prefix: string }) {
+  const suggestions = useEventNameSuggestions(prefix.trim().slice(0, 100));
+  return (
+    <datalist id={id} data-testid={id}>
+      {(suggestions.data?.items ?? []).map((s) => (
+        <option key={s.name} value={s.name}>
+          {`${s.count.toLocaleString('en')} in 7 days`}
+        </option>
+      ))}
+    </datalist>
   );
 }

@@ -2,12 +2,15 @@ import { Controller, Delete, Get, HttpCode, Patch, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import {
   createMetricSchema,
+  eventNameSuggestionsQuerySchema,
   keyParamsSchema,
   listQuerySchema,
   updateMetricSchema,
+  type EventNameSuggestionsDto,
   type KeyParams,
   type MetricBaselineDto,
   type MetricDto,
+  type MetricUsageDto,
   type Page,
 } from '@strata/contracts';
 import type { z } from 'zod';
@@ -37,6 +40,14 @@ export class MetricController {
     return this.metrics.list(query.limit, query.offset);
   }
 
+  /** Event-name suggestions for the metric form: names received in the last 7 days, most frequent first. */
+  @Get('event-names')
+  eventNames(
+    @ZodQuery(eventNameSuggestionsQuerySchema) query: z.output<typeof eventNameSuggestionsQuerySchema>,
+  ): Promise<EventNameSuggestionsDto> {
+    return this.metrics.eventNames(query.prefix, query.limit);
+  }
+
   @Get(':key')
   get(@ZodParams(keyParamsSchema) params: KeyParams): Promise<MetricDto> {
     return this.metrics.get(params.key);
@@ -46,6 +57,12 @@ export class MetricController {
   @Get(':key/baseline')
   baseline(@ZodParams(keyParamsSchema) params: KeyParams): Promise<MetricBaselineDto> {
     return this.metrics.baseline(params.key);
+  }
+
+  /** The experiments using the metric as primary, secondary or guardrail metric. */
+  @Get(':key/usage')
+  usage(@ZodParams(keyParamsSchema) params: KeyParams): Promise<MetricUsageDto> {
+    return this.metrics.usage(params.key);
   }
 
   @Auth('write')

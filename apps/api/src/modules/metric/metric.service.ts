@@ -1,6 +1,16 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { createMetricSchema, METRIC_BASELINE_BASIS, type MetricBaselineDto, type MetricDto, type Page, type UpdateMetricRequest } from '@strata/contracts';
+import {
+  createMetricSchema,
+  EVENT_NAME_SUGGESTIONS_DAYS,
+  METRIC_BASELINE_BASIS,
+  type EventNameSuggestionsDto,
+  type MetricBaselineDto,
+  type MetricDto,
+  type MetricUsageDto,
+  type Page,
+  type UpdateMetricRequest,
+} from '@strata/contracts';
 import { DataSource } from 'typeorm';
 import type { z } from 'zod';
 import { AppException, NotFoundException } from '../../common/errors/app.exception';
@@ -28,6 +38,9 @@ export function toMetricDto(m: MetricEntity): MetricDto {
     updatedAt: m.updatedAt.toISOString(),
   };
 }
+
+/** Metric events counted for the event-name suggestions at most (a bounded sample of the window). */
+const EVENT_NAME_SAMPLE_ROWS = 200_000;
 
 @Injectable()
 export class MetricService {
@@ -88,6 +101,45 @@ export class MetricService {
       source: { basis: METRIC_BASELINE_BASIS, experiments: [control.experimentKey], variant: control.variantKey },
       reason: null,
     };
+  }
+
+  /** The experiments measuring the metric (any status), one row per role; 404 for an unknown metric. */
+  async usage(key: string): Promise<MetricUsageDto> {
+    const metric = await this.dataSource.manager.findOne(MetricEntity, { where: { key } });
+    if (!metric) throw new NotFoundException('metric', key);
+    const rows: MetricUsageDto['usedBy'] = await this.dataSource.query(
+      `SELECT key, name, status, role FROM (
+         SELECT key, name, status, created_at, 'primary' AS role, 0 AS ord FROM experiments WHERE primary_metric = $1
+         UNION ALL
+         SELECT key, name, status, created_at, 'secondary', 1 FROM experiments WHERE secondary_metrics ? $1
+         UNION ALL
+         SELECT key, name, status, created_at, 'guardrail', 2 FROM experiments WHERE guardrail_metrics ? $1
+       ) u ORDER BY created_at DESC, key, ord`,
+      [key],
+    );
+    return { metric: key, usedBy: rows };
+  }
+
+  /**
+   * Distinct metric-event names received in the last EVENT_NAME_SUGGESTIONS_DAYS days, most
+   * frequent first. Bounded: `ts` (the partition key) prunes to the last days' partitions, the
+   * received_at BRIN narrows the blocks read, at most EVENT_NAME_SAMPLE_ROWS rows are counted (a
+   * suggestion list wants the common names, not exact counts: without the cap a busy week, tens of
+   * millions of events, would be scanned on every keystroke), and the reply has at most `limit` rows.
+   */
+  async eventNames(prefix: string, limit: number): Promise<EventNameSuggestionsDto> {
+    const since = new Date(Date.now() - EVENT_NAME_SUGGESTIONS_DAYS * 86_400_000);
+    const pattern = `${prefix.replace(/[\\%_]/g, (c) => `\\${c}`)}%`;
+    const rows: { name: string; count: string }[] = await this.dataSource.query(
+      `SELECT name, count(*) AS count FROM (
+         SELECT name FROM events
+          WHERE type = 'metric' AND ts >= $1 AND received_at >= $1 AND name LIKE $2
+          LIMIT $4
+       ) sample
+        GROUP BY name ORDER BY count(*) DESC, name LIMIT $3`,
+      [since, pattern, limit, EVENT_NAME_SAMPLE_ROWS],
+    );
+    return { since: since.toISOString(), items: rows.map((r) => ({ name: r.name, count: Number(r.count) })) };
   }
 
   async update(principal: Principal, key: string, request: UpdateMetricRequest): Promise<MetricDto> {

@@ -22,6 +22,7 @@ import { readSrmState, readSrmStates } from '../guardrail/guardrail.service';
 import { isWinsorized, MAX_SEGMENT_VALUES } from './rollup-sql';
 import { readFlaggedInteractions } from '../interaction/interaction-store';
 import { buildTimeseries, utcDays, type DailyDelta, type DailyUnits } from './timeseries-builder';
+import { buildHeterogeneity, buildNovelty } from './effect-checks';
 
 /** Everything the results are computed from, at one watermark. */
 export interface AnalysisSnapshot {
@@ -91,7 +92,40 @@ export class ResultService {
     dto.metrics = withCaps(def, dto.metrics, snap.caps);
     // Significant interactions with experiments of other layers, from the last interaction refresh (a keyed read).
     dto.interactions = await readFlaggedInteractions(this.dataSource, key);
+    if (def.status !== 'draft') await this.effectChecks(def, snap.dataThrough, query.alpha, dto);
     return dto;
+  }
+
+  /**
+   * Novelty (from the per-day slices the time series reads) and heterogeneity across the declared
+   * dimensions (their stored slices): one keyed read each, then pure @strata/stats.
+   */
+  private async effectChecks(def: AnalysisDefinition, dataThrough: Date | null, alpha: number, dto: ExperimentResultsDto): Promise<void> {
+    const [daily, dimensions] = await Promise.all([
+      this.daily(def.key),
+      Promise.all(def.segmentDimensions.map(async (dimension) => ({ dimension, slices: await this.segments(def, dimension) }))),
+    ]);
+    const end = dataThrough ? Math.min(dataThrough.getTime(), def.stoppedAt?.getTime() ?? Infinity) : null;
+    const days = def.startedAt && end !== null ? utcDays(def.startedAt, new Date(end)) : [];
+    const primary = def.metrics.find((m) => m.role === 'primary')?.key ?? '';
+    dto.novelty = buildNovelty(def, days, daily.units, daily.deltas.get(primary) ?? [], alpha);
+    dto.heterogeneity = buildHeterogeneity(def, dimensions, alpha);
+  }
+
+  /** The stored per-day slices: units by first-exposure day, each metric's sums' change by event day. */
+  private async daily(key: string): Promise<{ units: DailyUnits[]; deltas: Map<string, DailyDelta[]> }> {
+    const days = (await readStats(this.dataSource, [key], 'day')).get(key) ?? new Map<string, SliceStats>();
+    const units: DailyUnits[] = [];
+    const deltas = new Map<string, DailyDelta[]>();
+    for (const [day, s] of [...days].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
+      for (const [variant, n] of s.units) units.push({ day, variant, n });
+      for (const [metric, arms] of s.aggregates) {
+        let list = deltas.get(metric);
+        if (!list) deltas.set(metric, (list = []));
+        for (const [variant, a] of arms) list.push({ day, variant, dSum: a.sum, dSumSq: a.sumSq, dSumDen: a.sumDen, dSumDenSq: a.sumDenSq, dSumNumDen: a.sumNumDen });
+      }
+    }
+    return { units, deltas };
   }
 
   /** The experiment's stored statistics (after a catch-up tick unless it is a draft). */
@@ -135,15 +169,7 @@ export class ResultService {
     const dataThrough = await this.engine.dataThrough(def);
     const query: ResultsQuery = { ...DEFAULT_RESULTS_QUERY, alpha };
     if (!dataThrough || !def.startedAt) return buildTimeseries(def, [], [], new Map(), query, plannedN(def));
-    const days = (await readStats(this.dataSource, [key], 'day')).get(key) ?? new Map<string, SliceStats>();
-    const units: DailyUnits[] = [];
-    const deltas = new Map<string, DailyDelta[]>(def.metrics.map((m) => [m.key, []]));
-    for (const [day, s] of [...days].sort((a, b) => (a[0] < b[0] ? -1 : 1))) {
-      for (const [variant, n] of s.units) units.push({ day, variant, n });
-      for (const [metric, arms] of s.aggregates) {
-        for (const [variant, a] of arms) deltas.get(metric)?.push({ day, variant, dSum: a.sum, dSumSq: a.sumSq, dSumDen: a.sumDen, dSumDenSq: a.sumDenSq, dSumNumDen: a.sumNumDen });
-      }
-    }
+    const { units, deltas } = await this.daily(key);
     const end = new Date(Math.min(dataThrough.getTime(), def.stoppedAt?.getTime() ?? Infinity));
     const caps = (await readCaps(this.dataSource, [key])).get(key) ?? new Map<string, StoredCap>();
     // The day-end reads continue the table's persisted relative sequences (same configuration key).

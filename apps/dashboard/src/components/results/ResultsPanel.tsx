@@ -10,6 +10,7 @@ import { pickInference, type InferenceMode } from '../../lib/verdict';
 import { DataTable, type Column } from '../DataTable';
 import { Badge } from '../StatusBadge';
 import { EmptyState, ErrorState, Loading } from '../States';
+import { EffectChecksNotice } from './EffectChecksNotice';
 import { InteractionsBanner } from './InteractionsBanner';
 import { LiftTimeline } from './LiftTimeline';
 import { MetricResultCard } from './MetricResultCard';
@@ -163,6 +164,7 @@ export function ResultsPanel({ experiment }: { experiment: ExperimentDto }) {
         </div>
       )}
       <InteractionsBanner experiment={experiment.key} interactions={r.interactions} />
+      <EffectChecksNotice novelty={r.novelty} heterogeneity={r.heterogeneity} />
       {experiment.shippedVariant ? (
         <ShippedBanner experiment={experiment} results={r} mode={mode} cuped={cuped} />
       ) : (
