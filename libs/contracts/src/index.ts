@@ -13,3 +13,4 @@ export * from './rollouts';
 export * from './holdouts';
 export * from './interactions';
 export * from './metric-baseline';
+export * from './params';

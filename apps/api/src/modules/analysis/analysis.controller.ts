@@ -1,10 +1,9 @@
-import { Body, Controller, HttpCode, Post } from '@nestjs/common';
+import { Controller, HttpCode, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { keySchema } from '@strata/contracts';
 import { z } from 'zod';
 import { Auth } from '../../common/guards/auth.decorator';
-import { ApiZodBody } from '../../common/http/openapi';
-import { parseOrThrow } from '../../common/validation/parse-or-throw';
+import { ZodBody } from '../../common/http/zod-route';
 import { AnalysisEngineService, type TickReport } from './analysis-engine.service';
 
 /** Body of `POST /v1/analysis/caps`: the experiments whose caps to recompute now (all when omitted). */
@@ -23,10 +22,10 @@ export class AnalysisController {
    */
   @Post('caps')
   @HttpCode(200)
-  @ApiZodBody(recomputeCapsSchema)
-  async recomputeCaps(@Body() body: unknown): Promise<Pick<TickReport, 'changed' | 'dataThrough'>> {
-    const { experiments } = parseOrThrow(recomputeCapsSchema, body ?? {});
-    this.engine.requestCaps(experiments);
+  async recomputeCaps(
+    @ZodBody(recomputeCapsSchema, { orEmpty: true }) body: z.output<typeof recomputeCapsSchema>,
+  ): Promise<Pick<TickReport, 'changed' | 'dataThrough'>> {
+    this.engine.requestCaps(body.experiments);
     const report = await this.engine.tick();
     return { changed: report.changed, dataThrough: report.dataThrough };
   }

@@ -1,14 +1,19 @@
-import { Body, Controller, Get, HttpCode, Param, Post, Query } from '@nestjs/common';
+import { Controller, Get, HttpCode, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { createApiKeySchema, listQuerySchema, type ApiKeyDto, type CreatedApiKeyDto, type Page } from '@strata/contracts';
-import { z } from 'zod';
+import {
+  apiKeyIdParamsSchema,
+  createApiKeySchema,
+  listQuerySchema,
+  type ApiKeyDto,
+  type ApiKeyIdParams,
+  type CreatedApiKeyDto,
+  type Page,
+} from '@strata/contracts';
+import type { z } from 'zod';
 import { Auth, CurrentPrincipal } from '../../common/guards/auth.decorator';
 import type { Principal } from '../../common/guards/principal';
-import { ApiZodBody, ApiZodQuery } from '../../common/http/openapi';
-import { parseOrThrow } from '../../common/validation/parse-or-throw';
+import { ZodBody, ZodParams, ZodQuery } from '../../common/http/zod-route';
 import { ApiKeyService } from './api-key.service';
-
-const idParam = z.object({ id: z.uuid('must be an API key id (uuid)') });
 
 @ApiTags('api-keys')
 @ApiBearerAuth()
@@ -18,21 +23,21 @@ export class ApiKeyController {
   constructor(private readonly keys: ApiKeyService) {}
 
   @Post()
-  @ApiZodBody(createApiKeySchema)
-  create(@CurrentPrincipal() principal: Principal, @Body() body: unknown): Promise<CreatedApiKeyDto> {
-    return this.keys.create(principal, parseOrThrow(createApiKeySchema, body));
+  create(
+    @CurrentPrincipal() principal: Principal,
+    @ZodBody(createApiKeySchema) body: z.output<typeof createApiKeySchema>,
+  ): Promise<CreatedApiKeyDto> {
+    return this.keys.create(principal, body);
   }
 
   @Get()
-  @ApiZodQuery(listQuerySchema)
-  list(@Query() query: unknown): Promise<Page<ApiKeyDto>> {
-    const { limit, offset } = parseOrThrow(listQuerySchema, query, 'query');
-    return this.keys.list(limit, offset);
+  list(@ZodQuery(listQuerySchema) query: z.output<typeof listQuerySchema>): Promise<Page<ApiKeyDto>> {
+    return this.keys.list(query.limit, query.offset);
   }
 
   @Post(':id/revoke')
   @HttpCode(200)
-  revoke(@CurrentPrincipal() principal: Principal, @Param() params: unknown): Promise<ApiKeyDto> {
-    return this.keys.revoke(principal, parseOrThrow(idParam, params, 'params').id);
+  revoke(@CurrentPrincipal() principal: Principal, @ZodParams(apiKeyIdParamsSchema) params: ApiKeyIdParams): Promise<ApiKeyDto> {
+    return this.keys.revoke(principal, params.id);
   }
 }

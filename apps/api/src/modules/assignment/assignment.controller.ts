@@ -1,22 +1,18 @@
-import { Body, Controller, Get, Header, Headers, HttpCode, Post, Query, Res } from '@nestjs/common';
+import { Body, Controller, Get, Header, Headers, HttpCode, Post, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { Explanation } from '@strata/bucketing';
-import {
-  batchAssignRequestSchema,
-  explainQuerySchema,
-  MAX_BATCH_UNITS,
-} from '@strata/contracts';
+import { batchAssignRequestSchema, explainQuerySchema, MAX_BATCH_UNITS } from '@strata/contracts';
 import type { FastifyReply } from 'fastify';
+import type { z } from 'zod';
 import { AppException } from '../../common/errors/app.exception';
 import { Auth, CurrentPrincipal } from '../../common/guards/auth.decorator';
 import type { Principal } from '../../common/guards/principal';
-import { ApiZodBody, ApiZodQuery } from '../../common/http/openapi';
+import { DocumentZodBody, ZodQuery } from '../../common/http/zod-route';
 import { parseOrThrow } from '../../common/validation/parse-or-throw';
 import { batchResponseJson } from './assignment-json';
 import { AssignmentService } from './assignment.service';
 import { ConfigSnapshotService } from './config-snapshot.service';
 import { JSON_CONTENT_TYPE } from '../../common/http/content-types';
-
 
 /** True when an If-None-Match header names this ETag (weak comparison, as RFC 9110 says for If-None-Match). */
 export function etagMatches(header: string | undefined, etag: string): boolean {
@@ -43,7 +39,7 @@ export class AssignmentController {
   @Auth('sdk')
   @HttpCode(200)
   @Header('content-type', JSON_CONTENT_TYPE)
-  @ApiZodBody(batchAssignRequestSchema)
+  @DocumentZodBody(batchAssignRequestSchema)
   async assignBatch(@CurrentPrincipal() principal: Principal, @Body() body: unknown): Promise<string> {
     const units = (body as { units?: unknown } | null)?.units;
     if (Array.isArray(units) && units.length > MAX_BATCH_UNITS) {
@@ -61,7 +57,11 @@ export class AssignmentController {
    */
   @Get('sdk/config')
   @Auth('sdk')
-  config(@CurrentPrincipal() principal: Principal, @Headers('if-none-match') ifNoneMatch: string | undefined, @Res() reply: FastifyReply): void {
+  config(
+    @CurrentPrincipal() principal: Principal,
+    @Headers('if-none-match') ifNoneMatch: string | undefined,
+    @Res() reply: FastifyReply,
+  ): void {
     const state = this.snapshots.current();
     const client = principal.type === 'sdk-client';
     const etag = client ? state.clientEtag : state.etag;
@@ -70,13 +70,15 @@ export class AssignmentController {
       reply.code(304).send();
       return;
     }
-    reply.code(200).type(JSON_CONTENT_TYPE).send(client ? state.clientJson : state.json);
+    reply
+      .code(200)
+      .type(JSON_CONTENT_TYPE)
+      .send(client ? state.clientJson : state.json);
   }
 
   @Get('explain')
   @Auth('read')
-  @ApiZodQuery(explainQuerySchema)
-  explain(@Query() query: unknown): Explanation {
-    return this.assignments.explain(parseOrThrow(explainQuerySchema, query, 'query'));
+  explain(@ZodQuery(explainQuerySchema) query: z.output<typeof explainQuerySchema>): Explanation {
+    return this.assignments.explain(query);
   }
 }

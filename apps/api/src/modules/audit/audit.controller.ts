@@ -1,9 +1,9 @@
-import { Controller, Get, Query } from '@nestjs/common';
+import { Controller, Get } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { auditQuerySchema, type AuditEntryDto, type Page } from '@strata/contracts';
+import type { z } from 'zod';
 import { Auth } from '../../common/guards/auth.decorator';
-import { ApiZodQuery } from '../../common/http/openapi';
-import { parseOrThrow } from '../../common/validation/parse-or-throw';
+import { ZodQuery } from '../../common/http/zod-route';
 import { AuditService } from './audit.service';
 
 @ApiTags('audit')
@@ -14,8 +14,7 @@ export class AuditController {
   constructor(private readonly audit: AuditService) {}
 
   @Get()
-  @ApiZodQuery(auditQuerySchema)
-  list(@Query() query: unknown): Promise<Page<AuditEntryDto>> {
-    return this.audit.list(parseOrThrow(auditQuerySchema, query, 'query'));
+  list(@ZodQuery(auditQuerySchema) query: z.output<typeof auditQuerySchema>): Promise<Page<AuditEntryDto>> {
+    return this.audit.list(query);
   }
 }

@@ -1,12 +1,20 @@
 import { Body, Controller, Get, Headers, HttpCode, Post, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiConsumes, ApiTags } from '@nestjs/swagger';
-import { eventInputSchema, ingestRequestSchema, MAX_EVENTS_BODY_BYTES, MAX_EVENTS_PER_REQUEST, type EventStatsDto, type ImportResponse, type IngestResponse } from '@strata/contracts';
+import {
+  eventInputSchema,
+  ingestRequestSchema,
+  MAX_EVENTS_BODY_BYTES,
+  MAX_EVENTS_PER_REQUEST,
+  type EventStatsDto,
+  type ImportResponse,
+  type IngestResponse,
+} from '@strata/contracts';
 import { z } from 'zod';
 import type { FastifyRequest } from 'fastify';
 import { AppException } from '../../common/errors/app.exception';
 import { Auth, CurrentPrincipal } from '../../common/guards/auth.decorator';
 import type { Principal } from '../../common/guards/principal';
-import { ApiZodBody } from '../../common/http/openapi';
+import { DocumentZodBody } from '../../common/http/zod-route';
 import { parseOrThrow } from '../../common/validation/parse-or-throw';
 import { EventImportService } from './event-import.service';
 import { EventService } from './event.service';
@@ -27,10 +35,15 @@ export class EventController {
   @Post()
   @Auth('sdk')
   @HttpCode(202)
-  @ApiZodBody(documentedIngestBody)
-  ingest(@CurrentPrincipal() principal: Principal, @Body() body: unknown, @Headers('content-length') length?: string): Promise<IngestResponse> {
+  @DocumentZodBody(documentedIngestBody)
+  ingest(
+    @CurrentPrincipal() principal: Principal,
+    @Body() body: unknown,
+    @Headers('content-length') length?: string,
+  ): Promise<IngestResponse> {
     // 1 MiB even when STRATA_BODY_LIMIT is raised for other routes.
-    if (Number(length) > MAX_EVENTS_BODY_BYTES) throw new AppException('payload_too_large', `A request body may be at most ${MAX_EVENTS_BODY_BYTES} bytes.`);
+    if (Number(length) > MAX_EVENTS_BODY_BYTES)
+      throw new AppException('payload_too_large', `A request body may be at most ${MAX_EVENTS_BODY_BYTES} bytes.`);
     return this.events.ingest(principal, parseOrThrow(ingestRequestSchema, body).events);
   }
 

@@ -1,8 +1,8 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Patch, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import {
   createExperimentSchema,
-  keySchema,
+  keyParamsSchema,
   listExperimentsQuerySchema,
   rampExperimentSchema,
   rerandomizeExperimentSchema,
@@ -11,16 +11,14 @@ import {
   stopExperimentSchema,
   updateExperimentSchema,
   type ExperimentDto,
+  type KeyParams,
   type Page,
 } from '@strata/contracts';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { Auth, CiAllowed, CurrentPrincipal } from '../../common/guards/auth.decorator';
 import type { Principal } from '../../common/guards/principal';
-import { ApiZodBody, ApiZodQuery } from '../../common/http/openapi';
-import { parseOrThrow } from '../../common/validation/parse-or-throw';
+import { ZodBody, ZodParams, ZodQuery } from '../../common/http/zod-route';
 import { ExperimentService } from './experiment.service';
-
-const keyParam = z.object({ key: keySchema });
 
 @ApiTags('experiments')
 @ApiBearerAuth()
@@ -31,83 +29,102 @@ export class ExperimentController {
 
   @Auth('write')
   @Post()
-  @ApiZodBody(createExperimentSchema)
-  create(@CurrentPrincipal() principal: Principal, @Body() body: unknown): Promise<ExperimentDto> {
-    return this.experiments.create(principal, parseOrThrow(createExperimentSchema, body));
+  create(
+    @CurrentPrincipal() principal: Principal,
+    @ZodBody(createExperimentSchema) body: z.output<typeof createExperimentSchema>,
+  ): Promise<ExperimentDto> {
+    return this.experiments.create(principal, body);
   }
 
   @Get()
-  @ApiZodQuery(listExperimentsQuerySchema)
-  list(@Query() query: unknown): Promise<Page<ExperimentDto>> {
-    return this.experiments.list(parseOrThrow(listExperimentsQuerySchema, query, 'query'));
+  list(@ZodQuery(listExperimentsQuerySchema) query: z.output<typeof listExperimentsQuerySchema>): Promise<Page<ExperimentDto>> {
+    return this.experiments.list(query);
   }
 
   @CiAllowed()
   @Get(':key')
-  get(@Param() params: unknown): Promise<ExperimentDto> {
-    return this.experiments.get(parseOrThrow(keyParam, params, 'params').key);
+  get(@ZodParams(keyParamsSchema) params: KeyParams): Promise<ExperimentDto> {
+    return this.experiments.get(params.key);
   }
 
   @Auth('write')
   @Patch(':key')
-  @ApiZodBody(updateExperimentSchema)
-  update(@CurrentPrincipal() principal: Principal, @Param() params: unknown, @Body() body: unknown): Promise<ExperimentDto> {
-    return this.experiments.update(principal, parseOrThrow(keyParam, params, 'params').key, parseOrThrow(updateExperimentSchema, body));
+  update(
+    @CurrentPrincipal() principal: Principal,
+    @ZodParams(keyParamsSchema) params: KeyParams,
+    @ZodBody(updateExperimentSchema) body: z.output<typeof updateExperimentSchema>,
+  ): Promise<ExperimentDto> {
+    return this.experiments.update(principal, params.key, body);
   }
 
   @Auth('write')
   @Delete(':key')
   @HttpCode(204)
-  async remove(@CurrentPrincipal() principal: Principal, @Param() params: unknown): Promise<void> {
-    await this.experiments.remove(principal, parseOrThrow(keyParam, params, 'params').key);
+  async remove(@CurrentPrincipal() principal: Principal, @ZodParams(keyParamsSchema) params: KeyParams): Promise<void> {
+    await this.experiments.remove(principal, params.key);
   }
 
+  // Body before params: a request wrong in both reports the body, as before.
   @Auth('write')
   @Post(':key/start')
   @HttpCode(200)
-  @ApiZodBody(startExperimentSchema)
-  start(@CurrentPrincipal() principal: Principal, @Param() params: unknown, @Body() body: unknown): Promise<ExperimentDto> {
-    const { startedAt } = parseOrThrow(startExperimentSchema, body ?? {});
-    return this.experiments.start(principal, parseOrThrow(keyParam, params, 'params').key, startedAt);
+  start(
+    @CurrentPrincipal() principal: Principal,
+    @ZodBody(startExperimentSchema, { orEmpty: true }) body: z.output<typeof startExperimentSchema>,
+    @ZodParams(keyParamsSchema) params: KeyParams,
+  ): Promise<ExperimentDto> {
+    return this.experiments.start(principal, params.key, body.startedAt);
   }
 
   @Auth('write')
   @Post(':key/ramp')
   @HttpCode(200)
-  @ApiZodBody(rampExperimentSchema)
-  ramp(@CurrentPrincipal() principal: Principal, @Param() params: unknown, @Body() body: unknown): Promise<ExperimentDto> {
-    return this.experiments.ramp(principal, parseOrThrow(keyParam, params, 'params').key, parseOrThrow(rampExperimentSchema, body).traffic);
+  ramp(
+    @CurrentPrincipal() principal: Principal,
+    @ZodParams(keyParamsSchema) params: KeyParams,
+    @ZodBody(rampExperimentSchema) body: z.output<typeof rampExperimentSchema>,
+  ): Promise<ExperimentDto> {
+    return this.experiments.ramp(principal, params.key, body.traffic);
   }
 
   @Auth('write')
   @Post(':key/stop')
   @HttpCode(200)
-  @ApiZodBody(stopExperimentSchema)
-  stop(@CurrentPrincipal() principal: Principal, @Param() params: unknown, @Body() body: unknown): Promise<ExperimentDto> {
-    return this.experiments.stop(principal, parseOrThrow(keyParam, params, 'params').key, parseOrThrow(stopExperimentSchema, body ?? {}).reason);
+  stop(
+    @CurrentPrincipal() principal: Principal,
+    @ZodParams(keyParamsSchema) params: KeyParams,
+    @ZodBody(stopExperimentSchema, { orEmpty: true }) body: z.output<typeof stopExperimentSchema>,
+  ): Promise<ExperimentDto> {
+    return this.experiments.stop(principal, params.key, body.reason);
   }
 
   @Auth('write')
   @Post(':key/ship')
   @HttpCode(200)
-  @ApiZodBody(shipExperimentSchema)
-  ship(@CurrentPrincipal() principal: Principal, @Param() params: unknown, @Body() body: unknown): Promise<ExperimentDto> {
-    return this.experiments.ship(principal, parseOrThrow(keyParam, params, 'params').key, parseOrThrow(shipExperimentSchema, body).variant);
+  ship(
+    @CurrentPrincipal() principal: Principal,
+    @ZodParams(keyParamsSchema) params: KeyParams,
+    @ZodBody(shipExperimentSchema) body: z.output<typeof shipExperimentSchema>,
+  ): Promise<ExperimentDto> {
+    return this.experiments.ship(principal, params.key, body.variant);
   }
 
   /** Shipped (or stopped) → concluded: it leaves assign replies and the SDK config; results and audit stay. */
   @Auth('write')
   @Post(':key/conclude')
   @HttpCode(200)
-  conclude(@CurrentPrincipal() principal: Principal, @Param() params: unknown): Promise<ExperimentDto> {
-    return this.experiments.conclude(principal, parseOrThrow(keyParam, params, 'params').key);
+  conclude(@CurrentPrincipal() principal: Principal, @ZodParams(keyParamsSchema) params: KeyParams): Promise<ExperimentDto> {
+    return this.experiments.conclude(principal, params.key);
   }
 
   @Auth('write')
   @Post(':key/rerandomize')
   @HttpCode(200)
-  @ApiZodBody(rerandomizeExperimentSchema)
-  rerandomize(@CurrentPrincipal() principal: Principal, @Param() params: unknown, @Body() body: unknown): Promise<ExperimentDto> {
-    return this.experiments.rerandomize(principal, parseOrThrow(keyParam, params, 'params').key, parseOrThrow(rerandomizeExperimentSchema, body ?? {}).salt);
+  rerandomize(
+    @CurrentPrincipal() principal: Principal,
+    @ZodParams(keyParamsSchema) params: KeyParams,
+    @ZodBody(rerandomizeExperimentSchema, { orEmpty: true }) body: z.output<typeof rerandomizeExperimentSchema>,
+  ): Promise<ExperimentDto> {
+    return this.experiments.rerandomize(principal, params.key, body.salt);
   }
 }

@@ -1,24 +1,22 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Patch, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import {
   createHoldoutSchema,
-  keySchema,
+  keyParamsSchema,
   listQuerySchema,
   holdoutResultsQuerySchema,
   updateHoldoutSchema,
   type HoldoutDto,
   type HoldoutResultsDto,
+  type KeyParams,
   type Page,
 } from '@strata/contracts';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { Auth, CurrentPrincipal } from '../../common/guards/auth.decorator';
 import type { Principal } from '../../common/guards/principal';
-import { ApiZodBody, ApiZodQuery } from '../../common/http/openapi';
-import { parseOrThrow } from '../../common/validation/parse-or-throw';
+import { ZodBody, ZodParams, ZodQuery } from '../../common/http/zod-route';
 import { HoldoutResultsService } from './holdout-results.service';
 import { HoldoutService } from './holdout.service';
-
-const keyParam = z.object({ key: keySchema });
 
 /** Holdouts change what every covered experiment assigns: creating, changing and deleting them is for admins. */
 @ApiTags('holdouts')
@@ -33,41 +31,46 @@ export class HoldoutController {
 
   @Auth('admin')
   @Post()
-  @ApiZodBody(createHoldoutSchema)
-  create(@CurrentPrincipal() principal: Principal, @Body() body: unknown): Promise<HoldoutDto> {
-    return this.holdouts.create(principal, parseOrThrow(createHoldoutSchema, body));
+  create(
+    @CurrentPrincipal() principal: Principal,
+    @ZodBody(createHoldoutSchema) body: z.output<typeof createHoldoutSchema>,
+  ): Promise<HoldoutDto> {
+    return this.holdouts.create(principal, body);
   }
 
   @Get()
-  @ApiZodQuery(listQuerySchema)
-  list(@Query() query: unknown): Promise<Page<HoldoutDto>> {
-    const { limit, offset } = parseOrThrow(listQuerySchema, query, 'query');
-    return this.holdouts.list(limit, offset);
+  list(@ZodQuery(listQuerySchema) query: z.output<typeof listQuerySchema>): Promise<Page<HoldoutDto>> {
+    return this.holdouts.list(query.limit, query.offset);
   }
 
   @Get(':key')
-  get(@Param() params: unknown): Promise<HoldoutDto> {
-    return this.holdouts.get(parseOrThrow(keyParam, params, 'params').key);
+  get(@ZodParams(keyParamsSchema) params: KeyParams): Promise<HoldoutDto> {
+    return this.holdouts.get(params.key);
   }
 
+  // Query before params: a request wrong in both reports the query, as before.
   @Get(':key/results')
-  @ApiZodQuery(holdoutResultsQuerySchema)
-  getResults(@Param() params: unknown, @Query() query: unknown): Promise<HoldoutResultsDto> {
-    const q = parseOrThrow(holdoutResultsQuerySchema, query, 'query');
-    return this.results.results(parseOrThrow(keyParam, params, 'params').key, q);
+  getResults(
+    @ZodQuery(holdoutResultsQuerySchema) query: z.output<typeof holdoutResultsQuerySchema>,
+    @ZodParams(keyParamsSchema) params: KeyParams,
+  ): Promise<HoldoutResultsDto> {
+    return this.results.results(params.key, query);
   }
 
   @Auth('admin')
   @Patch(':key')
-  @ApiZodBody(updateHoldoutSchema)
-  update(@CurrentPrincipal() principal: Principal, @Param() params: unknown, @Body() body: unknown): Promise<HoldoutDto> {
-    return this.holdouts.update(principal, parseOrThrow(keyParam, params, 'params').key, parseOrThrow(updateHoldoutSchema, body));
+  update(
+    @CurrentPrincipal() principal: Principal,
+    @ZodParams(keyParamsSchema) params: KeyParams,
+    @ZodBody(updateHoldoutSchema) body: z.output<typeof updateHoldoutSchema>,
+  ): Promise<HoldoutDto> {
+    return this.holdouts.update(principal, params.key, body);
   }
 
   @Auth('admin')
   @Delete(':key')
   @HttpCode(204)
-  async remove(@CurrentPrincipal() principal: Principal, @Param() params: unknown): Promise<void> {
-    await this.holdouts.remove(principal, parseOrThrow(keyParam, params, 'params').key);
+  async remove(@CurrentPrincipal() principal: Principal, @ZodParams(keyParamsSchema) params: KeyParams): Promise<void> {
+    await this.holdouts.remove(principal, params.key);
   }
 }

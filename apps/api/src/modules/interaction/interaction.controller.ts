@@ -1,9 +1,9 @@
-import { Body, Controller, Get, HttpCode, Post, Query } from '@nestjs/common';
+import { Controller, Get, HttpCode, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import { interactionRefreshSchema, interactionsQuerySchema, type InteractionDto, type InteractionRefreshDto } from '@strata/contracts';
+import type { z } from 'zod';
 import { Auth } from '../../common/guards/auth.decorator';
-import { ApiZodBody, ApiZodQuery } from '../../common/http/openapi';
-import { parseOrThrow } from '../../common/validation/parse-or-throw';
+import { ZodBody, ZodQuery } from '../../common/http/zod-route';
 import { InteractionService } from './interaction.service';
 
 @ApiTags('analysis')
@@ -15,17 +15,17 @@ export class InteractionController {
 
   /** The stored tests of the last refresh (`?experiment=`, `?flagged=true`, `?limit=` ≤ 1000). */
   @Get()
-  @ApiZodQuery(interactionsQuerySchema)
-  list(@Query() query: unknown): Promise<InteractionDto[]> {
-    return this.interactions.list(parseOrThrow(interactionsQuerySchema, query, 'query'));
+  list(@ZodQuery(interactionsQuerySchema) query: z.output<typeof interactionsQuerySchema>): Promise<InteractionDto[]> {
+    return this.interactions.list(query);
   }
 
   /** Refreshes every pair's test now (after the engine caught up) and answers with the refresh's summary. */
   @Post('refresh')
   @HttpCode(200)
-  @ApiZodBody(interactionRefreshSchema)
-  refresh(@Body() body: unknown): Promise<InteractionRefreshDto> {
-    parseOrThrow(interactionRefreshSchema, body ?? {});
+  // The body is only validated: a refresh takes no options yet.
+  refresh(
+    @ZodBody(interactionRefreshSchema, { orEmpty: true }) _body: z.output<typeof interactionRefreshSchema>,
+  ): Promise<InteractionRefreshDto> {
     return this.interactions.refreshNow();
   }
 }

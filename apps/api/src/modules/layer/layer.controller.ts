@@ -1,23 +1,22 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Patch, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import {
   createLayerSchema,
-  keySchema,
+  keyParamsSchema,
   listQuerySchema,
   saltSchema,
   updateLayerSchema,
   type BucketLedgerEntryDto,
+  type KeyParams,
   type LayerDto,
   type Page,
 } from '@strata/contracts';
 import { z } from 'zod';
 import { Auth, CurrentPrincipal } from '../../common/guards/auth.decorator';
 import type { Principal } from '../../common/guards/principal';
-import { ApiZodBody, ApiZodQuery } from '../../common/http/openapi';
-import { parseOrThrow } from '../../common/validation/parse-or-throw';
+import { ZodBody, ZodParams, ZodQuery } from '../../common/http/zod-route';
 import { LayerService } from './layer.service';
 
-const keyParam = z.object({ key: keySchema });
 const rerandomizeSchema = z.object({ salt: saltSchema.optional() }).strict();
 
 @ApiTags('layers')
@@ -29,49 +28,57 @@ export class LayerController {
 
   @Auth('write')
   @Post()
-  @ApiZodBody(createLayerSchema)
-  create(@CurrentPrincipal() principal: Principal, @Body() body: unknown): Promise<LayerDto> {
-    return this.layers.create(principal, parseOrThrow(createLayerSchema, body));
+  create(
+    @CurrentPrincipal() principal: Principal,
+    @ZodBody(createLayerSchema) body: z.output<typeof createLayerSchema>,
+  ): Promise<LayerDto> {
+    return this.layers.create(principal, body);
   }
 
   @Get()
-  @ApiZodQuery(listQuerySchema)
-  list(@Query() query: unknown): Promise<Page<LayerDto>> {
-    const { limit, offset } = parseOrThrow(listQuerySchema, query, 'query');
-    return this.layers.list(limit, offset);
+  list(@ZodQuery(listQuerySchema) query: z.output<typeof listQuerySchema>): Promise<Page<LayerDto>> {
+    return this.layers.list(query.limit, query.offset);
   }
 
   @Get(':key')
-  get(@Param() params: unknown): Promise<LayerDto> {
-    return this.layers.get(parseOrThrow(keyParam, params, 'params').key);
+  get(@ZodParams(keyParamsSchema) params: KeyParams): Promise<LayerDto> {
+    return this.layers.get(params.key);
   }
 
   @Auth('write')
   @Patch(':key')
-  @ApiZodBody(updateLayerSchema)
-  update(@CurrentPrincipal() principal: Principal, @Param() params: unknown, @Body() body: unknown): Promise<LayerDto> {
-    return this.layers.update(principal, parseOrThrow(keyParam, params, 'params').key, parseOrThrow(updateLayerSchema, body));
+  update(
+    @CurrentPrincipal() principal: Principal,
+    @ZodParams(keyParamsSchema) params: KeyParams,
+    @ZodBody(updateLayerSchema) body: z.output<typeof updateLayerSchema>,
+  ): Promise<LayerDto> {
+    return this.layers.update(principal, params.key, body);
   }
 
   @Auth('write')
   @Delete(':key')
   @HttpCode(204)
-  async remove(@CurrentPrincipal() principal: Principal, @Param() params: unknown): Promise<void> {
-    await this.layers.remove(principal, parseOrThrow(keyParam, params, 'params').key);
+  async remove(@CurrentPrincipal() principal: Principal, @ZodParams(keyParamsSchema) params: KeyParams): Promise<void> {
+    await this.layers.remove(principal, params.key);
   }
 
   @Auth('write')
   @Post(':key/rerandomize')
   @HttpCode(200)
-  @ApiZodBody(rerandomizeSchema)
-  rerandomize(@CurrentPrincipal() principal: Principal, @Param() params: unknown, @Body() body: unknown): Promise<LayerDto> {
-    return this.layers.rerandomize(principal, parseOrThrow(keyParam, params, 'params').key, parseOrThrow(rerandomizeSchema, body ?? {}).salt);
+  rerandomize(
+    @CurrentPrincipal() principal: Principal,
+    @ZodParams(keyParamsSchema) params: KeyParams,
+    @ZodBody(rerandomizeSchema, { orEmpty: true }) body: z.output<typeof rerandomizeSchema>,
+  ): Promise<LayerDto> {
+    return this.layers.rerandomize(principal, params.key, body.salt);
   }
 
+  // Query before params: a request wrong in both reports the query, as before.
   @Get(':key/ledger')
-  @ApiZodQuery(listQuerySchema)
-  ledger(@Param() params: unknown, @Query() query: unknown): Promise<Page<BucketLedgerEntryDto>> {
-    const { limit, offset } = parseOrThrow(listQuerySchema, query, 'query');
-    return this.layers.ledger(parseOrThrow(keyParam, params, 'params').key, limit, offset);
+  ledger(
+    @ZodQuery(listQuerySchema) query: z.output<typeof listQuerySchema>,
+    @ZodParams(keyParamsSchema) params: KeyParams,
+  ): Promise<Page<BucketLedgerEntryDto>> {
+    return this.layers.ledger(params.key, query.limit, query.offset);
   }
 }

@@ -1,21 +1,19 @@
-import { Controller, Get, Param, Query } from '@nestjs/common';
+import { Controller, Get } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import {
   experimentSummariesQuerySchema,
-  keySchema,
+  keyParamsSchema,
   resultsQuerySchema,
   timeseriesQuerySchema,
   type ExperimentResultsDto,
   type ExperimentSummaryDto,
   type ExperimentTimeseriesDto,
+  type KeyParams,
 } from '@strata/contracts';
-import { z } from 'zod';
+import type { z } from 'zod';
 import { Auth } from '../../common/guards/auth.decorator';
-import { ApiZodQuery } from '../../common/http/openapi';
-import { parseOrThrow } from '../../common/validation/parse-or-throw';
+import { ZodParams, ZodQuery } from '../../common/http/zod-route';
 import { ResultService } from './result.service';
-
-const keyParam = z.object({ key: keySchema });
 
 @ApiTags('results')
 @ApiBearerAuth()
@@ -25,15 +23,19 @@ export class ResultController {
   constructor(private readonly results: ResultService) {}
 
   @Get()
-  @ApiZodQuery(resultsQuerySchema)
-  get(@Param() params: unknown, @Query() query: unknown): Promise<ExperimentResultsDto> {
-    return this.results.results(parseOrThrow(keyParam, params, 'params').key, parseOrThrow(resultsQuerySchema, query, 'query'));
+  get(
+    @ZodParams(keyParamsSchema) params: KeyParams,
+    @ZodQuery(resultsQuerySchema) query: z.output<typeof resultsQuerySchema>,
+  ): Promise<ExperimentResultsDto> {
+    return this.results.results(params.key, query);
   }
 
   @Get('timeseries')
-  @ApiZodQuery(timeseriesQuerySchema)
-  timeseries(@Param() params: unknown, @Query() query: unknown): Promise<ExperimentTimeseriesDto> {
-    return this.results.timeseries(parseOrThrow(keyParam, params, 'params').key, parseOrThrow(timeseriesQuerySchema, query, 'query').alpha);
+  timeseries(
+    @ZodParams(keyParamsSchema) params: KeyParams,
+    @ZodQuery(timeseriesQuerySchema) query: z.output<typeof timeseriesQuerySchema>,
+  ): Promise<ExperimentTimeseriesDto> {
+    return this.results.timeseries(params.key, query.alpha);
   }
 }
 
@@ -46,8 +48,7 @@ export class SummaryController {
   constructor(private readonly results: ResultService) {}
 
   @Get()
-  @ApiZodQuery(experimentSummariesQuerySchema)
-  list(@Query() query: unknown): Promise<ExperimentSummaryDto[]> {
-    return this.results.summaries(parseOrThrow(experimentSummariesQuerySchema, query, 'query').keys);
+  list(@ZodQuery(experimentSummariesQuerySchema) query: z.output<typeof experimentSummariesQuerySchema>): Promise<ExperimentSummaryDto[]> {
+    return this.results.summaries(query.keys);
   }
 }

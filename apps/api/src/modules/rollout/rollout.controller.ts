@@ -1,22 +1,21 @@
-import { Body, Controller, Delete, Get, HttpCode, Param, Post, Query, Res } from '@nestjs/common';
+import { Controller, Delete, Get, HttpCode, Post, Res } from '@nestjs/common';
 import type { FastifyReply } from 'fastify';
 import { ApiBearerAuth, ApiOperation, ApiTags } from '@nestjs/swagger';
 import {
   createRolloutSchema,
-  keySchema,
+  keyParamsSchema,
   revertRolloutSchema,
   rolloutCommandSchema,
   skipRolloutSchema,
+  type KeyParams,
   type RolloutPlanDto,
 } from '@strata/contracts';
 import { z } from 'zod';
 import { Auth, CiAllowed, CurrentPrincipal } from '../../common/guards/auth.decorator';
 import type { Principal } from '../../common/guards/principal';
-import { ApiZodBody } from '../../common/http/openapi';
-import { parseOrThrow } from '../../common/validation/parse-or-throw';
+import { ZodBody, ZodParams, ZodQuery } from '../../common/http/zod-route';
 import { RolloutService } from './rollout.service';
 
-const keyParam = z.object({ key: keySchema });
 /** `?ifPresent=true`: 204 instead of 404 when the experiment has no plan (the dashboard asks on every page). */
 const getQuery = z.object({ ifPresent: z.enum(['true', 'false']).optional() }).strict();
 
@@ -31,21 +30,24 @@ export class RolloutController {
   @Auth('write')
   @Post()
   @ApiOperation({ summary: 'Create the rollout plan of a running experiment; its traffic goes to step 0 at once' })
-  @ApiZodBody(createRolloutSchema)
-  create(@CurrentPrincipal() principal: Principal, @Param() params: unknown, @Body() body: unknown): Promise<RolloutPlanDto> {
-    return this.rollouts.create(principal, parseOrThrow(keyParam, params, 'params').key, parseOrThrow(createRolloutSchema, body));
+  create(
+    @CurrentPrincipal() principal: Principal,
+    @ZodParams(keyParamsSchema) params: KeyParams,
+    @ZodBody(createRolloutSchema) body: z.output<typeof createRolloutSchema>,
+  ): Promise<RolloutPlanDto> {
+    return this.rollouts.create(principal, params.key, body);
   }
 
   @CiAllowed()
   @Get()
   @ApiOperation({ summary: 'The plan: steps, status, health (healthy / waiting / reverted), what the step waits for, history' })
   async get(
-    @Param() params: unknown,
-    @Query() query: unknown,
+    @ZodParams(keyParamsSchema) params: KeyParams,
+    @ZodQuery(getQuery) query: z.output<typeof getQuery>,
     @Res({ passthrough: true }) reply: FastifyReply,
   ): Promise<RolloutPlanDto | undefined> {
-    const key = parseOrThrow(keyParam, params, 'params').key;
-    if (parseOrThrow(getQuery, query, 'query').ifPresent !== 'true') return this.rollouts.get(key);
+    const key = params.key;
+    if (query.ifPresent !== 'true') return this.rollouts.get(key);
     const plan = await this.rollouts.find(key);
     if (!plan) void reply.status(204);
     return plan ?? undefined;
@@ -55,8 +57,8 @@ export class RolloutController {
   @Delete()
   @HttpCode(204)
   @ApiOperation({ summary: 'Delete the plan and its history; the experiment keeps its traffic' })
-  async remove(@CurrentPrincipal() principal: Principal, @Param() params: unknown): Promise<void> {
-    await this.rollouts.remove(principal, parseOrThrow(keyParam, params, 'params').key);
+  async remove(@CurrentPrincipal() principal: Principal, @ZodParams(keyParamsSchema) params: KeyParams): Promise<void> {
+    await this.rollouts.remove(principal, params.key);
   }
 
   @CiAllowed()
@@ -64,11 +66,14 @@ export class RolloutController {
   @Post('pause')
   @HttpCode(200)
   @ApiOperation({ summary: 'Pause: the engine neither advances nor reverts until a resume' })
-  @ApiZodBody(rolloutCommandSchema)
-  pause(@CurrentPrincipal() principal: Principal, @Param() params: unknown, @Body() body: unknown): Promise<RolloutPlanDto> {
-    return this.rollouts.command(principal, parseOrThrow(keyParam, params, 'params').key, {
+  pause(
+    @CurrentPrincipal() principal: Principal,
+    @ZodParams(keyParamsSchema) params: KeyParams,
+    @ZodBody(rolloutCommandSchema, { orEmpty: true }) body: z.output<typeof rolloutCommandSchema>,
+  ): Promise<RolloutPlanDto> {
+    return this.rollouts.command(principal, params.key, {
       kind: 'pause',
-      ...parseOrThrow(rolloutCommandSchema, body ?? {}),
+      ...body,
     });
   }
 
@@ -77,11 +82,14 @@ export class RolloutController {
   @Post('resume')
   @HttpCode(200)
   @ApiOperation({ summary: 'Resume a paused plan, or a reverted one from the step it reverted to (acknowledging the findings seen now)' })
-  @ApiZodBody(rolloutCommandSchema)
-  resume(@CurrentPrincipal() principal: Principal, @Param() params: unknown, @Body() body: unknown): Promise<RolloutPlanDto> {
-    return this.rollouts.command(principal, parseOrThrow(keyParam, params, 'params').key, {
+  resume(
+    @CurrentPrincipal() principal: Principal,
+    @ZodParams(keyParamsSchema) params: KeyParams,
+    @ZodBody(rolloutCommandSchema, { orEmpty: true }) body: z.output<typeof rolloutCommandSchema>,
+  ): Promise<RolloutPlanDto> {
+    return this.rollouts.command(principal, params.key, {
       kind: 'resume',
-      ...parseOrThrow(rolloutCommandSchema, body ?? {}),
+      ...body,
     });
   }
 
@@ -90,11 +98,14 @@ export class RolloutController {
   @Post('advance')
   @HttpCode(200)
   @ApiOperation({ summary: 'Advance now: the next step without waiting for the minimums' })
-  @ApiZodBody(rolloutCommandSchema)
-  advance(@CurrentPrincipal() principal: Principal, @Param() params: unknown, @Body() body: unknown): Promise<RolloutPlanDto> {
-    return this.rollouts.command(principal, parseOrThrow(keyParam, params, 'params').key, {
+  advance(
+    @CurrentPrincipal() principal: Principal,
+    @ZodParams(keyParamsSchema) params: KeyParams,
+    @ZodBody(rolloutCommandSchema, { orEmpty: true }) body: z.output<typeof rolloutCommandSchema>,
+  ): Promise<RolloutPlanDto> {
+    return this.rollouts.command(principal, params.key, {
       kind: 'advance',
-      ...parseOrThrow(rolloutCommandSchema, body ?? {}),
+      ...body,
     });
   }
 
@@ -103,11 +114,14 @@ export class RolloutController {
   @Post('revert')
   @HttpCode(200)
   @ApiOperation({ summary: "Revert: traffic to the last safe step, or to 0 % (`to`, default the plan's onHarm)" })
-  @ApiZodBody(revertRolloutSchema)
-  revert(@CurrentPrincipal() principal: Principal, @Param() params: unknown, @Body() body: unknown): Promise<RolloutPlanDto> {
-    return this.rollouts.command(principal, parseOrThrow(keyParam, params, 'params').key, {
+  revert(
+    @CurrentPrincipal() principal: Principal,
+    @ZodParams(keyParamsSchema) params: KeyParams,
+    @ZodBody(revertRolloutSchema, { orEmpty: true }) body: z.output<typeof revertRolloutSchema>,
+  ): Promise<RolloutPlanDto> {
+    return this.rollouts.command(principal, params.key, {
       kind: 'revert',
-      ...parseOrThrow(revertRolloutSchema, body ?? {}),
+      ...body,
     });
   }
 
@@ -115,11 +129,14 @@ export class RolloutController {
   @Post('skip')
   @HttpCode(200)
   @ApiOperation({ summary: 'Skip to a named step (0-based)' })
-  @ApiZodBody(skipRolloutSchema)
-  skip(@CurrentPrincipal() principal: Principal, @Param() params: unknown, @Body() body: unknown): Promise<RolloutPlanDto> {
-    return this.rollouts.command(principal, parseOrThrow(keyParam, params, 'params').key, {
+  skip(
+    @CurrentPrincipal() principal: Principal,
+    @ZodParams(keyParamsSchema) params: KeyParams,
+    @ZodBody(skipRolloutSchema) body: z.output<typeof skipRolloutSchema>,
+  ): Promise<RolloutPlanDto> {
+    return this.rollouts.command(principal, params.key, {
       kind: 'skip',
-      ...parseOrThrow(skipRolloutSchema, body),
+      ...body,
     });
   }
 }

@@ -2,10 +2,11 @@ import { Body, Controller, Get, HttpCode, Inject, Post, Req, Res } from '@nestjs
 import { ApiTags } from '@nestjs/swagger';
 import { changeOwnPasswordSchema, loginSchema, type WhoAmIDto } from '@strata/contracts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
+import type { z } from 'zod';
 import { AppException } from '../../common/errors/app.exception';
 import { Auth, CurrentPrincipal } from '../../common/guards/auth.decorator';
 import type { Principal } from '../../common/guards/principal';
-import { ApiZodBody } from '../../common/http/openapi';
+import { DocumentZodBody, ZodBody } from '../../common/http/zod-route';
 import { parseOrThrow } from '../../common/validation/parse-or-throw';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { AuthFailures } from '../../common/guards/auth-failures';
@@ -42,7 +43,7 @@ export class AuthController {
 
   @Post('login')
   @HttpCode(200)
-  @ApiZodBody(loginSchema)
+  @DocumentZodBody(loginSchema)
   async login(@Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply, @Body() body: unknown): Promise<WhoAmIDto> {
     // Login CSRF: another site must not sign a visitor in to an account of its choosing.
     if (!isSameOrigin(request))
@@ -79,9 +80,12 @@ export class AuthController {
   @Post('password')
   @HttpCode(204)
   @Auth('any')
-  @ApiZodBody(changeOwnPasswordSchema)
-  async changePassword(@Req() request: FastifyRequest, @CurrentPrincipal() principal: Principal, @Body() body: unknown): Promise<void> {
-    const { currentPassword, password } = parseOrThrow(changeOwnPasswordSchema, body);
+  async changePassword(
+    @Req() request: FastifyRequest,
+    @CurrentPrincipal() principal: Principal,
+    @ZodBody(changeOwnPasswordSchema) body: z.output<typeof changeOwnPasswordSchema>,
+  ): Promise<void> {
+    const { currentPassword, password } = body;
     // A stolen session must not become a way to guess the password: wrong ones count as failed sign-ins.
     const wait = this.failures.retryAfter(request.ip);
     if (wait > 0) throw rateLimited(wait);

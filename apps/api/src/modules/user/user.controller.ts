@@ -1,14 +1,20 @@
-import { Body, Controller, Get, HttpCode, Param, Patch, Post, Query } from '@nestjs/common';
+import { Controller, Get, HttpCode, Patch, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { createUserSchema, listQuerySchema, setPasswordSchema, updateUserSchema, type Page, type UserDto } from '@strata/contracts';
-import { z } from 'zod';
+import {
+  createUserSchema,
+  listQuerySchema,
+  setPasswordSchema,
+  updateUserSchema,
+  userIdParamsSchema,
+  type Page,
+  type UserDto,
+  type UserIdParams,
+} from '@strata/contracts';
+import type { z } from 'zod';
 import { Auth, CurrentPrincipal } from '../../common/guards/auth.decorator';
 import type { Principal } from '../../common/guards/principal';
-import { ApiZodBody, ApiZodQuery } from '../../common/http/openapi';
-import { parseOrThrow } from '../../common/validation/parse-or-throw';
+import { ZodBody, ZodParams, ZodQuery } from '../../common/http/zod-route';
 import { UserService } from './user.service';
-
-const idParam = z.object({ id: z.uuid('must be a user id (uuid)') });
 
 /** People's accounts, for admins (an admin person or an admin key). Every change is audited. */
 @ApiTags('users')
@@ -19,35 +25,38 @@ export class UserController {
   constructor(private readonly users: UserService) {}
 
   @Post()
-  @ApiZodBody(createUserSchema)
-  create(@CurrentPrincipal() principal: Principal, @Body() body: unknown): Promise<UserDto> {
-    return this.users.create(principal, parseOrThrow(createUserSchema, body));
+  create(@CurrentPrincipal() principal: Principal, @ZodBody(createUserSchema) body: z.output<typeof createUserSchema>): Promise<UserDto> {
+    return this.users.create(principal, body);
   }
 
   @Get()
-  @ApiZodQuery(listQuerySchema)
-  list(@Query() query: unknown): Promise<Page<UserDto>> {
-    const { limit, offset } = parseOrThrow(listQuerySchema, query, 'query');
-    return this.users.list(limit, offset);
+  list(@ZodQuery(listQuerySchema) query: z.output<typeof listQuerySchema>): Promise<Page<UserDto>> {
+    return this.users.list(query.limit, query.offset);
   }
 
   @Get(':id')
-  get(@Param() params: unknown): Promise<UserDto> {
-    return this.users.get(parseOrThrow(idParam, params, 'params').id);
+  get(@ZodParams(userIdParamsSchema) params: UserIdParams): Promise<UserDto> {
+    return this.users.get(params.id);
   }
 
   /** `{ "role": … }` and/or `{ "disabled": true|false }`; disabling ends the person's sessions. */
   @Patch(':id')
-  @ApiZodBody(updateUserSchema)
-  update(@CurrentPrincipal() principal: Principal, @Param() params: unknown, @Body() body: unknown): Promise<UserDto> {
-    return this.users.update(principal, parseOrThrow(idParam, params, 'params').id, parseOrThrow(updateUserSchema, body));
+  update(
+    @CurrentPrincipal() principal: Principal,
+    @ZodParams(userIdParamsSchema) params: UserIdParams,
+    @ZodBody(updateUserSchema) body: z.output<typeof updateUserSchema>,
+  ): Promise<UserDto> {
+    return this.users.update(principal, params.id, body);
   }
 
   /** Sets a new password (a reset); the person's sessions end. */
   @Post(':id/password')
   @HttpCode(200)
-  @ApiZodBody(setPasswordSchema)
-  setPassword(@CurrentPrincipal() principal: Principal, @Param() params: unknown, @Body() body: unknown): Promise<UserDto> {
-    return this.users.setPassword(principal, parseOrThrow(idParam, params, 'params').id, parseOrThrow(setPasswordSchema, body).password);
+  setPassword(
+    @CurrentPrincipal() principal: Principal,
+    @ZodParams(userIdParamsSchema) params: UserIdParams,
+    @ZodBody(setPasswordSchema) body: z.output<typeof setPasswordSchema>,
+  ): Promise<UserDto> {
+    return this.users.setPassword(principal, params.id, body.password);
   }
 }
