@@ -5,11 +5,13 @@ import { Link, useNavigate, useParams } from 'react-router-dom';
 import { errorMessage } from '../api/client';
 import { ConfirmDialog } from '../components/Dialog';
 import { FieldError, FormErrorSummary, hasFieldError } from '../components/FieldError';
+import { TextField } from '../components/TextField';
 import { ErrorState, Loading } from '../components/States';
 import { Badge, StatusBadge } from '../components/StatusBadge';
 import { useMetric, useMetricUsage } from '../hooks/queries';
 import { useApi, useCan } from '../hooks/session';
 import { formatPct } from '../lib/format';
+import { metricTuning } from '../lib/metric-form';
 import { TYPE_HELP } from './MetricsPage';
 
 const directionLabel = (d: MetricDirection) => (d === 'increase' ? 'higher is better' : 'lower is better');
@@ -130,20 +132,8 @@ const EDIT_FIELDS = [
   'attributionWindowHours',
   'cupedLookbackDays',
 ];
-const optionalNumber = (s: string): number | null => (s.trim() === '' ? null : Number(s));
-
 export function toUpdateMetricRequest(f: EditForm): UpdateMetricRequest {
-  const harm = optionalNumber(f.harmThreshold);
-  return {
-    name: f.name,
-    description: f.description,
-    direction: f.direction,
-    // People type a percent; the API stores a fraction.
-    harmThreshold: harm === null ? null : +(harm / 100).toPrecision(12),
-    winsorizePercentile: optionalNumber(f.winsorizePercentile),
-    attributionWindowHours: optionalNumber(f.attributionWindowHours),
-    cupedLookbackDays: f.cupedLookbackDays.trim() === '' ? 14 : Number(f.cupedLookbackDays),
-  };
+  return { name: f.name, description: f.description, direction: f.direction, ...metricTuning(f) };
 }
 
 function EditMetricForm({ metric, onDone }: { metric: MetricDto; onDone: () => void }) {
@@ -173,18 +163,16 @@ function EditMetricForm({ metric, onDone }: { metric: MetricDto; onDone: () => v
     update.mutate();
   };
   const input = (id: keyof EditForm, label: string, props: Record<string, string> = {}, hint?: string) => (
-    <div className="field">
-      <label htmlFor={`edit-metric-${id}`}>{label}</label>
-      <input
-        id={`edit-metric-${id}`}
-        value={f[id]}
-        onChange={(e) => set({ [id]: e.target.value })}
-        aria-invalid={hasFieldError(error, id)}
-        {...props}
-      />
-      {hint && <p className="hint">{hint}</p>}
-      <FieldError error={error} path={id} />
-    </div>
+    <TextField
+      id={`edit-metric-${id}`}
+      path={id}
+      label={label}
+      value={f[id]}
+      onChange={(v) => set({ [id]: v })}
+      error={error}
+      hint={hint}
+      inputProps={props}
+    />
   );
   return (
     <form className="card form section" onSubmit={submit} noValidate aria-label="Edit metric">

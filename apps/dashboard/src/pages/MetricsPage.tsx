@@ -10,11 +10,13 @@ import {
 import { useState, type FormEvent } from 'react';
 import { Link } from 'react-router-dom';
 import { DataTable, type Column } from '../components/DataTable';
-import { FieldError, FormErrorSummary, hasFieldError } from '../components/FieldError';
+import { FieldError, FormErrorSummary } from '../components/FieldError';
 import { EmptyState, ErrorState, Loading } from '../components/States';
 import { Badge } from '../components/StatusBadge';
 import { useEventNameSuggestions, useMetrics } from '../hooks/queries';
 import { formatPct } from '../lib/format';
+import { metricTuning } from '../lib/metric-form';
+import { TextField } from '../components/TextField';
 import { useApi, useCan } from '../hooks/session';
 
 export const TYPE_HELP: Record<MetricType, string> = {
@@ -113,10 +115,7 @@ interface MetricForm {
   cupedLookbackDays: string;
 }
 
-const optionalNumber = (s: string): number | null => (s.trim() === '' ? null : Number(s));
-
 export function toCreateMetricRequest(f: MetricForm): CreateMetricRequest {
-  const harm = optionalNumber(f.harmThreshold);
   return {
     key: f.key.trim(),
     name: f.name,
@@ -125,11 +124,7 @@ export function toCreateMetricRequest(f: MetricForm): CreateMetricRequest {
     eventName: f.eventName.trim(),
     ...(f.type === 'ratio' || f.denominatorEventName.trim() ? { denominatorEventName: f.denominatorEventName.trim() || null } : {}),
     direction: f.direction,
-    winsorizePercentile: optionalNumber(f.winsorizePercentile),
-    // People type a percent; the API stores a fraction.
-    harmThreshold: harm === null ? null : harm / 100,
-    attributionWindowHours: optionalNumber(f.attributionWindowHours),
-    cupedLookbackDays: f.cupedLookbackDays.trim() === '' ? 14 : Number(f.cupedLookbackDays),
+    ...metricTuning(f),
   };
 }
 
@@ -164,19 +159,16 @@ function CreateMetricForm({ onDone }: { onDone: () => void }) {
     create.mutate();
   };
   const input = (id: keyof MetricForm, label: string, props: Record<string, string> = {}, hint?: string) => (
-    <div className="field">
-      <label htmlFor={`metric-${id}`}>{label}</label>
-      <input
-        id={`metric-${id}`}
-        value={f[id]}
-        onChange={(e) => set({ [id]: e.target.value })}
-        onFocus={() => setFocused(id)}
-        aria-invalid={hasFieldError(error, id)}
-        {...props}
-      />
-      {hint && <p className="hint">{hint}</p>}
-      <FieldError error={error} path={id} />
-    </div>
+    <TextField
+      id={`metric-${id}`}
+      path={id}
+      label={label}
+      value={f[id]}
+      onChange={(v) => set({ [id]: v })}
+      error={error}
+      hint={hint}
+      inputProps={{ ...props, onFocus: () => setFocused(id) }}
+    />
   );
   return (
     <form className="card form section" onSubmit={submit} noValidate aria-label="New metric">
