@@ -1,3 +1,4 @@
+import { AsyncLocalStorage } from 'node:async_hooks';
 import { Client } from 'pg';
 import type { DataSource, EntityManager } from 'typeorm';
 
@@ -29,6 +30,19 @@ export function parseChange(payload: string): { version: number; change: ConfigC
  * The config_version row lock also orders the changes: versions commit in order, and
  * notifications arrive in commit order, each naming what changed.
  */
+/** A change a request of this process committed: the version it bumped to and what it touched. */
+export interface CommittedChange {
+  version: number;
+  change: ConfigChange;
+}
+
+/**
+ * The changes the current request made (set up by ConfigReadYourWrites for every request that
+ * may write configuration); bumpConfigVersion adds to it, so the request can wait, before it
+ * answers, until this process applied them.
+ */
+export const requestChanges = new AsyncLocalStorage<CommittedChange[]>();
+
 export async function bumpConfigVersion(manager: EntityManager, change: ConfigChange): Promise<number> {
   // A SELECT around the UPDATE: for a bare UPDATE, TypeORM's query() returns [rows, rowCount],
   // and the version read from it was undefined, so every NOTIFY said "0" and the other processes
@@ -39,6 +53,7 @@ export async function bumpConfigVersion(manager: EntityManager, change: ConfigCh
   if (rows.length !== 1) throw new Error('config_version has no row: migrations have not run');
   const version = Number(rows[0].version);
   await manager.query('SELECT pg_notify($1, $2)', [CONFIG_CHANNEL, formatChange(version, change)]);
+  requestChanges.getStore()?.push({ version, change });
   return version;
 }
 
@@ -114,6 +129,28 @@ export class ConfigChangeFeed {
   subscribe(listener: ConfigListener): () => void {
     this.listeners.add(listener);
     return () => this.listeners.delete(listener);
+  }
+
+  /**
+   * Read-your-writes in the process that made the changes: resolves once every subscriber applied
+   * them (a started experiment is in this process's assignments and catalog, a revoked key refused)
+   * or after `timeoutMs` (the feed keeps retrying; the caller answers anyway). Call after the
+   * changes committed. Other processes follow on NOTIFY or the poll, as before.
+   */
+  async applyCommitted(changes: readonly CommittedChange[], timeoutMs = 2000): Promise<void> {
+    if (changes.length === 0 || this.closed) return;
+    let newest = 0;
+    for (const c of changes) {
+      if (c.version > this.appliedVersion) this.pending.set(c.version, c.change);
+      newest = Math.max(newest, c.version);
+    }
+    const deadline = Date.now() + timeoutMs;
+    // advance() shares an apply that is running; after a failure the backoff timer retries: wait for it.
+    while (!this.closed && this.appliedVersion < newest) {
+      await this.advance(newest, false);
+      if (this.appliedVersion >= newest || Date.now() >= deadline) return;
+      await new Promise((resolve) => setTimeout(resolve, Math.min(RETRY_FIRST_MS, deadline - Date.now())).unref());
+    }
   }
 
   async start(): Promise<void> {

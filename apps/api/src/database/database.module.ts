@@ -1,7 +1,9 @@
 import { type DynamicModule, Global, Module, type OnApplicationShutdown, type OnModuleInit, Inject } from '@nestjs/common';
+import { APP_INTERCEPTOR } from '@nestjs/core';
 import { TypeOrmModule } from '@nestjs/typeorm';
 import type { DataSource } from 'typeorm';
 import { ConfigChangeFeed } from './config-change-feed';
+import { ConfigReadYourWrites } from './config-read-your-writes.interceptor';
 
 export const DATABASE_URL = Symbol('DATABASE_URL');
 
@@ -15,7 +17,7 @@ class ChangeFeedLifecycle implements OnModuleInit, OnApplicationShutdown {
   }
 }
 
-/** Hands Nest the already-migrated DataSource and the configuration change feed. */
+/** Hands Nest the already-migrated DataSource and the configuration change feed (read-your-writes for every request). */
 @Global()
 @Module({})
 export class DatabaseModule {
@@ -29,7 +31,7 @@ export class DatabaseModule {
           dataSourceFactory: async () => dataSource,
         }),
       ],
-      providers: [{ provide: DATABASE_URL, useValue: url }, { provide: ConfigChangeFeed, useValue: feed }, ChangeFeedLifecycle],
+      providers: [{ provide: DATABASE_URL, useValue: url }, { provide: ConfigChangeFeed, useValue: feed }, ChangeFeedLifecycle, { provide: APP_INTERCEPTOR, useClass: ConfigReadYourWrites }],
       exports: [DATABASE_URL, ConfigChangeFeed],
     };
   }

@@ -72,4 +72,25 @@ describe('configuration change notifications', () => {
       await feed.stop();
     }
   });
+
+  it('are applied in the process that made them before it answers (read-your-writes)', async () => {
+    // A subscriber as slow as a reload under load: without read-your-writes the start answered
+    // before this process applied it, and the assignment sent right after it missed the experiment.
+    const feed = t.app.get(ConfigChangeFeed);
+    const unsubscribe = feed.subscribe(() => new Promise((resolve) => setTimeout(resolve, 300)));
+    try {
+      expect((await t.admin('POST', '/v1/experiments', { key: 'feed-ryw', name: 'RYW', layer: 'feed-l1', traffic: 100, variants: [{ key: 'a', weight: 0.5 }, { key: 'b', weight: 0.5 }] })).status).toBe(201);
+      expect((await t.admin('POST', '/v1/experiments/feed-ryw/start', {})).status).toBe(200);
+      expect(feed.status().version).toBe(await version());
+      const sdk = await t.admin<{ secret: string }>('POST', '/v1/api-keys', { name: 'ryw', type: 'sdk-server' });
+      expect(sdk.status, JSON.stringify(sdk.body)).toBe(201);
+      const assigned = await t.request<{ assignments: { experiment: string }[] }>('POST', '/v1/assign', { key: sdk.body.secret, body: { unitId: 'u-1', experiments: ['feed-ryw'] } });
+      expect(assigned.status).toBe(200);
+      expect(assigned.body.assignments.map((a) => a.experiment)).toEqual(['feed-ryw']);
+      // Reads do not wait: nothing changed.
+      expect(feed.status().version).toBe(await version());
+    } finally {
+      unsubscribe();
+    }
+  });
 });

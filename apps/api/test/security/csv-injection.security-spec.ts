@@ -33,6 +33,8 @@ beforeAll(async () => {
   for (const unitId of UNIT_IDS) {
     const res = await api.request('POST', '/v1/assign', { key: sdk, body: { unitId, logExposures: true } });
     expect(res.status, res.text).toBe(200);
+    // In the experiment at once: the start answered after this process applied it (read-your-writes).
+    expect(res.body.assignments, res.text).toHaveLength(1);
   }
 }, 180_000);
 
