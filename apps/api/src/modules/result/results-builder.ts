@@ -59,7 +59,7 @@ export const CORRECTIONS: Record<ResultsQuery['correction'], CorrectionMethod> =
  * variance floors (add-one / Agresti–Caffo for proportions, a floored per-arm variance for means),
  * so a small or zero-event arm is not treated as zero variance. With the old delta-method /
  * textbook variances the seeded lognormal σ = 2, 90/10 simulation had a 20% false positive rate
- * (results-simulation.spec.ts); with these it stays under 5%. The guardrail tick still calls
+ * (results-simulation-*.spec.ts); with these it stays under 5%. The guardrail tick still calls
  * sequentialConfidenceSequence directly (delta method) — see docs/analysis.md.
  */
 export const STATS_OPTIONS = { relativeInterval: 'log-ratio' as const, varianceFloor: true };

@@ -1,22 +1,23 @@
 import { resultsQuerySchema } from '@strata/contracts';
-import { createRng, sampleSizeSequential, type Rng } from '@strata/stats';
-import { describe, expect, it } from 'vitest';
-import type { AnalysisDefinition, AnalysisMetric } from './analysis-definition';
-import { EMPTY_ARM, type ArmAggregate, type MetricAggregates } from './results-builder';
-import { buildResults } from './results-decision';
-import { foldInMemory } from './sequential-fold';
+import { createRng, type Rng } from '@strata/stats';
+import type { AnalysisDefinition, AnalysisMetric } from '../../src/modules/result/analysis-definition';
+import { EMPTY_ARM, type ArmAggregate, type MetricAggregates } from '../../src/modules/result/results-builder';
+import { buildResults } from '../../src/modules/result/results-decision';
+import { foldInMemory } from '../../src/modules/result/sequential-fold';
 
 /**
  * Seeded simulations of the results path (issue 15): every peek runs what GET /results runs for a
  * started experiment — the stored states in (as the JSON the jsonb column gives back), SequentialFold,
  * buildResults (folded sequential numbers, the correction on the running p, effectVerdict, the
  * minimum duration, the anytime-valid SRM), the kept writes out as JSON — only the SQL around it is
- * replaced by a Map (foldInMemory). 50 peeks, alpha 0.05; 200 experiments per scenario in the suite,
- * 1,000 with STRATA_SIM_EXPERIMENTS=1000.
+ * replaced by a Map (foldInMemory). 1,000 experiments × 50 peeks per scenario, alpha 0.05, as the
+ * issue asks (STRATA_SIM_EXPERIMENTS for a quicker local run). The scenarios are split over three
+ * spec files (results-simulation-*.spec.ts) so Vitest runs them on both cores.
  */
 
-/** 200 in the suite (about a minute on the shared 2-core machine); STRATA_SIM_EXPERIMENTS=1000 for the full run. */
-const EXPERIMENTS = Number(process.env.STRATA_SIM_EXPERIMENTS ?? 200);
+const EXPERIMENTS = Number(process.env.STRATA_SIM_EXPERIMENTS ?? 1000);
+/** Per scenario: 1,000 experiments take 10–50 s, depending on what else the machine runs. */
+export const SIMULATION_TIMEOUT_MS = 300_000;
 const PEEKS = 50;
 const query = resultsQuerySchema.parse({});
 
@@ -40,7 +41,7 @@ function binomial(rng: Rng, n: number, p: number): number {
   return Math.min(n, Math.max(0, Math.round(n * p + Math.sqrt(n * p * (1 - p)) * rng.normal())));
 }
 
-interface Scenario {
+export interface Scenario {
   type: 'conversion' | 'mean';
   weights: [number, number];
   /** Units over both arms at the last peek. */
@@ -51,12 +52,12 @@ interface Scenario {
   planned: number;
 }
 
-const conversion = (rate: number) => (rng: Rng, a: ArmAggregate, units: number, lift: number) => {
+export const conversion = (rate: number) => (rng: Rng, a: ArmAggregate, units: number, lift: number) => {
   const k = binomial(rng, units, rate * lift);
   a.sum += k;
   a.sumSq += k;
 };
-const lognormal = (sigma: number) => (rng: Rng, a: ArmAggregate, units: number, lift: number) => {
+export const lognormal = (sigma: number) => (rng: Rng, a: ArmAggregate, units: number, lift: number) => {
   for (let i = 0; i < units; i++) {
     const y = lift * Math.exp(sigma * rng.normal());
     a.sum += y;
@@ -65,7 +66,7 @@ const lognormal = (sigma: number) => (rng: Rng, a: ArmAggregate, units: number, 
 };
 
 /** Runs the scenario; returns the share of experiments ever significant and whether any went back. */
-function simulate(s: Scenario, seed: number): { everSignificant: number; flips: number } {
+export function simulate(s: Scenario, seed: number): { everSignificant: number; flips: number } {
   const rng = createRng(seed);
   const def = definition(s.type, s.weights, s.planned);
   let ever = 0;
@@ -94,28 +95,7 @@ function simulate(s: Scenario, seed: number): { everSignificant: number; flips: 
     }
     if (was) ever++;
   }
-  if (process.env.STRATA_SIM_EXPERIMENTS) console.info(`simulation seed ${seed} lift ${s.lift} weights ${s.weights.join('/')} ${s.type}: ever significant ${ever}/${EXPERIMENTS}, flips ${flips}`);
+  console.info(`simulation seed ${seed} lift ${s.lift} weights ${s.weights.join('/')} ${s.type}: ever significant ${ever}/${EXPERIMENTS}, flips ${flips}`);
   return { everSignificant: ever / EXPERIMENTS, flips };
 }
 
-describe('seeded simulations of the results path, with the persisted state', () => {
-  const aa: [string, Scenario][] = [
-    ['conversion 5%, 50/50', { type: 'conversion', weights: [0.5, 0.5], total: 20_000, draw: conversion(0.05), lift: 1, planned: 10_000 }],
-    ['lognormal σ = 2, 50/50', { type: 'mean', weights: [0.5, 0.5], total: 10_000, draw: lognormal(2), lift: 1, planned: 5000 }],
-    ['conversion 5%, 90/10', { type: 'conversion', weights: [0.9, 0.1], total: 20_000, draw: conversion(0.05), lift: 1, planned: 2000 }],
-    ['lognormal σ = 2, 90/10', { type: 'mean', weights: [0.9, 0.1], total: 10_000, draw: lognormal(2), lift: 1, planned: 1000 }],
-  ];
-  it.each(aa)('keeps the false positive rate at or below 5%% over 50 peeks (%s), and never goes back', (_, s) => {
-    const r = simulate(s, 15);
-    expect(r.flips).toBe(0);
-    expect(r.everSignificant).toBeLessThanOrEqual(0.05);
-  }, 120_000);
-
-  it('detects a 3% relative lift (conversion 10%) with at least 80% power at the planned size sampleSizeSequential gives, and never goes back', () => {
-    const plan = sampleSizeSequential({ mde: 0.03, baselineRate: 0.1, alpha: 0.05, power: 0.8 });
-    const s: Scenario = { type: 'conversion', weights: [0.5, 0.5], total: 2 * plan.perArm, draw: conversion(0.1), lift: 1.03, planned: plan.perArm };
-    const r = simulate(s, 16);
-    expect(r.flips).toBe(0);
-    expect(r.everSignificant).toBeGreaterThanOrEqual(0.8);
-  }, 120_000);
-});
