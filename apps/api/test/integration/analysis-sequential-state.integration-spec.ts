@@ -7,6 +7,7 @@ import { foldInMemory } from '../../src/modules/result/sequential-fold';
 import { DEFAULT_RESULTS_QUERY } from '../../src/modules/result/sequential-state.service';
 import { loadAnalysisDefinition } from '../../src/modules/result/analysis-definition';
 import { AnalysisEngineService } from '../../src/modules/analysis/analysis-engine.service';
+import { GuardrailService } from '../../src/modules/guardrail/guardrail.service';
 import { assignedVariants, createMetric, isoAgo, sendEvents, startExperiment, type SentEvent } from '../helpers/analysis-fixtures';
 import { createTestApp, type TestApp } from '../helpers/test-app';
 
@@ -22,7 +23,7 @@ const KEY = 'seq-state';
 let next = 0;
 
 /** Exposes `n` new units, converting with probability `rate(variant)`. */
-async function seed(n: number, seedValue: number, rate: (variant: string) => number, key = KEY): Promise<void> {
+async function seed(n: number, seedValue: number, rate: (variant: string) => number, key = KEY, metricEvent = 'seq_signup'): Promise<void> {
   const rng = createRng(seedValue);
   const unitIds = Array.from({ length: n }, () => `${key}-u${next++}`);
   const variants = await assignedVariants(t, sdkKey, key, unitIds);
@@ -31,7 +32,7 @@ async function seed(n: number, seedValue: number, rate: (variant: string) => num
   for (const unitId of unitIds) {
     const variant = variants.get(unitId) as string;
     events.push({ type: 'exposure', unitId, experiment: key, variant, timestamp: isoAgo(120_000, now) });
-    if (rng.uniform() < rate(variant)) events.push({ type: 'metric', unitId, name: 'seq_signup', timestamp: isoAgo(60_000, now) });
+    if (rng.uniform() < rate(variant)) events.push({ type: 'metric', unitId, name: metricEvent, timestamp: isoAgo(60_000, now) });
   }
   await sendEvents(t, sdkKey, events);
 }
@@ -58,6 +59,7 @@ beforeAll(async () => {
   sdkKey = (await t.admin('POST', '/v1/api-keys', { name: 'sdk', type: 'sdk-server' })).body.secret;
   await createMetric(t, { key: 'seq_signup', type: 'conversion', eventName: 'seq_signup', cupedLookbackDays: 0 });
   await startExperiment(t, { key: KEY, primary: 'seq_signup' });
+  await createMetric(t, { key: 'seq_errors', type: 'conversion', eventName: 'seq_errors', cupedLookbackDays: 0, direction: 'decrease' });
 }, 180_000);
 afterAll(async () => {
   await t?.close();
@@ -242,4 +244,40 @@ describe('persisted monotone sequential state', () => {
     expect(res.body.error.code).toBe('invalid_statistics_input');
     expect(res.body.error.message).toMatch(/pValue/);
   });
+
+  it('decides auto-stop on the same folded guardrail intervals the page shows, not on fresh ones that disagree', async () => {
+    // Harm early (errors 9% vs 5%), then more data with none: the fresh interval of the harm comes
+    // back to cover 0, the folded (intersected) one the page shows stays above it (and not empty).
+    const key = 'seq-guard';
+    await startExperiment(t, { key, primary: 'seq_signup', guardrails: ['seq_errors'], autoStop: false });
+    const page = async () => {
+      const res = await t.admin('GET', `/v1/experiments/${key}/results`);
+      expect(res.status, JSON.stringify(res.body)).toBe(200);
+      await t.app.get(AnalysisEngineService).settled();
+      return res.body.guardrails[0];
+    };
+    next = 1_000_000; // its own unit ids, whichever tests ran before: the data are the same every run
+    await seed(3000, 31, (v) => (v === 'treatment' ? 0.1 : 0.05), key, 'seq_errors');
+    expect((await page()).status).toBe('harm');
+    await seed(9000, 40, () => 0.05, key, 'seq_errors');
+    const folded = await page();
+    const body = (await t.admin('GET', `/v1/experiments/${key}/results`)).body;
+    const [c, tr] = body.metrics.find((m: any) => m.metric === 'seq_errors').variants;
+    const fresh = resultsTable(
+      [{ name: 'seq_errors', kind: 'proportion', control: { n: c.units, sum: c.sum, sumSq: c.sum }, variants: [{ name: 'treatment', stats: { n: tr.units, sum: tr.sum, sumSq: tr.sum } }] }],
+      { ...STATS_OPTIONS, alpha: 0.05, plannedSampleSize: plannedN(await loadAnalysisDefinition(t.dataSource.manager, key)) },
+    ).comparisons[0].sequential.relative;
+    // The premise: fresh says "no harm shown" (its interval covers 0), the page says harm.
+    expect(fresh.ci[0]).toBeLessThan(0);
+    expect(folded.status, JSON.stringify(folded)).toBe('harm');
+    expect(folded.harmCi[1]).toBeGreaterThan(folded.harmCi[0]);
+    // The PM sees harm and switches auto-stop on: the guardrail sweep stops it, with the page's interval.
+    expect((await t.admin('PATCH', `/v1/experiments/${key}`, { autoStop: true })).status).toBe(200);
+    const report = await t.app.get(GuardrailService).runOnce();
+    expect(report.stopped).toContain(key);
+    expect((await t.admin('GET', `/v1/experiments/${key}`)).body.status).toBe('stopped');
+    const audit = await t.admin('GET', `/v1/audit?entityKey=${key}`);
+    const finding = audit.body.items.find((a: any) => a.action === 'experiment.guardrail_finding');
+    expect(finding.after.findings[0].details.harmCi).toEqual(folded.harmCi);
+  }, 180_000);
 });

@@ -11,7 +11,8 @@ import { AnalysisEngineService } from '../analysis/analysis-engine.service';
 import { readStats, EMPTY_SLICE, type SliceStats } from '../analysis/stats-store';
 import type { TickConsumer, TickContext } from '../analysis/tick-consumer';
 import { loadAnalysisDefinition, type AnalysisDefinition } from '../result/analysis-definition';
-import { buildGuardrails, buildSrm } from '../result/results-builder';
+import { buildSrm } from '../result/results-builder';
+import { SequentialStateService } from '../result/sequential-state.service';
 import { WebhookService } from './webhook.service';
 
 /** Named in the audit log for what the guardrail job changes. */
@@ -77,7 +78,7 @@ export function withSequentialSrm(srm: SrmDto | null, state: SrmState | null): S
   };
 }
 
-/** Findings of one experiment: guardrail harm (see buildGuardrails) and SRM (flagged by the anytime-valid test when it ran). */
+/** Findings of one experiment: guardrail harm (see guardrailsFromMetrics) and SRM (flagged by the anytime-valid test when it ran). */
 export function findings(guardrails: GuardrailStatusDto[], srm: SrmDto | null): GuardrailFinding[] {
   const out: GuardrailFinding[] = guardrails
     .filter((g) => g.status === 'harm')
@@ -119,6 +120,7 @@ export class GuardrailService implements TickConsumer, OnModuleInit, OnApplicati
     private readonly experiments: ExperimentService,
     private readonly audit: AuditService,
     private readonly webhook: WebhookService,
+    private readonly sequential: SequentialStateService,
   ) {}
 
   onModuleInit(): void {
@@ -183,7 +185,9 @@ export class GuardrailService implements TickConsumer, OnModuleInit, OnApplicati
     const srmState = srm ? await this.advanceSrm(def, srm) : null;
     // Checked after every tick: only the anytime-valid test keeps its 0.001 false-alarm rate over all those peeks.
     const sequentialSrm = withSequentialSrm(srm, srmState);
-    const found = findings(buildGuardrails(def, stats.aggregates, GUARDRAIL_ALPHA), sequentialSrm && srmState ? { ...sequentialSrm, flagged: srmState.flagged } : srm);
+    // Harm on the folded sequences (running intersection), the same intervals the results page shows.
+    const guardrails = await this.sequential.guardrails(def, stats, through);
+    const found = findings(guardrails, sequentialSrm && srmState ? { ...sequentialSrm, flagged: srmState.flagged } : srm);
     if (found.length === 0) return 'ok';
     // The definition may be a tick old: act only on the experiment as it is now.
     const current = await loadAnalysisDefinition(this.dataSource.manager, key);

@@ -9,6 +9,6 @@ import { SequentialStateService } from './sequential-state.service';
   imports: [AnalysisModule],
   controllers: [SummaryController, ResultController],
   providers: [ResultService, SequentialStateService],
-  exports: [ResultService, AnalysisModule],
+  exports: [ResultService, SequentialStateService, AnalysisModule],
 })
 export class ResultModule {}
