@@ -23,6 +23,7 @@ import { isWinsorized, MAX_SEGMENT_VALUES } from './rollup-sql';
 import { readFlaggedInteractions } from '../interaction/interaction-store';
 import { buildTimeseries, utcDays, type DailyDelta, type DailyUnits } from './timeseries-builder';
 import { buildHeterogeneity, buildNovelty } from './effect-checks';
+import { buildPostStratified } from './post-stratification';
 
 /** Everything the results are computed from, at one watermark. */
 export interface AnalysisSnapshot {
@@ -68,6 +69,8 @@ export class ResultService {
     const snap = await this.snapshot(key, query.segment);
     const now = new Date();
     const def = snap.definition;
+    // ?stratify=: every value of the declared dimension (not only the top ones a breakdown shows).
+    const strata = query.stratify ? await this.declaredSlices(def, query.stratify, 'stratify') : null;
     // The anytime-valid SRM state the guardrail consumer advances after every tick (folded here, not stored).
     const srmState = def.status === 'draft' ? null : await readSrmState(this.dataSource, key);
     const compute = (fold?: SequentialFold): ExperimentResultsDto => {
@@ -81,6 +84,10 @@ export class ResultService {
           segments.push({ segment: query.segment, value, metrics: withCaps(def, buildMetricResults(def, aggregates, query, segmentFold, `${query.segment}=${value}`), snap.caps) });
         }
         dto.segments = segments;
+      }
+      if (strata && query.stratify) {
+        const slices = new Map([...strata].map(([value, st]) => [value, st.aggregates]));
+        dto.postStratified = buildPostStratified(def, query.stratify, snap.aggregates, slices, query, fold);
       }
       return dto;
     };
@@ -150,17 +157,23 @@ export class ResultService {
    * experiment's declared segment dimensions are kept, any other is a 400 (no per-request scan).
    */
   private async segments(def: AnalysisDefinition, segment: string): Promise<Map<string, MetricAggregates>> {
-    if (!def.segmentDimensions.includes(segment)) {
-      throw new AppException('segment_not_declared', `The experiment "${def.key}" does not declare the segment dimension "${segment}".`, [
-        { path: 'segment', message: `declared: ${def.segmentDimensions.join(', ') || '(none)'}; set segmentDimensions on the experiment to add one` },
-      ]);
-    }
     const out = new Map<string, MetricAggregates>();
-    const slices = (await readStats(this.dataSource, [def.key], segment)).get(def.key) ?? new Map<string, SliceStats>();
+    const slices = await this.declaredSlices(def, segment, 'segment');
     const total = (s: SliceStats) => [...s.units.values()].reduce((a, b) => a + b, 0);
-    const top = [...slices].filter(([, s]) => total(s) > 0).sort((a, b) => total(b[1]) - total(a[1]) || (a[0] < b[0] ? -1 : 1)).slice(0, MAX_SEGMENT_VALUES);
+    const top = [...slices].sort((a, b) => total(b[1]) - total(a[1]) || (a[0] < b[0] ? -1 : 1)).slice(0, MAX_SEGMENT_VALUES);
     for (const [value, s] of top.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) out.set(value, s.aggregates);
     return out;
+  }
+
+  /** Every value with units of a declared dimension (one keyed read); any other dimension is a 400 on `path`. */
+  private async declaredSlices(def: AnalysisDefinition, dimension: string, path: 'segment' | 'stratify'): Promise<Map<string, SliceStats>> {
+    if (!def.segmentDimensions.includes(dimension)) {
+      throw new AppException('segment_not_declared', `The experiment "${def.key}" does not declare the segment dimension "${dimension}".`, [
+        { path, message: `declared: ${def.segmentDimensions.join(', ') || '(none)'}; set segmentDimensions on the experiment to add one` },
+      ]);
+    }
+    const slices = (await readStats(this.dataSource, [def.key], dimension)).get(def.key) ?? new Map<string, SliceStats>();
+    return new Map([...slices].filter(([, s]) => [...s.units.values()].some((n) => n > 0)));
   }
 
   async timeseries(key: string, alpha: number): Promise<ExperimentTimeseriesDto> {
