@@ -1,12 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type {
-  ExperimentResultsDto,
-  ExperimentSummaryDto,
-  ExperimentTimeseriesDto,
-  MetricResultDto,
-  ResultsQuery,
-  SegmentResultDto,
+import {
+  FIRST_EXPOSURE_DAY,
+  type ExperimentResultsDto,
+  type ExperimentSummaryDto,
+  type ExperimentTimeseriesDto,
+  type MetricResultDto,
+  type ResultsQuery,
+  type SegmentResultDto,
 } from '@strata/contracts';
 import { In, type DataSource } from 'typeorm';
 import { AppException } from '../../common/errors/app.exception';
@@ -22,7 +23,7 @@ import { readSrmState, readSrmStates } from '../guardrail/guardrail.service';
 import { isWinsorized, MAX_SEGMENT_VALUES } from './rollup-sql';
 import { readFlaggedInteractions } from '../interaction/interaction-store';
 import { buildTimeseries, utcDays, type DailyDelta, type DailyUnits } from './timeseries-builder';
-import { buildHeterogeneity, buildNovelty } from './effect-checks';
+import { buildCohortNovelty, buildHeterogeneity, buildNovelty, cohortNoveltyAvailable } from './effect-checks';
 import { buildPostStratified } from './post-stratification';
 
 /** Everything the results are computed from, at one watermark. */
@@ -104,18 +105,29 @@ export class ResultService {
   }
 
   /**
-   * Novelty (from the per-day slices the time series reads) and heterogeneity across the declared
-   * dimensions (their stored slices): one keyed read each, then pure @strata/stats.
+   * Novelty and heterogeneity across the declared dimensions (their stored slices): one keyed read
+   * each, then pure @strata/stats. Novelty uses the exposure-day cohorts (`first_exposure_day`
+   * slices) when declared and the primary metric has an attribution window, else the per-day
+   * slices the time series reads; the cohort dimension is novelty's, not heterogeneity's.
    */
   private async effectChecks(def: AnalysisDefinition, dataThrough: Date | null, alpha: number, dto: ExperimentResultsDto): Promise<void> {
-    const [daily, dimensions] = await Promise.all([
-      this.daily(def.key),
-      Promise.all(def.segmentDimensions.map(async (dimension) => ({ dimension, slices: await this.segments(def, dimension) }))),
+    const byCohort = cohortNoveltyAvailable(def);
+    const [daily, cohorts, dimensions] = await Promise.all([
+      byCohort ? null : this.daily(def.key),
+      byCohort ? this.declaredSlices(def, FIRST_EXPOSURE_DAY, 'segment') : null,
+      Promise.all(
+        def.segmentDimensions.filter((d) => d !== FIRST_EXPOSURE_DAY).map(async (dimension) => ({ dimension, slices: await this.segments(def, dimension) })),
+      ),
     ]);
     const end = dataThrough ? Math.min(dataThrough.getTime(), def.stoppedAt?.getTime() ?? Infinity) : null;
-    const days = def.startedAt && end !== null ? utcDays(def.startedAt, new Date(end)) : [];
-    const primary = def.metrics.find((m) => m.role === 'primary')?.key ?? '';
-    dto.novelty = buildNovelty(def, days, daily.units, daily.deltas.get(primary) ?? [], alpha);
+    if (cohorts) {
+      const slices = new Map([...cohorts].map(([value, st]) => [value, st.aggregates]));
+      dto.novelty = buildCohortNovelty(def, slices, end === null ? null : new Date(end), alpha);
+    } else if (daily) {
+      const days = def.startedAt && end !== null ? utcDays(def.startedAt, new Date(end)) : [];
+      const primary = def.metrics.find((m) => m.role === 'primary')?.key ?? '';
+      dto.novelty = buildNovelty(def, days, daily.units, daily.deltas.get(primary) ?? [], alpha);
+    }
     dto.heterogeneity = buildHeterogeneity(def, dimensions, alpha);
   }
 
