@@ -226,12 +226,15 @@ export type ForcedVariantInput = z.infer<typeof forcedVariantSchema>;
 
 /** What a segment dimension may not be named: `day` holds the engine's time series. */
 const RESERVED_SEGMENT_DIMENSIONS = ['day'];
+/** The pseudo-dimension of exposure-day cohorts (units first exposed on one UTC day), computed from the first exposure. */
+export const FIRST_EXPOSURE_DAY = 'first_exposure_day';
 /** Segment dimensions of an experiment that declares none. */
 export const DEFAULT_SEGMENT_DIMENSIONS = ['country', 'platform', 'day_of_week'];
 /** Most segment dimensions an experiment declares: each keeps metrics × variants rows per value. */
 export const MAX_SEGMENT_DIMENSIONS = 5;
 /**
- * The exposure attributes (or `day_of_week`, the UTC weekday of the first exposure) an experiment
+ * The exposure attributes (or `day_of_week`, the UTC weekday of the first exposure, or
+ * `first_exposure_day`, its UTC date: the exposure-day cohort novelty is tested on) an experiment
  * is broken down by: the engine keeps their statistics incrementally, and `?segment=` answers only
  * these. Absent or null: country, platform, day_of_week.
  */

@@ -16,6 +16,11 @@ export const resultsQuerySchema = z
      */
     correction: z.enum(['e_bh', 'bh', 'bonferroni', 'none']).default('e_bh'),
     alpha: z.coerce.number().gt(0).lt(0.5).default(0.05),
+    /**
+     * Also report every metric post-stratified on this declared segment dimension (e.g. `country`):
+     * `postStratified` in the results (Miratrix, Sekhon & Yu 2013), from the dimension's stored slices.
+     */
+    stratify: z.string().min(1).max(100).regex(/^[A-Za-z0-9_.-]+$/).optional(),
   })
   .strict();
 export type ResultsQuery = z.output<typeof resultsQuerySchema>;
@@ -167,6 +172,26 @@ export interface HeterogeneityDto extends MethodDto {
   reason?: string;
 }
 
+/**
+ * One metric × treatment post-stratified on a declared dimension (`post-stratification`, Miratrix,
+ * Sekhon & Yu 2013): Σ_h W_h(ȳ_t,h − ȳ_c,h), W_h the stratum's share of the two arms' units,
+ * after CUPED within the strata when the metric has a covariate. `params` name the strata, weights
+ * and CUPED; `sequential` numbers are folded into their own monotone sequence (key `strata=<dim>`)
+ * and corrected within their family; the decision does not use them.
+ */
+export interface PostStratifiedDto extends MethodDto {
+  metric: string;
+  variant: string;
+  dimension: string;
+  /** The strata after small ones (< 30 units in an arm) are merged into "(other)"; "(not set)" = no value. */
+  strata: Array<{ value: string; units: number }>;
+  cuped: { applied: boolean; theta: number; reason?: string };
+  absolute: { fixed: InferenceDto; sequential: InferenceDto };
+  relative: { fixed: InferenceDto; sequential: InferenceDto };
+  /** Present when the estimator is not defined (ratio metric, a stratum without units in an arm, …). */
+  reason?: string;
+}
+
 /** Whether "Ready to ship" may show yet, and what it waits for. */
 export interface ReadinessDto {
   ready: boolean;
@@ -207,8 +232,8 @@ export interface ExperimentResultsDto {
   analysisSettings?: MethodDto;
   novelty?: NoveltyDto[];
   heterogeneity?: HeterogeneityDto[];
-  /** Post-stratified results per metric × variant, when a dimension is declared for it. */
-  postStratified?: Array<{ metric: string; variant: string; dimension: string; absolute: InferenceDto; relative: InferenceDto }>;
+  /** Post-stratified results per metric × treatment, with `?stratify=<declared dimension>`. */
+  postStratified?: PostStratifiedDto[];
   readiness?: ReadinessDto;
   /** Which sequential methods and parameters produced the sequential numbers. */
   sequential: { method: string; params: Record<string, number | string> };

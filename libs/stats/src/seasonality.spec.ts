@@ -145,6 +145,17 @@ describe('postStratify', () => {
     expectRelClose(r.absolute.variance, ref.postStratification.variance, 1e-9);
   });
 
+  it('matches numpy on post-stratified CUPED: θ the within-cell least-squares slope (cell dummies), then PS of y − θx', () => {
+    const ref2 = ref.postStratifiedCuped;
+    const strata: Stratum[] = ref2.strata.map((s, i) => ({ name: `r${i}`, control: s.control, treatment: s.treatment }));
+    const r = postStratify(strata, { cuped: true });
+    if (!r.absolute.ok) throw new Error(r.absolute.reason);
+    expect(r.cuped.applied).toBe(true);
+    expectRelClose(r.cuped.theta, ref2.theta, 1e-9);
+    expectRelClose(r.absolute.estimate, ref2.estimate, 1e-9);
+    expectRelClose(r.absolute.variance, ref2.variance, 1e-9);
+  });
+
   // Regions with baselines 5, 10, 20 and 40 (sd 2 within a region) and a 0.3 lift everywhere.
   function regions(rng: Rng, withCovariate: boolean): Stratum[] {
     return [5, 10, 20, 40].map((base, h) => {
@@ -188,6 +199,23 @@ describe('postStratify', () => {
     const a = widthOf(confidenceSequenceFromMoments(ps.absolute, ps.nControl, ps.nTreatment));
     const b = widthOf(confidenceSequenceFromMoments(both.absolute, both.nControl, both.nTreatment));
     expect(b).toBeLessThan(0.8 * a);
+  });
+
+  it('stays unbiased and covers at its level, with and without CUPED (300 seeded experiments)', { timeout: 60_000 }, () => {
+    const rng = createRng(15007);
+    for (const cuped of [false, true]) {
+      let sum = 0;
+      let covered = 0;
+      for (let e = 0; e < 300; e++) {
+        const r = postStratify(regions(rng, cuped), { cuped });
+        if (!r.absolute.ok) throw new Error(r.absolute.reason);
+        sum += r.absolute.estimate;
+        if (Math.abs(r.absolute.estimate - 0.3) <= 1.959963984540054 * Math.sqrt(r.absolute.variance)) covered += 1;
+      }
+      console.log(`post-stratification${cuped ? ' + CUPED' : ''}: mean estimate ${(sum / 300).toFixed(4)} (true 0.3), 95% coverage ${covered}/300`);
+      expect(Math.abs(sum / 300 - 0.3)).toBeLessThan(0.01);
+      expect(covered / 300).toBeGreaterThanOrEqual(0.92);
+    }
   });
 
   it('refuses strata with fewer than 2 units in an arm and merges small ones on request', () => {

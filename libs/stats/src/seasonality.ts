@@ -1,5 +1,5 @@
 import { absoluteMoments, type Moments } from './comparison-moments';
-import { cupedAdjust } from './cuped';
+import { armFromMoments } from './arm';
 import { chiSquareSurvival, twoSidedNormalP, twoSidedTP } from './distributions';
 import { StatsInputError } from './input-error';
 import { proportionMoments } from './proportion-moments';
@@ -293,10 +293,20 @@ function varOf(a: ArmStats): number {
  * unconditional one adds O(1/n²) terms); it removes the between-strata part of the variance, so a
  * strong regional baseline difference no longer widens the interval.
  *
- * With `cuped` and covariate sums in every cell, CUPED is applied first with one θ pooled over all
- * stratum × arm cells (Deng et al. 2013), then the adjusted cells are post-stratified: the two
- * adjust for different things (the pre-period value, the stratum) and combine additively.
- * Strata need ≥ 2 units per arm; merge small ones first (`mergeSmallStrata`).
+ * With `cuped` and covariate sums in every cell, CUPED is applied **within** the strata: every
+ * stratum × arm cell is adjusted with one θ_w = Σ_cells S_xy / Σ_cells S_xx, the pooled
+ * within-cell regression slope of y on the pre-exposure covariate x (S the centred cross/square
+ * sums of a cell), y_adj = y − θ_w(x − x̄), then the adjusted cells are post-stratified:
+ *   τ̂ = Σ_h W_h [(ȳ_t,h − ȳ_c,h) − θ_w (x̄_t,h − x̄_c,h)].
+ * Why within: CUPED with two covariates, x and the stratum indicators, is the regression of y on
+ * both (Deng, Xu, Kohavi & Walker 2013, WSDM, §3.3 treat stratification as CUPED with a discrete
+ * covariate); by Frisch–Waugh–Lovell its x-coefficient is the slope of y on x within the cells.
+ * θ pooled over everything (`cupedAdjust`) would also absorb the between-strata slope of the
+ * baselines, which post-stratification already removes, and leave more residual variance. x
+ * precedes exposure, so E[x̄_t,h − x̄_c,h] = 0 and the estimate stays unbiased; θ_w is treated as
+ * known (first order, as in CUPED). Strata need ≥ 2 units per arm; merge small ones first
+ * (`mergeSmallStrata`). The strata must be fixed before exposure (an attribute of the unit at its
+ * first exposure), as the paper requires.
  */
 export function postStratify(strata: readonly Stratum[], options: { cuped?: boolean } = {}): PostStratified {
   const nControl = strata.reduce((a, s) => a + s.control.n, 0);
@@ -322,9 +332,12 @@ export function postStratify(strata: readonly Stratum[], options: { cuped?: bool
   if (options.cuped) {
     const cov = strata.flatMap((s) => [s.control, s.treatment]);
     if (cov.every(isCovariate)) {
-      const c = cupedAdjust(cov);
-      cells = c.arms;
-      cuped = c.defined ? { applied: true, theta: c.theta } : { applied: false, theta: 0, reason: c.reason };
+      const c = withinCellCuped(cov);
+      if (typeof c === 'string') cuped = { applied: false, theta: 0, reason: c };
+      else {
+        cells = c.arms;
+        cuped = { applied: true, theta: c.theta };
+      }
     }
   }
   const given = strata.every((s) => s.weight !== undefined);
@@ -345,7 +358,8 @@ export function postStratify(strata: readonly Stratum[], options: { cuped?: bool
     vc += (w * w * varOf(ctl)) / ctl.n;
   });
   params.weights = given ? 'given' : 'observed stratum shares';
-  params.cuped = cuped.applied ? 'applied' : 'not applied';
+  params.cuped = cuped.applied ? 'within strata (pooled within-cell slope)' : 'not applied';
+  if (cuped.applied) params.theta = cuped.theta;
   const v = vt + vc;
   const absolute: Moments = v > 0 ? { ok: true, estimate: t - c, variance: v } : { ok: false, reason: 'zero variance in every stratum' };
   let relative: Moments;
@@ -353,6 +367,42 @@ export function postStratify(strata: readonly Stratum[], options: { cuped?: bool
   else if (!(v > 0)) relative = { ok: false, reason: 'zero variance in every stratum' };
   else relative = { ok: true, estimate: (t - c) / Math.abs(c), variance: vt / (c * c) + (t * t * vc) / c ** 4 };
   return { method: 'post-stratification', absolute, relative, nControl, nTreatment, cuped, params };
+}
+
+/**
+ * CUPED within cells: θ_w = Σ S_xy / Σ S_xx over the cells (each centred on its own means), every
+ * cell's y adjusted by −θ_w(x̄_cell − x̄) with x̄ the overall covariate mean; a reason when θ_w
+ * cannot be estimated.
+ */
+function withinCellCuped(cells: readonly CovariateArmStats[]): { theta: number; arms: ArmStats[] } | string {
+  for (const a of cells) {
+    if (![a.n, a.sum, a.sumSq, a.covSum, a.covSumSq, a.crossSum].every(Number.isFinite)) return 'non-finite input statistics';
+  }
+  let sxx = 0,
+    sxy = 0,
+    n = 0,
+    sx = 0,
+    scale = 0;
+  for (const a of cells) {
+    sxx += a.covSumSq - (a.covSum * a.covSum) / a.n;
+    sxy += a.crossSum - (a.covSum * a.sum) / a.n;
+    n += a.n;
+    sx += a.covSum;
+    scale += a.covSumSq;
+  }
+  if (!(sxx > scale * 1e-13)) return 'covariate has zero variance within the strata';
+  const theta = sxy / sxx;
+  const xBar = sx / n;
+  const arms = cells.map((a) => {
+    const my = a.sum / a.n;
+    const mx = a.covSum / a.n;
+    const syy = Math.max(0, a.sumSq - a.n * my * my);
+    const cxx = Math.max(0, a.covSumSq - a.n * mx * mx);
+    const cxy = a.crossSum - a.n * mx * my;
+    const adjVar = Math.max(0, syy - 2 * theta * cxy + theta * theta * cxx) / (a.n - 1);
+    return armFromMoments(a.n, my - theta * (mx - xBar), adjVar);
+  });
+  return { theta, arms };
 }
 
 function addArms(a: ArmStats | CovariateArmStats, b: ArmStats | CovariateArmStats): ArmStats | CovariateArmStats {

@@ -24,6 +24,8 @@ export interface ExperimentSpec {
   autoStop?: boolean;
   plannedSampleSize?: number;
   forced?: { unitId: string; variant: string }[];
+  /** Absent: the default dimensions. */
+  segmentDimensions?: string[];
 }
 
 export async function createMetric(t: TestApp, m: MetricSpec): Promise<void> {
@@ -47,6 +49,7 @@ export async function startExperiment(t: TestApp, e: ExperimentSpec): Promise<vo
     autoStop: e.autoStop ?? false,
     plannedSampleSize: e.plannedSampleSize,
     forcedVariants: e.forced ?? [],
+    ...(e.segmentDimensions ? { segmentDimensions: e.segmentDimensions } : {}),
   });
   expect(created.status, JSON.stringify(created.body)).toBe(201);
   // Started (nearly) 7 days back, so exposures timed anywhere in the collector's window are admitted.

@@ -19,15 +19,16 @@ describe('novelty and heterogeneity in the results', () => {
     t = await createTestApp({ STRATA_ROLLUP_LAG_MS: '0' });
     sdkKey = (await t.admin('POST', '/v1/api-keys', { name: 'sdk', type: 'sdk-server' })).body.secret;
     await createMetric(t, { key: 'fx_buy', type: 'count', eventName: 'fx_buy', cupedLookbackDays: 0 });
+    await createMetric(t, { key: 'fx_win', type: 'count', eventName: 'fx_win', attributionWindowHours: 24, cupedLookbackDays: 0 });
   }, 120_000);
   afterAll(async () => {
     await t?.close();
   });
 
-  async function start(key: string, segmentDimensions: string[]): Promise<number> {
+  async function start(key: string, segmentDimensions: string[], primaryMetric = 'fx_buy'): Promise<number> {
     expect((await t.admin('POST', '/v1/layers', { key: `${key}-layer`, name: key })).status).toBe(201);
     const created = await t.admin('POST', '/v1/experiments', {
-      key, name: key, layer: `${key}-layer`, traffic: 100, primaryMetric: 'fx_buy',
+      key, name: key, layer: `${key}-layer`, traffic: 100, primaryMetric,
       variants: [{ key: 'control', weight: 0.5 }, { key: 'treatment', weight: 0.5 }],
       segmentDimensions,
     });
@@ -100,5 +101,51 @@ describe('novelty and heterogeneity in the results', () => {
     expect(byDim.get('platform')?.reason).toBeUndefined();
     // One exposure day: novelty is not defined and says why.
     expect(body.novelty).toEqual([expect.objectContaining({ variant: 'treatment', flagged: false, reason: 'fewer than 3 exposure-day cohorts' })]);
+  });
+
+  /**
+   * Exposure-day cohorts (`first_exposure_day` declared, primary metric with a 24 h window): 80 units
+   * first exposed on each of 5 days, the treatment's extra events by cohort; every unit also sends
+   * an event 30 h after exposure (outside the window, in a later cohort's calendar day).
+   */
+  async function cohortExperiment(key: string, bonus: number[]): Promise<NoveltyDto> {
+    const startMs = await start(key, ['country', 'first_exposure_day'], 'fx_win');
+    const units = Array.from({ length: 5 * 80 }, (_, i) => `${key}-u${i}`);
+    const variants = await assignedVariants(t, sdkKey, key, units);
+    const events: SentEvent[] = [];
+    units.forEach((u, i) => {
+      const day = Math.floor(i / 80);
+      const variant = variants.get(u);
+      if (!variant) return;
+      const at = startMs + day * DAY + 60_000;
+      events.push({ type: 'exposure', unitId: u, experiment: key, variant, timestamp: new Date(at).toISOString() });
+      const count = (i % 3) + (variant === 'treatment' ? bonus[day] : 0);
+      for (let k = 0; k < count; k++) events.push({ type: 'metric', unitId: u, name: 'fx_win', timestamp: new Date(at + (k + 1) * 3_600_000).toISOString() });
+      events.push({ type: 'metric', unitId: u, name: 'fx_win', timestamp: new Date(at + 30 * 3_600_000).toISOString() });
+    });
+    await sendEvents(t, sdkKey, events);
+    const body = await results(key);
+    expect(body.novelty).toHaveLength(1);
+    // The cohort dimension feeds novelty only: heterogeneity tests country alone.
+    expect(body.heterogeneity.map((h) => h.dimension)).toEqual(['country']);
+    return body.novelty[0];
+  }
+
+  it('flags an effect that fades by exposure-day cohort, each cohort over its attribution window', async () => {
+    const n = await cohortExperiment('fx-cohort-fade', [4, 3, 2, 1, 0]);
+    expect(n).toMatchObject({ method: 'weighted-trend-knapp-hartung', metric: 'fx_win', variant: 'treatment', flagged: true, pattern: 'fading' });
+    expect(n.params).toMatchObject({ attributionWindowHours: 24, cohorts: 'exposure-day cohorts (first_exposure_day), each over its full attribution window' });
+    expect(n.cohorts.map((c) => c.day - n.cohorts[0].day)).toEqual([0, 1, 2, 3, 4]);
+    // Each cohort's effect is its own bonus (the event 30 h later is outside the window, in both arms).
+    n.cohorts.forEach((c, d) => expect(Math.abs(c.estimate - [4, 3, 2, 1, 0][d])).toBeLessThan(0.5));
+    expect(n.slope).toBeLessThan(0);
+  });
+
+  it('leaves a constant effect across exposure-day cohorts unflagged', async () => {
+    const n = await cohortExperiment('fx-cohort-flat', [1, 1, 1, 1, 1]);
+    expect(n.cohorts).toHaveLength(5);
+    expect(n).toMatchObject({ flagged: false, pattern: 'none' });
+    expect(n.reason).toBeUndefined();
+    n.cohorts.forEach((c) => expect(Math.abs(c.estimate - 1)).toBeLessThan(0.5));
   });
 });

@@ -11,7 +11,8 @@ import { createTestApp, type TestApp } from '../helpers/test-app';
  * ticks, the statistics the engine keeps by deltas equal those of a rebuild from raw events —
  * every stored row: each metric type (conversion, count, mean with winsorization, ratio, an
  * attribution window), the CUPED sums, the per-day rows of the time series and every segment
- * slice (country, platform, day_of_week).
+ * slice (country, platform, day_of_week, and the exposure-day cohorts of first_exposure_day, which
+ * move when an earlier exposure arrives).
  */
 
 const HOUR = 3_600_000;
@@ -98,6 +99,7 @@ describe('incremental statistics equal a rebuild from raw events', () => {
           primary: m('conv'),
           secondary: [m('count'), m('rev'), m('ratio'), m('win')],
           forced: forced.map((unitId) => ({ unitId, variant: 'treatment' })),
+          segmentDimensions: ['country', 'platform', 'day_of_week', 'first_exposure_day'],
         });
         const now = Date.now();
         const units = new Map<string, { variant: string; firstAgo: number }>();
@@ -170,6 +172,9 @@ describe('incremental statistics equal a rebuild from raw events', () => {
           }
         }
         await checkAgainstRebuild(key);
+        // The cohort slices were among the rows compared (when any unit counts).
+        const dims: { dim: string }[] = await t.dataSource.query('SELECT DISTINCT dim FROM analysis_stats WHERE experiment_key = $1 AND n > 0', [key]);
+        if (units.size > 0) expect(dims.map((d) => d.dim)).toContain('first_exposure_day');
         // The forced units never count.
         const results = await t.admin('GET', `/v1/experiments/${key}/results`);
         expect(results.body.totalUnits).toBe(units.size);

@@ -21,6 +21,9 @@ Independent reference values for the verdict layer of libs/stats (issue 15), fro
                                p = 2 scipy.stats.t.sf(|t|, k - 2)
   * Cochran's Q:               numpy sums + scipy.stats.chi2.sf; Holm by its step-down definition
   * post-stratification:       raw per-stratum arrays, numpy means/var(ddof=1), weights N_h/N
+  * post-stratified CUPED:     theta = x-coefficient of numpy.linalg.lstsq(y ~ x + one dummy per
+                               stratum x arm cell) (the within-cell slope), then the same estimator
+                               and variance on y - theta*x (Miratrix et al. 2013; Deng et al. 2013)
 SciPy 1.17 / NumPy 2.4 were used for the committed file.
 """
 import json
@@ -56,6 +59,11 @@ out["srm"] = srm
 def sums(y):
     y = np.asarray(y, dtype=float)
     return {"n": int(y.size), "sum": float(y.sum()), "sumSq": float((y * y).sum())}
+
+
+def cov_sums(x, y):
+    x = np.asarray(x, dtype=float)
+    return {**sums(y), "covSum": float(x.sum()), "covSumSq": float((x * x).sum()), "crossSum": float((x * y).sum())}
 
 
 # Fisher exact, two-sided, for control 60/900 vs treatment 0/100.
@@ -162,6 +170,36 @@ for c, t in raw:
     var_ps += W**2 * (np.var(t, ddof=1) / len(t) + np.var(c, ddof=1) / len(c))
     strata.append({"control": sums(c), "treatment": sums(t)})
 out["postStratification"] = {"strata": strata, "estimate": float(est_t - est_c), "variance": float(var_ps)}
+
+# Post-stratification after CUPED within the strata, from raw arrays: theta by least squares with
+# cell dummies (Frisch-Waugh-Lovell: the pooled within-cell slope), then PS of y - theta*x.
+rng4 = np.random.default_rng(2014)
+cells = []
+for base, n_c, n_t in [(5.0, 300, 320), (10.0, 700, 650), (20.0, 250, 240), (40.0, 120, 130)]:
+    arms = []
+    for n, lift in [(n_c, 0.0), (n_t, 0.3)]:
+        x = base + rng4.normal(0, 1.5, n)
+        y = base + lift + 0.9 * (x - base) + rng4.normal(0, 1.0, n)
+        arms.append((x, y))
+    cells.append(arms)
+all_x = np.concatenate([a[0] for arms in cells for a in arms])
+all_y = np.concatenate([a[1] for arms in cells for a in arms])
+dummies = []
+for j in range(2 * len(cells)):
+    col = np.concatenate([np.full(len(a[0]), 1.0 if k == j else 0.0) for k, a in enumerate(a for arms in cells for a in arms)])
+    dummies.append(col)
+design = np.column_stack([all_x] + dummies)
+theta = float(np.linalg.lstsq(design, all_y, rcond=None)[0][0])
+N = all_x.size
+est = var_ps = 0.0
+strata_cov = []
+for (xc, yc), (xt, yt) in cells:
+    W = (len(yc) + len(yt)) / N
+    ac, at = yc - theta * xc, yt - theta * xt
+    est += W * (np.mean(at) - np.mean(ac))
+    var_ps += W**2 * (np.var(at, ddof=1) / len(at) + np.var(ac, ddof=1) / len(ac))
+    strata_cov.append({"control": cov_sums(xc, yc), "treatment": cov_sums(xt, yt)})
+out["postStratifiedCuped"] = {"strata": strata_cov, "theta": theta, "estimate": float(est), "variance": float(var_ps)}
 
 rng3 = np.random.default_rng(90010)
 while True:

@@ -121,7 +121,8 @@ SELECT min(f.first_ts) AS lo FROM tick_units t JOIN first_exposures f ON f.exper
 
 /**
  * Recomputes the changed units of every experiment from raw events in ONE pass (window sums per
- * day and the CUPED covariate together): their analysis_units row (with segment values),
+ * day and the CUPED covariate together): their analysis_units row (with segment values; the
+ * pseudo-attributes `day_of_week` and `first_exposure_day`, the exposure-day cohort, come from first_ts),
  * unit_metric_daily rows and one unit_metric_rollups row per metric (zeros included).
  */
 export const RECOMPUTE_CHANGED = `
@@ -133,6 +134,7 @@ WITH u AS MATERIALIZED (
   INSERT INTO analysis_units (unit_id, experiment_key, variant_key, first_ts, segments)
   SELECT u.unit_id, u.experiment_key, u.variant_key, u.first_ts,
          coalesce((SELECT jsonb_object_agg(d, CASE WHEN d = 'day_of_week' THEN trim(to_char(u.first_ts AT TIME ZONE 'UTC', 'Day'))
+                                                   WHEN d = 'first_exposure_day' THEN to_char((u.first_ts AT TIME ZONE 'UTC')::date, 'YYYY-MM-DD')
                                                    ELSE coalesce(u.attributes ->> d, '(none)') END)
                      FROM unnest(string_to_array(x.dims, ',')) AS d), '{}'::jsonb)
     FROM u JOIN unnest({{e_exp}}::text[], {{e_dims}}::text[]) AS x(experiment_key, dims) ON x.experiment_key = u.experiment_key

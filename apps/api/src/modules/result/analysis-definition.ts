@@ -43,7 +43,8 @@ export interface AnalysisDefinition {
 }
 
 /** Bump when the per-unit SQL changes meaning, so every rollup is rebuilt once. */
-const ROLLUP_SQL_VERSION = 2;
+// 3: `first_exposure_day` became the exposure-day cohort (it was read as an exposure attribute).
+const ROLLUP_SQL_VERSION = 3;
 
 
 export async function loadAnalysisDefinition(manager: EntityManager, key: string): Promise<AnalysisDefinition> {

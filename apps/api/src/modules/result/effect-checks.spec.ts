@@ -1,7 +1,7 @@
 import { noveltyTrend } from '@strata/stats';
 import { describe, expect, it } from 'vitest';
 import type { AnalysisDefinition, AnalysisMetric } from './analysis-definition';
-import { buildHeterogeneity, buildNovelty } from './effect-checks';
+import { buildCohortNovelty, buildHeterogeneity, buildNovelty, cohortNoveltyAvailable } from './effect-checks';
 import { EMPTY_ARM, type ArmAggregate, type MetricAggregates } from './results-builder';
 import type { DailyDelta, DailyUnits } from './timeseries-builder';
 
@@ -67,5 +67,36 @@ describe('heterogeneity from the declared dimensions', () => {
     expect(out.map((h) => [h.dimension, h.flagged, h.df])).toEqual([['country', true, 1], ['platform', false, 1]]);
     expect(out[0].highlighted.sort()).toEqual(['DE', 'FR']);
     expect(out[0].params.segments).toBe(2);
+  });
+});
+
+describe('novelty from the exposure-day cohorts', () => {
+  const windowed: AnalysisMetric = { ...metric, attributionWindowHours: 24 };
+  const cohortDef: AnalysisDefinition = { ...def, metrics: [windowed], segmentDimensions: ['country', 'first_exposure_day'] };
+  const conv = (n: number, k: number): ArmAggregate => ({ ...EMPTY_ARM, n, sum: k, sumSq: k });
+  /** 2,000 units per arm per cohort day; control converts at 10 %, treatment at 10 % + lift(d). */
+  const cohorts = (lift: (d: number) => number): Map<string, MetricAggregates> =>
+    new Map(days.map((day, d) => [day, new Map([['m', new Map([['control', conv(2000, 200)], ['treatment', conv(2000, Math.round(2000 * (0.1 + lift(d))))]])]])]));
+
+  it('is used only when the cohort dimension is declared and the primary metric has a window', () => {
+    expect(cohortNoveltyAvailable(cohortDef)).toBe(true);
+    expect(cohortNoveltyAvailable({ ...cohortDef, metrics: [metric] })).toBe(false);
+    expect(cohortNoveltyAvailable({ ...cohortDef, segmentDimensions: ['country'] })).toBe(false);
+  });
+
+  it("takes each cohort's effect from its slice and flags a fading effect; cohorts whose window is still open wait", () => {
+    // Data through 2026-11-06 12:00: cohorts up to 11-04 (+1 day +24 h = 11-06 00:00) are complete.
+    const [n] = buildCohortNovelty(cohortDef, cohorts((d) => 0.09 - 0.03 * d), new Date('2026-11-06T12:00:00Z'), 0.05);
+    expect(n.cohorts.map((c) => c.day)).toEqual([0, 1, 2, 3]);
+    n.cohorts.forEach((c, d) => expect(c.estimate).toBeCloseTo(0.09 - 0.03 * d, 10));
+    expect(n).toMatchObject({ flagged: true, pattern: 'fading', params: { attributionWindowHours: 24 } });
+    expect(n.params.cohorts).toMatch(/^exposure-day cohorts/);
+  });
+
+  it('does not flag a constant effect', () => {
+    const [n] = buildCohortNovelty(cohortDef, cohorts(() => 0.02), new Date('2026-11-08T00:00:00Z'), 0.05);
+    expect(n.cohorts).toHaveLength(5);
+    expect(n).toMatchObject({ flagged: false, pattern: 'none' });
+    expect(n.reason).toBeUndefined();
   });
 });

@@ -1,4 +1,4 @@
-import type { HeterogeneityDto, NoveltyDto } from '@strata/contracts';
+import { FIRST_EXPOSURE_DAY, type HeterogeneityDto, type NoveltyDto } from '@strata/contracts';
 import { groupEffect, noveltyTrend, segmentHeterogeneity, type CohortEffect, type GroupEffect, type SegmentEffect } from '@strata/stats';
 import type { AnalysisDefinition, AnalysisMetric } from './analysis-definition';
 import { EMPTY_ARM, toArmStats, type ArmAggregate, type MetricAggregates } from './results-builder';
@@ -27,7 +27,8 @@ function effectOf(metric: AnalysisMetric, control: ArmAggregate, treatment: ArmA
  * increment of information I_d = 1/v_d (the canonical joint distribution of cumulative estimates,
  * Jennison & Turnbull 2000, ch. 11): η_d = (I_d θ_d − I_{d−1} θ_{d−1})/(I_d − I_{d−1}), variance
  * 1/(I_d − I_{d−1}). Days that add no information are merged into the next. Absolute scale,
- * uncapped values (as the time series), unadjusted for CUPED.
+ * uncapped values (as the time series), unadjusted for CUPED. The fallback when exposure-day
+ * cohorts are not available (buildCohortNovelty): its "cohorts" are calendar days.
  */
 export function buildNovelty(def: AnalysisDefinition, days: string[], units: DailyUnits[], deltas: DailyDelta[], alpha: number): NoveltyDto[] {
   const metric = primaryOf(def);
@@ -71,6 +72,63 @@ export function buildNovelty(def: AnalysisDefinition, days: string[], units: Dai
       params: { ...r.params, scale: 'absolute', cohorts: 'daily information increments of the cumulative effect', values: 'uncapped' },
       metric: metric.key,
       variant: v,
+      cohorts: list.map((c) => ({ day: c.day, estimate: c.estimate, ci: [c.estimate - Z95 * Math.sqrt(c.variance), c.estimate + Z95 * Math.sqrt(c.variance)] })),
+      slope: r.slope,
+      pValue: r.pValue,
+      flagged: r.flagged,
+      pattern: r.pattern,
+    };
+    if (!r.defined) dto.reason = r.reason;
+    return dto;
+  });
+}
+
+const DAY_MS = 86_400_000;
+
+/** Whether novelty can use exposure-day cohorts: the cohort dimension declared and the primary metric windowed. */
+export function cohortNoveltyAvailable(def: AnalysisDefinition): boolean {
+  const metric = primaryOf(def);
+  return def.segmentDimensions.includes(FIRST_EXPOSURE_DAY) && metric !== undefined && metric.type !== 'ratio' && metric.attributionWindowHours !== null;
+}
+
+/**
+ * Novelty per treatment from the exposure-day cohorts (`first_exposure_day` slices: the units
+ * first exposed on UTC day d, their metric sums over their attribution window). A cohort enters
+ * only once its window has closed for every unit in it (d + 1 day + window ≤ `end`), so every
+ * cohort's effect is measured over the same exposure age — a younger cohort that has had less time
+ * to convert would otherwise look like a fading effect. Disjoint units, so the cohort effects
+ * are independent and noveltyTrend's false alarm rate holds. Absolute scale, values winsorized as
+ * the table, unadjusted for CUPED. `day` is days since the start's UTC day.
+ */
+export function buildCohortNovelty(def: AnalysisDefinition, slices: Map<string, MetricAggregates>, end: Date | null, alpha: number): NoveltyDto[] {
+  const metric = primaryOf(def);
+  if (!metric || def.variants.length < 2 || !def.startedAt || metric.attributionWindowHours === null) return [];
+  const window = metric.attributionWindowHours;
+  const control = def.variants[0].key;
+  const start = Date.UTC(def.startedAt.getUTCFullYear(), def.startedAt.getUTCMonth(), def.startedAt.getUTCDate());
+  const complete = [...slices]
+    .map(([value, aggregates]) => ({ at: Date.parse(`${value}T00:00:00Z`), aggregates }))
+    .filter((c) => Number.isFinite(c.at) && end !== null && c.at + DAY_MS + window * 3_600_000 <= end.getTime())
+    .sort((a, b) => a.at - b.at);
+  return def.variants.slice(1).map((v) => {
+    const list: CohortEffect[] = [];
+    for (const c of complete) {
+      const arms = c.aggregates.get(metric.key);
+      const e = effectOf(metric, arms?.get(control) ?? EMPTY_ARM, arms?.get(v.key) ?? EMPTY_ARM);
+      if (e) list.push({ day: Math.round((c.at - start) / DAY_MS), ...e });
+    }
+    const r = noveltyTrend(list, { alpha });
+    const dto: NoveltyDto = {
+      method: r.method,
+      params: {
+        ...r.params,
+        scale: 'absolute',
+        cohorts: 'exposure-day cohorts (first_exposure_day), each over its full attribution window',
+        attributionWindowHours: window,
+        values: 'winsorized as the table',
+      },
+      metric: metric.key,
+      variant: v.key,
       cohorts: list.map((c) => ({ day: c.day, estimate: c.estimate, ci: [c.estimate - Z95 * Math.sqrt(c.variance), c.estimate + Z95 * Math.sqrt(c.variance)] })),
       slope: r.slope,
       pValue: r.pValue,

@@ -1,12 +1,13 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type {
-  ExperimentResultsDto,
-  ExperimentSummaryDto,
-  ExperimentTimeseriesDto,
-  MetricResultDto,
-  ResultsQuery,
-  SegmentResultDto,
+import {
+  FIRST_EXPOSURE_DAY,
+  type ExperimentResultsDto,
+  type ExperimentSummaryDto,
+  type ExperimentTimeseriesDto,
+  type MetricResultDto,
+  type ResultsQuery,
+  type SegmentResultDto,
 } from '@strata/contracts';
 import { In, type DataSource } from 'typeorm';
 import { AppException } from '../../common/errors/app.exception';
@@ -22,7 +23,8 @@ import { readSrmState, readSrmStates } from '../guardrail/guardrail.service';
 import { isWinsorized, MAX_SEGMENT_VALUES } from './rollup-sql';
 import { readFlaggedInteractions } from '../interaction/interaction-store';
 import { buildTimeseries, utcDays, type DailyDelta, type DailyUnits } from './timeseries-builder';
-import { buildHeterogeneity, buildNovelty } from './effect-checks';
+import { buildCohortNovelty, buildHeterogeneity, buildNovelty, cohortNoveltyAvailable } from './effect-checks';
+import { buildPostStratified } from './post-stratification';
 
 /** Everything the results are computed from, at one watermark. */
 export interface AnalysisSnapshot {
@@ -68,6 +70,8 @@ export class ResultService {
     const snap = await this.snapshot(key, query.segment);
     const now = new Date();
     const def = snap.definition;
+    // ?stratify=: every value of the declared dimension (not only the top ones a breakdown shows).
+    const strata = query.stratify ? await this.declaredSlices(def, query.stratify, 'stratify') : null;
     // The anytime-valid SRM state the guardrail consumer advances after every tick (folded here, not stored).
     const srmState = def.status === 'draft' ? null : await readSrmState(this.dataSource, key);
     const compute = (fold?: SequentialFold): ExperimentResultsDto => {
@@ -81,6 +85,10 @@ export class ResultService {
           segments.push({ segment: query.segment, value, metrics: withCaps(def, buildMetricResults(def, aggregates, query, segmentFold, `${query.segment}=${value}`), snap.caps) });
         }
         dto.segments = segments;
+      }
+      if (strata && query.stratify) {
+        const slices = new Map([...strata].map(([value, st]) => [value, st.aggregates]));
+        dto.postStratified = buildPostStratified(def, query.stratify, snap.aggregates, slices, query, fold);
       }
       return dto;
     };
@@ -97,18 +105,29 @@ export class ResultService {
   }
 
   /**
-   * Novelty (from the per-day slices the time series reads) and heterogeneity across the declared
-   * dimensions (their stored slices): one keyed read each, then pure @strata/stats.
+   * Novelty and heterogeneity across the declared dimensions (their stored slices): one keyed read
+   * each, then pure @strata/stats. Novelty uses the exposure-day cohorts (`first_exposure_day`
+   * slices) when declared and the primary metric has an attribution window, else the per-day
+   * slices the time series reads; the cohort dimension is novelty's, not heterogeneity's.
    */
   private async effectChecks(def: AnalysisDefinition, dataThrough: Date | null, alpha: number, dto: ExperimentResultsDto): Promise<void> {
-    const [daily, dimensions] = await Promise.all([
-      this.daily(def.key),
-      Promise.all(def.segmentDimensions.map(async (dimension) => ({ dimension, slices: await this.segments(def, dimension) }))),
+    const byCohort = cohortNoveltyAvailable(def);
+    const [daily, cohorts, dimensions] = await Promise.all([
+      byCohort ? null : this.daily(def.key),
+      byCohort ? this.declaredSlices(def, FIRST_EXPOSURE_DAY, 'segment') : null,
+      Promise.all(
+        def.segmentDimensions.filter((d) => d !== FIRST_EXPOSURE_DAY).map(async (dimension) => ({ dimension, slices: await this.segments(def, dimension) })),
+      ),
     ]);
     const end = dataThrough ? Math.min(dataThrough.getTime(), def.stoppedAt?.getTime() ?? Infinity) : null;
-    const days = def.startedAt && end !== null ? utcDays(def.startedAt, new Date(end)) : [];
-    const primary = def.metrics.find((m) => m.role === 'primary')?.key ?? '';
-    dto.novelty = buildNovelty(def, days, daily.units, daily.deltas.get(primary) ?? [], alpha);
+    if (cohorts) {
+      const slices = new Map([...cohorts].map(([value, st]) => [value, st.aggregates]));
+      dto.novelty = buildCohortNovelty(def, slices, end === null ? null : new Date(end), alpha);
+    } else if (daily) {
+      const days = def.startedAt && end !== null ? utcDays(def.startedAt, new Date(end)) : [];
+      const primary = def.metrics.find((m) => m.role === 'primary')?.key ?? '';
+      dto.novelty = buildNovelty(def, days, daily.units, daily.deltas.get(primary) ?? [], alpha);
+    }
     dto.heterogeneity = buildHeterogeneity(def, dimensions, alpha);
   }
 
@@ -150,17 +169,23 @@ export class ResultService {
    * experiment's declared segment dimensions are kept, any other is a 400 (no per-request scan).
    */
   private async segments(def: AnalysisDefinition, segment: string): Promise<Map<string, MetricAggregates>> {
-    if (!def.segmentDimensions.includes(segment)) {
-      throw new AppException('segment_not_declared', `The experiment "${def.key}" does not declare the segment dimension "${segment}".`, [
-        { path: 'segment', message: `declared: ${def.segmentDimensions.join(', ') || '(none)'}; set segmentDimensions on the experiment to add one` },
-      ]);
-    }
     const out = new Map<string, MetricAggregates>();
-    const slices = (await readStats(this.dataSource, [def.key], segment)).get(def.key) ?? new Map<string, SliceStats>();
+    const slices = await this.declaredSlices(def, segment, 'segment');
     const total = (s: SliceStats) => [...s.units.values()].reduce((a, b) => a + b, 0);
-    const top = [...slices].filter(([, s]) => total(s) > 0).sort((a, b) => total(b[1]) - total(a[1]) || (a[0] < b[0] ? -1 : 1)).slice(0, MAX_SEGMENT_VALUES);
+    const top = [...slices].sort((a, b) => total(b[1]) - total(a[1]) || (a[0] < b[0] ? -1 : 1)).slice(0, MAX_SEGMENT_VALUES);
     for (const [value, s] of top.sort((a, b) => (a[0] < b[0] ? -1 : a[0] > b[0] ? 1 : 0))) out.set(value, s.aggregates);
     return out;
+  }
+
+  /** Every value with units of a declared dimension (one keyed read); any other dimension is a 400 on `path`. */
+  private async declaredSlices(def: AnalysisDefinition, dimension: string, path: 'segment' | 'stratify'): Promise<Map<string, SliceStats>> {
+    if (!def.segmentDimensions.includes(dimension)) {
+      throw new AppException('segment_not_declared', `The experiment "${def.key}" does not declare the segment dimension "${dimension}".`, [
+        { path, message: `declared: ${def.segmentDimensions.join(', ') || '(none)'}; set segmentDimensions on the experiment to add one` },
+      ]);
+    }
+    const slices = (await readStats(this.dataSource, [def.key], dimension)).get(def.key) ?? new Map<string, SliceStats>();
+    return new Map([...slices].filter(([, s]) => [...s.units.values()].some((n) => n > 0)));
   }
 
   async timeseries(key: string, alpha: number): Promise<ExperimentTimeseriesDto> {

@@ -42,10 +42,11 @@ export function unitValueExpressions(type: MetricType): { y: string; c: string }
   }
 }
 
-/** Segments are exposure attributes, or the UTC weekday of the first exposure. */
+/** Segments are exposure attributes, the UTC weekday of the first exposure, or its UTC day (the exposure-day cohort). */
 export function segmentExpression(segment: string | undefined): { expr: string; param: string | null } {
   if (!segment) return { expr: `''`, param: null };
   if (segment === 'day_of_week') return { expr: `trim(to_char(r.first_ts AT TIME ZONE 'UTC', 'Day'))`, param: null };
+  if (segment === 'first_exposure_day') return { expr: `to_char((r.first_ts AT TIME ZONE 'UTC')::date, 'YYYY-MM-DD')`, param: null };
   return { expr: `coalesce(f.attributes ->> $4::text, '(none)')`, param: segment };
 }
 

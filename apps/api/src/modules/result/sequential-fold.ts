@@ -72,7 +72,8 @@ export class SequentialFold {
 
   /**
    * Folds one fresh sequential estimate into its sequence; returns the monotone estimate and its
-   * label. `rowKey` (default the metric's key) names the stored row, e.g. `signup|country=DE`.
+   * label. `rowKey` (default the metric's key) names the stored row, e.g. `signup|country=DE`;
+   * `stratifiedBy` (a post-stratification dimension) makes it a sequence of its own (slot `ps:<dim>-…`).
    */
   fold(
     metric: AnalysisMetric,
@@ -82,6 +83,7 @@ export class SequentialFold {
     e: Estimate,
     query: ResultsQuery,
     rowKey: string = metric.key,
+    stratifiedBy?: string,
   ): { estimate: Estimate; sequence: SequenceInfoDto } {
     const key = sequentialStateKey({
       alpha: query.alpha,
@@ -90,8 +92,9 @@ export class SequentialFold {
       scale,
       plannedSampleSize: this.plannedSampleSize,
       metricDefinitionHash: metricDefinitionHash(metric, this.caps.get(metric.key) ?? null),
+      ...(stratifiedBy === undefined ? {} : { stratifiedBy }),
     });
-    const slot = `${cuped ? 'cuped-' : ''}${scale}`;
+    const slot = `${stratifiedBy === undefined ? '' : `ps:${stratifiedBy}-`}${cuped ? 'cuped-' : ''}${scale}`;
     const configHash = `${slot}#${createHash('sha256').update(key).digest('hex').slice(0, 32)}`;
     const id = `${rowKey}\0${variant}\0${configHash}`;
     const prev = this.exact.get(id) ?? this.latest.get(`${rowKey}\0${variant}\0${slot}`) ?? null;
