@@ -1,6 +1,7 @@
 import { screen } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { metric } from '../test-fixtures';
 import { mockFetch, page, renderPage } from '../test-utils';
 import { MetricsPage } from './MetricsPage';
 
@@ -92,5 +93,40 @@ describe('metrics', () => {
     const list = screen.getByTestId('metric-event-names');
     await vi.waitFor(() => expect([...list.querySelectorAll('option')].map((o) => o.value)).toEqual(['checkout_done', 'checkout_start']));
     expect(calls.some((c) => c.url.startsWith('/v1/metrics/event-names') && c.url.includes('prefix=check&'))).toBe(true);
+  });
+
+  it('lists active metrics by default, and archived ones too, badged, with the filter kept in the URL', async () => {
+    const user = userEvent.setup();
+    const calls = mockFetch([
+      {
+        url: /^\/v1\/metrics\?.*archived=include/,
+        body: page([metric(), metric({ key: 'old', name: 'Old metric', archivedAt: '2026-11-20T00:00:00.000Z' })]),
+      },
+      { url: '/v1/metrics', body: page([metric()]) },
+    ]);
+    renderPage(<MetricsPage />, { path: '/metrics', route: '/metrics' });
+    expect(await screen.findByRole('link', { name: 'Purchase rate' })).toBeInTheDocument();
+    expect(screen.queryByText('Old metric')).toBeNull();
+    expect(screen.queryByText('archived')).toBeNull();
+    await user.click(screen.getByLabelText('Show archived metrics'));
+    const old = await screen.findByRole('link', { name: 'Old metric' });
+    expect(old.closest('td')?.querySelector('.badge')?.textContent).toBe('archived');
+    expect(calls.filter((c) => c.url.startsWith('/v1/metrics?')).map((c) => c.url)).toEqual([
+      '/v1/metrics?limit=500',
+      '/v1/metrics?limit=500&archived=include',
+    ]);
+  });
+
+  it('shows archived metrics when the URL asks for them', async () => {
+    mockFetch([
+      {
+        url: /^\/v1\/metrics\?.*archived=include/,
+        body: page([metric({ key: 'old', name: 'Old metric', archivedAt: '2026-11-20T00:00:00.000Z' })]),
+      },
+      { url: '/v1/metrics', body: page([]) },
+    ]);
+    renderPage(<MetricsPage />, { path: '/metrics', route: '/metrics?archived=include' });
+    expect(await screen.findByRole('link', { name: 'Old metric' })).toBeInTheDocument();
+    expect(screen.getByLabelText('Show archived metrics')).toBeChecked();
   });
 });
