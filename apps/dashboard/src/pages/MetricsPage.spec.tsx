@@ -3,7 +3,7 @@ import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { metric } from '../test-fixtures';
 import { mockFetch, page, renderPage } from '../test-utils';
-import { MetricsPage } from './MetricsPage';
+import { EVENT_NAME_DEBOUNCE_MS, MetricsPage } from './MetricsPage';
 
 afterEach(() => vi.unstubAllGlobals());
 
@@ -92,7 +92,32 @@ describe('metrics', () => {
     await user.type(eventInput, 'check');
     const list = screen.getByTestId('metric-event-names');
     await vi.waitFor(() => expect([...list.querySelectorAll('option')].map((o) => o.value)).toEqual(['checkout_done', 'checkout_start']));
-    expect(calls.some((c) => c.url.startsWith('/v1/metrics/event-names') && c.url.includes('prefix=check&'))).toBe(true);
+    // The request follows the typing pause (debounced).
+    await vi.waitFor(() =>
+      expect(calls.some((c) => c.url.startsWith('/v1/metrics/event-names') && c.url.includes('prefix=check&'))).toBe(true),
+    );
+  });
+
+  it('asks for event-name suggestions once per typing pause, not once per keystroke', async () => {
+    const user = userEvent.setup();
+    const calls = mockFetch([
+      { url: '/v1/metrics/event-names', body: { since: '2026-11-27T00:00:00.000Z', items: [{ name: 'checkout_done', count: 3 }] } },
+      { url: '/v1/metrics', body: page([metric()]) },
+    ]);
+    const prefixes = () =>
+      calls
+        .filter((c) => c.url.startsWith('/v1/metrics/event-names'))
+        .map((c) => new URL(c.url, 'http://x').searchParams.get('prefix') ?? '');
+    renderPage(<MetricsPage />);
+    await user.click(await screen.findByRole('button', { name: 'New metric' }));
+    await vi.waitFor(() => expect(prefixes()).toEqual(['']));
+    await user.type(screen.getByLabelText('Event name'), 'checkout_d');
+    await new Promise((r) => setTimeout(r, EVENT_NAME_DEBOUNCE_MS + 200));
+    expect(prefixes()).toEqual(['', 'checkout_d']);
+    // Back to a prefix already asked for: answered from the cache.
+    await user.clear(screen.getByLabelText('Event name'));
+    await new Promise((r) => setTimeout(r, EVENT_NAME_DEBOUNCE_MS + 200));
+    expect(prefixes()).toEqual(['', 'checkout_d']);
   });
 
   it('lists active metrics by default, and archived ones too, badged, with the filter kept in the URL', async () => {

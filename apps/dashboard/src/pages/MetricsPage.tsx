@@ -14,6 +14,7 @@ import { FieldError, FormErrorSummary } from '../components/FieldError';
 import { EmptyState, ErrorState, Loading } from '../components/States';
 import { Badge } from '../components/StatusBadge';
 import { useEventNameSuggestions, useMetrics } from '../hooks/queries';
+import { useDebounced } from '../hooks/useDebounced';
 import { formatDate, formatPct } from '../lib/format';
 import { metricTuning } from '../lib/metric-form';
 import { TextField } from '../components/TextField';
@@ -274,9 +275,15 @@ function CreateMetricForm({ onDone }: { onDone: () => void }) {
   );
 }
 
-/** A `<datalist>` of metric-event names received in the last 7 days starting with `prefix`, most frequent first. */
+/** Typing pause before the suggestions follow the prefix: one request per pause, not per keystroke. */
+export const EVENT_NAME_DEBOUNCE_MS = 300;
+
+/**
+ * A `<datalist>` of metric-event names received in the last 7 days starting with `prefix`, most
+ * frequent first. Debounced, and each prefix's answer cached a minute (useEventNameSuggestions).
+ */
 export function EventNameSuggestions({ id, prefix }: { id: string; prefix: string }) {
-  const suggestions = useEventNameSuggestions(prefix.trim().slice(0, 100));
+  const suggestions = useEventNameSuggestions(useDebounced(prefix.trim().slice(0, 100), EVENT_NAME_DEBOUNCE_MS));
   return (
     <datalist id={id} data-testid={id}>
       {(suggestions.data?.items ?? []).map((s) => (
