@@ -28,6 +28,7 @@ import { CreateHoldouts1764120000000 } from './1764120000000-CreateHoldouts';
 import { CreateAnalysisInteractions1764130000000 } from './1764130000000-CreateAnalysisInteractions';
 import { AddMinDurationDaysToExperiments1764140000000 } from './1764140000000-AddMinDurationDaysToExperiments';
 import { AddSegmentDimensionsToExperiments1764150000000 } from './1764150000000-AddSegmentDimensionsToExperiments';
+import { AddArchivedAtToMetrics1764180000000 } from './1764180000000-AddArchivedAtToMetrics';
 
 export const migrations = [
   CreateApiKeys1764000000000,
@@ -56,4 +57,5 @@ export const migrations = [
   CreateAnalysisInteractions1764130000000,
   AddMinDurationDaysToExperiments1764140000000,
   AddSegmentDimensionsToExperiments1764150000000,
+  AddArchivedAtToMetrics1764180000000,
 ];

@@ -437,4 +437,41 @@ describeInBrowser('dashboard in a real browser against the real API', () => {
       await personal.close();
     }
   });
+
+  it('archives a metric on its page (badged, axe-clean), hides it from the list and the experiment form, and serves the declared favicon', async () => {
+    const created = await t.admin('POST', '/v1/metrics', {
+      key: 'old-signup',
+      name: 'Old signup rate',
+      type: 'conversion',
+      eventName: 'signup',
+    });
+    expect(created.status).toBe(201);
+    await page.setViewportSize(DESKTOP);
+    await page.goto(`${base}/metrics/old-signup`);
+    await page.getByRole('button', { name: 'Archive' }).click();
+    await page.getByRole('button', { name: 'Unarchive' }).waitFor();
+    expect(await page.locator('main h1').textContent()).toBe('Old signup rate archived');
+    expect((await t.admin('GET', '/v1/metrics/old-signup')).body.archivedAt).not.toBeNull();
+    expect(await seriousA11yViolations(page), 'axe on an archived metric').toEqual([]);
+    await snap(page, 'metric-archived-1280');
+
+    await page.goto(`${base}/metrics`);
+    await page.getByRole('link', { name: 'Purchase rate' }).first().waitFor();
+    expect(await page.getByRole('link', { name: 'Old signup rate' }).count()).toBe(0);
+    await page.getByLabel('Show archived metrics').check();
+    await page.getByRole('link', { name: 'Old signup rate' }).waitFor();
+    expect(new URL(page.url()).searchParams.get('archived')).toBe('include');
+
+    await page.goto(`${base}/experiments/new`);
+    await page.getByText('Secondary metrics').waitFor();
+    expect(await page.getByLabel('Purchase rate').count()).toBeGreaterThan(0);
+    expect(await page.getByLabel('Old signup rate').count()).toBe(0);
+
+    const icon = await page.locator('link[rel="icon"]').getAttribute('href');
+    expect(icon).toBe('/favicon.svg');
+    const res = await page.request.get(`${base}${icon}`);
+    expect(res.status()).toBe(200);
+    expect(res.headers()['content-type']).toMatch(/^image\/svg\+xml/);
+    expect(consoleErrors).toEqual([]);
+  });
 });

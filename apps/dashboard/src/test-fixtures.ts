@@ -74,6 +74,7 @@ export function metric(overrides: Partial<MetricDto> = {}): MetricDto {
     harmThreshold: null,
     attributionWindowHours: null,
     cupedLookbackDays: 14,
+    archivedAt: null,
     createdAt: '2026-11-01T09:00:00.000Z',
     updatedAt: '2026-11-01T09:00:00.000Z',
     ...overrides,

@@ -151,9 +151,15 @@ export interface MetricDto {
   harmThreshold: number | null;
   attributionWindowHours: number | null;
   cupedLookbackDays: number;
+  /** When it was archived (hidden from pickers and the default list, still readable and measured); null if active. */
+  archivedAt: string | null;
   createdAt: string;
   updatedAt: string;
 }
+
+/** Which metrics GET /v1/metrics lists: active ones (the default), archived ones too, or only archived ones. */
+export const METRIC_ARCHIVED_FILTERS = ['exclude', 'include', 'only'] as const;
+export type MetricArchivedFilter = (typeof METRIC_ARCHIVED_FILTERS)[number];
 
 export const METRIC_USAGE_ROLES = ['primary', 'secondary', 'guardrail'] as const;
 export type MetricUsageRole = (typeof METRIC_USAGE_ROLES)[number];
@@ -393,8 +399,12 @@ export const listExperimentsQuerySchema = listQuerySchema
     search: storable(z.string().max(200)).optional(),
   })
   .strict();
+export const listMetricsQuerySchema = listQuerySchema
+  .extend({ archived: z.enum(METRIC_ARCHIVED_FILTERS).default('exclude') })
+  .strict();
 /** A list query as a client writes it: every field optional, the server fills the defaults. */
 export type ListQuery = Partial<z.output<typeof listQuerySchema>>;
+export type ListMetricsQuery = Partial<z.output<typeof listMetricsQuerySchema>>;
 export type ListExperimentsQuery = Partial<z.output<typeof listExperimentsQuerySchema>>;
 export interface Page<T> {
   items: T[];

@@ -38,6 +38,8 @@ const ROUTES: Record<string, Scope> = {
   'GET /v1/metrics/event-names': 'read',
   'PATCH /v1/metrics/{key}': 'write',
   'DELETE /v1/metrics/{key}': 'write',
+  'POST /v1/metrics/{key}/archive': 'write',
+  'POST /v1/metrics/{key}/unarchive': 'write',
   'GET /v1/experiments': 'read',
   'POST /v1/experiments': 'write',
   'GET /v1/experiments/{key}': 'read',

@@ -2,6 +2,7 @@ import type {
   ApiKeyDto,
   AuditQuery,
   ListExperimentsQuery,
+  ListMetricsQuery,
   ListQuery,
   ResultsQueryParams,
   ApiKeyType,
@@ -53,11 +54,14 @@ export function endpoints(api: ApiClient) {
         api.request<Page<BucketLedgerEntryDto>>('GET', `/v1/layers/${enc(key)}/ledger`, { query: { ...q } }),
     },
     metrics: {
-      list: (q: ListQuery = {}) => api.request<Page<MetricDto>>('GET', '/v1/metrics', { query: { ...q } }),
+      /** Active metrics unless `archived` says `include` or `only`. */
+      list: (q: ListMetricsQuery = {}) => api.request<Page<MetricDto>>('GET', '/v1/metrics', { query: { ...q } }),
       get: (key: string) => api.request<MetricDto>('GET', `/v1/metrics/${enc(key)}`),
       create: (body: CreateMetricRequest) => api.request<MetricDto>('POST', '/v1/metrics', { body }),
       update: (key: string, body: UpdateMetricRequest) => api.request<MetricDto>('PATCH', `/v1/metrics/${enc(key)}`, { body }),
       remove: (key: string) => api.request<void>('DELETE', `/v1/metrics/${enc(key)}`),
+      archive: (key: string) => api.request<MetricDto>('POST', `/v1/metrics/${enc(key)}/archive`),
+      unarchive: (key: string) => api.request<MetricDto>('POST', `/v1/metrics/${enc(key)}/unarchive`),
       /** Experiments using the metric as primary, secondary or guardrail metric. */
       usage: (key: string) => api.request<MetricUsageDto>('GET', `/v1/metrics/${enc(key)}/usage`),
       /** Metric-event names received in the last 7 days, most frequent first. */

@@ -1,5 +1,5 @@
 import { keepPreviousData, useQuery } from '@tanstack/react-query';
-import type { AuditQuery, ListExperimentsQuery, ListQuery, ResultsQueryParams } from '@strata/contracts';
+import type { AuditQuery, ListExperimentsQuery, ListMetricsQuery, ListQuery, ResultsQueryParams } from '@strata/contracts';
 import { ApiError } from '../api/client';
 import { useApi } from './session';
 
@@ -45,7 +45,8 @@ export function useLedger(key: string | undefined, q: ListQuery) {
   });
 }
 
-export function useMetrics(q: ListQuery = { limit: 500 }) {
+/** Active metrics by default; `archived: 'include'` where an experiment's own (maybe archived) metrics are shown. */
+export function useMetrics(q: ListMetricsQuery = { limit: 500 }) {
   const api = useApi();
   return useQuery({ queryKey: ['metrics', q], queryFn: () => api.metrics.list(q) });
 }

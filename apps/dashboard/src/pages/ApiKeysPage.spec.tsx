@@ -76,3 +76,28 @@ describe('revoking the key in use', () => {
     expect(screen.getByLabelText('E-mail')).toBeInTheDocument();
   });
 });
+
+describe('linked from the audit log', () => {
+  it('marks the key named in /api-keys#key-<id> and scrolls it into view', async () => {
+    const scrolled: Element[] = [];
+    Object.defineProperty(Element.prototype, 'scrollIntoView', {
+      value: function (this: Element) {
+        scrolled.push(this);
+      },
+      configurable: true,
+    });
+    try {
+      const other = { ...key, id: '0b7e2c1e-1111-4a4a-9a9a-000000000002', name: 'backend' };
+      mockFetch([{ url: '/v1/api-keys', body: page([key, other]) }]);
+      renderPage(<ApiKeysPage />, { path: '/api-keys', route: `/api-keys#key-${other.id}` });
+      const target = await screen.findByText('backend');
+      expect(target).toHaveAttribute('aria-current', 'true');
+      expect(target.id).toBe(`key-${other.id}`);
+      expect(screen.getByText('web')).not.toHaveAttribute('aria-current');
+      await waitFor(() => expect(scrolled).toEqual([target]));
+    } finally {
+      // jsdom has no scrollIntoView: leave it as it was.
+      delete (Element.prototype as { scrollIntoView?: unknown }).scrollIntoView;
+    }
+  });
+});

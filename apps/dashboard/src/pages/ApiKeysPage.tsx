@@ -1,6 +1,7 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { API_KEY_TYPES, type ApiKeyDto, type ApiKeyType, type CreatedApiKeyDto } from '@strata/contracts';
-import { useState, type FormEvent } from 'react';
+import { useEffect, useState, type FormEvent } from 'react';
+import { useLocation } from 'react-router-dom';
 import { errorMessage } from '../api/client';
 import { DataTable, type Column } from '../components/DataTable';
 import { ConfirmDialog, Dialog } from '../components/Dialog';
@@ -18,9 +19,22 @@ const TYPE_HELP: Record<ApiKeyType, string> = {
   ci: "For deployment pipelines: reads an experiment's state and advances, pauses, resumes or reverts its rollout — nothing else.",
 };
 
-function keyColumns(onRevoke: (k: ApiKeyDto) => void): Column<ApiKeyDto>[] {
+/** `target`: the key a link points at (`/api-keys#key-<id>`, from the audit log), marked in its row. */
+function keyColumns(onRevoke: (k: ApiKeyDto) => void, target: string | null): Column<ApiKeyDto>[] {
   return [
-    { header: 'Name', className: 'strong', cell: (k) => k.name },
+    {
+      header: 'Name',
+      className: 'strong',
+      cell: (k) => (
+        <span
+          id={`key-${k.id}`}
+          className={k.id === target ? 'link-target' : undefined}
+          aria-current={k.id === target ? 'true' : undefined}
+        >
+          {k.name}
+        </span>
+      ),
+    },
     { header: 'Type', cell: (k) => <Badge tone={k.type === 'admin' ? 'warn' : 'info'}>{k.type}</Badge> },
     { header: 'Prefix', className: 'mono', cell: (k) => `${k.prefix}…` },
     { header: 'Created', cell: (k) => formatDateTime(k.createdAt) },
@@ -51,6 +65,13 @@ function LastUsed({ at }: { at: string | null }) {
 
 export function ApiKeysPage() {
   const keys = useApiKeys();
+  const { hash } = useLocation();
+  const target = hash.startsWith('#key-') ? decodeURIComponent(hash.slice('#key-'.length)) : null;
+  const loaded = !!keys.data;
+  // The rows arrive after the navigation, so the browser's own jump to the #fragment found nothing.
+  useEffect(() => {
+    if (loaded && target) document.getElementById(`key-${target}`)?.scrollIntoView?.({ block: 'center' });
+  }, [loaded, target]);
   const [created, setCreated] = useState<CreatedApiKeyDto | null>(null);
   const [revoking, setRevoking] = useState<ApiKeyDto | null>(null);
   return (
@@ -69,7 +90,7 @@ export function ApiKeysPage() {
         ) : keys.data && keys.data.items.length === 0 ? (
           <EmptyState title="No API keys">Create an SDK key above so your app can fetch assignments and send events.</EmptyState>
         ) : (
-          <DataTable columns={keyColumns(setRevoking)} rows={keys.data?.items ?? []} rowKey={(k) => k.id} />
+          <DataTable columns={keyColumns(setRevoking, target)} rows={keys.data?.items ?? []} rowKey={(k) => k.id} />
         )}
       </div>
     </section>

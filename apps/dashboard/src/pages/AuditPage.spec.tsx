@@ -65,4 +65,21 @@ describe('audit log', () => {
     expect(await screen.findByText('deploy bot')).toBeInTheDocument();
     expect(screen.queryByText('abcdef01')).toBeNull();
   });
+
+  it("links an API key's name to its row on the API keys page", async () => {
+    const entry = {
+      id: '3',
+      at: '2026-11-02T10:00:00Z',
+      actor: { kind: 'api_key', id: 'abcdef0123', name: 'deploy bot' },
+      apiKeyId: 'abcdef0123',
+      action: 'layer.create',
+      entityType: 'layer',
+      entityKey: 'home',
+      before: null,
+      after: { key: 'home' },
+    };
+    mockFetch([{ url: '/v1/audit', body: { items: [entry], total: 1, limit: 25, offset: 0 } }]);
+    renderPage(<AuditPage />, { path: '/audit', route: '/audit' });
+    expect(await screen.findByRole('link', { name: 'deploy bot' })).toHaveAttribute('href', '/api-keys#key-abcdef0123');
+  });
 });

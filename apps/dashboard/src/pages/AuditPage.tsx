@@ -5,18 +5,21 @@ import { DataTable, type Column } from '../components/DataTable';
 import { EmptyState, ErrorState, Loading, Pager } from '../components/States';
 import { useAudit } from '../hooks/queries';
 import { useDebounced } from '../hooks/useDebounced';
+import { useCan } from '../hooks/session';
 import { formatDateTime } from '../lib/format';
 
 const PAGE = 25;
 
-/** The person (e-mail), the API key (its name) or the system behind a change. */
+/** The person (e-mail), the API key (its name, linked to its row for admins) or the system behind a change. */
 function Actor({ entry }: { entry: AuditEntryDto }) {
   const { actor } = entry;
+  const can = useCan();
   if (actor.kind === 'user') return <span>{actor.name}</span>;
   if (actor.kind === 'api_key') {
     return (
       <span>
-        {actor.name} <span className="muted small">(API key)</span>
+        {can.admin && actor.id ? <Link to={`/api-keys#key-${encodeURIComponent(actor.id)}`}>{actor.name}</Link> : actor.name}{' '}
+        <span className="muted small">(API key)</span>
       </span>
     );
   }

@@ -193,11 +193,13 @@ function History({ experiment: e }: { experiment: ExperimentDto }) {
 }
 
 function MetricLink({ metricKey }: { metricKey: string }) {
-  const metrics = useMetrics();
+  // Archived metrics included: an experiment keeps measuring (and naming) the metrics it started with.
+  const metrics = useMetrics({ limit: 500, archived: 'include' });
   const m = metrics.data?.items.find((x) => x.key === metricKey);
   return (
-    <Link to={`/metrics#${metricKey}`} title={metricKey}>
+    <Link to={`/metrics/${encodeURIComponent(metricKey)}`} title={metricKey}>
       {m?.name ?? metricKey}
+      {m?.archivedAt ? ' (archived)' : ''}
     </Link>
   );
 }

@@ -1,8 +1,8 @@
 import { sampleSizeFixed, sampleSizeSequential } from '@strata/stats';
-import { screen, waitFor } from '@testing-library/react';
+import { screen, waitFor, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { layer, metric } from '../test-fixtures';
+import { experiment, layer, metric } from '../test-fixtures';
 import { mockFetch, page, renderPage } from '../test-utils';
 import { ExperimentFormPage } from './ExperimentFormPage';
 
@@ -173,5 +173,41 @@ describe('experiment form', () => {
     await user.clear(screen.getByLabelText('Baseline rate (0–1)'));
     await user.type(screen.getByLabelText('Baseline rate (0–1)'), '0.2');
     expect(screen.getByLabelText('Baseline rate (0–1)')).toHaveValue(0.2);
+  });
+
+  it('offers archived metrics only where the experiment already measures them, marked archived', async () => {
+    const metrics = page([
+      metric(),
+      metric({ key: 'old-views', name: 'Old views', type: 'count', archivedAt: '2026-11-20T00:00:00.000Z' }),
+      metric({ key: 'old-latency', name: 'Old latency', type: 'mean', archivedAt: '2026-11-20T00:00:00.000Z' }),
+    ]);
+    const calls = mockFetch([
+      { url: '/v1/layers', body: page([layer()]) },
+      {
+        url: '/v1/metrics/purchase/baseline',
+        body: { metric: 'purchase', type: 'conversion', observed: null, source: null, reason: 'none' },
+      },
+      { url: '/v1/metrics', body: metrics },
+      { url: '/v1/experiments/checkout', body: experiment({ status: 'draft', startedAt: null, secondaryMetrics: ['old-views'] }) },
+    ]);
+    const { unmount } = renderPage(<ExperimentFormPage />, { path: '/experiments/:key/edit', route: '/experiments/checkout/edit' });
+    const secondary = within((await screen.findByText('Secondary metrics')).closest('fieldset') as HTMLElement);
+    expect(secondary.getAllByRole('checkbox').map((c) => [c.parentElement?.textContent, (c as HTMLInputElement).checked])).toEqual([
+      ['Purchase rate', false],
+      ['Old views (archived)', true],
+    ]);
+    const primary = screen.getByLabelText('Primary metric');
+    expect([...primary.querySelectorAll('option')].map((o) => o.textContent)).toEqual([
+      'None',
+      'Purchase rate (purchase, conversion)',
+      'Old views (archived) (old-views, count)',
+    ]);
+    expect(calls.find((c) => c.url.startsWith('/v1/metrics?'))?.url).toContain('archived=include');
+    unmount();
+
+    // A new experiment is offered active metrics only.
+    renderPage(<ExperimentFormPage />, { path: '/experiments/new', route: '/experiments/new' });
+    const fresh = within((await screen.findByText('Secondary metrics')).closest('fieldset') as HTMLElement);
+    expect(fresh.getAllByRole('checkbox').map((c) => c.parentElement?.textContent)).toEqual(['Purchase rate']);
   });
 });

@@ -49,7 +49,8 @@ export function ExperimentForm({ original }: { original: ExperimentDto | null })
   const navigate = useNavigate();
   const queryClient = useQueryClient();
   const layers = useLayers();
-  const metrics = useMetrics();
+  // Archived ones too: the pickers hide them unless this experiment already measures them.
+  const metrics = useMetrics({ limit: 500, archived: 'include' });
   const [draft, setDraft] = useState<ExperimentDraft>(() => (original ? draftFromExperiment(original) : emptyDraft()));
   const [clientProblem, setClientProblem] = useState<string | null>(null);
   const set = (patch: Partial<ExperimentDraft>) => setDraft((d) => ({ ...d, ...patch }));

@@ -19,6 +19,7 @@ const metric: MetricDto = {
   harmThreshold: 0.02,
   attributionWindowHours: 48,
   cupedLookbackDays: 14,
+  archivedAt: null,
   createdAt: '2026-12-01T00:00:00.000Z',
   updatedAt: '2026-12-01T00:00:00.000Z',
 };
@@ -118,5 +119,48 @@ describe('metric detail', () => {
     await user.click(within(dialog).getByRole('button', { name: 'Delete metric' }));
     expect(await within(dialog).findByRole('alert')).toHaveTextContent('used by experiment(s): fast-pay, new-cart');
     expect(calls.filter((c) => c.method === 'DELETE')).toHaveLength(1);
+  });
+
+  it('archives and unarchives, showing the archived badge and what archiving means', async () => {
+    const user = userEvent.setup();
+    const archivedAt = '2026-12-05T10:00:00.000Z';
+    const calls = mockFetch([
+      { method: 'POST', url: '/v1/metrics/checkout/archive', body: { ...metric, archivedAt } },
+      { method: 'POST', url: '/v1/metrics/checkout/unarchive', body: metric },
+      { url: '/v1/metrics/checkout/usage', body: usage },
+      { url: '/v1/metrics/checkout', body: metric },
+    ]);
+    render();
+    expect(await screen.findByRole('heading', { level: 1 })).toHaveTextContent(/^Checkout rate$/);
+    await user.click(screen.getByRole('button', { name: 'Archive' }));
+    const heading = await screen.findByRole('heading', { level: 1, name: 'Checkout rate archived' });
+    expect(within(heading).getByText('archived')).toHaveClass('badge');
+    expect(screen.getByText(/Archived on Dec 5, 2026: hidden from the experiment form/)).toHaveTextContent(
+      'Experiments that already measure it keep measuring it',
+    );
+    await user.click(screen.getByRole('button', { name: 'Unarchive' }));
+    expect(await screen.findByRole('button', { name: 'Archive' })).toBeInTheDocument();
+    expect(screen.getByRole('heading', { level: 1 })).toHaveTextContent(/^Checkout rate$/);
+    expect(calls.filter((c) => c.method === 'POST').map((c) => c.url)).toEqual([
+      '/v1/metrics/checkout/archive',
+      '/v1/metrics/checkout/unarchive',
+    ]);
+  });
+
+  it('shows an archive refusal beside the button', async () => {
+    const user = userEvent.setup();
+    mockFetch([
+      {
+        method: 'POST',
+        url: '/v1/metrics/checkout/archive',
+        status: 403,
+        body: { error: { code: 'forbidden', message: 'Viewers cannot change metrics.', details: [] } },
+      },
+      { url: '/v1/metrics/checkout/usage', body: usage },
+      { url: '/v1/metrics/checkout', body: metric },
+    ]);
+    render();
+    await user.click(await screen.findByRole('button', { name: 'Archive' }));
+    expect(await screen.findByRole('alert')).toHaveTextContent('Viewers cannot change metrics.');
   });
 });

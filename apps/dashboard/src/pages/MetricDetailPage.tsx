@@ -10,13 +10,13 @@ import { ErrorState, Loading } from '../components/States';
 import { Badge, StatusBadge } from '../components/StatusBadge';
 import { useMetric, useMetricUsage } from '../hooks/queries';
 import { useApi, useCan } from '../hooks/session';
-import { formatPct } from '../lib/format';
+import { formatDate, formatPct } from '../lib/format';
 import { metricTuning } from '../lib/metric-form';
 import { TYPE_HELP } from './MetricsPage';
 
 const directionLabel = (d: MetricDirection) => (d === 'increase' ? 'higher is better' : 'lower is better');
 
-/** One metric: its definition, the experiments using it, editing and deleting it. */
+/** One metric: its definition, the experiments using it, editing, archiving and deleting it. */
 export function MetricDetailPage() {
   const { key } = useParams();
   const metric = useMetric(key);
@@ -34,18 +34,35 @@ export function MetricDetailPage() {
         <Link to="/metrics">← Metrics</Link>
       </p>
       <div className="page-head">
-        <h1>{m.name}</h1>
+        <h1>
+          {m.name}
+          {m.archivedAt && (
+            <>
+              {' '}
+              <Badge tone="muted" title={`Archived ${formatDate(m.archivedAt)}`}>
+                archived
+              </Badge>
+            </>
+          )}
+        </h1>
         {can.write && (
           <div className="form-actions">
             <button type="button" className="btn" onClick={() => setEditing((e) => !e)} aria-expanded={editing}>
               {editing ? 'Close form' : 'Edit'}
             </button>
+            <ArchiveButton metric={m} />
             <button type="button" className="btn btn-danger" onClick={() => setDeleting(true)}>
               Delete
             </button>
           </div>
         )}
       </div>
+      {m.archivedAt && (
+        <div className="banner banner-info section">
+          Archived on {formatDate(m.archivedAt)}: hidden from the experiment form and the metrics list. Experiments that already measure it
+          keep measuring it and show its results.
+        </div>
+      )}
       {editing && <EditMetricForm metric={m} onDone={() => setEditing(false)} />}
       <dl className="card section">
         <dt>Key</dt>
@@ -81,6 +98,32 @@ export function MetricDetailPage() {
       )}
       {deleting && <DeleteMetricDialog metric={m} usage={usage.data} onClose={() => setDeleting(false)} />}
     </section>
+  );
+}
+
+/** Archive or restore: reversible, so no confirmation; an API refusal is shown beside the button. */
+function ArchiveButton({ metric }: { metric: MetricDto }) {
+  const api = useApi();
+  const queryClient = useQueryClient();
+  const archived = metric.archivedAt !== null;
+  const change = useMutation({
+    mutationFn: () => (archived ? api.metrics.unarchive(metric.key) : api.metrics.archive(metric.key)),
+    onSuccess: (saved) => {
+      queryClient.setQueryData(['metric', metric.key], saved);
+      void queryClient.invalidateQueries({ queryKey: ['metrics'] });
+    },
+  });
+  return (
+    <>
+      <button type="button" className="btn" onClick={() => change.mutate()} disabled={change.isPending}>
+        {archived ? 'Unarchive' : 'Archive'}
+      </button>
+      {change.error && (
+        <p className="field-error" role="alert">
+          {errorMessage(change.error)}
+        </p>
+      )}
+    </>
   );
 }
 

@@ -1,8 +1,9 @@
 import { screen } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import { afterEach, describe, expect, it, vi } from 'vitest';
+import { metric } from '../test-fixtures';
 import { mockFetch, page, renderPage } from '../test-utils';
-import { MetricsPage } from './MetricsPage';
+import { EVENT_NAME_DEBOUNCE_MS, MetricsPage } from './MetricsPage';
 
 afterEach(() => vi.unstubAllGlobals());
 
@@ -91,6 +92,66 @@ describe('metrics', () => {
     await user.type(eventInput, 'check');
     const list = screen.getByTestId('metric-event-names');
     await vi.waitFor(() => expect([...list.querySelectorAll('option')].map((o) => o.value)).toEqual(['checkout_done', 'checkout_start']));
-    expect(calls.some((c) => c.url.startsWith('/v1/metrics/event-names') && c.url.includes('prefix=check&'))).toBe(true);
+    // The request follows the typing pause (debounced).
+    await vi.waitFor(() =>
+      expect(calls.some((c) => c.url.startsWith('/v1/metrics/event-names') && c.url.includes('prefix=check&'))).toBe(true),
+    );
+  });
+
+  it('asks for event-name suggestions once per typing pause, not once per keystroke', async () => {
+    const user = userEvent.setup();
+    const calls = mockFetch([
+      { url: '/v1/metrics/event-names', body: { since: '2026-11-27T00:00:00.000Z', items: [{ name: 'checkout_done', count: 3 }] } },
+      { url: '/v1/metrics', body: page([metric()]) },
+    ]);
+    const prefixes = () =>
+      calls
+        .filter((c) => c.url.startsWith('/v1/metrics/event-names'))
+        .map((c) => new URL(c.url, 'http://x').searchParams.get('prefix') ?? '');
+    renderPage(<MetricsPage />);
+    await user.click(await screen.findByRole('button', { name: 'New metric' }));
+    await vi.waitFor(() => expect(prefixes()).toEqual(['']));
+    await user.type(screen.getByLabelText('Event name'), 'checkout_d');
+    await new Promise((r) => setTimeout(r, EVENT_NAME_DEBOUNCE_MS + 200));
+    expect(prefixes()).toEqual(['', 'checkout_d']);
+    // Back to a prefix already asked for: answered from the cache.
+    await user.clear(screen.getByLabelText('Event name'));
+    await new Promise((r) => setTimeout(r, EVENT_NAME_DEBOUNCE_MS + 200));
+    expect(prefixes()).toEqual(['', 'checkout_d']);
+  });
+
+  it('lists active metrics by default, and archived ones too, badged, with the filter kept in the URL', async () => {
+    const user = userEvent.setup();
+    const calls = mockFetch([
+      {
+        url: /^\/v1\/metrics\?.*archived=include/,
+        body: page([metric(), metric({ key: 'old', name: 'Old metric', archivedAt: '2026-11-20T00:00:00.000Z' })]),
+      },
+      { url: '/v1/metrics', body: page([metric()]) },
+    ]);
+    renderPage(<MetricsPage />, { path: '/metrics', route: '/metrics' });
+    expect(await screen.findByRole('link', { name: 'Purchase rate' })).toBeInTheDocument();
+    expect(screen.queryByText('Old metric')).toBeNull();
+    expect(screen.queryByText('archived')).toBeNull();
+    await user.click(screen.getByLabelText('Show archived metrics'));
+    const old = await screen.findByRole('link', { name: 'Old metric' });
+    expect(old.closest('td')?.querySelector('.badge')?.textContent).toBe('archived');
+    expect(calls.filter((c) => c.url.startsWith('/v1/metrics?')).map((c) => c.url)).toEqual([
+      '/v1/metrics?limit=500',
+      '/v1/metrics?limit=500&archived=include',
+    ]);
+  });
+
+  it('shows archived metrics when the URL asks for them', async () => {
+    mockFetch([
+      {
+        url: /^\/v1\/metrics\?.*archived=include/,
+        body: page([metric({ key: 'old', name: 'Old metric', archivedAt: '2026-11-20T00:00:00.000Z' })]),
+      },
+      { url: '/v1/metrics', body: page([]) },
+    ]);
+    renderPage(<MetricsPage />, { path: '/metrics', route: '/metrics?archived=include' });
+    expect(await screen.findByRole('link', { name: 'Old metric' })).toBeInTheDocument();
+    expect(screen.getByLabelText('Show archived metrics')).toBeChecked();
   });
 });

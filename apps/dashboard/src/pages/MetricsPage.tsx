@@ -8,13 +8,14 @@ import {
   type MetricType,
 } from '@strata/contracts';
 import { useState, type FormEvent } from 'react';
-import { Link } from 'react-router-dom';
+import { Link, useSearchParams } from 'react-router-dom';
 import { DataTable, type Column } from '../components/DataTable';
 import { FieldError, FormErrorSummary } from '../components/FieldError';
 import { EmptyState, ErrorState, Loading } from '../components/States';
 import { Badge } from '../components/StatusBadge';
 import { useEventNameSuggestions, useMetrics } from '../hooks/queries';
-import { formatPct } from '../lib/format';
+import { useDebounced } from '../hooks/useDebounced';
+import { formatDate, formatPct } from '../lib/format';
 import { metricTuning } from '../lib/metric-form';
 import { TextField } from '../components/TextField';
 import { useApi, useCan } from '../hooks/session';
@@ -35,6 +36,11 @@ const METRIC_COLUMNS: readonly Column<MetricDto>[] = [
           {m.name}
         </Link>
         <div className="muted small mono">{m.key}</div>
+        {m.archivedAt && (
+          <Badge tone="muted" title={`Archived ${formatDate(m.archivedAt)}`}>
+            archived
+          </Badge>
+        )}
         {m.description && <div className="muted small">{m.description}</div>}
       </>
     ),
@@ -47,9 +53,22 @@ const METRIC_COLUMNS: readonly Column<MetricDto>[] = [
 ];
 
 export function MetricsPage() {
-  const metrics = useMetrics();
+  // The filter lives in the URL (?archived=include), like the experiments list's.
+  const [params, setParams] = useSearchParams();
+  const showArchived = params.get('archived') === 'include';
+  const metrics = useMetrics(showArchived ? { limit: 500, archived: 'include' } : { limit: 500 });
   const [creating, setCreating] = useState(false);
   const can = useCan();
+  const toggleArchived = (on: boolean) =>
+    setParams(
+      (p) => {
+        const next = new URLSearchParams(p);
+        if (on) next.set('archived', 'include');
+        else next.delete('archived');
+        return next;
+      },
+      { replace: true },
+    );
   return (
     <section>
       <div className="page-head">
@@ -61,11 +80,17 @@ export function MetricsPage() {
         )}
       </div>
       {creating && <CreateMetricForm onDone={() => setCreating(false)} />}
+      <div className="toolbar">
+        <label className="checkbox">
+          <input type="checkbox" checked={showArchived} onChange={(e) => toggleArchived(e.target.checked)} />
+          Show archived metrics
+        </label>
+      </div>
       {metrics.isLoading ? (
         <Loading />
       ) : metrics.error ? (
         <ErrorState error={metrics.error} onRetry={() => void metrics.refetch()} />
-      ) : metrics.data && metrics.data.items.length === 0 ? (
+      ) : metrics.data && metrics.data.items.length === 0 && !showArchived ? (
         !creating && (
           <EmptyState
             title="No metrics yet"
@@ -250,9 +275,15 @@ function CreateMetricForm({ onDone }: { onDone: () => void }) {
   );
 }
 
-/** A `<datalist>` of metric-event names received in the last 7 days starting with `prefix`, most frequent first. */
+/** Typing pause before the suggestions follow the prefix: one request per pause, not per keystroke. */
+export const EVENT_NAME_DEBOUNCE_MS = 300;
+
+/**
+ * A `<datalist>` of metric-event names received in the last 7 days starting with `prefix`, most
+ * frequent first. Debounced, and each prefix's answer cached a minute (useEventNameSuggestions).
+ */
 export function EventNameSuggestions({ id, prefix }: { id: string; prefix: string }) {
-  const suggestions = useEventNameSuggestions(prefix.trim().slice(0, 100));
+  const suggestions = useEventNameSuggestions(useDebounced(prefix.trim().slice(0, 100), EVENT_NAME_DEBOUNCE_MS));
   return (
     <datalist id={id} data-testid={id}>
       {(suggestions.data?.items ?? []).map((s) => (

@@ -165,7 +165,9 @@ export class ExperimentService {
         throw new AppException('locked_while_running', `Cannot change ${locked.map((d) => d.path).join(', ')} of experiment "${key}" while it is ${e.status}; stop it and create a new experiment to change them.`, locked);
       }
       const merged = { layer: request.layer ?? e.layerKey, variants: request.variants ?? e.variants, forcedVariants: request.forcedVariants ?? e.forcedVariants, primaryMetric: request.primaryMetric, secondaryMetrics: request.secondaryMetrics, guardrailMetrics: request.guardrailMetrics };
-      await this.checkReferences(manager, merged);
+      // An archived metric the experiment already measures may stay; only new references are refused.
+      const measured = new Set([...(e.primaryMetric ? [e.primaryMetric] : []), ...e.secondaryMetrics, ...e.guardrailMetrics]);
+      await this.checkReferences(manager, merged, measured);
       if (request.name !== undefined) e.name = request.name;
       if (request.hypothesis !== undefined) e.hypothesis = request.hypothesis;
       if (request.layer !== undefined) e.layerKey = request.layer;
@@ -358,6 +360,8 @@ export class ExperimentService {
   private async checkReferences(
     manager: EntityManager,
     e: { layer: string; primaryMetric?: string | null; secondaryMetrics?: string[]; guardrailMetrics?: string[] },
+    /** Metrics already measured by the experiment: allowed even when archived since. */
+    measured: ReadonlySet<string> = new Set(),
   ): Promise<void> {
     const details: ErrorDetail[] = [];
     if (!(await manager.exists(LayerEntity, { where: { key: e.layer } }))) details.push({ path: 'layer', message: `no layer with key "${e.layer}"` });
@@ -366,10 +370,14 @@ export class ExperimentService {
     (e.secondaryMetrics ?? []).forEach((k, i) => refs.push({ path: `secondaryMetrics.${i}`, key: k }));
     (e.guardrailMetrics ?? []).forEach((k, i) => refs.push({ path: `guardrailMetrics.${i}`, key: k }));
     if (refs.length) {
-      const found = await manager.find(MetricEntity, { where: { key: In(refs.map((r) => r.key)) }, select: { key: true } });
-      const known = new Set(found.map((m) => m.key));
-      for (const r of refs) if (!known.has(r.key)) details.push({ path: r.path, message: `no metric with key "${r.key}"` });
+      const found = await manager.find(MetricEntity, { where: { key: In(refs.map((r) => r.key)) }, select: { key: true, archivedAt: true } });
+      const known = new Map(found.map((m) => [m.key, m]));
+      for (const r of refs) {
+        const m = known.get(r.key);
+        if (!m) details.push({ path: r.path, message: `no metric with key "${r.key}"` });
+        else if (m.archivedAt !== null && !measured.has(r.key)) details.push({ path: r.path, message: `metric "${r.key}" is archived; unarchive it to measure it in a new experiment` });
+      }
     }
-    if (details.length) throw new AppException('validation_failed', `The experiment refers to things that do not exist: ${details.map((d) => d.message).join('; ')}.`, details);
+    if (details.length) throw new AppException('validation_failed', `The experiment refers to things that do not exist or are archived: ${details.map((d) => d.message).join('; ')}.`, details);
   }
 }

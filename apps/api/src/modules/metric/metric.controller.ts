@@ -4,7 +4,7 @@ import {
   createMetricSchema,
   eventNameSuggestionsQuerySchema,
   keyParamsSchema,
-  listQuerySchema,
+  listMetricsQuerySchema,
   updateMetricSchema,
   type EventNameSuggestionsDto,
   type KeyParams,
@@ -36,8 +36,8 @@ export class MetricController {
   }
 
   @Get()
-  list(@ZodQuery(listQuerySchema) query: z.output<typeof listQuerySchema>): Promise<Page<MetricDto>> {
-    return this.metrics.list(query.limit, query.offset);
+  list(@ZodQuery(listMetricsQuerySchema) query: z.output<typeof listMetricsQuerySchema>): Promise<Page<MetricDto>> {
+    return this.metrics.list(query.limit, query.offset, query.archived);
   }
 
   /** Event-name suggestions for the metric form: names received in the last 7 days, most frequent first. */
@@ -73,6 +73,21 @@ export class MetricController {
     @ZodBody(updateMetricSchema) body: z.output<typeof updateMetricSchema>,
   ): Promise<MetricDto> {
     return this.metrics.update(principal, params.key, body);
+  }
+
+  /** Hides the metric from pickers and the default list; experiments using it keep measuring it. */
+  @Auth('write')
+  @Post(':key/archive')
+  @HttpCode(200)
+  archive(@CurrentPrincipal() principal: Principal, @ZodParams(keyParamsSchema) params: KeyParams): Promise<MetricDto> {
+    return this.metrics.setArchived(principal, params.key, true);
+  }
+
+  @Auth('write')
+  @Post(':key/unarchive')
+  @HttpCode(200)
+  unarchive(@CurrentPrincipal() principal: Principal, @ZodParams(keyParamsSchema) params: KeyParams): Promise<MetricDto> {
+    return this.metrics.setArchived(principal, params.key, false);
   }
 
   @Auth('write')

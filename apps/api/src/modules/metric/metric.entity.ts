@@ -38,6 +38,10 @@ export class MetricEntity {
   @Column({ name: 'cuped_lookback_days', type: 'int', default: 14 })
   cupedLookbackDays!: number;
 
+  /** Archived: hidden from pickers and the default list; experiments using it keep measuring it. */
+  @Column({ name: 'archived_at', type: 'timestamptz', nullable: true })
+  archivedAt!: Date | null;
+
   @CreateDateColumn({ name: 'created_at', type: 'timestamptz' })
   createdAt!: Date;
 

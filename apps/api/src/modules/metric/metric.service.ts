@@ -5,13 +5,14 @@ import {
   EVENT_NAME_SUGGESTIONS_DAYS,
   METRIC_BASELINE_BASIS,
   type EventNameSuggestionsDto,
+  type MetricArchivedFilter,
   type MetricBaselineDto,
   type MetricDto,
   type MetricUsageDto,
   type Page,
   type UpdateMetricRequest,
 } from '@strata/contracts';
-import { DataSource } from 'typeorm';
+import { DataSource, IsNull, Not } from 'typeorm';
 import type { z } from 'zod';
 import { AppException, NotFoundException } from '../../common/errors/app.exception';
 import { createWithUniqueKey } from '../../common/errors/postgres-errors';
@@ -34,6 +35,7 @@ export function toMetricDto(m: MetricEntity): MetricDto {
     harmThreshold: m.harmThreshold,
     attributionWindowHours: m.attributionWindowHours,
     cupedLookbackDays: m.cupedLookbackDays,
+    archivedAt: m.archivedAt ? m.archivedAt.toISOString() : null,
     createdAt: m.createdAt.toISOString(),
     updatedAt: m.updatedAt.toISOString(),
   };
@@ -74,8 +76,9 @@ export class MetricService {
     );
   }
 
-  async list(limit: number, offset: number): Promise<Page<MetricDto>> {
-    const [rows, total] = await this.dataSource.manager.findAndCount(MetricEntity, { order: { createdAt: 'ASC' }, take: limit, skip: offset });
+  async list(limit: number, offset: number, archived: MetricArchivedFilter = 'exclude'): Promise<Page<MetricDto>> {
+    const where = archived === 'include' ? {} : { archivedAt: archived === 'only' ? Not(IsNull()) : IsNull() };
+    const [rows, total] = await this.dataSource.manager.findAndCount(MetricEntity, { where, order: { createdAt: 'ASC' }, take: limit, skip: offset });
     return { items: rows.map(toMetricDto), total, limit, offset };
   }
 
@@ -153,6 +156,24 @@ export class MetricService {
       const saved = await manager.save(metric);
       const after = toMetricDto(saved);
       await this.audit.record(manager, principal, { action: 'metric.update', entityType: 'metric', entityKey: key, before, after });
+      return after;
+    });
+  }
+
+  /**
+   * Archives (`archived` true) or restores a metric. Idempotent: archiving an archived metric
+   * changes nothing and records no audit entry. Experiments using it are untouched: they keep
+   * measuring it, only new references are refused (ExperimentService.checkReferences).
+   */
+  async setArchived(principal: Principal, key: string, archived: boolean): Promise<MetricDto> {
+    return this.dataSource.transaction(async (manager) => {
+      const metric = await manager.findOne(MetricEntity, { where: { key }, lock: { mode: 'pessimistic_write' } });
+      if (!metric) throw new NotFoundException('metric', key);
+      if ((metric.archivedAt !== null) === archived) return toMetricDto(metric);
+      const before = toMetricDto(metric);
+      metric.archivedAt = archived ? new Date() : null;
+      const after = toMetricDto(await manager.save(metric));
+      await this.audit.record(manager, principal, { action: archived ? 'metric.archive' : 'metric.unarchive', entityType: 'metric', entityKey: key, before, after });
       return after;
     });
   }

@@ -1,24 +1,33 @@
 import type { MetricDto } from '@strata/contracts';
+import { useState } from 'react';
 import { Link } from 'react-router-dom';
 import { FieldError, hasFieldError } from '../../components/FieldError';
 import type { ExperimentDraft } from '../../lib/experiment-draft';
 
-/** Primary, secondary and guardrail metrics (locked once the experiment has started). */
+/**
+ * Primary, secondary and guardrail metrics (locked once the experiment has started). Archived
+ * metrics are offered only where the experiment already measures them (the API refuses new uses).
+ */
 export function MetricPickers({
   draft,
   set,
-  metrics,
+  metrics: all,
   error,
   disabled = false,
 }: {
   draft: ExperimentDraft;
   set: (p: Partial<ExperimentDraft>) => void;
+  /** Every metric, archived ones included. */
   metrics: MetricDto[];
   error: unknown;
   /** Metrics are locked once the experiment has started. */
   disabled?: boolean;
 }) {
   const toggle = (list: string[], key: string) => (list.includes(key) ? list.filter((k) => k !== key) : [...list, key]);
+  // What the experiment measured when the form opened: unticking an archived metric keeps it offered.
+  const [measured] = useState(() => new Set([draft.primaryMetric, ...draft.secondaryMetrics, ...draft.guardrailMetrics]));
+  const metrics = all.filter((m) => !m.archivedAt || measured.has(m.key));
+  const label = (m: MetricDto) => (m.archivedAt ? `${m.name} (archived)` : m.name);
   if (metrics.length === 0) {
     return (
       <div className="card">
@@ -49,7 +58,7 @@ export function MetricPickers({
           <option value="">None</option>
           {metrics.map((m) => (
             <option key={m.key} value={m.key}>
-              {m.name} ({m.key}, {m.type})
+              {label(m)} ({m.key}, {m.type})
             </option>
           ))}
         </select>
@@ -66,7 +75,7 @@ export function MetricPickers({
                 checked={draft.secondaryMetrics.includes(m.key)}
                 onChange={() => set({ secondaryMetrics: toggle(draft.secondaryMetrics, m.key) })}
               />
-              {m.name}
+              {label(m)}
             </label>
           ))}
         </div>
@@ -83,7 +92,7 @@ export function MetricPickers({
                 checked={draft.guardrailMetrics.includes(m.key)}
                 onChange={() => set({ guardrailMetrics: toggle(draft.guardrailMetrics, m.key) })}
               />
-              {m.name}
+              {label(m)}
               {m.harmThreshold !== null ? <span className="muted small">(harm &gt; {(m.harmThreshold * 100).toFixed(1)}%)</span> : null}
             </label>
           ))}
