@@ -122,7 +122,7 @@ export class ApiKeyService implements OnModuleInit {
       key.revokedAt = new Date();
       await manager.save(key);
       const after = toDto(key);
-      await this.audit.record(manager, principal, { action: 'api_key.revoke', entityType: 'api_key', entityKey: id, before, after });
+      await this.audit.recordConfigChange(manager, principal, { action: 'api_key.revoke', entityType: 'api_key', entityKey: id, before, after });
       return after;
     });
     await this.reload();
@@ -170,7 +170,7 @@ export class ApiKeyService implements OnModuleInit {
     const entity = manager.create(ApiKeyEntity, { name, type, prefix: displayPrefix(secret), secretHash: hashSecret(secret) });
     await manager.insert(ApiKeyEntity, entity);
     const after = toDto(entity);
-    await this.audit.record(manager, principal, { action: 'api_key.create', entityType: 'api_key', entityKey: entity.id, before: null, after });
+    await this.audit.recordConfigChange(manager, principal, { action: 'api_key.create', entityType: 'api_key', entityKey: entity.id, before: null, after });
     return after;
   }
 
