@@ -27,16 +27,7 @@ const health = async (): Promise<{ version: number; behind: boolean; ageSeconds:
   (await t.request<{ config: { version: number; behind: boolean; ageSeconds: number; lastError: string | null } }>('GET', '/health', { key: null })).body.config;
 const assignStatus = async (key: string): Promise<number> => (await t.request('POST', '/v1/assign', { key, body: { unitId: 'u-1', attributes: {} } })).status;
 
-const experiment = (key: string) => ({
-  key,
-  name: key,
-  layer: 'cs-layer',
-  traffic: 50,
-  variants: [
-    { key: 'control', weight: 0.5 },
-    { key: 'treatment', weight: 0.5 },
-  ],
-});
+const experiment = (key: string) => ({ key, name: key, layer: 'cs-layer', traffic: 50, variants: [{ key: 'control', weight: 0.5 }, { key: 'treatment', weight: 0.5 }] });
 
 describe('one configuration state', () => {
   it('recovers the snapshot, the catalog and the key map by retrying a failed read, without a new change', async () => {
