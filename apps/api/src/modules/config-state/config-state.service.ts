@@ -140,6 +140,9 @@ export class ConfigStateService implements OnModuleInit, OnApplicationShutdown {
     const experimentKeys = keys === 'all' ? null : [...keys].filter((k) => !k.startsWith(':'));
     const rows: ConfigRows[] = await this.dataSource.query(CONFIG_SQL, [experimentKeys, keys === 'all' || keys.has(API_KEYS)]);
     const config = rows[0];
+    if (config.apiKeys !== null) this.keys = new Map(config.apiKeys.map((k) => [k.secretHash, { id: k.id, type: k.type, name: k.name }]));
+    // Only keys changed: the snapshot and the catalog are as they were (no re-join of the snapshot).
+    if (keys !== 'all' && keys.size === 1 && keys.has(API_KEYS)) return;
     const changed = experimentKeys === null ? 'all' : new Set(experimentKeys);
     const now = new Date();
     this.catalog.apply(
@@ -149,7 +152,6 @@ export class ConfigStateService implements OnModuleInit, OnApplicationShutdown {
     );
     this.assembler.apply({ layers: config.layers, holdouts: config.holdouts, experiments: config.experiments.filter(served) }, changed, now.getTime());
     this.publishSnapshot(now);
-    if (config.apiKeys !== null) this.keys = new Map(config.apiKeys.map((k) => [k.secretHash, { id: k.id, type: k.type, name: k.name }]));
   }
 
   private publishSnapshot(now: Date): void {
