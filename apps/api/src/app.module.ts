@@ -10,6 +10,7 @@ import { AnalysisModule } from './modules/analysis/analysis.module';
 import { ApiKeyModule } from './modules/api-key/api-key.module';
 import { AssignmentModule } from './modules/assignment/assignment.module';
 import { AuditModule } from './modules/audit/audit.module';
+import { ConfigStateModule } from './modules/config-state/config-state.module';
 import { EventModule } from './modules/event/event.module';
 import { ExperimentModule } from './modules/experiment/experiment.module';
 import { ExportModule } from './modules/export/export.module';
@@ -28,7 +29,7 @@ import { existsSync } from 'node:fs';
 import { join } from 'node:path';
 
 /** Feature modules, in one list so a newcomer sees every capability at a glance. */
-export const FEATURE_MODULES = [HealthModule, ApiKeyModule, UserModule, AuditModule, LayerModule, MetricModule, ExperimentModule, AssignmentModule, EventModule, AnalysisModule, ResultModule, GuardrailModule, RolloutModule, InteractionModule, ExportModule, TelemetryModule, HoldoutModule];
+export const FEATURE_MODULES = [HealthModule, ConfigStateModule, ApiKeyModule, UserModule, AuditModule, LayerModule, MetricModule, ExperimentModule, AssignmentModule, EventModule, AnalysisModule, ResultModule, GuardrailModule, RolloutModule, InteractionModule, ExportModule, TelemetryModule, HoldoutModule];
 
 @Module({})
 export class AppModule {

@@ -132,6 +132,17 @@ interface MutableLayer {
   holdouts: CompiledHoldout[] | null;
 }
 
+/** cumulative[i] = w0 + … + wi, summed left to right in doubles (what `pickVariant` compares the draw against). */
+export function cumulativeWeights(variants: readonly { readonly weight: number }[]): Float64Array {
+  const cumulative = new Float64Array(variants.length);
+  let sum = 0;
+  variants.forEach((v, i) => {
+    sum += v.weight;
+    cumulative[i] = sum;
+  });
+  return cumulative;
+}
+
 function parseExpiry(iso: string | null): number {
   if (iso === null) return Infinity;
   const t = Date.parse(iso);
@@ -147,12 +158,7 @@ function compileExperiment(
   regex: RegexCompiler | null,
 ): CompiledExperiment {
   const variantKeys = e.variants.map((v) => v.key);
-  const cumulative = new Float64Array(e.variants.length);
-  let sum = 0;
-  e.variants.forEach((v, i) => {
-    sum += v.weight;
-    cumulative[i] = sum;
-  });
+  const cumulative = cumulativeWeights(e.variants);
   const base = { experiment: e.key, layer: e.layer };
   const valueType = e.valueType ?? null;
   const values = new Map<string, VariantValue | undefined>(e.variants.map((v) => [v.key, v.value === undefined ? undefined : frozenCopy(v.value)]));

@@ -17,8 +17,8 @@ export function layerBucket(layer: CompiledLayer, unitId: string): number {
   return hashWithPrefix(layer.prefix, unitId) % BUCKETS;
 }
 
-/** The variant draw u ∈ [0, 1): MurmurHash3(`${experiment.salt}:${unitId}`) / 2^32. */
-export function variantDraw(exp: CompiledExperiment, unitId: string): number {
+/** The variant draw u ∈ [0, 1): MurmurHash3(`${experiment.salt}:${unitId}`) / 2^32 (`prefix`: the hash state after `${salt}:`). */
+export function variantDraw(exp: Pick<CompiledExperiment, 'prefix'>, unitId: string): number {
   return hashWithPrefix(exp.prefix, unitId) / TWO_TO_32;
 }
 

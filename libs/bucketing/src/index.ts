@@ -9,6 +9,7 @@ export {
   BUCKETS,
   FREE_BUCKET,
   compileSnapshot,
+  cumulativeWeights,
   type CompileOptions,
   type CompiledSnapshot,
   type CompiledLayer,

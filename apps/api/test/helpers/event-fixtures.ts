@@ -1,5 +1,5 @@
 import { hashUnit } from '@strata/bucketing';
-import { ExperimentCatalog } from '../../src/modules/event/experiment-catalog';
+import { ExperimentCatalog } from '../../src/modules/config-state/experiment-catalog';
 import type { TestApp } from './test-app';
 
 export interface FixtureExperiment {

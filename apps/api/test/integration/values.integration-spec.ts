@@ -1,6 +1,6 @@
 import type { AssignResponse, ConfigSnapshot, ExperimentDto } from '@strata/contracts';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ConfigSnapshotService } from '../../src/modules/assignment/config-snapshot.service';
+import { ConfigStateService } from '../../src/modules/config-state/config-state.service';
 import { createTestApp, type TestApp } from '../helpers/test-app';
 
 /*
@@ -18,7 +18,7 @@ async function admin<T = any>(method: string, path: string, body?: unknown): Pro
 }
 
 async function assign(unitId: string, attributes: Record<string, string> = {}, experiments?: string[]): Promise<AssignResponse> {
-  await t.app.get(ConfigSnapshotService).rebuild();
+  await t.app.get(ConfigStateService).reload();
   const res = await t.admin<AssignResponse>('POST', '/v1/assign', { unitId, attributes, ...(experiments ? { experiments } : {}) });
   expect(res.status).toBe(200);
   return res.body;
@@ -191,7 +191,7 @@ describe('while running', () => {
   });
 
   it('serves the values in the snapshot', async () => {
-    await t.app.get(ConfigSnapshotService).rebuild();
+    await t.app.get(ConfigStateService).reload();
     const res = await t.admin<ConfigSnapshot>('GET', '/v1/sdk/config');
     const e = res.body.experiments.find((x) => x.key === 'button-colour');
     expect(e?.valueType).toBe('string');

@@ -1,23 +1,18 @@
-import { Injectable, type OnModuleInit } from '@nestjs/common';
+import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { ApiKeyDto, ApiKeyType, CreatedApiKeyDto, CreateApiKeyRequest, Page } from '@strata/contracts';
 import { DataSource, IsNull, type EntityManager } from 'typeorm';
 import { AppException, NotFoundException } from '../../common/errors/app.exception';
 import { isUniqueViolation } from '../../common/errors/postgres-errors';
 import { SYSTEM, type Principal } from '../../common/guards/principal';
-import { ChangeBatcher, ConfigChangeFeed } from '../../database/config-change-feed';
 import { AuthFailures } from '../../common/guards/auth-failures';
 import { AuditService } from '../audit/audit.service';
+import { ConfigStateService, type CachedKey } from '../config-state/config-state.service';
 import { displayPrefix, generateSecret, hashSecret } from './api-key-secret';
 import { ApiKeyEntity } from './api-key.entity';
 import { ApiKeyUsage } from './api-key-usage';
 
-export interface CachedKey {
-  id: string;
-  type: ApiKeyType;
-  /** Named in the audit log for what this key changes. */
-  name: string;
-}
+export type { CachedKey };
 
 const BEARER = /^Bearer\s+(\S+)\s*$/i;
 
@@ -39,34 +34,27 @@ function toDto(k: ApiKeyEntity): ApiKeyDto {
 }
 
 /**
- * Issues, lists and revokes API keys. Authentication reads an in-memory map of active
- * key hashes (refreshed on every configuration change), so no request pays a query.
+ * Issues, lists and revokes API keys. Authentication reads ConfigStateService's in-memory map of
+ * active key hashes (re-read on every key change), so no request pays a query.
  */
 @Injectable()
-export class ApiKeyService implements OnModuleInit {
-  private active = new Map<string, CachedKey>();
+export class ApiKeyService {
   /**
-   * Secrets already found valid since the last reload, so a request doesn't pay a SHA-256 (~1.3 µs,
+   * Secrets already found valid in the current key map, so a request doesn't pay a SHA-256 (~1.3 µs,
    * about 2 % of a `POST /v1/assign`). Only secrets of active keys get in (at most one entry per
-   * key, so it stays small) and every reload empties it: a revoked key stops working as before.
+   * key, so it stays small) and every new key map empties it: a revoked key stops working as before.
    */
   private verified = new Map<string, CachedKey>();
-  private readonly reloads = new ChangeBatcher(() => this.load());
+  /** The key map `verified` was filled from. */
+  private verifiedIn: ReadonlyMap<string, CachedKey> | null = null;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
     private readonly audit: AuditService,
-    private readonly changes: ConfigChangeFeed,
+    private readonly config: ConfigStateService,
     private readonly failures: AuthFailures,
     private readonly usage: ApiKeyUsage,
   ) {}
-
-  async onModuleInit(): Promise<void> {
-    await this.reload();
-    // Only key changes (or unknown changes) touch the key map.
-    // Rejects when the keys could not be read, so the feed keeps its version and retries.
-    this.changes.subscribe((_version, changes) => (changes === null || changes.some((c) => c.entityType === 'api_key') ? this.reload() : undefined));
-  }
 
   /**
    * The key of an `Authorization: Bearer <key>` header, or 401 (429 with Retry-After once this
@@ -89,9 +77,14 @@ export class ApiKeyService implements OnModuleInit {
   }
 
   authenticate(secret: string): CachedKey | undefined {
+    const active = this.config.apiKeys;
+    if (active !== this.verifiedIn) {
+      this.verified = new Map();
+      this.verifiedIn = active;
+    }
     const known = this.verified.get(secret);
     if (known !== undefined) return known;
-    const key = this.active.get(hashSecret(secret));
+    const key = active.get(hashSecret(secret));
     if (key !== undefined) this.verified.set(secret, key);
     return key;
   }
@@ -122,10 +115,10 @@ export class ApiKeyService implements OnModuleInit {
       key.revokedAt = new Date();
       await manager.save(key);
       const after = toDto(key);
-      await this.audit.record(manager, principal, { action: 'api_key.revoke', entityType: 'api_key', entityKey: id, before, after });
+      await this.audit.recordConfigChange(manager, principal, { action: 'api_key.revoke', entityType: 'api_key', entityKey: id, before, after });
       return after;
     });
-    await this.reload();
+    await this.reload(id);
     return dto;
   }
 
@@ -151,18 +144,17 @@ export class ApiKeyService implements OnModuleInit {
       // others then see it (without the lock each would count none and print its own key).
       await manager.query(`SELECT pg_advisory_xact_lock(hashtext('strata.bootstrap-admin-key'))`);
       const admins = await manager.getRepository(ApiKeyEntity).count({ where: { type: 'admin' } });
-      if (admins > 0) return false;
-      await this.insertWith(manager, SYSTEM, 'bootstrap', 'admin', secret);
-      return true;
+      if (admins > 0) return null;
+      return (await this.insertWith(manager, SYSTEM, 'bootstrap', 'admin', secret)).id;
     });
     if (!created) return null;
-    await this.reload();
+    await this.reload(created);
     return secret;
   }
 
   private async insert(principal: Principal, name: string, type: ApiKeyType, secret: string): Promise<ApiKeyDto> {
     const dto = await this.dataSource.transaction((manager) => this.insertWith(manager, principal, name, type, secret));
-    await this.reload();
+    await this.reload(dto.id);
     return dto;
   }
 
@@ -170,18 +162,12 @@ export class ApiKeyService implements OnModuleInit {
     const entity = manager.create(ApiKeyEntity, { name, type, prefix: displayPrefix(secret), secretHash: hashSecret(secret) });
     await manager.insert(ApiKeyEntity, entity);
     const after = toDto(entity);
-    await this.audit.record(manager, principal, { action: 'api_key.create', entityType: 'api_key', entityKey: entity.id, before: null, after });
+    await this.audit.recordConfigChange(manager, principal, { action: 'api_key.create', entityType: 'api_key', entityKey: entity.id, before: null, after });
     return after;
   }
 
-  /** Serialized: two overlapping reloads must not finish out of order (a revoked key would come back). */
-  private reload(): Promise<void> {
-    return this.reloads.add('all');
-  }
-
-  private async load(): Promise<void> {
-    const rows = await this.dataSource.getRepository(ApiKeyEntity).find({ where: { revokedAt: IsNull() } });
-    this.active = new Map(rows.map((r) => [r.secretHash, { id: r.id, type: r.type, name: r.name }]));
-    this.verified = new Map();
+  /** This process's key map follows its own change at once (the others hear of it through the change feed). */
+  private reload(id: string): Promise<void> {
+    return this.config.refresh([{ entityType: 'api_key', key: id }]);
   }
 }

@@ -9,9 +9,9 @@ import { Auth, CurrentPrincipal } from '../../common/guards/auth.decorator';
 import type { Principal } from '../../common/guards/principal';
 import { DocumentZodBody, ZodQuery } from '../../common/http/zod-route';
 import { parseOrThrow } from '../../common/validation/parse-or-throw';
+import { ConfigStateService } from '../config-state/config-state.service';
 import { batchResponseJson } from './assignment-json';
 import { AssignmentService } from './assignment.service';
-import { ConfigSnapshotService } from './config-snapshot.service';
 import { JSON_CONTENT_TYPE } from '../../common/http/content-types';
 
 /** True when an If-None-Match header names this ETag (weak comparison, as RFC 9110 says for If-None-Match). */
@@ -27,7 +27,7 @@ export function etagMatches(header: string | undefined, etag: string): boolean {
 export class AssignmentController {
   constructor(
     private readonly assignments: AssignmentService,
-    private readonly snapshots: ConfigSnapshotService,
+    private readonly snapshots: ConfigStateService,
   ) {}
 
   /*
@@ -62,7 +62,7 @@ export class AssignmentController {
     @Headers('if-none-match') ifNoneMatch: string | undefined,
     @Res() reply: FastifyReply,
   ): void {
-    const state = this.snapshots.current();
+    const state = this.snapshots.snapshot();
     const client = principal.type === 'sdk-client';
     const etag = client ? state.clientEtag : state.etag;
     reply.header('etag', etag).header('cache-control', 'no-cache');

@@ -8,19 +8,17 @@ import { EventModule } from '../event/event.module';
 import { registerAssignRoute } from './assign.route';
 import { AssignmentController } from './assignment.controller';
 import { AssignmentService } from './assignment.service';
-import { ConfigSnapshotService } from './config-snapshot.service';
 import { CollectorExposureSink, EXPOSURE_SINK } from './exposure-sink';
 
 /**
  * Assignment (`POST /v1/assign`, `/v1/assign/batch`), the SDK snapshot (`GET /v1/sdk/config`)
- * and `GET /v1/explain`. `logExposures` writes through the event collector's EventWriter.
- * Exports ConfigSnapshotService for any module that needs the live configuration without a query.
+ * and `GET /v1/explain`, from ConfigStateService's snapshot. `logExposures` writes through the
+ * event collector's EventWriter.
  */
 @Module({
   imports: [EventModule, ApiKeyModule],
   controllers: [AssignmentController],
-  providers: [ConfigSnapshotService, AssignmentService, { provide: EXPOSURE_SINK, useClass: CollectorExposureSink }],
-  exports: [ConfigSnapshotService],
+  providers: [AssignmentService, { provide: EXPOSURE_SINK, useClass: CollectorExposureSink }],
 })
 export class AssignmentModule implements OnModuleInit {
   constructor(

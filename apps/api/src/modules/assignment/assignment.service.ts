@@ -13,7 +13,7 @@ import type {
 } from '@strata/contracts';
 import type { z } from 'zod';
 import { AppException } from '../../common/errors/app.exception';
-import { ConfigSnapshotService } from './config-snapshot.service';
+import { ConfigStateService } from '../config-state/config-state.service';
 import { EXPOSURE_SINK, type ExposureSink } from './exposure-sink';
 
 type AssignInput = z.output<typeof assignRequestSchema>;
@@ -26,14 +26,14 @@ const NO_ATTRIBUTES: Attributes = Object.freeze({});
  * Assigns units to variants from the in-memory snapshot.
  *
  * HOT PATH: `assign` and `assignBatch` must not touch the database (no query per assignment
- * or per request: the snapshot is rebuilt off the request path by ConfigSnapshotService), must
+ * or per request: the snapshot is rebuilt off the request path by ConfigStateService), must
  * not read the clock unless exposures are logged, and allocate little beyond the result
  * (assignment objects are frozen and shared by the compiled snapshot).
  */
 @Injectable()
 export class AssignmentService {
   constructor(
-    private readonly snapshots: ConfigSnapshotService,
+    private readonly snapshots: ConfigStateService,
     @Inject(EXPOSURE_SINK) private readonly exposures: ExposureSink,
   ) {}
 

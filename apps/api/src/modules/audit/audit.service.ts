@@ -4,7 +4,7 @@ import type { AuditActorDto, AuditEntityType, AuditEntryDto, Page } from '@strat
 import type { z } from 'zod';
 import { DataSource, type EntityManager } from 'typeorm';
 import type { auditQuerySchema } from '@strata/contracts';
-import { bumpConfigVersion } from '../../database/config-change-feed';
+import { bumpConfigVersion, type ConfigChange } from '../../database/config-change-feed';
 import type { Principal } from '../../common/guards/principal';
 import { AuditEntryEntity } from './audit.entity';
 
@@ -14,12 +14,11 @@ export interface AuditRecord {
   entityKey: string;
   before: unknown;
   after: unknown;
-  /**
-   * Whether the change alters what API processes hold in memory (assignment snapshot, collector
-   * catalog, API keys). Metric definitions and experiment alerts don't: bumping the version for
-   * them only made every process reload for nothing. Default: false for metrics, true otherwise.
-   */
-  affectsServedConfig?: boolean;
+}
+
+/** An audited change to what API processes hold in memory (ConfigStateService: snapshot, catalog, API keys). */
+export interface ConfigChangeRecord extends AuditRecord {
+  entityType: ConfigChange['entityType'];
 }
 
 function actorOf(r: AuditEntryEntity): AuditActorDto {
@@ -29,9 +28,11 @@ function actorOf(r: AuditEntryEntity): AuditActorDto {
 }
 
 /**
- * Every configuration change is written here in the same transaction as the change, and
- * (when it alters served configuration) bumps the configuration version, naming the changed
- * entity, so every API process updates that entry of its snapshot, catalog or key map.
+ * Every change is written here in the same transaction as the change. Being audited and changing
+ * the configuration are two things: `record` only writes the audit row (metric definitions,
+ * users, experiment alerts and guardrail findings, rollout bookkeeping: nothing a process holds
+ * in memory); `recordConfigChange` also bumps the configuration version, naming the changed
+ * entity, so every API process re-reads that entry of its snapshot, catalog or key map.
  */
 @Injectable()
 export class AuditService {
@@ -42,9 +43,12 @@ export class AuditService {
       'INSERT INTO audit_log (api_key_id, user_id, actor_name, action, entity_type, entity_key, before, after) VALUES ($1, $2, $3, $4, $5, $6, $7, $8)',
       [principal.keyId, principal.userId, principal.name, entry.action, entry.entityType, entry.entityKey, JSON.stringify(entry.before ?? null), JSON.stringify(entry.after ?? null)],
     );
-    const entityType = entry.entityType;
-    // People are looked up per request (sessions), so a user change has nothing to push to other processes.
-    if (entityType !== 'metric' && entityType !== 'user' && (entry.affectsServedConfig ?? true)) await bumpConfigVersion(manager, { entityType, key: entry.entityKey });
+  }
+
+  /** Audits a change of served configuration and bumps the configuration version, in `manager`'s transaction. */
+  async recordConfigChange(manager: EntityManager, principal: Principal, entry: ConfigChangeRecord): Promise<void> {
+    await this.record(manager, principal, entry);
+    await bumpConfigVersion(manager, { entityType: entry.entityType, key: entry.entityKey });
   }
 
   async list(query: z.output<typeof auditQuerySchema>): Promise<Page<AuditEntryDto>> {

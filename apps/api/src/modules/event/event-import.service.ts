@@ -7,7 +7,7 @@ import { EventStats } from './event-stats';
 import { validateEvents } from './event-validator';
 import { EventWriter } from './event-writer';
 import { EventsUnavailableException } from './event.exception';
-import { ExperimentCatalog } from './experiment-catalog';
+import { ExperimentCatalog } from '../config-state/experiment-catalog';
 import { LineTooLongError, ndjsonLines } from './ndjson-lines';
 
 /** Lines validated and written per step: memory stays bounded whatever the body size. */

@@ -8,7 +8,7 @@ import {
 } from '@strata/contracts';
 import { eventId } from './event-id';
 import { fastParseEvent } from './event-fast-parse';
-import { expectedVariant, type CatalogExperiment } from './experiment-catalog';
+import { expectedVariant, type CatalogExperiment } from '../config-state/experiment-catalog';
 import type { EventRow } from './event-row';
 
 export interface ValidationContext {

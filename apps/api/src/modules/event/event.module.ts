@@ -6,19 +6,19 @@ import { EventImportService } from './event-import.service';
 import { EventStats } from './event-stats';
 import { EventWriter } from './event-writer';
 import { EventService } from './event.service';
-import { ExperimentCatalog } from './experiment-catalog';
 import { EventLog } from './log/event-log';
 import { EventLogWriter } from './log/event-log-writer';
 
 /**
  * The event collector: `POST /v1/events`, `POST /v1/events/import`, `GET /v1/events/stats`; with
  * STRATA_EVENT_LOG, the event log (log/): the collector publishes to it, the writer role drains it.
- * Exports `EventWriter` (e.g. `recordExposures` for `/v1/assign`) and the in-memory `ExperimentCatalog`.
+ * Exposures are checked against ConfigStateModule's in-memory ExperimentCatalog. Exports
+ * `EventWriter` (e.g. `recordExposures` for `/v1/assign`).
  */
 @Module({
   controllers: [EventController],
-  providers: [EventWriter, EventLog, EventLogWriter, ExperimentCatalog, EventStats, EventService, EventImportService],
-  exports: [EventWriter, ExperimentCatalog, EventService, EventLog, EventLogWriter],
+  providers: [EventWriter, EventLog, EventLogWriter, EventStats, EventService, EventImportService],
+  exports: [EventWriter, EventService, EventLog, EventLogWriter],
 })
 export class EventModule implements OnModuleInit {
   constructor(private readonly adapterHost: HttpAdapterHost) {}

@@ -9,7 +9,7 @@ import { EventWriter, type WriteResult } from './event-writer';
 import { EventLog } from './log/event-log';
 import { EventLogWriter } from './log/event-log-writer';
 import { EventsRateLimitedException, EventsUnavailableException, TooManyEventsException } from './event.exception';
-import { ExperimentCatalog } from './experiment-catalog';
+import { ExperimentCatalog } from '../config-state/experiment-catalog';
 import { TokenBucketLimiter } from './rate-limiter';
 
 /**

@@ -107,7 +107,7 @@ export class ExperimentService {
         // nor recurse through a JSON value's type.
         await manager.insert(ExperimentEntity, entity as unknown as QueryDeepPartialEntity<Omit<ExperimentEntity, 'defaultValue' | 'variants' | 'alerts'>>);
         const dto = toExperimentDto(entity, []);
-        await this.audit.record(manager, principal, { action: 'experiment.create', entityType: 'experiment', entityKey: entity.key, before: null, after: dto });
+        await this.audit.recordConfigChange(manager, principal, { action: 'experiment.create', entityType: 'experiment', entityKey: entity.key, before: null, after: dto });
         return dto;
       }),
     );
@@ -317,7 +317,7 @@ export class ExperimentService {
       const before = toExperimentDto(e, []);
       await manager.query('DELETE FROM bucket_allocations WHERE experiment_key = $1', [key]);
       await manager.delete(ExperimentEntity, { key });
-      await this.audit.record(manager, principal, { action: 'experiment.delete', entityType: 'experiment', entityKey: key, before, after: null });
+      await this.audit.recordConfigChange(manager, principal, { action: 'experiment.delete', entityType: 'experiment', entityKey: key, before, after: null });
     });
   }
 
@@ -353,7 +353,9 @@ export class ExperimentService {
     await mutate(manager, e);
     const saved = await manager.save(e);
     const after = toExperimentDto(saved, await this.ledger.rangesOf(manager, key));
-    await this.audit.record(manager, principal, { action, entityType: 'experiment', entityKey: key, before, after, affectsServedConfig: options.affectsServedConfig });
+    const entry = { action, entityType: 'experiment', entityKey: key, before, after } as const;
+    if (options.affectsServedConfig === false) await this.audit.record(manager, principal, entry);
+    else await this.audit.recordConfigChange(manager, principal, entry);
     return after;
   }
 

@@ -42,7 +42,7 @@ export class HoldoutService {
         });
         await manager.insert(HoldoutEntity, holdout);
         const dto = toHoldoutDto(holdout);
-        await this.audit.record(manager, principal, { action: 'holdout.create', entityType: 'holdout', entityKey: holdout.key, before: null, after: dto });
+        await this.audit.recordConfigChange(manager, principal, { action: 'holdout.create', entityType: 'holdout', entityKey: holdout.key, before: null, after: dto });
         return dto;
       }),
     );
@@ -77,7 +77,7 @@ export class HoldoutService {
       if (request.metrics !== undefined) h.metricKeys = request.metrics;
       await manager.save(h);
       const after = toHoldoutDto(h);
-      await this.audit.record(manager, principal, { action: 'holdout.update', entityType: 'holdout', entityKey: key, before, after });
+      await this.audit.recordConfigChange(manager, principal, { action: 'holdout.update', entityType: 'holdout', entityKey: key, before, after });
       return after;
     });
   }
@@ -88,7 +88,7 @@ export class HoldoutService {
       const before = toHoldoutDto(h);
       await manager.delete(HoldoutEntity, { key });
       for (const table of ANALYSIS_TABLES) await manager.query(`DELETE FROM ${table} WHERE experiment_key = $1`, [holdoutExposureKey(key)]);
-      await this.audit.record(manager, principal, { action: 'holdout.delete', entityType: 'holdout', entityKey: key, before, after: null });
+      await this.audit.recordConfigChange(manager, principal, { action: 'holdout.delete', entityType: 'holdout', entityKey: key, before, after: null });
     });
   }
 }

@@ -39,7 +39,7 @@ export class LayerService {
         });
         await manager.insert(LayerEntity, layer);
         const dto = await this.toDto(manager, layer);
-        await this.audit.record(manager, principal, { action: 'layer.create', entityType: 'layer', entityKey: layer.key, before: null, after: dto });
+        await this.audit.recordConfigChange(manager, principal, { action: 'layer.create', entityType: 'layer', entityKey: layer.key, before: null, after: dto });
         return dto;
       }),
     );
@@ -67,7 +67,7 @@ export class LayerService {
       if (request.description !== undefined) layer.description = request.description;
       await manager.save(layer);
       const after = await this.toDto(manager, layer);
-      await this.audit.record(manager, principal, { action: 'layer.update', entityType: 'layer', entityKey: key, before, after });
+      await this.audit.recordConfigChange(manager, principal, { action: 'layer.update', entityType: 'layer', entityKey: key, before, after });
       return after;
     });
   }
@@ -85,7 +85,7 @@ export class LayerService {
       layer.salt = salt ?? `${key}-${randomBytes(4).toString('hex')}`;
       await manager.save(layer);
       const after = await this.toDto(manager, layer);
-      await this.audit.record(manager, principal, { action: 'layer.rerandomize', entityType: 'layer', entityKey: key, before, after });
+      await this.audit.recordConfigChange(manager, principal, { action: 'layer.rerandomize', entityType: 'layer', entityKey: key, before, after });
       return after;
     });
   }
@@ -99,7 +99,7 @@ export class LayerService {
       const before = await this.toDto(manager, layer);
       await manager.delete(BucketAllocationEntity, { layerKey: key });
       await manager.delete(LayerEntity, { key });
-      await this.audit.record(manager, principal, { action: 'layer.delete', entityType: 'layer', entityKey: key, before, after: null });
+      await this.audit.recordConfigChange(manager, principal, { action: 'layer.delete', entityType: 'layer', entityKey: key, before, after: null });
     });
   }
 

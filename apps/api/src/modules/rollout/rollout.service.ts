@@ -167,7 +167,6 @@ export class RolloutService implements TickConsumer, OnModuleInit, OnApplication
         entityKey: key,
         before: null,
         after: { ...summary(state), steps: state.steps, onHarm: state.onHarm },
-        affectsServedConfig: false,
       });
       return t;
     });
@@ -204,7 +203,6 @@ export class RolloutService implements TickConsumer, OnModuleInit, OnApplication
         entityKey: key,
         before: summary(plan),
         after: null,
-        affectsServedConfig: false,
       });
     });
   }
@@ -259,7 +257,6 @@ export class RolloutService implements TickConsumer, OnModuleInit, OnApplication
         entityKey: key,
         before: summary(plan),
         after: { ...summary(out.state), reason: t.reason, details: t.details },
-        affectsServedConfig: false,
       });
       return { t, status: out.state.status };
     });

@@ -1,7 +1,7 @@
 import { createHash } from 'node:crypto';
 import type { BucketRange, ConfigSnapshot, SnapshotExperiment, SnapshotForcedVariant, SnapshotHoldout, SnapshotLayer, SnapshotVariant, TargetingRule, ValueType, VariantValue } from '@strata/contracts';
 
-/** One row of the snapshot query (see SNAPSHOT_SQL), as node-postgres returns it. */
+/** One experiment of the configuration read (config-query.ts: CONFIG_SQL), as node-postgres returns it. */
 export interface SnapshotExperimentRow {
   key: string;
   layer: string;
@@ -23,39 +23,6 @@ export interface SnapshotRows {
   /** Absent in rows built before holdouts existed (tests). */
   holdouts?: SnapshotHoldout[];
 }
-
-/**
- * Everything the snapshot needs, in one statement so layers, experiments and live bucket
- * ranges come from the same MVCC snapshot (two separate queries could straddle a commit).
- * Stopped, concluded and draft experiments are left out: they assign nobody. Shipped experiments
- * hold no buckets (the ledger released them), so their ranges come out empty.
- * `$1` limits the experiments to those keys (an incremental update after a change); null reads all.
- */
-export const SNAPSHOT_SQL = `
-  SELECT
-    COALESCE((SELECT json_agg(json_build_object('key', l.key, 'salt', l.salt) ORDER BY l.key) FROM layers l), '[]') AS layers,
-    COALESCE((SELECT json_agg(json_build_object('key', h.key, 'salt', h.salt, 'share', h.share, 'layers', h.layer_keys) ORDER BY h.key) FROM holdouts h), '[]') AS holdouts,
-    COALESCE((
-      SELECT json_agg(json_build_object(
-        'key', e.key,
-        'layer', e.layer_key,
-        'salt', e.salt,
-        'status', e.status,
-        'variants', e.variants,
-        'targeting', e.targeting,
-        'forcedVariants', e.forced_variants,
-        'shippedVariant', e.shipped_variant,
-        'valueType', e.value_type,
-        'defaultValue', e.default_value,
-        'ranges', CASE WHEN e.status = 'running' THEN (
-          SELECT json_agg(json_build_object('start', a.start_bucket, 'end', a.end_bucket) ORDER BY a.start_bucket)
-          FROM bucket_allocations a
-          WHERE a.experiment_key = e.key AND a.layer_key = e.layer_key AND a.released_at IS NULL
-        ) END
-      ) ORDER BY e.key)
-      FROM experiments e
-      WHERE e.status IN ('running', 'shipped') AND ($1::text[] IS NULL OR e.key = ANY($1::text[]))
-    ), '[]') AS experiments`;
 
 export interface BuiltSnapshot {
   snapshot: ConfigSnapshot;
@@ -137,6 +104,8 @@ export function buildSnapshotExperiment(e: SnapshotExperimentRow, nowMs: number)
 }
 
 interface AssembledEntry {
+  /** The row it was built from, to rebuild it when one of its forced variants expires. */
+  row: SnapshotExperimentRow;
   experiment: SnapshotExperiment;
   /** canonicalJson(experiment), for the version. */
   canonical: string;
@@ -168,10 +137,17 @@ export class SnapshotAssembler {
     this.holdouts = snapshotHoldouts(rows.holdouts);
     if (keys === 'all') this.entries.clear();
     else for (const k of keys) this.entries.delete(k);
-    for (const row of rows.experiments) {
-      const { experiment, nextExpiry } = buildSnapshotExperiment(row, nowMs);
-      this.entries.set(experiment.key, { experiment, canonical: canonicalJson(experiment), json: JSON.stringify(experiment), nextExpiry });
-    }
+    for (const row of rows.experiments) this.add(row, nowMs);
+  }
+
+  /** Rebuilds the experiments whose next forced-variant expiry has passed by `nowMs`, from the rows they were built from (no read). */
+  expire(nowMs: number): void {
+    for (const e of [...this.entries.values()]) if (e.nextExpiry !== null && e.nextExpiry <= nowMs) this.add(e.row, nowMs);
+  }
+
+  private add(row: SnapshotExperimentRow, nowMs: number): void {
+    const { experiment, nextExpiry } = buildSnapshotExperiment(row, nowMs);
+    this.entries.set(experiment.key, { row, experiment, canonical: canonicalJson(experiment), json: JSON.stringify(experiment), nextExpiry });
   }
 
   build(now: Date): AssembledSnapshot {

@@ -1,6 +1,5 @@
 import { describe, expect, it } from 'vitest';
 import { buildSnapshot, canonicalJson, mergeRanges, SnapshotAssembler, type SnapshotExperimentRow, type SnapshotRows } from './snapshot-builder';
-import { etagMatches } from './assignment.controller';
 
 const NOW = new Date('2025-06-01T12:00:00.000Z');
 
@@ -140,15 +139,19 @@ describe('SnapshotAssembler', () => {
     a.apply(rows([row({ key: 'b', ranges: [{ start: 0, end: 10 }] })]), new Set(['b']), NOW.getTime());
     expect(a.build(NOW).nextExpiry).toBe(Date.parse(soon));
   });
-});
 
-describe('etagMatches', () => {
-  it('matches the exact tag, a list containing it, a weak form of it and *', () => {
-    expect(etagMatches('"abc"', '"abc"')).toBe(true);
-    expect(etagMatches('"x", "abc"', '"abc"')).toBe(true);
-    expect(etagMatches('W/"abc"', '"abc"')).toBe(true);
-    expect(etagMatches('*', '"abc"')).toBe(true);
-    expect(etagMatches('"abd"', '"abc"')).toBe(false);
-    expect(etagMatches(undefined, '"abc"')).toBe(false);
+  it('drops an expired forced variant from the rows it holds, without a new read, as a full build at that time would', () => {
+    const a = new SnapshotAssembler();
+    const soon = '2025-06-01T12:00:30.000Z';
+    const later = new Date('2025-06-01T12:01:00.000Z');
+    const experiments = [row({ key: 'a', forcedVariants: [{ unitId: 'u', variant: 'control', expiresAt: soon }, { unitId: 'v', variant: 'treatment', expiresAt: null }] }), row({ key: 'b' })];
+    a.apply(rows(experiments), 'all', NOW.getTime());
+    a.expire(later.getTime());
+    const assembled = a.build(later);
+    const full = buildSnapshot(rows(experiments), later);
+    expect(assembled.snapshot.experiments[0].forcedVariants).toEqual([{ unitId: 'v', variant: 'treatment', expiresAt: null }]);
+    expect(assembled.snapshot.version).toBe(full.snapshot.version);
+    expect(assembled.json).toBe(JSON.stringify(full.snapshot));
+    expect(assembled.nextExpiry).toBeNull();
   });
 });
