@@ -268,7 +268,7 @@ describe('persisted monotone sequential state', () => {
       { ...STATS_OPTIONS, alpha: 0.05, plannedSampleSize: plannedN(await loadAnalysisDefinition(t.dataSource.manager, key)) },
     ).comparisons[0].sequential.relative;
     // The premise: fresh says "no harm shown" (its interval covers 0), the page says harm.
-    expect(fresh.ci[0]).toBeLessThan(0);
+    expect(fresh.ci?.[0]).toBeLessThan(0);
     expect(folded.status, JSON.stringify(folded)).toBe('harm');
     expect(folded.harmCi[1]).toBeGreaterThan(folded.harmCi[0]);
     // The PM sees harm and switches auto-stop on: the guardrail sweep stops it, with the page's interval.
