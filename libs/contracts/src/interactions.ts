@@ -65,6 +65,7 @@ export const interactionsQuerySchema = z
     experiment: keySchema.optional(),
     flagged: z.enum(['true', 'false']).optional(),
     limit: z.coerce.number().int().min(1).max(1000).default(200),
+    offset: z.coerce.number().int().min(0).max(1_000_000).default(0),
   })
   .strict();
 export type InteractionsQuery = z.infer<typeof interactionsQuerySchema>;

@@ -107,7 +107,9 @@ beforeAll(async () => {
   // One unbounded tick builds every experiment (a read's catch-up folds in at most 200,000 events).
   await t.app.get(AnalysisEngineService).tick();
   nullRefresh = await t.admin('POST', '/v1/analysis/interactions/refresh', {});
-  nullTests = (await t.admin('GET', '/v1/analysis/interactions?limit=1000')).body as Interaction[];
+  const page = (await t.admin('GET', '/v1/analysis/interactions?limit=1000')).body as { items: Interaction[]; total: number; limit: number; offset: number };
+  expect(page.total).toBe(page.items.length);
+  nullTests = page.items;
 
   // Then the seeded pair: one experiment per layer, every unit in both.
   await layer('ix-la');
@@ -189,5 +191,17 @@ describe('interaction checks across layers', () => {
     const bad = await t.admin('GET', '/v1/analysis/interactions?experiment=' + 'x'.repeat(500));
     expect(bad.status).toBe(400);
     expect(bad.body.error.code).toBeDefined();
+  });
+
+  it('lists the stored tests a page at a time, with the total, like every other list', async () => {
+    const all = (await t.admin('GET', '/v1/analysis/interactions?limit=1000')).body;
+    expect(all.total).toBeGreaterThan(3);
+    expect(all.items).toHaveLength(Math.min(all.total, 1000));
+    const page = (await t.admin('GET', '/v1/analysis/interactions?limit=2&offset=1')).body;
+    expect(page).toMatchObject({ total: all.total, limit: 2, offset: 1 });
+    expect(page.items).toEqual(all.items.slice(1, 3));
+    const flagged = (await t.admin('GET', '/v1/analysis/interactions?flagged=true')).body;
+    expect(flagged.total).toBe(all.items.filter((i: Interaction) => i.flagged).length);
+    expect((await t.admin('GET', '/v1/analysis/interactions?offset=-1')).status).toBe(400);
   });
 });

@@ -1,4 +1,4 @@
-import type { InteractionDto, InteractionsQuery } from '@strata/contracts';
+import type { InteractionDto, InteractionsQuery, Page } from '@strata/contracts';
 import type { Queryable } from '../analysis/stats-store';
 
 interface StoredRow {
@@ -60,13 +60,20 @@ export async function readFlaggedInteractions(db: Queryable, key: string): Promi
   return rows.map(toDto);
 }
 
-/** The stored tests (all, or one experiment's, or only flagged ones), smallest adjusted p first, at most `limit`. */
-export async function listInteractions(db: Queryable, query: InteractionsQuery): Promise<InteractionDto[]> {
-  const rows = (await db.query(
-    `SELECT ${COLUMNS} FROM analysis_interactions
-      WHERE ($1::text IS NULL OR subject = $1 OR other = $1) AND ($2::boolean IS NULL OR flagged = $2)
-      ORDER BY adjusted_p NULLS LAST, subject, other LIMIT $3`,
-    [query.experiment ?? null, query.flagged === undefined ? null : query.flagged === 'true', query.limit],
-  )) as StoredRow[];
-  return rows.map(toDto);
+/**
+ * The stored tests (all, or one experiment's, or only flagged ones), smallest adjusted p first: one
+ * page of at most `limit` from `offset`, with the total that matches (a list like every other).
+ */
+export async function listInteractions(db: Queryable, query: InteractionsQuery): Promise<Page<InteractionDto>> {
+  const filter = [query.experiment ?? null, query.flagged === undefined ? null : query.flagged === 'true'];
+  const where = '($1::text IS NULL OR subject = $1 OR other = $1) AND ($2::boolean IS NULL OR flagged = $2)';
+  const [rows, count] = await Promise.all([
+    db.query(`SELECT ${COLUMNS} FROM analysis_interactions WHERE ${where} ORDER BY adjusted_p NULLS LAST, subject, other, metric_key LIMIT $3 OFFSET $4`, [
+      ...filter,
+      query.limit,
+      query.offset,
+    ]) as Promise<StoredRow[]>,
+    db.query(`SELECT count(*)::bigint AS total FROM analysis_interactions WHERE ${where}`, filter) as Promise<{ total: string }[]>,
+  ]);
+  return { items: rows.map(toDto), total: Number(count[0]?.total ?? 0), limit: query.limit, offset: query.offset };
 }

@@ -1,6 +1,6 @@
 import { Controller, Get, HttpCode, Post } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
-import { interactionRefreshSchema, interactionsQuerySchema, type InteractionDto, type InteractionRefreshDto } from '@strata/contracts';
+import { interactionRefreshSchema, interactionsQuerySchema, type InteractionDto, type InteractionRefreshDto, type Page } from '@strata/contracts';
 import type { z } from 'zod';
 import { Auth } from '../../common/guards/auth.decorator';
 import { ZodBody, ZodQuery } from '../../common/http/zod-route';
@@ -13,9 +13,9 @@ import { InteractionService } from './interaction.service';
 export class InteractionController {
   constructor(private readonly interactions: InteractionService) {}
 
-  /** The stored tests of the last refresh (`?experiment=`, `?flagged=true`, `?limit=` ≤ 1000). */
+  /** The stored tests of the last refresh, paged (`?experiment=`, `?flagged=true`, `?limit=` ≤ 1000, `?offset=`): `{ items, total, limit, offset }`. */
   @Get()
-  list(@ZodQuery(interactionsQuerySchema) query: z.output<typeof interactionsQuerySchema>): Promise<InteractionDto[]> {
+  list(@ZodQuery(interactionsQuerySchema) query: z.output<typeof interactionsQuerySchema>): Promise<Page<InteractionDto>> {
     return this.interactions.list(query);
   }
 

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import type { InteractionDto, InteractionRefreshDto, InteractionsQuery, VariantDto } from '@strata/contracts';
+import type { InteractionDto, InteractionRefreshDto, InteractionsQuery, Page, VariantDto } from '@strata/contracts';
 import type { DataSource, QueryRunner } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { AnalysisEngineService } from '../analysis/analysis-engine.service';
@@ -71,8 +71,8 @@ export class InteractionService implements OnApplicationBootstrap, OnModuleDestr
     await Promise.allSettled([this.running]);
   }
 
-  /** The stored tests of the last refresh. */
-  list(query: InteractionsQuery): Promise<InteractionDto[]> {
+  /** The stored tests of the last refresh, a page at a time. */
+  list(query: InteractionsQuery): Promise<Page<InteractionDto>> {
     return listInteractions(this.dataSource, query);
   }
 
