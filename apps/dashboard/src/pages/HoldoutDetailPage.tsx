@@ -1,10 +1,17 @@
 import type { HoldoutResultsDto, VariantComparisonDto } from '@strata/contracts';
 import { Link, useParams } from 'react-router-dom';
+import { DataTable, type Column } from '../components/DataTable';
 import { CiChart, type CiRow } from '../components/results/CiChart';
 import { ErrorState, Loading } from '../components/States';
 import { Badge } from '../components/StatusBadge';
 import { useHoldout, useHoldoutResults } from '../hooks/queries';
 import { formatPct } from '../lib/format';
+
+const ARM_COLUMNS: readonly Column<VariantComparisonDto>[] = [
+  { header: 'Arm', cell: (v) => (v.isControl ? 'Holdout' : 'Everyone else') },
+  { header: 'Units', cell: (v) => v.units.toLocaleString('en'), numeric: true },
+  { header: 'Mean', cell: (v) => v.mean.toFixed(4), numeric: true },
+];
 
 /** One holdout: what it covers and how everyone else compares with it (the cumulative impact of what shipped). */
 export function HoldoutDetailPage() {
@@ -67,27 +74,12 @@ export function HoldoutResults({ r }: { r: HoldoutResultsDto }) {
             <h3>
               {m.name} <span className="muted small">({m.role})</span>
             </h3>
-            <table className="table">
-              <thead>
-                <tr>
-                  <th scope="col">Arm</th>
-                  <th scope="col">Units</th>
-                  <th scope="col">Mean</th>
-                </tr>
-              </thead>
-              <tbody>
-                {[base, rest].map(
-                  (v) =>
-                    v && (
-                      <tr key={v.variant}>
-                        <td>{v.isControl ? 'Holdout' : 'Everyone else'}</td>
-                        <td>{v.units.toLocaleString('en')}</td>
-                        <td>{v.mean.toFixed(4)}</td>
-                      </tr>
-                    ),
-                )}
-              </tbody>
-            </table>
+            <DataTable
+              columns={ARM_COLUMNS}
+              rows={[base, rest].filter((v): v is VariantComparisonDto => v !== undefined)}
+              rowKey={(v) => v.variant}
+              label={`Arms of ${m.name}`}
+            />
             {seq && seq.reason === undefined ? (
               <p>
                 Cumulative impact: <strong>{formatPct(seq.estimate)}</strong> (always-valid interval {formatPct(seq.ci?.[0])} to {formatPct(seq.ci?.[1])}

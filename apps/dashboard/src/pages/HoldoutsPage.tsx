@@ -1,11 +1,30 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import type { CreateHoldoutRequest } from '@strata/contracts';
+import type { CreateHoldoutRequest, HoldoutDto } from '@strata/contracts';
 import { useState, type FormEvent } from 'react';
 import { Link } from 'react-router-dom';
+import { DataTable, type Column } from '../components/DataTable';
 import { FieldError, FormErrorSummary, hasFieldError } from '../components/FieldError';
 import { EmptyState, ErrorState, Loading } from '../components/States';
 import { useHoldouts, useLayers, useMetrics } from '../hooks/queries';
 import { useApi, useCan } from '../hooks/session';
+
+const HOLDOUT_COLUMNS: readonly Column<HoldoutDto>[] = [
+  {
+    header: 'Holdout',
+    cell: (h) => (
+      <>
+        <Link to={`/holdouts/${encodeURIComponent(h.key)}`} className="strong">
+          {h.name}
+        </Link>
+        <div className="muted small mono">{h.key}</div>
+      </>
+    ),
+  },
+  { header: 'Share held out', cell: (h) => `${+(h.share * 100).toFixed(2)} %` },
+  { header: 'Layers', cell: (h) => (h.layers === null ? 'all layers' : h.layers.join(', ')) },
+  { header: 'Metrics', cell: (h) => h.metrics.join(', '), className: 'mono' },
+  { header: 'Since', cell: (h) => h.createdAt.slice(0, 10) },
+];
 
 /** Holdouts: units kept out of every experiment of some layers, to measure the cumulative impact of what ships there. */
 export function HoldoutsPage() {
@@ -35,37 +54,7 @@ export function HoldoutsPage() {
           </EmptyState>
         )
       ) : (
-        <div className="table-wrap section">
-          <table className="table table-stack">
-            <thead>
-              <tr>
-                <th scope="col">Holdout</th>
-                <th scope="col">Share held out</th>
-                <th scope="col">Layers</th>
-                <th scope="col">Metrics</th>
-                <th scope="col">Since</th>
-              </tr>
-            </thead>
-            <tbody>
-              {holdouts.data?.items.map((h) => (
-                <tr key={h.key}>
-                  <td data-label="Holdout">
-                    <Link to={`/holdouts/${encodeURIComponent(h.key)}`} className="strong">
-                      {h.name}
-                    </Link>
-                    <div className="muted small mono">{h.key}</div>
-                  </td>
-                  <td data-label="Share held out">{+(h.share * 100).toFixed(2)} %</td>
-                  <td data-label="Layers">{h.layers === null ? 'all layers' : h.layers.join(', ')}</td>
-                  <td data-label="Metrics" className="mono">
-                    {h.metrics.join(', ')}
-                  </td>
-                  <td data-label="Since">{h.createdAt.slice(0, 10)}</td>
-                </tr>
-              ))}
-            </tbody>
-          </table>
-        </div>
+        <DataTable columns={HOLDOUT_COLUMNS} rows={holdouts.data?.items ?? []} rowKey={(h) => h.key} className="section" label="Holdouts" />
       )}
     </section>
   );

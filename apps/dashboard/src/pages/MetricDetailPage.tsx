@@ -3,6 +3,7 @@ import { METRIC_DIRECTIONS, type MetricDirection, type MetricDto, type MetricUsa
 import { useState, type FormEvent } from 'react';
 import { Link, useNavigate, useParams } from 'react-router-dom';
 import { errorMessage } from '../api/client';
+import { DataTable, type Column } from '../components/DataTable';
 import { ConfirmDialog } from '../components/Dialog';
 import { FieldError, FormErrorSummary, hasFieldError } from '../components/FieldError';
 import { TextField } from '../components/TextField';
@@ -127,32 +128,24 @@ function ArchiveButton({ metric }: { metric: MetricDto }) {
   );
 }
 
+const USED_BY_COLUMNS: readonly Column<MetricUsageDto['usedBy'][number]>[] = [
+  {
+    header: 'Experiment',
+    cell: (u) => (
+      <>
+        <Link to={`/experiments/${encodeURIComponent(u.key)}`}>{u.name}</Link>
+        <div className="muted small mono">{u.key}</div>
+      </>
+    ),
+  },
+  { header: 'Role', cell: (u) => u.role },
+  { header: 'Status', cell: (u) => <StatusBadge status={u.status} /> },
+];
+
 function UsedBy({ usage }: { usage: MetricUsageDto }) {
   if (usage.usedBy.length === 0) return <p className="muted">No experiment uses this metric.</p>;
   return (
-    <table className="table section" aria-label="Experiments using this metric">
-      <thead>
-        <tr>
-          <th scope="col">Experiment</th>
-          <th scope="col">Role</th>
-          <th scope="col">Status</th>
-        </tr>
-      </thead>
-      <tbody>
-        {usage.usedBy.map((u) => (
-          <tr key={`${u.key}-${u.role}`}>
-            <td>
-              <Link to={`/experiments/${encodeURIComponent(u.key)}`}>{u.name}</Link>
-              <div className="muted small mono">{u.key}</div>
-            </td>
-            <td>{u.role}</td>
-            <td>
-              <StatusBadge status={u.status} />
-            </td>
-          </tr>
-        ))}
-      </tbody>
-    </table>
+    <DataTable columns={USED_BY_COLUMNS} rows={usage.usedBy} rowKey={(u) => `${u.key}-${u.role}`} className="section" label="Experiments using this metric" />
   );
 }
 

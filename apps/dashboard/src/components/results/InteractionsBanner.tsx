@@ -1,5 +1,6 @@
 import type { InteractionDto } from '@strata/contracts';
 import { Link } from 'react-router-dom';
+import { DataTable, type Column } from '../DataTable';
 import { formatP } from '../../lib/format';
 
 /**
@@ -16,33 +17,21 @@ export function InteractionsBanner({ experiment, interactions }: { experiment: s
       <p>
         The effect of one experiment depends on the arm of the other (difference of differences, FDR {flagged[0].correction.toUpperCase()} at q = {flagged[0].fdr} over every pair): read each one's result with the other in mind.
       </p>
-      <table>
-        <caption>Flagged interactions</caption>
-        <thead>
-          <tr>
-            <th scope="col">Effect of</th>
-            <th scope="col">Differs across the arms of</th>
-            <th scope="col">Metric</th>
-            <th scope="col">Estimate</th>
-            <th scope="col">p</th>
-            <th scope="col">Adjusted p</th>
-            <th scope="col">Method</th>
-          </tr>
-        </thead>
-        <tbody>
-          {flagged.map((x) => (
-            <tr key={`${x.subject}|${x.other}`}>
-              <td>{x.subject === experiment ? x.subject : <Link to={`/experiments/${encodeURIComponent(x.subject)}`}>{x.subject}</Link>}</td>
-              <td>{x.other === experiment ? x.other : <Link to={`/experiments/${encodeURIComponent(x.other)}`}>{x.other}</Link>}</td>
-              <td>{x.metric}</td>
-              <td>{x.estimate === null ? '—' : x.estimate.toPrecision(3)}</td>
-              <td>{formatP(x.pValue)}</td>
-              <td>{formatP(x.adjustedPValue)}</td>
-              <td>{x.method ?? '—'}</td>
-            </tr>
-          ))}
-        </tbody>
-      </table>
+      <DataTable columns={interactionColumns(experiment)} rows={flagged} rowKey={(x) => `${x.subject}|${x.other}`} label="Flagged interactions" />
     </section>
   );
+}
+
+/** The other experiment of a row links to its page; this one is plain text. */
+function interactionColumns(experiment: string): readonly Column<InteractionDto>[] {
+  const link = (key: string) => (key === experiment ? key : <Link to={`/experiments/${encodeURIComponent(key)}`}>{key}</Link>);
+  return [
+    { header: 'Effect of', cell: (x) => link(x.subject) },
+    { header: 'Differs across the arms of', cell: (x) => link(x.other) },
+    { header: 'Metric', cell: (x) => x.metric },
+    { header: 'Estimate', cell: (x) => (x.estimate === null ? '—' : x.estimate.toPrecision(3)), numeric: true },
+    { header: 'p', cell: (x) => formatP(x.pValue), numeric: true },
+    { header: 'Adjusted p', cell: (x) => formatP(x.adjustedPValue), numeric: true },
+    { header: 'Method', cell: (x) => x.method ?? '—' },
+  ];
 }
