@@ -28,6 +28,8 @@ import { CreateHoldouts1764120000000 } from './1764120000000-CreateHoldouts';
 import { CreateAnalysisInteractions1764130000000 } from './1764130000000-CreateAnalysisInteractions';
 import { AddMinDurationDaysToExperiments1764140000000 } from './1764140000000-AddMinDurationDaysToExperiments';
 import { AddSegmentDimensionsToExperiments1764150000000 } from './1764150000000-AddSegmentDimensionsToExperiments';
+import { AddShipBucketsToExperiments1764160000000 } from './1764160000000-AddShipBucketsToExperiments';
+import { AddKindToRolloutPlans1764160001000 } from './1764160001000-AddKindToRolloutPlans';
 
 export const migrations = [
   CreateApiKeys1764000000000,
@@ -56,4 +58,6 @@ export const migrations = [
   CreateAnalysisInteractions1764130000000,
   AddMinDurationDaysToExperiments1764140000000,
   AddSegmentDimensionsToExperiments1764150000000,
+  AddShipBucketsToExperiments1764160000000,
+  AddKindToRolloutPlans1764160001000,
 ];

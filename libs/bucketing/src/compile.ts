@@ -78,6 +78,8 @@ export interface CompiledExperiment {
   readonly shipShare: number;
   /** Hash state after `${salt}:ship:` for a staged ship (shipShare < 1); null otherwise (no ship hash at all). */
   readonly shipPrefix: HashPrefix | null;
+  /** `ship:<key>`: the experiment key a staged ship's exposures carry (SHIP_EXPOSURE_PREFIX in @strata/contracts). */
+  readonly shipExposureKey: string;
   readonly forced: ReadonlyMap<string, ForcedEntry> | null;
   readonly targeting: Predicate;
   readonly rule: TargetingRule | null;
@@ -103,6 +105,8 @@ export interface CompiledSnapshot {
   readonly valued: readonly CompiledExperiment[];
   /** Every holdout of the snapshot, in snapshot order. */
   readonly holdouts: readonly CompiledHoldout[];
+  /** Staged ships (shipShare < 1, with a shipped variant), in snapshot order: their exposures are logged. */
+  readonly stagedShips: readonly CompiledExperiment[];
   /**
    * Scratch for `evaluate`: per holdout, whether the unit being evaluated is held out (1), not
    * (0) or not hashed yet (-1), so a holdout covering many layers is hashed once per call.
@@ -197,6 +201,7 @@ function compileExperiment(
     shipped,
     shipShare,
     shipPrefix: shipShare < 1 ? hashPrefix(`${e.salt}${SHIP_SALT_SUFFIX}`) : null,
+    shipExposureKey: `ship:${e.key}`,
     forced,
     targeting: compileTargeting(e.targeting, regex),
     rule: e.targeting,
@@ -313,6 +318,7 @@ export function compileSnapshot(snapshot: ConfigSnapshot, now?: Date, options: C
     orphans,
     valued,
     holdouts,
+    stagedShips: experiments.filter((x) => x.shipPrefix !== null && x.shipped !== null),
     holdoutMemo: new Int8Array(holdouts.length),
     clock,
     regex,

@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { experiment, layer, snapshot } from '../test/snapshot-builder';
 import { compileSnapshot } from './compile';
 import { evaluate, evaluateExperiment, inShipShare, variantDraw } from './evaluate';
+import { shipExposures } from './ship-exposure';
 
 const ids = (n: number): string[] => Array.from({ length: n }, (_, i) => `unit-${i}`);
 
@@ -81,5 +82,31 @@ describe('staged ship (shipShare)', () => {
       expect(all.filter((a) => a.experiment === 's')).toEqual(one === null ? [] : [one]);
       expect(all.some((a) => a.experiment === 'r')).toBe(true);
     }
+  });
+});
+
+describe('shipExposures', () => {
+  it('lists every targeted candidate of a staged ship once, in the arm its assignment shows', () => {
+    const c = shipped(0.4, { targeting: { attribute: 'plan', operator: 'eq', value: 'pro' }, forcedVariants: [{ unitId: 'qa', variant: 'control', expiresAt: null }] });
+    const arms = { winner: 0, default: 0 };
+    for (const id of ids(2000)) {
+      const [x, ...rest] = shipExposures(c, id, { plan: 'pro' });
+      expect(rest).toEqual([]);
+      expect(x.exposureKey).toBe('ship:s');
+      expect(x.arm === 'winner').toBe(evaluateExperiment(c, 's', id, { plan: 'pro' }) !== null);
+      arms[x.arm]++;
+      expect(shipExposures(c, id, { plan: 'free' })).toEqual([]);
+      expect(shipExposures(c, id, { plan: 'pro' }, ['r'])).toEqual([]);
+    }
+    expect(arms.winner).toBeGreaterThan(700);
+    expect(arms.default).toBeGreaterThan(1000);
+    expect(shipExposures(c, 'qa', { plan: 'pro' })).toEqual([]);
+  });
+
+  it('is empty for a full ship and for held-out units', () => {
+    expect(shipExposures(shipped(1), 'u1', {})).toEqual([]);
+    expect(shipped().stagedShips).toEqual([]);
+    const held = compileSnapshot({ ...snapshot([layer('L')], [experiment('s', 'L', { status: 'shipped', ranges: [], shippedVariant: 'treatment', shipShare: 0.5 })]), holdouts: [{ key: 'h', salt: 'h', share: 1, layers: null }] });
+    expect(shipExposures(held, 'u1', {})).toEqual([]);
   });
 });

@@ -4,7 +4,7 @@ suites too) and evaluation of a shipped experiment with a ship share."""
 import pytest
 
 from conftest import experiment, load_ship_vectors, raw_unit_id
-from strata_sdk import CompiledSnapshot, hash_unit, ship_draw
+from strata_sdk import CompiledSnapshot, StrataClient, hash_unit, ship_draw
 
 VECTORS = load_ship_vectors()
 
@@ -60,3 +60,34 @@ def test_no_share_and_invalid_shares_are_a_full_ship_and_targeting_still_applies
     c = CompiledSnapshot(snapshot("t", 0.5, targeting={"attribute": "plan", "operator": "eq", "value": "pro"}))
     assert all(c.evaluate_experiment("s", i, {"plan": "free"}) is None for i in ids)
     assert 100 < sum(c.evaluate_experiment("s", i, {"plan": "pro"}) is not None for i in ids) < 200
+
+
+def test_client_logs_ship_exposures_for_both_arms_and_none_for_a_full_ship(make_stub):
+    stub = make_stub(snapshot("py-ship", 0.3))
+    client = StrataClient(stub.url, "k", flush_interval=60)
+    try:
+        assert client.ready(5)
+        ids = [f"u{i}" for i in range(50)]
+        for i in ids:
+            client.get_variant("s", i)
+            client.get_variant("s", i)
+        client.flush(5)
+        events = [e for batch in stub.batches() for e in batch]
+        ship = [e for e in events if e["experiment"] == "ship:s"]
+        assert len(ship) == len(ids)
+        assert {e["variant"] for e in ship} == {"winner", "default"}
+        for e in ship:
+            assert (client.get_variant("s", e["unitId"]) == "treatment") == (e["variant"] == "winner")
+        assert [e for e in events if e["experiment"] == "s"] == []
+    finally:
+        client.close(1)
+    full = make_stub(snapshot("py-ship", 1.0))
+    client = StrataClient(full.url, "k", flush_interval=60)
+    try:
+        assert client.ready(5)
+        for i in range(20):
+            client.get_variant("s", f"u{i}")
+        client.flush(5)
+        assert [e for batch in full.batches() for e in batch] == []
+    finally:
+        client.close(1)

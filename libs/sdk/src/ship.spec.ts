@@ -13,7 +13,7 @@ afterEach(async () => {
   stub = null;
 });
 
-async function start(salt: string, shipShare: number): Promise<StrataClient> {
+async function start(salt: string, shipShare: number, logExposures = false): Promise<StrataClient> {
   const shipped = experiment('s', 'L', {
     salt,
     status: 'shipped',
@@ -28,7 +28,7 @@ async function start(salt: string, shipShare: number): Promise<StrataClient> {
     defaultValue: 'old',
   });
   stub = new ApiStub(snapshot([layer('L')], [shipped]));
-  client = createClient({ apiUrl: await stub.start(), sdkKey: 'sdk-test-key', logExposures: false, flushIntervalMs: 60_000 });
+  client = createClient({ apiUrl: await stub.start(), sdkKey: 'sdk-test-key', logExposures, flushIntervalMs: 60_000 });
   expect(await client.ready()).toBe(true);
   return client;
 }
@@ -50,5 +50,30 @@ describe('staged ships in the SDK', () => {
       client = null;
       stub = null;
     }
+  });
+});
+
+describe('staged-ship exposures in the SDK', () => {
+  it('logs one ship:<key> exposure per unit in either arm, matching what getVariant gave, and none for a full ship', async () => {
+    const c = await start('sdk-ship', 0.3, true);
+    const ids = Array.from({ length: 60 }, (_, i) => `u${i}`);
+    for (const id of ids) {
+      c.getVariant('s', id);
+      c.getValue('s', id, 'fallback');
+    }
+    await c.flush();
+    const events = (stub as ApiStub).eventBatches().flat();
+    const ship = events.filter((e) => e.experiment === 'ship:s');
+    expect(ship).toHaveLength(ids.length);
+    expect(new Set(ship.map((e) => e.variant))).toEqual(new Set(['winner', 'default']));
+    for (const e of ship) expect(c.getVariant('s', e.unitId) === 'treatment').toBe(e.variant === 'winner');
+    // A shipped winner is still no exposure of the experiment itself.
+    expect(events.filter((e) => e.experiment === 's')).toEqual([]);
+    await client?.close();
+    await stub?.stop();
+    const full = await start('sdk-ship', 1, true);
+    for (const id of ids) full.getVariant('s', id);
+    await full.flush();
+    expect((stub as ApiStub).eventBatches().flat()).toEqual([]);
   });
 });

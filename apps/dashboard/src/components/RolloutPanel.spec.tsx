@@ -12,6 +12,7 @@ afterEach(() => vi.unstubAllGlobals());
 function plan(overrides: Partial<RolloutPlanDto> = {}): RolloutPlanDto {
   return {
     experiment: 'checkout',
+    kind: 'traffic',
     steps: [
       { traffic: 1, minDurationSeconds: 3600, minExposedUnits: 100 },
       { traffic: 5, minDurationSeconds: 3600, minExposedUnits: 100 },

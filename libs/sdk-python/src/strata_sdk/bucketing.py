@@ -231,6 +231,26 @@ class CompiledSnapshot:
         data = utf8(unit_id)
         return next((h for h in exp.layer.holdouts if h.holds(data)), None)
 
+    def ship_exposure(self, key: str, unit_id: str, attributes: Optional[Attributes] = None) -> Optional["tuple[str, str]"]:
+        """A staged ship's exposure for the unit: (f"ship:{key}", "winner" | "default"), or None.
+
+        Only for a staged ship (share below 1 with a shipped variant) and a candidate unit: in
+        targeting, in no holdout of its layer, not forced. The condition does not depend on the ship
+        draw, so both arms are samples of the same randomization (libs/bucketing `shipExposures`).
+        """
+        exp = self.by_key.get(key)
+        if exp is None or exp.ship_prefix is None or exp.shipped is None:
+            return None
+        f = exp.forced.get(unit_id)
+        if f is not None and self._active(f[1]):
+            return None
+        data = utf8(unit_id)
+        if exp.layer is not None and any(h.holds(data) for h in exp.layer.holdouts):
+            return None
+        if not exp.targeting(attributes or {}):
+            return None
+        return "ship:" + exp.key, "winner" if exp.ships_to(data) else "default"
+
     def holdouts_of(self, key: str) -> List[CompiledHoldout]:
         """The holdouts covering an experiment's layer (their exposures are logged with its evaluation)."""
         exp = self.by_key.get(key)

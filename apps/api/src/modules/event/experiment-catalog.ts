@@ -1,7 +1,7 @@
 import { Injectable, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { hashUnit, pickVariant } from '@strata/bucketing';
-import { HOLDOUT_ARM, HOLDOUT_EXPOSURE_PREFIX, REST_ARM, type ExperimentStatus, type ForcedVariantDto, type VariantDto } from '@strata/contracts';
+import { BUCKETS_PER_LAYER, HOLDOUT_ARM, HOLDOUT_EXPOSURE_PREFIX, REST_ARM, SHIP_DEFAULT_ARM, SHIP_EXPOSURE_PREFIX, SHIP_WINNER_ARM, type ExperimentStatus, type ForcedVariantDto, type VariantDto } from '@strata/contracts';
 import type { DataSource } from 'typeorm';
 import { ChangeBatcher, ConfigChangeFeed, type ConfigChange } from '../../database/config-change-feed';
 
@@ -29,6 +29,8 @@ export interface ExperimentRow {
   forced_variants: ForcedVariantDto[] | null;
   started_at: Date | string | null;
   stopped_at: Date | string | null;
+  /** Absent in rows of tests built before staged ships. */
+  ship_buckets?: number | null;
 }
 
 const TWO_TO_32 = 4294967296;
@@ -69,7 +71,28 @@ export function expectedVariant(e: CatalogExperiment, unitId: string, ts: number
   return { variant: e.variantKeys[pickVariant(e.cumulative, u)], forced: false };
 }
 
-const CATALOG_COLUMNS = 'key, status, salt, variants, forced_variants, started_at, stopped_at';
+const CATALOG_COLUMNS = 'key, status, salt, variants, forced_variants, started_at, stopped_at, ship_buckets';
+
+/**
+ * A staged ship as the collector checks its exposures (`ship:<key>`): two "variants", `winner`
+ * (ship draw below the current share) and `default`, by the salt `${salt}:ship` (the ship draw
+ * hashes `${salt}:ship:${unitId}`), so `expectedVariant` applies unchanged. Checked against the
+ * current share: an exposure sent after the share moved past its unit is refused as a mismatch
+ * (rare, and it only thins the sample). Null when the experiment is no staged ship.
+ */
+export function shipCatalogEntry(row: ExperimentRow): CatalogExperiment | null {
+  if (row.status !== 'shipped' || row.ship_buckets === undefined || row.ship_buckets === null || row.stopped_at === null) return null;
+  return {
+    key: SHIP_EXPOSURE_PREFIX + row.key,
+    status: 'running',
+    salt: `${row.salt}:ship`,
+    variantKeys: [SHIP_WINNER_ARM, SHIP_DEFAULT_ARM],
+    cumulative: Float64Array.of(row.ship_buckets / BUCKETS_PER_LAYER, 1),
+    forced: new Map(),
+    startedAt: new Date(row.stopped_at).getTime(),
+    stoppedAt: null,
+  };
+}
 
 /** Batcher key of a holdout change (":" is in no experiment key): the holdouts are few and re-read together. */
 const HOLDOUTS = ':holdouts';
@@ -108,6 +131,8 @@ export function experimentKeysOf(changes: readonly ConfigChange[] | null): Set<s
 export class ExperimentCatalog implements OnModuleInit, OnModuleDestroy {
   private readonly byKey = new Map<string, CatalogExperiment>();
   private holdouts = new Map<string, CatalogExperiment>();
+  /** Staged ships by `ship:<key>`, derived from their experiment rows. */
+  private readonly ships = new Map<string, CatalogExperiment>();
   private unsubscribe: (() => void) | null = null;
   private readonly batcher = new ChangeBatcher((keys) => this.load(keys));
 
@@ -133,9 +158,16 @@ export class ExperimentCatalog implements OnModuleInit, OnModuleDestroy {
     this.unsubscribe?.();
   }
 
-  /** An experiment, or a holdout by `holdout:<key>`. */
+  /** An experiment, a holdout by `holdout:<key>`, or a staged ship by `ship:<key>`. */
   get(key: string): CatalogExperiment | undefined {
-    return this.byKey.get(key) ?? this.holdouts.get(key);
+    return this.byKey.get(key) ?? this.holdouts.get(key) ?? this.ships.get(key);
+  }
+
+  private put(r: ExperimentRow): void {
+    this.byKey.set(r.key, toCatalogExperiment(r));
+    const ship = shipCatalogEntry(r);
+    if (ship === null) this.ships.delete(SHIP_EXPOSURE_PREFIX + r.key);
+    else this.ships.set(ship.key, ship);
   }
 
   /** Re-reads every experiment; rejects when the catalog could not be read (the last one stays). */
@@ -151,14 +183,19 @@ export class ExperimentCatalog implements OnModuleInit, OnModuleDestroy {
     if (keys === 'all') {
       const rows: ExperimentRow[] = await this.dataSource.query(`SELECT ${CATALOG_COLUMNS} FROM experiments`);
       this.byKey.clear();
-      for (const r of rows) this.byKey.set(r.key, toCatalogExperiment(r));
+      this.ships.clear();
+      for (const r of rows) this.put(r);
       return;
     }
     const wanted = [...keys].filter((k) => k !== HOLDOUTS);
     if (wanted.length === 0) return;
     const rows: ExperimentRow[] = await this.dataSource.query(`SELECT ${CATALOG_COLUMNS} FROM experiments WHERE key = ANY($1)`, [wanted]);
     const found = new Set(rows.map((r) => r.key));
-    for (const k of wanted) if (!found.has(k)) this.byKey.delete(k);
-    for (const r of rows) this.byKey.set(r.key, toCatalogExperiment(r));
+    for (const k of wanted) {
+      if (found.has(k)) continue;
+      this.byKey.delete(k);
+      this.ships.delete(SHIP_EXPOSURE_PREFIX + k);
+    }
+    for (const r of rows) this.put(r);
   }
 }
