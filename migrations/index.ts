@@ -28,6 +28,8 @@ import { CreateHoldouts1764120000000 } from './1764120000000-CreateHoldouts';
 import { CreateAnalysisInteractions1764130000000 } from './1764130000000-CreateAnalysisInteractions';
 import { AddMinDurationDaysToExperiments1764140000000 } from './1764140000000-AddMinDurationDaysToExperiments';
 import { AddSegmentDimensionsToExperiments1764150000000 } from './1764150000000-AddSegmentDimensionsToExperiments';
+import { AddShipBucketsToExperiments1764160000000 } from './1764160000000-AddShipBucketsToExperiments';
+import { AddKindToRolloutPlans1764160001000 } from './1764160001000-AddKindToRolloutPlans';
 import { AddArchivedAtToMetrics1764180000000 } from './1764180000000-AddArchivedAtToMetrics';
 
 export const migrations = [
@@ -57,5 +59,7 @@ export const migrations = [
   CreateAnalysisInteractions1764130000000,
   AddMinDurationDaysToExperiments1764140000000,
   AddSegmentDimensionsToExperiments1764150000000,
+  AddShipBucketsToExperiments1764160000000,
+  AddKindToRolloutPlans1764160001000,
   AddArchivedAtToMetrics1764180000000,
 ];

@@ -74,6 +74,12 @@ export interface CompiledExperiment {
   readonly bucketed: readonly Assignment[];
   /** Frozen `shipped` assignment, or null when not shipped or without a shipped variant. */
   readonly shipped: Assignment | null;
+  /** A staged ship's share in [0, 1]: units with ship draw < shipShare get `shipped`; 1 when not staged. */
+  readonly shipShare: number;
+  /** Hash state after `${salt}:ship:` for a staged ship (shipShare < 1); null otherwise (no ship hash at all). */
+  readonly shipPrefix: HashPrefix | null;
+  /** `ship:<key>`: the experiment key a staged ship's exposures carry (SHIP_EXPOSURE_PREFIX in @strata/contracts). */
+  readonly shipExposureKey: string;
   readonly forced: ReadonlyMap<string, ForcedEntry> | null;
   readonly targeting: Predicate;
   readonly rule: TargetingRule | null;
@@ -99,6 +105,8 @@ export interface CompiledSnapshot {
   readonly valued: readonly CompiledExperiment[];
   /** Every holdout of the snapshot, in snapshot order. */
   readonly holdouts: readonly CompiledHoldout[];
+  /** Staged ships (shipShare < 1, with a shipped variant), in snapshot order: their exposures are logged. */
+  readonly stagedShips: readonly CompiledExperiment[];
   /**
    * Scratch for `evaluate`: per holdout, whether the unit being evaluated is held out (1), not
    * (0) or not hashed yet (-1), so a holdout covering many layers is hashed once per call.
@@ -186,6 +194,7 @@ function compileExperiment(
   }
   const shipped =
     e.status === 'shipped' && e.shippedVariant !== null ? make(e.shippedVariant, 'shipped') : null;
+  const shipShare = compileShipShare(e);
   return {
     key: e.key,
     layerKey: e.layer,
@@ -196,6 +205,9 @@ function compileExperiment(
     cumulative,
     bucketed,
     shipped,
+    shipShare,
+    shipPrefix: shipShare < 1 ? hashPrefix(`${e.salt}${SHIP_SALT_SUFFIX}`) : null,
+    shipExposureKey: `ship:${e.key}`,
     forced,
     targeting: compileTargeting(e.targeting, regex),
     rule: e.targeting,
@@ -204,6 +216,15 @@ function compileExperiment(
     valueType,
     defaultValue: valueType !== null && e.defaultValue !== undefined && e.defaultValue !== null ? frozenCopy(e.defaultValue) : undefined,
   };
+}
+
+/** The ship draw hashes `${salt}:ship:${unitId}`: independent of the variant draw (`${salt}:${unitId}`). */
+const SHIP_SALT_SUFFIX = ':ship:';
+
+/** A shipped experiment's share: absent or invalid = 1 (everyone, a full ship); clipped to [0, 1]. */
+function compileShipShare(e: SnapshotExperiment): number {
+  if (e.status !== 'shipped' || e.shipShare === undefined || !Number.isFinite(e.shipShare)) return 1;
+  return Math.min(1, Math.max(0, e.shipShare));
 }
 
 /** A deep-frozen copy (the snapshot passed in is left as it was). */
@@ -303,6 +324,7 @@ export function compileSnapshot(snapshot: ConfigSnapshot, now?: Date, options: C
     orphans,
     valued,
     holdouts,
+    stagedShips: experiments.filter((x) => x.shipPrefix !== null && x.shipped !== null),
     holdoutMemo: new Int8Array(holdouts.length),
     clock,
     regex,

@@ -5,7 +5,7 @@ import { encodeUnit, hashEncoded, hashWithPrefix } from './murmur3';
 /**
  * Hot path. Everything in this file runs per unit per request (API) or per getVariant (SDK):
  * no allocation beyond the result array, no I/O, no clock read unless a forced variant with an
- * expiry matches, at most two hashes per layer (plus one per holdout, once per call in `evaluate`). Assignment objects are frozen and shared.
+ * expiry matches, at most two hashes per layer (plus one per holdout, once per call in `evaluate`, and one per staged ship). Assignment objects are frozen and shared.
  * The unit id is UTF-8-encoded once per call (`encodeUnit`) and every hash reads those bytes.
  */
 
@@ -27,6 +27,27 @@ export function pickVariant(cumulative: Float64Array, u: number): number {
   const last = cumulative.length - 1;
   for (let i = 0; i < last; i++) if (u < cumulative[i]) return i;
   return last;
+}
+
+/**
+ * Whether a shipped experiment gives the unit its winner, by the ship draw alone (targeting aside):
+ * always for a full ship; for a staged one MurmurHash3(`${salt}:ship:${unitId}`) / 2^32 < shipShare,
+ * so raising the share only adds units (monotone, like a ramp).
+ */
+export function inShipShare(exp: CompiledExperiment, unitId: string): boolean {
+  return exp.shipPrefix === null || hashWithPrefix(exp.shipPrefix, unitId) / TWO_TO_32 < exp.shipShare;
+}
+
+/** The ship draw u ∈ [0, 1) of a staged ship (MurmurHash3(`${salt}:ship:${unitId}`) / 2^32); null for a full ship. */
+export function shipDraw(exp: CompiledExperiment, unitId: string): number | null {
+  return exp.shipPrefix === null ? null : hashWithPrefix(exp.shipPrefix, unitId) / TWO_TO_32;
+}
+
+/** The shipped assignment of a unit in targeting whose id is encoded (`len` bytes, or -1: not yet). */
+function shippedTo(exp: CompiledExperiment, unitId: string, len: number): Assignment | null {
+  if (exp.shipPrefix === null) return exp.shipped;
+  const n = len < 0 ? encodeUnit(unitId) : len;
+  return hashEncoded(exp.shipPrefix, n) / TWO_TO_32 < exp.shipShare ? exp.shipped : null;
 }
 
 /** Whether the unit is held out by `h`: MurmurHash3(`${h.salt}:${unitId}`) / 2^32 < h.share. */
@@ -97,7 +118,7 @@ function decide(c: CompiledSnapshot, exp: CompiledExperiment, unitId: string, at
     if (len < 0) len = encodeUnit(unitId);
     if (holdingOut(layer.holdouts, len) !== null) return null;
   }
-  if (exp.status === 'shipped') return exp.shipped !== null && exp.targeting(attributes) ? exp.shipped : null;
+  if (exp.status === 'shipped') return exp.shipped !== null && exp.targeting(attributes) ? shippedTo(exp, unitId, len) : null;
   if (layer === null || exp.slot < 0) return null;
   if (len < 0) len = encodeUnit(unitId);
   const b = bucket >= 0 ? bucket : hashEncoded(layer.prefix, len) % BUCKETS;

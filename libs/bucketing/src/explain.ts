@@ -1,6 +1,6 @@
 import type { Assignment, Attributes, ConfigSnapshot, VariantValue } from '@strata/contracts';
 import { BUCKETS, compileSnapshot, FREE_BUCKET, type CompiledExperiment, type CompileOptions, type CompiledSnapshot } from './compile';
-import { forcedElsewhere, holdoutOf, isActive, pickVariant, variantDraw } from './evaluate';
+import { forcedElsewhere, holdoutOf, isActive, pickVariant, shipDraw, variantDraw } from './evaluate';
 import { hashWithPrefix } from './murmur3';
 import { describeRule, findTargetingFailure, type TargetingFailure } from './targeting';
 
@@ -15,6 +15,8 @@ export type ExplainOutcome =
   | 'in_holdout'
   | 'targeting_failed'
   | 'shipped'
+  /** A staged ship: the unit's ship draw is not below the ship share, so it gets the default. */
+  | 'outside_ship_share'
   /** The unit's bucket is held by no running experiment of the layer. */
   | 'bucket_not_held'
   | 'bucket_held_by_other'
@@ -34,8 +36,10 @@ export interface Explanation {
   holdout?: string;
   /** The experiment holding `bucket`, when it is another one. */
   heldBy?: string;
-  /** The variant draw in [0, 1), for `bucketed`. */
+  /** The variant draw in [0, 1), for `bucketed`; the ship draw, for a staged ship (`shipped`, `outside_ship_share`). */
   u?: number;
+  /** The ship share the ship draw was compared against (`u < shipShare`), for a staged ship. */
+  shipShare?: number;
   /** The cumulative weight boundaries the draw was compared against (`u < cumulative[i]`). */
   cumulative?: number[];
   /** Where targeting failed, for `targeting_failed`. */
@@ -143,11 +147,33 @@ function explainAssignment(c: CompiledSnapshot, unitId: string, attributes: Attr
     if (exp.shipped === null) {
       return { ...base, outcome: 'not_running', assignment: null, message: `"${exp.key}" is shipped without a shipped variant: no assignment.` };
     }
+    const u = shipDraw(exp, unitId);
+    if (u === null) {
+      return {
+        ...base,
+        outcome: 'shipped',
+        assignment: exp.shipped,
+        message: `"${exp.key}" is shipped: everyone in targeting gets "${exp.shipped.variant}".`,
+      };
+    }
+    const share = `${+(exp.shipShare * 100).toFixed(2)} %`;
+    if (u < exp.shipShare) {
+      return {
+        ...base,
+        outcome: 'shipped',
+        assignment: exp.shipped,
+        u,
+        shipShare: exp.shipShare,
+        message: `"${exp.key}" is shipped to ${share} of targeted units: unit ${unit} has ship draw u=${u.toFixed(4)} < ${exp.shipShare} and gets "${exp.shipped.variant}".`,
+      };
+    }
     return {
       ...base,
-      outcome: 'shipped',
-      assignment: exp.shipped,
-      message: `"${exp.key}" is shipped: everyone in targeting gets "${exp.shipped.variant}".`,
+      outcome: 'outside_ship_share',
+      assignment: null,
+      u,
+      shipShare: exp.shipShare,
+      message: `"${exp.key}" is shipped to ${share} of targeted units: unit ${unit} has ship draw u=${u.toFixed(4)} ≥ ${exp.shipShare}, so no assignment yet; it sees the default.`,
     };
   }
 

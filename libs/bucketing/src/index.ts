@@ -17,7 +17,8 @@ export {
   type CompiledHoldout,
   type ForcedEntry,
 } from './compile';
-export { evaluate, evaluateExperiment, defaultsFor, layerBucket, variantDraw, pickVariant, inHoldout, holdoutOf } from './evaluate';
+export { evaluate, evaluateExperiment, defaultsFor, layerBucket, variantDraw, pickVariant, inHoldout, holdoutOf, inShipShare, shipDraw } from './evaluate';
+export { shipArm, shipExposures, type ShipArm, type ShipExposure } from './ship-exposure';
 export { holdoutArm, holdoutExposures, holdoutsOfExperiment, type HoldoutArm, type HoldoutExposure } from './holdout';
 export { explain, type Explanation, type ExplainOutcome } from './explain';
 export {

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
-import { compileSnapshot, evaluateExperiment, hashUnit, inHoldout, layerBucket, murmur3, pickVariant, variantDraw } from '../src';
+import { compileSnapshot, evaluate, evaluateExperiment, explain, hashUnit, inHoldout, inShipShare, layerBucket, murmur3, pickVariant, shipDraw, variantDraw } from '../src';
 import { experiment, layer, snapshot } from './snapshot-builder';
-import { BUCKETING_VECTORS, HOLDOUT_VECTORS, rawUnitId } from './vectors';
+import { BUCKETING_VECTORS, HOLDOUT_VECTORS, rawUnitId, SHIP_VECTORS } from './vectors';
 
 describe('published vectors', () => {
   it('covers ASCII, unicode, emoji, empty, lone-surrogate and 1 KB ids', () => {
@@ -48,5 +48,28 @@ describe('published holdout vectors', () => {
     expect(evaluateExperiment(c, 'e', unitId) === null).toBe(v.inHoldout);
     // A layer the holdout does not cover is unaffected.
     expect(evaluateExperiment(c, 'f', unitId)).not.toBeNull();
+  });
+});
+
+describe('published ship vectors', () => {
+  it('give the winner to some ids and not to others at a partial share, and are monotone in the share', () => {
+    expect(SHIP_VECTORS.some((v) => v.shipped[0])).toBe(true);
+    expect(SHIP_VECTORS.some((v) => !v.shipped[0])).toBe(true);
+    for (const v of SHIP_VECTORS) v.shipped.forEach((s, i) => i > 0 && v.shipped[i - 1] && expect(s).toBe(true));
+  });
+
+  it.each(SHIP_VECTORS.map((v, i) => [i, v.note, v] as const))('ship vector %i (%s): hash, draw and the winner at each share agree', (_i, _note, v) => {
+    const unitId = rawUnitId(v);
+    expect(hashUnit(`${v.experimentSalt}:ship`, unitId)).toBe(v.shipHash);
+    v.shipShares.forEach((shipShare, i) => {
+      const exp = experiment('e', 'L', { salt: v.experimentSalt, status: 'shipped', ranges: [], shippedVariant: 'treatment', shipShare });
+      const c = compileSnapshot(snapshot([layer('L')], [exp]));
+      expect(inShipShare(c.experiments[0], unitId)).toBe(v.shipped[i]);
+      expect(shipDraw(c.experiments[0], unitId)).toBe(shipShare < 1 ? v.u : null);
+      const want = v.shipped[i] ? { experiment: 'e', layer: 'L', variant: 'treatment', reason: 'shipped' } : null;
+      expect(evaluateExperiment(c, 'e', unitId)).toEqual(want);
+      expect(evaluate(c, unitId)).toEqual(want === null ? [] : [want]);
+      expect(explain(c, unitId, {}, 'e')).toMatchObject({ outcome: v.shipped[i] ? 'shipped' : 'outside_ship_share', assignment: want });
+    });
   });
 });

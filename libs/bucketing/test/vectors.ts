@@ -47,6 +47,23 @@ export interface HoldoutVector {
 
 export const HOLDOUT_VECTORS: readonly HoldoutVector[] = data.holdouts;
 
+export interface ShipVector {
+  note: string;
+  unitId: string;
+  unitIdUtf16?: number[];
+  experimentSalt: string;
+  /** Rising ship shares of a staged ship. */
+  shipShares: number[];
+  /** MurmurHash3 x86 32 (seed 0) of UTF-8 `${experimentSalt}:ship:${unitId}`. */
+  shipHash: number;
+  /** shipHash / 2^32. */
+  u: number;
+  /** Per share: u < share (always true at 1) — the unit in targeting gets the shipped variant. */
+  shipped: boolean[];
+}
+
+export const SHIP_VECTORS: readonly ShipVector[] = data.ships;
+
 /** The id exactly as a JavaScript caller would pass it (with its lone surrogates, if any). */
 export function rawUnitId(v: { unitId: string; unitIdUtf16?: number[] }): string {
   return v.unitIdUtf16 ? String.fromCharCode(...v.unitIdUtf16) : v.unitId;

@@ -323,7 +323,7 @@ export const updateExperimentSchema = z
  */
 export const startExperimentSchema = z.object({ startedAt: z.iso.datetime({ offset: true }).optional() }).strict();
 export const rampExperimentSchema = z.object({ traffic: trafficSchema }).strict();
-export const shipExperimentSchema = z.object({ variant: keySchema }).strict();
+/* shipExperimentSchema (with its staged forms) is in rollouts.ts, next to the plan schema it embeds. */
 export const stopExperimentSchema = z.object({ reason: storable(z.string().max(1000)).optional() }).strict();
 export const rerandomizeExperimentSchema = z.object({ salt: saltSchema.optional() }).strict();
 
@@ -370,6 +370,11 @@ export interface ExperimentDto {
   segmentDimensions: string[];
   salt: string;
   shippedVariant: string | null;
+  /**
+   * A staged ship only (absent otherwise, a full ship included): the percent of targeted units
+   * that get `shippedVariant` (the others get the default), 0–100 in steps of 0.01.
+   */
+  shipTraffic?: number;
   /** Null: variants carry no values. */
   valueType: ValueType | null;
   /** What units not in the experiment get; null without a valueType. */

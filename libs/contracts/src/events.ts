@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { keySchema } from './config';
 import { holdoutExposureKeySchema } from './holdouts';
+import { shipExposureKeySchema } from './rollouts';
 import { storable } from './text';
 
 /**
@@ -56,8 +57,8 @@ export const eventInputSchema = z
     id: z.string().regex(EVENT_ID_PATTERN, 'must be a UUID').nullish(),
     type: z.enum(EVENT_TYPES),
     unitId: boundedString(256).min(1),
-    /** An experiment key, or `holdout:<key>` for the exposure of a unit to a holdout's comparison. */
-    experiment: z.union([keySchema, holdoutExposureKeySchema]).nullish(),
+    /** An experiment key, `holdout:<key>` for a holdout's comparison, or `ship:<key>` for a staged ship's. */
+    experiment: z.union([keySchema, holdoutExposureKeySchema, shipExposureKeySchema]).nullish(),
     variant: keySchema.nullish(),
     name: boundedString(200).min(1).nullish(),
     value: z.number().finite().refine(isAnalyzableValue, EVENT_VALUE_MESSAGE).nullish(),

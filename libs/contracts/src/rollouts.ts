@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { trafficSchema } from './config';
+import { keySchema, trafficSchema } from './config';
 import { storable } from './text';
 
 /**
@@ -62,6 +62,48 @@ export const createRolloutSchema = z
   .strict();
 export type CreateRolloutRequest = z.input<typeof createRolloutSchema>;
 
+/** What a plan stages: a running experiment's traffic, or the ship of its winner (steps = ship share of targeted units). */
+export const ROLLOUT_KINDS = ['traffic', 'ship'] as const;
+export type RolloutKind = (typeof ROLLOUT_KINDS)[number];
+
+/**
+ * Exposures and the analysis engine name a staged ship's comparison `ship:<key>` (":" is in no
+ * experiment key): units in targeting, randomized by the ship draw into the winner arm (below the
+ * share) and the default arm (above it). Logged only while the share is below 100 %.
+ */
+export const SHIP_EXPOSURE_PREFIX = 'ship:';
+/** The baseline arm (units still on the default) and the arm given the shipped winner. */
+export const SHIP_DEFAULT_ARM = 'default';
+export const SHIP_WINNER_ARM = 'winner';
+
+export function shipExposureKey(key: string): string {
+  return SHIP_EXPOSURE_PREFIX + key;
+}
+
+/** `ship:<key>`, as exposure events carry it. */
+export const shipExposureKeySchema = z
+  .string()
+  .max(SHIP_EXPOSURE_PREFIX.length + 64)
+  .regex(/^ship:[a-z0-9][a-z0-9_-]*$/, 'must be "ship:" and an experiment key');
+
+/**
+ * Ship a winner. `traffic` stages it: only that percent of targeted units get the winner (by the
+ * ship draw, libs/bucketing README step 4; raising it only adds units); `rollout` stages it by a
+ * plan whose steps are that percent, advanced by the engine under the guardrails
+ * (docs/rollouts.md, "Ship as a rollout"). Neither: everyone in targeting at once, as always.
+ */
+export const shipExperimentSchema = z
+  .object({
+    variant: keySchema,
+    traffic: trafficSchema.refine((t) => t > 0, 'a staged ship needs a share above 0').optional(),
+    rollout: createRolloutSchema.optional(),
+  })
+  .strict()
+  .refine((s) => s.traffic === undefined || s.rollout === undefined, {
+    path: ['traffic'],
+    message: 'give traffic or rollout, not both (the plan sets the share)',
+  });
+
 /** Body of pause, resume and advance (advance-now: the next step without waiting for the minimums). */
 export const rolloutCommandSchema = z.object({ reason: storable(z.string().max(1000)).optional() }).strict();
 export const skipRolloutSchema = z
@@ -112,6 +154,8 @@ export interface RolloutWaitingDto {
 
 export interface RolloutPlanDto {
   experiment: string;
+  /** `traffic`: the steps are the experiment's traffic; `ship`: the share of targeted units given the shipped winner. */
+  kind: RolloutKind;
   steps: RolloutStepDto[];
   onHarm: RolloutRevertTarget;
   status: RolloutStatus;

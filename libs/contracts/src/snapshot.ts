@@ -48,8 +48,14 @@ export interface SnapshotExperiment {
   ranges: BucketRange[];
   targeting: TargetingRule | null;
   forcedVariants: SnapshotForcedVariant[];
-  /** Variant everyone in targeting gets once shipped. */
+  /** Variant everyone in targeting gets once shipped (or the units within `shipShare`, see below). */
   shippedVariant: string | null;
+  /**
+   * A staged ship: the share in (0, 1] of units in targeting that get `shippedVariant` — those
+   * with MurmurHash3(`${salt}:ship:${unitId}`) / 2^32 < shipShare; the others get no assignment
+   * (the default). Absent (older snapshots, and every full ship) = 1, everyone in targeting.
+   */
+  shipShare?: number;
   /** Present only for experiments whose variants carry values (older snapshots have neither field). */
   valueType?: ValueType;
   /** What a unit not in the experiment gets; present with `valueType`. */

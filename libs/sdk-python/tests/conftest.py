@@ -20,6 +20,10 @@ def load_holdout_vectors() -> List[Dict[str, Any]]:
     return json.loads(VECTORS.read_text(encoding="utf-8"))["holdouts"]
 
 
+def load_ship_vectors() -> List[Dict[str, Any]]:
+    return json.loads(VECTORS.read_text(encoding="utf-8"))["ships"]
+
+
 def raw_unit_id(v: Dict[str, Any]) -> str:
     """The id as a caller passes it (lone surrogates are published as UTF-16 code units)."""
     return "".join(chr(c) for c in v["unitIdUtf16"]) if "unitIdUtf16" in v else v["unitId"]

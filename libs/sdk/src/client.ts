@@ -1,4 +1,4 @@
-import { evaluateExperiment, holdoutArm, holdoutsOfExperiment } from '@strata/bucketing';
+import { evaluateExperiment, holdoutArm, holdoutsOfExperiment, shipExposures } from '@strata/bucketing';
 import { EventQueue } from './event-queue';
 import { errorMessage } from './http';
 import { uuid } from './http';
@@ -135,7 +135,10 @@ export class StrataClient {
   getVariant(experimentKey: string, unitId: string, attributes?: Attributes): string | null {
     try {
       const a = this.getAssignment(experimentKey, unitId, attributes);
-      if (this.logExposures) this.logHoldoutExposures(experimentKey, unitId, attributes);
+      if (this.logExposures) {
+        this.logHoldoutExposures(experimentKey, unitId, attributes);
+        this.logShipExposure(experimentKey, unitId, attributes);
+      }
       if (a === null) return null;
       if (a.reason === 'bucketed' && this.logExposures) this.logExposure(a, unitId, attributes);
       return a.variant;
@@ -157,7 +160,10 @@ export class StrataClient {
       } else {
         if (!this.isReady()) await this.ready();
         a = this.getAssignment(experimentKey, unitId, attributes);
-        if (this.logExposures) this.logHoldoutExposures(experimentKey, unitId, attributes);
+        if (this.logExposures) {
+          this.logHoldoutExposures(experimentKey, unitId, attributes);
+          this.logShipExposure(experimentKey, unitId, attributes);
+        }
       }
       if (a === null) return null;
       if (a.reason === 'bucketed' && this.logExposures) this.logExposure(a, unitId, attributes);
@@ -270,7 +276,10 @@ export class StrataClient {
 
   private resolveValue<T extends VariantValue>(found: Lookup, experimentKey: string, unitId: string, fallback: T, attributes: Attributes | undefined, type: ValueType | null): T {
     if (found.status !== 'assigned' && found.status !== 'default') return fallback;
-    if (this.logExposures) this.logHoldoutExposures(experimentKey, unitId, attributes);
+    if (this.logExposures) {
+      this.logHoldoutExposures(experimentKey, unitId, attributes);
+      this.logShipExposure(experimentKey, unitId, attributes);
+    }
     if (found.value === undefined) return fallback;
     if (type !== null && !hasType(found.value, type)) {
       this.report(new StrataError('type_mismatch', `"${experimentKey}" has ${describeType(found.value)} values, not ${type}`));
@@ -316,6 +325,24 @@ export class StrataClient {
       const arm = holdoutArm(h, unitId);
       if (!this.exposures.add(h.exposureKey, unitId, arm)) continue;
       const event: WireEvent = { id: uuid(), type: 'exposure', unitId, experiment: h.exposureKey, variant: arm, timestamp: new Date(this.now()).toISOString() };
+      if (attributes !== undefined) event.attributes = attributes;
+      this.events.enqueue(event);
+    }
+  }
+
+  /**
+   * Queues the unit's exposure to a staged ship's comparison (`ship:<key>`, variant `winner` or
+   * `default`) once per unit, when the experiment is shipped to a share below 100 % and the unit
+   * is a candidate (in targeting, not held out, not forced): both arms alike, so the winner can be
+   * compared with the default on the guardrails while the ship is staged. Local mode only (remote
+   * mode: /v1/assign with logExposures records them). No staged ship: one length check.
+   */
+  logShipExposure(experimentKey: string, unitId: string, attributes?: Attributes): void {
+    const compiled = this.source?.compiled ?? null;
+    if (compiled === null || compiled.stagedShips.length === 0) return;
+    for (const x of shipExposures(compiled, unitId, attributes ?? {}, [experimentKey])) {
+      if (!this.exposures.add(x.exposureKey, unitId, x.arm)) continue;
+      const event: WireEvent = { id: uuid(), type: 'exposure', unitId, experiment: x.exposureKey, variant: x.arm, timestamp: new Date(this.now()).toISOString() };
       if (attributes !== undefined) event.attributes = attributes;
       this.events.enqueue(event);
     }

@@ -173,3 +173,19 @@ export interface HoldoutVector {
 export function holdoutVectors(): HoldoutVector[] {
   return JSON.parse(readFileSync(join(__dirname, '../../bucketing/test/vectors.json'), 'utf8')).holdouts;
 }
+
+export interface ShipVector {
+  note: string;
+  unitId: string;
+  unitIdUtf16?: number[];
+  experimentSalt: string;
+  shipShares: number[];
+  shipHash: number;
+  u: number;
+  shipped: boolean[];
+}
+
+/** The published staged-ship vectors (same file as bucketingVectors). */
+export function shipVectors(): ShipVector[] {
+  return JSON.parse(readFileSync(join(__dirname, '../../bucketing/test/vectors.json'), 'utf8')).ships;
+}

@@ -12,6 +12,7 @@ afterEach(() => vi.unstubAllGlobals());
 function plan(overrides: Partial<RolloutPlanDto> = {}): RolloutPlanDto {
   return {
     experiment: 'checkout',
+    kind: 'traffic',
     steps: [
       { traffic: 1, minDurationSeconds: 3600, minExposedUnits: 100 },
       { traffic: 5, minDurationSeconds: 3600, minExposedUnits: 100 },
@@ -168,6 +169,37 @@ describe('rollout panel', () => {
     await waitFor(() => expect(screen.queryByRole('dialog')).toBeNull());
     expect(calls.find((c) => c.method === 'POST')).toMatchObject({ url: '/v1/experiments/checkout/rollout/revert' });
     expect(await screen.findByText('Why it reverted')).toBeInTheDocument();
+  });
+
+  it('shows a staged ship as a timeline of ship shares and says where a revert takes the share', async () => {
+    const user = userEvent.setup();
+    const ship = plan({
+      kind: 'ship',
+      steps: [
+        { traffic: 10, minDurationSeconds: 3600, minExposedUnits: 100 },
+        { traffic: 50, minDurationSeconds: 3600, minExposedUnits: 100 },
+        { traffic: 100, minDurationSeconds: 0, minExposedUnits: 0 },
+      ],
+      status: 'running',
+      health: 'waiting',
+      currentStep: 1,
+      lastSafeStep: 0,
+      traffic: 50,
+      exposedUnits: 3000,
+      revertReason: null,
+      findings: [],
+    });
+    mockFetch([{ url: '/v1/experiments/checkout/rollout', body: ship }]);
+    renderPage(<RolloutPanel experiment={experiment({ status: 'shipped', shippedVariant: 'treatment', shipTraffic: 50 })} />);
+    expect(await screen.findByRole('heading', { name: 'Staged ship' })).toBeInTheDocument();
+    expect(screen.getByText(/the shipped winner goes to 50% of targeted units now/)).toHaveTextContent('3,000 units compared');
+    const items = within(screen.getByRole('list', { name: 'Rollout steps' })).getAllByRole('listitem');
+    expect(items[0]).toHaveTextContent('Step 1: 10% of targeted units get the winner');
+    expect(items[1]).toHaveAttribute('aria-current', 'step');
+    await user.click(screen.getByRole('button', { name: 'Revert' }));
+    expect(screen.getByRole('dialog', { name: 'Revert the rollout?' })).toHaveTextContent(
+      'The ship share goes back to step 1 (10% of targeted units): units the lower share covers keep the winner',
+    );
   });
 
   it('parses step lists', () => {

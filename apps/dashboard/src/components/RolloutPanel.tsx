@@ -138,7 +138,7 @@ export function RolloutPanel({ experiment }: { experiment: ExperimentDto }) {
   const missing = plan.data === null || (plan.error instanceof ApiError && plan.error.status === 404);
   return (
     <div className="card section">
-      <h2>Rollout</h2>
+      <h2>{plan.data?.kind === 'ship' ? 'Staged ship' : 'Rollout'}</h2>
       {plan.isLoading && <p className="muted">Loading the rollout plan…</p>}
       {plan.error && !missing && <p className="field-error">{errorMessage(plan.error)}</p>}
       {missing && (
@@ -176,11 +176,13 @@ export function RolloutPanel({ experiment }: { experiment: ExperimentDto }) {
         <ConfirmDialog
           title="Revert the rollout?"
           description={
-            plan.data.onHarm === 'zero' ||
-            plan.data.lastSafeStep === null ||
-            plan.data.currentStep === null ||
-            plan.data.lastSafeStep >= plan.data.currentStep
-              ? 'The traffic goes to 0 %: nobody new is assigned; the buckets return to the layer, and a later resume takes the same ones back.'
+            plan.data.kind === 'ship'
+              ? shipRevertText(plan.data)
+              : plan.data.onHarm === 'zero' ||
+                  plan.data.lastSafeStep === null ||
+                  plan.data.currentStep === null ||
+                  plan.data.lastSafeStep >= plan.data.currentStep
+                ? 'The traffic goes to 0 %: nobody new is assigned; the buckets return to the layer, and a later resume takes the same ones back.'
               : `The traffic goes back to step ${plan.data.lastSafeStep + 1} (${plan.data.steps[plan.data.lastSafeStep].traffic}%): the newest buckets are released; units in the kept ones stay, in their variant.`
           }
           confirmLabel="Revert"
@@ -200,6 +202,14 @@ export function RolloutPanel({ experiment }: { experiment: ExperimentDto }) {
   );
 }
 
+/** Where a staged ship's revert takes the share: the units it still covers keep the winner. */
+function shipRevertText(plan: RolloutPlanDto): string {
+  const toSafe = plan.onHarm !== 'zero' && plan.lastSafeStep !== null && plan.currentStep !== null && plan.lastSafeStep < plan.currentStep;
+  return toSafe && plan.lastSafeStep !== null
+    ? `The ship share goes back to step ${plan.lastSafeStep + 1} (${plan.steps[plan.lastSafeStep].traffic}% of targeted units): units the lower share covers keep the winner, the others see the default again.`
+    : 'The ship share goes to 0 %: every targeted unit sees the default again until the plan resumes.';
+}
+
 function Timeline({ plan }: { plan: RolloutPlanDto }) {
   return (
     <>
@@ -214,7 +224,9 @@ function Timeline({ plan }: { plan: RolloutPlanDto }) {
                 : 'Running'}
         </strong>
         {' — '}
-        {plan.traffic}% of the layer now; {plan.exposedUnits.toLocaleString('en-US')} units exposed.
+        {plan.kind === 'ship'
+          ? `the shipped winner goes to ${plan.traffic}% of targeted units now (the others see the default); ${plan.exposedUnits.toLocaleString('en-US')} units compared.`
+          : `${plan.traffic}% of the layer now; ${plan.exposedUnits.toLocaleString('en-US')} units exposed.`}
       </p>
       {plan.status === 'reverted' && plan.revertReason && (
         <div className="banner banner-bad">
@@ -229,7 +241,7 @@ function Timeline({ plan }: { plan: RolloutPlanDto }) {
           return (
             <li key={i} aria-current={state === 'current' ? 'step' : undefined} className={`rollout-step rollout-step-${state}`}>
               <strong>
-                Step {i + 1}: {s.traffic}%
+                Step {i + 1}: {s.traffic}%{plan.kind === 'ship' ? ' of targeted units get the winner' : ''}
               </strong>{' '}
               <span className="muted small">({describeStep(s)})</span>
               <div className="small">

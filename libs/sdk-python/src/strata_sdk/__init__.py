@@ -1,6 +1,6 @@
 """Strata SDK for Python (standard library only). See README.md."""
 
-from .bucketing import BUCKETS, Assignment, CompiledHoldout, CompiledSnapshot, layer_bucket, pick_variant, variant_draw
+from .bucketing import BUCKETS, Assignment, CompiledHoldout, CompiledSnapshot, layer_bucket, pick_variant, ship_draw, variant_draw
 from .client import StrataClient
 from .events import Stats
 from .murmur3 import hash_unit, murmur3
@@ -20,6 +20,7 @@ __all__ = [
     "layer_bucket",
     "murmur3",
     "pick_variant",
+    "ship_draw",
     "variant_draw",
 ]
 __version__ = "0.1.0"

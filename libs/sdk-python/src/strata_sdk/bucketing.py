@@ -1,7 +1,7 @@
 """Assignment from a configuration snapshot, as libs/bucketing specifies (its README is the spec).
 
 Order per experiment: forced variant → holdout (a held-out unit gets nothing in a covered layer,
-not even a shipped winner) → (shipped: targeting → the winner) → layer bucket held by
+not even a shipped winner) → (shipped: targeting → the winner, for a staged ship only below its ship share) → layer bucket held by
 the experiment → targeting → not forced into another running experiment of the layer → variant
 draw. `evaluate` lists a unit's assignments in layer order, then snapshot order, then experiments
 whose layer is missing (only a shipped variant can apply), exactly as the TypeScript `evaluate`.
@@ -66,6 +66,14 @@ class CompiledExperiment:
     has_default: bool
     layer: Optional["CompiledLayer"] = None
     slot: int = -1
+    #: A staged ship's share in [0, 1] (1 = a full ship); units with ship draw < ship_share get `shipped`.
+    ship_share: float = 1.0
+    #: UTF-8 of f"{salt}:ship:" for a staged ship (ship_share < 1), else None (no ship hash at all).
+    ship_prefix: Optional[bytes] = None
+
+    def ships_to(self, data: bytes) -> bool:
+        """Whether a shipped experiment gives the (UTF-8-encoded) unit its winner, targeting aside: monotone in the share."""
+        return self.ship_prefix is None or murmur3_bytes(self.ship_prefix + data) / _TWO_TO_32 < self.ship_share
 
 
 @dataclass(frozen=True)
@@ -179,7 +187,7 @@ class CompiledSnapshot:
         if layer is not None and any(h.holds(data) for h in layer.holdouts):
             return None
         if exp.status == "shipped":
-            return exp.shipped if exp.shipped is not None and exp.targeting(attributes) else None
+            return exp.shipped if exp.shipped is not None and exp.targeting(attributes) and exp.ships_to(data) else None
         if layer is None or exp.slot < 0:
             return None
         bucket = murmur3_bytes(layer.salt_prefix + data) % BUCKETS
@@ -223,6 +231,26 @@ class CompiledSnapshot:
         data = utf8(unit_id)
         return next((h for h in exp.layer.holdouts if h.holds(data)), None)
 
+    def ship_exposure(self, key: str, unit_id: str, attributes: Optional[Attributes] = None) -> Optional["tuple[str, str]"]:
+        """A staged ship's exposure for the unit: (f"ship:{key}", "winner" | "default"), or None.
+
+        Only for a staged ship (share below 1 with a shipped variant) and a candidate unit: in
+        targeting, in no holdout of its layer, not forced. The condition does not depend on the ship
+        draw, so both arms are samples of the same randomization (libs/bucketing `shipExposures`).
+        """
+        exp = self.by_key.get(key)
+        if exp is None or exp.ship_prefix is None or exp.shipped is None:
+            return None
+        f = exp.forced.get(unit_id)
+        if f is not None and self._active(f[1]):
+            return None
+        data = utf8(unit_id)
+        if exp.layer is not None and any(h.holds(data) for h in exp.layer.holdouts):
+            return None
+        if not exp.targeting(attributes or {}):
+            return None
+        return "ship:" + exp.key, "winner" if exp.ships_to(data) else "default"
+
     def holdouts_of(self, key: str) -> List[CompiledHoldout]:
         """The holdouts covering an experiment's layer (their exposures are logged with its evaluation)."""
         exp = self.by_key.get(key)
@@ -252,6 +280,19 @@ def variant_draw(experiment_salt: str, unit_id: str) -> float:
     return murmur3_bytes(utf8(f"{experiment_salt}:{unit_id}")) / _TWO_TO_32
 
 
+def ship_draw(experiment_salt: str, unit_id: str) -> float:
+    """The ship draw of a staged ship: murmur3(f"{salt}:ship:{unit_id}") / 2^32 (winner when below the ship share)."""
+    return murmur3_bytes(utf8(f"{experiment_salt}:ship:{unit_id}")) / _TWO_TO_32
+
+
+def _ship_share(e: Dict[str, Any]) -> float:
+    """A shipped experiment's share: absent or not a finite number = 1 (a full ship); clipped to [0, 1]."""
+    s = e.get("shipShare")
+    if e.get("status") != "shipped" or isinstance(s, bool) or not isinstance(s, (int, float)) or not math.isfinite(s):
+        return 1.0
+    return min(1.0, max(0.0, float(s)))
+
+
 def _compile_experiment(e: Dict[str, Any], now: float) -> CompiledExperiment:
     variants = e.get("variants", [])
     value_type = e.get("valueType")
@@ -275,6 +316,7 @@ def _compile_experiment(e: Dict[str, Any], now: float) -> CompiledExperiment:
         forced[f["unitId"]] = (make(f["variant"], "forced"), expires)
     shipped = make(e["shippedVariant"], "shipped") if e.get("status") == "shipped" and e.get("shippedVariant") is not None else None
     has_default = value_type is not None and e.get("defaultValue") is not None
+    ship_share = _ship_share(e)
     return CompiledExperiment(
         key=e["key"],
         layer_key=e["layer"],
@@ -289,4 +331,6 @@ def _compile_experiment(e: Dict[str, Any], now: float) -> CompiledExperiment:
         value_type=value_type,
         default_value=copy.deepcopy(e.get("defaultValue")) if has_default else None,
         has_default=has_default,
+        ship_share=ship_share,
+        ship_prefix=utf8(f"{e['salt']}:ship:") if ship_share < 1 else None,
     )

@@ -277,12 +277,16 @@ class StrataClient:
         self.log_exposure(a, unit_id, attributes)
 
     def _expose_holdouts(self, experiment: str, unit_id: str, attributes: Optional[Dict[str, Any]]) -> None:
-        """The unit's exposure to each holdout covering the experiment's layer, in either arm, once (local mode)."""
+        """The unit's exposure to each holdout covering the experiment's layer, in either arm, once (local mode);
+        and to a staged ship's comparison (`ship:<key>`, winner or default arm), once."""
         compiled = self._compiled
-        if not self._log_exposures or self.mode != "local" or compiled is None or not compiled.holdouts:
+        if not self._log_exposures or self.mode != "local" or compiled is None:
             return
-        for h in compiled.holdouts_of(experiment):
+        for h in compiled.holdouts_of(experiment) if compiled.holdouts else []:
             self.log_exposure(Assignment(h.exposure_key, h.arm(unit_id), "", "bucketed"), unit_id, attributes)
+        ship = compiled.ship_exposure(experiment, unit_id, attributes)
+        if ship is not None:
+            self.log_exposure(Assignment(ship[0], ship[1], "", "bucketed"), unit_id, attributes)
 
     def log_exposure(self, a: Assignment, unit_id: str, attributes: Optional[Dict[str, Any]] = None) -> None:
         """Queues the exposure of a bucketed assignment unless this client already logged it (LRU-bounded)."""

@@ -37,6 +37,8 @@ export function exposureHook(client: StrataClient, enabled: boolean): ExposureHo
       if (typeof unitId !== 'string') return;
       // Holdout exposures whatever the outcome: a held-out unit resolves to the default, and counts.
       client.logHoldoutExposures(hookContext.flagKey, unitId, contextAttributes(hookContext.context));
+      // A staged ship's comparison too: a unit not shipped to yet resolves to the default, and counts.
+      client.logShipExposure(hookContext.flagKey, unitId, contextAttributes(hookContext.context));
       if (exposure === null) return;
       client.logExposure(exposure, unitId, contextAttributes(hookContext.context));
     },

@@ -26,6 +26,7 @@ import { EMPTY_SLICE, readStats } from './stats-store';
 import { applyEventsSql } from './tick-delta-sql';
 import { isAnalysed, LATE_EVENT_DAYS, metricArrays } from './tick-inputs';
 import { loadHoldoutDefinitions } from '../holdout/holdout-definition';
+import { loadShipDefinitions } from '../rollout/ship-definition';
 import type { ChangedExperiment, TickConsumer } from './tick-consumer';
 
 /** Events a results read may fold in before answering (the job does the rest). */
@@ -205,8 +206,13 @@ export class AnalysisEngineService implements OnApplicationBootstrap, OnModuleDe
       .where(`e.status = 'running' OR (e.status <> 'draft' AND e.stopped_at > now() - :days * interval '1 day')`, { days: LATE_EVENT_DAYS })
       .orderBy('e.key')
       .getMany();
-    // Holdouts are analysed like experiments, under `holdout:<key>` (their exposures carry that key).
-    const list = [...(await loadAnalysisDefinitions(this.dataSource.manager, experiments)), ...(await loadHoldoutDefinitions(this.dataSource.manager))];
+    // Holdouts are analysed like experiments, under `holdout:<key>` (their exposures carry that key);
+    // staged ships under `ship:<key>`.
+    const list = [
+      ...(await loadAnalysisDefinitions(this.dataSource.manager, experiments)),
+      ...(await loadHoldoutDefinitions(this.dataSource.manager)),
+      ...(await loadShipDefinitions(this.dataSource.manager)),
+    ];
     const hashes = new Map(list.map((x) => [x.key, rollupDefinitionHash(x)]));
     const rows: { experiment_key: string; definition_hash: string }[] = await this.dataSource.query(
       'SELECT experiment_key, definition_hash FROM analysis_watermarks WHERE experiment_key = ANY($1::text[])',

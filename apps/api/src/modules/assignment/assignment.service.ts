@@ -1,5 +1,5 @@
 import { Inject, Injectable } from '@nestjs/common';
-import { defaultsFor, evaluate, explain, holdoutExposures, type CompiledSnapshot, type Explanation } from '@strata/bucketing';
+import { defaultsFor, evaluate, explain, holdoutExposures, shipExposures, type CompiledSnapshot, type Explanation } from '@strata/bucketing';
 import type {
   Assignment,
   assignRequestSchema,
@@ -46,6 +46,7 @@ export class AssignmentService {
       const timestamp = new Date().toISOString();
       collectExposures(exposures, request.unitId, attributes, response.assignments, timestamp);
       collectHoldoutExposures(exposures, compiled, request.unitId, attributes, request.experiments, timestamp);
+      collectShipExposures(exposures, compiled, request.unitId, attributes, request.experiments, timestamp);
       await this.record(exposures, apiKeyId);
     }
     return response;
@@ -82,6 +83,7 @@ export class AssignmentService {
         const attributes = request.units[i].attributes ?? NO_ATTRIBUTES;
         collectExposures(exposures, results[i].unitId, attributes, results[i].assignments, timestamp);
         collectHoldoutExposures(exposures, compiled, results[i].unitId, attributes, request.experiments, timestamp);
+        collectShipExposures(exposures, compiled, results[i].unitId, attributes, request.experiments, timestamp);
       }
       await this.record(exposures, apiKeyId);
     }
@@ -129,4 +131,20 @@ function collectHoldoutExposures(
   timestamp: string,
 ): void {
   for (const h of holdoutExposures(compiled, unitId, experimentKeys)) out.push({ unitId, experiment: h.holdout.exposureKey, variant: h.arm, attributes, timestamp });
+}
+
+/**
+ * A staged ship's exposures (`ship:<key>`, variant `winner` or `default`): every targeted unit
+ * evaluated while the share is below 100 %, in either arm, so the engine can compare the winner
+ * with the default on the guardrails (docs/rollouts.md, "Ship as a rollout"). Only when exposures are logged.
+ */
+function collectShipExposures(
+  out: ExposureRecord[],
+  compiled: CompiledSnapshot,
+  unitId: string,
+  attributes: Attributes,
+  experimentKeys: readonly string[] | undefined,
+  timestamp: string,
+): void {
+  for (const x of shipExposures(compiled, unitId, attributes, experimentKeys)) out.push({ unitId, experiment: x.exposureKey, variant: x.arm, attributes, timestamp });
 }

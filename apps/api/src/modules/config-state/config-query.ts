@@ -53,6 +53,7 @@ export const CONFIG_SQL = `
         'targeting', e.targeting,
         'forcedVariants', e.forced_variants,
         'shippedVariant', e.shipped_variant,
+        'shipBuckets', e.ship_buckets,
         'valueType', e.value_type,
         'defaultValue', e.default_value,
         'startedAt', e.started_at,

@@ -59,6 +59,7 @@ const catalogRow = (e: ConfigExperimentRow): ExperimentRow => ({
   forced_variants: e.forcedVariants,
   started_at: e.startedAt,
   stopped_at: e.stoppedAt,
+  ship_buckets: e.shipBuckets ?? null,
 });
 
 /**

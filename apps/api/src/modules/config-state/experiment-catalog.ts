@@ -1,5 +1,15 @@
 import { cumulativeWeights, hashPrefix, pickVariant, variantDraw, type HashPrefix } from '@strata/bucketing';
-import { HOLDOUT_ARM, HOLDOUT_EXPOSURE_PREFIX, REST_ARM, type ExperimentStatus, type ForcedVariantDto } from '@strata/contracts';
+import {
+  BUCKETS_PER_LAYER,
+  HOLDOUT_ARM,
+  HOLDOUT_EXPOSURE_PREFIX,
+  REST_ARM,
+  SHIP_DEFAULT_ARM,
+  SHIP_EXPOSURE_PREFIX,
+  SHIP_WINNER_ARM,
+  type ExperimentStatus,
+  type ForcedVariantDto,
+} from '@strata/contracts';
 
 /** What the collector needs to know about an experiment to check an exposure. */
 export interface CatalogExperiment {
@@ -27,6 +37,8 @@ export interface ExperimentRow {
   forced_variants: ForcedVariantDto[] | null;
   started_at: Date | string | null;
   stopped_at: Date | string | null;
+  /** A staged ship's share in ten-thousandths; absent in rows of tests built before staged ships. */
+  ship_buckets?: number | null;
 }
 
 export function toCatalogExperiment(row: ExperimentRow): CatalogExperiment {
@@ -85,6 +97,29 @@ export function holdoutCatalogEntry(row: HoldoutRow): CatalogExperiment {
 }
 
 /**
+ * A staged ship as the collector checks its exposures (`ship:<key>`): two "variants", `winner`
+ * (ship draw below the current share) and `default`, by the salt `${salt}:ship` (the ship draw
+ * hashes `${salt}:ship:${unitId}`), so `expectedVariant` applies unchanged. Checked against the
+ * current share: an exposure sent after the share moved past its unit is refused as a mismatch
+ * (rare, and it only thins the sample). Null when the experiment is no staged ship.
+ */
+export function shipCatalogEntry(row: ExperimentRow): CatalogExperiment | null {
+  if (row.status !== 'shipped' || row.ship_buckets === undefined || row.ship_buckets === null || row.stopped_at === null) return null;
+  const salt = `${row.salt}:ship`;
+  return {
+    key: SHIP_EXPOSURE_PREFIX + row.key,
+    status: 'running',
+    salt,
+    prefix: hashPrefix(`${salt}:`),
+    variantKeys: [SHIP_WINNER_ARM, SHIP_DEFAULT_ARM],
+    cumulative: Float64Array.of(row.ship_buckets / BUCKETS_PER_LAYER, 1),
+    forced: new Map(),
+    startedAt: new Date(row.stopped_at).getTime(),
+    stoppedAt: null,
+  };
+}
+
+/**
  * Every experiment (any status) and holdout, as the collector checks exposures against them.
  * Ingestion must not query the database per event; this is what it reads. ConfigStateService
  * owns it: it applies each configuration read here, next to the snapshot and the key map.
@@ -92,10 +127,12 @@ export function holdoutCatalogEntry(row: HoldoutRow): CatalogExperiment {
 export class ExperimentCatalog {
   private readonly byKey = new Map<string, CatalogExperiment>();
   private holdouts = new Map<string, CatalogExperiment>();
+  /** Staged ships by `ship:<key>`, derived from their experiment rows. */
+  private readonly ships = new Map<string, CatalogExperiment>();
 
-  /** An experiment, or a holdout by `holdout:<key>`. */
+  /** An experiment, a holdout by `holdout:<key>`, or a staged ship by `ship:<key>`. */
   get(key: string): CatalogExperiment | undefined {
-    return this.byKey.get(key) ?? this.holdouts.get(key);
+    return this.byKey.get(key) ?? this.holdouts.get(key) ?? this.ships.get(key);
   }
 
   /**
@@ -104,8 +141,19 @@ export class ExperimentCatalog {
    */
   apply(experiments: readonly ExperimentRow[], holdouts: readonly HoldoutRow[], keys: ReadonlySet<string> | 'all'): void {
     this.holdouts = new Map(holdouts.map((r) => [HOLDOUT_EXPOSURE_PREFIX + r.key, holdoutCatalogEntry(r)]));
-    if (keys === 'all') this.byKey.clear();
-    else for (const k of keys) this.byKey.delete(k);
-    for (const r of experiments) this.byKey.set(r.key, toCatalogExperiment(r));
+    if (keys === 'all') {
+      this.byKey.clear();
+      this.ships.clear();
+    } else {
+      for (const k of keys) {
+        this.byKey.delete(k);
+        this.ships.delete(SHIP_EXPOSURE_PREFIX + k);
+      }
+    }
+    for (const r of experiments) {
+      this.byKey.set(r.key, toCatalogExperiment(r));
+      const ship = shipCatalogEntry(r);
+      if (ship !== null) this.ships.set(ship.key, ship);
+    }
   }
 }

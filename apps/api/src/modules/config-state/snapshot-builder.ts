@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { BucketRange, ConfigSnapshot, SnapshotExperiment, SnapshotForcedVariant, SnapshotHoldout, SnapshotLayer, SnapshotVariant, TargetingRule, ValueType, VariantValue } from '@strata/contracts';
+import { BUCKETS_PER_LAYER, type BucketRange, type ConfigSnapshot, type SnapshotExperiment, type SnapshotForcedVariant, type SnapshotHoldout, type SnapshotLayer, type SnapshotVariant, type TargetingRule, type ValueType, type VariantValue } from '@strata/contracts';
 
 /** One experiment of the configuration read (config-query.ts: CONFIG_SQL), as node-postgres returns it. */
 export interface SnapshotExperimentRow {
@@ -11,6 +11,8 @@ export interface SnapshotExperimentRow {
   targeting: TargetingRule | null;
   forcedVariants: { unitId: string; variant: string; expiresAt: string | null }[] | null;
   shippedVariant: string | null;
+  /** A staged ship's share in ten-thousandths; null (or absent: rows of tests) = a full ship. */
+  shipBuckets?: number | null;
   ranges: BucketRange[] | null;
   /** Absent in rows built before variant values existed (tests). */
   valueType?: ValueType | null;
@@ -95,6 +97,10 @@ export function buildSnapshotExperiment(e: SnapshotExperimentRow, nowMs: number)
     forcedVariants,
     shippedVariant: e.status === 'shipped' ? e.shippedVariant : null,
   };
+  // Only a staged ship below 100 % carries a share: a full ship (and one staged to 100 %) reads as always.
+  if (e.status === 'shipped' && e.shipBuckets !== undefined && e.shipBuckets !== null && e.shipBuckets < BUCKETS_PER_LAYER) {
+    experiment.shipShare = e.shipBuckets / BUCKETS_PER_LAYER;
+  }
   // Only experiments with values carry the two fields, so snapshots without values are unchanged.
   if (valueType !== null && e.defaultValue !== undefined && e.defaultValue !== null) {
     experiment.valueType = valueType;

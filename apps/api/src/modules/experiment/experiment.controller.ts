@@ -7,7 +7,6 @@ import {
   rampExperimentSchema,
   rerandomizeExperimentSchema,
   startExperimentSchema,
-  shipExperimentSchema,
   stopExperimentSchema,
   updateExperimentSchema,
   type ExperimentDto,
@@ -98,16 +97,7 @@ export class ExperimentController {
     return this.experiments.stop(principal, params.key, body.reason);
   }
 
-  @Auth('write')
-  @Post(':key/ship')
-  @HttpCode(200)
-  ship(
-    @CurrentPrincipal() principal: Principal,
-    @ZodParams(keyParamsSchema) params: KeyParams,
-    @ZodBody(shipExperimentSchema) body: z.output<typeof shipExperimentSchema>,
-  ): Promise<ExperimentDto> {
-    return this.experiments.ship(principal, params.key, body.variant);
-  }
+  // POST :key/ship is in rollout/ship.controller.ts (a ship may come with a rollout plan).
 
   /** Shipped (or stopped) → concluded: it leaves assign replies and the SDK config; results and audit stay. */
   @Auth('write')

@@ -60,6 +60,10 @@ export class ExperimentEntity {
   @Column({ name: 'shipped_variant', type: 'text', nullable: true })
   shippedVariant!: string | null;
 
+  /** A staged ship: the winner goes to this many ten-thousandths of targeted units (by the ship draw); null: a full ship. */
+  @Column({ name: 'ship_buckets', type: 'int', nullable: true })
+  shipBuckets!: number | null;
+
   /** Null: the variants carry no values. */
   @Column({ name: 'value_type', type: 'text', nullable: true })
   valueType!: ValueType | null;

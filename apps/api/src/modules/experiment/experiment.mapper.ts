@@ -2,7 +2,7 @@ import { DEFAULT_SEGMENT_DIMENSIONS, type BucketRange, type ExperimentDto } from
 import type { ExperimentEntity } from './experiment.entity';
 
 export function toExperimentDto(e: ExperimentEntity, ranges: BucketRange[]): ExperimentDto {
-  return {
+  const dto: ExperimentDto = {
     key: e.key,
     name: e.name,
     hypothesis: e.hypothesis,
@@ -32,6 +32,9 @@ export function toExperimentDto(e: ExperimentEntity, ranges: BucketRange[]): Exp
     createdAt: e.createdAt.toISOString(),
     updatedAt: e.updatedAt.toISOString(),
   };
+  // Only a staged ship carries it, so every other experiment reads as before.
+  if (e.status === 'shipped' && e.shipBuckets !== null) dto.shipTraffic = e.shipBuckets / 100;
+  return dto;
 }
 
 /** Traffic percent (0–100, step 0.01) as a whole number of the layer's 10,000 buckets. */

@@ -95,6 +95,7 @@ export class ExperimentService {
           autoStop: request.autoStop ?? false,
           salt: request.salt ?? request.key,
           shippedVariant: null,
+          shipBuckets: null,
           valueType: request.valueType ?? null,
           defaultValue: request.valueType ? (request.defaultValue ?? null) : null,
           alerts: [],
@@ -234,9 +235,18 @@ export class ExperimentService {
     return this.dataSource.transaction((manager) => this.rampIn(manager, principal, key, traffic));
   }
 
-  /** `ramp` inside the caller's transaction (a rollout step change commits with its plan and history). */
+  /**
+   * `ramp` inside the caller's transaction (a rollout step change commits with its plan and history).
+   * On a staged ship it sets the ship share instead: raising it only adds units (the ship draw is
+   * fixed), lowering it keeps the winner for exactly the units the lower share covers. A full ship
+   * has no share to ramp (409, as before).
+   */
   rampIn(manager: EntityManager, principal: Principal, key: string, traffic: number, action = 'experiment.ramp'): Promise<ExperimentDto> {
     return this.changeIn(manager, principal, key, action, async (m, e) => {
+      if (e.status === 'shipped' && e.shipBuckets !== null) {
+        e.shipBuckets = trafficToBuckets(traffic);
+        return;
+      }
       this.expectStatus(e, ['draft', 'running'], 'ramp');
       e.trafficBuckets = trafficToBuckets(traffic);
       if (e.status === 'running') await this.ledger.resize(m, e.layerKey, e.key, e.trafficBuckets);
@@ -253,8 +263,14 @@ export class ExperimentService {
     });
   }
 
-  ship(principal: Principal, key: string, variant: string): Promise<ExperimentDto> {
-    return this.change(principal, key, 'experiment.ship', async (manager, e) => {
+  /** `traffic` (percent of targeted units) stages the ship; undefined ships to everyone in targeting. */
+  ship(principal: Principal, key: string, variant: string, traffic?: number): Promise<ExperimentDto> {
+    return this.dataSource.transaction((manager) => this.shipIn(manager, principal, key, variant, traffic));
+  }
+
+  /** `ship` inside the caller's transaction (a staged ship by plan commits with its plan). */
+  shipIn(manager: EntityManager, principal: Principal, key: string, variant: string, traffic?: number): Promise<ExperimentDto> {
+    return this.changeIn(manager, principal, key, 'experiment.ship', async (manager, e) => {
       this.expectStatus(e, ['running'], 'ship');
       if (!e.variants.some((v) => v.key === variant)) {
         throw new AppException('validation_failed', `Experiment "${key}" has no variant "${variant}".`, [{ path: 'variant', message: `must be one of ${e.variants.map((v) => v.key).join(', ')}` }]);
@@ -263,6 +279,7 @@ export class ExperimentService {
       await this.ledger.releaseAll(manager, e.layerKey, e.key);
       e.status = 'shipped';
       e.shippedVariant = variant;
+      e.shipBuckets = traffic === undefined ? null : trafficToBuckets(traffic);
       e.stoppedAt = new Date();
     });
   }

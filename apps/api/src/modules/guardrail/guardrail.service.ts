@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { HOLDOUT_EXPOSURE_PREFIX, type ExperimentAlertDto, type GuardrailStatusDto, type SrmDto } from '@strata/contracts';
+import { HOLDOUT_EXPOSURE_PREFIX, SHIP_EXPOSURE_PREFIX, type ExperimentAlertDto, type GuardrailStatusDto, type SrmDto } from '@strata/contracts';
 import { advanceSrmState, type SrmState } from '@strata/stats';
 import type { DataSource, EntityManager } from 'typeorm';
 import { systemActor } from '../../common/guards/principal';
@@ -141,8 +141,10 @@ export class GuardrailService implements TickConsumer, OnModuleInit, OnApplicati
   /** Per tick: the changed running experiments, on the statistics the tick just wrote. */
   async onTick(tick: TickContext): Promise<void> {
     for (const c of tick.changed) {
-      // A holdout's comparison (`holdout:<key>`) is read, never stopped: it is no experiment.
-      if (c.definition.status !== 'running' || c.definition.key.startsWith(HOLDOUT_EXPOSURE_PREFIX)) continue;
+      // A holdout's comparison (`holdout:<key>`) is read, never stopped: it is no experiment; a staged
+      // ship's (`ship:<key>`) is judged by its rollout plan.
+      const k = c.definition.key;
+      if (c.definition.status !== 'running' || k.startsWith(HOLDOUT_EXPOSURE_PREFIX) || k.startsWith(SHIP_EXPOSURE_PREFIX)) continue;
       try {
         await this.check(c.definition, c.stats, tick.dataThrough);
       } catch (err) {

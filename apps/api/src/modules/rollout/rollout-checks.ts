@@ -4,6 +4,7 @@ import { EMPTY_SLICE, readStats, type SliceStats } from '../analysis/stats-store
 import { findings, GUARDRAIL_ALPHA, readSrmState, withSequentialSrm } from '../guardrail/guardrail.service';
 import { loadAnalysisDefinition } from '../result/analysis-definition';
 import { buildGuardrails, buildSrm } from '../result/results-builder';
+import { loadShipDefinition } from './ship-definition';
 
 export interface ExperimentObservation {
   exposedUnits: number;
@@ -28,5 +29,19 @@ export async function observeExperiment(db: DataSource, key: string, slice?: Sli
     buildGuardrails(def, stats.aggregates, GUARDRAIL_ALPHA),
     sequential && state ? { ...sequential, flagged: state.flagged } : srm,
   );
+  return { exposedUnits, findings: found.map((f) => ({ kind: f.kind, message: f.message, details: f.details })) };
+}
+
+/**
+ * What a staged ship's step is judged on: the units exposed to its comparison (`ship:<key>`, both
+ * arms) and the sequential harm test per guardrail of the winner arm against the default arm.
+ * No SRM: the split follows the share, which moves at every step (see ship-definition.ts).
+ */
+export async function observeShip(db: DataSource, key: string, slice?: SliceStats): Promise<ExperimentObservation> {
+  const def = await loadShipDefinition(db.manager, key);
+  const stats = slice ?? (await readStats(db, [def.key], '')).get(def.key)?.get('') ?? EMPTY_SLICE;
+  let exposedUnits = 0;
+  for (const n of stats.units.values()) exposedUnits += n;
+  const found = findings(buildGuardrails(def, stats.aggregates, GUARDRAIL_ALPHA), null);
   return { exposedUnits, findings: found.map((f) => ({ kind: f.kind, message: f.message, details: f.details })) };
 }

@@ -2,6 +2,7 @@ import type {
   RolloutAction,
   RolloutFindingDto,
   RolloutHistoryEntryDto,
+  RolloutKind,
   RolloutRevertTarget,
   RolloutStatus,
   RolloutStepDto,
@@ -12,6 +13,7 @@ import type { PlanState, Transition } from './rollout-machine';
 /** A plan row: the machine's state plus what the last check saw. */
 export interface StoredPlan extends PlanState {
   experiment: string;
+  kind: RolloutKind;
   exposedUnits: number;
   findings: RolloutFindingDto[];
   checkedAt: Date | null;
@@ -21,6 +23,7 @@ export interface StoredPlan extends PlanState {
 
 interface PlanRow {
   experiment_key: string;
+  kind: RolloutKind;
   steps: RolloutStepDto[];
   on_harm: RolloutRevertTarget;
   status: RolloutStatus;
@@ -40,6 +43,7 @@ interface PlanRow {
 function toPlan(r: PlanRow): StoredPlan {
   return {
     experiment: r.experiment_key,
+    kind: r.kind,
     steps: r.steps,
     onHarm: r.on_harm,
     status: r.status,
@@ -65,21 +69,21 @@ export async function loadPlan(db: Queryable, experiment: string, forUpdate = fa
   return rows[0] ? toPlan(rows[0]) : null;
 }
 
-/** Experiments whose plan the engine still drives (running or paused), of running experiments. */
-export async function activePlanKeys(db: Queryable, among?: readonly string[]): Promise<string[]> {
-  const rows = (await db.query(
-    `SELECT p.experiment_key AS key FROM rollout_plans p JOIN experiments e ON e.key = p.experiment_key
-     WHERE p.status IN ('running', 'paused') AND e.status = 'running' AND ($1::text[] IS NULL OR p.experiment_key = ANY($1::text[]))
+/** Plans the engine still drives (running or paused): traffic plans of running experiments, ship plans of shipped ones. */
+export async function activePlans(db: Queryable, among?: readonly string[]): Promise<{ key: string; kind: RolloutKind }[]> {
+  return (await db.query(
+    `SELECT p.experiment_key AS key, p.kind FROM rollout_plans p JOIN experiments e ON e.key = p.experiment_key
+     WHERE p.status IN ('running', 'paused') AND e.status = CASE p.kind WHEN 'ship' THEN 'shipped' ELSE 'running' END
+       AND ($1::text[] IS NULL OR p.experiment_key = ANY($1::text[]))
      ORDER BY p.experiment_key`,
     [among ? [...among] : null],
-  )) as { key: string }[];
-  return rows.map((r) => r.key);
+  )) as { key: string; kind: RolloutKind }[];
 }
 
-export async function insertPlan(db: Queryable, experiment: string, s: PlanState, exposedUnits: number, at: Date): Promise<void> {
+export async function insertPlan(db: Queryable, experiment: string, s: PlanState, exposedUnits: number, at: Date, kind: RolloutKind = 'traffic'): Promise<void> {
   await db.query(
-    `INSERT INTO rollout_plans (experiment_key, steps, on_harm, status, current_step, last_safe_step, step_started_at, units_at_step_start, exposed_units, acknowledged, revert_reason, checked_at, created_at, updated_at)
-     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $12)`,
+    `INSERT INTO rollout_plans (experiment_key, steps, on_harm, status, current_step, last_safe_step, step_started_at, units_at_step_start, exposed_units, acknowledged, revert_reason, checked_at, created_at, updated_at, kind)
+     VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $12, $12, $13)`,
     [
       experiment,
       JSON.stringify(s.steps),
@@ -93,6 +97,7 @@ export async function insertPlan(db: Queryable, experiment: string, s: PlanState
       JSON.stringify(s.acknowledged),
       s.revertReason,
       at,
+      kind,
     ],
   );
 }

@@ -6,15 +6,16 @@ import { ExperimentModule } from '../experiment/experiment.module';
 import { GuardrailModule } from '../guardrail/guardrail.module';
 import { RolloutController } from './rollout.controller';
 import { RolloutService } from './rollout.service';
+import { ShipController } from './ship.controller';
 
 /**
- * Progressive rollouts: plans of traffic steps advanced by the engine on healthy guardrails and
- * reverted on harm or SRM. Imports GuardrailModule so its consumer registers first: the SRM
+ * Progressive rollouts: plans of traffic steps (or of a staged ship's share) advanced by the engine
+ * on healthy guardrails and reverted on harm (or SRM, for traffic plans); the ship route. Imports GuardrailModule so its consumer registers first: the SRM
  * state a rollout check reads is the one the guardrail consumer folded in the same tick.
  */
 @Module({
   imports: [AnalysisModule, AuditModule, ExperimentModule, GuardrailModule],
-  controllers: [RolloutController],
+  controllers: [RolloutController, ShipController],
   providers: [RolloutService, Clock],
   exports: [RolloutService, Clock],
 })

@@ -1,6 +1,6 @@
 import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
-import { createRolloutSchema, type RolloutPlanDto } from '@strata/contracts';
+import { SHIP_EXPOSURE_PREFIX, type createRolloutSchema, type ExperimentDto, type RolloutKind, type RolloutPlanDto, type shipExperimentSchema } from '@strata/contracts';
 import type { DataSource, EntityManager } from 'typeorm';
 import type { z } from 'zod';
 import { AppException, NotFoundException } from '../../common/errors/app.exception';
@@ -13,7 +13,7 @@ import type { TickConsumer, TickContext } from '../analysis/tick-consumer';
 import { AuditService } from '../audit/audit.service';
 import { ExperimentService } from '../experiment/experiment.service';
 import { WebhookService } from '../guardrail/webhook.service';
-import { observeExperiment, type ExperimentObservation } from './rollout-checks';
+import { observeExperiment, observeShip, type ExperimentObservation } from './rollout-checks';
 import {
   command,
   evaluate,
@@ -26,12 +26,13 @@ import {
   type PlanState,
   type Transition,
 } from './rollout-machine';
-import { activePlanKeys, appendHistory, deletePlan, insertPlan, loadPlan, readHistory, savePlan, type StoredPlan } from './rollout-store';
+import { activePlans, appendHistory, deletePlan, insertPlan, loadPlan, readHistory, savePlan, type StoredPlan } from './rollout-store';
 
 /** Named in the audit log and the plan's history for what the engine changes. */
 const ROLLOUTS = systemActor('rollouts');
 
 type CreateRollout = z.output<typeof createRolloutSchema>;
+type ShipRequest = z.output<typeof shipExperimentSchema>;
 
 export interface RolloutRunReport {
   checked: number;
@@ -93,9 +94,19 @@ export class RolloutService implements TickConsumer, OnModuleInit, OnApplication
   }
 
   async onTick(tick: TickContext): Promise<void> {
-    const byKey = new Map(tick.changed.map((c) => [c.definition.key, c.stats]));
-    if (byKey.size === 0) return;
-    for (const key of await activePlanKeys(this.dataSource, [...byKey.keys()])) await this.check(key, byKey.get(key));
+    // A traffic plan reads its experiment's statistics; a ship plan those of `ship:<key>`.
+    const traffic = new Map<string, SliceStats>();
+    const ships = new Map<string, SliceStats>();
+    for (const c of tick.changed) {
+      const k = c.definition.key;
+      if (k.startsWith(SHIP_EXPOSURE_PREFIX)) ships.set(k.slice(SHIP_EXPOSURE_PREFIX.length), c.stats);
+      else traffic.set(k, c.stats);
+    }
+    if (traffic.size === 0 && ships.size === 0) return;
+    for (const p of await activePlans(this.dataSource, [...traffic.keys(), ...ships.keys()])) {
+      const stats = (p.kind === 'ship' ? ships : traffic).get(p.key);
+      if (stats !== undefined) await this.check(p.key, p.kind, stats);
+    }
   }
 
   /** Every active plan, on the stored statistics. */
@@ -104,10 +115,10 @@ export class RolloutService implements TickConsumer, OnModuleInit, OnApplication
     if (this.sweeping) return report;
     this.sweeping = true;
     try {
-      for (const key of await activePlanKeys(this.dataSource)) {
+      for (const p of await activePlans(this.dataSource)) {
         report.checked++;
-        const t = await this.check(key);
-        if (t) report.changed.push({ experiment: key, action: t.action, toStep: t.toStep });
+        const t = await this.check(p.key, p.kind);
+        if (t) report.changed.push({ experiment: p.key, action: t.action, toStep: t.toStep });
       }
       return report;
     } finally {
@@ -115,9 +126,14 @@ export class RolloutService implements TickConsumer, OnModuleInit, OnApplication
     }
   }
 
-  private async check(key: string, stats?: SliceStats): Promise<Transition | null> {
+  /** A traffic plan is judged on its experiment's guardrails and SRM; a ship plan on the winner-vs-default harm test. */
+  private observe(key: string, kind: RolloutKind, stats?: SliceStats): Promise<ExperimentObservation> {
+    return kind === 'ship' ? observeShip(this.dataSource, key, stats) : observeExperiment(this.dataSource, key, stats);
+  }
+
+  private async check(key: string, kind: RolloutKind, stats?: SliceStats): Promise<Transition | null> {
     try {
-      const seen = await observeExperiment(this.dataSource, key, stats);
+      const seen = await this.observe(key, kind, stats);
       return await this.apply(ROLLOUTS, key, seen, (plan, obs) => evaluate(plan, obs));
     } catch (err) {
       this.logger.error(`rollout check of ${key} failed: ${String(err)}`);
@@ -174,6 +190,56 @@ export class RolloutService implements TickConsumer, OnModuleInit, OnApplication
     return this.get(key);
   }
 
+  /**
+   * POST /v1/experiments/:key/ship. Without `rollout` the experiment ships as it always did (to
+   * everyone in targeting, or to `traffic` percent of them, a staged ship moved by hand with
+   * /ramp). With `rollout` it ships to the first step's share at once and a `ship` plan takes it
+   * on from there, under the guardrails, in one transaction with its history and audit entries.
+   */
+  async ship(principal: Principal, key: string, request: ShipRequest): Promise<ExperimentDto> {
+    const rollout = request.rollout;
+    if (rollout === undefined) return this.experiments.ship(principal, key, request.variant, request.traffic);
+    const now = this.clock.now();
+    const done = await this.dataSource.transaction(async (m) => {
+      await this.lockExperiment(m, key);
+      if (await loadPlan(m, key, true))
+        throw new AppException('rollout_exists', `Experiment "${key}" already has a rollout plan; delete it first to ship it by a plan.`);
+      const first = rollout.steps[0].traffic;
+      const experiment = await this.experiments.shipIn(m, principal, key, request.variant, first);
+      const state: PlanState = {
+        steps: rollout.steps,
+        onHarm: rollout.onHarm,
+        status: 'running',
+        currentStep: 0,
+        lastSafeStep: null,
+        stepStartedAt: now.getTime(),
+        unitsAtStepStart: 0,
+        acknowledged: [],
+        revertReason: null,
+      };
+      const t: Transition = {
+        action: 'create',
+        fromStep: null,
+        toStep: 0,
+        traffic: first,
+        reason: rollout.reason ?? `staged ship of "${request.variant}"`,
+        details: { exposedUnits: 0, steps: rollout.steps, variant: request.variant },
+      };
+      await insertPlan(m, key, state, 0, now, 'ship');
+      await appendHistory(m, key, t, principal.name, now);
+      await this.audit.record(m, principal, {
+        action: 'rollout.create',
+        entityType: 'experiment',
+        entityKey: key,
+        before: null,
+        after: { ...summary(state), kind: 'ship', variant: request.variant, steps: state.steps, onHarm: state.onHarm },
+      });
+      return { experiment, t };
+    });
+    this.notify(key, principal, done.t, 'running', now);
+    return done.experiment;
+  }
+
   async get(key: string): Promise<RolloutPlanDto> {
     const plan = await this.find(key);
     if (!plan) throw new NotFoundException('rollout plan', key);
@@ -184,10 +250,7 @@ export class RolloutService implements TickConsumer, OnModuleInit, OnApplication
   async find(key: string): Promise<RolloutPlanDto | null> {
     const plan = await loadPlan(this.dataSource, key);
     if (!plan) return null;
-    const rows: { traffic_buckets: number }[] = await this.dataSource.query('SELECT traffic_buckets FROM experiments WHERE key = $1', [
-      key,
-    ]);
-    return this.toDto(plan, (rows[0]?.traffic_buckets ?? 0) / 100, await readHistory(this.dataSource, key));
+    return this.toDto(plan, (await this.currentBuckets(this.dataSource.manager, key, plan.kind)) / 100, await readHistory(this.dataSource, key));
   }
 
   /** Deletes the plan and its history; the experiment keeps its traffic. */
@@ -209,7 +272,7 @@ export class RolloutService implements TickConsumer, OnModuleInit, OnApplication
 
   /** pause, resume, advance (now), skip, revert — by a person or a pipeline. */
   async command(principal: Principal, key: string, cmd: Command): Promise<RolloutPlanDto> {
-    const seen = await observeExperiment(this.dataSource, key);
+    const seen = await this.observe(key, (await loadPlan(this.dataSource, key))?.kind ?? 'traffic');
     await this.apply(principal, key, seen, (plan, obs) => {
       try {
         return command(plan, cmd, obs);
@@ -246,8 +309,8 @@ export class RolloutService implements TickConsumer, OnModuleInit, OnApplication
         }
         return null;
       }
-      const rows: { traffic_buckets: number }[] = await m.query('SELECT traffic_buckets FROM experiments WHERE key = $1', [key]);
-      if (Math.round(t.traffic * 100) !== rows[0]?.traffic_buckets)
+      // A ship plan's steps are the ship share: rampIn sets it on a staged ship.
+      if (Math.round(t.traffic * 100) !== (await this.currentBuckets(m, key, plan.kind)))
         await this.experiments.rampIn(m, principal, key, t.traffic, 'experiment.rollout_ramp');
       await savePlan(m, key, out.state, seen, now);
       await appendHistory(m, key, t, principal.name, now);
@@ -264,6 +327,12 @@ export class RolloutService implements TickConsumer, OnModuleInit, OnApplication
     if (done.t.action === 'revert') this.logger.warn(`${key}: rollout reverted to ${done.t.traffic}%: ${done.t.reason}`);
     this.notify(key, principal, done.t, done.status, now);
     return done.t;
+  }
+
+  /** The experiment's traffic (traffic plan) or ship share (ship plan), in buckets of 10,000. */
+  private async currentBuckets(m: EntityManager, key: string, kind: RolloutKind): Promise<number> {
+    const rows: { traffic_buckets: number; ship_buckets: number | null }[] = await m.query('SELECT traffic_buckets, ship_buckets FROM experiments WHERE key = $1', [key]);
+    return (kind === 'ship' ? rows[0]?.ship_buckets : rows[0]?.traffic_buckets) ?? 0;
   }
 
   private async lockExperiment(m: EntityManager, key: string): Promise<string> {
@@ -293,6 +362,7 @@ export class RolloutService implements TickConsumer, OnModuleInit, OnApplication
     const obs = { now: this.clock.now().getTime(), exposedUnits: plan.exposedUnits, findings: plan.findings };
     return {
       experiment: plan.experiment,
+      kind: plan.kind,
       steps: [...plan.steps],
       onHarm: plan.onHarm,
       status: plan.status,
