@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
 import type { ExposureRecord } from '@strata/contracts';
-import { EventWriter } from '../event/event-writer';
+import { EventWriter } from '../event/store/event-writer';
 
 /** Where `logExposures` sends exposures. A token, so tests or another collector can stand in. */
 export interface ExposureSink {

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { EventRow } from '../event-row';
+import type { EventRow } from '../store/event-row';
 import { decodeBatch, encodeBatches, EventLogFormatError } from './event-log-codec';
 
 function row(i: number, overrides: Partial<EventRow> = {}): EventRow {

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { EventRow } from '../event-row';
+import type { EventRow } from '../store/event-row';
 
 /**
  * How a batch of validated events travels through the log: one JetStream message per request

@@ -8,8 +8,8 @@ import {
 } from '@strata/contracts';
 import { eventId } from './event-id';
 import { fastParseEvent } from './event-fast-parse';
-import { expectedVariant, type CatalogExperiment } from './experiment-catalog';
-import type { EventRow } from './event-row';
+import { expectedVariant, type CatalogExperiment } from '../experiment-catalog';
+import type { EventRow } from '../store/event-row';
 
 export interface ValidationContext {
   /** The in-memory catalog lookup (no database access). */

@@ -2,7 +2,7 @@ import { once } from 'node:events';
 import type { Logger } from '@nestjs/common';
 import { Client } from 'pg';
 import { from as copyFrom } from 'pg-copy-streams';
-import { isDatabaseUnavailable, isUniqueViolation } from '../../common/errors/postgres-errors';
+import { isDatabaseUnavailable, isUniqueViolation } from '../../../common/errors/postgres-errors';
 import { BinaryCopyWriter } from './copy-binary';
 import { EVENT_COLUMNS, partitionFor, utcDay, writeEventRow, writeLedgerRow, type EventRow } from './event-row';
 

@@ -1,13 +1,13 @@
 import { Inject, Injectable, Logger, Optional, type BeforeApplicationShutdown, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { Client } from 'pg';
-import { APP_CONFIG, type AppConfig } from '../../config/app-config';
-import { DATABASE_URL } from '../../database/database.module';
-import { eventId } from './event-id';
+import { APP_CONFIG, type AppConfig } from '../../../config/app-config';
+import { DATABASE_URL } from '../../../database/database.module';
+import { eventId } from '../ingest/event-id';
 import { utcDay, type EventRow } from './event-row';
-import { isDatabaseUnavailable } from '../../common/errors/postgres-errors';
+import { isDatabaseUnavailable } from '../../../common/errors/postgres-errors';
 import { EventPartitions, FirstExposureCache, isRetryableError, WriterConnection } from './event-store';
-import { EventsUnavailableException } from './event.exception';
-import { Telemetry } from '../telemetry/telemetry';
+import { EventsUnavailableException } from '../event.exception';
+import { Telemetry } from '../../telemetry/telemetry';
 
 /** What one submitted batch became: newly stored, or already stored (earlier, or earlier in the same group). */
 export interface WriteResult {

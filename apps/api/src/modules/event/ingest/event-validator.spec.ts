@@ -3,7 +3,7 @@ import { compileSnapshot, evaluateExperiment } from '@strata/bucketing';
 import type { ConfigSnapshot } from '@strata/contracts';
 import { describe, expect, it } from 'vitest';
 import { validateEvents } from './event-validator';
-import { expectedVariant, toCatalogExperiment, type CatalogExperiment, type ExperimentRow } from './experiment-catalog';
+import { expectedVariant, toCatalogExperiment, type CatalogExperiment, type ExperimentRow } from '../experiment-catalog';
 
 const row = (over: Partial<ExperimentRow> = {}): ExperimentRow => ({
   key: 'exp',
