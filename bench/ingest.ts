@@ -17,7 +17,7 @@ import autocannon from 'autocannon';
 import { hashUnit } from '@strata/bucketing';
 import { Client } from 'pg';
 import { EVENT_COLUMNS, writeEventRow, writeLedgerRow, type EventRow } from '../apps/api/src/modules/event/store/event-row';
-import { copyBinary } from '../apps/api/src/modules/event/store/event-store';
+import { copyBinary } from '../apps/api/src/modules/event/store/copy-binary';
 import { EventWriter } from '../apps/api/src/modules/event/store/event-writer';
 import { startBenchApi } from './_api';
 import { logMode } from './_ingest-log';

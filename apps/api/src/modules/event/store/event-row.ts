@@ -47,18 +47,3 @@ export function writeEventRow(w: BinaryCopyWriter, r: EventRow): void {
 export function writeLedgerRow(w: BinaryCopyWriter, r: EventRow): void {
   w.row(2).uuid(r.id).timestamptz(r.receivedAt);
 }
-
-const DAY_MS = 86_400_000;
-
-/** UTC day number (days since the epoch) of an epoch-ms time. */
-export function utcDay(ms: number): number {
-  return Math.floor(ms / DAY_MS);
-}
-
-/** `events_YYYYMMDD` and its range [from, to) for a UTC day number. */
-export function partitionFor(day: number): { name: string; from: string; to: string } {
-  const from = new Date(day * DAY_MS);
-  const to = new Date((day + 1) * DAY_MS);
-  const ymd = from.toISOString().slice(0, 10).replace(/-/g, '');
-  return { name: `events_${ymd}`, from: from.toISOString(), to: to.toISOString() };
-}

@@ -1,10 +1,8 @@
-import { once } from 'node:events';
-import type { Logger } from '@nestjs/common';
 import { Client } from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
-import { isDatabaseUnavailable, isUniqueViolation } from '../../../common/errors/postgres-errors';
-import { BinaryCopyWriter } from './copy-binary';
-import { EVENT_COLUMNS, partitionFor, utcDay, writeEventRow, writeLedgerRow, type EventRow } from './event-row';
+import { isUniqueViolation } from '../../../common/errors/postgres-errors';
+import { copyBinary } from './copy-binary';
+import { EventPartitions, utcDay } from './event-partitions';
+import { EVENT_COLUMNS, writeEventRow, writeLedgerRow, type EventRow } from './event-row';
 
 /*
  * A group is written with binary COPYs and (when it holds new exposures) one small upsert, in one
@@ -47,37 +45,6 @@ const CLAIM_ATTEMPTS = 5;
 export function isRetryableError(error: unknown): boolean {
   const code = (error as { code?: unknown })?.code;
   return code === '40P01' || code === '40001';
-}
-
-/** Daily partitions known to exist (shared by every connection of the process). */
-export class EventPartitions {
-  private readonly known = new Set<number>();
-  /** Day → the table its rows are COPYed into: its partition, or `events` when that could not be created. */
-  private readonly tables = new Map<number, string>();
-
-  constructor(private readonly logger: Logger) {}
-
-  /** Where rows of `day` go; `ensure` must have seen the day. */
-  tableFor(day: number): string {
-    return this.tables.get(day) ?? 'events';
-  }
-
-  async ensure(client: Client, days: Iterable<number>): Promise<void> {
-    for (const day of days) {
-      if (this.known.has(day)) continue;
-      const p = partitionFor(day);
-      try {
-        // Names and bounds come from a day number, never from user input.
-        await client.query(`CREATE TABLE IF NOT EXISTS ${p.name} PARTITION OF events FOR VALUES FROM ('${p.from}') TO ('${p.to}')`);
-        this.tables.set(day, p.name);
-      } catch (error) {
-        if (isDatabaseUnavailable(error)) throw error;
-        // A concurrent creator won, or the DEFAULT partition already holds rows of that day (they stay there).
-        this.logger.warn(`partition ${p.name}: ${error instanceof Error ? error.message : String(error)}`);
-      }
-      this.known.add(day);
-    }
-  }
 }
 
 /**
@@ -140,26 +107,6 @@ export function firstExposureCandidates(rows: readonly EventRow[], keep: readonl
   const out: FirstExposureCandidate[] = [];
   for (const [key, row] of best) out.push({ key, row });
   return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
-}
-
-/** One binary COPY (`sql` must say FORMAT binary) of `items`, encoded chunk by chunk so PostgreSQL reads while we encode. */
-export async function copyBinary<T>(client: Client, sql: string, items: readonly T[], write: (w: BinaryCopyWriter, item: T) => void): Promise<void> {
-  if (items.length === 0) return;
-  const stream = client.query(copyFrom(sql));
-  const done = new Promise<void>((resolve, reject) => {
-    stream.on('error', reject);
-    stream.on('finish', resolve);
-  });
-  const w = new BinaryCopyWriter(256 * 1024).header();
-  const CHUNK = 1000;
-  for (let i = 0; i < items.length; i += CHUNK) {
-    const end = Math.min(items.length, i + CHUNK);
-    for (let j = i; j < end; j++) write(w, items[j]);
-    if (end === items.length) w.trailer();
-    if (!stream.write(w.take())) await Promise.race([once(stream, 'drain'), done]);
-  }
-  stream.end();
-  await done;
 }
 
 /**

@@ -3,9 +3,10 @@ import { Client } from 'pg';
 import { APP_CONFIG, type AppConfig } from '../../../config/app-config';
 import { DATABASE_URL } from '../../../database/database.module';
 import { eventId } from '../ingest/event-id';
-import { utcDay, type EventRow } from './event-row';
+import { EventPartitions, utcDay } from './event-partitions';
+import type { EventRow } from './event-row';
 import { isDatabaseUnavailable } from '../../../common/errors/postgres-errors';
-import { EventPartitions, FirstExposureCache, isRetryableError, WriterConnection } from './event-store';
+import { FirstExposureCache, isRetryableError, WriterConnection } from './event-store';
 import { EventsUnavailableException } from '../event.exception';
 import { Telemetry } from '../../telemetry/telemetry';
 
