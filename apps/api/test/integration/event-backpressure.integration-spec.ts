@@ -19,7 +19,6 @@ const rowsFor = (events: ReturnType<typeof metrics>): EventRow[] => {
     name: e.name,
     value: null,
     ts: now,
-    receivedAt: now,
     attributes: null,
     apiKeyId: null,
     forced: false,

@@ -1,7 +1,11 @@
 import type { EventType } from '@strata/contracts';
 import type { BinaryCopyWriter } from './copy-binary';
 
-/** One validated event, ready for the writer. Times are epoch milliseconds. */
+/**
+ * One validated event, ready for the writer. Times are epoch milliseconds. No `receivedAt`: a row
+ * is received when the store's transaction starts (event-store.ts), which stamps every row of the
+ * transaction with that one time as it encodes them (`writeEventRow`, `writeLedgerRow`).
+ */
 export interface EventRow {
   id: string;
   type: EventType;
@@ -11,8 +15,6 @@ export interface EventRow {
   name: string | null;
   value: number | null;
   ts: number;
-  /** Set again by the writer to its transaction's start (event-store.ts): the value stored is that one. */
-  receivedAt: number;
   /** JSON text, or null. */
   attributes: string | null;
   apiKeyId: string | null;
@@ -35,15 +37,15 @@ export const EVENT_COLUMNS = [
   'api_key_id',
 ] as const;
 
-/** One `events` row in binary COPY format, in EVENT_COLUMNS order. */
-export function writeEventRow(w: BinaryCopyWriter, r: EventRow): void {
+/** One `events` row in binary COPY format, in EVENT_COLUMNS order; `receivedAt` is the transaction's (epoch ms). */
+export function writeEventRow(w: BinaryCopyWriter, r: EventRow, receivedAt: number): void {
   w.row(EVENT_COLUMNS.length).uuid(r.id).text(r.type).text(r.unitId).text(r.experimentKey).text(r.variantKey).text(r.name);
-  w.float8(r.value).timestamptz(r.ts).timestamptz(r.receivedAt).jsonb(r.attributes);
+  w.float8(r.value).timestamptz(r.ts).timestamptz(receivedAt).jsonb(r.attributes);
   if (r.apiKeyId === null) w.null();
   else w.uuid(r.apiKeyId);
 }
 
-/** One `event_ids` ledger row (id, received_at) in binary COPY format. */
-export function writeLedgerRow(w: BinaryCopyWriter, r: EventRow): void {
-  w.row(2).uuid(r.id).timestamptz(r.receivedAt);
+/** One `event_ids` ledger row (id, received_at) in binary COPY format; `receivedAt` as in writeEventRow. */
+export function writeLedgerRow(w: BinaryCopyWriter, r: EventRow, receivedAt: number): void {
+  w.row(2).uuid(r.id).timestamptz(receivedAt);
 }

@@ -132,19 +132,19 @@ export class WriterConnection {
         // received_at is this transaction's start on PostgreSQL's clock (rounded up to the ms), not
         // the moment Node accepted the event: the analysis watermark stays behind the start of every
         // open collector transaction (the safe time of AnalysisEngineService.probe), so no row can commit behind it.
+        // The only place received_at is set: rows arrive without one (EventRow) and are stamped as they are encoded.
         const began = await client.query<{ ms: number }>(RECEIVED_AT_SQL);
         const receivedAt = began.rows[0].ms;
-        for (const r of rows) r.receivedAt = receivedAt;
         // First attempt: claim every id blind (retries are rare). Later attempts: leave out the ids already stored.
         const known = attempt === 1 ? new Set<number>() : await this.knownIds(client, rows);
         const keep: number[] = [];
         for (let i = 0; i < rows.length; i++) if (!known.has(i)) keep.push(i);
-        await copyBinary(client, 'COPY event_ids (id, received_at) FROM STDIN (FORMAT binary)', keep, (w, i) => writeLedgerRow(w, rows[i]));
+        await copyBinary(client, 'COPY event_ids (id, received_at) FROM STDIN (FORMAT binary)', keep, (w, i) => writeLedgerRow(w, rows[i], receivedAt));
         for (const [table, positions] of this.byTable(rows, keep)) {
-          await copyBinary(client, `COPY ${table} (${EVENT_COLUMNS.join(', ')}) FROM STDIN (FORMAT binary)`, positions, (w, i) => writeEventRow(w, rows[i]));
+          await copyBinary(client, `COPY ${table} (${EVENT_COLUMNS.join(', ')}) FROM STDIN (FORMAT binary)`, positions, (w, i) => writeEventRow(w, rows[i], receivedAt));
         }
         const firsts = firstExposureCandidates(rows, keep, this.firstExposures);
-        if (firsts.length > 0) await client.query(FIRST_EXPOSURES_SQL, firstExposureParams(firsts));
+        if (firsts.length > 0) await client.query(FIRST_EXPOSURES_SQL, firstExposureParams(firsts, receivedAt));
         // No ack before this COMMIT returns: a 2xx promises the events are durable.
         await client.query('COMMIT');
         for (const f of firsts) this.firstExposures.remember(f.key, f.row.ts);
@@ -225,8 +225,8 @@ export class WriterConnection {
   }
 }
 
-/** The upsert's parameters: one array per column. */
-function firstExposureParams(firsts: readonly FirstExposureCandidate[]): unknown[] {
+/** The upsert's parameters: one array per column; `receivedAt` is the transaction's. */
+function firstExposureParams(firsts: readonly FirstExposureCandidate[], receivedAt: number): unknown[] {
   const n = firsts.length;
   const experiment = new Array<string>(n);
   const unit = new Array<string>(n);
@@ -234,7 +234,7 @@ function firstExposureParams(firsts: readonly FirstExposureCandidate[]): unknown
   const ts = new Array<string>(n);
   const attributes = new Array<string | null>(n);
   const forced = new Array<boolean>(n);
-  const received = new Array<string>(n);
+  const received = new Array<string>(n).fill(new Date(receivedAt).toISOString());
   firsts.forEach(({ row }, i) => {
     experiment[i] = row.experimentKey as string;
     unit[i] = row.unitId;
@@ -242,7 +242,6 @@ function firstExposureParams(firsts: readonly FirstExposureCandidate[]): unknown
     ts[i] = new Date(row.ts).toISOString();
     attributes[i] = row.attributes;
     forced[i] = row.forced;
-    received[i] = new Date(row.receivedAt).toISOString();
   });
   return [experiment, unit, variant, ts, attributes, forced, received];
 }

@@ -157,7 +157,6 @@ export class EventWriter implements OnModuleInit, BeforeApplicationShutdown, OnA
       name: null,
       value: null,
       ts: e.timestamp === undefined ? now : typeof e.timestamp === 'number' ? e.timestamp : e.timestamp.getTime(),
-      receivedAt: now,
       attributes: e.attributes ? JSON.stringify(e.attributes) : null,
       apiKeyId,
       forced: e.forced ?? false,
