@@ -13,7 +13,7 @@ import { EventLogWriter } from './log/event-log-writer';
 /**
  * The event collector: `POST /v1/events`, `POST /v1/events/import`, `GET /v1/events/stats`; with
  * STRATA_EVENT_LOG, the event log (log/): the collector publishes to it, the writer role drains it.
- * Exports `EventWriter` (e.g. `recordExposures` for `/v1/assign`) and the in-memory `ExperimentCatalog`.
+ * Exports `EventWriter` (e.g. for `/v1/assign`'s exposures, as `ingest/exposure-rows.ts` makes them) and the in-memory `ExperimentCatalog`.
  */
 @Module({
   controllers: [EventController],
