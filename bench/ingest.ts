@@ -185,7 +185,9 @@ async function copyFloor(databaseUrl: string): Promise<void> {
     return rate;
   };
   const events = (c: Client, rows: EventRow[]) =>
-    copyBinary(c, `COPY bench_floor_events (${EVENT_COLUMNS.join(', ')}) FROM STDIN (FORMAT binary)`, rows, (w, r) => writeEventRow(w, r, now));
+    copyBinary(c, `COPY bench_floor_events (${EVENT_COLUMNS.join(', ')}) FROM STDIN (FORMAT binary)`, rows, (w, r) =>
+      writeEventRow(w, r, now),
+    );
   const ids = (c: Client, rows: EventRow[]) =>
     copyBinary(c, 'COPY bench_floor_ids (id, received_at) FROM STDIN (FORMAT binary)', rows, (w, r) => writeLedgerRow(w, r, now));
   const table = 'CREATE TABLE bench_floor_events (LIKE events INCLUDING DEFAULTS)';

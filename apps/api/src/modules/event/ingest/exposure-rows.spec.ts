@@ -4,7 +4,10 @@ import { exposureRows } from './exposure-rows';
 describe('server-side exposure rows', () => {
   it('keeps the assignment time in epoch ms and makes exposure rows without a received_at', () => {
     const at = Date.UTC(2026, 11, 8, 9, 30, 0, 123);
-    const [row] = exposureRows([{ unitId: 'u1', experiment: 'exp', variant: 'treatment', attributes: { plan: 'pro' }, timestamp: at }], 'key-1');
+    const [row] = exposureRows(
+      [{ unitId: 'u1', experiment: 'exp', variant: 'treatment', attributes: { plan: 'pro' }, timestamp: at }],
+      'key-1',
+    );
     expect(row).toMatchObject({
       type: 'exposure',
       unitId: 'u1',
@@ -23,7 +26,10 @@ describe('server-side exposure rows', () => {
 
   it('keeps a given id (lower-cased), the forced flag and absent attributes', () => {
     const id = '0190A1B2-C3D4-7E5F-8A9B-0C1D2E3F4A5B';
-    const [row] = exposureRows([{ unitId: 'u2', experiment: 'exp', variant: 'control', attributes: null, timestamp: 1, id, forced: true }], null);
+    const [row] = exposureRows(
+      [{ unitId: 'u2', experiment: 'exp', variant: 'control', attributes: null, timestamp: 1, id, forced: true }],
+      null,
+    );
     expect(row).toMatchObject({ id: id.toLowerCase(), ts: 1, attributes: null, apiKeyId: null, forced: true });
   });
 });

@@ -159,7 +159,12 @@ export class BinaryCopyWriter {
 }
 
 /** One binary COPY (`sql` must say FORMAT binary) of `items`, encoded chunk by chunk so PostgreSQL reads while we encode. */
-export async function copyBinary<T>(client: Client, sql: string, items: readonly T[], write: (w: BinaryCopyWriter, item: T) => void): Promise<void> {
+export async function copyBinary<T>(
+  client: Client,
+  sql: string,
+  items: readonly T[],
+  write: (w: BinaryCopyWriter, item: T) => void,
+): Promise<void> {
   if (items.length === 0) return;
   const stream = client.query(copyFrom(sql));
   const done = new Promise<void>((resolve, reject) => {
