@@ -16,9 +16,9 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import autocannon from 'autocannon';
 import { hashUnit } from '@strata/bucketing';
 import { Client } from 'pg';
-import { EVENT_COLUMNS, writeEventRow, writeLedgerRow, type EventRow } from '../apps/api/src/modules/event/event-row';
-import { copyBinary } from '../apps/api/src/modules/event/event-store';
-import { EventWriter } from '../apps/api/src/modules/event/event-writer';
+import { EVENT_COLUMNS, writeEventRow, writeLedgerRow, type EventRow } from '../apps/api/src/modules/event/store/event-row';
+import { copyBinary } from '../apps/api/src/modules/event/store/copy-binary';
+import { EventWriter } from '../apps/api/src/modules/event/store/event-writer';
 import { startBenchApi } from './_api';
 import { logMode } from './_ingest-log';
 import { adminCall, runChildBench } from './_child';
@@ -115,7 +115,6 @@ async function writerAlone(
     name: i % 10 < 3 ? null : 'purchase',
     value: i % 10 < 3 ? null : i % 997,
     ts: order === 'forward' ? now - 3_600_000 + Math.floor((i / total) * 3_600_000) : now - 7_200_000 - i,
-    receivedAt: now,
     attributes: '{"country":"DE","plan":"pro"}',
     apiKeyId: null,
     forced: false,
@@ -160,7 +159,6 @@ async function copyFloor(databaseUrl: string): Promise<void> {
         name: i % 10 < 3 ? null : 'purchase',
         value: i % 10 < 3 ? null : i % 997,
         ts: now - 3_600_000 + Math.floor(i / 500),
-        receivedAt: now,
         attributes: '{"country":"DE","plan":"pro"}',
         apiKeyId: null,
         forced: false,
@@ -187,9 +185,11 @@ async function copyFloor(databaseUrl: string): Promise<void> {
     return rate;
   };
   const events = (c: Client, rows: EventRow[]) =>
-    copyBinary(c, `COPY bench_floor_events (${EVENT_COLUMNS.join(', ')}) FROM STDIN (FORMAT binary)`, rows, writeEventRow);
+    copyBinary(c, `COPY bench_floor_events (${EVENT_COLUMNS.join(', ')}) FROM STDIN (FORMAT binary)`, rows, (w, r) =>
+      writeEventRow(w, r, now),
+    );
   const ids = (c: Client, rows: EventRow[]) =>
-    copyBinary(c, 'COPY bench_floor_ids (id, received_at) FROM STDIN (FORMAT binary)', rows, writeLedgerRow);
+    copyBinary(c, 'COPY bench_floor_ids (id, received_at) FROM STDIN (FORMAT binary)', rows, (w, r) => writeLedgerRow(w, r, now));
   const table = 'CREATE TABLE bench_floor_events (LIKE events INCLUDING DEFAULTS)';
   const ledger = 'CREATE TABLE bench_floor_ids (id uuid PRIMARY KEY, received_at timestamptz NOT NULL)';
   const fmt = (n: number) => `${Math.round(n).toLocaleString('en-US')} rows/s`;

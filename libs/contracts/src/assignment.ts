@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { keySchema } from './config';
 import type { Assignment } from './snapshot';
-import { attributesSchema, type Attributes } from './targeting';
+import { attributesSchema } from './targeting';
 import { isStorableText } from './text';
 import type { VariantValue } from './values';
 
@@ -99,14 +99,4 @@ export interface BatchAssignResult {
 
 export interface BatchAssignResponse {
   results: BatchAssignResult[];
-}
-
-/** One exposure: a unit saw a variant it was bucketed into. Written to the event collector. */
-export interface ExposureRecord {
-  unitId: string;
-  experiment: string;
-  variant: string;
-  attributes: Attributes;
-  /** ISO-8601, when the API assigned the unit. */
-  timestamp: string;
 }

@@ -1,7 +1,7 @@
 import { createReadStream, statSync } from 'node:fs';
 import { SingleBar, Presets } from 'cli-progress';
 import type { EventRejection, EventRejectionCode, ImportResponse } from '@strata/contracts';
-import { ndjsonLines } from '../modules/event/ndjson-lines';
+import { ndjsonLines } from '../modules/event/ingest/ndjson-lines';
 
 /**
  * npm run import -- events.ndjson [--url http://localhost:3000] [--key sk_admin_…] [--chunk 20000]

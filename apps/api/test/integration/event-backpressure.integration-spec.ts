@@ -1,8 +1,8 @@
 import { randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { describe, expect, it } from 'vitest';
-import type { EventRow } from '../../src/modules/event/event-row';
-import { EventWriter } from '../../src/modules/event/event-writer';
+import type { EventRow } from '../../src/modules/event/store/event-row';
+import { EventWriter } from '../../src/modules/event/store/event-writer';
 import { createTestApp } from '../helpers/test-app';
 
 const metrics = (n: number, name: string) =>
@@ -19,7 +19,6 @@ const rowsFor = (events: ReturnType<typeof metrics>): EventRow[] => {
     name: e.name,
     value: null,
     ts: now,
-    receivedAt: now,
     attributes: null,
     apiKeyId: null,
     forced: false,

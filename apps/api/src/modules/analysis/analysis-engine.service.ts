@@ -2,7 +2,7 @@ import { Inject, Injectable, Logger, Optional, type OnApplicationBootstrap, type
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, QueryRunner } from 'typeorm';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
-import { COLLECTOR_APPLICATION_NAME } from '../event/event-store';
+import { COLLECTOR_APPLICATION_NAME } from '../event/store/event-store';
 import { Telemetry } from '../telemetry/telemetry';
 import { ExperimentEntity } from '../experiment/experiment.entity';
 import { loadAnalysisDefinitions, rollupDefinitionHash, type AnalysisDefinition } from '../result/analysis-definition';

@@ -9,11 +9,11 @@ import type {
   BatchAssignResponse,
   BatchAssignResult,
   explainQuerySchema,
-  ExposureRecord,
 } from '@strata/contracts';
 import type { z } from 'zod';
 import { AppException } from '../../common/errors/app.exception';
 import { ConfigStateService } from '../config-state/config-state.service';
+import type { ExposureRecord } from '../event/ingest/exposure-rows';
 import { EXPOSURE_SINK, type ExposureSink } from './exposure-sink';
 
 type AssignInput = z.output<typeof assignRequestSchema>;
@@ -43,7 +43,7 @@ export class AssignmentService {
     if (request.logExposures === true) {
       const exposures: ExposureRecord[] = [];
       const attributes = request.attributes ?? NO_ATTRIBUTES;
-      const timestamp = new Date().toISOString();
+      const timestamp = Date.now();
       collectExposures(exposures, request.unitId, attributes, response.assignments, timestamp);
       collectHoldoutExposures(exposures, compiled, request.unitId, attributes, request.experiments, timestamp);
       collectShipExposures(exposures, compiled, request.unitId, attributes, request.experiments, timestamp);
@@ -78,7 +78,7 @@ export class AssignmentService {
     }
     if (request.logExposures === true) {
       const exposures: ExposureRecord[] = [];
-      const timestamp = new Date().toISOString();
+      const timestamp = Date.now();
       for (let i = 0; i < results.length; i++) {
         const attributes = request.units[i].attributes ?? NO_ATTRIBUTES;
         collectExposures(exposures, results[i].unitId, attributes, results[i].assignments, timestamp);
@@ -110,7 +110,7 @@ export class AssignmentService {
 }
 
 /** Only `bucketed` assignments are exposures: forced units and shipped winners are not in the experiment's sample. */
-function collectExposures(out: ExposureRecord[], unitId: string, attributes: Attributes, assignments: readonly Assignment[], timestamp: string): void {
+function collectExposures(out: ExposureRecord[], unitId: string, attributes: Attributes, assignments: readonly Assignment[], timestamp: number): void {
   for (let i = 0; i < assignments.length; i++) {
     const a = assignments[i];
     if (a.reason === 'bucketed') out.push({ unitId, experiment: a.experiment, variant: a.variant, attributes, timestamp });
@@ -128,7 +128,7 @@ function collectHoldoutExposures(
   unitId: string,
   attributes: Attributes,
   experimentKeys: readonly string[] | undefined,
-  timestamp: string,
+  timestamp: number,
 ): void {
   for (const h of holdoutExposures(compiled, unitId, experimentKeys)) out.push({ unitId, experiment: h.holdout.exposureKey, variant: h.arm, attributes, timestamp });
 }
@@ -144,7 +144,7 @@ function collectShipExposures(
   unitId: string,
   attributes: Attributes,
   experimentKeys: readonly string[] | undefined,
-  timestamp: string,
+  timestamp: number,
 ): void {
   for (const x of shipExposures(compiled, unitId, attributes, experimentKeys)) out.push({ unitId, experiment: x.exposureKey, variant: x.arm, attributes, timestamp });
 }

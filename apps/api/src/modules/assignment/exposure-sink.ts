@@ -1,6 +1,6 @@
 import { Injectable } from '@nestjs/common';
-import type { ExposureRecord } from '@strata/contracts';
-import { EventWriter } from '../event/event-writer';
+import { exposureRows, type ExposureRecord } from '../event/ingest/exposure-rows';
+import { EventWriter } from '../event/store/event-writer';
 
 /** Where `logExposures` sends exposures. A token, so tests or another collector can stand in. */
 export interface ExposureSink {
@@ -19,9 +19,6 @@ export class CollectorExposureSink implements ExposureSink {
   constructor(private readonly writer: EventWriter) {}
 
   async record(exposures: ExposureRecord[], apiKeyId: string | null): Promise<void> {
-    await this.writer.recordExposures(
-      exposures.map((e) => ({ unitId: e.unitId, experiment: e.experiment, variant: e.variant, attributes: e.attributes, timestamp: Date.parse(e.timestamp), forced: false })),
-      apiKeyId,
-    );
+    await this.writer.write(exposureRows(exposures, apiKeyId));
   }
 }

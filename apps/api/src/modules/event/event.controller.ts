@@ -16,8 +16,8 @@ import { Auth, CurrentPrincipal } from '../../common/guards/auth.decorator';
 import type { Principal } from '../../common/guards/principal';
 import { DocumentZodBody } from '../../common/http/zod-route';
 import { parseOrThrow } from '../../common/validation/parse-or-throw';
-import { EventImportService } from './event-import.service';
-import { EventService } from './event.service';
+import { EventImportService } from './ingest/event-import.service';
+import { EventService } from './ingest/event.service';
 
 /** What the docs show; the envelope is validated alone so each event can be rejected on its own. */
 const documentedIngestBody = z.object({ events: z.array(eventInputSchema).max(MAX_EVENTS_PER_REQUEST) });

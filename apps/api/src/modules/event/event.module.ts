@@ -2,10 +2,10 @@ import { Module, type OnModuleInit } from '@nestjs/common';
 import { HttpAdapterHost } from '@nestjs/core';
 import type { FastifyInstance } from 'fastify';
 import { EventController } from './event.controller';
-import { EventImportService } from './event-import.service';
-import { EventStats } from './event-stats';
-import { EventWriter } from './event-writer';
-import { EventService } from './event.service';
+import { EventImportService } from './ingest/event-import.service';
+import { EventStats } from './ingest/event-stats';
+import { EventWriter } from './store/event-writer';
+import { EventService } from './ingest/event.service';
 import { EventLog } from './log/event-log';
 import { EventLogWriter } from './log/event-log-writer';
 
@@ -13,7 +13,7 @@ import { EventLogWriter } from './log/event-log-writer';
  * The event collector: `POST /v1/events`, `POST /v1/events/import`, `GET /v1/events/stats`; with
  * STRATA_EVENT_LOG, the event log (log/): the collector publishes to it, the writer role drains it.
  * Exposures are checked against ConfigStateModule's in-memory ExperimentCatalog. Exports
- * `EventWriter` (e.g. `recordExposures` for `/v1/assign`).
+ * `EventWriter` (e.g. for `/v1/assign`'s exposures, as `ingest/exposure-rows.ts` makes them).
  */
 @Module({
   controllers: [EventController],

@@ -1,6 +1,6 @@
 import { Inject, Injectable, type OnModuleInit } from '@nestjs/common';
 import { ConfigChangeFeed } from '../../database/config-change-feed';
-import { EventService } from '../event/event.service';
+import { EventService } from '../event/ingest/event.service';
 import { EventLog } from '../event/log/event-log';
 import { EventLogWriter } from '../event/log/event-log-writer';
 import { Telemetry } from './telemetry';

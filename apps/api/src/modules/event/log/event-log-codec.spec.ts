@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import type { EventRow } from '../event-row';
+import type { EventRow } from '../store/event-row';
 import { decodeBatch, encodeBatches, EventLogFormatError } from './event-log-codec';
 
 function row(i: number, overrides: Partial<EventRow> = {}): EventRow {
@@ -12,7 +12,6 @@ function row(i: number, overrides: Partial<EventRow> = {}): EventRow {
     name: i % 2 ? 'purchase' : null,
     value: i % 2 ? i * 1.5 : null,
     ts: 1_764_000_000_000 + i,
-    receivedAt: 0,
     attributes: i % 3 ? '{"plan":"pro","tags":["a","\\n"]}' : null,
     apiKeyId: i % 4 ? '6f1c5a52-8d1e-4c1b-9a53-0b8f1f0f6d11' : null,
     forced: i % 5 === 0,

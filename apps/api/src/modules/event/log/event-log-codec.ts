@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import type { EventRow } from '../event-row';
+import type { EventRow } from '../store/event-row';
 
 /**
  * How a batch of validated events travels through the log: one JetStream message per request
@@ -92,7 +92,7 @@ function str(v: unknown, nullable: boolean): v is string | null {
   return typeof v === 'string' || (nullable && v === null);
 }
 
-/** A message back into rows (receivedAt 0 until the writer stamps it). Throws EventLogFormatError on anything it did not write. */
+/** A message back into rows (no received_at: the store stamps it). Throws EventLogFormatError on anything it did not write. */
 export function decodeBatch(data: Uint8Array): EventRow[] {
   const text = decoder.decode(data);
   const newline = text.indexOf('\n');
@@ -135,7 +135,6 @@ export function decodeBatch(data: Uint8Array): EventRow[] {
       name,
       value,
       ts,
-      receivedAt: 0,
       attributes,
       apiKeyId,
       forced: forced === 1,

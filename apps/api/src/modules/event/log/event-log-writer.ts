@@ -2,8 +2,8 @@ import { Inject, Injectable, Logger, type BeforeApplicationShutdown, type OnAppl
 import type { ConsumerMessages, JsMsg } from '@nats-io/jetstream';
 import type { EventLogWriterStatsDto } from '@strata/contracts';
 import { APP_CONFIG, type AppConfig } from '../../../config/app-config';
-import type { EventRow } from '../event-row';
-import { EventWriter } from '../event-writer';
+import type { EventRow } from '../store/event-row';
+import { EventWriter } from '../store/event-writer';
 import { decodeBatch } from './event-log-codec';
 import { EventLog } from './event-log';
 

@@ -14,8 +14,8 @@ import {
 import { connect, nanos, type NatsConnection } from '@nats-io/transport-node';
 import type { EventLogBacklogDto, EventLogStatsDto } from '@strata/contracts';
 import { APP_CONFIG, type AppConfig, type EventLogConfig } from '../../../config/app-config';
-import type { EventRow } from '../event-row';
-import type { WriteResult } from '../event-writer';
+import type { EventRow } from '../store/event-row';
+import type { WriteResult } from '../store/event-writer';
 import { EventsUnavailableException } from '../event.exception';
 import { encodeBatches } from './event-log-codec';
 

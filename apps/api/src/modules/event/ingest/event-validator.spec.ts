@@ -3,7 +3,7 @@ import { compileSnapshot, evaluateExperiment } from '@strata/bucketing';
 import type { ConfigSnapshot } from '@strata/contracts';
 import { describe, expect, it } from 'vitest';
 import { validateEvents } from './event-validator';
-import { expectedVariant, toCatalogExperiment, type CatalogExperiment, type ExperimentRow } from '../config-state/experiment-catalog';
+import { expectedVariant, toCatalogExperiment, type CatalogExperiment, type ExperimentRow } from '../../config-state/experiment-catalog';
 
 const row = (over: Partial<ExperimentRow> = {}): ExperimentRow => ({
   key: 'exp',
@@ -84,7 +84,9 @@ describe('validateEvents', () => {
       [4, 'invalid_event'],
       [5, 'timestamp_out_of_range'],
     ]);
-    expect(out.rows[1]).toMatchObject({ name: 'buy', value: 3, ts: NOW, receivedAt: NOW, experimentKey: null });
+    expect(out.rows[1]).toMatchObject({ name: 'buy', value: 3, ts: NOW, experimentKey: null });
+    // received_at is the store's transaction start (event-store.ts), never the validator's clock.
+    expect(out.rows[1]).not.toHaveProperty('receivedAt');
   });
 
   it('rejects exposures of draft experiments and of stopped ones after the stop', () => {

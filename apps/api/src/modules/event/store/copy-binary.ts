@@ -1,5 +1,6 @@
 /**
- * PostgreSQL's binary COPY format, written straight into one growing Buffer.
+ * PostgreSQL's binary COPY format, written straight into one growing Buffer (BinaryCopyWriter), and
+ * the pump that streams it into one COPY while it is encoded (copyBinary).
  *
  * Why binary: PostgreSQL then reads uuids, timestamps and numbers as fixed-width values instead
  * of parsing text (measured on the 2-core machine: 5.8 → 3.7 µs of backend CPU per `events` row
@@ -9,6 +10,10 @@
  * per row an int16 field count and per field an int32 byte length (-1 = NULL) and the bytes, then
  * an int16 -1 trailer. Numbers are big-endian.
  */
+
+import { once } from 'node:events';
+import type { Client } from 'pg';
+import { from as copyFrom } from 'pg-copy-streams';
 
 const SIGNATURE = Buffer.from('PGCOPY\n\xff\r\n\0', 'latin1');
 /** 2000-01-01T00:00:00Z in epoch ms: PostgreSQL counts timestamps in µs from there. */
@@ -151,4 +156,29 @@ export class BinaryCopyWriter {
     this.buf.copy(next, 0, 0, this.pos);
     this.buf = next;
   }
+}
+
+/** One binary COPY (`sql` must say FORMAT binary) of `items`, encoded chunk by chunk so PostgreSQL reads while we encode. */
+export async function copyBinary<T>(
+  client: Client,
+  sql: string,
+  items: readonly T[],
+  write: (w: BinaryCopyWriter, item: T) => void,
+): Promise<void> {
+  if (items.length === 0) return;
+  const stream = client.query(copyFrom(sql));
+  const done = new Promise<void>((resolve, reject) => {
+    stream.on('error', reject);
+    stream.on('finish', resolve);
+  });
+  const w = new BinaryCopyWriter(256 * 1024).header();
+  const CHUNK = 1000;
+  for (let i = 0; i < items.length; i += CHUNK) {
+    const end = Math.min(items.length, i + CHUNK);
+    for (let j = i; j < end; j++) write(w, items[j]);
+    if (end === items.length) w.trailer();
+    if (!stream.write(w.take())) await Promise.race([once(stream, 'drain'), done]);
+  }
+  stream.end();
+  await done;
 }

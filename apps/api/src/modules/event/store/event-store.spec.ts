@@ -11,7 +11,6 @@ const row = (unitId: string, ts: number, extra: Partial<EventRow> = {}): EventRo
   name: null,
   value: null,
   ts,
-  receivedAt: 1,
   attributes: null,
   apiKeyId: null,
   forced: false,

@@ -1,31 +1,18 @@
 import { Inject, Injectable, Logger, Optional, type BeforeApplicationShutdown, type OnApplicationShutdown, type OnModuleInit } from '@nestjs/common';
 import { Client } from 'pg';
-import { APP_CONFIG, type AppConfig } from '../../config/app-config';
-import { DATABASE_URL } from '../../database/database.module';
-import { eventId } from './event-id';
-import { utcDay, type EventRow } from './event-row';
-import { isDatabaseUnavailable } from '../../common/errors/postgres-errors';
-import { EventPartitions, FirstExposureCache, isRetryableError, WriterConnection } from './event-store';
-import { EventsUnavailableException } from './event.exception';
-import { Telemetry } from '../telemetry/telemetry';
+import { APP_CONFIG, type AppConfig } from '../../../config/app-config';
+import { DATABASE_URL } from '../../../database/database.module';
+import { EventPartitions, utcDay } from './event-partitions';
+import type { EventRow } from './event-row';
+import { isDatabaseUnavailable } from '../../../common/errors/postgres-errors';
+import { FirstExposureCache, isRetryableError, WriterConnection } from './event-store';
+import { EventsUnavailableException } from '../event.exception';
+import { Telemetry } from '../../telemetry/telemetry';
 
 /** What one submitted batch became: newly stored, or already stored (earlier, or earlier in the same group). */
 export interface WriteResult {
   accepted: number;
   duplicates: number;
-}
-
-/** An exposure logged by the server itself (e.g. `/v1/assign`): trusted, not re-validated against the catalog. */
-export interface ExposureRecord {
-  unitId: string;
-  experiment: string;
-  variant: string;
-  /** Event id for dedup; a server id (uuid v7) when absent. */
-  id?: string;
-  /** Event time, epoch ms or Date; now when absent. */
-  timestamp?: number | Date;
-  attributes?: Record<string, unknown> | null;
-  forced?: boolean;
 }
 
 interface Pending {
@@ -142,26 +129,6 @@ export class EventWriter implements OnModuleInit, BeforeApplicationShutdown, OnA
       // Let the requests arriving in this turn of the event loop join the same group.
       setImmediate(() => this.pump());
     });
-  }
-
-  /** Server-side exposures (e.g. from `/v1/assign`), through the same durable, deduplicated path. */
-  recordExposures(exposures: readonly ExposureRecord[], apiKeyId: string | null = null): Promise<WriteResult> {
-    const now = Date.now();
-    const rows = exposures.map((e): EventRow => ({
-      id: e.id ? e.id.toLowerCase() : eventId(now),
-      type: 'exposure',
-      unitId: e.unitId,
-      experimentKey: e.experiment,
-      variantKey: e.variant,
-      name: null,
-      value: null,
-      ts: e.timestamp === undefined ? now : typeof e.timestamp === 'number' ? e.timestamp : e.timestamp.getTime(),
-      receivedAt: now,
-      attributes: e.attributes ? JSON.stringify(e.attributes) : null,
-      apiKeyId,
-      forced: e.forced ?? false,
-    }));
-    return this.write(rows);
   }
 
   /** Creates the daily partitions from 8 days back to 2 days ahead (idempotent) and prunes the id ledger (when jobs run). */

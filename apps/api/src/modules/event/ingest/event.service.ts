@@ -1,15 +1,15 @@
 import { Inject, Injectable } from '@nestjs/common';
 import { MAX_EVENTS_PER_REQUEST, type EventStatsDto, type IngestResponse } from '@strata/contracts';
-import type { Principal } from '../../common/guards/principal';
-import { APP_CONFIG, type AppConfig } from '../../config/app-config';
+import type { Principal } from '../../../common/guards/principal';
+import { APP_CONFIG, type AppConfig } from '../../../config/app-config';
 import { EventStats } from './event-stats';
 import { validateEvents } from './event-validator';
-import type { EventRow } from './event-row';
-import { EventWriter, type WriteResult } from './event-writer';
-import { EventLog } from './log/event-log';
-import { EventLogWriter } from './log/event-log-writer';
-import { EventsRateLimitedException, EventsUnavailableException, TooManyEventsException } from './event.exception';
-import { ExperimentCatalog } from '../config-state/experiment-catalog';
+import type { EventRow } from '../store/event-row';
+import { EventWriter, type WriteResult } from '../store/event-writer';
+import { EventLog } from '../log/event-log';
+import { EventLogWriter } from '../log/event-log-writer';
+import { EventsRateLimitedException, EventsUnavailableException, TooManyEventsException } from '../event.exception';
+import { ExperimentCatalog } from '../../config-state/experiment-catalog';
 import { TokenBucketLimiter } from './rate-limiter';
 
 /**

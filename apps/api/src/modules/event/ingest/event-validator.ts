@@ -8,13 +8,13 @@ import {
 } from '@strata/contracts';
 import { eventId } from './event-id';
 import { fastParseEvent } from './event-fast-parse';
-import { expectedVariant, type CatalogExperiment } from '../config-state/experiment-catalog';
-import type { EventRow } from './event-row';
+import { expectedVariant, type CatalogExperiment } from '../../config-state/experiment-catalog';
+import type { EventRow } from '../store/event-row';
 
 export interface ValidationContext {
   /** The in-memory catalog lookup (no database access). */
   experiment: (key: string) => CatalogExperiment | undefined;
-  /** Server receive time, epoch ms. */
+  /** Server time, epoch ms: an event's time when it gives none, and the reference of the timestamp window (received_at is the store's). */
   now: number;
   apiKeyId: string | null;
 }
@@ -120,7 +120,6 @@ export function validateEvents(raw: readonly unknown[], ctx: ValidationContext, 
       name: e.name ?? null,
       value: e.value ?? null,
       ts,
-      receivedAt: ctx.now,
       attributes: e.attributes ? JSON.stringify(e.attributes) : null,
       apiKeyId: ctx.apiKeyId,
       forced,

@@ -1,13 +1,13 @@
 import type { Readable } from 'node:stream';
 import { Injectable, Logger } from '@nestjs/common';
 import type { EventRejection, ImportResponse } from '@strata/contracts';
-import { AppException } from '../../common/errors/app.exception';
-import type { Principal } from '../../common/guards/principal';
+import { AppException } from '../../../common/errors/app.exception';
+import type { Principal } from '../../../common/guards/principal';
 import { EventStats } from './event-stats';
 import { validateEvents } from './event-validator';
-import { EventWriter } from './event-writer';
-import { EventsUnavailableException } from './event.exception';
-import { ExperimentCatalog } from '../config-state/experiment-catalog';
+import { EventWriter } from '../store/event-writer';
+import { EventsUnavailableException } from '../event.exception';
+import { ExperimentCatalog } from '../../config-state/experiment-catalog';
 import { LineTooLongError, ndjsonLines } from './ndjson-lines';
 
 /** Lines validated and written per step: memory stays bounded whatever the body size. */

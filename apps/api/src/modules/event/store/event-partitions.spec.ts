@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { partitionFor, utcDay } from './event-row';
+import { partitionFor, utcDay } from './event-partitions';
 
 describe('daily partitions', () => {
   it('names a UTC day events_YYYYMMDD with a [midnight, next midnight) range', () => {

@@ -1,10 +1,8 @@
-import { once } from 'node:events';
-import type { Logger } from '@nestjs/common';
 import { Client } from 'pg';
-import { from as copyFrom } from 'pg-copy-streams';
-import { isDatabaseUnavailable, isUniqueViolation } from '../../common/errors/postgres-errors';
-import { BinaryCopyWriter } from './copy-binary';
-import { EVENT_COLUMNS, partitionFor, utcDay, writeEventRow, writeLedgerRow, type EventRow } from './event-row';
+import { isUniqueViolation } from '../../../common/errors/postgres-errors';
+import { copyBinary } from './copy-binary';
+import { EventPartitions, utcDay } from './event-partitions';
+import { EVENT_COLUMNS, writeEventRow, writeLedgerRow, type EventRow } from './event-row';
 
 /*
  * A group is written with binary COPYs and (when it holds new exposures) one small upsert, in one
@@ -47,37 +45,6 @@ const CLAIM_ATTEMPTS = 5;
 export function isRetryableError(error: unknown): boolean {
   const code = (error as { code?: unknown })?.code;
   return code === '40P01' || code === '40001';
-}
-
-/** Daily partitions known to exist (shared by every connection of the process). */
-export class EventPartitions {
-  private readonly known = new Set<number>();
-  /** Day → the table its rows are COPYed into: its partition, or `events` when that could not be created. */
-  private readonly tables = new Map<number, string>();
-
-  constructor(private readonly logger: Logger) {}
-
-  /** Where rows of `day` go; `ensure` must have seen the day. */
-  tableFor(day: number): string {
-    return this.tables.get(day) ?? 'events';
-  }
-
-  async ensure(client: Client, days: Iterable<number>): Promise<void> {
-    for (const day of days) {
-      if (this.known.has(day)) continue;
-      const p = partitionFor(day);
-      try {
-        // Names and bounds come from a day number, never from user input.
-        await client.query(`CREATE TABLE IF NOT EXISTS ${p.name} PARTITION OF events FOR VALUES FROM ('${p.from}') TO ('${p.to}')`);
-        this.tables.set(day, p.name);
-      } catch (error) {
-        if (isDatabaseUnavailable(error)) throw error;
-        // A concurrent creator won, or the DEFAULT partition already holds rows of that day (they stay there).
-        this.logger.warn(`partition ${p.name}: ${error instanceof Error ? error.message : String(error)}`);
-      }
-      this.known.add(day);
-    }
-  }
 }
 
 /**
@@ -142,26 +109,6 @@ export function firstExposureCandidates(rows: readonly EventRow[], keep: readonl
   return out.sort((a, b) => (a.key < b.key ? -1 : a.key > b.key ? 1 : 0));
 }
 
-/** One binary COPY (`sql` must say FORMAT binary) of `items`, encoded chunk by chunk so PostgreSQL reads while we encode. */
-export async function copyBinary<T>(client: Client, sql: string, items: readonly T[], write: (w: BinaryCopyWriter, item: T) => void): Promise<void> {
-  if (items.length === 0) return;
-  const stream = client.query(copyFrom(sql));
-  const done = new Promise<void>((resolve, reject) => {
-    stream.on('error', reject);
-    stream.on('finish', resolve);
-  });
-  const w = new BinaryCopyWriter(256 * 1024).header();
-  const CHUNK = 1000;
-  for (let i = 0; i < items.length; i += CHUNK) {
-    const end = Math.min(items.length, i + CHUNK);
-    for (let j = i; j < end; j++) write(w, items[j]);
-    if (end === items.length) w.trailer();
-    if (!stream.write(w.take())) await Promise.race([once(stream, 'drain'), done]);
-  }
-  stream.end();
-  await done;
-}
-
 /**
  * One writer connection. `commit(rows)` writes rows with unique ids in one transaction and
  * returns the positions of those whose id was already stored (duplicates).
@@ -185,19 +132,19 @@ export class WriterConnection {
         // received_at is this transaction's start on PostgreSQL's clock (rounded up to the ms), not
         // the moment Node accepted the event: the analysis watermark stays behind the start of every
         // open collector transaction (the safe time of AnalysisEngineService.probe), so no row can commit behind it.
+        // The only place received_at is set: rows arrive without one (EventRow) and are stamped as they are encoded.
         const began = await client.query<{ ms: number }>(RECEIVED_AT_SQL);
         const receivedAt = began.rows[0].ms;
-        for (const r of rows) r.receivedAt = receivedAt;
         // First attempt: claim every id blind (retries are rare). Later attempts: leave out the ids already stored.
         const known = attempt === 1 ? new Set<number>() : await this.knownIds(client, rows);
         const keep: number[] = [];
         for (let i = 0; i < rows.length; i++) if (!known.has(i)) keep.push(i);
-        await copyBinary(client, 'COPY event_ids (id, received_at) FROM STDIN (FORMAT binary)', keep, (w, i) => writeLedgerRow(w, rows[i]));
+        await copyBinary(client, 'COPY event_ids (id, received_at) FROM STDIN (FORMAT binary)', keep, (w, i) => writeLedgerRow(w, rows[i], receivedAt));
         for (const [table, positions] of this.byTable(rows, keep)) {
-          await copyBinary(client, `COPY ${table} (${EVENT_COLUMNS.join(', ')}) FROM STDIN (FORMAT binary)`, positions, (w, i) => writeEventRow(w, rows[i]));
+          await copyBinary(client, `COPY ${table} (${EVENT_COLUMNS.join(', ')}) FROM STDIN (FORMAT binary)`, positions, (w, i) => writeEventRow(w, rows[i], receivedAt));
         }
         const firsts = firstExposureCandidates(rows, keep, this.firstExposures);
-        if (firsts.length > 0) await client.query(FIRST_EXPOSURES_SQL, firstExposureParams(firsts));
+        if (firsts.length > 0) await client.query(FIRST_EXPOSURES_SQL, firstExposureParams(firsts, receivedAt));
         // No ack before this COMMIT returns: a 2xx promises the events are durable.
         await client.query('COMMIT');
         for (const f of firsts) this.firstExposures.remember(f.key, f.row.ts);
@@ -278,8 +225,8 @@ export class WriterConnection {
   }
 }
 
-/** The upsert's parameters: one array per column. */
-function firstExposureParams(firsts: readonly FirstExposureCandidate[]): unknown[] {
+/** The upsert's parameters: one array per column; `receivedAt` is the transaction's. */
+function firstExposureParams(firsts: readonly FirstExposureCandidate[], receivedAt: number): unknown[] {
   const n = firsts.length;
   const experiment = new Array<string>(n);
   const unit = new Array<string>(n);
@@ -287,7 +234,7 @@ function firstExposureParams(firsts: readonly FirstExposureCandidate[]): unknown
   const ts = new Array<string>(n);
   const attributes = new Array<string | null>(n);
   const forced = new Array<boolean>(n);
-  const received = new Array<string>(n);
+  const received = new Array<string>(n).fill(new Date(receivedAt).toISOString());
   firsts.forEach(({ row }, i) => {
     experiment[i] = row.experimentKey as string;
     unit[i] = row.unitId;
@@ -295,7 +242,6 @@ function firstExposureParams(firsts: readonly FirstExposureCandidate[]): unknown
     ts[i] = new Date(row.ts).toISOString();
     attributes[i] = row.attributes;
     forced[i] = row.forced;
-    received[i] = new Date(row.receivedAt).toISOString();
   });
   return [experiment, unit, variant, ts, attributes, forced, received];
 }
