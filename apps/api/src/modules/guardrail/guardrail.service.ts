@@ -4,6 +4,7 @@ import { HOLDOUT_EXPOSURE_PREFIX, type ExperimentAlertDto, type GuardrailStatusD
 import { advanceSrmState, type SrmState } from '@strata/stats';
 import type { DataSource, EntityManager } from 'typeorm';
 import { systemActor } from '../../common/guards/principal';
+import { IntervalJob } from '../../common/time/interval-job';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { AuditService } from '../audit/audit.service';
 import { ExperimentService } from '../experiment/experiment.service';
@@ -97,6 +98,15 @@ export function findings(guardrails: GuardrailStatusDto[], srm: SrmDto | null): 
 }
 
 /**
+ * An experiment's findings on `stats`: harm per guardrail × treatment (at GUARDRAIL_ALPHA) and SRM,
+ * flagged by the anytime-valid test once `state` holds its sequence (by chi-square before).
+ */
+export function experimentFindings(def: AnalysisDefinition, stats: SliceStats, srm: SrmDto | null, state: SrmState | null): GuardrailFinding[] {
+  const sequential = withSequentialSrm(srm, state);
+  return findings(buildGuardrails(def, stats.aggregates, GUARDRAIL_ALPHA), sequential && state ? { ...sequential, flagged: state.flagged } : srm);
+}
+
+/**
  * Guardrails and SRM on the analysis engine's fresh statistics: a per-tick consumer, so every
  * running experiment a tick changed is checked right after that tick (a harmful one is stopped
  * within one tick of the evidence). `runOnce()` sweeps every running experiment from the stored
@@ -109,7 +119,7 @@ export function findings(guardrails: GuardrailStatusDto[], srm: SrmDto | null): 
 export class GuardrailService implements TickConsumer, OnModuleInit, OnApplicationBootstrap, OnModuleDestroy {
   readonly name = 'guardrails';
   private readonly logger = new Logger(GuardrailService.name);
-  private timer: NodeJS.Timeout | null = null;
+  private readonly sweep = new IntervalJob(this.logger, 'guardrail job failed', () => this.runOnce());
   private running = false;
 
   constructor(
@@ -126,14 +136,11 @@ export class GuardrailService implements TickConsumer, OnModuleInit, OnApplicati
   }
 
   onApplicationBootstrap(): void {
-    if (!this.config.jobsEnabled) return;
-    this.timer = setInterval(() => void this.runOnce().catch((err: unknown) => this.logger.error(`guardrail job failed: ${String(err)}`)), this.config.guardrailIntervalSeconds * 1000);
-    this.timer.unref();
+    if (this.config.jobsEnabled) this.sweep.start(this.config.guardrailIntervalSeconds);
   }
 
   onModuleDestroy(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
+    this.sweep.stop();
   }
 
   /** Per tick: the changed running experiments, on the statistics the tick just wrote. */
@@ -182,8 +189,7 @@ export class GuardrailService implements TickConsumer, OnModuleInit, OnApplicati
     const srm = buildSrm(def, stats.units);
     const srmState = srm ? await this.advanceSrm(def, srm) : null;
     // Checked after every tick: only the anytime-valid test keeps its 0.001 false-alarm rate over all those peeks.
-    const sequentialSrm = withSequentialSrm(srm, srmState);
-    const found = findings(buildGuardrails(def, stats.aggregates, GUARDRAIL_ALPHA), sequentialSrm && srmState ? { ...sequentialSrm, flagged: srmState.flagged } : srm);
+    const found = experimentFindings(def, stats, srm, srmState);
     if (found.length === 0) return 'ok';
     // The definition may be a tick old: act only on the experiment as it is now.
     const current = await loadAnalysisDefinition(this.dataSource.manager, key);

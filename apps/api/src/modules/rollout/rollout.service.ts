@@ -6,6 +6,7 @@ import type { z } from 'zod';
 import { AppException, NotFoundException } from '../../common/errors/app.exception';
 import { systemActor, type Principal } from '../../common/guards/principal';
 import { Clock } from '../../common/time/clock';
+import { IntervalJob } from '../../common/time/interval-job';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { AnalysisEngineService } from '../analysis/analysis-engine.service';
 import type { SliceStats } from '../analysis/stats-store';
@@ -17,6 +18,7 @@ import { observeExperiment, type ExperimentObservation } from './rollout-checks'
 import {
   command,
   evaluate,
+  freshFindings,
   healthOf,
   RolloutCommandError,
   trafficAt,
@@ -60,7 +62,7 @@ function summary(s: PlanState): Record<string, unknown> {
 export class RolloutService implements TickConsumer, OnModuleInit, OnApplicationBootstrap, OnModuleDestroy {
   readonly name = 'rollouts';
   private readonly logger = new Logger(RolloutService.name);
-  private timer: NodeJS.Timeout | null = null;
+  private readonly sweep = new IntervalJob(this.logger, 'rollout sweep failed', () => this.runOnce());
   private sweeping = false;
 
   constructor(
@@ -79,17 +81,11 @@ export class RolloutService implements TickConsumer, OnModuleInit, OnApplication
 
   /** A step's minimum duration ends without new events too: every active plan is checked once per tick interval. */
   onApplicationBootstrap(): void {
-    if (!this.config.jobsEnabled) return;
-    this.timer = setInterval(
-      () => void this.runOnce().catch((err: unknown) => this.logger.error(`rollout sweep failed: ${String(err)}`)),
-      this.config.analysisTickSeconds * 1000,
-    );
-    this.timer.unref();
+    if (this.config.jobsEnabled) this.sweep.start(this.config.analysisTickSeconds);
   }
 
   onModuleDestroy(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
+    this.sweep.stop();
   }
 
   async onTick(tick: TickContext): Promise<void> {
@@ -307,7 +303,7 @@ export class RolloutService implements TickConsumer, OnModuleInit, OnApplication
       exposedUnits: plan.exposedUnits,
       unitsAtStepStart: plan.unitsAtStepStart,
       waiting: waitingFor(plan, obs),
-      findings: plan.findings.filter((f) => !plan.acknowledged.includes(f.message)),
+      findings: freshFindings(plan, plan.findings),
       revertReason: plan.revertReason,
       checkedAt: plan.checkedAt?.toISOString() ?? null,
       history,
