@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compileSnapshot, evaluateExperiment, hashUnit, inHoldout, layerBucket, murmur3, pickVariant, variantDraw } from '../src';
-import { experiment, layer, snapshot } from './snapshot-builder';
-import { BUCKETING_VECTORS, HOLDOUT_VECTORS, rawUnitId } from './vectors';
+import { BUCKETING_VECTORS, experiment, HOLDOUT_VECTORS, layer, rawUnitId, snapshot } from '@strata/test-support';
 
 describe('published vectors', () => {
   it('covers ASCII, unicode, emoji, empty, lone-surrogate and 1 KB ids', () => {
