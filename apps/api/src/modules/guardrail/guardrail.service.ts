@@ -1,10 +1,9 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { HOLDOUT_EXPOSURE_PREFIX, type ExperimentAlertDto, type GuardrailStatusDto, type SrmDto } from '@strata/contracts';
 import { advanceSrmState, type SrmState } from '@strata/stats';
 import type { DataSource, EntityManager } from 'typeorm';
 import { systemActor } from '../../common/guards/principal';
-import { IntervalJob } from '../../common/time/interval-job';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { AuditService } from '../audit/audit.service';
 import { ExperimentService } from '../experiment/experiment.service';
@@ -116,10 +115,9 @@ export function experimentFindings(def: AnalysisDefinition, stats: SliceStats, s
  * webhook; with auto-stop off it becomes an alert on the experiment, added once per finding.
  */
 @Injectable()
-export class GuardrailService implements TickConsumer, OnModuleInit, OnApplicationBootstrap, OnModuleDestroy {
+export class GuardrailService implements TickConsumer, OnModuleInit {
   readonly name = 'guardrails';
   private readonly logger = new Logger(GuardrailService.name);
-  private readonly sweep = new IntervalJob(this.logger, 'guardrail job failed', () => this.runOnce());
   private running = false;
 
   constructor(
@@ -135,12 +133,13 @@ export class GuardrailService implements TickConsumer, OnModuleInit, OnApplicati
     this.engine.register(this);
   }
 
-  onApplicationBootstrap(): void {
-    if (this.config.jobsEnabled) this.sweep.start(this.config.guardrailIntervalSeconds);
+  /** The engine sweeps every running experiment every STRATA_GUARDRAIL_INTERVAL_SECONDS. */
+  get sweepSeconds(): number {
+    return this.config.guardrailIntervalSeconds;
   }
 
-  onModuleDestroy(): void {
-    this.sweep.stop();
+  sweep(): Promise<GuardrailRunReport> {
+    return this.runOnce();
   }
 
   /** Per tick: the changed running experiments, on the statistics the tick just wrote. */

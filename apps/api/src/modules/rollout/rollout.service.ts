@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { createRolloutSchema, type RolloutPlanDto } from '@strata/contracts';
 import type { DataSource, EntityManager } from 'typeorm';
@@ -6,8 +6,6 @@ import type { z } from 'zod';
 import { AppException, NotFoundException } from '../../common/errors/app.exception';
 import { systemActor, type Principal } from '../../common/guards/principal';
 import { Clock } from '../../common/time/clock';
-import { IntervalJob } from '../../common/time/interval-job';
-import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { AnalysisEngineService } from '../analysis/analysis-engine.service';
 import type { SliceStats } from '../analysis/stats-store';
 import type { TickConsumer, TickContext } from '../analysis/tick-consumer';
@@ -59,15 +57,13 @@ function summary(s: PlanState): Record<string, unknown> {
  * its history and the audit entries — followed by a webhook notice. Time comes from `Clock`.
  */
 @Injectable()
-export class RolloutService implements TickConsumer, OnModuleInit, OnApplicationBootstrap, OnModuleDestroy {
+export class RolloutService implements TickConsumer, OnModuleInit {
   readonly name = 'rollouts';
   private readonly logger = new Logger(RolloutService.name);
-  private readonly sweep = new IntervalJob(this.logger, 'rollout sweep failed', () => this.runOnce());
   private sweeping = false;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly engine: AnalysisEngineService,
     private readonly experiments: ExperimentService,
     private readonly audit: AuditService,
@@ -79,13 +75,9 @@ export class RolloutService implements TickConsumer, OnModuleInit, OnApplication
     this.engine.register(this);
   }
 
-  /** A step's minimum duration ends without new events too: every active plan is checked once per tick interval. */
-  onApplicationBootstrap(): void {
-    if (this.config.jobsEnabled) this.sweep.start(this.config.analysisTickSeconds);
-  }
-
-  onModuleDestroy(): void {
-    this.sweep.stop();
+  /** A step's minimum duration ends without new events too: the engine sweeps every active plan once per tick interval. */
+  sweep(): Promise<RolloutRunReport> {
+    return this.runOnce();
   }
 
   async onTick(tick: TickContext): Promise<void> {
