@@ -2,6 +2,28 @@
 import nx from '@nx/eslint-plugin';
 import tseslint from 'typescript-eslint';
 
+/** Tests and their helpers (of every project). */
+const TEST_FILES = ['**/*.spec.ts', '**/*.spec.tsx', '**/*.integration-spec.ts', '**/*.e2e-spec.ts', '**/test/**/*.ts', 'libs/test-support/**/*.ts'];
+
+/** Which projects may import which, by tag; `extra` is added to every project's list (the test fixtures, for test files). */
+function moduleBoundaries(extra) {
+  return [
+    'error',
+    {
+      // migrations/ is a plain folder of TypeORM classes, imported by the API's data source.
+      allow: ['../../../../migrations'],
+      depConstraints: [
+        { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared', ...extra] },
+        { sourceTag: 'scope:sdk', onlyDependOnLibsWithTags: ['scope:shared', ...extra] },
+        { sourceTag: 'scope:api', onlyDependOnLibsWithTags: ['scope:shared', 'scope:sdk', ...extra] },
+        { sourceTag: 'scope:dashboard', onlyDependOnLibsWithTags: ['scope:shared', ...extra] },
+        // libs/test-support: shared test fixtures, imported by test files only (see the block for TEST_FILES).
+        { sourceTag: 'scope:test', onlyDependOnLibsWithTags: ['scope:shared', 'scope:test'] },
+      ],
+    },
+  ];
+}
+
 export default tseslint.config(
   { ignores: ['**/node_modules/**', '**/dist/**', '.data/**', '.nx/**', 'scratch/**', 'test-artifacts/**', '**/*.js', '**/*.mjs', '**/*.cjs', '**/*.mts'] },
   ...tseslint.configs.recommended,
@@ -18,19 +40,7 @@ export default tseslint.config(
       '@typescript-eslint/switch-exhaustiveness-check': 'error',
       '@typescript-eslint/consistent-type-imports': ['error', { fixStyle: 'inline-type-imports', disallowTypeAnnotations: false }],
       '@typescript-eslint/no-unused-vars': ['error', { argsIgnorePattern: '^_', varsIgnorePattern: '^_' }],
-      '@nx/enforce-module-boundaries': [
-        'error',
-        {
-          // migrations/ is a plain folder of TypeORM classes, imported by the API's data source.
-          allow: ['../../../../migrations'],
-          depConstraints: [
-            { sourceTag: 'scope:shared', onlyDependOnLibsWithTags: ['scope:shared'] },
-            { sourceTag: 'scope:sdk', onlyDependOnLibsWithTags: ['scope:shared'] },
-            { sourceTag: 'scope:api', onlyDependOnLibsWithTags: ['scope:shared', 'scope:sdk'] },
-            { sourceTag: 'scope:dashboard', onlyDependOnLibsWithTags: ['scope:shared'] },
-          ],
-        },
-      ],
+      '@nx/enforce-module-boundaries': moduleBoundaries([]),
     },
   },
   {
@@ -39,8 +49,8 @@ export default tseslint.config(
     rules: { '@typescript-eslint/consistent-type-imports': 'off' },
   },
   {
-    // Tests read loosely-typed JSON responses.
-    files: ['**/*.spec.ts', '**/*.spec.tsx', '**/*.integration-spec.ts', '**/*.e2e-spec.ts', '**/test/**/*.ts'],
-    rules: { '@typescript-eslint/no-explicit-any': 'off' },
+    // Tests read loosely-typed JSON responses, and may import the shared test fixtures.
+    files: TEST_FILES,
+    rules: { '@typescript-eslint/no-explicit-any': 'off', '@nx/enforce-module-boundaries': moduleBoundaries(['scope:test']) },
   },
 );

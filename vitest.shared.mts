@@ -16,6 +16,9 @@ export const aliases = {
   '@strata/sdk/openfeature/server': resolve(root, 'libs/sdk/src/openfeature/server.ts'),
   '@strata/sdk/openfeature/web': resolve(root, 'libs/sdk/src/openfeature/web.ts'),
   '@strata/sdk': resolve(root, 'libs/sdk/src/index.ts'),
+  // Test files only (the lint's module boundaries keep production code from importing it).
+  '@strata/test-support/api': resolve(root, 'libs/test-support/src/api/index.ts'),
+  '@strata/test-support': resolve(root, 'libs/test-support/src/index.ts'),
 };
 
 /**

@@ -3,13 +3,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { TestProject } from 'vitest/node';
 import { startEmbeddedPostgres } from '../src/database/embedded-postgres';
-
-declare module 'vitest' {
-  export interface ProvidedContext {
-    /** A PostgreSQL server URL whose user may create databases; each test file makes its own. */
-    adminDatabaseUrl: string;
-  }
-}
+// Declares `adminDatabaseUrl`, which this setup provides and createTestDatabase injects.
+import type {} from '@strata/test-support/api';
 
 /**
  * One throwaway PostgreSQL for the whole run: embedded on a free port (never 5432), or the

@@ -4,9 +4,7 @@ import { fileURLToPath } from 'node:url';
 import type { BatchAssignResponse, ExperimentResultsDto } from '@strata/contracts';
 import type { Browser, BrowserContext, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-// The browser suite boots the real API in-process with the API's own test harness, on purpose.
-// eslint-disable-next-line @nx/enforce-module-boundaries
-import { createTestApp, TEST_ADMIN_KEY, type TestApp } from '../../api/test/helpers/test-app';
+import { startApiProcess, type ApiProcess } from '@strata/test-support/api';
 import { DESKTOP, PHONE, describeInBrowser, launchBrowser, seriousA11yViolations, snap } from './browser';
 import { buildDashboard } from './build-dashboard';
 
@@ -41,7 +39,7 @@ async function simulateCli(args: string[]): Promise<{ code: number | null; outpu
 }
 
 describeInBrowser('dashboard in a real browser against the real API', () => {
-  let t: TestApp;
+  let t: ApiProcess;
   let dist: string;
   let base: string;
   let browser: Browser;
@@ -53,8 +51,8 @@ describeInBrowser('dashboard in a real browser against the real API', () => {
   beforeAll(async () => {
     dist = await buildDashboard();
     // Lag 0: the results read every committed event at once (the default keeps 10 s behind the clock).
-    t = await createTestApp({ STRATA_DASHBOARD_DIR: dist, STRATA_ROLLUP_LAG_MS: '0' });
-    base = await t.listen();
+    t = await startApiProcess({ STRATA_DASHBOARD_DIR: dist, STRATA_ROLLUP_LAG_MS: '0' });
+    base = t.baseUrl;
     browser = await launchBrowser();
     context = await browser.newContext({ viewport: DESKTOP });
     page = await context.newPage();
@@ -82,10 +80,10 @@ describeInBrowser('dashboard in a real browser against the real API', () => {
     await page.getByRole('button', { name: 'Sign in' }).click();
     await expect.poll(() => page.getByRole('alert').textContent()).toContain('That key was not accepted');
 
-    await page.getByLabel('Admin API key').fill(TEST_ADMIN_KEY);
+    await page.getByLabel('Admin API key').fill(t.adminKey);
     await page.getByRole('button', { name: 'Sign in' }).click();
     await page.getByRole('heading', { name: 'Create a layer first' }).waitFor();
-    expect(await page.evaluate(() => sessionStorage.getItem('strata.adminKey'))).toBe(TEST_ADMIN_KEY);
+    expect(await page.evaluate(() => sessionStorage.getItem('strata.adminKey'))).toBe(t.adminKey);
     await snap(page, 'experiments-empty-1280');
   });
 
@@ -301,7 +299,7 @@ describeInBrowser('dashboard in a real browser against the real API', () => {
       '--url',
       base,
       '--key',
-      TEST_ADMIN_KEY,
+      t.adminKey,
     ]);
     expect(run.code, run.output).toBe(0);
     await expect

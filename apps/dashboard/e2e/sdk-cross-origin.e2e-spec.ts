@@ -5,11 +5,7 @@ import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-// The browser suite boots the real API in-process with the API's own test harness, on purpose.
-// eslint-disable-next-line @nx/enforce-module-boundaries
-import { createTestApp, type TestApp } from '../../api/test/helpers/test-app';
-// eslint-disable-next-line @nx/enforce-module-boundaries
-import { runningExperiment } from '../../api/test/helpers/event-fixtures';
+import { runningExperiment, startApiProcess, type ApiProcess } from '@strata/test-support/api';
 import { describeInBrowser, launchBrowser } from './browser';
 
 /*
@@ -36,7 +32,7 @@ const PAGE_HTML = `<!doctype html><meta charset="utf-8"><title>shop</title>
 </script>`;
 
 describeInBrowser('the SDK in a browser page on another origin', () => {
-  let t: TestApp;
+  let t: ApiProcess;
   let api: string;
   let sdkDir: string;
   let pageServer: Server;
@@ -47,8 +43,8 @@ describeInBrowser('the SDK in a browser page on another origin', () => {
   const consoleErrors: string[] = [];
 
   beforeAll(async () => {
-    t = await createTestApp();
-    api = await t.listen();
+    t = await startApiProcess();
+    api = t.baseUrl;
     // A layer and a running 50/50 experiment, once the collector's catalog knows it.
     await runningExperiment(t, 'checkout');
     clientKey = (await t.admin('POST', '/v1/api-keys', { name: 'shop', type: 'sdk-client' })).body.secret;
@@ -97,7 +93,7 @@ describeInBrowser('the SDK in a browser page on another origin', () => {
     expect(result).toEqual({ ready: true, variant: expected, remoteVariant: expected, errors: [] });
     expect(consoleErrors).toEqual([]);
     // close() flushed: the exposure (once, deduplicated by the SDK) and the purchase are stored.
-    const rows: { type: string; variant_key: string | null; value: number | null }[] = await t.dataSource.query(
+    const rows: { type: string; variant_key: string | null; value: number | null }[] = await t.query(
       'SELECT type, variant_key, value FROM events WHERE unit_id = $1 ORDER BY type',
       [unitId],
     );

@@ -3,7 +3,7 @@ import { BUCKETS_PER_LAYER, type Attributes, type BucketRange } from '@strata/co
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { anyString } from '../test/arbitraries';
-import { consecutiveRanges, experiment, layer, snapshot } from '../test/snapshot-builder';
+import { consecutiveRanges, experiment, layer, snapshot } from '@strata/test-support';
 import { BUCKETS, compileSnapshot } from './compile';
 import { evaluate, evaluateExperiment, layerBucket } from './evaluate';
 

@@ -2,7 +2,7 @@ import type { Attributes } from '@strata/contracts';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import { anyString } from '../test/arbitraries';
-import { experiment, layer, snapshot } from '../test/snapshot-builder';
+import { experiment, layer, snapshot } from '@strata/test-support';
 import { compileSnapshot } from './compile';
 import { evaluateExperiment, layerBucket } from './evaluate';
 import { explain } from './explain';

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { experiment, layer, snapshot } from '../test/snapshot-builder';
+import { experiment, layer, snapshot } from '@strata/test-support';
 import { compileSnapshot, evaluate, evaluateExperiment, explain, holdoutExposures, inHoldout } from './index';
 
 const base = snapshot(

@@ -1,7 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { compileSnapshot, evaluate, evaluateExperiment, explain, hashUnit, inHoldout, inShipShare, layerBucket, murmur3, pickVariant, shipDraw, variantDraw } from '../src';
-import { experiment, layer, snapshot } from './snapshot-builder';
-import { BUCKETING_VECTORS, HOLDOUT_VECTORS, rawUnitId, SHIP_VECTORS } from './vectors';
+import { BUCKETING_VECTORS, experiment, HOLDOUT_VECTORS, layer, rawUnitId, SHIP_VECTORS, snapshot } from '@strata/test-support';
 
 describe('published vectors', () => {
   it('covers ASCII, unicode, emoji, empty, lone-surrogate and 1 KB ids', () => {

@@ -1,6 +1,7 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { compileSnapshot, evaluateExperiment } from '@strata/bucketing';
-import { ApiStub, deadPort, experiment, layer, snapshot, until } from '../test/api-stub';
+import { experiment, layer, snapshot } from '@strata/test-support';
+import { ApiStub, deadPort, until } from '../test/api-stub';
 import { createClient, type StrataClient, type StrataClientOptions, type StrataError } from './index';
 
 const SNAPSHOT = snapshot(

@@ -1,5 +1,6 @@
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
-import { ApiStub, deadPort, experiment, layer, snapshot, until } from '../test/api-stub';
+import { experiment, layer, snapshot } from '@strata/test-support';
+import { ApiStub, deadPort, until } from '../test/api-stub';
 import { createClient, type StrataClient, type StrataClientOptions, type StrataError } from './index';
 
 // Delivery against a real HTTP server on 127.0.0.1 (no mocks of the SDK): batching, retries,

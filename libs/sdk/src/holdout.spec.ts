@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ApiStub, experiment, holdoutVectors, layer, rawUnitId, snapshot } from '../test/api-stub';
+import { experiment, HOLDOUT_VECTORS, layer, rawUnitId, snapshot } from '@strata/test-support';
+import { ApiStub } from '../test/api-stub';
 import { createClient, type StrataClient } from './index';
 
-const VECTORS = holdoutVectors();
+const VECTORS = HOLDOUT_VECTORS;
 let stub: ApiStub | null = null;
 let client: StrataClient | null = null;
 

@@ -1,8 +1,9 @@
 import { afterEach, describe, expect, it } from 'vitest';
-import { ApiStub, experiment, layer, rawUnitId, shipVectors, snapshot } from '../test/api-stub';
+import { experiment, layer, rawUnitId, SHIP_VECTORS, snapshot } from '@strata/test-support';
+import { ApiStub } from '../test/api-stub';
 import { createClient, type StrataClient } from './index';
 
-const VECTORS = shipVectors();
+const VECTORS = SHIP_VECTORS;
 let stub: ApiStub | null = null;
 let client: StrataClient | null = null;
 

@@ -1,5 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiStub, experiment, layer, snapshot, until } from '../test/api-stub';
+import { experiment, layer, snapshot } from '@strata/test-support';
+import { ApiStub, until } from '../test/api-stub';
 import { createClient, type StrataClient, type StrataError } from './index';
 
 // Variant values through the SDK's public API, from a snapshot (local) and from /v1/assign replies (remote).

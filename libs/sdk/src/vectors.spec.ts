@@ -1,7 +1,6 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiStub, bucketingVectors, experiment, layer, rawUnitId, snapshot } from '../test/api-stub';
-
-const BUCKETING_VECTORS = bucketingVectors();
+import { BUCKETING_VECTORS, experiment, layer, rawUnitId, snapshot } from '@strata/test-support';
+import { ApiStub } from '../test/api-stub';
 import { createClient, type StrataClient } from './index';
 
 // Every published bucketing vector, assigned through the SDK's public API from a snapshot served

@@ -1,8 +1,6 @@
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import type { ConfigSnapshot, SnapshotExperiment, SnapshotLayer } from '@strata/contracts';
+import type { ConfigSnapshot } from '@strata/contracts';
 
 /** A recorded request to the stub API. */
 export interface StubRequest {
@@ -103,89 +101,4 @@ export async function until(check: () => boolean, ms = 5000): Promise<void> {
     if (Date.now() > end) throw new Error('condition not met in time');
     await new Promise((r) => setTimeout(r, 5));
   }
-}
-
-/** A running experiment with sensible defaults (same shape as libs/bucketing's test builder). */
-export function experiment(key: string, layer: string, overrides: Partial<SnapshotExperiment> = {}): SnapshotExperiment {
-  return {
-    key,
-    layer,
-    salt: `${key}-salt`,
-    status: 'running',
-    variants: [
-      { key: 'control', weight: 0.5 },
-      { key: 'treatment', weight: 0.5 },
-    ],
-    ranges: [{ start: 0, end: 10_000 }],
-    targeting: null,
-    forcedVariants: [],
-    shippedVariant: null,
-    ...overrides,
-  };
-}
-
-export function layer(key: string, salt = `${key}-salt`): SnapshotLayer {
-  return { key, salt };
-}
-
-export function snapshot(layers: SnapshotLayer[], experiments: SnapshotExperiment[]): ConfigSnapshot {
-  return { version: 'test', generatedAt: '2025-01-01T00:00:00.000Z', layers, experiments };
-}
-
-/** One published bucketing vector (libs/bucketing/test/vectors.json). */
-export interface BucketingVector {
-  note: string;
-  unitId: string;
-  unitIdUtf16?: number[];
-  layerSalt: string;
-  experimentSalt: string;
-  variants: string[];
-  weights: number[];
-  bucket: number;
-  variant: string;
-}
-
-/**
- * The bucketing library's published vectors, read as data (a file, not an import of another
- * project's code), so the SDK is checked against the same cases as the library and the API.
- */
-export function bucketingVectors(): BucketingVector[] {
-  return JSON.parse(readFileSync(join(__dirname, '../../bucketing/test/vectors.json'), 'utf8')).vectors;
-}
-
-/** The id as a JavaScript caller passes it (lone surrogates restored from their code units). */
-export function rawUnitId(v: { unitId: string; unitIdUtf16?: number[] }): string {
-  return v.unitIdUtf16 ? String.fromCharCode(...v.unitIdUtf16) : v.unitId;
-}
-
-export interface HoldoutVector {
-  note: string;
-  unitId: string;
-  unitIdUtf16?: number[];
-  holdoutSalt: string;
-  share: number;
-  holdoutHash: number;
-  u: number;
-  inHoldout: boolean;
-}
-
-/** The published holdout vectors (same file as bucketingVectors). */
-export function holdoutVectors(): HoldoutVector[] {
-  return JSON.parse(readFileSync(join(__dirname, '../../bucketing/test/vectors.json'), 'utf8')).holdouts;
-}
-
-export interface ShipVector {
-  note: string;
-  unitId: string;
-  unitIdUtf16?: number[];
-  experimentSalt: string;
-  shipShares: number[];
-  shipHash: number;
-  u: number;
-  shipped: boolean[];
-}
-
-/** The published staged-ship vectors (same file as bucketingVectors). */
-export function shipVectors(): ShipVector[] {
-  return JSON.parse(readFileSync(join(__dirname, '../../bucketing/test/vectors.json'), 'utf8')).ships;
 }

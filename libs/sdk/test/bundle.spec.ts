@@ -4,7 +4,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { ApiStub, experiment, layer, snapshot } from './api-stub';
+import { experiment, layer, snapshot } from '@strata/test-support';
+import { ApiStub } from './api-stub';
 
 // Builds the publishable bundles (as `npm run build -w @strata/sdk` does, minus declarations)
 // into a temp dir and checks what an app would ship.

@@ -1,10 +1,11 @@
 import type { NestFastifyApplication } from '@nestjs/platform-fastify';
+import { createTestDatabase, type ApiUnderTest } from '@strata/test-support/api';
 import type { DataSource } from 'typeorm';
 import { createApp } from '../../src/app.factory';
 import { loadConfig, type AppConfig } from '../../src/config/app-config';
 import { createDataSource, runMigrations } from '../../src/database/data-source';
 import { ApiKeyService } from '../../src/modules/api-key/api-key.service';
-import { createTestDatabase } from './test-database';
+import { ExperimentCatalog } from '../../src/modules/config-state/experiment-catalog';
 
 export const TEST_ADMIN_KEY = 'sk_admin_integration-test-key-0123456789';
 
@@ -15,7 +16,7 @@ export interface TestResponse<T = unknown> {
   text: string;
 }
 
-export interface TestApp {
+export interface TestApp extends ApiUnderTest {
   app: NestFastifyApplication;
   dataSource: DataSource;
   databaseUrl: string;
@@ -82,6 +83,18 @@ export async function createTestApp(env: Record<string, string> = {}, options: T
     },
     admin(method, url, body) {
       return testApp.request(method, url, { body });
+    },
+    query(sql, params) {
+      return dataSource.query(sql, params);
+    },
+    // The collector's in-memory catalog follows ConfigChangeFeed (LISTEN + 1 s poll).
+    async catalogSees(key, status, timeoutMs = 5000) {
+      const catalog = app.get(ExperimentCatalog);
+      const deadline = Date.now() + timeoutMs;
+      while (catalog.get(key)?.status !== status) {
+        if (Date.now() > deadline) throw new Error(`catalog never saw ${key} ${status}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
     },
     async close() {
       await app.close();

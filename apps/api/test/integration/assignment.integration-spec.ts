@@ -1,7 +1,6 @@
 import { compileSnapshot, evaluate, type CompiledSnapshot } from '@strata/bucketing';
 import type { Assignment, ConfigSnapshot } from '@strata/contracts';
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
+import { BUCKETING_VECTORS, rawUnitId } from '@strata/test-support';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { FastRoutes } from '../../src/common/http/fast-routes';
 import { createTestApp, TEST_ADMIN_KEY, type TestApp } from '../helpers/test-app';
@@ -11,23 +10,6 @@ import { createTestApp, TEST_ADMIN_KEY, type TestApp } from '../helpers/test-app
  * targeted at DE/FR). Later tests change this configuration (ramp, stop, ship), so the
  * describe blocks run in order.
  */
-
-/** The published bucketing vectors (libs/bucketing/test/vectors.json), read as data: no import across projects. */
-interface BucketingVector {
-  note: string;
-  unitId: string;
-  unitIdUtf16?: number[];
-  layerSalt: string;
-  experimentSalt: string;
-  variants: string[];
-  weights: number[];
-  bucket: number;
-  u: number;
-  variant: string;
-}
-const BUCKETING_VECTORS: BucketingVector[] = JSON.parse(readFileSync(join(__dirname, '../../../../libs/bucketing/test/vectors.json'), 'utf8')).vectors;
-/** The id as a JavaScript caller passes it (lone surrogates are published as UTF-16 code units). */
-const rawUnitId = (v: BucketingVector): string => (v.unitIdUtf16 ? String.fromCharCode(...v.unitIdUtf16) : v.unitId);
 
 let t: TestApp;
 let baseUrl: string;

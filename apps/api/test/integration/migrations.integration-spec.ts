@@ -2,7 +2,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { DataSource } from 'typeorm';
 import { migrations } from '../../../../migrations';
 import { createDataSource } from '../../src/database/data-source';
-import { createTestDatabase } from '../helpers/test-database';
+import { createTestDatabase } from '@strata/test-support/api';
 
 let db: Awaited<ReturnType<typeof createTestDatabase>>;
 let ds: DataSource;

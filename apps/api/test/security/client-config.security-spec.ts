@@ -1,6 +1,6 @@
 import { createClient } from '@strata/sdk';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startApiProcess, type ApiProcess } from './helpers/api-process';
+import { startApiProcess, type ApiProcess } from '@strata/test-support/api';
 
 /*
  * Private targeting data for client keys. An `sdk-client` key ships to browsers, so anyone can read

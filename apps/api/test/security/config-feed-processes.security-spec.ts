@@ -2,7 +2,7 @@ import { randomBytes, randomUUID } from 'node:crypto';
 import { Client } from 'pg';
 import { afterAll, beforeAll, describe, expect, inject, it } from 'vitest';
 import { apiEnv, json, killEverything, spawnApi } from '../helpers/api-process';
-import { createTestDatabase } from '../helpers/test-database';
+import { createTestDatabase } from '@strata/test-support/api';
 
 /*
  * Two API processes (two real `main.ts` processes) on one database. A change made through A must

@@ -1,6 +1,6 @@
 import { parse } from 'csv-parse/sync';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startApiProcess, type ApiProcess } from './helpers/api-process';
+import { startApiProcess, type ApiProcess } from '@strata/test-support/api';
 
 /*
  * CSV injection: names and unit ids in exports come from API callers (a unit id from any SDK key,

@@ -3,7 +3,7 @@ import { readFileSync } from 'node:fs';
 import { connect } from 'node:net';
 import { Client } from 'pg';
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startApiProcess, type ApiProcess } from './helpers/api-process';
+import { startApiProcess, type ApiProcess } from '@strata/test-support/api';
 import { EventLoad } from './helpers/event-load';
 
 /*

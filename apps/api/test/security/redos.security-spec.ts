@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, expect, it } from 'vitest';
-import { startApiProcess, type ApiProcess } from './helpers/api-process';
+import { startApiProcess, type ApiProcess } from '@strata/test-support/api';
 
 /*
  * ReDoS from a public key. A `regex` targeting rule is run on every assignment, with attribute

@@ -3,7 +3,8 @@ import { createRoot, type Root } from 'react-dom/client';
 import { renderToString } from 'react-dom/server';
 import { afterEach, beforeEach, describe, expect, it } from 'vitest';
 import { compileSnapshot, evaluateExperiment } from '@strata/bucketing';
-import { ApiStub, experiment, layer, snapshot, until } from '../../test/api-stub';
+import { experiment, layer, snapshot } from '@strata/test-support';
+import { ApiStub, until } from '../../test/api-stub';
 import { createClient, type StrataClient } from '../index';
 import { StrataProvider, useVariant } from './index';
 

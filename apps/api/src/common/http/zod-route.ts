@@ -1,5 +1,6 @@
-import { Body, Param, Query, type PipeTransform } from '@nestjs/common';
+import { Body, createParamDecorator, Param, Query, type ExecutionContext, type PipeTransform } from '@nestjs/common';
 import { ApiBody, ApiParam, ApiQuery } from '@nestjs/swagger';
+import type { FastifyRequest } from 'fastify';
 import { z } from 'zod';
 import { parseOrThrow } from '../validation/parse-or-throw';
 
@@ -27,14 +28,36 @@ function fieldsOf(schema: z.ZodObject): [string, z.ZodType][] {
   return Object.entries(schema.shape) as [string, z.ZodType][];
 }
 
-/**
- * The route's body: parsed by the schema (400 `validation_failed`) and documented from it — one schema, declared once.
- * `orEmpty`: a missing body is parsed as `{}` (commands whose every field is optional).
- */
-export function ZodBody(schema: z.ZodType, options: { orEmpty?: boolean } = {}): ParameterDecorator {
+export interface ZodBodyOptions {
+  /** A missing body is parsed as `{}` (commands whose every field is optional). */
+  orEmpty?: boolean;
+  /**
+   * A check that must come before the parse, on the raw request (the origin of a sign-in, a batch's
+   * size, a body's length): it throws to refuse the request, and the body is parsed only if it returns.
+   */
+  before?: (request: FastifyRequest) => void;
+  /** What the docs show when the parse is deliberately looser (each event of a batch is validated on its own). */
+  documentAs?: z.ZodType;
+}
+
+/** The raw request handed to a function at parameter resolution (pipes do not see the request). */
+const FromRequest = createParamDecorator((read: (request: FastifyRequest) => unknown, ctx: ExecutionContext) =>
+  read(ctx.switchToHttp().getRequest<FastifyRequest>()),
+);
+
+/** The route's body: parsed by the schema (400 `validation_failed`) and documented from it — one schema, declared once. */
+export function ZodBody(schema: z.ZodType, options: ZodBodyOptions = {}): ParameterDecorator {
+  const { orEmpty = false, before, documentAs = schema } = options;
   return (target, key, index) => {
-    Body(parsePipe(schema, 'body', options.orEmpty))(target, key, index);
-    onMethod(target, key, [ApiBody({ required: !options.orEmpty, schema: toSchema(schema) as never })]);
+    if (before) {
+      FromRequest((request: FastifyRequest) => {
+        before(request);
+        return parseOrThrow(schema, orEmpty ? (request.body ?? {}) : request.body, 'body');
+      })(target, key, index);
+    } else {
+      Body(parsePipe(schema, 'body', orEmpty))(target, key, index);
+    }
+    onMethod(target, key, [ApiBody({ required: !orEmpty, schema: toSchema(documentAs) as never })]);
   };
 }
 
@@ -62,12 +85,4 @@ export function ZodParams(schema: z.ZodObject): ParameterDecorator {
       fieldsOf(schema).map(([name, field]) => ApiParam({ name, schema: toSchema(field) as never })),
     );
   };
-}
-
-/**
- * Documents a body without parsing it, for the few routes that must check something first
- * (the origin of a sign-in, a batch's size) and then call `parseOrThrow` with the same schema.
- */
-export function DocumentZodBody(schema: z.ZodType): MethodDecorator {
-  return ApiBody({ schema: toSchema(schema) as never });
 }

@@ -1,6 +1,7 @@
 import { Inject, Injectable, Logger, Optional, type OnApplicationBootstrap, type OnModuleDestroy } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import type { DataSource, QueryRunner } from 'typeorm';
+import { IntervalJob } from '../../common/time/interval-job';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { COLLECTOR_APPLICATION_NAME } from '../event/store/event-store';
 import { Telemetry } from '../telemetry/telemetry';
@@ -89,6 +90,7 @@ export class AnalysisEngineService implements OnApplicationBootstrap, OnModuleDe
   private readonly logger = new Logger(AnalysisEngineService.name);
   private timer: NodeJS.Timeout | null = null;
   private readonly consumers: TickConsumer[] = [];
+  private readonly sweeps: IntervalJob[] = [];
   /** The tick running now, and the one queued behind it (callers arriving meanwhile share it). */
   private running: Promise<TickReport> | null = null;
   private queued: Promise<TickReport> | null = null;
@@ -119,16 +121,23 @@ export class AnalysisEngineService implements OnApplicationBootstrap, OnModuleDe
         });
     };
     this.timer = setTimeout(loop, this.config.analysisTickSeconds * 1000).unref();
+    for (const consumer of this.consumers) {
+      if (!consumer.sweep) continue;
+      const job = new IntervalJob(this.logger, `${consumer.name} sweep failed`, () => consumer.sweep!());
+      job.start(consumer.sweepSeconds ?? this.config.analysisTickSeconds);
+      this.sweeps.push(job);
+    }
   }
 
   async onModuleDestroy(): Promise<void> {
     this.stopped = true;
+    for (const job of this.sweeps) job.stop();
     if (this.timer) clearTimeout(this.timer);
     this.timer = null;
     await Promise.allSettled([this.running, this.queued, this.consumerChain]);
   }
 
-  /** Consumers run after every tick that changed statistics, in registration order. */
+  /** Consumers run after every tick that changed statistics, in registration order; their sweeps on their own timers. */
   register(consumer: TickConsumer): void {
     this.consumers.push(consumer);
   }

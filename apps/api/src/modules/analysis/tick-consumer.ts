@@ -32,4 +32,11 @@ export interface TickContext {
 export interface TickConsumer {
   readonly name: string;
   onTick(tick: TickContext): Promise<void>;
+  /**
+   * A check of everything the consumer watches, for findings that need no new statistics (a
+   * rollout step's minimum duration running out, auto-stop switched on): while jobs run, the
+   * engine calls it every `sweepSeconds` (default: the tick interval).
+   */
+  sweep?(): Promise<unknown>;
+  readonly sweepSeconds?: number;
 }

@@ -1,29 +1,10 @@
 import { compileSnapshot, evaluate } from '@strata/bucketing';
 import type { Assignment } from '@strata/contracts';
+import { experiment, layer, snapshot } from '@strata/test-support';
 import { describe, expect, it } from 'vitest';
 import { assignResponseJson, batchResponseJson } from './assignment-json';
 
-const compiled = compileSnapshot({
-  version: 'v',
-  generatedAt: '2025-01-01T00:00:00.000Z',
-  layers: [{ key: 'web', salt: 'w' }],
-  experiments: [
-    {
-      key: 'exp-"quoted"',
-      layer: 'web',
-      salt: 's',
-      status: 'running',
-      variants: [
-        { key: 'control', weight: 0.5 },
-        { key: 'treatment', weight: 0.5 },
-      ],
-      ranges: [{ start: 0, end: 10_000 }],
-      targeting: null,
-      forcedVariants: [],
-      shippedVariant: null,
-    },
-  ],
-});
+const compiled = compileSnapshot(snapshot([layer('web', 'w')], [experiment('exp-"quoted"', 'web', { salt: 's' })]));
 
 describe('assignment JSON', () => {
   it('serializes exactly like JSON.stringify, including cached shared assignments and escaping', () => {

@@ -1,14 +1,13 @@
-import { Body, Controller, Get, Header, Headers, HttpCode, Post, Res } from '@nestjs/common';
+import { Controller, Get, Header, Headers, HttpCode, Post, Res } from '@nestjs/common';
 import { ApiBearerAuth, ApiTags } from '@nestjs/swagger';
 import type { Explanation } from '@strata/bucketing';
 import { batchAssignRequestSchema, explainQuerySchema, MAX_BATCH_UNITS } from '@strata/contracts';
-import type { FastifyReply } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { z } from 'zod';
 import { AppException } from '../../common/errors/app.exception';
 import { Auth, CurrentPrincipal } from '../../common/guards/auth.decorator';
 import type { Principal } from '../../common/guards/principal';
-import { DocumentZodBody, ZodQuery } from '../../common/http/zod-route';
-import { parseOrThrow } from '../../common/validation/parse-or-throw';
+import { ZodBody, ZodQuery } from '../../common/http/zod-route';
 import { ConfigStateService } from '../config-state/config-state.service';
 import { batchResponseJson } from './assignment-json';
 import { AssignmentService } from './assignment.service';
@@ -19,6 +18,16 @@ export function etagMatches(header: string | undefined, etag: string): boolean {
   if (!header) return false;
   if (header.trim() === '*') return true;
   return header.split(',').some((tag) => tag.trim().replace(/^W\//, '') === etag);
+}
+
+/** An oversized batch is 413 `payload_too_large` before a parse of all its units (which would only say 400). */
+function batchWithinSize(request: FastifyRequest): void {
+  const units = (request.body as { units?: unknown } | null)?.units;
+  if (Array.isArray(units) && units.length > MAX_BATCH_UNITS) {
+    throw new AppException('payload_too_large', `A batch may hold at most ${MAX_BATCH_UNITS} units; this one has ${units.length}.`, [
+      { path: 'units', message: `at most ${MAX_BATCH_UNITS} units per batch`, max: MAX_BATCH_UNITS, actual: units.length },
+    ]);
+  }
 }
 
 @ApiTags('assignment')
@@ -39,15 +48,11 @@ export class AssignmentController {
   @Auth('sdk')
   @HttpCode(200)
   @Header('content-type', JSON_CONTENT_TYPE)
-  @DocumentZodBody(batchAssignRequestSchema)
-  async assignBatch(@CurrentPrincipal() principal: Principal, @Body() body: unknown): Promise<string> {
-    const units = (body as { units?: unknown } | null)?.units;
-    if (Array.isArray(units) && units.length > MAX_BATCH_UNITS) {
-      throw new AppException('payload_too_large', `A batch may hold at most ${MAX_BATCH_UNITS} units; this one has ${units.length}.`, [
-        { path: 'units', message: `at most ${MAX_BATCH_UNITS} units per batch`, max: MAX_BATCH_UNITS, actual: units.length },
-      ]);
-    }
-    const { results } = await this.assignments.assignBatch(parseOrThrow(batchAssignRequestSchema, body), principal.keyId);
+  async assignBatch(
+    @CurrentPrincipal() principal: Principal,
+    @ZodBody(batchAssignRequestSchema, { before: batchWithinSize }) body: z.output<typeof batchAssignRequestSchema>,
+  ): Promise<string> {
+    const { results } = await this.assignments.assignBatch(body, principal.keyId);
     return batchResponseJson(results);
   }
 

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, Headers, HttpCode, Post, Req } from '@nestjs/common';
+import { Controller, Get, HttpCode, Post, Req } from '@nestjs/common';
 import { ApiBearerAuth, ApiConsumes, ApiTags } from '@nestjs/swagger';
 import {
   eventInputSchema,
@@ -14,13 +14,18 @@ import type { FastifyRequest } from 'fastify';
 import { AppException } from '../../common/errors/app.exception';
 import { Auth, CurrentPrincipal } from '../../common/guards/auth.decorator';
 import type { Principal } from '../../common/guards/principal';
-import { DocumentZodBody } from '../../common/http/zod-route';
-import { parseOrThrow } from '../../common/validation/parse-or-throw';
+import { ZodBody } from '../../common/http/zod-route';
 import { EventImportService } from './ingest/event-import.service';
 import { EventService } from './ingest/event.service';
 
 /** What the docs show; the envelope is validated alone so each event can be rejected on its own. */
 const documentedIngestBody = z.object({ events: z.array(eventInputSchema).max(MAX_EVENTS_PER_REQUEST) });
+
+/** 1 MiB even when STRATA_BODY_LIMIT is raised for other routes. */
+function withinEventsBodyLimit(request: FastifyRequest): void {
+  if (Number(request.headers['content-length']) > MAX_EVENTS_BODY_BYTES)
+    throw new AppException('payload_too_large', `A request body may be at most ${MAX_EVENTS_BODY_BYTES} bytes.`);
+}
 
 @ApiTags('events')
 @ApiBearerAuth()
@@ -35,16 +40,12 @@ export class EventController {
   @Post()
   @Auth('sdk')
   @HttpCode(202)
-  @DocumentZodBody(documentedIngestBody)
   ingest(
     @CurrentPrincipal() principal: Principal,
-    @Body() body: unknown,
-    @Headers('content-length') length?: string,
+    @ZodBody(ingestRequestSchema, { before: withinEventsBodyLimit, documentAs: documentedIngestBody })
+    body: z.output<typeof ingestRequestSchema>,
   ): Promise<IngestResponse> {
-    // 1 MiB even when STRATA_BODY_LIMIT is raised for other routes.
-    if (Number(length) > MAX_EVENTS_BODY_BYTES)
-      throw new AppException('payload_too_large', `A request body may be at most ${MAX_EVENTS_BODY_BYTES} bytes.`);
-    return this.events.ingest(principal, parseOrThrow(ingestRequestSchema, body).events);
+    return this.events.ingest(principal, body.events);
   }
 
   /** NDJSON backfill, streamed (the body is handed over unparsed by the parser EventModule registers). */

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Inject, Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { HOLDOUT_EXPOSURE_PREFIX, SHIP_EXPOSURE_PREFIX, type ExperimentAlertDto, type GuardrailStatusDto, type SrmDto } from '@strata/contracts';
 import { advanceSrmState, type SrmState } from '@strata/stats';
@@ -98,6 +98,16 @@ export function findings(guardrails: GuardrailStatusDto[], srm: SrmDto | null): 
 }
 
 /**
+ * An experiment's findings: harm per guardrail × treatment (`guardrails`, from the folded sequences
+ * for the guardrail consumer, fresh at GUARDRAIL_ALPHA for rollout steps) and SRM, flagged by the
+ * anytime-valid test once `state` holds its sequence (by chi-square before).
+ */
+export function experimentFindings(guardrails: GuardrailStatusDto[], srm: SrmDto | null, state: SrmState | null): GuardrailFinding[] {
+  const sequential = withSequentialSrm(srm, state);
+  return findings(guardrails, sequential && state ? { ...sequential, flagged: state.flagged } : srm);
+}
+
+/**
  * Guardrails and SRM on the analysis engine's fresh statistics: a per-tick consumer, so every
  * running experiment a tick changed is checked right after that tick (a harmful one is stopped
  * within one tick of the evidence). `runOnce()` sweeps every running experiment from the stored
@@ -107,10 +117,9 @@ export function findings(guardrails: GuardrailStatusDto[], srm: SrmDto | null): 
  * webhook; with auto-stop off it becomes an alert on the experiment, added once per finding.
  */
 @Injectable()
-export class GuardrailService implements TickConsumer, OnModuleInit, OnApplicationBootstrap, OnModuleDestroy {
+export class GuardrailService implements TickConsumer, OnModuleInit {
   readonly name = 'guardrails';
   private readonly logger = new Logger(GuardrailService.name);
-  private timer: NodeJS.Timeout | null = null;
   private running = false;
 
   constructor(
@@ -127,15 +136,13 @@ export class GuardrailService implements TickConsumer, OnModuleInit, OnApplicati
     this.engine.register(this);
   }
 
-  onApplicationBootstrap(): void {
-    if (!this.config.jobsEnabled) return;
-    this.timer = setInterval(() => void this.runOnce().catch((err: unknown) => this.logger.error(`guardrail job failed: ${String(err)}`)), this.config.guardrailIntervalSeconds * 1000);
-    this.timer.unref();
+  /** The engine sweeps every running experiment every STRATA_GUARDRAIL_INTERVAL_SECONDS. */
+  get sweepSeconds(): number {
+    return this.config.guardrailIntervalSeconds;
   }
 
-  onModuleDestroy(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
+  sweep(): Promise<GuardrailRunReport> {
+    return this.runOnce();
   }
 
   /** Per tick: the changed running experiments, on the statistics the tick just wrote. */
@@ -186,10 +193,8 @@ export class GuardrailService implements TickConsumer, OnModuleInit, OnApplicati
     const srm = buildSrm(def, stats.units);
     const srmState = srm ? await this.advanceSrm(def, srm) : null;
     // Checked after every tick: only the anytime-valid test keeps its 0.001 false-alarm rate over all those peeks.
-    const sequentialSrm = withSequentialSrm(srm, srmState);
     // Harm on the folded sequences (running intersection), the same intervals the results page shows.
-    const guardrails = await this.sequential.guardrails(def, stats, through);
-    const found = findings(guardrails, sequentialSrm && srmState ? { ...sequentialSrm, flagged: srmState.flagged } : srm);
+    const found = experimentFindings(await this.sequential.guardrails(def, stats, through), srm, srmState);
     if (found.length === 0) return 'ok';
     // The definition may be a tick old: act only on the experiment as it is now.
     const current = await loadAnalysisDefinition(this.dataSource.manager, key);

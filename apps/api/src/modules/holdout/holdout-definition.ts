@@ -1,7 +1,7 @@
 import { DEFAULT_SEGMENT_DIMENSIONS, HOLDOUT_ARM, holdoutExposureKey, REST_ARM, type HoldoutDto } from '@strata/contracts';
-import { In, type EntityManager } from 'typeorm';
-import { MetricEntity } from '../metric/metric.entity';
-import type { AnalysisDefinition, AnalysisMetric } from '../result/analysis-definition';
+import type { EntityManager } from 'typeorm';
+import type { MetricEntity } from '../metric/metric.entity';
+import { analysisMetric, loadMetrics, type AnalysisDefinition, type AnalysisMetric } from '../result/analysis-definition';
 import { HoldoutEntity } from './holdout.entity';
 
 export function toHoldoutDto(h: HoldoutEntity): HoldoutDto {
@@ -28,21 +28,7 @@ export function holdoutDefinition(h: HoldoutEntity, metrics: ReadonlyMap<string,
   const list: AnalysisMetric[] = [];
   h.metricKeys.forEach((key, i) => {
     const m = metrics.get(key);
-    if (!m) return;
-    list.push({
-      key: m.key,
-      name: m.name,
-      type: m.type,
-      eventName: m.eventName,
-      denominatorEventName: m.denominatorEventName,
-      direction: m.direction,
-      winsorizePercentile: m.winsorizePercentile,
-      harmThreshold: m.harmThreshold,
-      attributionWindowHours: m.attributionWindowHours,
-      cupedLookbackDays: m.type === 'ratio' ? 0 : m.cupedLookbackDays,
-      role: i === 0 ? 'primary' : 'secondary',
-      isGuardrail: false,
-    });
+    if (m) list.push(analysisMetric(m, i === 0 ? 'primary' : 'secondary', false));
   });
   return {
     key: holdoutExposureKey(h.key),
@@ -66,8 +52,6 @@ export function holdoutDefinition(h: HoldoutEntity, metrics: ReadonlyMap<string,
 export async function loadHoldoutDefinitions(manager: EntityManager): Promise<AnalysisDefinition[]> {
   const holdouts = await manager.find(HoldoutEntity, { order: { key: 'ASC' } });
   if (holdouts.length === 0) return [];
-  const keys = [...new Set(holdouts.flatMap((h) => h.metricKeys))];
-  const rows = await manager.find(MetricEntity, { where: { key: In(keys) } });
-  const byKey = new Map(rows.map((m) => [m.key, m]));
+  const byKey = await loadMetrics(manager, [...new Set(holdouts.flatMap((h) => h.metricKeys))]);
   return holdouts.map((h) => holdoutDefinition(h, byKey));
 }

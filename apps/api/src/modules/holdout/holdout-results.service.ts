@@ -1,10 +1,10 @@
 import { Injectable } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { HOLDOUT_ARM, REST_ARM, type HoldoutResultsDto, type ResultsQuery } from '@strata/contracts';
-import { DataSource, In } from 'typeorm';
+import { DataSource } from 'typeorm';
 import { AnalysisEngineService } from '../analysis/analysis-engine.service';
 import { EMPTY_SLICE, readCaps, readStats, type StoredCap } from '../analysis/stats-store';
-import { MetricEntity } from '../metric/metric.entity';
+import { loadMetrics } from '../result/analysis-definition';
 import { plannedN } from '../result/results-builder';
 import { buildResults } from '../result/results-decision';
 import { withSequentialFold } from '../result/sequential-fold';
@@ -28,8 +28,7 @@ export class HoldoutResultsService {
   async results(key: string, query: ResultsQuery): Promise<HoldoutResultsDto> {
     const manager = this.dataSource.manager;
     const h = await this.holdouts.find(manager, key);
-    const metrics = h.metricKeys.length ? await manager.find(MetricEntity, { where: { key: In(h.metricKeys) } }) : [];
-    const def = holdoutDefinition(h, new Map(metrics.map((m) => [m.key, m])));
+    const def = holdoutDefinition(h, await loadMetrics(manager, h.metricKeys));
     await this.engine.catchUp();
     const dataThrough = await this.engine.dataThrough(def);
     const [stats, caps] = await Promise.all([readStats(this.dataSource, [def.key], ''), readCaps(this.dataSource, [def.key])]);

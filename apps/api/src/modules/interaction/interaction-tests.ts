@@ -1,4 +1,5 @@
-import { interactionFdr, interactionTest, type InteractionCell, type InteractionContrast, type InteractionCorrection } from '@strata/stats';
+import type { InteractionDto } from '@strata/contracts';
+import { interactionFdr, interactionTest, type InteractionCell, type InteractionCorrection } from '@strata/stats';
 
 /** A running experiment as the interaction checks see it. */
 export interface InteractionExperiment {
@@ -25,22 +26,8 @@ export interface PairCell {
   b: Omit<InteractionCell, 'armA' | 'armB' | 'n'>;
 }
 
-export interface InteractionRow {
-  subject: string;
-  other: string;
-  metric: string;
-  units: number;
-  method: string | null;
-  df: number | null;
-  statistic: number | null;
-  estimate: number | null;
-  se: number | null;
-  pValue: number | null;
-  adjustedPValue: number | null;
-  flagged: boolean;
-  contrasts: InteractionContrast[];
-  reason: string | null;
-}
+/** One test as refreshed: the stored row of `InteractionDto`, before the refresh's settings and time are added. */
+export type InteractionRow = Omit<InteractionDto, 'correction' | 'fdr' | 'sampleFraction' | 'computedAt'>;
 
 /**
  * Candidate pairs (different layers) and the bound on the rows their join can produce:

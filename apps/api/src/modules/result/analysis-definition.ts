@@ -1,5 +1,11 @@
 import { createHash } from 'node:crypto';
-import { DEFAULT_SEGMENT_DIMENSIONS, type ExperimentStatus, type MetricDirection, type MetricType, type VariantDto } from '@strata/contracts';
+import {
+  DEFAULT_SEGMENT_DIMENSIONS,
+  type ExperimentStatus,
+  type MetricDirection,
+  type MetricType,
+  type VariantDto,
+} from '@strata/contracts';
 import { In, type EntityManager } from 'typeorm';
 import { NotFoundException } from '../../common/errors/app.exception';
 import { ExperimentEntity } from '../experiment/experiment.entity';
@@ -46,21 +52,40 @@ export interface AnalysisDefinition {
 // 3: `first_exposure_day` became the exposure-day cohort (it was read as an exposure attribute).
 const ROLLUP_SQL_VERSION = 3;
 
-
 export async function loadAnalysisDefinition(manager: EntityManager, key: string): Promise<AnalysisDefinition> {
   const e = await manager.findOne(ExperimentEntity, { where: { key } });
   if (!e) throw new NotFoundException('experiment', key);
-  const keys = metricKeysOf(e);
-  const rows = keys.length ? await manager.find(MetricEntity, { where: { key: In(keys) } }) : [];
-  return toDefinition(e, new Map(rows.map((m) => [m.key, m])));
+  return toDefinition(e, await loadMetrics(manager, metricKeysOf(e)));
 }
 
 /** Definitions of many experiments in two queries (the engine's tick and the summaries). */
 export async function loadAnalysisDefinitions(manager: EntityManager, experiments: ExperimentEntity[]): Promise<AnalysisDefinition[]> {
-  const keys = [...new Set(experiments.flatMap(metricKeysOf))];
-  const rows = keys.length ? await manager.find(MetricEntity, { where: { key: In(keys) } }) : [];
-  const byKey = new Map(rows.map((m) => [m.key, m]));
+  const byKey = await loadMetrics(manager, [...new Set(experiments.flatMap(metricKeysOf))]);
   return experiments.map((e) => toDefinition(e, byKey));
+}
+
+/** The metrics named by `keys`, by key, in one query (none for no keys); a deleted metric is absent. */
+export async function loadMetrics(manager: EntityManager, keys: string[]): Promise<Map<string, MetricEntity>> {
+  const rows = keys.length ? await manager.find(MetricEntity, { where: { key: In(keys) } }) : [];
+  return new Map(rows.map((m) => [m.key, m]));
+}
+
+/** A stored metric as the analysis reads it, in the role the experiment (or holdout) gives it. */
+export function analysisMetric(m: MetricEntity, role: MetricRole, isGuardrail: boolean): AnalysisMetric {
+  return {
+    key: m.key,
+    name: m.name,
+    type: m.type,
+    eventName: m.eventName,
+    denominatorEventName: m.denominatorEventName,
+    direction: m.direction,
+    winsorizePercentile: m.winsorizePercentile,
+    harmThreshold: m.harmThreshold,
+    attributionWindowHours: m.attributionWindowHours,
+    cupedLookbackDays: m.type === 'ratio' ? 0 : m.cupedLookbackDays,
+    role,
+    isGuardrail,
+  };
 }
 
 function metricKeysOf(e: ExperimentEntity): string[] {
@@ -83,21 +108,7 @@ function toDefinition(e: ExperimentEntity, byKey: Map<string, MetricEntity>): An
   const metrics: AnalysisMetric[] = [];
   for (const o of ordered) {
     const m = byKey.get(o.key);
-    if (!m) continue;
-    metrics.push({
-      key: m.key,
-      name: m.name,
-      type: m.type,
-      eventName: m.eventName,
-      denominatorEventName: m.denominatorEventName,
-      direction: m.direction,
-      winsorizePercentile: m.winsorizePercentile,
-      harmThreshold: m.harmThreshold,
-      attributionWindowHours: m.attributionWindowHours,
-      cupedLookbackDays: m.type === 'ratio' ? 0 : m.cupedLookbackDays,
-      role: o.role,
-      isGuardrail: guardrails.has(m.key),
-    });
+    if (m) metrics.push(analysisMetric(m, o.role, guardrails.has(m.key)));
   }
   return {
     key: e.key,

@@ -1,7 +1,7 @@
 import type { RolloutFindingDto } from '@strata/contracts';
 import type { DataSource } from 'typeorm';
 import { EMPTY_SLICE, readStats, type SliceStats } from '../analysis/stats-store';
-import { findings, GUARDRAIL_ALPHA, readSrmState, withSequentialSrm } from '../guardrail/guardrail.service';
+import { experimentFindings, findings, GUARDRAIL_ALPHA, readSrmState } from '../guardrail/guardrail.service';
 import { loadAnalysisDefinition } from '../result/analysis-definition';
 import { buildGuardrails, buildSrm } from '../result/results-builder';
 import { loadShipDefinition } from './ship-definition';
@@ -24,11 +24,7 @@ export async function observeExperiment(db: DataSource, key: string, slice?: Sli
   for (const n of stats.units.values()) exposedUnits += n;
   const srm = buildSrm(def, stats.units);
   const state = srm ? await readSrmState(db, key) : null;
-  const sequential = withSequentialSrm(srm, state);
-  const found = findings(
-    buildGuardrails(def, stats.aggregates, GUARDRAIL_ALPHA),
-    sequential && state ? { ...sequential, flagged: state.flagged } : srm,
-  );
+  const found = experimentFindings(buildGuardrails(def, stats.aggregates, GUARDRAIL_ALPHA), srm, state);
   return { exposedUnits, findings: found.map((f) => ({ kind: f.kind, message: f.message, details: f.details })) };
 }
 

@@ -124,6 +124,21 @@ function moveTo(state: PlanState, obs: Observation, toStep: number | null, patch
   return { ...state, ...patch, currentStep: toStep, stepStartedAt: obs.now, unitsAtStepStart: obs.exposedUnits };
 }
 
+/** The outcome of going from `state` to `next`: one transition from the current step to `next`'s, at `next`'s traffic. */
+function step(state: PlanState, next: PlanState, action: RolloutAction, reason: string, details: Record<string, unknown>): Outcome {
+  return {
+    state: next,
+    transition: {
+      action,
+      fromStep: state.currentStep,
+      toStep: next.currentStep,
+      traffic: trafficAt(next.steps, next.currentStep),
+      reason,
+      details,
+    },
+  };
+}
+
 function revertTarget(state: PlanState, to: RolloutRevertTarget): number | null {
   if (to === 'zero') return null;
   // The last safe step is below the current one; a plan reverted at its first step goes to 0 %.
@@ -141,17 +156,7 @@ function revert(
 ): Outcome {
   const toStep = revertTarget(state, to);
   const next = moveTo(state, obs, toStep, { status: 'reverted', revertReason: reason });
-  return {
-    state: next,
-    transition: {
-      action,
-      fromStep: state.currentStep,
-      toStep,
-      traffic: trafficAt(state.steps, toStep),
-      reason,
-      details: { ...stepDetails(state, obs), revertTo: to, findings },
-    },
-  };
+  return step(state, next, action, reason, { ...stepDetails(state, obs), revertTo: to, findings });
 }
 
 /** Goes to `toStep` (or completes past the last step), running, acknowledging the findings seen now. */
@@ -160,31 +165,15 @@ function forward(state: PlanState, obs: Observation, toStep: number, action: Rol
   const lastSafeStep = safe && state.currentStep !== null ? state.currentStep : state.lastSafeStep;
   if (toStep >= state.steps.length) {
     // lastSafeStep stays the step below: a revert of a completed plan goes there.
-    const next: PlanState = { ...state, status: 'completed', acknowledged };
-    return {
-      state: next,
-      transition: {
-        action: 'complete',
-        fromStep: state.currentStep,
-        toStep: state.currentStep,
-        traffic: trafficAt(state.steps, state.currentStep),
-        reason,
-        details: stepDetails(state, obs),
-      },
-    };
+    return step(state, { ...state, status: 'completed', acknowledged }, 'complete', reason, stepDetails(state, obs));
   }
-  const next = moveTo(state, obs, toStep, { status: 'running', lastSafeStep, acknowledged });
-  return {
-    state: next,
-    transition: {
-      action,
-      fromStep: state.currentStep,
-      toStep,
-      traffic: trafficAt(state.steps, toStep),
-      reason,
-      details: stepDetails(state, obs),
-    },
-  };
+  return step(
+    state,
+    moveTo(state, obs, toStep, { status: 'running', lastSafeStep, acknowledged }),
+    action,
+    reason,
+    stepDetails(state, obs),
+  );
 }
 
 /**
@@ -221,31 +210,11 @@ export function command(state: PlanState, cmd: Command, obs: Observation): Outco
   switch (cmd.kind) {
     case 'pause': {
       if (state.status !== 'running') refuse(['running']);
-      return {
-        state: { ...state, status: 'paused' },
-        transition: {
-          action: 'pause',
-          fromStep: state.currentStep,
-          toStep: state.currentStep,
-          traffic: trafficAt(state.steps, state.currentStep),
-          reason: by('paused by hand'),
-          details: stepDetails(state, obs),
-        },
-      };
+      return step(state, { ...state, status: 'paused' }, 'pause', by('paused by hand'), stepDetails(state, obs));
     }
     case 'resume': {
       if (state.status === 'paused') {
-        return {
-          state: { ...state, status: 'running' },
-          transition: {
-            action: 'resume',
-            fromStep: state.currentStep,
-            toStep: state.currentStep,
-            traffic: trafficAt(state.steps, state.currentStep),
-            reason: by('resumed by hand'),
-            details: stepDetails(state, obs),
-          },
-        };
+        return step(state, { ...state, status: 'running' }, 'resume', by('resumed by hand'), stepDetails(state, obs));
       }
       if (state.status !== 'reverted') refuse(['paused', 'reverted']);
       // After a revert: run again from the step it reverted to (step 0 after a revert to 0 %).

@@ -1,4 +1,4 @@
-import { Inject, Injectable, Logger, type OnApplicationBootstrap, type OnModuleDestroy, type OnModuleInit } from '@nestjs/common';
+import { Injectable, Logger, type OnModuleInit } from '@nestjs/common';
 import { InjectDataSource } from '@nestjs/typeorm';
 import { SHIP_EXPOSURE_PREFIX, type createRolloutSchema, type ExperimentDto, type RolloutKind, type RolloutPlanDto, type shipExperimentSchema } from '@strata/contracts';
 import type { DataSource, EntityManager } from 'typeorm';
@@ -6,7 +6,6 @@ import type { z } from 'zod';
 import { AppException, NotFoundException } from '../../common/errors/app.exception';
 import { systemActor, type Principal } from '../../common/guards/principal';
 import { Clock } from '../../common/time/clock';
-import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { AnalysisEngineService } from '../analysis/analysis-engine.service';
 import type { SliceStats } from '../analysis/stats-store';
 import type { TickConsumer, TickContext } from '../analysis/tick-consumer';
@@ -17,6 +16,7 @@ import { observeExperiment, observeShip, type ExperimentObservation } from './ro
 import {
   command,
   evaluate,
+  freshFindings,
   healthOf,
   RolloutCommandError,
   trafficAt,
@@ -58,15 +58,13 @@ function summary(s: PlanState): Record<string, unknown> {
  * its history and the audit entries — followed by a webhook notice. Time comes from `Clock`.
  */
 @Injectable()
-export class RolloutService implements TickConsumer, OnModuleInit, OnApplicationBootstrap, OnModuleDestroy {
+export class RolloutService implements TickConsumer, OnModuleInit {
   readonly name = 'rollouts';
   private readonly logger = new Logger(RolloutService.name);
-  private timer: NodeJS.Timeout | null = null;
   private sweeping = false;
 
   constructor(
     @InjectDataSource() private readonly dataSource: DataSource,
-    @Inject(APP_CONFIG) private readonly config: AppConfig,
     private readonly engine: AnalysisEngineService,
     private readonly experiments: ExperimentService,
     private readonly audit: AuditService,
@@ -78,19 +76,9 @@ export class RolloutService implements TickConsumer, OnModuleInit, OnApplication
     this.engine.register(this);
   }
 
-  /** A step's minimum duration ends without new events too: every active plan is checked once per tick interval. */
-  onApplicationBootstrap(): void {
-    if (!this.config.jobsEnabled) return;
-    this.timer = setInterval(
-      () => void this.runOnce().catch((err: unknown) => this.logger.error(`rollout sweep failed: ${String(err)}`)),
-      this.config.analysisTickSeconds * 1000,
-    );
-    this.timer.unref();
-  }
-
-  onModuleDestroy(): void {
-    if (this.timer) clearInterval(this.timer);
-    this.timer = null;
+  /** A step's minimum duration ends without new events too: the engine sweeps every active plan once per tick interval. */
+  sweep(): Promise<RolloutRunReport> {
+    return this.runOnce();
   }
 
   async onTick(tick: TickContext): Promise<void> {
@@ -374,7 +362,7 @@ export class RolloutService implements TickConsumer, OnModuleInit, OnApplication
       exposedUnits: plan.exposedUnits,
       unitsAtStepStart: plan.unitsAtStepStart,
       waiting: waitingFor(plan, obs),
-      findings: plan.findings.filter((f) => !plan.acknowledged.includes(f.message)),
+      findings: freshFindings(plan, plan.findings),
       revertReason: plan.revertReason,
       checkedAt: plan.checkedAt?.toISOString() ?? null,
       history,

@@ -1,4 +1,4 @@
-import { Body, Controller, Get, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
+import { Controller, Get, HttpCode, Inject, Post, Req, Res } from '@nestjs/common';
 import { ApiTags } from '@nestjs/swagger';
 import { changeOwnPasswordSchema, loginSchema, type WhoAmIDto } from '@strata/contracts';
 import type { FastifyReply, FastifyRequest } from 'fastify';
@@ -6,8 +6,7 @@ import type { z } from 'zod';
 import { AppException } from '../../common/errors/app.exception';
 import { Auth, CurrentPrincipal } from '../../common/guards/auth.decorator';
 import type { Principal } from '../../common/guards/principal';
-import { DocumentZodBody, ZodBody } from '../../common/http/zod-route';
-import { parseOrThrow } from '../../common/validation/parse-or-throw';
+import { ZodBody } from '../../common/http/zod-route';
 import { APP_CONFIG, type AppConfig } from '../../config/app-config';
 import { AuthFailures } from '../../common/guards/auth-failures';
 import { rateLimited } from '../api-key/api-key.service';
@@ -30,6 +29,12 @@ function whoAmI(principal: Principal, sessionToken: string | null): WhoAmIDto {
   return { kind: 'api_key', id: principal.keyId ?? '', name: principal.name, role: principal.role, csrfToken: null, expiresAt: null };
 }
 
+/** Login CSRF: another site must not sign a visitor in to an account of its choosing (checked before the body is read). */
+function sameOriginOnly(request: FastifyRequest): void {
+  if (!isSameOrigin(request))
+    throw new AppException('csrf_failed', 'Sign in from Strata’s own pages (this request came from another site).');
+}
+
 /** Sign-in with e-mail and password (a session cookie), who am I, sign-out, change my password. */
 @ApiTags('auth')
 @Controller('v1/auth')
@@ -43,12 +48,11 @@ export class AuthController {
 
   @Post('login')
   @HttpCode(200)
-  @DocumentZodBody(loginSchema)
-  async login(@Req() request: FastifyRequest, @Res({ passthrough: true }) reply: FastifyReply, @Body() body: unknown): Promise<WhoAmIDto> {
-    // Login CSRF: another site must not sign a visitor in to an account of its choosing.
-    if (!isSameOrigin(request))
-      throw new AppException('csrf_failed', 'Sign in from Strata’s own pages (this request came from another site).');
-    const { email, password } = parseOrThrow(loginSchema, body);
+  async login(
+    @Req() request: FastifyRequest,
+    @Res({ passthrough: true }) reply: FastifyReply,
+    @ZodBody(loginSchema, { before: sameOriginOnly }) { email, password }: z.output<typeof loginSchema>,
+  ): Promise<WhoAmIDto> {
     const { token, principal } = await this.sessions.login(email, password, request.ip, request.headers['user-agent']);
     void reply.header(
       'set-cookie',

@@ -1,5 +1,5 @@
 import type { MetricDto } from '@strata/contracts';
-import { useState } from 'react';
+import { useState, type ReactNode } from 'react';
 import { Link } from 'react-router-dom';
 import { FieldError, hasFieldError } from '../../components/FieldError';
 import type { ExperimentDraft } from '../../lib/experiment-draft';
@@ -23,11 +23,9 @@ export function MetricPickers({
   /** Metrics are locked once the experiment has started. */
   disabled?: boolean;
 }) {
-  const toggle = (list: string[], key: string) => (list.includes(key) ? list.filter((k) => k !== key) : [...list, key]);
   // What the experiment measured when the form opened: unticking an archived metric keeps it offered.
   const [measured] = useState(() => new Set([draft.primaryMetric, ...draft.secondaryMetrics, ...draft.guardrailMetrics]));
   const metrics = all.filter((m) => !m.archivedAt || measured.has(m.key));
-  const label = (m: MetricDto) => (m.archivedAt ? `${m.name} (archived)` : m.name);
   if (metrics.length === 0) {
     return (
       <div className="card">
@@ -58,47 +56,78 @@ export function MetricPickers({
           <option value="">None</option>
           {metrics.map((m) => (
             <option key={m.key} value={m.key}>
-              {label(m)} ({m.key}, {m.type})
+              {metricLabel(m)} ({m.key}, {m.type})
             </option>
           ))}
         </select>
         <p className="hint">The one metric that decides whether to ship.</p>
         <FieldError error={error} path="primaryMetric" />
       </div>
-      <fieldset className="fieldset">
-        <legend>Secondary metrics</legend>
-        <div className="checkbox-list">
-          {metrics.map((m) => (
-            <label key={m.key} className="checkbox">
-              <input
-                type="checkbox"
-                checked={draft.secondaryMetrics.includes(m.key)}
-                onChange={() => set({ secondaryMetrics: toggle(draft.secondaryMetrics, m.key) })}
-              />
-              {label(m)}
-            </label>
-          ))}
-        </div>
-        <FieldError error={error} path="secondaryMetrics" />
-      </fieldset>
-      <fieldset className="fieldset">
-        <legend>Guardrail metrics</legend>
-        <p className="hint">Watched for harm; with auto-stop on, significant harm stops the experiment.</p>
-        <div className="checkbox-list">
-          {metrics.map((m) => (
-            <label key={m.key} className="checkbox">
-              <input
-                type="checkbox"
-                checked={draft.guardrailMetrics.includes(m.key)}
-                onChange={() => set({ guardrailMetrics: toggle(draft.guardrailMetrics, m.key) })}
-              />
-              {label(m)}
-              {m.harmThreshold !== null ? <span className="muted small">(harm &gt; {(m.harmThreshold * 100).toFixed(1)}%)</span> : null}
-            </label>
-          ))}
-        </div>
-        <FieldError error={error} path="guardrailMetrics" />
-      </fieldset>
+      <MetricCheckboxes
+        legend="Secondary metrics"
+        field="secondaryMetrics"
+        metrics={metrics}
+        selected={draft.secondaryMetrics}
+        onChange={(secondaryMetrics) => set({ secondaryMetrics })}
+        error={error}
+      />
+      <MetricCheckboxes
+        legend="Guardrail metrics"
+        hint="Watched for harm; with auto-stop on, significant harm stops the experiment."
+        field="guardrailMetrics"
+        metrics={metrics}
+        selected={draft.guardrailMetrics}
+        onChange={(guardrailMetrics) => set({ guardrailMetrics })}
+        error={error}
+        note={(m) =>
+          m.harmThreshold !== null ? <span className="muted small">(harm &gt; {(m.harmThreshold * 100).toFixed(1)}%)</span> : null
+        }
+      />
+    </fieldset>
+  );
+}
+
+/** One checkbox per metric; `note` adds text after a metric's name. */
+/** A metric's name as the pickers show it: archived ones (still offered where the experiment uses them) say so. */
+function metricLabel(m: MetricDto): string {
+  return m.archivedAt ? `${m.name} (archived)` : m.name;
+}
+
+function MetricCheckboxes({
+  legend,
+  hint,
+  field,
+  metrics,
+  selected,
+  onChange,
+  error,
+  note,
+}: {
+  legend: string;
+  hint?: string;
+  /** The draft field, for its validation message. */
+  field: 'secondaryMetrics' | 'guardrailMetrics';
+  metrics: MetricDto[];
+  selected: string[];
+  onChange: (keys: string[]) => void;
+  error: unknown;
+  note?: (m: MetricDto) => ReactNode;
+}) {
+  const toggle = (key: string) => (selected.includes(key) ? selected.filter((k) => k !== key) : [...selected, key]);
+  return (
+    <fieldset className="fieldset">
+      <legend>{legend}</legend>
+      {hint && <p className="hint">{hint}</p>}
+      <div className="checkbox-list">
+        {metrics.map((m) => (
+          <label key={m.key} className="checkbox">
+            <input type="checkbox" checked={selected.includes(m.key)} onChange={() => onChange(toggle(m.key))} />
+            {metricLabel(m)}
+            {note?.(m)}
+          </label>
+        ))}
+      </div>
+      <FieldError error={error} path={field} />
     </fieldset>
   );
 }

@@ -1,11 +1,13 @@
 import { spawn, type ChildProcessWithoutNullStreams } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { resolve } from 'node:path';
-import { createTestDatabase } from '../../helpers/test-database';
+import { Client } from 'pg';
+import type { ApiUnderTest } from './api-under-test';
+import { createTestDatabase } from './test-database';
 
-const root = resolve(__dirname, '../../../../..');
+const root = resolve(__dirname, '../../../..');
 
-export interface ApiProcess {
+export interface ApiProcess extends ApiUnderTest {
   baseUrl: string;
   port: number;
   /** The server's process id (its RSS is in /proc/<pid>/status). */
@@ -16,7 +18,13 @@ export interface ApiProcess {
   /** What the process printed so far (for failure messages). */
   output(): string;
   /** JSON request with the admin key unless `key` says otherwise (null: none). */
-  request<T = any>(method: string, path: string, options?: { body?: unknown; raw?: string; key?: string | null; headers?: Record<string, string> }): Promise<{ status: number; headers: Headers; body: T; text: string }>;
+  request<T = any>(
+    method: string,
+    path: string,
+    options?: { body?: unknown; raw?: string; key?: string | null; headers?: Record<string, string> },
+  ): Promise<{ status: number; headers: Headers; body: T; text: string }>;
+  /** Shorthand for an admin-key JSON request. */
+  admin<T = any>(method: string, path: string, body?: unknown): Promise<{ status: number; headers: Headers; body: T; text: string }>;
   /** Creates an SDK key of that type and returns its secret. */
   sdkKey(type: 'sdk-server' | 'sdk-client'): Promise<string>;
   /** SIGKILLs the process group and drops the database. */
@@ -106,6 +114,30 @@ export async function startApiProcess(env: Record<string, string> = {}): Promise
         parsed = undefined;
       }
       return { status: res.status, headers: res.headers, body: parsed as never, text };
+    },
+    admin(method, path, body) {
+      return api.request(method, path, { body });
+    },
+    async query(sql, params = []) {
+      const client = new Client({ connectionString: db.url });
+      await client.connect();
+      try {
+        return (await client.query(sql, params)).rows;
+      } finally {
+        await client.end();
+      }
+    },
+    // The process's catalog follows the configuration feed, whose version (in /health) moves only
+    // once every subscriber applied it: the catalog is current once that version reaches the stored one.
+    async catalogSees(key, status, timeoutMs = 5000) {
+      const [{ version }] = await api.query<{ version: string }>('SELECT version FROM config_version WHERE id');
+      const deadline = Date.now() + timeoutMs;
+      for (;;) {
+        const health = await api.request<{ config?: { version: number } }>('GET', '/health', { key: null });
+        if ((health.body?.config?.version ?? -1) >= Number(version)) return;
+        if (Date.now() > deadline) throw new Error(`catalog never saw ${key} ${status}`);
+        await new Promise((r) => setTimeout(r, 20));
+      }
     },
     async sdkKey(type) {
       const res = await api.request<{ secret: string }>('POST', '/v1/api-keys', { body: { name: `security ${type}`, type } });

@@ -1,10 +1,11 @@
-/**
- * The published bucketing vectors, typed, for any test suite that must agree with this library
- * (the API's, the SDK's): import from a relative path, e.g.
- * `import { BUCKETING_VECTORS } from '../../../libs/bucketing/test/vectors'`.
- * Regenerate vectors.json with `node libs/bucketing/test/generate-vectors.mjs`.
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+
+/*
+ * The published bucketing vectors (libs/bucketing/test/vectors.json), typed, for every suite that
+ * must agree with the bucketing library: its own, the SDK's, the API's. Read as data, so no suite
+ * imports another project's files. Regenerate with `node libs/bucketing/test/generate-vectors.mjs`.
  */
-import data from './vectors.json';
 
 export interface BucketingVector {
   /** What the id exercises (ascii, emoji, lone surrogate, 1 KB…). */
@@ -29,8 +30,6 @@ export interface BucketingVector {
   variant: string;
 }
 
-export const BUCKETING_VECTORS: readonly BucketingVector[] = data.vectors;
-
 export interface HoldoutVector {
   note: string;
   unitId: string;
@@ -44,6 +43,12 @@ export interface HoldoutVector {
   /** u < share: the unit gets no assignment in the holdout's layers. */
   inHoldout: boolean;
 }
+
+const data: { vectors: BucketingVector[]; holdouts: HoldoutVector[]; ships: ShipVector[] } = JSON.parse(
+  readFileSync(join(__dirname, '../../bucketing/test/vectors.json'), 'utf8'),
+);
+
+export const BUCKETING_VECTORS: readonly BucketingVector[] = data.vectors;
 
 export const HOLDOUT_VECTORS: readonly HoldoutVector[] = data.holdouts;
 
