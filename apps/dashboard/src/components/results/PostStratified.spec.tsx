@@ -93,6 +93,7 @@ describe('post-stratified results', () => {
     await user.selectOptions(screen.getByLabelText('Variance reduction'), 'country');
 
     const card = await screen.findByTestId('post-stratified');
+    await within(card).findByRole('table');
     expect(calls.some((c) => c.url === '/v1/experiments/checkout/results?correction=bh&stratify=country')).toBe(true);
     expect(screen.getByTestId('where')).toHaveTextContent('/?stratify=country');
     expect(screen.getByLabelText('Variance reduction')).toHaveValue('country');
@@ -147,6 +148,7 @@ describe('post-stratified results', () => {
     ]);
     renderPage(<ResultsPanel experiment={experiment()} />, { route: '/?stratify=country' });
     const card = await screen.findByTestId('post-stratified');
+    await within(card).findByRole('table');
     expect(calls.some((c) => c.url.endsWith('stratify=country'))).toBe(true);
     const cells = within(card).getAllByRole('cell');
     expect(cells[3]).toHaveTextContent(`Not post-stratified: ${reason}`);

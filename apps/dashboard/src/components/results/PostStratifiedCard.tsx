@@ -2,6 +2,7 @@ import type { ExperimentResultsDto, InferenceDto, Interval, MetricResultDto, Pos
 import { formatCi, formatInt, formatNum, formatPct } from '../../lib/format';
 import type { InferenceMode } from '../../lib/verdict';
 import { DataTable, type Column } from '../DataTable';
+import { Loading } from '../States';
 
 interface Row {
   ps: PostStratifiedDto;
@@ -19,10 +20,13 @@ export function PostStratifiedCard({
   results,
   dimension,
   mode,
+  pending = false,
 }: {
   results: ExperimentResultsDto;
   dimension: string;
   mode: InferenceMode;
+  /** The results shown are the previous query's (kept while the stratified ones load). */
+  pending?: boolean;
 }) {
   const rows: Row[] = (results.postStratified ?? [])
     .filter((ps) => ps.dimension === dimension)
@@ -76,7 +80,9 @@ export function PostStratifiedCard({
       <p className="small" data-testid="post-stratified-note">
         The recommendation banner still uses the unadjusted sequential test; post-stratification only narrows the intervals shown here.
       </p>
-      {rows.length === 0 ? (
+      {pending ? (
+        <Loading label={`Post-stratifying by ${dimension}…`} />
+      ) : rows.length === 0 ? (
         <p className="muted">No post-stratified results for {dimension} yet.</p>
       ) : (
         <DataTable

@@ -223,7 +223,7 @@ export function ResultsPanel({ experiment }: { experiment: ExperimentDto }) {
         analysed.map((m) => <MetricResultCard key={m.metric} metric={m} mode={mode} cuped={cuped} variantNames={variantNames} />)
       )}
 
-      {stratify && <PostStratifiedCard results={r} dimension={stratify} mode={mode} />}
+      {stratify && <PostStratifiedCard results={r} dimension={stratify} mode={mode} pending={results.isPlaceholderData} />}
 
       {r.guardrails.length > 0 && (
         <div className="card">
