@@ -103,6 +103,11 @@ describe('post-stratified results', () => {
     expect(cells[2]).toHaveTextContent('+10.0% (-2.0% to +22.0%) · absolute +1.00 pp (-0.20 pp to +2.20 pp)');
     expect(cells[3]).toHaveTextContent('+11.0% (+5.0% to +17.0%) · absolute +1.10 pp (+0.50 pp to +1.70 pp)');
     expect(cells[4]).toHaveTextContent('interval 50% narrower than unadjusted');
+    expect(
+      within(card).getByRole('img', {
+        name: 'Intervals of the lift of Purchase rate, unadjusted and post-stratified by country, against zero',
+      }),
+    ).toBeInTheDocument();
     expect(cells[5]).toHaveTextContent('DE (1,800 units), FR (1,500 units), (other) (500 units), (not set) (200 units)');
     expect(card).toHaveTextContent('“(other)” merges the strata with too few units in an arm.');
     expect(card).toHaveTextContent('“(not set)” holds the units exposed without a country.');

@@ -1,12 +1,21 @@
-import type { ExperimentResultsDto, InferenceDto, Interval, MetricResultDto, PostStratifiedDto } from '@strata/contracts';
+import type {
+  ExperimentResultsDto,
+  InferenceDto,
+  Interval,
+  MetricResultDto,
+  PostStratifiedDto,
+  VariantComparisonDto,
+} from '@strata/contracts';
 import { formatCi, formatInt, formatNum, formatPct } from '../../lib/format';
-import type { InferenceMode } from '../../lib/verdict';
+import { verdictFor, type InferenceMode } from '../../lib/verdict';
 import { DataTable, type Column } from '../DataTable';
 import { Loading } from '../States';
+import { CiChart, type CiRow } from './CiChart';
 
 interface Row {
   ps: PostStratifiedDto;
   metric: MetricResultDto | undefined;
+  variant: VariantComparisonDto | undefined;
   unadjusted: { absolute: InferenceDto | null; relative: InferenceDto } | null;
   adjusted: { absolute: InferenceDto; relative: InferenceDto };
 }
@@ -34,7 +43,7 @@ export function PostStratifiedCard({
       const metric = results.metrics.find((m) => m.metric === ps.metric);
       const variant = metric?.variants.find((v) => v.variant === ps.variant);
       const unadjusted = variant?.relative ? { absolute: variant.absolute?.[mode] ?? null, relative: variant.relative[mode] } : null;
-      return { ps, metric, unadjusted, adjusted: { absolute: ps.absolute[mode], relative: ps.relative[mode] } };
+      return { ps, metric, variant, unadjusted, adjusted: { absolute: ps.absolute[mode], relative: ps.relative[mode] } };
     });
   const merged = new Set(rows.flatMap((r) => r.ps.strata.map((s) => s.value)).filter((v) => v === '(other)' || v === '(not set)'));
   const columns: readonly Column<Row>[] = [
@@ -85,15 +94,39 @@ export function PostStratifiedCard({
       ) : rows.length === 0 ? (
         <p className="muted">No post-stratified results for {dimension} yet.</p>
       ) : (
-        <DataTable
-          columns={columns}
-          rows={rows}
-          rowKey={(r) => `${r.ps.metric}-${r.ps.variant}`}
-          label={`Post-stratified results by ${dimension}`}
-        />
+        <>
+          <DataTable
+            columns={columns}
+            rows={rows}
+            rowKey={(r) => `${r.ps.metric}-${r.ps.variant}`}
+            label={`Post-stratified results by ${dimension}`}
+          />
+          {results.metrics.map((m) => (
+            <CiChart
+              key={m.metric}
+              rows={chartRows(rows.filter((r) => r.ps.metric === m.metric))}
+              label={`Intervals of the lift of ${m.name}, unadjusted and post-stratified by ${dimension}, against zero`}
+            />
+          ))}
+        </>
       )}
     </div>
   );
+}
+
+/** Per treatment, the unadjusted and the post-stratified interval, one bar each (none where undefined). */
+function chartRows(rows: Row[]): CiRow[] {
+  return rows.flatMap(({ ps, metric, variant, unadjusted, adjusted }) => {
+    const bars: Array<[string, InferenceDto | null]> = [
+      [`${ps.variant} unadjusted`, unadjusted?.relative ?? null],
+      [`${ps.variant} post-stratified`, ps.reason ? null : adjusted.relative],
+    ];
+    return bars.flatMap(([label, inf]) =>
+      inf?.ci && !inf.reason && metric && variant
+        ? [{ variant: label, estimate: inf.estimate, ci: inf.ci, tone: verdictFor(metric, variant, inf).tone }]
+        : [],
+    );
+  });
 }
 
 function Estimate({ inf, abs, type }: { inf: InferenceDto | null; abs: InferenceDto | null; type: MetricResultDto['type'] | undefined }) {
