@@ -321,6 +321,18 @@ describeInBrowser('dashboard in a real browser against the real API', () => {
       expect(Number((await row.locator('td').nth(1).textContent())?.replace(/,/g, ''))).toBeGreaterThan(0);
     }
     await snap(page, 'targeted-results-1280');
+
+    // Post-stratified by the declared dimension the simulator filled: the URL keeps it, the card
+    // lists the strata, and the page stays free of serious axe findings with it shown.
+    await page.getByLabel('Variance reduction', { exact: true }).selectOption('country');
+    const stratified = page.getByTestId('post-stratified');
+    await stratified.getByRole('table').waitFor({ timeout: 30_000 });
+    expect(new URL(page.url()).searchParams.get('stratify')).toBe('country');
+    const stratifiedText = (await stratified.textContent()) ?? '';
+    expect(stratifiedText).toContain('Post-stratified by country');
+    expect(stratifiedText).toMatch(/DE \([\d,]+ units\)/);
+    expect(stratifiedText).toMatch(/FR \([\d,]+ units\)/);
+    expect(await seriousA11yViolations(page), 'axe on the results page, post-stratified').toEqual([]);
   });
 
   it('ships the winning variant through the ship dialog and shows the shipped state', async () => {

@@ -14,6 +14,7 @@ import { EffectChecksNotice } from './EffectChecksNotice';
 import { InteractionsBanner } from './InteractionsBanner';
 import { LiftTimeline } from './LiftTimeline';
 import { MetricResultCard } from './MetricResultCard';
+import { PostStratifiedCard } from './PostStratifiedCard';
 
 const SEGMENT_SUGGESTIONS = ['country', 'device', 'platform', 'browser', 'day_of_week'];
 
@@ -48,9 +49,23 @@ export function ResultsPanel({ experiment }: { experiment: ExperimentDto }) {
       { replace: true },
     );
   };
+  // Post-stratification is in the URL too (?stratify=country); only a declared dimension is asked for (else the API answers 400).
+  const dimensions = experiment.segmentDimensions;
+  const stratifyParam = searchParams.get('stratify') ?? '';
+  const stratify = dimensions.includes(stratifyParam) ? stratifyParam : '';
+  const setStratify = (value: string) =>
+    setSearchParams(
+      (prev) => {
+        const next = new URLSearchParams(prev);
+        if (value) next.set('stratify', value);
+        else next.delete('stratify');
+        return next;
+      },
+      { replace: true },
+    );
   const [correction, setCorrection] = useState<'bh' | 'bonferroni' | 'none'>('bh');
   const segment = useDebounced(segmentText.trim(), 400);
-  const results = useResults(experiment.key, { segment: segment || undefined, correction });
+  const results = useResults(experiment.key, { segment: segment || undefined, correction, stratify: stratify || undefined });
   const timeseries = useTimeseries(experiment.key);
   const [exportError, setExportError] = useState<string | null>(null);
 
@@ -143,6 +158,19 @@ export function ResultsPanel({ experiment }: { experiment: ExperimentDto }) {
             <option value="none">None</option>
           </select>
         </div>
+        {dimensions.length > 0 && (
+          <div className="field">
+            <label htmlFor="results-stratify">Variance reduction</label>
+            <select id="results-stratify" value={stratify} onChange={(e) => setStratify(e.target.value)}>
+              <option value="">None</option>
+              {dimensions.map((d) => (
+                <option key={d} value={d}>
+                  Post-stratify by {d}
+                </option>
+              ))}
+            </select>
+          </div>
+        )}
       </div>
       <p className="muted small" data-testid="freshness">
         {r.dataThrough ? `Data through ${formatDateTime(r.dataThrough)}` : 'No events processed yet'} · computed{' '}
@@ -194,6 +222,8 @@ export function ResultsPanel({ experiment }: { experiment: ExperimentDto }) {
       ) : (
         analysed.map((m) => <MetricResultCard key={m.metric} metric={m} mode={mode} cuped={cuped} variantNames={variantNames} />)
       )}
+
+      {stratify && <PostStratifiedCard results={r} dimension={stratify} mode={mode} pending={results.isPlaceholderData} />}
 
       {r.guardrails.length > 0 && (
         <div className="card">
