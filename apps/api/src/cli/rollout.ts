@@ -85,7 +85,9 @@ export function describePlan(p: RolloutPlanDto): string {
     p.currentStep === null
       ? `at 0 %${ship ? ' of targeted units' : ''} (reverted to zero)`
       : `step ${p.currentStep + 1} of ${p.steps.length} (${p.traffic} ${of}${ship ? ' get the winner' : ''})`;
-  const lines = [`${p.experiment}: ${p.health.toUpperCase()} — ${ship ? 'staged ship' : 'rollout'} ${p.status}, ${step}, since ${p.stepStartedAt}`];
+  const lines = [
+    `${p.experiment}: ${p.health.toUpperCase()} — ${ship ? 'staged ship' : 'rollout'} ${p.status}, ${step}, since ${p.stepStartedAt}`,
+  ];
   lines.push(`  ${ship ? 'units compared' : 'exposed units'}: ${p.exposedUnits} (${p.exposedUnits - p.unitsAtStepStart} in this step)`);
   for (const m of p.waiting.messages) lines.push(`  waiting for: ${m}`);
   for (const f of p.findings) lines.push(`  finding: ${f.message}`);
