@@ -103,6 +103,7 @@ export const shipExperimentSchema = z
     path: ['traffic'],
     message: 'give traffic or rollout, not both (the plan sets the share)',
   });
+export type ShipExperimentRequest = z.input<typeof shipExperimentSchema>;
 
 /** Body of pause, resume and advance (advance-now: the next step without waiting for the minimums). */
 export const rolloutCommandSchema = z.object({ reason: storable(z.string().max(1000)).optional() }).strict();

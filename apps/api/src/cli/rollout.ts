@@ -78,10 +78,17 @@ export function parseCli(argv: string[], env: NodeJS.ProcessEnv): CliArgs {
 
 /** A few lines a person reads in a pipeline log. */
 export function describePlan(p: RolloutPlanDto): string {
+  // A ship plan's steps are the share of targeted units given the winner, not the experiment's share of the layer.
+  const ship = p.kind === 'ship';
+  const of = ship ? '% of targeted units' : '% of the layer';
   const step =
-    p.currentStep === null ? 'at 0 % (reverted to zero)' : `step ${p.currentStep + 1} of ${p.steps.length} (${p.traffic} % of the layer)`;
-  const lines = [`${p.experiment}: ${p.health.toUpperCase()} — rollout ${p.status}, ${step}, since ${p.stepStartedAt}`];
-  lines.push(`  exposed units: ${p.exposedUnits} (${p.exposedUnits - p.unitsAtStepStart} in this step)`);
+    p.currentStep === null
+      ? `at 0 %${ship ? ' of targeted units' : ''} (reverted to zero)`
+      : `step ${p.currentStep + 1} of ${p.steps.length} (${p.traffic} ${of}${ship ? ' get the winner' : ''})`;
+  const lines = [
+    `${p.experiment}: ${p.health.toUpperCase()} — ${ship ? 'staged ship' : 'rollout'} ${p.status}, ${step}, since ${p.stepStartedAt}`,
+  ];
+  lines.push(`  ${ship ? 'units compared' : 'exposed units'}: ${p.exposedUnits} (${p.exposedUnits - p.unitsAtStepStart} in this step)`);
   for (const m of p.waiting.messages) lines.push(`  waiting for: ${m}`);
   for (const f of p.findings) lines.push(`  finding: ${f.message}`);
   if (p.status === 'reverted' && p.revertReason) lines.push(`  reverted because: ${p.revertReason}`);

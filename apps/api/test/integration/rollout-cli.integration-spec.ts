@@ -120,3 +120,33 @@ it('says clearly what is wrong: usage (2), unknown experiment, a key that may no
   expect(r.code).toBe(1);
   expect(r.stderr).toContain('cannot reach http://127.0.0.1:1');
 }, 120_000);
+
+it('speaks of the share of targeted units for a staged ship, not of the layer', async () => {
+  const created = await t.admin('POST', '/v1/experiments', {
+    key: 'cli-ship',
+    name: 'cli ship',
+    layer: 'cli-layer',
+    traffic: 1,
+    variants: [
+      { key: 'control', weight: 0.5 },
+      { key: 'treatment', weight: 0.5 },
+    ],
+  });
+  expect(created.status).toBe(201);
+  expect((await t.admin('POST', '/v1/experiments/cli-ship/start', { startedAt: backdatedStart() })).status).toBe(200);
+  const shipped = await t.admin('POST', '/v1/experiments/cli-ship/ship', {
+    variant: 'treatment',
+    rollout: { steps: [{ traffic: 10, minDurationSeconds: 86_400 }, { traffic: 50, minDurationSeconds: 86_400 }, { traffic: 100 }] },
+  });
+  expect(shipped.status, JSON.stringify(shipped.body)).toBe(200);
+
+  let r = await rollout(['status', '--experiment', 'cli-ship']);
+  expect(r.code, r.stderr).toBe(3);
+  expect(r.stdout).toContain('cli-ship: WAITING — staged ship running, step 1 of 3 (10 % of targeted units get the winner)');
+  expect(r.stdout).toContain('  units compared: 0 (0 in this step)');
+  expect(r.stdout).not.toContain('of the layer');
+
+  r = await rollout(['revert', '--experiment', 'cli-ship', '--to', 'zero']);
+  expect(r.code, r.stderr).toBe(0);
+  expect(r.stdout).toContain('cli-ship: REVERTED — staged ship reverted, at 0 % of targeted units (reverted to zero)');
+}, 120_000);

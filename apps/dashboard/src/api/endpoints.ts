@@ -28,6 +28,7 @@ import type {
   MetricUsageDto,
   Page,
   Role,
+  ShipExperimentRequest,
   UpdateExperimentRequest,
   UpdateMetricRequest,
   UserDto,
@@ -79,7 +80,8 @@ export function endpoints(api: ApiClient) {
       ramp: (key: string, traffic: number) => api.request<ExperimentDto>('POST', `/v1/experiments/${enc(key)}/ramp`, { body: { traffic } }),
       stop: (key: string, reason?: string) =>
         api.request<ExperimentDto>('POST', `/v1/experiments/${enc(key)}/stop`, { body: reason ? { reason } : {} }),
-      ship: (key: string, variant: string) => api.request<ExperimentDto>('POST', `/v1/experiments/${enc(key)}/ship`, { body: { variant } }),
+      /** `{ variant }` ships to everyone in targeting; with `rollout`, in stages by a `ship` plan (docs/rollouts.md). */
+      ship: (key: string, body: ShipExperimentRequest) => api.request<ExperimentDto>('POST', `/v1/experiments/${enc(key)}/ship`, { body }),
       conclude: (key: string) => api.request<ExperimentDto>('POST', `/v1/experiments/${enc(key)}/conclude`),
       results: (key: string, q: ResultsQueryParams = {}) =>
         api.request<ExperimentResultsDto>('GET', `/v1/experiments/${enc(key)}/results`, { query: { ...q } }),

@@ -1,13 +1,13 @@
 import { useMutation, useQueryClient } from '@tanstack/react-query';
-import type { ExperimentDto } from '@strata/contracts';
-import { useState } from 'react';
+import type { ExperimentDto, ShipExperimentRequest } from '@strata/contracts';
+import { useRef, useState } from 'react';
 import { useNavigate } from 'react-router-dom';
 import { errorMessage } from '../api/client';
 import { useLayer } from '../hooks/queries';
 import { useApi } from '../hooks/session';
-import { bucketsFor, describeConclude, describeRamp, describeShip, describeStart, describeStop, formatCount } from '../lib/traffic';
+import { bucketsFor, describeConclude, describeRamp, describeStart, describeStop, formatCount } from '../lib/traffic';
 import { ConfirmDialog } from './Dialog';
-import { ShipWarning } from './ShipWarning';
+import { ShipDialog } from './ShipDialog';
 
 type Action = 'start' | 'ramp' | 'stop' | 'ship' | 'conclude' | 'delete';
 
@@ -20,7 +20,8 @@ export function LifecycleActions({ experiment: e }: { experiment: ExperimentDto 
   const [open, setOpen] = useState<Action | null>(null);
   const [traffic, setTraffic] = useState(String(Math.min(100, e.traffic * 2 || 10)));
   const [reason, setReason] = useState('');
-  const [variant, setVariant] = useState(e.variants[1]?.key ?? e.variants[0]?.key ?? '');
+  // The ship dialog's body, set just before the mutation runs (to everyone, or in stages).
+  const shipBody = useRef<ShipExperimentRequest | null>(null);
 
   const run = useMutation({
     mutationFn: async (action: Action): Promise<ExperimentDto | null> => {
@@ -32,7 +33,8 @@ export function LifecycleActions({ experiment: e }: { experiment: ExperimentDto 
         case 'stop':
           return api.experiments.stop(e.key, reason.trim() || undefined);
         case 'ship':
-          return api.experiments.ship(e.key, variant);
+          if (!shipBody.current) throw new Error('Choose what to ship.');
+          return api.experiments.ship(e.key, shipBody.current);
         case 'conclude':
           return api.experiments.conclude(e.key);
         case 'delete':
@@ -58,7 +60,6 @@ export function LifecycleActions({ experiment: e }: { experiment: ExperimentDto 
   const close = () => setOpen(null);
   const held = e.ranges.reduce((s, r) => s + r.end - r.start, 0);
   const error = run.error ? errorMessage(run.error) : null;
-  const variantName = e.variants.find((v) => v.key === variant)?.name ?? variant;
 
   return (
     <div className="actions">
@@ -153,27 +154,16 @@ export function LifecycleActions({ experiment: e }: { experiment: ExperimentDto 
         </ConfirmDialog>
       )}
       {open === 'ship' && (
-        <ConfirmDialog
-          title="Ship a variant"
-          description={describeShip(variantName, variant)}
-          confirmLabel={`Ship ${variant}`}
+        <ShipDialog
+          experiment={e}
           busy={run.isPending}
           error={error}
-          onConfirm={() => run.mutate('ship')}
+          onShip={(body) => {
+            shipBody.current = body;
+            run.mutate('ship');
+          }}
           onCancel={close}
-        >
-          <div className="field">
-            <label htmlFor="ship-variant">Variant to ship</label>
-            <select id="ship-variant" value={variant} onChange={(ev) => setVariant(ev.target.value)}>
-              {e.variants.map((v) => (
-                <option key={v.key} value={v.key}>
-                  {v.name} ({v.key})
-                </option>
-              ))}
-            </select>
-          </div>
-          <ShipWarning experiment={e} variant={variant} />
-        </ConfirmDialog>
+        />
       )}
       {open === 'conclude' && (
         <ConfirmDialog

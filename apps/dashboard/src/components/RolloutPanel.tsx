@@ -1,7 +1,8 @@
-import { useMutation, useQuery, useQueryClient } from '@tanstack/react-query';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
 import type { ExperimentDto, RolloutHistoryEntryDto, RolloutPlanDto, RolloutRevertTarget } from '@strata/contracts';
 import { useState } from 'react';
 import { ApiError, errorMessage } from '../api/client';
+import { useRollout } from '../hooks/queries';
 import { useApi, useCan } from '../hooks/session';
 import { formatDateTime } from '../lib/format';
 import { ConfirmDialog } from './Dialog';
@@ -119,12 +120,7 @@ export function RolloutPanel({ experiment }: { experiment: ExperimentDto }) {
   const api = useApi();
   const can = useCan();
   const queryClient = useQueryClient();
-  const plan = useQuery({
-    queryKey: ['rollout', experiment.key],
-    queryFn: () => api.rollouts.get(experiment.key),
-    retry: false,
-    refetchInterval: 10_000,
-  });
+  const plan = useRollout(experiment.key);
   const [confirmRevert, setConfirmRevert] = useState(false);
   const command = useMutation({
     mutationFn: (c: 'pause' | 'resume' | 'advance' | 'revert') => api.rollouts.command(experiment.key, c),

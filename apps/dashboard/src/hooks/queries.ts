@@ -25,6 +25,12 @@ export function useExperiment(key: string | undefined) {
   });
 }
 
+/** The experiment's rollout plan (null: none), refreshed as the engine moves it; shared by the timeline and the header. */
+export function useRollout(key: string, enabled = true) {
+  const api = useApi();
+  return useQuery({ queryKey: ['rollout', key], queryFn: () => api.rollouts.get(key), retry: false, refetchInterval: 10_000, enabled });
+}
+
 export function useLayers(q: ListQuery = { limit: 500 }) {
   const api = useApi();
   return useQuery({ queryKey: ['layers', q], queryFn: () => api.layers.list(q) });

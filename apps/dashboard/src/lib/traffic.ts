@@ -63,6 +63,18 @@ export function describeShip(variantName: string, variantKey: string): string {
   );
 }
 
+/** A staged ship in words: who gets the winner at first, how it moves on, where a harm takes it. */
+export function describeStagedShip(variantName: string, variantKey: string, steps: number[], onHarm: 'last_safe' | 'zero'): string {
+  const [first, ...rest] = steps.map((s) => `${Number(s.toFixed(2))} %`);
+  const then = rest.length ? `, then ${rest.join(', then ')}` : '';
+  const harm = onHarm === 'zero' ? 'to 0 % (everyone sees the default)' : 'back to the last safe step';
+  return (
+    `Shipping in stages gives “${variantName}” (${variantKey}) to ${first} of the units that match the targeting at once ` +
+    `(the others see the default)${then}. The next step comes when a step has held its minimums with healthy guardrails; ` +
+    `on harm the share goes ${harm}. The experiment's buckets are released and the comparison ends.`
+  );
+}
+
 export function describeConclude(experimentKey: string, shippedVariant: string | null): string {
   const now = shippedVariant
     ? `Today every unit in targeting gets “${shippedVariant}” from it; after concluding, apps asking for “${experimentKey}” get no variant (their default experience)`

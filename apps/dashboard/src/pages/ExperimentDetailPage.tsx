@@ -5,6 +5,7 @@ import { BucketBar } from '../components/BucketBar';
 import { LifecycleActions } from '../components/LifecycleActions';
 import { ResultsPanel } from '../components/results/ResultsPanel';
 import { RolloutPanel } from '../components/RolloutPanel';
+import { ShipShare } from '../components/ShipShare';
 import { EmptyState, ErrorState, Loading } from '../components/States';
 import { StatusBadge } from '../components/StatusBadge';
 import { useAudit, useExperiment, useLayer, useMetrics } from '../hooks/queries';
@@ -46,6 +47,7 @@ export function ExperimentDetailPage() {
           <h1>
             {e.name} <StatusBadge status={e.status} />
           </h1>
+          <ShipShare experiment={e} />
         </div>
         {can.write && (
           <div className="actions">
