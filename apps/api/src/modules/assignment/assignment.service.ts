@@ -45,8 +45,7 @@ export class AssignmentService {
       const attributes = request.attributes ?? NO_ATTRIBUTES;
       const timestamp = Date.now();
       collectExposures(exposures, request.unitId, attributes, response.assignments, timestamp);
-      collectHoldoutExposures(exposures, compiled, request.unitId, attributes, request.experiments, timestamp);
-      collectShipExposures(exposures, compiled, request.unitId, attributes, request.experiments, timestamp);
+      collectComparisonExposures(exposures, compiled, request.unitId, attributes, request.experiments, timestamp);
       await this.record(exposures, apiKeyId);
     }
     return response;
@@ -82,8 +81,7 @@ export class AssignmentService {
       for (let i = 0; i < results.length; i++) {
         const attributes = request.units[i].attributes ?? NO_ATTRIBUTES;
         collectExposures(exposures, results[i].unitId, attributes, results[i].assignments, timestamp);
-        collectHoldoutExposures(exposures, compiled, results[i].unitId, attributes, request.experiments, timestamp);
-        collectShipExposures(exposures, compiled, results[i].unitId, attributes, request.experiments, timestamp);
+        collectComparisonExposures(exposures, compiled, results[i].unitId, attributes, request.experiments, timestamp);
       }
       await this.record(exposures, apiKeyId);
     }
@@ -118,11 +116,14 @@ function collectExposures(out: ExposureRecord[], unitId: string, attributes: Att
 }
 
 /**
- * One exposure per holdout covering a layer this evaluation looked at, for both arms alike
- * (`holdout:<key>`, variant `holdout` or `rest`): the comparison's sample is every unit evaluated
- * in the covered layers, whichever arm it fell in. Only when exposures are logged.
+ * The comparison exposures one evaluation adds, for both arms alike: one per holdout covering a
+ * layer it looked at (`holdout:<key>`, variant `holdout` or `rest`: the sample is every unit
+ * evaluated in the covered layers, whichever arm it fell in) and one per staged ship below 100 %
+ * that targets the unit (`ship:<key>`, variant `winner` or `default`: the engine compares the
+ * winner with the default on the guardrails, docs/rollouts.md "Ship as a rollout"). Only when
+ * exposures are logged.
  */
-function collectHoldoutExposures(
+function collectComparisonExposures(
   out: ExposureRecord[],
   compiled: CompiledSnapshot,
   unitId: string,
@@ -131,20 +132,5 @@ function collectHoldoutExposures(
   timestamp: number,
 ): void {
   for (const h of holdoutExposures(compiled, unitId, experimentKeys)) out.push({ unitId, experiment: h.holdout.exposureKey, variant: h.arm, attributes, timestamp });
-}
-
-/**
- * A staged ship's exposures (`ship:<key>`, variant `winner` or `default`): every targeted unit
- * evaluated while the share is below 100 %, in either arm, so the engine can compare the winner
- * with the default on the guardrails (docs/rollouts.md, "Ship as a rollout"). Only when exposures are logged.
- */
-function collectShipExposures(
-  out: ExposureRecord[],
-  compiled: CompiledSnapshot,
-  unitId: string,
-  attributes: Attributes,
-  experimentKeys: readonly string[] | undefined,
-  timestamp: number,
-): void {
   for (const x of shipExposures(compiled, unitId, attributes, experimentKeys)) out.push({ unitId, experiment: x.exposureKey, variant: x.arm, attributes, timestamp });
 }

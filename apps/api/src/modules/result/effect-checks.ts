@@ -66,21 +66,26 @@ export function buildNovelty(def: AnalysisDefinition, days: string[], units: Dai
   });
   return variants.slice(1).map((v) => {
     const list = cohorts.get(v) ?? [];
-    const r = noveltyTrend(list, { alpha });
-    const dto: NoveltyDto = {
-      method: r.method,
-      params: { ...r.params, scale: 'absolute', cohorts: 'daily information increments of the cumulative effect', values: 'uncapped' },
-      metric: metric.key,
-      variant: v,
-      cohorts: list.map((c) => ({ day: c.day, estimate: c.estimate, ci: [c.estimate - Z95 * Math.sqrt(c.variance), c.estimate + Z95 * Math.sqrt(c.variance)] })),
-      slope: r.slope,
-      pValue: r.pValue,
-      flagged: r.flagged,
-      pattern: r.pattern,
-    };
-    if (!r.defined) dto.reason = r.reason;
-    return dto;
+    return noveltyDto(metric.key, v, list, alpha, { scale: 'absolute', cohorts: 'daily information increments of the cumulative effect', values: 'uncapped' });
   });
+}
+
+/** The trend test over one treatment's cohort effects, as the results JSON carries it (`extra`: how the cohorts were formed). */
+function noveltyDto(metric: string, variant: string, list: CohortEffect[], alpha: number, extra: Record<string, string | number>): NoveltyDto {
+  const r = noveltyTrend(list, { alpha });
+  const dto: NoveltyDto = {
+    method: r.method,
+    params: { ...r.params, ...extra },
+    metric,
+    variant,
+    cohorts: list.map((c) => ({ day: c.day, estimate: c.estimate, ci: [c.estimate - Z95 * Math.sqrt(c.variance), c.estimate + Z95 * Math.sqrt(c.variance)] })),
+    slope: r.slope,
+    pValue: r.pValue,
+    flagged: r.flagged,
+    pattern: r.pattern,
+  };
+  if (!r.defined) dto.reason = r.reason;
+  return dto;
 }
 
 const DAY_MS = 86_400_000;
@@ -117,26 +122,12 @@ export function buildCohortNovelty(def: AnalysisDefinition, slices: Map<string, 
       const e = effectOf(metric, arms?.get(control) ?? EMPTY_ARM, arms?.get(v.key) ?? EMPTY_ARM);
       if (e) list.push({ day: Math.round((c.at - start) / DAY_MS), ...e });
     }
-    const r = noveltyTrend(list, { alpha });
-    const dto: NoveltyDto = {
-      method: r.method,
-      params: {
-        ...r.params,
-        scale: 'absolute',
-        cohorts: 'exposure-day cohorts (first_exposure_day), each over its full attribution window',
-        attributionWindowHours: window,
-        values: 'winsorized as the table',
-      },
-      metric: metric.key,
-      variant: v.key,
-      cohorts: list.map((c) => ({ day: c.day, estimate: c.estimate, ci: [c.estimate - Z95 * Math.sqrt(c.variance), c.estimate + Z95 * Math.sqrt(c.variance)] })),
-      slope: r.slope,
-      pValue: r.pValue,
-      flagged: r.flagged,
-      pattern: r.pattern,
-    };
-    if (!r.defined) dto.reason = r.reason;
-    return dto;
+    return noveltyDto(metric.key, v.key, list, alpha, {
+      scale: 'absolute',
+      cohorts: 'exposure-day cohorts (first_exposure_day), each over its full attribution window',
+      attributionWindowHours: window,
+      values: 'winsorized as the table',
+    });
   });
 }
 

@@ -36,6 +36,11 @@ export interface PlanState {
   revertReason: string | null;
 }
 
+/** A new plan at its first step, started `now` (epoch ms) with `exposedUnits` already exposed. */
+export function startPlan(steps: readonly RolloutStepDto[], onHarm: RolloutRevertTarget, now: number, exposedUnits: number): PlanState {
+  return { steps, onHarm, status: 'running', currentStep: 0, lastSafeStep: null, stepStartedAt: now, unitsAtStepStart: exposedUnits, acknowledged: [], revertReason: null };
+}
+
 export interface Observation {
   /** Epoch ms. */
   now: number;

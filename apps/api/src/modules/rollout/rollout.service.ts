@@ -19,6 +19,7 @@ import {
   freshFindings,
   healthOf,
   RolloutCommandError,
+  startPlan,
   trafficAt,
   waitingFor,
   type Command,
@@ -143,17 +144,7 @@ export class RolloutService implements TickConsumer, OnModuleInit {
       }
       if (await loadPlan(m, key, true))
         throw new AppException('rollout_exists', `Experiment "${key}" already has a rollout plan; delete it first to make a new one.`);
-      const state: PlanState = {
-        steps: request.steps,
-        onHarm: request.onHarm,
-        status: 'running',
-        currentStep: 0,
-        lastSafeStep: null,
-        stepStartedAt: now.getTime(),
-        unitsAtStepStart: seen.exposedUnits,
-        acknowledged: [],
-        revertReason: null,
-      };
+      const state = startPlan(request.steps, request.onHarm, now.getTime(), seen.exposedUnits);
       const t: Transition = {
         action: 'create',
         fromStep: null,
@@ -165,13 +156,7 @@ export class RolloutService implements TickConsumer, OnModuleInit {
       await insertPlan(m, key, state, seen.exposedUnits, now);
       await this.experiments.rampIn(m, principal, key, t.traffic, 'experiment.rollout_ramp');
       await appendHistory(m, key, t, principal.name, now);
-      await this.audit.record(m, principal, {
-        action: 'rollout.create',
-        entityType: 'experiment',
-        entityKey: key,
-        before: null,
-        after: { ...summary(state), steps: state.steps, onHarm: state.onHarm },
-      });
+      await this.auditCreate(m, principal, key, state, {});
       return t;
     });
     this.notify(key, principal, transition, 'running', now);
@@ -194,17 +179,7 @@ export class RolloutService implements TickConsumer, OnModuleInit {
         throw new AppException('rollout_exists', `Experiment "${key}" already has a rollout plan; delete it first to ship it by a plan.`);
       const first = rollout.steps[0].traffic;
       const experiment = await this.experiments.shipIn(m, principal, key, request.variant, first);
-      const state: PlanState = {
-        steps: rollout.steps,
-        onHarm: rollout.onHarm,
-        status: 'running',
-        currentStep: 0,
-        lastSafeStep: null,
-        stepStartedAt: now.getTime(),
-        unitsAtStepStart: 0,
-        acknowledged: [],
-        revertReason: null,
-      };
+      const state = startPlan(rollout.steps, rollout.onHarm, now.getTime(), 0);
       const t: Transition = {
         action: 'create',
         fromStep: null,
@@ -215,17 +190,22 @@ export class RolloutService implements TickConsumer, OnModuleInit {
       };
       await insertPlan(m, key, state, 0, now, 'ship');
       await appendHistory(m, key, t, principal.name, now);
-      await this.audit.record(m, principal, {
-        action: 'rollout.create',
-        entityType: 'experiment',
-        entityKey: key,
-        before: null,
-        after: { ...summary(state), kind: 'ship', variant: request.variant, steps: state.steps, onHarm: state.onHarm },
-      });
+      await this.auditCreate(m, principal, key, state, { kind: 'ship', variant: request.variant });
       return { experiment, t };
     });
     this.notify(key, principal, done.t, 'running', now);
     return done.experiment;
+  }
+
+  /** The audit entry of a new plan (`extra`: what kind of plan, for a ship plan its variant). */
+  private auditCreate(m: EntityManager, principal: Principal, key: string, state: PlanState, extra: Record<string, unknown>): Promise<void> {
+    return this.audit.record(m, principal, {
+      action: 'rollout.create',
+      entityType: 'experiment',
+      entityKey: key,
+      before: null,
+      after: { ...summary(state), ...extra, steps: state.steps, onHarm: state.onHarm },
+    });
   }
 
   async get(key: string): Promise<RolloutPlanDto> {
