@@ -460,7 +460,7 @@ async function main(): Promise<void> {
       const { lags, invisible, readMs } = await waitVisible(api.base, checkpoints, TIMEOUT_S * 1000);
       const sortedReads = sortNum(readMs);
       console.log(
-        `ack → visible in results: p95 ${fmt(weightedPct(lags, 95) / 1000)} s, max ${fmt(Math.max(...lags.map((l) => l.ms)) / 1000)} s` +
+        `ack → visible in results: p95 ${fmt(weightedPct(lags, 95) / 1000)} s, max ${fmt(lags.reduce((m, l) => Math.max(m, l.ms), 0) / 1000)} s` +
           `${invisible ? `; ${invisible.toLocaleString('en')} events NOT visible after ${TIMEOUT_S} s` : ''} (${readMs.length} results reads while polling, p50 ${fmt(pct(sortedReads, 50), 0)} ms)`,
       );
     }
