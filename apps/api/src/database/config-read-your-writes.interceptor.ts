@@ -5,6 +5,9 @@ import { ConfigChangeFeed, requestChanges, type CommittedChange } from './config
 /** Methods that can change configuration; reads skip the bookkeeping. */
 const WRITES = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
 
+/** Key types that can change no configuration (the auth matrix): ingestion and batch assignment skip the bookkeeping. */
+const SDK_KEYS = new Set(['sdk-server', 'sdk-client']);
+
 /**
  * Read-your-writes: a request that changed configuration (started an experiment, revoked a key)
  * answers only after this process applied the change, so the caller's next request to the same
@@ -19,8 +22,9 @@ export class ConfigReadYourWrites implements NestInterceptor {
 
   intercept(context: ExecutionContext, next: CallHandler): Observable<unknown> {
     if (context.getType() !== 'http') return next.handle();
-    const method = context.switchToHttp().getRequest<{ method?: string }>().method ?? 'GET';
-    if (!WRITES.has(method)) return next.handle();
+    // Guards ran first, so an authenticated request carries its principal.
+    const request = context.switchToHttp().getRequest<{ method?: string; principal?: { type: string } }>();
+    if (!WRITES.has(request.method ?? 'GET') || SDK_KEYS.has(request.principal?.type ?? '')) return next.handle();
     const changes: CommittedChange[] = [];
     return new Observable((subscriber) =>
       requestChanges.run(changes, () =>
