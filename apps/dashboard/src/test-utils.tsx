@@ -1,7 +1,7 @@
 import { QueryClient, QueryClientProvider } from '@tanstack/react-query';
 import { render } from '@testing-library/react';
 import type { ReactElement } from 'react';
-import { MemoryRouter, Route, Routes } from 'react-router-dom';
+import { MemoryRouter, Route, Routes, useLocation } from 'react-router-dom';
 import { vi } from 'vitest';
 import { SESSION_KEY, SessionProvider } from './hooks/session';
 
@@ -48,6 +48,17 @@ export function mockFetch(routes: MockRoute[]): FetchCall[] {
 
 export function page<T>(items: T[]) {
   return { items, total: items.length, limit: 50, offset: 0 };
+}
+
+/** The results time series of `experiment` with no points (for results pages that are not about the charts). */
+export function noTimeseries(experiment = 'checkout'): MockRoute {
+  return { url: `/v1/experiments/${experiment}/results/timeseries`, body: { experiment, control: 'control', metrics: [], points: [] } };
+}
+
+/** Shows the router's current path + query (data-testid "where"), to check what a page keeps in the URL. */
+export function LocationProbe() {
+  const l = useLocation();
+  return <output data-testid="where">{l.pathname + l.search}</output>;
 }
 
 /** Renders a page signed in (unless `signedIn: false`) with a fresh query client and router. */

@@ -1,5 +1,3 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createRng } from '@strata/stats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Clock } from '../../src/common/time/clock';
@@ -8,6 +6,7 @@ import { WebhookService } from '../../src/modules/guardrail/webhook.service';
 import { RolloutService } from '../../src/modules/rollout/rollout.service';
 import { backdatedStart, createMetric, isoAgo, sendEvents, type SentEvent } from '../helpers/analysis-fixtures';
 import { createTestApp, type TestApp } from '../helpers/test-app';
+import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver';
 
 /**
  * Progressive rollouts (issue 17) on real PostgreSQL, every unit assigned through
@@ -20,8 +19,7 @@ const HOUR = 3_600_000;
 let t: TestApp;
 let sdkKey: string;
 let ciKey: string;
-let receiver: Server;
-const notices: any[] = [];
+let hooks: WebhookReceiver;
 let clock: Clock;
 let nextUnit = 0;
 
@@ -114,30 +112,15 @@ async function plan(key: string, as = ciKey): Promise<any> {
   return res.body;
 }
 
-async function noticeFor(key: string, type: string, n = 1): Promise<any[]> {
-  for (let i = 0; i < 200; i++) {
-    const got = notices.filter((x) => x.experiment === key && x.type === type);
-    if (got.length >= n) return got;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`no ${type} webhook for ${key}: ${JSON.stringify(notices.filter((x) => x.experiment === key))}`);
-}
+const noticeFor = (key: string, type: string, n = 1): Promise<any[]> => hooks.noticeFor(key, type, n);
 
 const healthy = () => 0.05;
 
 beforeAll(async () => {
-  receiver = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString()));
-    req.on('end', () => {
-      notices.push(JSON.parse(body));
-      res.writeHead(204).end();
-    });
-  });
-  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', () => r()));
+  hooks = await startWebhookReceiver();
   t = await createTestApp({
     STRATA_ROLLUP_LAG_MS: '0',
-    STRATA_WEBHOOK_URL: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`,
+    STRATA_WEBHOOK_URL: hooks.url,
   });
   t.app.get(WebhookService).backoffMs = 20;
   clock = t.app.get(Clock);
@@ -158,7 +141,7 @@ beforeAll(async () => {
 }, 180_000);
 afterAll(async () => {
   await t?.close();
-  await new Promise((r) => receiver?.close(r));
+  await hooks?.close();
 });
 
 describe('rollout plans', () => {
@@ -398,8 +381,8 @@ describe('rollout plans', () => {
       'rollout.resume',
     ]);
     expect(new Set(audit.slice(1).map((a: any) => a.actor_name))).toEqual(new Set(['deploy pipeline']));
-    const hooks = notices.filter((n) => n.experiment === 'ci-sticky');
-    expect(hooks.length).toBeGreaterThanOrEqual(6);
+    const stickyHooks = hooks.notices.filter((n: any) => n.experiment === 'ci-sticky');
+    expect(stickyHooks.length).toBeGreaterThanOrEqual(6);
   }, 180_000);
 
   it('skips to a named step by hand (not with a ci key) and deletes a plan, leaving the traffic', async () => {

@@ -1,5 +1,3 @@
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { createRng } from '@strata/stats';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { Clock } from '../../src/common/time/clock';
@@ -8,6 +6,7 @@ import { WebhookService } from '../../src/modules/guardrail/webhook.service';
 import { RolloutService } from '../../src/modules/rollout/rollout.service';
 import { backdatedStart, createMetric, type SentEvent } from '../helpers/analysis-fixtures';
 import { createTestApp, type TestApp } from '../helpers/test-app';
+import { startWebhookReceiver, type WebhookReceiver } from '../helpers/webhook-receiver';
 
 /**
  * Ship as a rollout (issue 17) on real PostgreSQL: a staged ship gives the winner to a share of
@@ -19,8 +18,7 @@ import { createTestApp, type TestApp } from '../helpers/test-app';
 const HOUR = 3_600_000;
 let t: TestApp;
 let sdkKey: string;
-let receiver: Server;
-const notices: any[] = [];
+let hooks: WebhookReceiver;
 let clock: Clock;
 let nextUnit = 0;
 
@@ -127,14 +125,7 @@ async function plan(key: string): Promise<any> {
   return res.body;
 }
 
-async function noticeFor(key: string, type: string, n = 1): Promise<any[]> {
-  for (let i = 0; i < 200; i++) {
-    const got = notices.filter((x) => x.experiment === key && x.type === type);
-    if (got.length >= n) return got;
-    await new Promise((r) => setTimeout(r, 25));
-  }
-  throw new Error(`no ${type} webhook for ${key}: ${JSON.stringify(notices.filter((x) => x.experiment === key))}`);
-}
+const noticeFor = (key: string, type: string, n = 1): Promise<any[]> => hooks.noticeFor(key, type, n);
 
 /** |n − share·N| within 5 binomial standard deviations. */
 function nearShare(n: number, total: number, share: number): void {
@@ -145,18 +136,10 @@ const healthy = () => 0.05;
 const ids = (prefix: string, n: number): string[] => Array.from({ length: n }, (_, i) => `${prefix}-${i}`);
 
 beforeAll(async () => {
-  receiver = createServer((req, res) => {
-    let body = '';
-    req.on('data', (c: Buffer) => (body += c.toString()));
-    req.on('end', () => {
-      notices.push(JSON.parse(body));
-      res.writeHead(204).end();
-    });
-  });
-  await new Promise<void>((r) => receiver.listen(0, '127.0.0.1', () => r()));
+  hooks = await startWebhookReceiver();
   t = await createTestApp({
     STRATA_ROLLUP_LAG_MS: '0',
-    STRATA_WEBHOOK_URL: `http://127.0.0.1:${(receiver.address() as AddressInfo).port}/hook`,
+    STRATA_WEBHOOK_URL: hooks.url,
   });
   t.app.get(WebhookService).backoffMs = 20;
   clock = t.app.get(Clock);
@@ -166,7 +149,7 @@ beforeAll(async () => {
 }, 180_000);
 afterAll(async () => {
   await t?.close();
-  await new Promise((r) => receiver?.close(r));
+  await hooks?.close();
 });
 
 describe('staged ship by hand', () => {

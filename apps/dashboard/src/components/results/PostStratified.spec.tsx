@@ -2,24 +2,15 @@ import type { PostStratifiedDto } from '@strata/contracts';
 import { screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
 import axe from 'axe-core';
-import { useLocation } from 'react-router-dom';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { experiment, inference, metricResult, results, row } from '../../test-fixtures';
-import { mockFetch, renderPage } from '../../test-utils';
+import { LocationProbe as Where, mockFetch, noTimeseries, renderPage } from '../../test-utils';
 import { narrowing } from './PostStratifiedCard';
 import { ResultsPanel } from './ResultsPanel';
 
 afterEach(() => vi.unstubAllGlobals());
 
-const noSeries = {
-  url: '/v1/experiments/checkout/results/timeseries',
-  body: { experiment: 'checkout', control: 'control', metrics: [], points: [] },
-};
-
-function Where() {
-  const l = useLocation();
-  return <output data-testid="where">{l.pathname + l.search}</output>;
-}
+const noSeries = noTimeseries();
 
 /** Unadjusted: relative +10 % (sequential −2 % to +22 %, fixed +1 % to +19 %), absolute +1 pp. */
 function unadjusted() {

@@ -1,23 +1,14 @@
 import { screen, within } from '@testing-library/react';
 import userEvent from '@testing-library/user-event';
-import { useLocation } from 'react-router-dom';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { experiment, inference, layer, metricResult, results, row } from '../../test-fixtures';
-import { mockFetch, renderPage } from '../../test-utils';
+import { LocationProbe as Where, mockFetch, noTimeseries, renderPage } from '../../test-utils';
 import { LifecycleActions } from '../LifecycleActions';
 import { ResultsPanel } from './ResultsPanel';
 
 afterEach(() => vi.unstubAllGlobals());
 
-const noSeries = {
-  url: '/v1/experiments/checkout/results/timeseries',
-  body: { experiment: 'checkout', control: 'control', metrics: [], points: [] },
-};
-
-function Where() {
-  const l = useLocation();
-  return <output data-testid="where">{l.pathname + l.search}</output>;
-}
+const noSeries = noTimeseries();
 
 /** Sequential says "no difference", fixed horizon says "significant" — the state the issue saw. */
 function disagreeing() {
